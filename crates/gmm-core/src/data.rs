@@ -1,0 +1,284 @@
+//! Validated data: N points of dimension D, stored point by point.
+//!
+//! # Layout
+//! Points are stored row-major in one contiguous `Vec<f64>`: point `n` occupies
+//! `values[n * D .. (n + 1) * D]`. The E-step visits one point at a time against every
+//! component, so keeping each point contiguous makes its inner loops run over unit-stride
+//! memory, and a chunk of consecutive points is one contiguous slice that fits in cache.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::error::{GmmError, Result};
+
+/// A validated data set: at least one point, at least one feature, all values finite.
+///
+/// # Examples
+/// ```
+/// use gmm_core::Dataset;
+/// let data = Dataset::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]])?;
+/// assert_eq!((data.n_samples(), data.n_features()), (2, 2));
+/// assert_eq!(data.row(1), &[3.0, 4.0]);
+///
+/// let bad = Dataset::from_rows(&[vec![1.0, 2.0], vec![3.0]]);
+/// assert!(bad.is_err());
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    values: Vec<f64>,
+    n_samples: usize,
+    n_features: usize,
+}
+
+impl Dataset {
+    /// Builds a data set from rows, one point per row.
+    ///
+    /// # Errors
+    /// [`GmmError::EmptyData`], [`GmmError::ZeroFeatures`], [`GmmError::RaggedRow`] or
+    /// [`GmmError::NonFinite`] naming the first offending row and column.
+    pub fn from_rows<R: AsRef<[f64]>>(rows: &[R]) -> Result<Self> {
+        let first = rows.first().ok_or(GmmError::EmptyData)?.as_ref().len();
+        let mut values = Vec::with_capacity(rows.len() * first);
+        for (i, row) in rows.iter().enumerate() {
+            let row = row.as_ref();
+            if row.len() != first {
+                return Err(GmmError::RaggedRow {
+                    row: i,
+                    expected: first,
+                    found: row.len(),
+                });
+            }
+            values.extend_from_slice(row);
+        }
+        Self::from_row_major(rows.len(), first, values)
+    }
+
+    /// Builds a univariate data set (D = 1) from a slice of values.
+    ///
+    /// ```
+    /// let data = gmm_core::Dataset::from_slice_1d(&[0.5, -1.0, 2.0])?;
+    /// assert_eq!((data.n_samples(), data.n_features()), (3, 1));
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    pub fn from_slice_1d(values: &[f64]) -> Result<Self> {
+        Self::from_row_major(values.len(), 1, values.to_vec())
+    }
+
+    /// Builds a data set from a matrix with one point per row.
+    pub fn from_matrix(matrix: &DMatrix<f64>) -> Result<Self> {
+        let (n, d) = matrix.shape();
+        let mut values = Vec::with_capacity(n * d);
+        for i in 0..n {
+            values.extend(matrix.row(i).iter().copied());
+        }
+        Self::from_row_major(n, d, values)
+    }
+
+    /// Builds a data set from `n_samples * n_features` values stored point by point.
+    pub fn from_row_major(n_samples: usize, n_features: usize, values: Vec<f64>) -> Result<Self> {
+        if n_samples == 0 {
+            return Err(GmmError::EmptyData);
+        }
+        if n_features == 0 {
+            return Err(GmmError::ZeroFeatures);
+        }
+        if values.len() != n_samples * n_features {
+            return Err(GmmError::ShapeMismatch {
+                what: format!("number of values for {n_samples} points of dimension {n_features}"),
+                expected: n_samples * n_features,
+                found: values.len(),
+            });
+        }
+        if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
+            return Err(GmmError::NonFinite {
+                row: pos / n_features,
+                column: pos % n_features,
+                value: values[pos],
+            });
+        }
+        Ok(Self {
+            values,
+            n_samples,
+            n_features,
+        })
+    }
+
+    /// Number of points N.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Dimension D of each point.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Point `n` as a slice of length D.
+    ///
+    /// # Panics
+    /// If `n >= n_samples()` (an indexing bug of the caller, like slice indexing).
+    pub fn row(&self, n: usize) -> &[f64] {
+        &self.values[n * self.n_features..(n + 1) * self.n_features]
+    }
+
+    /// All values, point by point (row-major).
+    pub fn as_slice(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Iterates over the points.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[f64]> + '_ {
+        self.values.chunks_exact(self.n_features)
+    }
+
+    /// The data as a nalgebra matrix, one point per row (a copy).
+    pub fn to_matrix(&self) -> DMatrix<f64> {
+        DMatrix::from_row_slice(self.n_samples, self.n_features, &self.values)
+    }
+
+    /// A new data set made of the points at `indices`, in that order.
+    ///
+    /// # Errors
+    /// [`GmmError::EmptyData`] when `indices` is empty, [`GmmError::InvalidParameter`] when an
+    /// index is out of range.
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        let mut values = Vec::with_capacity(indices.len() * self.n_features);
+        for &i in indices {
+            if i >= self.n_samples {
+                return Err(GmmError::InvalidParameter {
+                    name: "index",
+                    value: i.to_string(),
+                    reason: format!("the data set has {} points", self.n_samples),
+                });
+            }
+            values.extend_from_slice(self.row(i));
+        }
+        Self::from_row_major(indices.len(), self.n_features, values)
+    }
+
+    /// Mean of the points (computed in two passes' worth of precision: a running mean).
+    pub fn mean(&self) -> DVector<f64> {
+        let d = self.n_features;
+        let mut mean = DVector::zeros(d);
+        for (n, x) in self.rows().enumerate() {
+            let inv = 1.0 / (n + 1) as f64;
+            for j in 0..d {
+                mean[j] += (x[j] - mean[j]) * inv;
+            }
+        }
+        mean
+    }
+
+    /// Sample covariance of the points around their mean, divided by `N - ddof`
+    /// (centred: the mean is subtracted before the products are formed).
+    ///
+    /// With a single point and `ddof = 1` the divisor would be zero; the divisor is then
+    /// taken as 1 and the result is the zero matrix.
+    pub fn covariance(&self, ddof: usize) -> DMatrix<f64> {
+        let d = self.n_features;
+        let mean = self.mean();
+        let mut cov = DMatrix::zeros(d, d);
+        let mut diff = vec![0.0; d];
+        for x in self.rows() {
+            for j in 0..d {
+                diff[j] = x[j] - mean[j];
+            }
+            for a in 0..d {
+                for b in a..d {
+                    cov[(a, b)] += diff[a] * diff[b];
+                }
+            }
+        }
+        let denom = self.n_samples.saturating_sub(ddof).max(1) as f64;
+        for a in 0..d {
+            for b in a..d {
+                let v = cov[(a, b)] / denom;
+                cov[(a, b)] = v;
+                cov[(b, a)] = v;
+            }
+        }
+        cov
+    }
+
+    /// Checks that points of this data set have dimension `n_features`.
+    pub fn check_features(&self, n_features: usize) -> Result<()> {
+        if self.n_features != n_features {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: n_features,
+                found: self.n_features,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl TryFrom<&DMatrix<f64>> for Dataset {
+    type Error = GmmError;
+    fn try_from(m: &DMatrix<f64>) -> Result<Self> {
+        Self::from_matrix(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_each_bad_input_with_its_location() {
+        let empty: [Vec<f64>; 0] = [];
+        assert_eq!(Dataset::from_rows(&empty), Err(GmmError::EmptyData));
+        assert_eq!(
+            Dataset::from_rows(&[Vec::<f64>::new()]),
+            Err(GmmError::ZeroFeatures)
+        );
+        assert_eq!(
+            Dataset::from_rows(&[vec![1.0, 2.0], vec![1.0, 2.0], vec![3.0]]),
+            Err(GmmError::RaggedRow {
+                row: 2,
+                expected: 2,
+                found: 1
+            })
+        );
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            match Dataset::from_rows(&[vec![1.0, 2.0], vec![3.0, bad]]) {
+                Err(GmmError::NonFinite { row, column, .. }) => assert_eq!((row, column), (1, 1)),
+                other => panic!("expected NonFinite, got {other:?}"),
+            }
+        }
+        assert_eq!(Dataset::from_slice_1d(&[]), Err(GmmError::EmptyData));
+        assert!(matches!(
+            Dataset::from_row_major(2, 2, vec![1.0; 3]),
+            Err(GmmError::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn matrix_rows_become_points() {
+        let m = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let data = Dataset::from_matrix(&m).unwrap();
+        assert_eq!(data.row(1), &[4.0, 5.0, 6.0]);
+        assert_eq!(data.to_matrix(), m);
+        let bad = DMatrix::from_row_slice(1, 2, &[1.0, f64::NAN]);
+        assert!(matches!(
+            Dataset::from_matrix(&bad),
+            Err(GmmError::NonFinite {
+                row: 0,
+                column: 1,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn centred_covariance_survives_a_large_offset() {
+        let pts: Vec<Vec<f64>> = (0..5)
+            .map(|i| vec![1e9 + i as f64, 1e9 - 2.0 * i as f64])
+            .collect();
+        let cov = Dataset::from_rows(&pts).unwrap().covariance(1);
+        // var(0..5) = 2.5 with ddof 1
+        assert!((cov[(0, 0)] - 2.5).abs() < 1e-9);
+        assert!((cov[(1, 1)] - 10.0).abs() < 1e-9);
+        assert!((cov[(0, 1)] + 5.0).abs() < 1e-9);
+    }
+}

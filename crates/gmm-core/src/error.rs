@@ -1,0 +1,150 @@
+//! The one error type of the workspace.
+
+use thiserror::Error;
+
+/// Everything that can go wrong when building data, models or fits.
+///
+/// Each variant names the offending value and says what to do about it; library code
+/// returns one of these instead of panicking on user input.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum GmmError {
+    /// The data set has no points.
+    #[error("the data set is empty: give at least one point")]
+    EmptyData,
+
+    /// The points have no coordinates.
+    #[error("the points have zero columns: give at least one feature per point")]
+    ZeroFeatures,
+
+    /// A row has a different length from the first row.
+    #[error(
+        "row {row} has {found} values but row 0 has {expected}: every point needs the same number of features"
+    )]
+    RaggedRow {
+        /// Index of the offending row (0-based).
+        row: usize,
+        /// Number of values in the first row.
+        expected: usize,
+        /// Number of values in the offending row.
+        found: usize,
+    },
+
+    /// A value is NaN or infinite.
+    #[error(
+        "value at row {row}, column {column} is {value}: remove or impute non-finite values before fitting"
+    )]
+    NonFinite {
+        /// Index of the offending row (0-based).
+        row: usize,
+        /// Index of the offending column (0-based).
+        column: usize,
+        /// The value found.
+        value: f64,
+    },
+
+    /// Two things that must agree in size do not.
+    #[error("{what}: expected {expected}, found {found}")]
+    ShapeMismatch {
+        /// What was being compared (for example "number of features of the data").
+        what: String,
+        /// The size expected.
+        expected: usize,
+        /// The size found.
+        found: usize,
+    },
+
+    /// A parameter is out of its allowed range.
+    #[error("invalid {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The offending value, formatted.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+
+    /// More components were asked for than there are points.
+    #[error(
+        "n_components = {n_components} exceeds the number of points {n_samples}: lower n_components or add data"
+    )]
+    TooFewSamples {
+        /// Number of points in the data.
+        n_samples: usize,
+        /// Number of components asked for.
+        n_components: usize,
+    },
+
+    /// Mixture weights are not a probability vector.
+    #[error("invalid mixture weights: {reason}")]
+    InvalidWeights {
+        /// Why the weights were rejected.
+        reason: String,
+    },
+
+    /// A covariance matrix is not symmetric positive definite.
+    #[error(
+        "covariance of component {component} is not symmetric positive definite ({reason}): \
+         increase reg_covar or decrease the number of components"
+    )]
+    NotPositiveDefinite {
+        /// The component whose covariance failed.
+        component: usize,
+        /// What failed (asymmetry, a non-positive pivot, a non-positive variance).
+        reason: String,
+    },
+
+    /// A component collapsed during fitting and could not be factorised.
+    #[error(
+        "component {component} collapsed (N_k = {n_k:.3e} points): its covariance is singular. \
+         Increase reg_covar (now {reg_covar:e}), decrease n_components, or enable re-seeding of collapsed components"
+    )]
+    SingularComponent {
+        /// The component that collapsed.
+        component: usize,
+        /// Its effective number of points.
+        n_k: f64,
+        /// The regularisation in force.
+        reg_covar: f64,
+    },
+
+    /// Labels given for initialisation are unusable.
+    #[error("invalid initial labels: {reason}")]
+    InvalidLabels {
+        /// Why the labels were rejected.
+        reason: String,
+    },
+
+    /// A model file could not be read or is inconsistent.
+    #[error("invalid model file: {reason}")]
+    InvalidModel {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A data file could not be parsed.
+    #[error("{path}: line {line}, column {column}: {reason}")]
+    DataFile {
+        /// The file's path.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column number (0 when the whole line is at fault).
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// An input/output error, with the path involved.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The operating system's message.
+        reason: String,
+    },
+}
+
+/// Shorthand for results in this workspace.
+pub type Result<T> = std::result::Result<T, GmmError>;

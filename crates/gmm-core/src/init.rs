@@ -1,0 +1,498 @@
+//! Initialisation: the responsibilities an estimator turns into its first model with one
+//! M-step (docs/maths.md, section "Initialisation").
+//!
+//! Every method is deterministic for a given seed. Hard methods (k-means, k-means++, random
+//! from data, from labels, from means) give every point a label; `Random` gives
+//! responsibilities drawn from U(0, 1) and normalised per point, as scikit-learn does.
+//!
+//! Where scikit-learn's `k-means++` and `random_from_data` give responsibilities to the K
+//! chosen points only (every other row zero; their issue #24085), here every point is
+//! assigned to its nearest chosen centre, so the first model is built from all the data.
+
+use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
+
+use crate::data::Dataset;
+use crate::error::{GmmError, Result};
+use crate::stats::{ScatterKind, SufficientStats};
+
+/// How to choose the initial responsibilities.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum InitMethod {
+    /// k-means++ seeding, then Lloyd's algorithm to convergence; each point to its cluster.
+    #[default]
+    KMeans,
+    /// k-means++ seeding only; each point to its nearest seed.
+    KMeansPlusPlus,
+    /// Responsibilities drawn from U(0, 1), normalised per point.
+    Random,
+    /// K distinct points drawn uniformly as centres; each point to its nearest centre.
+    RandomFromData,
+    /// Given labels, one per point, each in `0..K`.
+    FromLabels(Vec<usize>),
+    /// Given K x D means; each point to its nearest mean (squared Euclidean, ties to the
+    /// lowest index). This is scikit-learn reference harness's `init_means`.
+    FromMeans(DMatrix<f64>),
+}
+
+/// Initial responsibilities, hard or soft.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InitialResponsibilities {
+    /// Each point fully in one component.
+    Hard {
+        /// Component of each point.
+        labels: Vec<usize>,
+        /// Number of components K.
+        n_components: usize,
+    },
+    /// Soft responsibilities, N x K row-major, each row summing to 1.
+    Soft {
+        /// The responsibilities.
+        resp: Vec<f64>,
+        /// Number of components K.
+        n_components: usize,
+    },
+}
+
+impl InitialResponsibilities {
+    /// Sufficient statistics of these responsibilities over `data`, means relative to the
+    /// data's first point (as the E-step stores them).
+    pub fn sufficient_stats(&self, data: &Dataset, kind: ScatterKind) -> SufficientStats {
+        let origin = data.row(0);
+        match self {
+            Self::Hard {
+                labels,
+                n_components,
+            } => SufficientStats::from_labels(data.as_slice(), labels, *n_components, origin, kind),
+            Self::Soft { resp, n_components } => {
+                SufficientStats::from_chunk(data.as_slice(), resp, *n_components, origin, kind)
+            }
+        }
+    }
+
+    /// Number of components K.
+    pub fn n_components(&self) -> usize {
+        match self {
+            Self::Hard { n_components, .. } | Self::Soft { n_components, .. } => *n_components,
+        }
+    }
+}
+
+impl InitMethod {
+    /// A short name (`kmeans`, `kmeans++`, `random`, `random-from-data`, `labels`, `means`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::KMeans => "kmeans",
+            Self::KMeansPlusPlus => "kmeans++",
+            Self::Random => "random",
+            Self::RandomFromData => "random-from-data",
+            Self::FromLabels(_) => "labels",
+            Self::FromMeans(_) => "means",
+        }
+    }
+
+    /// Initial responsibilities of `k` components over `data`, from `seed`.
+    ///
+    /// # Errors
+    /// - [`GmmError::InvalidParameter`] for `k = 0`; [`GmmError::TooFewSamples`] for `k > N`.
+    /// - [`GmmError::InvalidLabels`] when given labels have the wrong length, a label
+    ///   `>= k`, or leave a component empty; when given means leave a component with no
+    ///   nearest point.
+    /// - [`GmmError::ShapeMismatch`] when given means are not K x D.
+    pub fn initial_responsibilities(
+        &self,
+        data: &Dataset,
+        k: usize,
+        seed: u64,
+    ) -> Result<InitialResponsibilities> {
+        check_k(data, k)?;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let hard = |labels: Vec<usize>| InitialResponsibilities::Hard {
+            labels,
+            n_components: k,
+        };
+        match self {
+            Self::KMeans => {
+                let centres = kmeans_plus_plus(data, k, &mut rng);
+                Ok(hard(lloyd(data, centres, 300).labels))
+            }
+            Self::KMeansPlusPlus => Ok(hard(nearest_labels(
+                data,
+                &kmeans_plus_plus(data, k, &mut rng),
+            ))),
+            Self::RandomFromData => {
+                let d = data.n_features();
+                let mut centres = Vec::with_capacity(k * d);
+                for i in sample(&mut rng, data.n_samples(), k) {
+                    centres.extend_from_slice(data.row(i));
+                }
+                Ok(hard(nearest_labels(data, &centres)))
+            }
+            Self::Random => {
+                let mut resp = Vec::with_capacity(data.n_samples() * k);
+                for _ in 0..data.n_samples() {
+                    let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+                    let s: f64 = row.iter().sum();
+                    resp.extend(row.iter().map(|v| v / s));
+                }
+                Ok(InitialResponsibilities::Soft {
+                    resp,
+                    n_components: k,
+                })
+            }
+            Self::FromLabels(labels) => {
+                check_labels(labels, data.n_samples(), k)?;
+                Ok(hard(labels.clone()))
+            }
+            Self::FromMeans(means) => {
+                if means.shape() != (k, data.n_features()) {
+                    return Err(GmmError::ShapeMismatch {
+                        what: format!(
+                            "initial means must be {k} x {} (rows x columns); rows given",
+                            data.n_features()
+                        ),
+                        expected: k,
+                        found: means.nrows(),
+                    });
+                }
+                if let Some(v) = means.iter().find(|v| !v.is_finite()) {
+                    return Err(GmmError::InvalidParameter {
+                        name: "init_means",
+                        value: v.to_string(),
+                        reason: "initial means must be finite".into(),
+                    });
+                }
+                let mut flat = Vec::with_capacity(means.len());
+                for c in 0..k {
+                    flat.extend(means.row(c).iter().copied());
+                }
+                let labels = nearest_labels(data, &flat);
+                check_labels(&labels, data.n_samples(), k).map_err(|_| GmmError::InvalidLabels {
+                    reason: "some initial mean is nearest to no point: move it towards the data or lower K".into(),
+                })?;
+                Ok(hard(labels))
+            }
+        }
+    }
+}
+
+fn check_k(data: &Dataset, k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(GmmError::InvalidParameter {
+            name: "n_components",
+            value: "0".into(),
+            reason: "a mixture needs at least one component".into(),
+        });
+    }
+    if k > data.n_samples() {
+        return Err(GmmError::TooFewSamples {
+            n_samples: data.n_samples(),
+            n_components: k,
+        });
+    }
+    Ok(())
+}
+
+fn check_labels(labels: &[usize], n: usize, k: usize) -> Result<()> {
+    if labels.len() != n {
+        return Err(GmmError::InvalidLabels {
+            reason: format!(
+                "{} labels for {n} points: give one label per point",
+                labels.len()
+            ),
+        });
+    }
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        if l >= k {
+            return Err(GmmError::InvalidLabels {
+                reason: format!("label {l} at point {i} is not below n_components = {k}"),
+            });
+        }
+        counts[l] += 1;
+    }
+    if let Some(c) = counts.iter().position(|&c| c == 0) {
+        return Err(GmmError::InvalidLabels {
+            reason: format!("component {c} has no point: every component needs at least one"),
+        });
+    }
+    Ok(())
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Index of the nearest of the `centres` (row-major K x D) to `x`, ties to the lowest index.
+fn nearest(x: &[f64], centres: &[f64]) -> (usize, f64) {
+    let d = x.len();
+    let mut best = (0, f64::INFINITY);
+    for (c, centre) in centres.chunks_exact(d).enumerate() {
+        let dist = squared_distance(x, centre);
+        if dist < best.1 {
+            best = (c, dist);
+        }
+    }
+    best
+}
+
+/// Label of every point: its nearest centre (row-major K x D), ties to the lowest index.
+pub fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
+    data.rows().map(|x| nearest(x, centres).0).collect()
+}
+
+/// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre uniformly, each next one
+/// with probability proportional to the squared distance to the nearest centre so far.
+/// Returns K x D centres, row-major. Where every remaining distance is zero (duplicate
+/// points), the next centre is drawn uniformly.
+pub fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
+    let n = data.n_samples();
+    let d = data.n_features();
+    let mut centres = Vec::with_capacity(k * d);
+    centres.extend_from_slice(data.row(rng.random_range(0..n)));
+    let mut dist: Vec<f64> = data
+        .rows()
+        .map(|x| squared_distance(x, &centres[0..d]))
+        .collect();
+    for _ in 1..k {
+        let total: f64 = dist.iter().sum();
+        let next = if total > 0.0 && total.is_finite() {
+            let u = rng.random::<f64>() * total;
+            let mut acc = 0.0;
+            let mut pick = n - 1;
+            for (i, w) in dist.iter().enumerate() {
+                acc += w;
+                if u < acc {
+                    pick = i;
+                    break;
+                }
+            }
+            pick
+        } else {
+            rng.random_range(0..n)
+        };
+        let c = data.row(next).to_vec();
+        for (i, x) in data.rows().enumerate() {
+            dist[i] = dist[i].min(squared_distance(x, &c));
+        }
+        centres.extend_from_slice(&c);
+    }
+    centres
+}
+
+/// Result of Lloyd's algorithm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansResult {
+    /// Final centres, K x D row-major.
+    pub centres: Vec<f64>,
+    /// Cluster of each point.
+    pub labels: Vec<usize>,
+    /// Iterations run.
+    pub n_iter: usize,
+    /// Sum of squared distances of the points to their centres.
+    pub inertia: f64,
+}
+
+/// Lloyd's algorithm from the given centres until no label changes or `max_iter` passes.
+/// A cluster that empties takes the point farthest from its own centre, so none stays empty.
+pub fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> KMeansResult {
+    let d = data.n_features();
+    let k = centres.len() / d;
+    let mut labels = nearest_labels(data, &centres);
+    let mut n_iter = 0;
+    while n_iter < max_iter {
+        n_iter += 1;
+        // update step: centroids, computed relative to the first point for precision
+        let origin = data.row(0);
+        let mut sums = vec![0.0; k * d];
+        let mut counts = vec![0usize; k];
+        for (x, &l) in data.rows().zip(&labels) {
+            counts[l] += 1;
+            for j in 0..d {
+                sums[l * d + j] += x[j] - origin[j];
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                for j in 0..d {
+                    centres[c * d + j] = origin[j] + sums[c * d + j] / counts[c] as f64;
+                }
+            }
+        }
+        for c in 0..k {
+            if counts[c] == 0 {
+                let far = data
+                    .rows()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        (
+                            i,
+                            squared_distance(x, &centres[labels[i] * d..(labels[i] + 1) * d]),
+                        )
+                    })
+                    .fold((0, -1.0), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+                    .0;
+                centres[c * d..(c + 1) * d].copy_from_slice(data.row(far));
+                labels[far] = c;
+            }
+        }
+        let new_labels = nearest_labels(data, &centres);
+        if new_labels == labels {
+            break;
+        }
+        labels = new_labels;
+    }
+    let inertia = data
+        .rows()
+        .zip(&labels)
+        .map(|(x, &l)| squared_distance(x, &centres[l * d..(l + 1) * d]))
+        .sum();
+    KMeansResult {
+        centres,
+        labels,
+        n_iter,
+        inertia,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three_blobs() -> Dataset {
+        let mut rows = Vec::new();
+        for (i, c) in [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]].iter().enumerate() {
+            for j in 0..20 {
+                let t = j as f64 * 0.37 + i as f64;
+                rows.push(vec![c[0] + t.sin(), c[1] + t.cos()]);
+            }
+        }
+        Dataset::from_rows(&rows).unwrap()
+    }
+
+    fn partition_of(labels: &[usize]) -> Vec<Vec<usize>> {
+        let k = labels.iter().max().unwrap() + 1;
+        let mut groups = vec![vec![]; k];
+        for (i, &l) in labels.iter().enumerate() {
+            groups[l].push(i);
+        }
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn hard_methods_find_the_blobs_and_repeat_for_a_seed() {
+        let data = three_blobs();
+        let truth: Vec<usize> = (0..60).map(|i| i / 20).collect();
+        for method in [
+            InitMethod::KMeans,
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+        ] {
+            let a = method.initial_responsibilities(&data, 3, 11).unwrap();
+            let b = method.initial_responsibilities(&data, 3, 11).unwrap();
+            assert_eq!(a, b, "{} is not deterministic", method.name());
+            let InitialResponsibilities::Hard { labels, .. } = a else {
+                panic!("{} should be hard", method.name())
+            };
+            assert_eq!(labels.len(), 60);
+            assert!(labels.iter().all(|&l| l < 3));
+            if method == InitMethod::KMeans {
+                assert_eq!(partition_of(&labels), partition_of(&truth));
+            }
+        }
+    }
+
+    #[test]
+    fn random_responsibilities_are_normalised() {
+        let data = three_blobs();
+        let InitialResponsibilities::Soft { resp, n_components } = InitMethod::Random
+            .initial_responsibilities(&data, 4, 5)
+            .unwrap()
+        else {
+            panic!("random should be soft")
+        };
+        assert_eq!(n_components, 4);
+        for row in resp.chunks_exact(4) {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            assert!(row.iter().all(|&r| r > 0.0));
+        }
+        let stats = InitMethod::Random
+            .initial_responsibilities(&data, 4, 5)
+            .unwrap()
+            .sufficient_stats(&data, ScatterKind::Full);
+        assert!((stats.total() - 60.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn from_means_assigns_nearest_with_ties_to_lowest() {
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 3.0]).unwrap();
+        let means = DMatrix::from_row_slice(2, 1, &[0.5, 1.5]);
+        // 1.0 is equidistant: goes to component 0.
+        let init = InitMethod::FromMeans(means)
+            .initial_responsibilities(&data, 2, 0)
+            .unwrap();
+        assert_eq!(
+            init,
+            InitialResponsibilities::Hard {
+                labels: vec![0, 0, 1, 1],
+                n_components: 2
+            }
+        );
+        let far = DMatrix::from_row_slice(2, 1, &[0.5, 100.0]);
+        assert!(matches!(
+            InitMethod::FromMeans(far).initial_responsibilities(&data, 2, 0),
+            Err(GmmError::InvalidLabels { .. })
+        ));
+        let wrong = DMatrix::from_row_slice(1, 1, &[0.5]);
+        assert!(matches!(
+            InitMethod::FromMeans(wrong).initial_responsibilities(&data, 2, 0),
+            Err(GmmError::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn from_labels_validates() {
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0]).unwrap();
+        assert!(
+            InitMethod::FromLabels(vec![0, 1, 1])
+                .initial_responsibilities(&data, 2, 0)
+                .is_ok()
+        );
+        for bad in [vec![0, 1], vec![0, 2, 1], vec![0, 0, 0]] {
+            assert!(matches!(
+                InitMethod::FromLabels(bad).initial_responsibilities(&data, 2, 0),
+                Err(GmmError::InvalidLabels { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn k_out_of_range_is_an_error() {
+        let data = Dataset::from_slice_1d(&[0.0, 1.0]).unwrap();
+        assert!(matches!(
+            InitMethod::KMeans.initial_responsibilities(&data, 0, 0),
+            Err(GmmError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            InitMethod::KMeans.initial_responsibilities(&data, 3, 0),
+            Err(GmmError::TooFewSamples {
+                n_samples: 2,
+                n_components: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn duplicate_points_do_not_break_kmeans() {
+        let data = Dataset::from_rows(&vec![vec![1.0, 1.0]; 10]).unwrap();
+        for method in [
+            InitMethod::KMeans,
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+        ] {
+            let init = method.initial_responsibilities(&data, 3, 2).unwrap();
+            assert_eq!(init.n_components(), 3);
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! The fitted Gaussian mixture: weights, means, covariances, and its densities.
+
+use nalgebra::{DMatrix, DVector};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::covariance::{CovarianceType, Covariances, PrecisionCholesky, cholesky_lower};
+use crate::data::Dataset;
+use crate::error::{GmmError, Result};
+use crate::kernel::{EStepKernel, half_log_2pi};
+
+/// Tolerance on `|sum w - 1|` accepted when a mixture is built.
+pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-8;
+
+/// What every fitted mixture answers, whichever estimator produced it.
+///
+/// Implemented by [`GaussianMixture`] and by the estimators' fitted results, so a caller can
+/// hold either behind `&dyn MixtureModel`.
+pub trait MixtureModel {
+    /// Number of components K.
+    fn n_components(&self) -> usize;
+    /// Dimension D.
+    fn n_features(&self) -> usize;
+    /// Log density of each point under the model.
+    fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>>;
+    /// Posterior probability of each component for each point, N x K.
+    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>>;
+    /// Mean log density per point.
+    fn score(&self, data: &Dataset) -> Result<f64> {
+        let s = self.score_samples(data)?;
+        Ok(s.iter().sum::<f64>() / s.len() as f64)
+    }
+    /// Most probable component of each point (ties to the lowest index).
+    fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
+        let p = self.predict_proba(data)?;
+        Ok((0..p.nrows())
+            .map(|n| {
+                p.row(n)
+                    .iter()
+                    .enumerate()
+                    .fold(0, |b, (c, v)| if *v > p[(n, b)] { c } else { b })
+            })
+            .collect())
+    }
+}
+
+/// A Gaussian mixture `p(x) = sum_k w_k N(x | mu_k, Sigma_k)` with its precision Cholesky
+/// factors and E-step kernel precomputed.
+///
+/// # Examples
+/// ```
+/// use gmm_core::{Covariances, Dataset, GaussianMixture, MixtureModel};
+/// use nalgebra::{DMatrix, DVector};
+/// let gm = GaussianMixture::new(
+///     DVector::from_vec(vec![0.5, 0.5]),
+///     DMatrix::from_row_slice(2, 1, &[-2.0, 2.0]),
+///     Covariances::Spherical(vec![1.0, 1.0]),
+/// )?;
+/// let data = Dataset::from_slice_1d(&[-2.0, 0.0, 2.0])?;
+/// assert_eq!(gm.predict(&data)?, vec![0, 0, 1]);
+/// let p = gm.predict_proba(&data)?;
+/// assert!((p[(1, 0)] - 0.5).abs() < 1e-12);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianMixture {
+    weights: DVector<f64>,
+    means: DMatrix<f64>,
+    covariances: Covariances,
+    precision_cholesky: PrecisionCholesky,
+    kernel: EStepKernel,
+}
+
+impl GaussianMixture {
+    /// Builds a mixture from K weights, K x D means (one mean per row) and covariances.
+    ///
+    /// # Errors
+    /// - [`GmmError::InvalidWeights`]: a weight is negative or not finite, or they do not sum
+    ///   to 1 within [`WEIGHT_SUM_TOLERANCE`]; K = 0.
+    /// - [`GmmError::ShapeMismatch`]: means or covariances of the wrong shape.
+    /// - [`GmmError::NonFinite`]: a mean is not finite.
+    /// - [`GmmError::NotPositiveDefinite`]: a covariance is not symmetric positive definite.
+    pub fn new(
+        weights: DVector<f64>,
+        means: DMatrix<f64>,
+        covariances: Covariances,
+    ) -> Result<Self> {
+        let k = weights.len();
+        if k == 0 {
+            return Err(GmmError::InvalidWeights {
+                reason: "a mixture needs at least one component".into(),
+            });
+        }
+        if let Some((i, w)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !w.is_finite() || **w < 0.0)
+        {
+            return Err(GmmError::InvalidWeights {
+                reason: format!("weight {i} is {w}; weights must be finite and non-negative"),
+            });
+        }
+        let sum: f64 = weights.iter().sum();
+        if (sum - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
+            return Err(GmmError::InvalidWeights {
+                reason: format!("weights sum to {sum}, not 1; normalise them"),
+            });
+        }
+        if means.nrows() != k {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of means (rows) against number of weights".into(),
+                expected: k,
+                found: means.nrows(),
+            });
+        }
+        let d = means.ncols();
+        if d == 0 {
+            return Err(GmmError::ZeroFeatures);
+        }
+        for c in 0..k {
+            for j in 0..d {
+                if !means[(c, j)].is_finite() {
+                    return Err(GmmError::NonFinite {
+                        row: c,
+                        column: j,
+                        value: means[(c, j)],
+                    });
+                }
+            }
+        }
+        covariances.check_shape(k, d)?;
+        let precision_cholesky = covariances.precision_cholesky()?;
+        let log_constants = (0..k)
+            .map(|c| weights[c].ln() + precision_cholesky.log_det(c, d) - half_log_2pi(d))
+            .collect();
+        let kernel = EStepKernel::new(&means, &precision_cholesky, log_constants)?;
+        Ok(Self {
+            weights,
+            means,
+            covariances,
+            precision_cholesky,
+            kernel,
+        })
+    }
+
+    /// Mixture weights `w_k`.
+    pub fn weights(&self) -> &DVector<f64> {
+        &self.weights
+    }
+
+    /// Means, K x D (row k is `mu_k`).
+    pub fn means(&self) -> &DMatrix<f64> {
+        &self.means
+    }
+
+    /// Covariances in the storage of their type.
+    pub fn covariances(&self) -> &Covariances {
+        &self.covariances
+    }
+
+    /// Precision Cholesky factors, `P_k P_k^T = Sigma_k^{-1}`.
+    pub fn precision_cholesky(&self) -> &PrecisionCholesky {
+        &self.precision_cholesky
+    }
+
+    /// The covariance type.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariances.covariance_type()
+    }
+
+    /// The E-step kernel of this mixture (EM's constants).
+    pub fn kernel(&self) -> &EStepKernel {
+        &self.kernel
+    }
+
+    /// Number of free parameters: `K D` means, `K - 1` weights and the covariance parameters.
+    pub fn n_parameters(&self) -> usize {
+        let (k, d) = self.means.shape();
+        k * d + k - 1 + self.covariance_type().n_parameters(k, d)
+    }
+
+    /// Bayesian information criterion `-2 N score + p ln N` on `data` (lower is better).
+    pub fn bic(&self, data: &Dataset) -> Result<f64> {
+        let n = data.n_samples() as f64;
+        Ok(-2.0 * n * self.score(data)? + self.n_parameters() as f64 * n.ln())
+    }
+
+    /// Akaike information criterion `-2 N score + 2 p` on `data` (lower is better).
+    pub fn aic(&self, data: &Dataset) -> Result<f64> {
+        let n = data.n_samples() as f64;
+        Ok(-2.0 * n * self.score(data)? + 2.0 * self.n_parameters() as f64)
+    }
+
+    /// Draws `n` points and the component each came from.
+    ///
+    /// Each point's component is drawn from the weights, then the point as
+    /// `mu_k + C_k z` with `Sigma_k = C_k C_k^T` and `z ~ N(0, I)`.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] when `n = 0`.
+    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<(Dataset, Vec<usize>)> {
+        if n == 0 {
+            return Err(GmmError::InvalidParameter {
+                name: "n_samples",
+                value: "0".into(),
+                reason: "draw at least one point".into(),
+            });
+        }
+        let (k, d) = self.means.shape();
+        let factors: Vec<DMatrix<f64>> = (0..k)
+            .map(|c| cholesky_lower(c, &self.covariances.full_matrix(c, d)))
+            .collect::<Result<_>>()?;
+        let cumulative: Vec<f64> = self
+            .weights
+            .iter()
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect();
+        let mut values = Vec::with_capacity(n * d);
+        let mut labels = Vec::with_capacity(n);
+        let mut z = DVector::zeros(d);
+        for _ in 0..n {
+            let u: f64 = rand::RngExt::random::<f64>(rng) * cumulative[k - 1];
+            let c = cumulative.iter().position(|&s| u < s).unwrap_or(k - 1);
+            for j in 0..d {
+                z[j] = StandardNormal.sample(rng);
+            }
+            let x = &factors[c] * &z;
+            values.extend((0..d).map(|j| self.means[(c, j)] + x[j]));
+            labels.push(c);
+        }
+        Ok((Dataset::from_row_major(n, d, values)?, labels))
+    }
+
+    /// Log responsibilities `ln p(k | x_n)`, N x K.
+    pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        data.check_features(self.n_features())?;
+        Ok(self.kernel.log_resp(data))
+    }
+}
+
+impl MixtureModel for GaussianMixture {
+    fn n_components(&self) -> usize {
+        self.means.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.means.ncols()
+    }
+
+    fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
+        data.check_features(self.n_features())?;
+        Ok(self.kernel.log_norm(data))
+    }
+
+    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        Ok(self.log_resp(data)?.map(f64::exp))
+    }
+
+    fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
+        data.check_features(self.n_features())?;
+        Ok(self.kernel.argmax(data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+    use rand::{SeedableRng, rngs::StdRng};
+    use statrs::distribution::{Continuous, Normal};
+
+    fn one_d() -> GaussianMixture {
+        GaussianMixture::new(
+            DVector::from_vec(vec![0.3, 0.7]),
+            DMatrix::from_row_slice(2, 1, &[-1.0, 2.5]),
+            Covariances::Spherical(vec![0.5, 2.0]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn univariate_density_matches_statrs() {
+        let gm = one_d();
+        let a = Normal::new(-1.0, 0.5f64.sqrt()).unwrap();
+        let b = Normal::new(2.5, 2.0f64.sqrt()).unwrap();
+        let xs = [-3.0, -1.0, 0.0, 1.7, 10.0];
+        let data = Dataset::from_slice_1d(&xs).unwrap();
+        let got = gm.score_samples(&data).unwrap();
+        for (x, g) in xs.iter().zip(got) {
+            let want = (0.3 * a.pdf(*x) + 0.7 * b.pdf(*x)).ln();
+            assert_relative_eq!(g, want, max_relative = 1e-13);
+        }
+    }
+
+    #[test]
+    fn multivariate_density_matches_a_hand_computed_value() {
+        // Sigma = [[2, 1], [1, 2]]: |Sigma| = 3, Sigma^{-1} = [[2, -1], [-1, 2]] / 3.
+        // At x - mu = (1, 0): quadratic form 2/3, so
+        // ln N = -ln(2 pi) - 1/2 ln 3 - 1/3.
+        let want = -(2.0 * std::f64::consts::PI).ln() - 0.5 * 3f64.ln() - 1.0 / 3.0;
+        let sigma = DMatrix::from_row_slice(2, 2, &[2.0, 1.0, 1.0, 2.0]);
+        for cov in [
+            Covariances::Full(vec![sigma.clone()]),
+            Covariances::Tied(sigma),
+        ] {
+            let gm = GaussianMixture::new(
+                DVector::from_vec(vec![1.0]),
+                DMatrix::from_row_slice(1, 2, &[1.0, -1.0]),
+                cov,
+            )
+            .unwrap();
+            let data = Dataset::from_rows(&[vec![2.0, -1.0]]).unwrap();
+            assert_relative_eq!(
+                gm.score_samples(&data).unwrap()[0],
+                want,
+                max_relative = 1e-14
+            );
+        }
+        // Diagonal (2, 0.5) at x - mu = (1, 1): quadratic form 1/2 + 2, |Sigma| = 1.
+        let gm = GaussianMixture::new(
+            DVector::from_vec(vec![1.0]),
+            DMatrix::from_row_slice(1, 2, &[0.0, 0.0]),
+            Covariances::Diagonal(vec![DVector::from_vec(vec![2.0, 0.5])]),
+        )
+        .unwrap();
+        let data = Dataset::from_rows(&[vec![1.0, 1.0]]).unwrap();
+        let want = -(2.0 * std::f64::consts::PI).ln() - 1.25;
+        assert_relative_eq!(
+            gm.score_samples(&data).unwrap()[0],
+            want,
+            max_relative = 1e-14
+        );
+    }
+
+    #[test]
+    fn responsibilities_sum_to_one() {
+        let gm = GaussianMixture::new(
+            DVector::from_vec(vec![0.2, 0.5, 0.3]),
+            DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 3.0, 1.0, -2.0, 4.0]),
+            Covariances::Full(vec![
+                DMatrix::from_row_slice(2, 2, &[1.0, 0.3, 0.3, 0.5]),
+                DMatrix::identity(2, 2),
+                DMatrix::from_row_slice(2, 2, &[2.0, -0.5, -0.5, 1.0]),
+            ]),
+        )
+        .unwrap();
+        let (data, _) = gm.sample(2000, &mut StdRng::seed_from_u64(1)).unwrap();
+        let p = gm.predict_proba(&data).unwrap();
+        for n in 0..p.nrows() {
+            let s: f64 = p.row(n).iter().sum();
+            assert!((s - 1.0).abs() < 1e-12, "row {n} sums to {s}");
+            assert!(p.row(n).iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+        // far-away points: no underflow to NaN
+        let far = Dataset::from_rows(&[vec![1e6, -1e6]]).unwrap();
+        let pf = gm.predict_proba(&far).unwrap();
+        assert!((pf.row(0).sum() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn construction_rejects_bad_parameters() {
+        let means = DMatrix::from_row_slice(2, 1, &[0.0, 1.0]);
+        let cov = Covariances::Spherical(vec![1.0, 1.0]);
+        let bad_weights = [vec![0.5, 0.6], vec![-0.1, 1.1], vec![f64::NAN, 1.0]];
+        for w in bad_weights {
+            assert!(matches!(
+                GaussianMixture::new(DVector::from_vec(w), means.clone(), cov.clone()),
+                Err(GmmError::InvalidWeights { .. })
+            ));
+        }
+        assert!(matches!(
+            GaussianMixture::new(DVector::from_vec(vec![1.0]), means.clone(), cov.clone()),
+            Err(GmmError::ShapeMismatch { .. })
+        ));
+        let singular =
+            Covariances::Full(vec![DMatrix::from_row_slice(2, 2, &[1.0, 1.0, 1.0, 1.0])]);
+        assert!(matches!(
+            GaussianMixture::new(DVector::from_vec(vec![1.0]), DMatrix::zeros(1, 2), singular),
+            Err(GmmError::NotPositiveDefinite { component: 0, .. })
+        ));
+        let gm = one_d();
+        let two_d = Dataset::from_rows(&[vec![0.0, 1.0]]).unwrap();
+        assert!(matches!(
+            gm.score_samples(&two_d),
+            Err(GmmError::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn sampling_is_seeded_and_follows_the_weights() {
+        let gm = one_d();
+        let (a, la) = gm.sample(4000, &mut StdRng::seed_from_u64(3)).unwrap();
+        let (b, lb) = gm.sample(4000, &mut StdRng::seed_from_u64(3)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(la, lb);
+        let frac = la.iter().filter(|&&l| l == 1).count() as f64 / 4000.0;
+        assert!((frac - 0.7).abs() < 0.03, "fraction of component 1: {frac}");
+        assert!(gm.sample(0, &mut StdRng::seed_from_u64(3)).is_err());
+    }
+
+    #[test]
+    fn parameter_count_and_criteria() {
+        let gm = one_d();
+        assert_eq!(gm.n_parameters(), 2 + 1 + 2);
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0]).unwrap();
+        let s = gm.score(&data).unwrap();
+        assert_relative_eq!(gm.bic(&data).unwrap(), -6.0 * s + 5.0 * 3f64.ln());
+        assert_relative_eq!(gm.aic(&data).unwrap(), -6.0 * s + 10.0);
+    }
+}

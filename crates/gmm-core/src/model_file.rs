@@ -1,0 +1,253 @@
+//! The JSON model file format (docs/model-format.md).
+//!
+//! ```json
+//! {"covariance_type": "full", "weights": [...], "means": [[...], ...],
+//!  "covariances": [[[...], ...], ...], "fit": {...}, "posterior": {...}}
+//! ```
+//! `covariances` always holds K full D x D matrices, whatever the type; `fit` and `posterior`
+//! are optional. Reading validates the model exactly as [`GaussianMixture::new`] does, and
+//! the round trip is exact: numbers are written with the shortest representation that reads
+//! back to the same `f64`.
+
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+use crate::covariance::{CovarianceType, Covariances};
+use crate::error::{GmmError, Result};
+use crate::mixture::{GaussianMixture, MixtureModel};
+
+/// What a fit records about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    /// `"em"` or `"vb"`.
+    pub method: String,
+    /// Iterations run.
+    pub n_iter: usize,
+    /// Whether the bound moved less than the tolerance before `max_iter`.
+    pub converged: bool,
+    /// The bound after every iteration (EM: mean log-likelihood; VB: ELBO).
+    pub lower_bounds: Vec<f64>,
+}
+
+/// The serialised form of a mixture. Use [`ModelFile::from_mixture`] and
+/// [`ModelFile::to_mixture`] to move between it and a validated [`GaussianMixture`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// The covariance type.
+    pub covariance_type: CovarianceType,
+    /// K weights.
+    pub weights: Vec<f64>,
+    /// K means of length D.
+    pub means: Vec<Vec<f64>>,
+    /// K full D x D covariance matrices (rows of columns).
+    pub covariances: Vec<Vec<Vec<f64>>>,
+    /// What the fit recorded, if this model came from a fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitRecord>,
+    /// Estimator-specific posterior parameters (VB), kept as they were written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<serde_json::Value>,
+}
+
+impl ModelFile {
+    /// The file form of a mixture, with no fit record.
+    pub fn from_mixture(gm: &GaussianMixture) -> Self {
+        let (k, d) = (gm.n_components(), gm.n_features());
+        let covariances = (0..k)
+            .map(|c| {
+                let m = gm.covariances().full_matrix(c, d);
+                (0..d).map(|a| m.row(a).iter().copied().collect()).collect()
+            })
+            .collect();
+        Self {
+            covariance_type: gm.covariance_type(),
+            weights: gm.weights().iter().copied().collect(),
+            means: (0..k)
+                .map(|c| gm.means().row(c).iter().copied().collect())
+                .collect(),
+            covariances,
+            fit: None,
+            posterior: None,
+        }
+    }
+
+    /// Validates the file and builds the mixture.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`] for ragged or inconsistent shapes and for covariances without
+    /// the structure their type requires; any error of [`GaussianMixture::new`].
+    pub fn to_mixture(&self) -> Result<GaussianMixture> {
+        let invalid = |reason: String| GmmError::InvalidModel { reason };
+        let k = self.weights.len();
+        if k == 0 {
+            return Err(invalid("no components (weights is empty)".into()));
+        }
+        if self.means.len() != k || self.covariances.len() != k {
+            return Err(invalid(format!(
+                "{k} weights but {} means and {} covariances",
+                self.means.len(),
+                self.covariances.len()
+            )));
+        }
+        let d = self.means[0].len();
+        if d == 0 {
+            return Err(invalid("means have zero length".into()));
+        }
+        if let Some(c) = self.means.iter().position(|m| m.len() != d) {
+            return Err(invalid(format!(
+                "mean {c} has length {} but mean 0 has {d}",
+                self.means[c].len()
+            )));
+        }
+        let mut mats = Vec::with_capacity(k);
+        for (c, rows) in self.covariances.iter().enumerate() {
+            if rows.len() != d || rows.iter().any(|r| r.len() != d) {
+                return Err(invalid(format!("covariance {c} is not {d} x {d}")));
+            }
+            mats.push(DMatrix::from_fn(d, d, |a, b| rows[a][b]));
+        }
+        let covariances = Covariances::from_full_matrices(self.covariance_type, mats)?;
+        let means = DMatrix::from_fn(k, d, |c, j| self.means[c][j]);
+        GaussianMixture::new(DVector::from_vec(self.weights.clone()), means, covariances)
+    }
+
+    /// Serialises to pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model file always serialises")
+    }
+
+    /// Parses JSON (no validation of the model: see [`ModelFile::to_mixture`]).
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`] with the parser's message (line and column).
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| GmmError::InvalidModel {
+            reason: e.to_string(),
+        })
+    }
+}
+
+impl GaussianMixture {
+    /// Serialises the mixture to the JSON model format (no fit record).
+    ///
+    /// ```
+    /// use gmm_core::{Covariances, GaussianMixture};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let gm = GaussianMixture::new(
+    ///     DVector::from_vec(vec![0.25, 0.75]),
+    ///     DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 5.0, 5.0]),
+    ///     Covariances::Diagonal(vec![DVector::from_vec(vec![1.0, 2.0]); 2]),
+    /// )?;
+    /// let back = GaussianMixture::from_json(&gm.to_json())?;
+    /// assert_eq!(back, gm);
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        ModelFile::from_mixture(self).to_json()
+    }
+
+    /// Reads and validates a mixture from the JSON model format.
+    ///
+    /// # Errors
+    /// As [`ModelFile::from_json`] and [`ModelFile::to_mixture`].
+    pub fn from_json(text: &str) -> Result<Self> {
+        ModelFile::from_json(text)?.to_mixture()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mixtures() -> Vec<GaussianMixture> {
+        let w = DVector::from_vec(vec![0.1 + 1e-17, 0.2, 0.7 - 1e-17]);
+        let means =
+            DMatrix::from_row_slice(3, 2, &[0.1, 1.0 / 3.0, 1e300, -1e-300, 2.0f64.sqrt(), 5.0]);
+        let full = DMatrix::from_row_slice(2, 2, &[2.0 / 3.0, 0.1, 0.1, 1.0 / 7.0]);
+        vec![
+            GaussianMixture::new(
+                w.clone(),
+                means.clone(),
+                Covariances::Full(vec![full.clone(); 3]),
+            )
+            .unwrap(),
+            GaussianMixture::new(w.clone(), means.clone(), Covariances::Tied(full)).unwrap(),
+            GaussianMixture::new(
+                w.clone(),
+                means.clone(),
+                Covariances::Diagonal(vec![DVector::from_vec(vec![0.3, 1.0 / 9.0]); 3]),
+            )
+            .unwrap(),
+            GaussianMixture::new(w, means, Covariances::Spherical(vec![0.1, 0.2, 1e-8])).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn round_trip_is_exact_for_every_type() {
+        for gm in mixtures() {
+            let text = gm.to_json();
+            let back = GaussianMixture::from_json(&text).unwrap();
+            assert_eq!(back, gm, "{text}");
+            assert_eq!(back.to_json(), text);
+        }
+    }
+
+    #[test]
+    fn fit_record_round_trips() {
+        let mut file = ModelFile::from_mixture(&mixtures()[0]);
+        file.fit = Some(FitRecord {
+            method: "em".into(),
+            n_iter: 3,
+            converged: true,
+            lower_bounds: vec![-3.0, -2.5, -2.499_999_999_999_9],
+        });
+        assert_eq!(ModelFile::from_json(&file.to_json()).unwrap(), file);
+    }
+
+    #[test]
+    fn bad_files_are_rejected_with_a_reason() {
+        let good = ModelFile::from_mixture(&mixtures()[0]);
+        let mut w = good.clone();
+        w.weights = vec![0.5, 0.5, 0.5];
+        assert!(matches!(
+            w.to_mixture(),
+            Err(GmmError::InvalidWeights { .. })
+        ));
+        let mut spd = good.clone();
+        spd.covariances[1] = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
+        assert!(matches!(
+            spd.to_mixture(),
+            Err(GmmError::NotPositiveDefinite { component: 1, .. })
+        ));
+        let mut shape = good.clone();
+        shape.means[2] = vec![1.0];
+        assert!(matches!(
+            shape.to_mixture(),
+            Err(GmmError::InvalidModel { .. })
+        ));
+        let mut cov_shape = good.clone();
+        cov_shape.covariances[0] = vec![vec![1.0]];
+        assert!(matches!(
+            cov_shape.to_mixture(),
+            Err(GmmError::InvalidModel { .. })
+        ));
+        let text = good.to_json();
+        assert!(matches!(
+            ModelFile::from_json(&text[..text.len() / 2]),
+            Err(GmmError::InvalidModel { .. })
+        ));
+        let mut tied = ModelFile::from_mixture(&mixtures()[1]);
+        tied.covariances[2][0][0] += 1.0;
+        assert!(matches!(
+            tied.to_mixture(),
+            Err(GmmError::InvalidModel { .. })
+        ));
+    }
+
+    #[test]
+    fn fields_may_come_in_any_order() {
+        let text = r#"{"covariances": [[[2.0]]], "means": [[1.0]], "weights": [1.0], "covariance_type": "spherical"}"#;
+        let gm = GaussianMixture::from_json(text).unwrap();
+        assert_eq!(gm.covariances(), &Covariances::Spherical(vec![2.0]));
+    }
+}

@@ -1,0 +1,12 @@
+//! # gmm
+//!
+//! Gaussian mixture models fitted by maximum-likelihood EM ([`em`]) and by variational
+//! Bayes ([`vb`]), on one shared E-step ([`core`]), and compared side by side ([`compare`]).
+//!
+//! This crate only re-exports the workspace's four crates.
+#![warn(missing_docs)]
+
+pub use gmm_compare as compare;
+pub use gmm_core as core;
+pub use gmm_em as em;
+pub use gmm_vb as vb;
