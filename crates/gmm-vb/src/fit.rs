@@ -1,0 +1,314 @@
+//! The VB loop (E-step on the shared kernel, VB M-step, full ELBO), restarts, and the
+//! fitted result.
+
+use gmm_core::{
+    Dataset, EStepOutput, FitRecord, GaussianMixture, GmmError, InitialResponsibilities,
+    MixtureModel, ModelFile, Result,
+};
+use nalgebra::{DMatrix, DVector};
+
+use crate::elbo::{ElboTerms, elbo};
+use crate::params::{Priors, VbParams};
+use crate::predictive::PredictiveDensity;
+use crate::state::{Posterior, VariationalState, m_step};
+
+/// Weights above this count as an effective component by default: an emptied component keeps
+/// `alpha0 / (K alpha0 + N)` of the weight (not 0), far below 1e-2 for any N above ~100.
+pub const DEFAULT_WEIGHT_THRESHOLD: f64 = 1e-2;
+
+/// One VB iteration on `data` from the posterior `state`: the E-step with VB's constants on
+/// the shared kernel, the M-step from its statistics, and the full ELBO of the new posterior
+/// with the responsibilities that built it. Exposed for benchmarks and custom loops.
+///
+/// ```
+/// use gmm_core::{synthetic, CovarianceType, InitMethod};
+/// use gmm_vb::{iterate, m_step, VbParams};
+/// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 500, 1)?.data;
+/// let params = VbParams::new(3);
+/// let priors = params.resolve_priors(&data)?;
+/// let init = InitMethod::KMeans.initial_responsibilities(&data, 3, 0)?;
+/// let kind = CovarianceType::Full.scatter_kind();
+/// let mut state = m_step(&init.sufficient_stats(&data, kind), &priors, CovarianceType::Full, 1e-6)?;
+/// let mut previous = f64::NEG_INFINITY;
+/// for _ in 0..5 {
+///     let (next, bound) = iterate(&data, &state, &priors, 1e-6)?;
+///     assert!(bound.total() >= previous - 1e-10 * previous.abs());
+///     previous = bound.total();
+///     state = next;
+/// }
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// [`GmmError::SingularComponent`] or [`GmmError::NotPositiveDefinite`] from the M-step.
+pub fn iterate(
+    data: &Dataset,
+    state: &VariationalState,
+    priors: &Priors,
+    reg_covar: f64,
+) -> Result<(VariationalState, ElboTerms)> {
+    let kind = state.covariance_type.scatter_kind();
+    let out: EStepOutput = state.kernel()?.e_step(data, kind);
+    let next = m_step(&out.stats, priors, state.covariance_type, reg_covar)?;
+    let bound = elbo(&next, priors, &out.stats, out.resp_log_resp_sum);
+    Ok((next, bound))
+}
+
+/// A fitted variational Gaussian mixture.
+#[derive(Debug, Clone)]
+pub struct VbFit {
+    params: VbParams,
+    priors: Priors,
+    state: VariationalState,
+    posterior: Posterior,
+    point_estimate: GaussianMixture,
+    kernel: gmm_core::EStepKernel,
+    predictive: PredictiveDensity,
+    lower_bounds: Vec<f64>,
+    last_terms: ElboTerms,
+    n_iter: usize,
+    converged: bool,
+    n_samples: usize,
+}
+
+impl VbParams {
+    /// Fits the model: `n_init` runs from `init` with seeds `seed + i`, the run with the
+    /// largest final ELBO kept (ties: the first).
+    ///
+    /// # Errors
+    /// Invalid parameters ([`VbParams::check`]), initialisation errors, and
+    /// [`GmmError::SingularComponent`] should a posterior scale matrix fail to factorise.
+    pub fn fit(&self, data: &Dataset) -> Result<VbFit> {
+        let priors = self.resolve_priors(data)?;
+        let mut best: Option<VbFit> = None;
+        for i in 0..self.n_init {
+            let seed = self.seed.wrapping_add(i as u64);
+            let init = self
+                .init
+                .initial_responsibilities(data, self.n_components, seed)?;
+            let fit = self.run(data, &priors, &init)?;
+            if best.as_ref().is_none_or(|b| fit.elbo() > b.elbo()) {
+                best = Some(fit);
+            }
+        }
+        best.ok_or_else(|| GmmError::InvalidParameter {
+            name: "n_init",
+            value: "0".into(),
+            reason: "use at least one initialisation".into(),
+        })
+    }
+
+    /// Fits from given initial responsibilities (one run; `init`, `seed` and `n_init` unused).
+    ///
+    /// # Errors
+    /// As [`VbParams::fit`]; [`GmmError::ShapeMismatch`] when the responsibilities do not
+    /// have K components or one row per point.
+    pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<VbFit> {
+        let priors = self.resolve_priors(data)?;
+        if init.n_components() != self.n_components {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of components of the initial responsibilities".into(),
+                expected: self.n_components,
+                found: init.n_components(),
+            });
+        }
+        let rows = match init {
+            InitialResponsibilities::Hard { labels, .. } => labels.len(),
+            InitialResponsibilities::Soft { resp, n_components } => resp.len() / n_components,
+        };
+        if rows != data.n_samples() {
+            return Err(GmmError::ShapeMismatch {
+                what: "rows of the initial responsibilities against the number of points".into(),
+                expected: data.n_samples(),
+                found: rows,
+            });
+        }
+        if let InitialResponsibilities::Hard { labels, .. } = init
+            && let Some(&l) = labels.iter().find(|&&l| l >= self.n_components)
+        {
+            return Err(GmmError::InvalidLabels {
+                reason: format!(
+                    "label {l} is not below n_components = {}",
+                    self.n_components
+                ),
+            });
+        }
+        self.run(data, &priors, init)
+    }
+
+    fn run(
+        &self,
+        data: &Dataset,
+        priors: &Priors,
+        init: &InitialResponsibilities,
+    ) -> Result<VbFit> {
+        let kind = self.covariance_type.scatter_kind();
+        let stats = init.sufficient_stats(data, kind);
+        let mut state = m_step(&stats, priors, self.covariance_type, self.reg_covar)?;
+        let n = data.n_samples() as f64;
+        let mut lower_bounds = Vec::with_capacity(self.max_iter);
+        let mut converged = false;
+        let mut last_terms = None;
+        for _ in 0..self.max_iter {
+            let (next, terms) = iterate(data, &state, priors, self.reg_covar)?;
+            state = next;
+            let value = terms.total();
+            let change = lower_bounds.last().map(|prev| (value - prev) / n);
+            lower_bounds.push(value);
+            last_terms = Some(terms);
+            if change.is_some_and(|c: f64| c.abs() < self.tol) {
+                converged = true;
+                break;
+            }
+        }
+        let last_terms = last_terms.expect("max_iter >= 1 was checked");
+        let point_estimate = state.point_estimate()?;
+        let kernel = state.kernel()?;
+        Ok(VbFit {
+            params: self.clone(),
+            priors: priors.clone(),
+            posterior: state.to_posterior(priors),
+            predictive: PredictiveDensity::new(&state, priors),
+            state,
+            point_estimate,
+            kernel,
+            n_iter: lower_bounds.len(),
+            lower_bounds,
+            last_terms,
+            converged,
+            n_samples: data.n_samples(),
+        })
+    }
+}
+
+impl VbFit {
+    /// The point estimate: expected weights, means `m_k`, covariances
+    /// `E[Lambda_k]^{-1} = W_k^{-1} / nu_k`.
+    pub fn point_estimate(&self) -> &GaussianMixture {
+        &self.point_estimate
+    }
+
+    /// The variational posterior parameters (serialisable).
+    pub fn posterior(&self) -> &Posterior {
+        &self.posterior
+    }
+
+    /// The posterior with its derived quantities, for further computation.
+    pub fn state(&self) -> &VariationalState {
+        &self.state
+    }
+
+    /// The priors, resolved on the training data.
+    pub fn priors(&self) -> &Priors {
+        &self.priors
+    }
+
+    /// The parameters of the fit.
+    pub fn params(&self) -> &VbParams {
+        &self.params
+    }
+
+    /// The final full ELBO (a lower bound on `ln p(X)`), total over the training points.
+    pub fn elbo(&self) -> f64 {
+        self.last_terms.total()
+    }
+
+    /// The final ELBO's terms.
+    pub fn elbo_terms(&self) -> &ElboTerms {
+        &self.last_terms
+    }
+
+    /// The final ELBO per training point.
+    pub fn elbo_per_point(&self) -> f64 {
+        self.elbo() / self.n_samples as f64
+    }
+
+    /// The full ELBO after every iteration (total).
+    pub fn lower_bounds(&self) -> &[f64] {
+        &self.lower_bounds
+    }
+
+    /// Iterations run.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Whether the per-point ELBO moved less than `tol` before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Expected weights `E[pi_k]`, normalised (scikit-learn's `weights_`).
+    pub fn weights(&self) -> DVector<f64> {
+        self.point_estimate.weights().clone()
+    }
+
+    /// Number of components whose expected weight exceeds `threshold` (see
+    /// [`DEFAULT_WEIGHT_THRESHOLD`]).
+    pub fn effective_components(&self, threshold: f64) -> usize {
+        self.point_estimate
+            .weights()
+            .iter()
+            .filter(|&&w| w > threshold)
+            .count()
+    }
+
+    /// The fit record (method `"vb"`, bounds = full ELBO totals).
+    pub fn fit_record(&self) -> FitRecord {
+        FitRecord {
+            method: "vb".into(),
+            n_iter: self.n_iter,
+            converged: self.converged,
+            lower_bounds: self.lower_bounds.clone(),
+        }
+    }
+
+    /// The model file: point estimate, fit record and the posterior.
+    pub fn to_model_file(&self) -> ModelFile {
+        let mut file = ModelFile::from_mixture(&self.point_estimate);
+        file.fit = Some(self.fit_record());
+        file.posterior =
+            Some(serde_json::to_value(&self.posterior).expect("a posterior always serialises"));
+        file
+    }
+
+    /// The posterior predictive density.
+    pub fn predictive(&self) -> &PredictiveDensity {
+        &self.predictive
+    }
+
+    /// Log responsibilities under the variational E-step, N x K.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] for data of another dimension.
+    pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        data.check_features(self.n_features())?;
+        Ok(self.kernel.log_resp(data))
+    }
+}
+
+impl MixtureModel for VbFit {
+    fn n_components(&self) -> usize {
+        self.state.n_components()
+    }
+
+    fn n_features(&self) -> usize {
+        self.state.n_features()
+    }
+
+    /// `ln p(x | X)` under the Student-t posterior predictive (Bishop 10.81), not a plug-in.
+    fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
+        data.check_features(self.n_features())?;
+        Ok(data.rows().map(|x| self.predictive.log_pdf(x)).collect())
+    }
+
+    /// Responsibilities of the variational E-step, `exp(E ln pi + E ln N)` normalised.
+    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        Ok(self.log_resp(data)?.map(f64::exp))
+    }
+
+    fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
+        data.check_features(self.n_features())?;
+        Ok(self.kernel.argmax(data))
+    }
+}

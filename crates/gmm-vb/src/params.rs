@@ -1,0 +1,400 @@
+//! The parameters of a variational fit (builder with scikit-learn's defaults) and the priors
+//! they resolve to on a data set (docs/vb.md, section "Priors").
+
+use gmm_core::covariance::cholesky_lower;
+use gmm_core::{CovarianceType, Dataset, GmmError, InitMethod, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// Default tolerance on the change of the per-point ELBO between iterations.
+pub const DEFAULT_TOL: f64 = 1e-3;
+/// Default maximum number of iterations.
+pub const DEFAULT_MAX_ITER: usize = 100;
+/// Default regularisation added to the diagonal of each component's scatter (as scikit-learn).
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+/// Default prior precision of the means, `beta0` (scikit-learn: 1).
+pub const DEFAULT_MEAN_PRECISION_PRIOR: f64 = 1.0;
+
+/// The prior on the mixture weights.
+///
+/// `concentration: None` means `1 / K` (scikit-learn's default). The default prior is the
+/// truncated Dirichlet process, as in scikit-learn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WeightPrior {
+    /// A symmetric Dirichlet distribution `Dir(pi | alpha0, ..., alpha0)` (Bishop 10.39).
+    DirichletDistribution {
+        /// `alpha0`; `None` for `1 / K`.
+        concentration: Option<f64>,
+    },
+    /// A Dirichlet process truncated at K sticks, `v_k ~ Beta(1, gamma)` and
+    /// `pi_k = v_k prod_{j<k} (1 - v_j)` (Blei & Jordan 2006).
+    DirichletProcess {
+        /// `gamma`; `None` for `1 / K`.
+        concentration: Option<f64>,
+    },
+}
+
+impl Default for WeightPrior {
+    fn default() -> Self {
+        Self::DirichletProcess {
+            concentration: None,
+        }
+    }
+}
+
+impl WeightPrior {
+    /// scikit-learn's name of the prior type (`weight_concentration_prior_type`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::DirichletDistribution { .. } => "dirichlet_distribution",
+            Self::DirichletProcess { .. } => "dirichlet_process",
+        }
+    }
+
+    /// The concentration as given (`None`: `1 / K`).
+    pub fn concentration(&self) -> Option<f64> {
+        match *self {
+            Self::DirichletDistribution { concentration }
+            | Self::DirichletProcess { concentration } => concentration,
+        }
+    }
+
+    /// Whether this is the Dirichlet process (stick-breaking) prior.
+    pub fn is_process(&self) -> bool {
+        matches!(self, Self::DirichletProcess { .. })
+    }
+}
+
+/// Parameters of a variational Bayesian Gaussian mixture fit (Bishop 10.2).
+///
+/// Defaults follow scikit-learn's `BayesianGaussianMixture`: full covariances, tol `1e-3`
+/// (here on the **per-point** ELBO change, see docs/vb.md), reg_covar `1e-6`, 100
+/// iterations, one initialisation by k-means, seed 0, a Dirichlet-process weight prior with
+/// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
+/// (per type) as covariance prior `W0^{-1}`.
+///
+/// ```
+/// use gmm_core::synthetic;
+/// use gmm_vb::{VbParams, WeightPrior};
+/// let sample = synthetic::draw(&synthetic::one_d_three_clusters(), 600, 3)?;
+/// let fit = VbParams::new(8)
+///     .weight_prior(WeightPrior::DirichletProcess { concentration: None })
+///     .tol(1e-6)
+///     .max_iter(1000)
+///     .seed(1)
+///     .fit(&sample.data)?;
+/// assert!(fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD) <= 4);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VbParams {
+    pub(crate) n_components: usize,
+    pub(crate) covariance_type: CovarianceType,
+    pub(crate) tol: f64,
+    pub(crate) max_iter: usize,
+    pub(crate) reg_covar: f64,
+    pub(crate) n_init: usize,
+    pub(crate) init: InitMethod,
+    pub(crate) seed: u64,
+    pub(crate) weight_prior: WeightPrior,
+    pub(crate) mean_precision_prior: f64,
+    pub(crate) degrees_of_freedom_prior: Option<f64>,
+    pub(crate) mean_prior: Option<DVector<f64>>,
+    pub(crate) covariance_prior: Option<DMatrix<f64>>,
+}
+
+impl VbParams {
+    /// Parameters for `n_components` components with every other setting at its default.
+    pub fn new(n_components: usize) -> Self {
+        Self {
+            n_components,
+            covariance_type: CovarianceType::Full,
+            tol: DEFAULT_TOL,
+            max_iter: DEFAULT_MAX_ITER,
+            reg_covar: DEFAULT_REG_COVAR,
+            n_init: 1,
+            init: InitMethod::KMeans,
+            seed: 0,
+            weight_prior: WeightPrior::default(),
+            mean_precision_prior: DEFAULT_MEAN_PRECISION_PRIOR,
+            degrees_of_freedom_prior: None,
+            mean_prior: None,
+            covariance_prior: None,
+        }
+    }
+
+    /// The covariance type (default full).
+    pub fn covariance_type(mut self, t: CovarianceType) -> Self {
+        self.covariance_type = t;
+        self
+    }
+
+    /// Tolerance on `|ELBO_t - ELBO_{t-1}| / N` (default `1e-3`); 0 runs `max_iter` iterations.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Maximum number of iterations (default 100).
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+
+    /// Non-negative value added to the diagonal of every component's scatter per point, as
+    /// scikit-learn does (default `1e-6`).
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+
+    /// Number of initialisations (default 1); the run with the largest final ELBO is kept.
+    /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+
+    /// The initialisation method (default k-means).
+    pub fn init(mut self, m: InitMethod) -> Self {
+        self.init = m;
+        self
+    }
+
+    /// The seed of the initialisation (default 0).
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = s;
+        self
+    }
+
+    /// The prior on the weights (default: Dirichlet process with concentration `1/K`).
+    pub fn weight_prior(mut self, p: WeightPrior) -> Self {
+        self.weight_prior = p;
+        self
+    }
+
+    /// The prior precision of the means relative to `Lambda_k`, `beta0 > 0` (default 1).
+    pub fn mean_precision_prior(mut self, beta0: f64) -> Self {
+        self.mean_precision_prior = beta0;
+        self
+    }
+
+    /// The Wishart degrees of freedom `nu0 > D - 1` (default `D`).
+    pub fn degrees_of_freedom_prior(mut self, nu0: f64) -> Self {
+        self.degrees_of_freedom_prior = Some(nu0);
+        self
+    }
+
+    /// The prior mean of the means `m0` (default: the data mean).
+    pub fn mean_prior(mut self, m0: DVector<f64>) -> Self {
+        self.mean_prior = Some(m0);
+        self
+    }
+
+    /// The covariance prior `W0^{-1}`, a symmetric positive definite D x D matrix (default:
+    /// the data covariance, `ddof = 1`). Full and tied use it as given; diag keeps its
+    /// diagonal; spherical the mean of its diagonal (as scikit-learn derives its defaults).
+    pub fn covariance_prior(mut self, c: DMatrix<f64>) -> Self {
+        self.covariance_prior = Some(c);
+        self
+    }
+
+    /// Number of components K.
+    pub fn get_n_components(&self) -> usize {
+        self.n_components
+    }
+    /// The covariance type.
+    pub fn get_covariance_type(&self) -> CovarianceType {
+        self.covariance_type
+    }
+    /// The tolerance on the per-point ELBO change.
+    pub fn get_tol(&self) -> f64 {
+        self.tol
+    }
+    /// The maximum number of iterations.
+    pub fn get_max_iter(&self) -> usize {
+        self.max_iter
+    }
+    /// The regularisation.
+    pub fn get_reg_covar(&self) -> f64 {
+        self.reg_covar
+    }
+    /// The number of initialisations.
+    pub fn get_n_init(&self) -> usize {
+        self.n_init
+    }
+    /// The initialisation method.
+    pub fn get_init(&self) -> &InitMethod {
+        &self.init
+    }
+    /// The seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+    /// The weight prior.
+    pub fn get_weight_prior(&self) -> WeightPrior {
+        self.weight_prior
+    }
+
+    /// Checks every parameter against the data: the one place where input is validated.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] naming the offending parameter; [`GmmError::TooFewSamples`]
+    /// when K exceeds N; [`GmmError::ShapeMismatch`] for priors of the wrong size;
+    /// [`GmmError::NotPositiveDefinite`] for a covariance prior that is not SPD.
+    pub fn check(&self, data: &Dataset) -> Result<()> {
+        let invalid = |name: &'static str, value: String, reason: &str| {
+            Err(GmmError::InvalidParameter {
+                name,
+                value,
+                reason: reason.into(),
+            })
+        };
+        if self.n_components == 0 {
+            return invalid("n_components", "0".into(), "use at least one component");
+        }
+        if self.n_components > data.n_samples() {
+            return Err(GmmError::TooFewSamples {
+                n_samples: data.n_samples(),
+                n_components: self.n_components,
+            });
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return invalid("tol", self.tol.to_string(), "use a finite value >= 0");
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter", "0".into(), "run at least one iteration");
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return invalid(
+                "reg_covar",
+                self.reg_covar.to_string(),
+                "use a finite value >= 0",
+            );
+        }
+        if self.n_init == 0 {
+            return invalid("n_init", "0".into(), "use at least one initialisation");
+        }
+        if let Some(c) = self.weight_prior.concentration()
+            && !(c.is_finite() && c > 0.0)
+        {
+            return invalid(
+                "weight_concentration_prior",
+                c.to_string(),
+                "use a finite value > 0 (or None for 1/K)",
+            );
+        }
+        let beta0 = self.mean_precision_prior;
+        if !(beta0.is_finite() && beta0 > 0.0) {
+            return invalid(
+                "mean_precision_prior",
+                beta0.to_string(),
+                "use a finite value > 0",
+            );
+        }
+        let d = data.n_features();
+        if let Some(nu0) = self.degrees_of_freedom_prior
+            && !(nu0.is_finite() && nu0 > d as f64 - 1.0)
+        {
+            return Err(GmmError::InvalidParameter {
+                name: "degrees_of_freedom_prior",
+                value: nu0.to_string(),
+                reason: format!("use a finite value > D - 1 = {}", d as f64 - 1.0),
+            });
+        }
+        if let Some(m0) = &self.mean_prior {
+            if m0.len() != d {
+                return Err(GmmError::ShapeMismatch {
+                    what: "length of mean_prior against the data's number of features".into(),
+                    expected: d,
+                    found: m0.len(),
+                });
+            }
+            if let Some(v) = m0.iter().find(|v| !v.is_finite()) {
+                return invalid("mean_prior", v.to_string(), "use finite values");
+            }
+        }
+        if let Some(c) = &self.covariance_prior {
+            if c.nrows() != d || c.ncols() != d {
+                return Err(GmmError::ShapeMismatch {
+                    what: "covariance_prior must be D x D; rows or columns given".into(),
+                    expected: d,
+                    found: if c.nrows() != d { c.nrows() } else { c.ncols() },
+                });
+            }
+            gmm_core::Covariances::Full(vec![c.clone()]).check_shape(1, d)?;
+            cholesky_lower(0, c)?;
+        }
+        Ok(())
+    }
+
+    /// The priors these parameters give on `data` (defaults filled in from the data).
+    ///
+    /// # Errors
+    /// As [`VbParams::check`]; [`GmmError::InvalidParameter`] when the default covariance
+    /// prior (the data covariance) is singular, e.g. a constant feature or a single point:
+    /// give `covariance_prior` then.
+    pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
+        self.check(data)?;
+        let d = data.n_features();
+        let k = self.n_components;
+        let given = self.covariance_prior.is_some();
+        let base = self
+            .covariance_prior
+            .clone()
+            .unwrap_or_else(|| data.covariance(1));
+        let covariance = match self.covariance_type {
+            CovarianceType::Full | CovarianceType::Tied => base,
+            CovarianceType::Diagonal => DMatrix::from_diagonal(&base.diagonal()),
+            CovarianceType::Spherical => {
+                DMatrix::from_diagonal_element(d, d, base.diagonal().mean())
+            }
+        };
+        if cholesky_lower(0, &covariance).is_err() {
+            return Err(GmmError::InvalidParameter {
+                name: "covariance_prior",
+                value: format!("{covariance}"),
+                reason: if given {
+                    "the covariance prior is not positive definite".into()
+                } else {
+                    "the data covariance (the default prior) is singular: a feature is \
+                     constant or there are too few points; give covariance_prior"
+                        .into()
+                },
+            });
+        }
+        Ok(Priors {
+            weight_prior: self.weight_prior,
+            weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
+            mean_precision: self.mean_precision_prior,
+            mean: self.mean_prior.clone().unwrap_or_else(|| data.mean()),
+            degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
+            covariance,
+        })
+    }
+}
+
+/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Priors {
+    /// The weight prior as asked for.
+    pub weight_prior: WeightPrior,
+    /// `alpha0` (Dirichlet distribution) or `gamma` (Dirichlet process), resolved.
+    pub weight_concentration: f64,
+    /// `beta0`.
+    pub mean_precision: f64,
+    /// `m0`.
+    pub mean: DVector<f64>,
+    /// `nu0`.
+    pub degrees_of_freedom: f64,
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    pub covariance: DMatrix<f64>,
+}
+
+impl Priors {
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+}

@@ -1,0 +1,459 @@
+//! The variational posterior `q(pi) q(mu, Lambda)`, its update from sufficient statistics
+//! (the VB M-step, Bishop 10.58-10.63) and the expectations the shared E-step needs
+//! (Bishop 10.64-10.66). docs/vb.md, sections "M-step" and "E-step".
+
+use gmm_core::covariance::precision_factor_of;
+use gmm_core::kernel::half_log_2pi;
+use gmm_core::{
+    CovarianceType, Covariances, EStepKernel, GaussianMixture, GmmError, PrecisionCholesky, Result,
+    SufficientStats,
+};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+use special::Gamma;
+
+use crate::params::Priors;
+
+/// `10 * eps` added to every `N_k` in the M-step, as scikit-learn does, so that an empty
+/// component still has `beta_k > beta0` and a defined mean.
+pub const N_K_EPSILON: f64 = 10.0 * f64::EPSILON;
+
+/// The variational posterior of the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WeightConcentration {
+    /// `q(pi) = Dir(pi | alpha)` (Bishop 10.57-10.58).
+    Dirichlet {
+        /// `alpha_k = alpha0 + N_k`.
+        alpha: Vec<f64>,
+    },
+    /// `q(v_k) = Beta(v_k | a_k, b_k)` for the K sticks (Blei & Jordan 2006).
+    StickBreaking {
+        /// `a_k = 1 + N_k`.
+        a: Vec<f64>,
+        /// `b_k = gamma + sum_{j>k} N_j`.
+        b: Vec<f64>,
+    },
+}
+
+impl WeightConcentration {
+    /// `E[ln pi_k]` for every component (Bishop 10.66; for the sticks
+    /// `E ln v_k + sum_{j<k} E ln(1 - v_j)`).
+    pub fn expected_log_weights(&self) -> Vec<f64> {
+        match self {
+            Self::Dirichlet { alpha } => {
+                let total: f64 = alpha.iter().sum();
+                let dt = total.digamma();
+                alpha.iter().map(|a| a.digamma() - dt).collect()
+            }
+            Self::StickBreaking { a, b } => {
+                let mut acc = 0.0;
+                a.iter()
+                    .zip(b)
+                    .map(|(&a, &b)| {
+                        let ds = (a + b).digamma();
+                        let v = a.digamma() - ds + acc;
+                        acc += b.digamma() - ds;
+                        v
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// `E[pi_k]` under `q`. For the sticks, the mass beyond the K-th stick,
+    /// `prod_k E[1 - v_k]`, is returned separately (it belongs to components not yet used).
+    pub fn expected_weights_with_remainder(&self) -> (Vec<f64>, f64) {
+        match self {
+            Self::Dirichlet { alpha } => {
+                let total: f64 = alpha.iter().sum();
+                (alpha.iter().map(|a| a / total).collect(), 0.0)
+            }
+            Self::StickBreaking { a, b } => {
+                let mut rest = 1.0;
+                let w = a
+                    .iter()
+                    .zip(b)
+                    .map(|(&a, &b)| {
+                        let w = rest * a / (a + b);
+                        rest *= b / (a + b);
+                        w
+                    })
+                    .collect();
+                (w, rest)
+            }
+        }
+    }
+
+    /// Expected weights normalised to sum to 1 (scikit-learn's `weights_`).
+    pub fn expected_weights(&self) -> DVector<f64> {
+        let (w, _) = self.expected_weights_with_remainder();
+        let s: f64 = w.iter().sum();
+        DVector::from_iterator(w.len(), w.iter().map(|x| x / s))
+    }
+}
+
+/// The variational posterior `q(pi) prod_k N(mu_k | m_k, (beta_k Lambda_k)^{-1})
+/// W(Lambda_k | W_k, nu_k)` with the quantities derived from it.
+///
+/// `W_k^{-1}` is kept as a full matrix for every covariance type: diagonal for diag, a
+/// multiple of the identity for spherical, the same matrix for every k when tied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariationalState {
+    /// The covariance type.
+    pub covariance_type: CovarianceType,
+    /// `q(pi)`.
+    pub weights: WeightConcentration,
+    /// `beta_k`.
+    pub mean_precision: DVector<f64>,
+    /// `m_k`, K x D.
+    pub means: DMatrix<f64>,
+    /// `nu_k`.
+    pub degrees_of_freedom: DVector<f64>,
+    /// `W_k^{-1}`.
+    pub scale_inverse: Vec<DMatrix<f64>>,
+    /// Upper triangular `U_k` with `U_k U_k^T = W_k` (the precision factor of `W_k^{-1}`).
+    pub scale_factor: Vec<DMatrix<f64>>,
+    /// `E[ln |Lambda_k|]` (Bishop 10.65).
+    pub expected_log_det: Vec<f64>,
+    /// `E[ln pi_k]`.
+    pub expected_log_weights: Vec<f64>,
+}
+
+fn singular(component: usize, n_k: f64, reg_covar: f64) -> impl Fn(GmmError) -> GmmError {
+    move |_| GmmError::SingularComponent {
+        component,
+        n_k,
+        reg_covar,
+    }
+}
+
+/// `sum_{i=0}^{D-1} psi((nu - i) / 2)`.
+pub fn multi_digamma(nu: f64, d: usize) -> f64 {
+    (0..d).map(|i| (0.5 * (nu - i as f64)).digamma()).sum()
+}
+
+/// `sum_{i=0}^{D-1} ln Gamma((nu - i) / 2)`.
+pub fn multi_ln_gamma(nu: f64, d: usize) -> f64 {
+    (0..d).map(|i| ln_gamma(0.5 * (nu - i as f64))).sum()
+}
+
+/// One VB M-step: the posterior given the sufficient statistics of the responsibilities
+/// (Bishop 10.58, 10.60-10.63; Blei & Jordan 2006 for the sticks), with scikit-learn's
+/// per-type Wishart analogues (docs/vb.md, eqs. M1-M7):
+///
+/// - `N'_k = N_k + 10 eps`; `beta_k = beta0 + N'_k`; `m_k = (beta0 m0 + N_k xbar_k) / beta_k`;
+/// - full: `nu_k = nu0 + N'_k`, `W_k^{-1} = W0^{-1} + S_k + N'_k reg I
+///   + (beta0 N'_k / beta_k)(xbar_k - m0)(xbar_k - m0)^T`, `S_k` the centred scatter;
+/// - diag: the diagonal of the full update; spherical: the mean of that diagonal times I;
+/// - tied: `nu = nu0 + N'/K`, `W^{-1} = W0^{-1} + (sum_k S_k + N' reg I) / K
+///   + (beta0 / K) sum_k (N'_k / beta_k)(xbar_k - m0)(xbar_k - m0)^T`.
+///
+/// # Errors
+/// [`GmmError::SingularComponent`] when a `W_k^{-1}` has no Cholesky factor (only possible
+/// for a covariance prior at the edge of positive definiteness).
+pub fn m_step(
+    stats: &SufficientStats,
+    priors: &Priors,
+    covariance_type: CovarianceType,
+    reg_covar: f64,
+) -> Result<VariationalState> {
+    let k = stats.n_components();
+    let d = stats.n_features();
+    let n_k: Vec<f64> = stats.n_k().to_vec();
+    let n_eps: Vec<f64> = n_k.iter().map(|n| n + N_K_EPSILON).collect();
+    let beta0 = priors.mean_precision;
+    let m0 = &priors.mean;
+    let gamma = priors.weight_concentration;
+
+    let weights = if priors.weight_prior.is_process() {
+        let mut b = vec![gamma; k];
+        let mut tail = 0.0;
+        for c in (0..k).rev() {
+            b[c] += tail;
+            tail += n_eps[c];
+        }
+        WeightConcentration::StickBreaking {
+            a: n_eps.iter().map(|n| 1.0 + n).collect(),
+            b,
+        }
+    } else {
+        WeightConcentration::Dirichlet {
+            alpha: n_eps.iter().map(|n| gamma + n).collect(),
+        }
+    };
+
+    let beta = DVector::from_iterator(k, n_eps.iter().map(|n| beta0 + n));
+    let mut means = DMatrix::zeros(k, d);
+    let mut between = Vec::with_capacity(k); // (beta0 N'_k / beta_k)(xbar - m0)(xbar - m0)^T
+    for c in 0..k {
+        let xbar = stats.mean(c);
+        let m = (m0 * beta0 + &xbar * n_k[c]) / beta[c];
+        means.row_mut(c).copy_from(&m.transpose());
+        let diff = &xbar - m0;
+        between.push(&diff * diff.transpose() * (beta0 * n_eps[c] / beta[c]));
+    }
+    let w0_inv = &priors.covariance;
+    let nu0 = priors.degrees_of_freedom;
+    let (nu, scale_inverse): (Vec<f64>, Vec<DMatrix<f64>>) = match covariance_type {
+        CovarianceType::Tied => {
+            let n_total: f64 = n_eps.iter().sum();
+            let kf = k as f64;
+            let mut a = stats.pooled_scatter();
+            for j in 0..d {
+                a[(j, j)] += n_total * reg_covar;
+            }
+            let mut w_inv = w0_inv + a / kf;
+            for b in &between {
+                w_inv += b / kf;
+            }
+            symmetrise(&mut w_inv);
+            (vec![nu0 + n_total / kf; k], vec![w_inv; k])
+        }
+        _ => (0..k)
+            .map(|c| {
+                let mut a = stats.scatter(c) + &between[c];
+                for j in 0..d {
+                    a[(j, j)] += n_eps[c] * reg_covar;
+                }
+                let w_inv = match covariance_type {
+                    CovarianceType::Full => {
+                        let mut w = w0_inv + a;
+                        symmetrise(&mut w);
+                        w
+                    }
+                    CovarianceType::Diagonal => DMatrix::from_diagonal(&(w0_inv + a).diagonal()),
+                    _ => DMatrix::from_diagonal_element(d, d, (w0_inv + a).diagonal().mean()),
+                };
+                (nu0 + n_eps[c], w_inv)
+            })
+            .unzip(),
+    };
+    VariationalState::new(
+        covariance_type,
+        weights,
+        beta,
+        means,
+        DVector::from_vec(nu),
+        scale_inverse,
+    )
+    .map_err(|e| match e {
+        GmmError::NotPositiveDefinite { component, .. } => {
+            singular(component, n_k[component.min(k - 1)], reg_covar)(e)
+        }
+        other => other,
+    })
+}
+
+fn symmetrise(m: &mut DMatrix<f64>) {
+    let d = m.nrows();
+    for a in 0..d {
+        for b in 0..a {
+            let v = 0.5 * (m[(a, b)] + m[(b, a)]);
+            m[(a, b)] = v;
+            m[(b, a)] = v;
+        }
+    }
+}
+
+impl VariationalState {
+    /// Builds a state from the posterior parameters and computes the derived quantities.
+    ///
+    /// # Errors
+    /// [`GmmError::NotPositiveDefinite`] when a `W_k^{-1}` is not SPD; [`GmmError::ShapeMismatch`]
+    /// for inconsistent sizes.
+    pub fn new(
+        covariance_type: CovarianceType,
+        weights: WeightConcentration,
+        mean_precision: DVector<f64>,
+        means: DMatrix<f64>,
+        degrees_of_freedom: DVector<f64>,
+        scale_inverse: Vec<DMatrix<f64>>,
+    ) -> Result<Self> {
+        let (k, d) = means.shape();
+        for (what, found) in [
+            ("number of mean precisions", mean_precision.len()),
+            ("number of degrees of freedom", degrees_of_freedom.len()),
+            ("number of scale matrices", scale_inverse.len()),
+        ] {
+            if found != k {
+                return Err(GmmError::ShapeMismatch {
+                    what: what.into(),
+                    expected: k,
+                    found,
+                });
+            }
+        }
+        let scale_factor = scale_inverse
+            .iter()
+            .enumerate()
+            .map(|(c, w)| precision_factor_of(c, w))
+            .collect::<Result<Vec<_>>>()?;
+        let expected_log_det = (0..k)
+            .map(|c| {
+                let log_det_w: f64 = 2.0
+                    * scale_factor[c]
+                        .diagonal()
+                        .iter()
+                        .map(|x| x.ln())
+                        .sum::<f64>();
+                multi_digamma(degrees_of_freedom[c], d)
+                    + d as f64 * std::f64::consts::LN_2
+                    + log_det_w
+            })
+            .collect();
+        let expected_log_weights = weights.expected_log_weights();
+        Ok(Self {
+            covariance_type,
+            weights,
+            mean_precision,
+            means,
+            degrees_of_freedom,
+            scale_inverse,
+            scale_factor,
+            expected_log_det,
+            expected_log_weights,
+        })
+    }
+
+    /// Number of components K.
+    pub fn n_components(&self) -> usize {
+        self.means.nrows()
+    }
+
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.means.ncols()
+    }
+
+    /// `ln |W_k|`.
+    pub fn log_det_scale(&self, k: usize) -> f64 {
+        2.0 * self.scale_factor[k]
+            .diagonal()
+            .iter()
+            .map(|x| x.ln())
+            .sum::<f64>()
+    }
+
+    /// `E[Lambda_k]^{-1} = W_k^{-1} / nu_k` in the storage of the covariance type.
+    pub fn expected_covariances(&self) -> Covariances {
+        let k = self.n_components();
+        let cov = |c: usize| &self.scale_inverse[c] / self.degrees_of_freedom[c];
+        match self.covariance_type {
+            CovarianceType::Full => Covariances::Full((0..k).map(cov).collect()),
+            CovarianceType::Tied => Covariances::Tied(cov(0)),
+            CovarianceType::Diagonal => {
+                Covariances::Diagonal((0..k).map(|c| cov(c).diagonal()).collect())
+            }
+            CovarianceType::Spherical => {
+                Covariances::Spherical((0..k).map(|c| cov(c)[(0, 0)]).collect())
+            }
+        }
+    }
+
+    /// The E-step constants `c_k = E[ln pi_k] + 1/2 E[ln |Lambda_k|] - D/2 ln 2 pi
+    /// - D / (2 beta_k)` (Bishop 10.46, 10.64-10.66).
+    pub fn e_step_constants(&self) -> Vec<f64> {
+        let d = self.n_features();
+        (0..self.n_components())
+            .map(|c| {
+                self.expected_log_weights[c] + 0.5 * self.expected_log_det[c]
+                    - half_log_2pi(d)
+                    - 0.5 * d as f64 / self.mean_precision[c]
+            })
+            .collect()
+    }
+
+    /// The shared E-step kernel with VB's constants: factor `P_k` of `(nu_k W_k)^{-1}`, so
+    /// `||P_k^T (x - m_k)||^2 = nu_k (x - m_k)^T W_k (x - m_k)`.
+    ///
+    /// # Errors
+    /// [`GmmError::NotPositiveDefinite`] if an expected covariance cannot be factorised.
+    pub fn kernel(&self) -> Result<EStepKernel> {
+        let factors: PrecisionCholesky = self.expected_covariances().precision_cholesky()?;
+        EStepKernel::new(&self.means, &factors, self.e_step_constants())
+    }
+
+    /// The point estimate: expected weights, means `m_k`, covariances `E[Lambda_k]^{-1}`.
+    ///
+    /// # Errors
+    /// Any error of [`GaussianMixture::new`] (not expected for a valid state).
+    pub fn point_estimate(&self) -> Result<GaussianMixture> {
+        GaussianMixture::new(
+            self.weights.expected_weights(),
+            self.means.clone(),
+            self.expected_covariances(),
+        )
+    }
+
+    /// The serialisable form of this posterior, with its priors.
+    pub fn to_posterior(&self, priors: &Priors) -> Posterior {
+        let k = self.n_components();
+        let to_rows = |m: &DMatrix<f64>| -> Vec<Vec<f64>> {
+            (0..m.nrows())
+                .map(|a| m.row(a).iter().copied().collect())
+                .collect()
+        };
+        Posterior {
+            covariance_type: self.covariance_type,
+            weight_prior_type: priors.weight_prior.name().to_string(),
+            weight_concentration: self.weights.clone(),
+            mean_precision: self.mean_precision.iter().copied().collect(),
+            means: to_rows(&self.means),
+            degrees_of_freedom: self.degrees_of_freedom.iter().copied().collect(),
+            scale_inverse: (0..k).map(|c| to_rows(&self.scale_inverse[c])).collect(),
+            priors: PriorRecord {
+                weight_concentration_prior: priors.weight_concentration,
+                mean_precision_prior: priors.mean_precision,
+                mean_prior: priors.mean.iter().copied().collect(),
+                degrees_of_freedom_prior: priors.degrees_of_freedom,
+                covariance_prior: to_rows(&priors.covariance),
+            },
+        }
+    }
+}
+
+/// The variational posterior in its file form (the `"posterior"` of a VB model file).
+///
+/// Matrices are rows of columns; `scale_inverse` holds K full D x D matrices `W_k^{-1}`
+/// whatever the covariance type (equal for tied, diagonal for diag, multiples of I for
+/// spherical), as the model file's `covariances` do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Posterior {
+    /// The covariance type.
+    pub covariance_type: CovarianceType,
+    /// `"dirichlet_distribution"` or `"dirichlet_process"`.
+    pub weight_prior_type: String,
+    /// `alpha_k`, or the sticks' `a_k`, `b_k`.
+    pub weight_concentration: WeightConcentration,
+    /// `beta_k`.
+    pub mean_precision: Vec<f64>,
+    /// `m_k`.
+    pub means: Vec<Vec<f64>>,
+    /// `nu_k`.
+    pub degrees_of_freedom: Vec<f64>,
+    /// `W_k^{-1}`.
+    pub scale_inverse: Vec<Vec<Vec<f64>>>,
+    /// The resolved priors.
+    pub priors: PriorRecord,
+}
+
+/// The resolved priors in file form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorRecord {
+    /// `alpha0` or `gamma`.
+    pub weight_concentration_prior: f64,
+    /// `beta0`.
+    pub mean_precision_prior: f64,
+    /// `m0`.
+    pub mean_prior: Vec<f64>,
+    /// `nu0`.
+    pub degrees_of_freedom_prior: f64,
+    /// `W0^{-1}`.
+    pub covariance_prior: Vec<Vec<f64>>,
+}
+
+/// `ln Gamma(x)` for `x > 0`.
+pub fn ln_gamma(x: f64) -> f64 {
+    Gamma::ln_gamma(x).0
+}
