@@ -1,0 +1,343 @@
+//! The EM loop and its fitted result.
+//!
+//! Iteration semantics are scikit-learn's (docs/em.md): the first model is one M-step on the
+//! initial responsibilities; iteration `t` is one E-step on model `t - 1` (whose
+//! log-likelihood is bound `t`) followed by one M-step on its statistics (model `t`). The fit
+//! stops when two consecutive bounds differ by less than `tol`, or after `max_iter`
+//! iterations. No N x K matrix is held: each E-step streams the data through the mixture's
+//! kernel and keeps only the sufficient statistics.
+
+use gmm_core::{
+    Dataset, FitRecord, GaussianMixture, GmmError, InitialResponsibilities, MixtureModel,
+    ModelFile, Result, SufficientStats,
+};
+use nalgebra::DMatrix;
+
+use crate::m_step::{build_mixture, m_step_parameters};
+use crate::params::EmParams;
+use crate::reseed::{ReseedEvent, collapsed_components, reseed};
+
+/// A fitted EM model: the mixture and the record of how it was reached.
+#[derive(Debug, Clone)]
+pub struct EmFit {
+    mixture: GaussianMixture,
+    n_iter: usize,
+    converged: bool,
+    lower_bounds: Vec<f64>,
+    reseeds: Vec<ReseedEvent>,
+    restart_lower_bounds: Vec<f64>,
+    best_restart: usize,
+}
+
+/// Where a run starts.
+enum Start {
+    /// Responsibilities, turned into the first model by one M-step.
+    Stats(SufficientStats),
+    /// A model whose first E-step starts the run (warm start).
+    Model(GaussianMixture),
+}
+
+impl EmParams {
+    /// Fits the mixture: `n_init` runs from the initialisation method (run `i` with seed
+    /// `seed + i`), or one run from the warm-start model; the run with the highest final
+    /// bound wins (ties to the earliest).
+    ///
+    /// A fit that reaches `max_iter` without converging is returned with
+    /// [`EmFit::converged`] false, not as an error.
+    ///
+    /// # Errors
+    /// Any error of [`EmParams::check`] or of the initialisation; a
+    /// [`GmmError::SingularComponent`] (or, for tied covariances,
+    /// [`GmmError::NotPositiveDefinite`]) when a covariance cannot be factorised and
+    /// re-seeding is off or exhausted.
+    pub fn fit(&self, data: &Dataset) -> Result<EmFit> {
+        self.check(data)?;
+        if let Some(model) = &self.warm_start {
+            let mut fit = self.run(data, Start::Model(model.clone()))?;
+            fit.restart_lower_bounds = vec![fit.lower_bound()];
+            return Ok(fit);
+        }
+        let mut best: Option<EmFit> = None;
+        let mut bounds = Vec::with_capacity(self.n_init);
+        for i in 0..self.n_init {
+            let seed = self.seed.wrapping_add(i as u64);
+            let init = self
+                .init
+                .initial_responsibilities(data, self.n_components, seed)?;
+            let mut fit = self.run(
+                data,
+                Start::Stats(init.sufficient_stats(data, self.covariance_type.scatter_kind())),
+            )?;
+            bounds.push(fit.lower_bound());
+            fit.best_restart = i;
+            if best
+                .as_ref()
+                .is_none_or(|b| fit.lower_bound() > b.lower_bound())
+            {
+                best = Some(fit);
+            }
+        }
+        let mut best = best.expect("n_init >= 1 was checked");
+        best.restart_lower_bounds = bounds;
+        Ok(best)
+    }
+
+    /// One run from the given initial responsibilities (the warm-start model, `n_init`,
+    /// `init` and `seed` are not used).
+    ///
+    /// # Errors
+    /// As [`EmParams::fit`], and [`GmmError::ShapeMismatch`] / [`GmmError::InvalidLabels`] /
+    /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
+    pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<EmFit> {
+        self.cold_check(data)?;
+        check_responsibilities(init, data.n_samples(), self.n_components)?;
+        let stats = init.sufficient_stats(data, self.covariance_type.scatter_kind());
+        let mut fit = self.run(data, Start::Stats(stats))?;
+        fit.restart_lower_bounds = vec![fit.lower_bound()];
+        Ok(fit)
+    }
+
+    fn cold_check(&self, data: &Dataset) -> Result<()> {
+        if self.warm_start.is_some() {
+            self.clone().cold_start().check(data)
+        } else {
+            self.check(data)
+        }
+    }
+
+    fn run(&self, data: &Dataset, start: Start) -> Result<EmFit> {
+        let n = data.n_samples() as f64;
+        let kind = self.covariance_type.scatter_kind();
+        let mut reseeds = Vec::new();
+        let mut model = match start {
+            Start::Stats(stats) => self.m_step_or_reseed(data, &stats, 0, &mut reseeds)?,
+            Start::Model(m) => m,
+        };
+        let mut lower_bounds = Vec::with_capacity(self.max_iter.min(1024));
+        let mut converged = false;
+        let mut previous = f64::NEG_INFINITY;
+        for iteration in 1..=self.max_iter {
+            let out = model.kernel().e_step(data, kind);
+            let bound = out.log_norm_sum / n;
+            if !bound.is_finite() {
+                return Err(GmmError::InvalidParameter {
+                    name: "data",
+                    value: format!("log-likelihood {bound} at iteration {iteration}"),
+                    reason: "the log-likelihood is not finite: rescale the data (values too \
+                             large for f64 densities) or raise reg_covar"
+                        .into(),
+                });
+            }
+            lower_bounds.push(bound);
+            let model_was_reseeded = reseeds
+                .last()
+                .is_some_and(|e: &ReseedEvent| e.iteration + 1 == iteration);
+            let change = bound - previous;
+            previous = bound;
+            model = self.m_step_or_reseed(data, &out.stats, iteration, &mut reseeds)?;
+            if !model_was_reseeded && change.abs() < self.tol {
+                converged = true;
+                break;
+            }
+        }
+        Ok(EmFit {
+            mixture: model,
+            n_iter: lower_bounds.len(),
+            converged,
+            lower_bounds,
+            reseeds,
+            restart_lower_bounds: Vec::new(),
+            best_restart: 0,
+        })
+    }
+
+    fn m_step_or_reseed(
+        &self,
+        data: &Dataset,
+        stats: &SufficientStats,
+        iteration: usize,
+        reseeds: &mut Vec<ReseedEvent>,
+    ) -> Result<GaussianMixture> {
+        let mut params = m_step_parameters(stats, self.covariance_type, self.reg_covar)?;
+        let budget = self.n_components.saturating_sub(reseeds.len());
+        if self.reseed_collapsed && budget > 0 {
+            let mut collapsed = collapsed_components(&params);
+            collapsed.truncate(budget);
+            if !collapsed.is_empty() {
+                reseeds.extend(reseed(data, &mut params, &collapsed, iteration)?);
+            }
+        }
+        build_mixture(params)
+    }
+}
+
+fn check_responsibilities(init: &InitialResponsibilities, n: usize, k: usize) -> Result<()> {
+    if init.n_components() != k {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of components of the initial responsibilities against n_components"
+                .into(),
+            expected: k,
+            found: init.n_components(),
+        });
+    }
+    match init {
+        InitialResponsibilities::Hard { labels, .. } => {
+            if labels.len() != n {
+                return Err(GmmError::InvalidLabels {
+                    reason: format!(
+                        "{} labels for {n} points: give one label per point",
+                        labels.len()
+                    ),
+                });
+            }
+            if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l >= k) {
+                return Err(GmmError::InvalidLabels {
+                    reason: format!("label {l} at point {i} is not below n_components = {k}"),
+                });
+            }
+        }
+        InitialResponsibilities::Soft { resp, .. } => {
+            if resp.len() != n * k {
+                return Err(GmmError::ShapeMismatch {
+                    what: format!("number of responsibilities ({n} points x {k} components)"),
+                    expected: n * k,
+                    found: resp.len(),
+                });
+            }
+            if let Some(i) = resp.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
+                return Err(GmmError::InvalidParameter {
+                    name: "responsibilities",
+                    value: resp[i].to_string(),
+                    reason: format!(
+                        "entry for point {}, component {} must be finite and >= 0",
+                        i / k,
+                        i % k
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+impl EmFit {
+    /// The fitted mixture (the parameters after the last M-step).
+    pub fn mixture(&self) -> &GaussianMixture {
+        &self.mixture
+    }
+
+    /// Consumes the fit and returns the mixture.
+    pub fn into_mixture(self) -> GaussianMixture {
+        self.mixture
+    }
+
+    /// Iterations run (E-step + M-step pairs) in the winning run.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Whether the bound changed by less than `tol` before `max_iter` was reached.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// The bound of every iteration of the winning run: entry `t - 1` is the mean
+    /// per-point log-likelihood of the parameters *before* M-step `t` (computed by E-step
+    /// `t`), so the first entry is that of the initial model and the last lags the final
+    /// parameters by one M-step (scikit-learn's `lower_bounds_`).
+    pub fn lower_bounds(&self) -> &[f64] {
+        &self.lower_bounds
+    }
+
+    /// The last entry of [`EmFit::lower_bounds`] (scikit-learn's `lower_bound_`).
+    pub fn lower_bound(&self) -> f64 {
+        *self
+            .lower_bounds
+            .last()
+            .expect("a run has at least one iteration")
+    }
+
+    /// Collapsed components re-seeded in the winning run (empty unless re-seeding is on).
+    pub fn reseeds(&self) -> &[ReseedEvent] {
+        &self.reseeds
+    }
+
+    /// The final bound of every restart, in restart order (one entry for a warm start or
+    /// [`EmParams::fit_from`]).
+    pub fn restart_lower_bounds(&self) -> &[f64] {
+        &self.restart_lower_bounds
+    }
+
+    /// Index of the winning restart.
+    pub fn best_restart(&self) -> usize {
+        self.best_restart
+    }
+
+    /// Mean per-point log-likelihood of the final parameters on `data`.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    pub fn log_likelihood(&self, data: &Dataset) -> Result<f64> {
+        self.mixture.score(data)
+    }
+
+    /// Bayesian information criterion `-2 N score + p ln N` of the final parameters on
+    /// `data` (lower is better); `p` counts weights, means and covariance parameters.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    pub fn bic(&self, data: &Dataset) -> Result<f64> {
+        self.mixture.bic(data)
+    }
+
+    /// Akaike information criterion `-2 N score + 2 p` (lower is better).
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    pub fn aic(&self, data: &Dataset) -> Result<f64> {
+        self.mixture.aic(data)
+    }
+
+    /// What the fit records about itself (method `"em"`).
+    pub fn fit_record(&self) -> FitRecord {
+        FitRecord {
+            method: "em".into(),
+            n_iter: self.n_iter,
+            converged: self.converged,
+            lower_bounds: self.lower_bounds.clone(),
+        }
+    }
+
+    /// The model file of the mixture with its fit record.
+    pub fn to_model_file(&self) -> ModelFile {
+        let mut file = ModelFile::from_mixture(&self.mixture);
+        file.fit = Some(self.fit_record());
+        file
+    }
+}
+
+impl MixtureModel for EmFit {
+    fn n_components(&self) -> usize {
+        self.mixture.n_components()
+    }
+
+    fn n_features(&self) -> usize {
+        self.mixture.n_features()
+    }
+
+    fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
+        self.mixture.score_samples(data)
+    }
+
+    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        self.mixture.predict_proba(data)
+    }
+
+    fn score(&self, data: &Dataset) -> Result<f64> {
+        self.mixture.score(data)
+    }
+
+    fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
+        self.mixture.predict(data)
+    }
+}

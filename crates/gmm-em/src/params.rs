@@ -1,0 +1,281 @@
+//! The parameters of an EM fit: a builder with scikit-learn's defaults, validated in one place
+//! ([`EmParams::check`]).
+
+use gmm_core::{
+    CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod, MixtureModel, Result,
+};
+
+/// scikit-learn's default convergence tolerance on the mean per-point log-likelihood.
+pub const DEFAULT_TOL: f64 = 1e-3;
+/// scikit-learn's default maximum number of EM iterations.
+pub const DEFAULT_MAX_ITER: usize = 100;
+/// scikit-learn's default regularisation added to the covariance diagonal.
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
+/// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
+///
+/// Defaults are scikit-learn's `GaussianMixture`: full covariances, `tol = 1e-3` (absolute
+/// change of the mean per-point log-likelihood), `max_iter = 100`, `reg_covar = 1e-6`,
+/// `n_init = 1`, k-means initialisation, seed 0, no warm start, no re-seeding of collapsed
+/// components. Values are checked once, by [`EmParams::check`], which [`EmParams::fit`] calls.
+///
+/// # Examples
+/// ```
+/// use gmm_core::{synthetic, CovarianceType, MixtureModel};
+/// use gmm_em::EmParams;
+///
+/// let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 7)?;
+/// let fit = EmParams::new(3)
+///     .covariance_type(CovarianceType::Full)
+///     .tol(1e-6)
+///     .n_init(2)
+///     .seed(1)
+///     .fit(&sample.data)?;
+/// assert!(fit.converged());
+/// assert_eq!(fit.mixture().n_components(), 3);
+/// // the log-likelihood never decreases from one iteration to the next
+/// assert!(fit.lower_bounds().windows(2).all(|w| w[1] >= w[0] - 1e-10 * w[0].abs()));
+/// println!("BIC = {:.2}", fit.bic(&sample.data)?);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmParams {
+    pub(crate) n_components: usize,
+    pub(crate) covariance_type: CovarianceType,
+    pub(crate) tol: f64,
+    pub(crate) max_iter: usize,
+    pub(crate) reg_covar: f64,
+    pub(crate) n_init: usize,
+    pub(crate) init: InitMethod,
+    pub(crate) seed: u64,
+    pub(crate) warm_start: Option<GaussianMixture>,
+    pub(crate) reseed_collapsed: bool,
+}
+
+impl EmParams {
+    /// Parameters for `n_components` components with scikit-learn's defaults.
+    pub fn new(n_components: usize) -> Self {
+        Self {
+            n_components,
+            covariance_type: CovarianceType::Full,
+            tol: DEFAULT_TOL,
+            max_iter: DEFAULT_MAX_ITER,
+            reg_covar: DEFAULT_REG_COVAR,
+            n_init: 1,
+            init: InitMethod::KMeans,
+            seed: 0,
+            warm_start: None,
+            reseed_collapsed: false,
+        }
+    }
+
+    /// The number of components K.
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.n_components = k;
+        self
+    }
+
+    /// The covariance type (default full).
+    pub fn covariance_type(mut self, t: CovarianceType) -> Self {
+        self.covariance_type = t;
+        self
+    }
+
+    /// Convergence tolerance: the fit stops when the mean per-point log-likelihood changes by
+    /// less than `tol` (absolute) between two iterations. `0` runs exactly `max_iter`
+    /// iterations.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Maximum number of iterations (E-step then M-step) per run; at least 1.
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+
+    /// Non-negative regularisation added to the diagonal of every covariance (to the
+    /// variances for diagonal and spherical covariances).
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+
+    /// Number of runs from different initialisations; the run with the best final bound wins.
+    /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+
+    /// How the initial responsibilities are chosen (default k-means).
+    pub fn init(mut self, m: InitMethod) -> Self {
+        self.init = m;
+        self
+    }
+
+    /// Seed of every random choice.
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = s;
+        self
+    }
+
+    /// Starts from a fitted mixture instead of an initialisation: one run (n_init and init
+    /// are ignored), whose first E-step uses `model`. Its K, D and covariance type must match.
+    pub fn warm_start(mut self, model: GaussianMixture) -> Self {
+        self.warm_start = Some(model);
+        self
+    }
+
+    /// Removes a warm-start model set before.
+    pub fn cold_start(mut self) -> Self {
+        self.warm_start = None;
+        self
+    }
+
+    /// When on, a collapsed component (its covariance cannot be factorised, or it holds less
+    /// than one point's worth of responsibility) is re-seeded at the worst-explained point
+    /// instead of failing the fit. Off by default (scikit-learn's behaviour).
+    pub fn reseed_collapsed(mut self, on: bool) -> Self {
+        self.reseed_collapsed = on;
+        self
+    }
+
+    /// The number of components K.
+    pub fn get_n_components(&self) -> usize {
+        self.n_components
+    }
+
+    /// The covariance type.
+    pub fn get_covariance_type(&self) -> CovarianceType {
+        self.covariance_type
+    }
+
+    /// The convergence tolerance.
+    pub fn get_tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The maximum number of iterations.
+    pub fn get_max_iter(&self) -> usize {
+        self.max_iter
+    }
+
+    /// The covariance regularisation.
+    pub fn get_reg_covar(&self) -> f64 {
+        self.reg_covar
+    }
+
+    /// The number of restarts.
+    pub fn get_n_init(&self) -> usize {
+        self.n_init
+    }
+
+    /// The initialisation method.
+    pub fn get_init(&self) -> &InitMethod {
+        &self.init
+    }
+
+    /// The seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The warm-start model, if any.
+    pub fn get_warm_start(&self) -> Option<&GaussianMixture> {
+        self.warm_start.as_ref()
+    }
+
+    /// Whether collapsed components are re-seeded.
+    pub fn get_reseed_collapsed(&self) -> bool {
+        self.reseed_collapsed
+    }
+
+    /// Checks every parameter, and their agreement with `data`.
+    ///
+    /// # Errors
+    /// - [`GmmError::InvalidParameter`]: `n_components = 0`, `tol` negative or not finite,
+    ///   `max_iter = 0`, `reg_covar` negative or not finite, `n_init = 0`, a warm-start
+    ///   model of another covariance type.
+    /// - [`GmmError::TooFewSamples`]: more components than points.
+    /// - [`GmmError::ShapeMismatch`]: a warm-start model with another K or dimension.
+    pub fn check(&self, data: &Dataset) -> Result<()> {
+        if self.n_components == 0 {
+            return Err(invalid(
+                "n_components",
+                "0",
+                "a mixture needs at least one component",
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(invalid(
+                "tol",
+                self.tol,
+                "the tolerance must be finite and >= 0 (0 runs exactly max_iter iterations)",
+            ));
+        }
+        if self.max_iter == 0 {
+            return Err(invalid(
+                "max_iter",
+                "0",
+                "run at least one iteration (max_iter >= 1)",
+            ));
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err(invalid(
+                "reg_covar",
+                self.reg_covar,
+                "the regularisation must be finite and >= 0 (scikit-learn's default is 1e-6)",
+            ));
+        }
+        if self.n_init == 0 {
+            return Err(invalid("n_init", "0", "run at least one initialisation"));
+        }
+        if self.n_components > data.n_samples() {
+            return Err(GmmError::TooFewSamples {
+                n_samples: data.n_samples(),
+                n_components: self.n_components,
+            });
+        }
+        if let Some(model) = &self.warm_start {
+            if model.n_components() != self.n_components {
+                return Err(GmmError::ShapeMismatch {
+                    what: "number of components of the warm-start model against n_components"
+                        .into(),
+                    expected: self.n_components,
+                    found: model.n_components(),
+                });
+            }
+            data.check_features(model.n_features())?;
+            if model.covariance_type() != self.covariance_type {
+                return Err(invalid(
+                    "warm_start",
+                    model.covariance_type(),
+                    &format!(
+                        "the warm-start model has {} covariances but the fit asks for {}: \
+                         set covariance_type to match",
+                        model.covariance_type(),
+                        self.covariance_type
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for EmParams {
+    /// One component with scikit-learn's defaults.
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+fn invalid(name: &'static str, value: impl std::fmt::Display, reason: &str) -> GmmError {
+    GmmError::InvalidParameter {
+        name,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
