@@ -70,6 +70,63 @@ impl InitialResponsibilities {
         }
     }
 
+    /// Checks that these responsibilities fit `n_samples` points and `k` components: one
+    /// label per point, each below `k`, or `n_samples x k` finite non-negative values.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`], [`GmmError::InvalidLabels`] or
+    /// [`GmmError::InvalidParameter`] naming the first offending point.
+    pub fn check(&self, n_samples: usize, k: usize) -> Result<()> {
+        if self.n_components() != k {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of components of the initial responsibilities against n_components"
+                    .into(),
+                expected: k,
+                found: self.n_components(),
+            });
+        }
+        match self {
+            Self::Hard { labels, .. } => {
+                if labels.len() != n_samples {
+                    return Err(GmmError::InvalidLabels {
+                        reason: format!(
+                            "{} labels for {n_samples} points: give one label per point",
+                            labels.len()
+                        ),
+                    });
+                }
+                if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l >= k) {
+                    return Err(GmmError::InvalidLabels {
+                        reason: format!("label {l} at point {i} is not below n_components = {k}"),
+                    });
+                }
+            }
+            Self::Soft { resp, .. } => {
+                if resp.len() != n_samples * k {
+                    return Err(GmmError::ShapeMismatch {
+                        what: format!(
+                            "number of responsibilities ({n_samples} points x {k} components)"
+                        ),
+                        expected: n_samples * k,
+                        found: resp.len(),
+                    });
+                }
+                if let Some(i) = resp.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
+                    return Err(GmmError::InvalidParameter {
+                        name: "responsibilities",
+                        value: resp[i].to_string(),
+                        reason: format!(
+                            "entry for point {}, component {} must be finite and >= 0",
+                            i / k,
+                            i % k
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Number of components K.
     pub fn n_components(&self) -> usize {
         match self {

@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod control;
 pub mod covariance;
 pub mod data;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod model_file;
 pub mod stats;
 pub mod synthetic;
 
+pub use control::{FitControl, best_of_restarts};
 pub use covariance::{CovarianceType, Covariances, PrecisionCholesky};
 pub use data::Dataset;
 pub use error::{GmmError, Result};

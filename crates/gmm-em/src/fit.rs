@@ -9,7 +9,7 @@
 
 use gmm_core::{
     Dataset, FitRecord, GaussianMixture, GmmError, InitialResponsibilities, MixtureModel,
-    ModelFile, Result, SufficientStats,
+    ModelFile, Result, SufficientStats, best_of_restarts,
 };
 use nalgebra::DMatrix;
 
@@ -57,27 +57,20 @@ impl EmParams {
             fit.restart_lower_bounds = vec![fit.lower_bound()];
             return Ok(fit);
         }
-        let mut best: Option<EmFit> = None;
-        let mut bounds = Vec::with_capacity(self.n_init);
-        for i in 0..self.n_init {
-            let seed = self.seed.wrapping_add(i as u64);
-            let init = self
-                .init
-                .initial_responsibilities(data, self.n_components, seed)?;
-            let mut fit = self.run(
-                data,
-                Start::Stats(init.sufficient_stats(data, self.covariance_type.scatter_kind())),
-            )?;
-            bounds.push(fit.lower_bound());
-            fit.best_restart = i;
-            if best
-                .as_ref()
-                .is_none_or(|b| fit.lower_bound() > b.lower_bound())
-            {
-                best = Some(fit);
-            }
-        }
-        let mut best = best.expect("n_init >= 1 was checked");
+        let mut bounds = Vec::with_capacity(self.control.n_init);
+        let kind = self.control.covariance_type.scatter_kind();
+        let best = best_of_restarts(
+            &self.control,
+            data,
+            |init| {
+                let mut fit = self.run(data, Start::Stats(init.sufficient_stats(data, kind)))?;
+                fit.best_restart = bounds.len();
+                bounds.push(fit.lower_bound());
+                Ok(fit)
+            },
+            EmFit::lower_bound,
+        )?;
+        let mut best = best;
         best.restart_lower_bounds = bounds;
         Ok(best)
     }
@@ -90,8 +83,8 @@ impl EmParams {
     /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<EmFit> {
         self.cold_check(data)?;
-        check_responsibilities(init, data.n_samples(), self.n_components)?;
-        let stats = init.sufficient_stats(data, self.covariance_type.scatter_kind());
+        init.check(data.n_samples(), self.control.n_components)?;
+        let stats = init.sufficient_stats(data, self.control.covariance_type.scatter_kind());
         let mut fit = self.run(data, Start::Stats(stats))?;
         fit.restart_lower_bounds = vec![fit.lower_bound()];
         Ok(fit)
@@ -107,16 +100,16 @@ impl EmParams {
 
     fn run(&self, data: &Dataset, start: Start) -> Result<EmFit> {
         let n = data.n_samples() as f64;
-        let kind = self.covariance_type.scatter_kind();
+        let kind = self.control.covariance_type.scatter_kind();
         let mut reseeds = Vec::new();
         let mut model = match start {
             Start::Stats(stats) => self.m_step_or_reseed(data, &stats, 0, &mut reseeds)?,
             Start::Model(m) => m,
         };
-        let mut lower_bounds = Vec::with_capacity(self.max_iter.min(1024));
+        let mut lower_bounds = Vec::with_capacity(self.control.max_iter.min(1024));
         let mut converged = false;
         let mut previous = f64::NEG_INFINITY;
-        for iteration in 1..=self.max_iter {
+        for iteration in 1..=self.control.max_iter {
             let out = model.kernel().e_step(data, kind);
             let bound = out.log_norm_sum / n;
             if !bound.is_finite() {
@@ -135,7 +128,7 @@ impl EmParams {
             let change = bound - previous;
             previous = bound;
             model = self.m_step_or_reseed(data, &out.stats, iteration, &mut reseeds)?;
-            if !model_was_reseeded && change.abs() < self.tol {
+            if !model_was_reseeded && self.control.has_converged(change) {
                 converged = true;
                 break;
             }
@@ -158,8 +151,9 @@ impl EmParams {
         iteration: usize,
         reseeds: &mut Vec<ReseedEvent>,
     ) -> Result<GaussianMixture> {
-        let mut params = m_step_parameters(stats, self.covariance_type, self.reg_covar)?;
-        let budget = self.n_components.saturating_sub(reseeds.len());
+        let mut params =
+            m_step_parameters(stats, self.control.covariance_type, self.control.reg_covar)?;
+        let budget = self.control.n_components.saturating_sub(reseeds.len());
         if self.reseed_collapsed && budget > 0 {
             let mut collapsed = collapsed_components(&params);
             collapsed.truncate(budget);
@@ -169,55 +163,6 @@ impl EmParams {
         }
         build_mixture(params)
     }
-}
-
-fn check_responsibilities(init: &InitialResponsibilities, n: usize, k: usize) -> Result<()> {
-    if init.n_components() != k {
-        return Err(GmmError::ShapeMismatch {
-            what: "number of components of the initial responsibilities against n_components"
-                .into(),
-            expected: k,
-            found: init.n_components(),
-        });
-    }
-    match init {
-        InitialResponsibilities::Hard { labels, .. } => {
-            if labels.len() != n {
-                return Err(GmmError::InvalidLabels {
-                    reason: format!(
-                        "{} labels for {n} points: give one label per point",
-                        labels.len()
-                    ),
-                });
-            }
-            if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l >= k) {
-                return Err(GmmError::InvalidLabels {
-                    reason: format!("label {l} at point {i} is not below n_components = {k}"),
-                });
-            }
-        }
-        InitialResponsibilities::Soft { resp, .. } => {
-            if resp.len() != n * k {
-                return Err(GmmError::ShapeMismatch {
-                    what: format!("number of responsibilities ({n} points x {k} components)"),
-                    expected: n * k,
-                    found: resp.len(),
-                });
-            }
-            if let Some(i) = resp.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
-                return Err(GmmError::InvalidParameter {
-                    name: "responsibilities",
-                    value: resp[i].to_string(),
-                    reason: format!(
-                        "entry for point {}, component {} must be finite and >= 0",
-                        i / k,
-                        i % k
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 impl EmFit {

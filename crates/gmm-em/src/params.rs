@@ -1,16 +1,11 @@
 //! The parameters of an EM fit: a builder with scikit-learn's defaults, validated in one place
 //! ([`EmParams::check`]).
 
+pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 use gmm_core::{
-    CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod, MixtureModel, Result,
+    CovarianceType, Dataset, FitControl, GaussianMixture, GmmError, InitMethod, MixtureModel,
+    Result,
 };
-
-/// scikit-learn's default convergence tolerance on the mean per-point log-likelihood.
-pub const DEFAULT_TOL: f64 = 1e-3;
-/// scikit-learn's default maximum number of EM iterations.
-pub const DEFAULT_MAX_ITER: usize = 100;
-/// scikit-learn's default regularisation added to the covariance diagonal.
-pub const DEFAULT_REG_COVAR: f64 = 1e-6;
 
 /// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
 ///
@@ -40,14 +35,7 @@ pub const DEFAULT_REG_COVAR: f64 = 1e-6;
 /// ```
 #[derive(Debug, Clone)]
 pub struct EmParams {
-    pub(crate) n_components: usize,
-    pub(crate) covariance_type: CovarianceType,
-    pub(crate) tol: f64,
-    pub(crate) max_iter: usize,
-    pub(crate) reg_covar: f64,
-    pub(crate) n_init: usize,
-    pub(crate) init: InitMethod,
-    pub(crate) seed: u64,
+    pub(crate) control: FitControl,
     pub(crate) warm_start: Option<GaussianMixture>,
     pub(crate) reseed_collapsed: bool,
 }
@@ -56,14 +44,7 @@ impl EmParams {
     /// Parameters for `n_components` components with scikit-learn's defaults.
     pub fn new(n_components: usize) -> Self {
         Self {
-            n_components,
-            covariance_type: CovarianceType::Full,
-            tol: DEFAULT_TOL,
-            max_iter: DEFAULT_MAX_ITER,
-            reg_covar: DEFAULT_REG_COVAR,
-            n_init: 1,
-            init: InitMethod::KMeans,
-            seed: 0,
+            control: FitControl::new(n_components),
             warm_start: None,
             reseed_collapsed: false,
         }
@@ -71,13 +52,13 @@ impl EmParams {
 
     /// The number of components K.
     pub fn n_components(mut self, k: usize) -> Self {
-        self.n_components = k;
+        self.control.n_components = k;
         self
     }
 
     /// The covariance type (default full).
     pub fn covariance_type(mut self, t: CovarianceType) -> Self {
-        self.covariance_type = t;
+        self.control.covariance_type = t;
         self
     }
 
@@ -85,39 +66,39 @@ impl EmParams {
     /// less than `tol` (absolute) between two iterations. `0` runs exactly `max_iter`
     /// iterations.
     pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
+        self.control.tol = tol;
         self
     }
 
     /// Maximum number of iterations (E-step then M-step) per run; at least 1.
     pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
+        self.control.max_iter = n;
         self
     }
 
     /// Non-negative regularisation added to the diagonal of every covariance (to the
     /// variances for diagonal and spherical covariances).
     pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
+        self.control.reg_covar = r;
         self
     }
 
     /// Number of runs from different initialisations; the run with the best final bound wins.
     /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
     pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
+        self.control.n_init = n;
         self
     }
 
     /// How the initial responsibilities are chosen (default k-means).
     pub fn init(mut self, m: InitMethod) -> Self {
-        self.init = m;
+        self.control.init = m;
         self
     }
 
     /// Seed of every random choice.
     pub fn seed(mut self, s: u64) -> Self {
-        self.seed = s;
+        self.control.seed = s;
         self
     }
 
@@ -144,42 +125,42 @@ impl EmParams {
 
     /// The number of components K.
     pub fn get_n_components(&self) -> usize {
-        self.n_components
+        self.control.n_components
     }
 
     /// The covariance type.
     pub fn get_covariance_type(&self) -> CovarianceType {
-        self.covariance_type
+        self.control.covariance_type
     }
 
     /// The convergence tolerance.
     pub fn get_tol(&self) -> f64 {
-        self.tol
+        self.control.tol
     }
 
     /// The maximum number of iterations.
     pub fn get_max_iter(&self) -> usize {
-        self.max_iter
+        self.control.max_iter
     }
 
     /// The covariance regularisation.
     pub fn get_reg_covar(&self) -> f64 {
-        self.reg_covar
+        self.control.reg_covar
     }
 
     /// The number of restarts.
     pub fn get_n_init(&self) -> usize {
-        self.n_init
+        self.control.n_init
     }
 
     /// The initialisation method.
     pub fn get_init(&self) -> &InitMethod {
-        &self.init
+        &self.control.init
     }
 
     /// The seed.
     pub fn get_seed(&self) -> u64 {
-        self.seed
+        self.control.seed
     }
 
     /// The warm-start model, if any.
@@ -201,54 +182,18 @@ impl EmParams {
     /// - [`GmmError::TooFewSamples`]: more components than points.
     /// - [`GmmError::ShapeMismatch`]: a warm-start model with another K or dimension.
     pub fn check(&self, data: &Dataset) -> Result<()> {
-        if self.n_components == 0 {
-            return Err(invalid(
-                "n_components",
-                "0",
-                "a mixture needs at least one component",
-            ));
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(invalid(
-                "tol",
-                self.tol,
-                "the tolerance must be finite and >= 0 (0 runs exactly max_iter iterations)",
-            ));
-        }
-        if self.max_iter == 0 {
-            return Err(invalid(
-                "max_iter",
-                "0",
-                "run at least one iteration (max_iter >= 1)",
-            ));
-        }
-        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return Err(invalid(
-                "reg_covar",
-                self.reg_covar,
-                "the regularisation must be finite and >= 0 (scikit-learn's default is 1e-6)",
-            ));
-        }
-        if self.n_init == 0 {
-            return Err(invalid("n_init", "0", "run at least one initialisation"));
-        }
-        if self.n_components > data.n_samples() {
-            return Err(GmmError::TooFewSamples {
-                n_samples: data.n_samples(),
-                n_components: self.n_components,
-            });
-        }
+        self.control.check(data)?;
         if let Some(model) = &self.warm_start {
-            if model.n_components() != self.n_components {
+            if model.n_components() != self.control.n_components {
                 return Err(GmmError::ShapeMismatch {
                     what: "number of components of the warm-start model against n_components"
                         .into(),
-                    expected: self.n_components,
+                    expected: self.control.n_components,
                     found: model.n_components(),
                 });
             }
             data.check_features(model.n_features())?;
-            if model.covariance_type() != self.covariance_type {
+            if model.covariance_type() != self.control.covariance_type {
                 return Err(invalid(
                     "warm_start",
                     model.covariance_type(),
@@ -256,7 +201,7 @@ impl EmParams {
                         "the warm-start model has {} covariances but the fit asks for {}: \
                          set covariance_type to match",
                         model.covariance_type(),
-                        self.covariance_type
+                        self.control.covariance_type
                     ),
                 ));
             }

@@ -2,8 +2,8 @@
 //! fitted result.
 
 use gmm_core::{
-    Dataset, EStepOutput, FitRecord, GaussianMixture, GmmError, InitialResponsibilities,
-    MixtureModel, ModelFile, Result,
+    Dataset, EStepOutput, FitRecord, GaussianMixture, InitialResponsibilities, MixtureModel,
+    ModelFile, Result, best_of_restarts,
 };
 use nalgebra::{DMatrix, DVector};
 
@@ -40,7 +40,7 @@ pub const DEFAULT_WEIGHT_THRESHOLD: f64 = 1e-2;
 /// ```
 ///
 /// # Errors
-/// [`GmmError::SingularComponent`] or [`GmmError::NotPositiveDefinite`] from the M-step.
+/// [`GmmError::SingularComponent`](gmm_core::GmmError::SingularComponent) or [`GmmError::NotPositiveDefinite`](gmm_core::GmmError::NotPositiveDefinite) from the M-step.
 pub fn iterate(
     data: &Dataset,
     state: &VariationalState,
@@ -77,62 +77,25 @@ impl VbParams {
     ///
     /// # Errors
     /// Invalid parameters ([`VbParams::check`]), initialisation errors, and
-    /// [`GmmError::SingularComponent`] should a posterior scale matrix fail to factorise.
+    /// [`GmmError::SingularComponent`](gmm_core::GmmError::SingularComponent) should a posterior scale matrix fail to factorise.
     pub fn fit(&self, data: &Dataset) -> Result<VbFit> {
         let priors = self.resolve_priors(data)?;
-        let mut best: Option<VbFit> = None;
-        for i in 0..self.n_init {
-            let seed = self.seed.wrapping_add(i as u64);
-            let init = self
-                .init
-                .initial_responsibilities(data, self.n_components, seed)?;
-            let fit = self.run(data, &priors, &init)?;
-            if best.as_ref().is_none_or(|b| fit.elbo() > b.elbo()) {
-                best = Some(fit);
-            }
-        }
-        best.ok_or_else(|| GmmError::InvalidParameter {
-            name: "n_init",
-            value: "0".into(),
-            reason: "use at least one initialisation".into(),
-        })
+        best_of_restarts(
+            &self.control,
+            data,
+            |init| self.run(data, &priors, init),
+            VbFit::elbo,
+        )
     }
 
     /// Fits from given initial responsibilities (one run; `init`, `seed` and `n_init` unused).
     ///
     /// # Errors
-    /// As [`VbParams::fit`]; [`GmmError::ShapeMismatch`] when the responsibilities do not
+    /// As [`VbParams::fit`]; [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the responsibilities do not
     /// have K components or one row per point.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<VbFit> {
         let priors = self.resolve_priors(data)?;
-        if init.n_components() != self.n_components {
-            return Err(GmmError::ShapeMismatch {
-                what: "number of components of the initial responsibilities".into(),
-                expected: self.n_components,
-                found: init.n_components(),
-            });
-        }
-        let rows = match init {
-            InitialResponsibilities::Hard { labels, .. } => labels.len(),
-            InitialResponsibilities::Soft { resp, n_components } => resp.len() / n_components,
-        };
-        if rows != data.n_samples() {
-            return Err(GmmError::ShapeMismatch {
-                what: "rows of the initial responsibilities against the number of points".into(),
-                expected: data.n_samples(),
-                found: rows,
-            });
-        }
-        if let InitialResponsibilities::Hard { labels, .. } = init
-            && let Some(&l) = labels.iter().find(|&&l| l >= self.n_components)
-        {
-            return Err(GmmError::InvalidLabels {
-                reason: format!(
-                    "label {l} is not below n_components = {}",
-                    self.n_components
-                ),
-            });
-        }
+        init.check(data.n_samples(), self.control.n_components)?;
         self.run(data, &priors, init)
     }
 
@@ -142,21 +105,26 @@ impl VbParams {
         priors: &Priors,
         init: &InitialResponsibilities,
     ) -> Result<VbFit> {
-        let kind = self.covariance_type.scatter_kind();
+        let kind = self.control.covariance_type.scatter_kind();
         let stats = init.sufficient_stats(data, kind);
-        let mut state = m_step(&stats, priors, self.covariance_type, self.reg_covar)?;
+        let mut state = m_step(
+            &stats,
+            priors,
+            self.control.covariance_type,
+            self.control.reg_covar,
+        )?;
         let n = data.n_samples() as f64;
-        let mut lower_bounds = Vec::with_capacity(self.max_iter);
+        let mut lower_bounds = Vec::with_capacity(self.control.max_iter);
         let mut converged = false;
         let mut last_terms = None;
-        for _ in 0..self.max_iter {
-            let (next, terms) = iterate(data, &state, priors, self.reg_covar)?;
+        for _ in 0..self.control.max_iter {
+            let (next, terms) = iterate(data, &state, priors, self.control.reg_covar)?;
             state = next;
             let value = terms.total();
             let change = lower_bounds.last().map(|prev| (value - prev) / n);
             lower_bounds.push(value);
             last_terms = Some(terms);
-            if change.is_some_and(|c: f64| c.abs() < self.tol) {
+            if change.is_some_and(|c: f64| self.control.has_converged(c)) {
                 converged = true;
                 break;
             }
@@ -280,7 +248,7 @@ impl VbFit {
     /// Log responsibilities under the variational E-step, N x K.
     ///
     /// # Errors
-    /// [`GmmError::ShapeMismatch`] for data of another dimension.
+    /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) for data of another dimension.
     pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
         data.check_features(self.n_features())?;
         Ok(self.kernel.log_resp(data))

@@ -2,16 +2,11 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::covariance::cholesky_lower;
-use gmm_core::{CovarianceType, Dataset, GmmError, InitMethod, Result};
+use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, InitMethod, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-/// Default tolerance on the change of the per-point ELBO between iterations.
-pub const DEFAULT_TOL: f64 = 1e-3;
-/// Default maximum number of iterations.
-pub const DEFAULT_MAX_ITER: usize = 100;
-/// Default regularisation added to the diagonal of each component's scatter (as scikit-learn).
-pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 /// Default prior precision of the means, `beta0` (scikit-learn: 1).
 pub const DEFAULT_MEAN_PRECISION_PRIOR: f64 = 1.0;
 
@@ -89,14 +84,7 @@ impl WeightPrior {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct VbParams {
-    pub(crate) n_components: usize,
-    pub(crate) covariance_type: CovarianceType,
-    pub(crate) tol: f64,
-    pub(crate) max_iter: usize,
-    pub(crate) reg_covar: f64,
-    pub(crate) n_init: usize,
-    pub(crate) init: InitMethod,
-    pub(crate) seed: u64,
+    pub(crate) control: FitControl,
     pub(crate) weight_prior: WeightPrior,
     pub(crate) mean_precision_prior: f64,
     pub(crate) degrees_of_freedom_prior: Option<f64>,
@@ -108,14 +96,7 @@ impl VbParams {
     /// Parameters for `n_components` components with every other setting at its default.
     pub fn new(n_components: usize) -> Self {
         Self {
-            n_components,
-            covariance_type: CovarianceType::Full,
-            tol: DEFAULT_TOL,
-            max_iter: DEFAULT_MAX_ITER,
-            reg_covar: DEFAULT_REG_COVAR,
-            n_init: 1,
-            init: InitMethod::KMeans,
-            seed: 0,
+            control: FitControl::new(n_components),
             weight_prior: WeightPrior::default(),
             mean_precision_prior: DEFAULT_MEAN_PRECISION_PRIOR,
             degrees_of_freedom_prior: None,
@@ -126,45 +107,45 @@ impl VbParams {
 
     /// The covariance type (default full).
     pub fn covariance_type(mut self, t: CovarianceType) -> Self {
-        self.covariance_type = t;
+        self.control.covariance_type = t;
         self
     }
 
     /// Tolerance on `|ELBO_t - ELBO_{t-1}| / N` (default `1e-3`); 0 runs `max_iter` iterations.
     pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
+        self.control.tol = tol;
         self
     }
 
     /// Maximum number of iterations (default 100).
     pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
+        self.control.max_iter = n;
         self
     }
 
     /// Non-negative value added to the diagonal of every component's scatter per point, as
     /// scikit-learn does (default `1e-6`).
     pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
+        self.control.reg_covar = r;
         self
     }
 
     /// Number of initialisations (default 1); the run with the largest final ELBO is kept.
     /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
     pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
+        self.control.n_init = n;
         self
     }
 
     /// The initialisation method (default k-means).
     pub fn init(mut self, m: InitMethod) -> Self {
-        self.init = m;
+        self.control.init = m;
         self
     }
 
     /// The seed of the initialisation (default 0).
     pub fn seed(mut self, s: u64) -> Self {
-        self.seed = s;
+        self.control.seed = s;
         self
     }
 
@@ -202,35 +183,35 @@ impl VbParams {
 
     /// Number of components K.
     pub fn get_n_components(&self) -> usize {
-        self.n_components
+        self.control.n_components
     }
     /// The covariance type.
     pub fn get_covariance_type(&self) -> CovarianceType {
-        self.covariance_type
+        self.control.covariance_type
     }
     /// The tolerance on the per-point ELBO change.
     pub fn get_tol(&self) -> f64 {
-        self.tol
+        self.control.tol
     }
     /// The maximum number of iterations.
     pub fn get_max_iter(&self) -> usize {
-        self.max_iter
+        self.control.max_iter
     }
     /// The regularisation.
     pub fn get_reg_covar(&self) -> f64 {
-        self.reg_covar
+        self.control.reg_covar
     }
     /// The number of initialisations.
     pub fn get_n_init(&self) -> usize {
-        self.n_init
+        self.control.n_init
     }
     /// The initialisation method.
     pub fn get_init(&self) -> &InitMethod {
-        &self.init
+        &self.control.init
     }
     /// The seed.
     pub fn get_seed(&self) -> u64 {
-        self.seed
+        self.control.seed
     }
     /// The weight prior.
     pub fn get_weight_prior(&self) -> WeightPrior {
@@ -251,31 +232,7 @@ impl VbParams {
                 reason: reason.into(),
             })
         };
-        if self.n_components == 0 {
-            return invalid("n_components", "0".into(), "use at least one component");
-        }
-        if self.n_components > data.n_samples() {
-            return Err(GmmError::TooFewSamples {
-                n_samples: data.n_samples(),
-                n_components: self.n_components,
-            });
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return invalid("tol", self.tol.to_string(), "use a finite value >= 0");
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "0".into(), "run at least one iteration");
-        }
-        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return invalid(
-                "reg_covar",
-                self.reg_covar.to_string(),
-                "use a finite value >= 0",
-            );
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "0".into(), "use at least one initialisation");
-        }
+        self.control.check(data)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {
@@ -338,13 +295,13 @@ impl VbParams {
     pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
         self.check(data)?;
         let d = data.n_features();
-        let k = self.n_components;
+        let k = self.control.n_components;
         let given = self.covariance_prior.is_some();
         let base = self
             .covariance_prior
             .clone()
             .unwrap_or_else(|| data.covariance(1));
-        let covariance = match self.covariance_type {
+        let covariance = match self.control.covariance_type {
             CovarianceType::Full | CovarianceType::Tied => base,
             CovarianceType::Diagonal => DMatrix::from_diagonal(&base.diagonal()),
             CovarianceType::Spherical => {

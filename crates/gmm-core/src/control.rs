@@ -1,0 +1,229 @@
+//! What every iterative estimator is told besides its model: K, the covariance type, when to
+//! stop, the regularisation, and how to start. [`FitControl`] holds these values with
+//! scikit-learn's defaults and validates them in one place; EM's and VB's parameter types
+//! embed it.
+
+use crate::covariance::CovarianceType;
+use crate::data::Dataset;
+use crate::error::{GmmError, Result};
+use crate::init::{InitMethod, InitialResponsibilities};
+
+/// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
+/// here VB uses it on the per-point ELBO).
+pub const DEFAULT_TOL: f64 = 1e-3;
+/// scikit-learn's default maximum number of iterations.
+pub const DEFAULT_MAX_ITER: usize = 100;
+/// scikit-learn's default regularisation added to the covariance diagonal.
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
+/// The settings an iterative mixture estimator shares with every other.
+///
+/// ```
+/// use gmm_core::{Dataset, FitControl, GmmError};
+/// let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0])?;
+/// assert!(FitControl::new(2).check(&data).is_ok());
+/// let mut bad = FitControl::new(2);
+/// bad.tol = f64::NAN;
+/// assert!(matches!(bad.check(&data), Err(GmmError::InvalidParameter { name: "tol", .. })));
+/// # Ok::<(), GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitControl {
+    /// Number of components K (at least 1, at most N).
+    pub n_components: usize,
+    /// Covariance type (default full).
+    pub covariance_type: CovarianceType,
+    /// Convergence tolerance on the change of the per-point bound between two iterations
+    /// (finite, >= 0; 0 runs exactly `max_iter` iterations).
+    pub tol: f64,
+    /// Maximum number of iterations per run (at least 1).
+    pub max_iter: usize,
+    /// Non-negative value added to the diagonal of every covariance (or scatter).
+    pub reg_covar: f64,
+    /// Number of runs from different initialisations (at least 1); the best bound wins.
+    pub n_init: usize,
+    /// How the initial responsibilities are chosen (default k-means).
+    pub init: InitMethod,
+    /// Seed of every random choice; run `i` uses `seed.wrapping_add(i)`.
+    pub seed: u64,
+}
+
+impl FitControl {
+    /// K components with scikit-learn's defaults.
+    pub fn new(n_components: usize) -> Self {
+        Self {
+            n_components,
+            covariance_type: CovarianceType::Full,
+            tol: DEFAULT_TOL,
+            max_iter: DEFAULT_MAX_ITER,
+            reg_covar: DEFAULT_REG_COVAR,
+            n_init: 1,
+            init: InitMethod::KMeans,
+            seed: 0,
+        }
+    }
+
+    /// Checks every value, and K against the number of points of `data`.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] naming `n_components` (0), `tol` (negative or not
+    /// finite), `max_iter` (0), `reg_covar` (negative or not finite) or `n_init` (0);
+    /// [`GmmError::TooFewSamples`] when K exceeds the number of points.
+    pub fn check(&self, data: &Dataset) -> Result<()> {
+        let invalid = |name: &'static str, value: String, reason: &str| {
+            Err(GmmError::InvalidParameter {
+                name,
+                value,
+                reason: reason.to_string(),
+            })
+        };
+        if self.n_components == 0 {
+            return invalid(
+                "n_components",
+                "0".into(),
+                "a mixture needs at least one component",
+            );
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return invalid(
+                "tol",
+                self.tol.to_string(),
+                "the tolerance must be finite and >= 0 (0 runs exactly max_iter iterations)",
+            );
+        }
+        if self.max_iter == 0 {
+            return invalid(
+                "max_iter",
+                "0".into(),
+                "run at least one iteration (max_iter >= 1)",
+            );
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return invalid(
+                "reg_covar",
+                self.reg_covar.to_string(),
+                "the regularisation must be finite and >= 0 (scikit-learn's default is 1e-6)",
+            );
+        }
+        if self.n_init == 0 {
+            return invalid(
+                "n_init",
+                "0".into(),
+                "run at least one initialisation (n_init >= 1)",
+            );
+        }
+        if self.n_components > data.n_samples() {
+            return Err(GmmError::TooFewSamples {
+                n_samples: data.n_samples(),
+                n_components: self.n_components,
+            });
+        }
+        Ok(())
+    }
+
+    /// The seed of run `restart` (0-based): `seed.wrapping_add(restart)`.
+    pub fn restart_seed(&self, restart: usize) -> u64 {
+        self.seed.wrapping_add(restart as u64)
+    }
+
+    /// The initial responsibilities of run `restart`.
+    ///
+    /// # Errors
+    /// As [`InitMethod::initial_responsibilities`].
+    pub fn initial_responsibilities(
+        &self,
+        data: &Dataset,
+        restart: usize,
+    ) -> Result<InitialResponsibilities> {
+        self.init
+            .initial_responsibilities(data, self.n_components, self.restart_seed(restart))
+    }
+
+    /// Whether a run has converged: the per-point bound moved by less than `tol`.
+    pub fn has_converged(&self, per_point_change: f64) -> bool {
+        per_point_change.abs() < self.tol
+    }
+}
+
+/// Runs `run` once per restart of `control` and keeps the result with the largest `bound`
+/// (ties: the earliest). The first error of a run is returned as it is.
+///
+/// # Errors
+/// Whatever `run` returns.
+pub fn best_of_restarts<T>(
+    control: &FitControl,
+    data: &Dataset,
+    mut run: impl FnMut(&InitialResponsibilities) -> Result<T>,
+    bound: impl Fn(&T) -> f64,
+) -> Result<T> {
+    let mut best: Option<T> = None;
+    for restart in 0..control.n_init.max(1) {
+        let init = control.initial_responsibilities(data, restart)?;
+        let fit = run(&init)?;
+        if best.as_ref().is_none_or(|b| bound(&fit) > bound(b)) {
+            best = Some(fit);
+        }
+    }
+    Ok(best.expect("at least one restart ran"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bad_value_is_named() {
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0]).unwrap();
+        type Spoil = fn(&mut FitControl);
+        let cases: [(&str, Spoil); 6] = [
+            ("n_components", |c| c.n_components = 0),
+            ("tol", |c| c.tol = -1.0),
+            ("tol", |c| c.tol = f64::NAN),
+            ("max_iter", |c| c.max_iter = 0),
+            ("reg_covar", |c| c.reg_covar = f64::INFINITY),
+            ("n_init", |c| c.n_init = 0),
+        ];
+        for (name, spoil) in cases {
+            let mut c = FitControl::new(2);
+            spoil(&mut c);
+            match c.check(&data) {
+                Err(GmmError::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}: expected InvalidParameter, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            FitControl::new(4).check(&data),
+            Err(GmmError::TooFewSamples {
+                n_samples: 3,
+                n_components: 4
+            })
+        ));
+    }
+
+    #[test]
+    fn the_best_restart_wins_and_seeds_follow_the_restart() {
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 5.0]).unwrap();
+        let mut control = FitControl::new(2);
+        control.n_init = 4;
+        control.init = InitMethod::Random;
+        let mut seen = Vec::new();
+        let best = best_of_restarts(
+            &control,
+            &data,
+            |init| {
+                seen.push(init.clone());
+                Ok(seen.len())
+            },
+            |&i| -((i as f64) - 3.0).abs(),
+        )
+        .unwrap();
+        assert_eq!(best, 3);
+        assert_eq!(
+            seen[1],
+            InitMethod::Random
+                .initial_responsibilities(&data, 2, 1)
+                .unwrap()
+        );
+        assert_ne!(seen[0], seen[1]);
+    }
+}
