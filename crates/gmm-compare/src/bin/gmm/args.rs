@@ -1,0 +1,290 @@
+//! The command line: subcommands and their options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use gmm_core::{CovarianceType, InitMethod};
+use gmm_vb::WeightPrior;
+
+/// Gaussian mixture models by maximum-likelihood EM and by variational Bayes, side by side.
+///
+/// Data files are CSV: comma-separated numbers, one point per row; a first row of column
+/// names is recognised and skipped. Model files are JSON (docs/model-format.md).
+/// Start with `gmm demo`.
+#[derive(Debug, Parser)]
+#[command(name = "gmm", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a mixture by EM or VB and write it as a model file (JSON).
+    Fit(FitArgs),
+    /// Print the most probable component of each point (0-based), or with --proba the
+    /// probability of each component, as CSV on stdout.
+    Predict(PredictArgs),
+    /// Print the mean log-likelihood per point of the data under a model.
+    Score(ScoreArgs),
+    /// Draw points from a model and print them as CSV on stdout.
+    Sample(SampleArgs),
+    /// Fit EM and VB on the same data from the same initialisation and compare them:
+    /// a table on stdout, and with --out the plots and a JSON report.
+    Compare(CompareArgs),
+    /// Choose K: EM's BIC and VB's ELBO and effective components over a range of K.
+    Select(SelectArgs),
+    /// Run the standard scenarios (no files needed): print the tables, write the plots.
+    Demo(DemoArgs),
+}
+
+/// The estimator of `gmm fit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// Maximum-likelihood expectation-maximisation.
+    Em,
+    /// Variational Bayes (Normal-Wishart priors on the components).
+    Vb,
+}
+
+/// Covariance types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CovarianceArg {
+    /// Each component has its own full covariance matrix.
+    Full,
+    /// Each component has its own diagonal covariance.
+    Diag,
+    /// Each component has a single variance.
+    Spherical,
+    /// All components share one full covariance matrix.
+    Tied,
+}
+
+impl From<CovarianceArg> for CovarianceType {
+    fn from(c: CovarianceArg) -> Self {
+        match c {
+            CovarianceArg::Full => Self::Full,
+            CovarianceArg::Diag => Self::Diagonal,
+            CovarianceArg::Spherical => Self::Spherical,
+            CovarianceArg::Tied => Self::Tied,
+        }
+    }
+}
+
+/// Initialisation methods that need no file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// k-means++ seeding then Lloyd's k-means.
+    Kmeans,
+    /// k-means++ seeding only.
+    #[value(name = "kmeans++")]
+    KmeansPlusPlus,
+    /// Random responsibilities.
+    Random,
+    /// K random points as centres.
+    RandomFromData,
+}
+
+impl From<InitArg> for InitMethod {
+    fn from(i: InitArg) -> Self {
+        match i {
+            InitArg::Kmeans => Self::KMeans,
+            InitArg::KmeansPlusPlus => Self::KMeansPlusPlus,
+            InitArg::Random => Self::Random,
+            InitArg::RandomFromData => Self::RandomFromData,
+        }
+    }
+}
+
+/// VB's prior on the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightPriorArg {
+    /// A symmetric Dirichlet distribution.
+    Dirichlet,
+    /// A Dirichlet process truncated at K (stick breaking).
+    DirichletProcess,
+}
+
+/// Options shared by every command that fits.
+#[derive(Debug, Clone, Args)]
+pub struct FitOptions {
+    /// Covariance type.
+    #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
+    pub covariance: CovarianceArg,
+    /// Maximum number of iterations [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_iter: Option<usize>,
+    /// Convergence tolerance on the change of the bound per point; 0 runs exactly
+    /// --max-iter iterations [default: 1e-3].
+    #[arg(long, value_name = "T")]
+    pub tol: Option<f64>,
+    /// Added to the diagonal of every covariance, to keep it positive definite.
+    #[arg(long, value_name = "R", default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Initialisation.
+    #[arg(long, value_enum, default_value_t = InitArg::Kmeans)]
+    pub init: InitArg,
+    /// Seed of every random choice.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// VB: prior on the weights [default: dirichlet-process].
+    #[arg(long, value_enum)]
+    pub weight_prior: Option<WeightPriorArg>,
+    /// VB: concentration of the weight prior [default: 1/K].
+    #[arg(long, value_name = "A")]
+    pub weight_concentration: Option<f64>,
+    /// VB: precision prior beta0 of the means [default: 1].
+    #[arg(long, value_name = "B")]
+    pub mean_precision: Option<f64>,
+    /// VB: degrees of freedom prior nu0 of the Wishart [default: D].
+    #[arg(long, value_name = "NU")]
+    pub degrees_of_freedom: Option<f64>,
+}
+
+impl FitOptions {
+    /// The weight prior these options ask for.
+    pub fn weight_prior(&self) -> WeightPrior {
+        let concentration = self.weight_concentration;
+        match self.weight_prior {
+            Some(WeightPriorArg::Dirichlet) => WeightPrior::DirichletDistribution { concentration },
+            _ => WeightPrior::DirichletProcess { concentration },
+        }
+    }
+
+    /// Whether any VB-only option was given.
+    pub fn has_vb_options(&self) -> bool {
+        self.weight_prior.is_some()
+            || self.weight_concentration.is_some()
+            || self.mean_precision.is_some()
+            || self.degrees_of_freedom.is_some()
+    }
+}
+
+/// `gmm fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The data (CSV).
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// The estimator.
+    #[arg(long, value_enum)]
+    pub method: Method,
+    /// Number of components.
+    #[arg(short = 'k', value_name = "K")]
+    pub k: usize,
+    /// Fitting options.
+    #[command(flatten)]
+    pub options: FitOptions,
+    /// Number of initialisations (seeds S, S+1, ...); the best bound is kept.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub n_init: usize,
+    /// Start from these K means (CSV, one mean per row): every point goes to its nearest.
+    #[arg(long, value_name = "MEANS.csv", conflicts_with_all = ["init", "init_labels"])]
+    pub init_means: Option<PathBuf>,
+    /// Start from these labels (one integer in 0..K per line, one line per point).
+    #[arg(long, value_name = "LABELS.txt", conflicts_with_all = ["init", "init_means"])]
+    pub init_labels: Option<PathBuf>,
+    /// Where to write the model (JSON).
+    #[arg(short = 'o', long = "output", value_name = "MODEL.json")]
+    pub output: PathBuf,
+}
+
+/// `gmm predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file (JSON), as written by `gmm fit`.
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// The data (CSV).
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Print the probability of every component instead of the most probable one.
+    #[arg(long)]
+    pub proba: bool,
+}
+
+/// `gmm score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The model file (JSON). For a VB model its point estimate is used.
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// The data (CSV).
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+}
+
+/// `gmm sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The model file (JSON).
+    #[arg(value_name = "MODEL.json")]
+    pub model: PathBuf,
+    /// Number of points to draw.
+    #[arg(short = 'n', value_name = "N")]
+    pub n: usize,
+    /// Seed of the draw.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `gmm compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The data (CSV).
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Number of components of both fits.
+    #[arg(short = 'k', value_name = "K")]
+    pub k: usize,
+    /// True labels, one per line (any text: each distinct label is a class), for the
+    /// adjusted Rand index, NMI and parameter error.
+    #[arg(long, value_name = "TRUTH.txt")]
+    pub labels: Option<PathBuf>,
+    /// Fraction of points held out of fitting, for the held-out log-likelihood.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.2)]
+    pub holdout: f64,
+    /// Fitting options (shared by both fits).
+    #[command(flatten)]
+    pub options: FitOptions,
+    /// Write the plots (SVG) and the report (JSON) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gmm select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// The data (CSV).
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Smallest K.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub k_min: usize,
+    /// Largest K.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub k_max: usize,
+    /// Fitting options (shared by every fit).
+    #[command(flatten)]
+    pub options: FitOptions,
+    /// Write the plot (SVG) and the report (JSON) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gmm demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the plots and reports.
+    #[arg(long, value_name = "DIR", default_value = "gmm-demo")]
+    pub out: PathBuf,
+}

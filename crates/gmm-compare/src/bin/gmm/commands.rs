@@ -1,0 +1,292 @@
+//! What each subcommand does.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use rand::{SeedableRng, rngs::StdRng};
+
+use gmm_compare::compare::{self as cmp, ComparisonSettings, Truth};
+use gmm_compare::data_file::{
+    DataTable, read_data_file, read_labels_file, read_means_file, rows_to_csv,
+};
+use gmm_compare::figures::{comparison_figures, selection_figures};
+use gmm_compare::output::{write_all_atomic, write_atomic};
+use gmm_compare::{demo as scenarios, report::SelectionReport};
+use gmm_core::{GaussianMixture, GmmError, InitMethod, MixtureModel, ModelFile, Result};
+use gmm_em::EmParams;
+use gmm_vb::VbParams;
+
+use crate::args::{
+    CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
+    SelectArgs,
+};
+use crate::progress::Progress;
+
+/// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(GmmError::Io {
+            path: "<stdout>".into(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+fn read_model(path: &Path) -> Result<GaussianMixture> {
+    let text = fs::read_to_string(path).map_err(|e| GmmError::Io {
+        path: path.display().to_string(),
+        reason: format!("cannot read the model file ({e}); check the path"),
+    })?;
+    ModelFile::from_json(&text)
+        .and_then(|f| f.to_mixture())
+        .map_err(|e| GmmError::Io {
+            path: path.display().to_string(),
+            reason: format!("{e}; give a model file written by `gmm fit`"),
+        })
+}
+
+fn read_data_for(path: &Path, gm: &GaussianMixture) -> Result<DataTable> {
+    let table = read_data_file(path)?;
+    if table.data.n_features() != gm.n_features() {
+        return Err(GmmError::ShapeMismatch {
+            what: format!(
+                "{}: number of columns against the model's dimension",
+                path.display()
+            ),
+            expected: gm.n_features(),
+            found: table.data.n_features(),
+        });
+    }
+    Ok(table)
+}
+
+fn vb_only(options: &FitOptions) -> Result<()> {
+    if options.has_vb_options() {
+        return Err(GmmError::InvalidParameter {
+            name: "--weight-prior/--weight-concentration/--mean-precision/--degrees-of-freedom",
+            value: "given".into(),
+            reason: "these set VB's priors: use them with --method vb, or drop them".into(),
+        });
+    }
+    Ok(())
+}
+
+fn settings(k: usize, options: &FitOptions) -> ComparisonSettings {
+    let mut s = ComparisonSettings::new(k)
+        .covariance_type(options.covariance.into())
+        .init(options.init.into())
+        .seed(options.seed)
+        .reg_covar(options.reg_covar);
+    s.tol = options.tol;
+    s.max_iter = options.max_iter;
+    s.weight_prior = options.weight_prior();
+    s.mean_precision_prior = options.mean_precision;
+    s.degrees_of_freedom_prior = options.degrees_of_freedom;
+    s
+}
+
+/// `gmm fit`.
+pub fn fit(a: &FitArgs) -> Result<()> {
+    let table = read_data_file(&a.data)?;
+    let data = &table.data;
+    let init: InitMethod = if let Some(path) = &a.init_means {
+        let means = read_means_file(path)?;
+        if means.nrows() != a.k || means.ncols() != data.n_features() {
+            return Err(GmmError::InvalidParameter {
+                name: "--init-means",
+                value: format!("{} means of dimension {}", means.nrows(), means.ncols()),
+                reason: format!(
+                    "give K = {} means of dimension {} (one per row of {})",
+                    a.k,
+                    data.n_features(),
+                    path.display()
+                ),
+            });
+        }
+        InitMethod::FromMeans(means)
+    } else if let Some(path) = &a.init_labels {
+        InitMethod::FromLabels(read_labels_file(path, data.n_samples())?.indices()?)
+    } else {
+        a.options.init.into()
+    };
+    let s = settings(a.k, &a.options).init(init);
+    let (file, summary) = match a.method {
+        Method::Em => {
+            vb_only(&a.options)?;
+            let params: EmParams = s.em_params(a.k).n_init(a.n_init);
+            let fit = params.fit(data)?;
+            let summary = format!(
+                "EM, K = {}: {} iterations, {}, mean log-likelihood {:.6}, BIC {:.3}",
+                a.k,
+                fit.n_iter(),
+                if fit.converged() {
+                    "converged"
+                } else {
+                    "not converged"
+                },
+                fit.score(data)?,
+                fit.bic(data)?
+            );
+            (fit.to_model_file(), summary)
+        }
+        Method::Vb => {
+            let params: VbParams = s.vb_params(a.k).n_init(a.n_init);
+            let fit = params.fit(data)?;
+            let summary = format!(
+                "VB, K = {}: {} iterations, {}, ELBO {:.6}, {} components with weight > {}",
+                a.k,
+                fit.n_iter(),
+                if fit.converged() {
+                    "converged"
+                } else {
+                    "not converged"
+                },
+                fit.elbo(),
+                fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
+                gmm_vb::DEFAULT_WEIGHT_THRESHOLD
+            );
+            (fit.to_model_file(), summary)
+        }
+    };
+    write_atomic(&a.output, file.to_json().as_bytes())?;
+    print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+}
+
+/// `gmm predict`.
+pub fn predict(a: &PredictArgs) -> Result<()> {
+    let gm = read_model(&a.model)?;
+    let data = read_data_for(&a.data, &gm)?.data;
+    let text = if a.proba {
+        let p = gm.predict_proba(&data)?;
+        let header: Vec<String> = (0..gm.n_components()).map(|k| format!("p{k}")).collect();
+        let rows: Vec<Vec<f64>> = (0..p.nrows())
+            .map(|n| p.row(n).iter().copied().collect())
+            .collect();
+        rows_to_csv(&header, rows.iter().map(Vec::as_slice))
+    } else {
+        let mut out = String::from("label\n");
+        for l in gm.predict(&data)? {
+            out.push_str(&format!("{l}\n"));
+        }
+        out
+    };
+    print_out(&text)
+}
+
+/// `gmm score`.
+pub fn score(a: &ScoreArgs) -> Result<()> {
+    let gm = read_model(&a.model)?;
+    let data = read_data_for(&a.data, &gm)?.data;
+    print_out(&format!("{}\n", gm.score(&data)?))
+}
+
+/// `gmm sample`.
+pub fn sample(a: &SampleArgs) -> Result<()> {
+    let gm = read_model(&a.model)?;
+    let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
+    let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
+    print_out(&rows_to_csv(&header, data.rows()))
+}
+
+fn title_of(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// `gmm compare`.
+pub fn compare(a: &CompareArgs) -> Result<()> {
+    let table = read_data_file(&a.data)?;
+    let labels = match &a.labels {
+        Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
+        None => None,
+    };
+    let s = settings(a.k, &a.options).holdout(a.holdout);
+    let title = title_of(&a.data);
+    let truth = Truth {
+        labels: labels.as_deref(),
+        mixture: None,
+    };
+    let comparison = cmp::compare(&table.data, &title, &s, truth)?;
+    if let Some(dir) = &a.out {
+        let names: Vec<String> = (0..table.data.n_features())
+            .map(|j| table.column_name(j))
+            .collect();
+        let mut files = comparison_figures(&comparison, &table.data, &names, &title)?;
+        files.push((format!("{title}-report.json"), comparison.report.to_json()));
+        report_written(&write_files(dir, files)?);
+    }
+    if a.json {
+        print_out(&format!("{}\n", comparison.report.to_json()))
+    } else {
+        print_out(&comparison.report.to_string())
+    }
+}
+
+fn write_files(dir: &Path, files: Vec<(String, String)>) -> Result<Vec<std::path::PathBuf>> {
+    let bytes: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(n, t)| (n, t.into_bytes()))
+        .collect();
+    write_all_atomic(dir, &bytes)
+}
+
+fn report_written(paths: &[std::path::PathBuf]) {
+    for p in paths {
+        eprintln!("wrote {}", p.display());
+    }
+}
+
+/// `gmm select`.
+pub fn select(a: &SelectArgs) -> Result<()> {
+    let table = read_data_file(&a.data)?;
+    let s = settings(a.k_min.max(1), &a.options);
+    let title = title_of(&a.data);
+    let steps = (a.k_max + 1).saturating_sub(a.k_min) as u64;
+    let mut progress = Progress::new(steps, "choosing K");
+    let report: SelectionReport =
+        cmp::select(&table.data, &title, a.k_min, a.k_max, &s, &mut || {
+            progress.inc()
+        })?;
+    progress.finish();
+    if let Some(dir) = &a.out {
+        let mut files = selection_figures(&report, &title)?;
+        files.push((format!("{title}-selection.json"), report.to_json()));
+        report_written(&write_files(dir, files)?);
+    }
+    if a.json {
+        print_out(&format!("{}\n", report.to_json()))
+    } else {
+        print_out(&report.to_string())
+    }
+}
+
+/// `gmm demo`.
+pub fn demo(a: &DemoArgs) -> Result<()> {
+    let all = scenarios::scenarios();
+    let k_max = 8;
+    let mut progress = Progress::new((all.len() + k_max) as u64, "demo");
+    let mut files = Vec::new();
+    let mut tables = String::new();
+    for scenario in &all {
+        let result = scenarios::run_scenario(scenario)?;
+        tables.push_str(&result.report.to_string());
+        tables.push('\n');
+        files.extend(result.files);
+        progress.inc();
+    }
+    let (selection, selection_files) = scenarios::run_selection(k_max, &mut || progress.inc())?;
+    progress.finish();
+    tables.push_str(&selection.to_string());
+    files.extend(selection_files);
+    let written = write_files(&a.out, files)?;
+    print_out(&tables)?;
+    print_out(&format!(
+        "\nwrote {} files to {} (open the .svg files in a browser)\n",
+        written.len(),
+        a.out.display()
+    ))
+}

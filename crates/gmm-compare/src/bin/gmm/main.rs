@@ -1,0 +1,33 @@
+//! `gmm`: fit, use and compare Gaussian mixture models by EM and variational Bayes.
+//!
+//! Run `gmm --help`, or `gmm SUBCOMMAND --help`, for the options.
+
+mod args;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => commands::fit(&a),
+        Command::Predict(a) => commands::predict(&a),
+        Command::Score(a) => commands::score(&a),
+        Command::Sample(a) => commands::sample(&a),
+        Command::Compare(a) => commands::compare(&a),
+        Command::Select(a) => commands::select(&a),
+        Command::Demo(a) => commands::demo(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

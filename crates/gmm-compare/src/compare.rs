@@ -1,0 +1,504 @@
+//! Running EM and VB on the same data from the same initial responsibilities, and choosing
+//! K with both.
+
+use std::time::Instant;
+
+use gmm_core::{
+    CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod, MixtureModel, ModelFile, Result,
+};
+use gmm_em::{EmFit, EmParams};
+use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, VbFit, VbParams, WeightPrior};
+
+use crate::matching::{match_components, mixture_of_labels, parameter_error};
+use crate::metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
+use crate::report::{ComparisonReport, MethodSummary, SelectionReport, SelectionRow};
+
+/// The settings shared by both fits of a comparison, with the estimators' defaults.
+///
+/// `tol` and `max_iter` left at `None` take each estimator's own default (both 1e-3 and
+/// 100: EM's tolerance is on the mean log-likelihood per point, VB's on the ELBO per point).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparisonSettings {
+    /// Number of components K of both fits.
+    pub n_components: usize,
+    /// Covariance type of both fits.
+    pub covariance_type: CovarianceType,
+    /// Convergence tolerance (`None`: each estimator's default).
+    pub tol: Option<f64>,
+    /// Iteration limit (`None`: each estimator's default).
+    pub max_iter: Option<usize>,
+    /// Added to the covariance diagonals (both; default 1e-6).
+    pub reg_covar: f64,
+    /// How the shared initial responsibilities are made (default k-means).
+    pub init: InitMethod,
+    /// Seed of the initialisation and of the held-out split (default 0).
+    pub seed: u64,
+    /// Fraction of points held out of fitting, for the held-out log-likelihood (default 0.2).
+    pub holdout: f64,
+    /// VB's weight prior (default: Dirichlet process, concentration 1/K).
+    pub weight_prior: WeightPrior,
+    /// VB's mean precision prior `beta0` (`None`: 1).
+    pub mean_precision_prior: Option<f64>,
+    /// VB's degrees of freedom prior `nu0` (`None`: D).
+    pub degrees_of_freedom_prior: Option<f64>,
+    /// A component counts as effective when its weight exceeds this (default 1e-2).
+    pub weight_threshold: f64,
+}
+
+impl ComparisonSettings {
+    /// Settings for `n_components` components, everything else at its default.
+    pub fn new(n_components: usize) -> Self {
+        Self {
+            n_components,
+            covariance_type: CovarianceType::Full,
+            tol: None,
+            max_iter: None,
+            reg_covar: gmm_em::DEFAULT_REG_COVAR,
+            init: InitMethod::KMeans,
+            seed: 0,
+            holdout: 0.2,
+            weight_prior: WeightPrior::default(),
+            mean_precision_prior: None,
+            degrees_of_freedom_prior: None,
+            weight_threshold: DEFAULT_WEIGHT_THRESHOLD,
+        }
+    }
+
+    /// Sets the covariance type.
+    pub fn covariance_type(mut self, t: CovarianceType) -> Self {
+        self.covariance_type = t;
+        self
+    }
+
+    /// Sets the initialisation.
+    pub fn init(mut self, init: InitMethod) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the held-out fraction (0 holds nothing out).
+    pub fn holdout(mut self, fraction: f64) -> Self {
+        self.holdout = fraction;
+        self
+    }
+
+    /// Sets the convergence tolerance of both fits (each on its bound per point).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = Some(tol);
+        self
+    }
+
+    /// Sets the iteration limit of both fits.
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = Some(n);
+        self
+    }
+
+    /// Sets VB's weight prior.
+    pub fn weight_prior(mut self, prior: WeightPrior) -> Self {
+        self.weight_prior = prior;
+        self
+    }
+
+    /// Sets the regularisation of both fits.
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+
+    /// The EM parameters these settings give for `k` components.
+    pub fn em_params(&self, k: usize) -> EmParams {
+        let mut p = EmParams::new(k)
+            .covariance_type(self.covariance_type)
+            .reg_covar(self.reg_covar)
+            .init(self.init.clone())
+            .seed(self.seed);
+        if let Some(t) = self.tol {
+            p = p.tol(t);
+        }
+        if let Some(m) = self.max_iter {
+            p = p.max_iter(m);
+        }
+        p
+    }
+
+    /// The VB parameters these settings give for `k` components.
+    pub fn vb_params(&self, k: usize) -> VbParams {
+        let mut p = VbParams::new(k)
+            .covariance_type(self.covariance_type)
+            .reg_covar(self.reg_covar)
+            .init(self.init.clone())
+            .seed(self.seed)
+            .weight_prior(self.weight_prior);
+        if let Some(t) = self.tol {
+            p = p.tol(t);
+        }
+        if let Some(m) = self.max_iter {
+            p = p.max_iter(m);
+        }
+        if let Some(b) = self.mean_precision_prior {
+            p = p.mean_precision_prior(b);
+        }
+        if let Some(nu) = self.degrees_of_freedom_prior {
+            p = p.degrees_of_freedom_prior(nu);
+        }
+        p
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.weight_threshold.is_finite() && (0.0..1.0).contains(&self.weight_threshold)) {
+            return Err(GmmError::InvalidParameter {
+                name: "weight_threshold",
+                value: self.weight_threshold.to_string(),
+                reason: "give a weight in [0, 1), for example 0.01".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A finished comparison: the report and the two fits it describes.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// The report (table, JSON).
+    pub report: ComparisonReport,
+    /// The EM fit (on the training points).
+    pub em: EmFit,
+    /// The VB fit (on the training points).
+    pub vb: VbFit,
+}
+
+/// What is known about the truth, if anything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Truth<'a> {
+    /// The true component of every point (all points, training and held out).
+    pub labels: Option<&'a [usize]>,
+    /// The true mixture. Without it but with labels, the mixture of the labelled classes
+    /// (their proportions, means and covariances) is the reference for parameter error.
+    pub mixture: Option<&'a GaussianMixture>,
+}
+
+fn effective(gm: &GaussianMixture, threshold: f64) -> usize {
+    gm.weights().iter().filter(|&&w| w > threshold).count()
+}
+
+/// Fits EM and VB to the training part of `data` from the same initial responsibilities
+/// (made once, by `settings.init` with `settings.seed`) and measures both.
+///
+/// ```
+/// use gmm_compare::compare::{compare, ComparisonSettings, Truth};
+/// use gmm_core::synthetic;
+/// let s = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 1)?;
+/// let truth = Truth { labels: Some(&s.labels), mixture: Some(&s.truth) };
+/// let c = compare(&s.data, "three clusters", &ComparisonSettings::new(3), truth)?;
+/// assert!(c.report.em.adjusted_rand_index.unwrap() > 0.8);
+/// println!("{}", c.report);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// Invalid settings; [`GmmError::ShapeMismatch`] for labels of the wrong length; any error
+/// of either fit.
+pub fn compare(
+    data: &Dataset,
+    title: &str,
+    settings: &ComparisonSettings,
+    truth: Truth<'_>,
+) -> Result<Comparison> {
+    settings.check()?;
+    let k = settings.n_components;
+    if let Some(labels) = truth.labels
+        && labels.len() != data.n_samples()
+    {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of true labels against the number of points".into(),
+            expected: data.n_samples(),
+            found: labels.len(),
+        });
+    }
+    let (train_idx, test_idx) = holdout_split(data.n_samples(), settings.holdout, settings.seed)?;
+    let train = data.select(&train_idx)?;
+    let test = if test_idx.is_empty() {
+        None
+    } else {
+        Some(data.select(&test_idx)?)
+    };
+    let em_params = settings.em_params(k);
+    let vb_params = settings.vb_params(k);
+    em_params.check(&train)?;
+    vb_params.check(&train)?;
+    let init = settings
+        .init
+        .initial_responsibilities(&train, k, settings.seed)?;
+
+    let start = Instant::now();
+    let em = em_params.fit_from(&train, &init)?;
+    let em_time = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let vb = vb_params.fit_from(&train, &init)?;
+    let vb_time = start.elapsed().as_secs_f64();
+
+    let reference = match (truth.mixture, truth.labels) {
+        (Some(m), _) => Some(m.clone()),
+        (None, Some(labels)) => Some(mixture_of_labels(data, labels, settings.reg_covar)?),
+        (None, None) => None,
+    };
+    let summarise = |model: &dyn MixtureModel,
+                     point: &GaussianMixture,
+                     mut file: ModelFile,
+                     bounds: &[f64],
+                     (n_iter, converged, seconds): (usize, bool, f64)|
+     -> Result<MethodSummary> {
+        let predicted = model.predict(data)?;
+        file.posterior = None;
+        file.fit = None;
+        Ok(MethodSummary {
+            method: String::new(),
+            bound_name: String::new(),
+            final_bound: bounds.last().copied().unwrap_or(f64::NAN),
+            train_mean_log_likelihood: model.score(&train)?,
+            holdout_mean_log_likelihood: test.as_ref().map(|t| model.score(t)).transpose()?,
+            bic: None,
+            aic: None,
+            effective_components: effective(point, settings.weight_threshold),
+            n_iter,
+            converged,
+            wall_time_seconds: seconds,
+            adjusted_rand_index: truth
+                .labels
+                .map(|l| adjusted_rand_index(l, &predicted))
+                .transpose()?,
+            normalized_mutual_info: truth
+                .labels
+                .map(|l| normalized_mutual_info(l, &predicted))
+                .transpose()?,
+            parameter_error: reference
+                .as_ref()
+                .map(|r| parameter_error(r, point, settings.weight_threshold))
+                .transpose()?,
+            lower_bounds: bounds.to_vec(),
+            model: file,
+        })
+    };
+    let mut em_summary = summarise(
+        &em,
+        em.mixture(),
+        em.to_model_file(),
+        em.lower_bounds(),
+        (em.n_iter(), em.converged(), em_time),
+    )?;
+    em_summary.method = "em".into();
+    em_summary.bound_name = "mean log-likelihood".into();
+    em_summary.bic = Some(em.bic(&train)?);
+    em_summary.aic = Some(em.aic(&train)?);
+    let mut vb_summary = summarise(
+        &vb,
+        vb.point_estimate(),
+        vb.to_model_file(),
+        vb.lower_bounds(),
+        (vb.n_iter(), vb.converged(), vb_time),
+    )?;
+    vb_summary.method = "vb".into();
+    vb_summary.bound_name = "ELBO, total".into();
+    let vb_order =
+        match_components(em.mixture(), vb.point_estimate(), settings.weight_threshold)?.order;
+    let report = ComparisonReport {
+        title: title.to_string(),
+        n_samples: data.n_samples(),
+        n_features: data.n_features(),
+        n_train: train.n_samples(),
+        n_holdout: test.as_ref().map_or(0, Dataset::n_samples),
+        n_components: k,
+        covariance_type: settings.covariance_type,
+        init: settings.init.name().to_string(),
+        seed: settings.seed,
+        weight_threshold: settings.weight_threshold,
+        em: em_summary,
+        vb: vb_summary,
+        vb_order,
+    };
+    Ok(Comparison { report, em, vb })
+}
+
+/// `ln K!`.
+pub fn ln_factorial(k: usize) -> f64 {
+    (2..=k).map(|i| (i as f64).ln()).sum()
+}
+
+/// Fits EM and VB for every K in `k_min..=k_max` on all of `data` (no hold-out), each K's
+/// pair from the same initial responsibilities, and tabulates EM's BIC and AIC beside VB's
+/// ELBO and effective components. `on_fit` is called after each K (for progress display).
+///
+/// ```
+/// use gmm_compare::compare::{select, ComparisonSettings};
+/// use gmm_core::synthetic;
+/// let s = synthetic::draw(&synthetic::one_d_three_clusters(), 500, 2)?;
+/// let r = select(&s.data, "1-D", 1, 5, &ComparisonSettings::new(1), &mut || {})?;
+/// assert_eq!(r.rows.len(), 5);
+/// assert_eq!(r.best_k_bic, 3);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// [`GmmError::InvalidParameter`] for an empty range or `k_min = 0`;
+/// [`GmmError::TooFewSamples`] when `k_max` exceeds N; any fit's error.
+pub fn select(
+    data: &Dataset,
+    title: &str,
+    k_min: usize,
+    k_max: usize,
+    settings: &ComparisonSettings,
+    on_fit: &mut dyn FnMut(),
+) -> Result<SelectionReport> {
+    settings.check()?;
+    if k_min == 0 || k_min > k_max {
+        return Err(GmmError::InvalidParameter {
+            name: "k range",
+            value: format!("{k_min}..={k_max}"),
+            reason: "give 1 <= k-min <= k-max".into(),
+        });
+    }
+    if k_max > data.n_samples() {
+        return Err(GmmError::TooFewSamples {
+            n_samples: data.n_samples(),
+            n_components: k_max,
+        });
+    }
+    let mut rows = Vec::with_capacity(k_max - k_min + 1);
+    for k in k_min..=k_max {
+        let init = settings
+            .init
+            .initial_responsibilities(data, k, settings.seed)?;
+        let em = settings.em_params(k).fit_from(data, &init)?;
+        let vb = settings.vb_params(k).fit_from(data, &init)?;
+        rows.push(SelectionRow {
+            k,
+            em_bic: em.bic(data)?,
+            em_aic: em.aic(data)?,
+            em_mean_log_likelihood: em.score(data)?,
+            em_converged: em.converged(),
+            vb_elbo: vb.elbo(),
+            vb_elbo_plus_ln_k_factorial: vb.elbo() + ln_factorial(k),
+            vb_effective_components: vb.effective_components(settings.weight_threshold),
+            vb_converged: vb.converged(),
+        });
+        on_fit();
+    }
+    Ok(SelectionReport::new(
+        title.to_string(),
+        data.n_samples(),
+        data.n_features(),
+        settings.covariance_type,
+        settings.weight_threshold,
+        rows,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gmm_core::synthetic;
+
+    #[test]
+    fn both_fits_start_from_the_same_responsibilities() {
+        let s = synthetic::draw(&synthetic::two_d_three_clusters(), 400, 5).unwrap();
+        let settings = ComparisonSettings::new(3).holdout(0.25).seed(3);
+        let c = compare(&s.data, "t", &settings, Truth::default()).unwrap();
+        // the same responsibilities, fitted directly, give the same fits
+        let (train_idx, _) = holdout_split(400, 0.25, 3).unwrap();
+        let train = s.data.select(&train_idx).unwrap();
+        let init = InitMethod::KMeans
+            .initial_responsibilities(&train, 3, 3)
+            .unwrap();
+        let em = settings.em_params(3).fit_from(&train, &init).unwrap();
+        let vb = settings.vb_params(3).fit_from(&train, &init).unwrap();
+        assert_eq!(em.lower_bounds(), c.em.lower_bounds());
+        assert_eq!(vb.lower_bounds(), c.vb.lower_bounds());
+        assert_eq!((c.report.n_train, c.report.n_holdout), (300, 100));
+        assert!(c.report.em.holdout_mean_log_likelihood.is_some());
+        assert!(c.report.em.adjusted_rand_index.is_none());
+        let mut order = c.report.vb_order.clone();
+        order.sort_unstable();
+        assert_eq!(order, vec![0, 1, 2]);
+        // the JSON report reads back to the same value
+        let back: ComparisonReport = serde_json::from_str(&c.report.to_json()).unwrap();
+        assert_eq!(back, c.report);
+    }
+
+    #[test]
+    fn surplus_components_are_pruned_by_vb_not_em() {
+        let s = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 8).unwrap();
+        let truth = Truth {
+            labels: Some(&s.labels),
+            mixture: Some(&s.truth),
+        };
+        let c = compare(&s.data, "t", &ComparisonSettings::new(10), truth).unwrap();
+        assert!(c.report.vb.effective_components < c.report.em.effective_components);
+        let table = c.report.to_string();
+        assert!(table.contains("ARI vs truth"), "{table}");
+        assert_eq!(
+            table
+                .lines()
+                .filter(|l| l.trim_start().starts_with("10 "))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_rejected() {
+        let s = synthetic::draw(&synthetic::one_d_three_clusters(), 50, 8).unwrap();
+        let labels = vec![0; 3];
+        let truth = Truth {
+            labels: Some(&labels),
+            mixture: None,
+        };
+        assert!(compare(&s.data, "t", &ComparisonSettings::new(2), truth).is_err());
+        assert!(matches!(
+            compare(&s.data, "t", &ComparisonSettings::new(60), Truth::default()),
+            Err(GmmError::TooFewSamples { .. })
+        ));
+        let mut nothing = || {};
+        assert!(
+            select(
+                &s.data,
+                "t",
+                0,
+                3,
+                &ComparisonSettings::new(1),
+                &mut nothing
+            )
+            .is_err()
+        );
+        assert!(
+            select(
+                &s.data,
+                "t",
+                4,
+                3,
+                &ComparisonSettings::new(1),
+                &mut nothing
+            )
+            .is_err()
+        );
+        assert!(matches!(
+            select(
+                &s.data,
+                "t",
+                1,
+                51,
+                &ComparisonSettings::new(1),
+                &mut nothing
+            ),
+            Err(GmmError::TooFewSamples { .. })
+        ));
+        assert!((ln_factorial(4) - 24f64.ln()).abs() < 1e-14);
+        assert_eq!(ln_factorial(0), 0.0);
+    }
+}

@@ -1,0 +1,404 @@
+//! Reading data and label files (CSV), and writing points and labels as CSV.
+//!
+//! A data file holds comma-separated numbers, one point per row. A first row in which no
+//! cell is a number is taken as the column names and skipped. Every other problem is an
+//! error that names the file, the 1-based line and column, and what to do:
+//! a cell that is not a number, an empty or non-finite cell, a row of a different length
+//! from the first, a file with no rows.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use gmm_core::{Dataset, GmmError, Result};
+
+/// A data set read from a file, with its column names if the file had a header row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataTable {
+    /// The points.
+    pub data: Dataset,
+    /// The names of the columns, when the first row was a header.
+    pub column_names: Option<Vec<String>>,
+}
+
+impl DataTable {
+    /// The name of column `j`: the header's name, or `x1`, `x2`, ... (1-based).
+    pub fn column_name(&self, j: usize) -> String {
+        self.column_names
+            .as_ref()
+            .and_then(|names| names.get(j).cloned())
+            .unwrap_or_else(|| format!("x{}", j + 1))
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| GmmError::Io {
+        path: path.display().to_string(),
+        reason: format!("cannot open the file ({e}); check the path"),
+    })
+}
+
+/// Reads a data file: see the [module documentation](self) for the format.
+///
+/// # Errors
+/// [`GmmError::Io`] when the file cannot be opened; [`GmmError::DataFile`] with line and
+/// column for any bad content.
+pub fn read_data_file(path: &Path) -> Result<DataTable> {
+    parse_data(open(path)?, &path.display().to_string())
+}
+
+fn data_error(source: &str, line: usize, column: usize, reason: String) -> GmmError {
+    GmmError::DataFile {
+        path: source.to_string(),
+        line,
+        column,
+        reason,
+    }
+}
+
+fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader)
+}
+
+/// Parses CSV data from any reader; `source` names it in error messages.
+///
+/// ```
+/// use gmm_compare::data_file::parse_data;
+/// let table = parse_data("x,y\n1,2\n3,4.5\n".as_bytes(), "inline")?;
+/// assert_eq!(table.data.n_samples(), 2);
+/// assert_eq!(table.column_names, Some(vec!["x".to_string(), "y".to_string()]));
+///
+/// let err = parse_data("1,2\n3,oops\n".as_bytes(), "inline").unwrap_err();
+/// assert!(err.to_string().contains("line 2, column 2"));
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// [`GmmError::DataFile`] naming the line and column of the first problem.
+pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
+    let mut values = Vec::new();
+    let mut n_features = 0usize;
+    let mut n_rows = 0usize;
+    let mut column_names = None;
+    let mut first_line = 0usize;
+    for (index, record) in csv_reader(reader).records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(index + 1, |p| p.line() as usize);
+            data_error(source, line, 0, format!("unreadable CSV ({e})"))
+        })?;
+        let line = record.position().map_or(index + 1, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let parsed: Vec<std::result::Result<f64, _>> =
+            record.iter().map(str::parse::<f64>).collect();
+        if n_rows == 0 && column_names.is_none() && parsed.iter().all(|p| p.is_err()) {
+            column_names = Some(record.iter().map(str::to_string).collect());
+            n_features = record.len();
+            first_line = line;
+            continue;
+        }
+        if n_rows == 0 && column_names.is_none() {
+            n_features = record.len();
+            first_line = line;
+        }
+        if record.len() != n_features {
+            return Err(data_error(
+                source,
+                line,
+                0,
+                format!(
+                    "this row has {} values but line {first_line} has {n_features}: every row needs the same number of columns",
+                    record.len()
+                ),
+            ));
+        }
+        for (j, (cell, value)) in record.iter().zip(parsed).enumerate() {
+            match value {
+                Ok(v) if v.is_finite() => values.push(v),
+                Ok(v) => {
+                    return Err(data_error(
+                        source,
+                        line,
+                        j + 1,
+                        format!("the value {v} is not finite: remove or impute it"),
+                    ));
+                }
+                Err(_) if cell.is_empty() => {
+                    return Err(data_error(
+                        source,
+                        line,
+                        j + 1,
+                        "empty cell: every cell must hold a number".into(),
+                    ));
+                }
+                Err(_) => {
+                    let hint = if n_rows == 0 && column_names.is_none() {
+                        " (a header row is recognised only when none of its cells is a number)"
+                    } else {
+                        ""
+                    };
+                    return Err(data_error(
+                        source,
+                        line,
+                        j + 1,
+                        format!("{cell:?} is not a number: use plain decimal numbers{hint}"),
+                    ));
+                }
+            }
+        }
+        n_rows += 1;
+    }
+    if n_rows == 0 {
+        return Err(data_error(
+            source,
+            first_line.max(1),
+            0,
+            "the file has no data rows: give one point per row, values separated by commas".into(),
+        ));
+    }
+    let data = Dataset::from_row_major(n_rows, n_features, values)?;
+    Ok(DataTable { data, column_names })
+}
+
+/// Labels read from a file, one per point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelsFile {
+    /// The labels as written, one per point.
+    pub raw: Vec<String>,
+    /// The 1-based line of each label (for error messages).
+    lines: Vec<usize>,
+    /// The source name.
+    source: String,
+}
+
+impl LabelsFile {
+    /// The labels as classes `0..C`, numbered by first appearance (any text is a class).
+    pub fn classes(&self) -> Vec<usize> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.raw
+            .iter()
+            .map(|l| match seen.iter().position(|s| *s == l) {
+                Some(i) => i,
+                None => {
+                    seen.push(l);
+                    seen.len() - 1
+                }
+            })
+            .collect()
+    }
+
+    /// The labels as component indices: each must be a non-negative integer.
+    ///
+    /// # Errors
+    /// [`GmmError::DataFile`] naming the line of the first label that is not one.
+    pub fn indices(&self) -> Result<Vec<usize>> {
+        self.raw
+            .iter()
+            .zip(&self.lines)
+            .map(|(l, &line)| {
+                l.parse::<usize>().map_err(|_| {
+                    data_error(
+                        &self.source,
+                        line,
+                        1,
+                        format!("{l:?} is not a component index: use integers 0, 1, ..., K-1"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// Reads a labels file with one label per line for `n_points` points: see [`parse_labels`].
+///
+/// # Errors
+/// [`GmmError::Io`] when the file cannot be opened; as [`parse_labels`].
+pub fn read_labels_file(path: &Path, n_points: usize) -> Result<LabelsFile> {
+    parse_labels(open(path)?, &path.display().to_string(), n_points)
+}
+
+/// Parses labels, one per line, for `n_points` points; `source` names the input in errors.
+///
+/// The first line is a header, and skipped, when it is not an integer while all the other
+/// labels are, or when the file has exactly `n_points + 1` labels.
+///
+/// ```
+/// use gmm_compare::data_file::parse_labels;
+/// let labels = parse_labels("species\nsetosa\nvirginica\nsetosa\n".as_bytes(), "inline", 3)?;
+/// assert_eq!(labels.classes(), vec![0, 1, 0]);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// [`GmmError::DataFile`] for a line with more than one column or an unreadable line;
+/// [`GmmError::ShapeMismatch`] when the number of labels is not `n_points`.
+pub fn parse_labels<R: Read>(reader: R, source: &str, n_points: usize) -> Result<LabelsFile> {
+    let mut raw = Vec::new();
+    let mut lines = Vec::new();
+    for (index, record) in csv_reader(reader).records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(index + 1, |p| p.line() as usize);
+            data_error(source, line, 0, format!("unreadable line ({e})"))
+        })?;
+        let line = record.position().map_or(index + 1, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != 1 {
+            return Err(data_error(
+                source,
+                line,
+                2,
+                format!(
+                    "{} columns: a labels file holds one label per line",
+                    record.len()
+                ),
+            ));
+        }
+        raw.push(record[0].to_string());
+        lines.push(line);
+    }
+    let is_int = |s: &String| s.parse::<usize>().is_ok();
+    let header = !raw.is_empty()
+        && (raw.len() == n_points + 1 || (!is_int(&raw[0]) && raw[1..].iter().all(is_int)));
+    if header {
+        raw.remove(0);
+        lines.remove(0);
+    }
+    if raw.len() != n_points {
+        return Err(GmmError::ShapeMismatch {
+            what: format!("{source}: number of labels against the number of points in the data"),
+            expected: n_points,
+            found: raw.len(),
+        });
+    }
+    Ok(LabelsFile {
+        raw,
+        lines,
+        source: source.to_string(),
+    })
+}
+
+/// Reads K x D means from a data file (one mean per row, as [`read_data_file`]).
+///
+/// # Errors
+/// As [`read_data_file`].
+pub fn read_means_file(path: &Path) -> Result<nalgebra::DMatrix<f64>> {
+    Ok(read_data_file(path)?.data.to_matrix())
+}
+
+/// Formats rows of numbers as CSV with a header row; numbers are written with the shortest
+/// text that reads back to the same `f64`.
+pub fn rows_to_csv<'a>(header: &[String], rows: impl IntoIterator<Item = &'a [f64]>) -> String {
+    let mut out = header.join(",");
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err_at(text: &str) -> (usize, usize, String) {
+        match parse_data(text.as_bytes(), "t.csv") {
+            Err(GmmError::DataFile {
+                line,
+                column,
+                reason,
+                ..
+            }) => (line, column, reason),
+            other => panic!("expected a DataFile error for {text:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_is_recognised_and_values_are_exact() {
+        let t = parse_data("a, b\n0.1,2\n-3e-5,4\n\n".as_bytes(), "t").unwrap();
+        assert_eq!(
+            t.column_names.as_deref(),
+            Some(&["a".into(), "b".into()][..])
+        );
+        assert_eq!(t.data.as_slice(), &[0.1, 2.0, -3e-5, 4.0]);
+        assert_eq!(t.column_name(1), "b");
+        let t = parse_data("1\n2\n".as_bytes(), "t").unwrap();
+        assert_eq!(t.column_names, None);
+        assert_eq!(t.column_name(0), "x1");
+        assert_eq!(t.data.n_features(), 1);
+    }
+
+    #[test]
+    fn every_bad_cell_is_located() {
+        assert_eq!(err_at("x,y\n1,2\n3,abc\n").0, 3);
+        assert_eq!(err_at("x,y\n1,2\n3,abc\n").1, 2);
+        let (line, col, reason) = err_at("1,2\n3,\n");
+        assert_eq!((line, col), (2, 2));
+        assert!(reason.contains("empty"), "{reason}");
+        let (line, col, reason) = err_at("1,2\nNaN,1\n");
+        assert_eq!((line, col), (2, 1));
+        assert!(reason.contains("not finite"), "{reason}");
+        let (line, col, reason) = err_at("1,2\n3,4,5\n");
+        assert_eq!((line, col), (2, 0));
+        assert!(reason.contains("same number of columns"), "{reason}");
+        let (line, _, reason) = err_at("x,y\n");
+        assert_eq!(line, 1);
+        assert!(reason.contains("no data rows"), "{reason}");
+        let (line, _, _) = err_at("");
+        assert_eq!(line, 1);
+        // a half-numeric first row is not a header: it is an error with a hint
+        let (line, col, reason) = err_at("x,2\n1,2\n");
+        assert_eq!((line, col), (1, 1));
+        assert!(reason.contains("header"), "{reason}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let e = read_data_file(Path::new("/no/such/file.csv")).unwrap_err();
+        assert!(matches!(e, GmmError::Io { .. }));
+        assert!(e.to_string().contains("/no/such/file.csv"));
+    }
+
+    #[test]
+    fn labels_with_and_without_header() {
+        let l = parse_labels("label\n0\n2\n1\n".as_bytes(), "l", 3).unwrap();
+        assert_eq!(l.indices().unwrap(), vec![0, 2, 1]);
+        let l = parse_labels("1\n0\n1\n".as_bytes(), "l", 3).unwrap();
+        assert_eq!(l.indices().unwrap(), vec![1, 0, 1]);
+        assert_eq!(l.classes(), vec![0, 1, 0]);
+        let l = parse_labels("b\na\nb\n".as_bytes(), "l", 3).unwrap();
+        assert_eq!(l.classes(), vec![0, 1, 0]);
+        match l.indices() {
+            Err(GmmError::DataFile { line, .. }) => assert_eq!(line, 1),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_labels("0\n1\n".as_bytes(), "l", 3),
+            Err(GmmError::ShapeMismatch {
+                expected: 3,
+                found: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_labels("0,1\n1,1\n".as_bytes(), "l", 2),
+            Err(GmmError::DataFile { line: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn csv_output_reads_back_exactly() {
+        let rows = [vec![0.1, 1.0 / 3.0], vec![-1e300, 2.5e-310]];
+        let text = rows_to_csv(&["a".into(), "b".into()], rows.iter().map(|r| r.as_slice()));
+        let back = parse_data(text.as_bytes(), "t").unwrap();
+        assert_eq!(back.data.as_slice(), &[0.1, 1.0 / 3.0, -1e300, 2.5e-310]);
+    }
+}

@@ -1,0 +1,189 @@
+//! `gmm fit` reproducing scikit-learn's fixtures (tests/fixtures/README.md) through the
+//! binary, with --init-means, --tol 0 and --max-iter 25, as the library does.
+//!
+//! Tolerance: 1e-8 relative, entrywise, relative to
+//! `max(|reference entry|, 1e-3 * largest |entry| of that field)` (entries that are zero up to
+//! rounding are not divided by ~0), as the estimators' own fixture tests use.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use support::*;
+
+/// Writes a fixture's `init_means` as a CSV file (no header), shortest round-trip text.
+fn write_init_means(fixture: &Value, path: &Path) {
+    let rows: Vec<String> = fixture["config"]["init_means"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            flat(row)
+                .iter()
+                .map(|v| format!("{v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    std::fs::write(path, rows.join("\n") + "\n").unwrap();
+}
+
+/// Full covariance matrices of a fixture, whatever its covariance type (sklearn's shapes).
+fn fixture_full_covariances(fx: &Value, k: usize, d: usize) -> Vec<f64> {
+    let c = flat(&fx["covariances"]);
+    let mut out = Vec::with_capacity(k * d * d);
+    for comp in 0..k {
+        for a in 0..d {
+            for b in 0..d {
+                out.push(match fx["config"]["covariance_type"].as_str().unwrap() {
+                    "full" => c[comp * d * d + a * d + b],
+                    "tied" => c[a * d + b],
+                    "diag" => {
+                        if a == b {
+                            c[comp * d + a]
+                        } else {
+                            0.0
+                        }
+                    }
+                    _ => {
+                        if a == b {
+                            c[comp]
+                        } else {
+                            0.0
+                        }
+                    }
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Runs `gmm fit` as the fixture was produced and checks the model file against it.
+fn reproduce(fixture_name: &str, extra: &[&str]) {
+    let fx = load(&Path::new(FIXTURES).join(fixture_name));
+    let dir = scratch(&fixture_name.replace('.', "_"));
+    let means = dir.join("means.csv");
+    write_init_means(&fx, &means);
+    let model = dir.join("model.json");
+    let cfg = &fx["config"];
+    let k = cfg["n_components"].as_u64().unwrap().to_string();
+    let dim = format!("d{}", fx["n_features"]);
+    let method = cfg["model"].as_str().unwrap();
+    let mut args = vec![
+        "fit",
+        &data_path(&dim),
+        "--method",
+        method,
+        "-k",
+        &k,
+        "--covariance",
+        cfg["covariance_type"].as_str().unwrap(),
+        "--init-means",
+        s(&means),
+        "--tol",
+        "0",
+        "--max-iter",
+        "25",
+        "-o",
+        s(&model),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(gmm(&refs));
+    let ours = load(&model);
+    let (kk, d) = (
+        cfg["n_components"].as_u64().unwrap() as usize,
+        fx["n_features"].as_u64().unwrap() as usize,
+    );
+    for field in ["weights", "means"] {
+        let diff = rel_diff(&flat(&ours[field]), &flat(&fx[field]));
+        assert!(diff < REL_TOL, "{fixture_name}: {field} differ by {diff:e}");
+    }
+    let diff = rel_diff(
+        &flat(&ours["covariances"]),
+        &fixture_full_covariances(&fx, kk, d),
+    );
+    assert!(
+        diff < REL_TOL,
+        "{fixture_name}: covariances differ by {diff:e}"
+    );
+    let fit = &ours["fit"];
+    assert_eq!(fit["method"], cfg["model"]);
+    assert_eq!(fit["n_iter"], 25);
+    assert_eq!(fit["converged"], false);
+    assert_eq!(flat(&fit["lower_bounds"]).len(), 25);
+    if method == "em" {
+        // EM's bound is sklearn's (mean log-likelihood before each M-step)
+        let diff = rel_diff(&flat(&fit["lower_bounds"]), &flat(&fx["lower_bounds"]));
+        assert!(diff < REL_TOL, "{fixture_name}: bounds differ by {diff:e}");
+        assert!(ours.get("posterior").is_none());
+    } else {
+        // VB's bound is the full ELBO: sklearn's plus the constant it drops
+        if let Some(full) = fx.get("lower_bounds_full_elbo").filter(|v| !v.is_null()) {
+            let diff = rel_diff(&flat(&fit["lower_bounds"]), &flat(full));
+            // sklearn adds reg_covar to S_k inside its bound; 1e-6 on O(1) scatters
+            assert!(diff < 1e-5, "{fixture_name}: full ELBO differs by {diff:e}");
+        }
+        assert!(
+            ours["posterior"].is_object(),
+            "VB model files carry the posterior"
+        );
+    }
+    // the fitted model labels the data as sklearn's fit_predict did
+    let predicted = ok(gmm(&["predict", s(&model), &data_path(&dim)]));
+    let labels: Vec<u64> = predicted
+        .lines()
+        .skip(1)
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let want: Vec<u64> = fx["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    if method == "em" {
+        assert_eq!(labels, want, "{fixture_name}: labels");
+        let score: f64 = ok(gmm(&["score", s(&model), &data_path(&dim)]))
+            .trim()
+            .parse()
+            .unwrap();
+        let want = fx["score"].as_f64().unwrap();
+        assert!(
+            (score - want).abs() < REL_TOL * want.abs(),
+            "{fixture_name}: score {score} vs {want}"
+        );
+    } else {
+        // a model file holds VB's point estimate, whose plug-in labels differ from sklearn's
+        // variational responsibilities only near boundaries
+        let same = labels.iter().zip(&want).filter(|(a, b)| a == b).count();
+        assert!(
+            same * 100 >= want.len() * 97,
+            "{fixture_name}: {same} of {}",
+            want.len()
+        );
+    }
+}
+
+#[test]
+fn fit_reproduces_sklearn_em_fixtures() {
+    reproduce("em_d2_full.json", &[]);
+    reproduce("em_d1_tied.json", &[]);
+    reproduce("em_d5_diag.json", &[]);
+}
+
+#[test]
+fn fit_reproduces_sklearn_vb_fixtures() {
+    reproduce(
+        "vb_d2_full_dp.json",
+        &["--weight-prior", "dirichlet-process"],
+    );
+    reproduce("vb_d2_full_dd.json", &["--weight-prior", "dirichlet"]);
+    reproduce("vb_d5_spherical_dp.json", &[]);
+}
