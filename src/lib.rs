@@ -10,3 +10,8 @@ pub use gmm_compare as compare;
 pub use gmm_core as core;
 pub use gmm_em as em;
 pub use gmm_vb as vb;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
