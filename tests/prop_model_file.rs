@@ -1,0 +1,266 @@
+//! The JSON model file: exact round trip, any field order, and every kind of bad file gets a
+//! typed error. See docs/testing.md.
+
+mod common;
+
+use common::{config, mixture_spec, random_spd};
+use gmm::core::{
+    CovarianceType, Covariances, FitRecord, GaussianMixture, GmmError, MixtureModel, ModelFile,
+};
+use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+/// A mixture whose numbers span many orders of magnitude: means anywhere in
+/// `±10^{±300}`, covariances scaled by `10^{±100}`, weights with no short decimal form.
+fn extreme_mixture(k: usize, d: usize, ct: CovarianceType, seed: u64) -> GaussianMixture {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = DVector::from_fn(k, |_, _| rng.random::<f64>() + 1e-3);
+    w /= w.sum();
+    let means = DMatrix::from_fn(k, d, |_, _| {
+        let e: i32 = rng.random_range(-300..300);
+        rng.random_range(-1.0..1.0) * 10f64.powi(e)
+    });
+    let scale = 10f64.powi(rng.random_range(-100..100));
+    let covs = match ct {
+        CovarianceType::Full => {
+            Covariances::Full((0..k).map(|_| random_spd(&mut rng, d) * scale).collect())
+        }
+        CovarianceType::Tied => Covariances::Tied(random_spd(&mut rng, d) * scale),
+        CovarianceType::Diagonal => Covariances::Diagonal(
+            (0..k)
+                .map(|_| DVector::from_fn(d, |_, _| rng.random::<f64>() * scale + 1e-300))
+                .collect(),
+        ),
+        CovarianceType::Spherical => Covariances::Spherical(
+            (0..k)
+                .map(|_| rng.random::<f64>() * scale + 1e-300)
+                .collect(),
+        ),
+    };
+    GaussianMixture::new(w, means, covs).expect("a valid generated mixture")
+}
+
+fn fit_record(seed: u64) -> FitRecord {
+    let mut rng = StdRng::seed_from_u64(seed);
+    FitRecord {
+        method: if seed % 2 == 0 { "em" } else { "vb" }.into(),
+        n_iter: rng.random_range(1..500),
+        converged: rng.random(),
+        lower_bounds: (0..rng.random_range(0..6))
+            .map(|_| -rng.random::<f64>() * 1e4)
+            .collect(),
+    }
+}
+
+/// The file written with its top-level fields in the order `order`.
+fn json_in_order(file: &ModelFile, order: &[usize]) -> String {
+    let value = serde_json::to_value(file).unwrap();
+    let obj = value.as_object().unwrap();
+    let keys = [
+        "covariance_type",
+        "weights",
+        "means",
+        "covariances",
+        "fit",
+        "posterior",
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .map(|&i| keys[i])
+        .filter_map(|key| {
+            obj.get(key)
+                .map(|v| format!("{:?}: {}", key, serde_json::to_string(v).unwrap()))
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Writing then reading gives back the same mixture bit for bit, and the same text.
+    #[test]
+    fn round_trip_is_exact(spec in mixture_spec(5), extreme in any::<bool>()) {
+        let gm = if extreme {
+            extreme_mixture(spec.k, spec.d, spec.covariance_type, spec.seed)
+        } else {
+            spec.build(10.0)
+        };
+        let text = gm.to_json();
+        let back = GaussianMixture::from_json(&text).unwrap();
+        prop_assert_eq!(&back, &gm);
+        prop_assert_eq!(back.to_json(), text);
+        let mut file = ModelFile::from_mixture(&gm);
+        file.fit = Some(fit_record(spec.seed));
+        file.posterior = Some(serde_json::json!({"alpha": [1.5, 2.0], "note": "kept as written"}));
+        prop_assert_eq!(ModelFile::from_json(&file.to_json()).unwrap(), file);
+    }
+
+    /// A file whose fields come in any order (an older writer's order, a hand-edited file)
+    /// reads to the same model.
+    #[test]
+    fn fields_in_any_order_read_the_same(spec in mixture_spec(4), order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle()) {
+        let gm = spec.build(10.0);
+        let mut file = ModelFile::from_mixture(&gm);
+        file.fit = Some(fit_record(spec.seed));
+        let text = json_in_order(&file, &order);
+        prop_assert_eq!(ModelFile::from_json(&text).unwrap(), file.clone());
+        prop_assert_eq!(GaussianMixture::from_json(&text).unwrap(), gm);
+    }
+
+    /// Every strict prefix of a valid file is rejected as an invalid model.
+    #[test]
+    fn truncated_files_are_rejected(spec in mixture_spec(3), cut in any::<usize>()) {
+        let text = spec.build(10.0).to_json();
+        let at = cut % text.len();
+        let truncated = &text[..at];
+        let is_invalid = matches!(GaussianMixture::from_json(truncated), Err(GmmError::InvalidModel { .. }));
+        prop_assert!(is_invalid, "prefix of length {} was accepted", at);
+    }
+
+    /// Weights that do not sum to 1 (beyond 1e-8), or a negative weight, are rejected.
+    #[test]
+    fn weights_that_are_not_a_distribution_are_rejected(spec in mixture_spec(4), factor in prop_oneof![0.0..0.999_999f64, 1.000_001..10.0f64], negate in any::<bool>()) {
+        let mut file = ModelFile::from_mixture(&spec.build(10.0));
+        if negate && spec.k >= 2 {
+            file.weights[0] = -file.weights[0];
+            file.weights[1] -= 2.0 * file.weights[0];
+        } else {
+            file.weights.iter_mut().for_each(|w| *w *= factor);
+        }
+        let is_invalid = matches!(file.to_mixture(), Err(GmmError::InvalidWeights { .. }));
+        prop_assert!(is_invalid, "{:?}", file.weights);
+    }
+
+    /// A covariance that is not symmetric positive definite is rejected, naming the component.
+    #[test]
+    fn non_spd_covariances_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..3) {
+        let gm = spec.build(10.0);
+        let mut file = ModelFile::from_mixture(&gm);
+        let (k, d) = (spec.k, spec.d);
+        let c = if spec.covariance_type == CovarianceType::Tied { 0 } else { which % k };
+        let j = which % d;
+        let targets: Vec<usize> = if spec.covariance_type == CovarianceType::Tied { (0..k).collect() } else { vec![c] };
+        for &t in &targets {
+            let m = &mut file.covariances[t];
+            match how {
+                // a zero or negative variance
+                0 => m[j][j] = 0.0,
+                1 => {
+                    if spec.covariance_type == CovarianceType::Spherical {
+                        for (a, row) in m.iter_mut().enumerate() { row[a] = -1.0; }
+                    } else {
+                        m[j][j] = -m[j][j];
+                    }
+                }
+                // indefinite: a huge symmetric off-diagonal pair (full and tied only)
+                _ => {
+                    if d >= 2 && matches!(spec.covariance_type, CovarianceType::Full | CovarianceType::Tied) {
+                        let big = 10.0 * (m[0][0] * m[1][1]).sqrt();
+                        m[0][1] = big;
+                        m[1][0] = big;
+                    } else {
+                        for (a, row) in m.iter_mut().enumerate() { row[a] = 0.0; }
+                    }
+                }
+            }
+        }
+        if spec.covariance_type == CovarianceType::Spherical && how == 0 {
+            let m = &mut file.covariances[c];
+            for (a, row) in m.iter_mut().enumerate() { row[a] = 0.0; }
+        }
+        match file.to_mixture() {
+            Err(GmmError::NotPositiveDefinite { component, .. }) => prop_assert_eq!(component, c),
+            other => prop_assert!(false, "expected NotPositiveDefinite for component {}, got {:?}", c, other),
+        }
+    }
+
+    /// Every kind of wrong shape is rejected with a typed error, never a panic.
+    #[test]
+    fn wrong_shapes_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..6) {
+        let mut file = ModelFile::from_mixture(&spec.build(10.0));
+        let (k, d) = (spec.k, spec.d);
+        let c = which % k;
+        match how {
+            0 => { file.means[c].push(0.0); }
+            1 => { file.means.push(vec![0.0; d]); }
+            2 => { file.covariances.pop(); }
+            3 => { file.covariances[c][which % d].push(1.0); }
+            4 => { file.covariances[c].pop(); }
+            _ => { file.weights.clear(); }
+        }
+        let result = file.to_mixture();
+        let is_shape_error = matches!(result, Err(GmmError::InvalidModel { .. } | GmmError::ShapeMismatch { .. }));
+        prop_assert!(is_shape_error, "{:?}", result);
+    }
+}
+
+#[test]
+fn malformed_json_gets_invalid_model() {
+    let cases = [
+        "",
+        "null",
+        "[]",
+        "{}",
+        r#"{"covariance_type": "fulll", "weights": [1], "means": [[0]], "covariances": [[[1]]]}"#,
+        r#"{"covariance_type": "full", "weights": "one", "means": [[0]], "covariances": [[[1]]]}"#,
+        r#"{"covariance_type": "full", "weights": [1e400], "means": [[0]], "covariances": [[[1]]]}"#,
+        r#"{"covariance_type": "full", "weights": [1], "means": [[NaN]], "covariances": [[[1]]]}"#,
+        r#"{"covariance_type": "full", "weights": [1], "means": [[0]]}"#,
+        r#"{"covariance_type": "full", "weights": [1], "means": [[0]], "covariances": [[[1]]]} trailing"#,
+    ];
+    for text in cases {
+        assert!(
+            matches!(
+                GaussianMixture::from_json(text),
+                Err(GmmError::InvalidModel { .. })
+            ),
+            "accepted or wrong error for {text:?}"
+        );
+    }
+    // a well-formed file with no components, and one with empty means
+    let empty = r#"{"covariance_type": "full", "weights": [], "means": [], "covariances": []}"#;
+    assert!(matches!(
+        GaussianMixture::from_json(empty),
+        Err(GmmError::InvalidModel { .. })
+    ));
+    let no_dim =
+        r#"{"covariance_type": "full", "weights": [1], "means": [[]], "covariances": [[]]}"#;
+    assert!(matches!(
+        GaussianMixture::from_json(no_dim),
+        Err(GmmError::InvalidModel { .. })
+    ));
+}
+
+#[test]
+fn covariances_without_their_types_structure_are_rejected() {
+    let file = |ct: &str, covs: &str| {
+        format!(
+            r#"{{"covariance_type": "{ct}", "weights": [0.5, 0.5], "means": [[0, 0], [1, 1]], "covariances": {covs}}}"#
+        )
+    };
+    let differing = "[[[1, 0], [0, 1]], [[2, 0], [0, 1]]]";
+    let off_diagonal = "[[[1, 0.5], [0.5, 1]], [[1, 0.5], [0.5, 1]]]";
+    let unequal_diagonal = "[[[1, 0], [0, 2]], [[1, 0], [0, 2]]]";
+    for (ct, covs) in [
+        ("tied", differing),
+        ("diag", off_diagonal),
+        ("spherical", off_diagonal),
+        ("spherical", unequal_diagonal),
+    ] {
+        let r = GaussianMixture::from_json(&file(ct, covs));
+        assert!(
+            matches!(r, Err(GmmError::InvalidModel { .. })),
+            "{ct} {covs}: {r:?}"
+        );
+    }
+    let asymmetric = "[[[1, 0.5], [0.4, 1]], [[1, 0], [0, 1]]]";
+    assert!(matches!(
+        GaussianMixture::from_json(&file("full", asymmetric)),
+        Err(GmmError::NotPositiveDefinite { component: 0, .. })
+    ));
+    // and the good one reads
+    let gm = GaussianMixture::from_json(&file("full", differing)).unwrap();
+    assert_eq!(gm.n_components(), 2);
+}
