@@ -8,6 +8,7 @@ use gmm_core::{
 use nalgebra::{DMatrix, DVector};
 
 use crate::elbo::{ElboTerms, elbo};
+use crate::model::VbModel;
 use crate::params::{Priors, VbParams};
 use crate::predictive::PredictiveDensity;
 use crate::state::{Posterior, VariationalState, m_step};
@@ -54,16 +55,12 @@ pub fn iterate(
     Ok((next, bound))
 }
 
-/// A fitted variational Gaussian mixture.
+/// A fitted variational Gaussian mixture: the fitted [`VbModel`] (posterior, priors,
+/// predictive density) with the record of the fit.
 #[derive(Debug, Clone)]
 pub struct VbFit {
     params: VbParams,
-    priors: Priors,
-    state: VariationalState,
-    posterior: Posterior,
-    point_estimate: GaussianMixture,
-    kernel: gmm_core::EStepKernel,
-    predictive: PredictiveDensity,
+    model: VbModel,
     lower_bounds: Vec<f64>,
     last_terms: ElboTerms,
     n_iter: usize,
@@ -130,16 +127,9 @@ impl VbParams {
             }
         }
         let last_terms = last_terms.expect("max_iter >= 1 was checked");
-        let point_estimate = state.point_estimate()?;
-        let kernel = state.kernel()?;
         Ok(VbFit {
             params: self.clone(),
-            priors: priors.clone(),
-            posterior: state.to_posterior(priors),
-            predictive: PredictiveDensity::new(&state, priors),
-            state,
-            point_estimate,
-            kernel,
+            model: VbModel::assemble(state, priors.clone())?,
             n_iter: lower_bounds.len(),
             lower_bounds,
             last_terms,
@@ -150,25 +140,36 @@ impl VbParams {
 }
 
 impl VbFit {
+    /// The fitted model: what [`VbModel::from_model_file`] rebuilds from
+    /// [`VbFit::to_model_file`], and what answers this fit's queries.
+    pub fn model(&self) -> &VbModel {
+        &self.model
+    }
+
+    /// The fitted model, without the record of the fit.
+    pub fn into_model(self) -> VbModel {
+        self.model
+    }
+
     /// The point estimate: expected weights, means `m_k`, covariances
     /// `E[Lambda_k]^{-1} = W_k^{-1} / nu_k`.
     pub fn point_estimate(&self) -> &GaussianMixture {
-        &self.point_estimate
+        self.model.point_estimate()
     }
 
     /// The variational posterior parameters (serialisable).
     pub fn posterior(&self) -> &Posterior {
-        &self.posterior
+        self.model.posterior()
     }
 
     /// The posterior with its derived quantities, for further computation.
     pub fn state(&self) -> &VariationalState {
-        &self.state
+        self.model.state()
     }
 
     /// The priors, resolved on the training data.
     pub fn priors(&self) -> &Priors {
-        &self.priors
+        self.model.priors()
     }
 
     /// The parameters of the fit.
@@ -208,13 +209,13 @@ impl VbFit {
 
     /// Expected weights `E[pi_k]`, normalised (scikit-learn's `weights_`).
     pub fn weights(&self) -> DVector<f64> {
-        self.point_estimate.weights().clone()
+        self.point_estimate().weights().clone()
     }
 
     /// Number of components whose expected weight exceeds `threshold` (see
     /// [`DEFAULT_WEIGHT_THRESHOLD`]).
     pub fn effective_components(&self, threshold: f64) -> usize {
-        self.point_estimate
+        self.point_estimate()
             .weights()
             .iter()
             .filter(|&&w| w > threshold)
@@ -231,18 +232,17 @@ impl VbFit {
         }
     }
 
-    /// The model file: point estimate, fit record and the posterior.
+    /// The model file: point estimate, fit record and the posterior
+    /// ([`VbModel::from_model_file`] rebuilds the fitted model from it).
     pub fn to_model_file(&self) -> ModelFile {
-        let mut file = ModelFile::from_mixture(&self.point_estimate);
+        let mut file = self.model.to_model_file();
         file.fit = Some(self.fit_record());
-        file.posterior =
-            Some(serde_json::to_value(&self.posterior).expect("a posterior always serialises"));
         file
     }
 
     /// The posterior predictive density.
     pub fn predictive(&self) -> &PredictiveDensity {
-        &self.predictive
+        self.model.predictive()
     }
 
     /// Log responsibilities under the variational E-step, N x K.
@@ -250,33 +250,31 @@ impl VbFit {
     /// # Errors
     /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) for data of another dimension.
     pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.log_resp(data))
+        self.model.log_resp(data)
     }
 }
 
+/// Delegates to the fitted [`VbModel`].
 impl MixtureModel for VbFit {
     fn n_components(&self) -> usize {
-        self.state.n_components()
+        self.model.n_components()
     }
 
     fn n_features(&self) -> usize {
-        self.state.n_features()
+        self.model.n_features()
     }
 
     /// `ln p(x | X)` under the Student-t posterior predictive (Bishop 10.81), not a plug-in.
     fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
-        data.check_features(self.n_features())?;
-        Ok(data.rows().map(|x| self.predictive.log_pdf(x)).collect())
+        self.model.score_samples(data)
     }
 
     /// Responsibilities of the variational E-step, `exp(E ln pi + E ln N)` normalised.
     fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        Ok(self.log_resp(data)?.map(f64::exp))
+        self.model.predict_proba(data)
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.argmax(data))
+        self.model.predict(data)
     }
 }

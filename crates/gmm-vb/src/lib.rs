@@ -12,6 +12,9 @@
 //! - The fitted [`VbFit`]: posterior parameters ([`Posterior`]), a point-estimate
 //!   [`gmm_core::GaussianMixture`], effective components, and `score_samples` from the
 //!   Student-t posterior predictive (Bishop 10.81), not a plug-in density.
+//! - [`VbModel`]: the fitted posterior with its priors, what a [`VbFit`] answers through
+//!   and what a VB model file rebuilds into ([`VbModel::from_model_file`]), with the
+//!   fit's predictive density and responsibilities exactly.
 //! - [`cavi`]: the known-variance mixture of Blei, Kucukelbir & McAuliffe (2017).
 //!
 //! The maths, with equation references and where this differs from scikit-learn, is in the
@@ -39,12 +42,14 @@
 pub mod cavi;
 pub mod elbo;
 pub mod fit;
+pub mod model;
 pub mod params;
 pub mod predictive;
 pub mod state;
 
 pub use elbo::{ElboTerms, elbo, sklearn_bound, sklearn_dropped_constant};
 pub use fit::{DEFAULT_WEIGHT_THRESHOLD, VbFit, iterate};
+pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel};
 pub use params::{Priors, VbParams, WeightPrior};
 pub use predictive::PredictiveDensity;
 pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};

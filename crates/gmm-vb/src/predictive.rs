@@ -1,9 +1,9 @@
 //! The posterior predictive density, a mixture of Student-t distributions (Bishop
 //! 10.78-10.82; docs/vb.md, section "Predictive density").
 
-use crate::state::ln_gamma;
-use gmm_core::kernel::logsumexp;
 use nalgebra::{DMatrix, DVector};
+
+use crate::state::ln_gamma;
 
 use crate::params::Priors;
 use crate::state::VariationalState;
@@ -80,21 +80,183 @@ impl PredictiveDensity {
         out
     }
 
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.means.first().map_or(0, |m| m.len())
+    }
+
     /// `ln p(x | X)` at one point of dimension D.
+    ///
+    /// Allocation-free: the quadratic form `||F_k^T (x - m_k)||^2` is summed column by column
+    /// of the triangular `F_k`, and the log-sum-exp over components is streamed (the running
+    /// maximum rescales the running sum), so it agrees with a two-pass log-sum-exp to a few
+    /// ulps. Score a whole data set with [`MixtureModel::score_samples`](gmm_core::MixtureModel::score_samples),
+    /// which checks the dimension.
+    ///
+    /// # Panics
+    /// If `x.len()` is not D.
     pub fn log_pdf(&self, x: &[f64]) -> f64 {
-        let mut terms = Vec::with_capacity(self.log_weights.len());
-        let mut diff = DVector::zeros(x.len());
+        let d = self.n_features();
+        assert_eq!(x.len(), d, "a point of dimension {d} is needed");
+        let df = d as f64;
+        let mut max = f64::NEG_INFINITY;
+        let mut sum = 0.0;
         for c in 0..self.log_weights.len() {
-            for j in 0..x.len() {
-                diff[j] = x[j] - self.means[c][j];
+            let mean = self.means[c].as_slice();
+            let factor = self.factors[c].as_slice(); // column-major, upper triangular
+            let mut delta2 = 0.0;
+            for i in 0..d {
+                let column = &factor[i * d..=i * d + i];
+                let projected: f64 = column
+                    .iter()
+                    .zip(x)
+                    .zip(mean)
+                    .map(|((f, x), m)| f * (x - m))
+                    .sum();
+                delta2 += projected * projected;
             }
-            let delta2 = (self.factors[c].transpose() * &diff).norm_squared();
             let dof = self.dof[c];
-            let df = x.len() as f64;
-            terms.push(
-                self.log_weights[c] + self.log_norm[c] - 0.5 * (dof + df) * (delta2 / dof).ln_1p(),
-            );
+            let term =
+                self.log_weights[c] + self.log_norm[c] - 0.5 * (dof + df) * (delta2 / dof).ln_1p();
+            if term > max {
+                sum = sum * (max - term).exp() + 1.0;
+                max = term;
+            } else if term != f64::NEG_INFINITY {
+                sum += (term - max).exp(); // NaN propagates
+            }
         }
+        if max == f64::NEG_INFINITY {
+            return max;
+        }
+        max + sum.ln()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{VbParams, WeightPrior};
+    use gmm_core::kernel::logsumexp;
+    use gmm_core::{CovarianceType, synthetic};
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    /// Counts the allocations of the current thread (tests run on several threads).
+    struct CountingAllocator;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator; the counter is a const-initialised
+    // thread-local `Cell` without destructor, so touching it never allocates.
+    unsafe impl GlobalAlloc for CountingAllocator {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as the caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: CountingAllocator = CountingAllocator;
+
+    fn allocations() -> usize {
+        ALLOCATIONS.with(Cell::get)
+    }
+
+    /// The densities of fits of every covariance type and both weight priors, on 2-D data.
+    fn densities() -> Vec<(String, PredictiveDensity, gmm_core::Dataset)> {
+        let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 300, 2).unwrap();
+        let mut out = Vec::new();
+        for t in [
+            CovarianceType::Full,
+            CovarianceType::Tied,
+            CovarianceType::Diagonal,
+            CovarianceType::Spherical,
+        ] {
+            for prior in [
+                WeightPrior::DirichletProcess {
+                    concentration: None,
+                },
+                WeightPrior::DirichletDistribution {
+                    concentration: Some(0.5),
+                },
+            ] {
+                let fit = VbParams::new(4)
+                    .covariance_type(t)
+                    .weight_prior(prior)
+                    .seed(1)
+                    .fit(&sample.data)
+                    .unwrap();
+                out.push((
+                    format!("{t:?} {}", prior.name()),
+                    fit.predictive().clone(),
+                    sample.data.clone(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The two-pass formula with allocated temporaries that `log_pdf` replaced.
+    fn reference_log_pdf(p: &PredictiveDensity, x: &[f64]) -> f64 {
+        let df = x.len() as f64;
+        let terms: Vec<f64> = (0..p.log_weights.len())
+            .map(|c| {
+                let diff = DVector::from_iterator(
+                    x.len(),
+                    x.iter().zip(p.means[c].iter()).map(|(x, m)| x - m),
+                );
+                let delta2 = (p.factors[c].transpose() * &diff).norm_squared();
+                let dof = p.dof[c];
+                p.log_weights[c] + p.log_norm[c] - 0.5 * (dof + df) * (delta2 / dof).ln_1p()
+            })
+            .collect();
         logsumexp(&terms)
+    }
+
+    #[test]
+    fn log_pdf_agrees_with_the_two_pass_formula() {
+        // Tolerance: both sum the same terms; they differ only in the order of rounding
+        // (streamed rescaling, triangular sums), a few ulps of values of order 1-10.
+        for (name, p, data) in densities() {
+            let far = [40.0, -25.0];
+            for x in data.rows().chain(std::iter::once(&far[..])) {
+                let (ours, want) = (p.log_pdf(x), reference_log_pdf(&p, x));
+                assert!(
+                    (ours - want).abs() <= 1e-13 * want.abs().max(1.0),
+                    "{name}: {ours} vs {want} at {x:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn log_pdf_does_not_allocate() {
+        for (name, p, data) in densities() {
+            let before = allocations();
+            let mut total = 0.0;
+            for x in data.rows() {
+                total += p.log_pdf(x);
+            }
+            assert_eq!(allocations(), before, "{name}: log_pdf allocated");
+            assert!(total.is_finite());
+            // the counter does count: the reference formula allocates
+            let before = allocations();
+            let _ = reference_log_pdf(&p, data.rows().next().unwrap());
+            assert!(allocations() > before);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "dimension 2")]
+    fn log_pdf_names_the_dimension_it_needs() {
+        let (_, p, _) = densities().swap_remove(0);
+        p.log_pdf(&[1.0]);
     }
 }

@@ -27,10 +27,21 @@ pub enum Command {
     Fit(FitArgs),
     /// Print the most probable component of each point (0-based), or with --proba the
     /// probability of each component, as CSV on stdout.
+    ///
+    /// For a VB model file (fit.method "vb") with its posterior these are the variational
+    /// responsibilities, exactly as the fit gives them; otherwise the Gaussian mixture's.
     Predict(PredictArgs),
-    /// Print the mean log-likelihood per point of the data under a model.
+    /// Print the mean log density per point of the data under a model.
+    ///
+    /// For a VB model file (fit.method "vb") with its posterior this is the Student-t
+    /// posterior predictive (Bishop 10.81), exactly as the fit gives it; a VB file without a
+    /// posterior falls back to its point estimate (with a note on stderr); an EM model is
+    /// scored by its Gaussian mixture.
     Score(ScoreArgs),
-    /// Draw points from a model and print them as CSV on stdout.
+    /// Draw points from a model's point estimate and print them as CSV on stdout.
+    ///
+    /// For a VB model the draw is from its point estimate (expected weights, means m_k,
+    /// covariances W_k^-1 / nu_k), not from the posterior predictive.
     Sample(SampleArgs),
     /// Fit EM and VB on the same data from the same initialisation and compare them:
     /// a table on stdout, and with --out the plots and a JSON report.
@@ -195,7 +206,8 @@ pub struct FitArgs {
 /// `gmm predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model file (JSON), as written by `gmm fit`.
+    /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
+    /// (variational responsibilities); an invalid posterior is an error.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
@@ -209,7 +221,8 @@ pub struct PredictArgs {
 /// `gmm score`.
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// The model file (JSON). For a VB model its point estimate is used.
+    /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
+    /// (posterior predictive); an invalid posterior is an error.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
@@ -220,7 +233,7 @@ pub struct ScoreArgs {
 /// `gmm sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// The model file (JSON).
+    /// The model file (JSON). Only its point estimate is used, also for a VB model.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// Number of points to draw.

@@ -1,6 +1,5 @@
 //! What each subcommand does.
 
-use std::fs;
 use std::io::Write;
 use std::path::Path;
 
@@ -13,7 +12,7 @@ use gmm_compare::data_file::{
 use gmm_compare::figures::{comparison_figures, selection_figures};
 use gmm_compare::output::{write_all_atomic, write_atomic};
 use gmm_compare::{demo as scenarios, report::SelectionReport};
-use gmm_core::{GaussianMixture, GmmError, InitMethod, MixtureModel, ModelFile, Result};
+use gmm_core::{GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_vb::VbParams;
 
@@ -21,6 +20,7 @@ use crate::args::{
     CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
     SelectArgs,
 };
+use crate::model_io::{read_model, read_point_estimate};
 use crate::progress::Progress;
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
@@ -36,28 +36,15 @@ fn print_out(text: &str) -> Result<()> {
     }
 }
 
-fn read_model(path: &Path) -> Result<GaussianMixture> {
-    let text = fs::read_to_string(path).map_err(|e| GmmError::Io {
-        path: path.display().to_string(),
-        reason: format!("cannot read the model file ({e}); check the path"),
-    })?;
-    ModelFile::from_json(&text)
-        .and_then(|f| f.to_mixture())
-        .map_err(|e| GmmError::Io {
-            path: path.display().to_string(),
-            reason: format!("{e}; give a model file written by `gmm fit`"),
-        })
-}
-
-fn read_data_for(path: &Path, gm: &GaussianMixture) -> Result<DataTable> {
+fn read_data_for(path: &Path, model: &dyn MixtureModel) -> Result<DataTable> {
     let table = read_data_file(path)?;
-    if table.data.n_features() != gm.n_features() {
+    if table.data.n_features() != model.n_features() {
         return Err(GmmError::ShapeMismatch {
             what: format!(
                 "{}: number of columns against the model's dimension",
                 path.display()
             ),
-            expected: gm.n_features(),
+            expected: model.n_features(),
             found: table.data.n_features(),
         });
     }
@@ -156,20 +143,21 @@ pub fn fit(a: &FitArgs) -> Result<()> {
     print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
 }
 
-/// `gmm predict`.
+/// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
 pub fn predict(a: &PredictArgs) -> Result<()> {
-    let gm = read_model(&a.model)?;
-    let data = read_data_for(&a.data, &gm)?.data;
+    let model = read_model(&a.model)?;
+    let model = model.as_ref();
+    let data = read_data_for(&a.data, model)?.data;
     let text = if a.proba {
-        let p = gm.predict_proba(&data)?;
-        let header: Vec<String> = (0..gm.n_components()).map(|k| format!("p{k}")).collect();
+        let p = model.predict_proba(&data)?;
+        let header: Vec<String> = (0..model.n_components()).map(|k| format!("p{k}")).collect();
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
         rows_to_csv(&header, rows.iter().map(Vec::as_slice))
     } else {
         let mut out = String::from("label\n");
-        for l in gm.predict(&data)? {
+        for l in model.predict(&data)? {
             out.push_str(&format!("{l}\n"));
         }
         out
@@ -177,16 +165,17 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
     print_out(&text)
 }
 
-/// `gmm score`.
+/// `gmm score`: for a VB model with its posterior, the posterior predictive.
 pub fn score(a: &ScoreArgs) -> Result<()> {
-    let gm = read_model(&a.model)?;
-    let data = read_data_for(&a.data, &gm)?.data;
-    print_out(&format!("{}\n", gm.score(&data)?))
+    let model = read_model(&a.model)?;
+    let model = model.as_ref();
+    let data = read_data_for(&a.data, model)?.data;
+    print_out(&format!("{}\n", model.score(&data)?))
 }
 
-/// `gmm sample`.
+/// `gmm sample`: always from the point estimate.
 pub fn sample(a: &SampleArgs) -> Result<()> {
-    let gm = read_model(&a.model)?;
+    let gm = read_point_estimate(&a.model)?;
     let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
     print_out(&rows_to_csv(&header, data.rows()))

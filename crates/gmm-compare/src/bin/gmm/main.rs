@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod model_io;
 mod progress;
 
 use std::process::ExitCode;

@@ -1,0 +1,344 @@
+//! Rebuilding a fitted model from its model file, and refusing corrupted posteriors.
+
+use super::*;
+use crate::{VbFit, VbParams, WeightPrior};
+use gmm_core::{CovarianceType, GmmError, synthetic};
+use serde_json::{Value, json};
+
+const TYPES: [CovarianceType; 4] = [
+    CovarianceType::Full,
+    CovarianceType::Tied,
+    CovarianceType::Diagonal,
+    CovarianceType::Spherical,
+];
+
+fn priors() -> [WeightPrior; 2] {
+    [
+        WeightPrior::DirichletProcess {
+            concentration: None,
+        },
+        WeightPrior::DirichletDistribution {
+            concentration: Some(0.3),
+        },
+    ]
+}
+
+fn training() -> Dataset {
+    synthetic::draw(&synthetic::two_d_three_clusters(), 300, 7)
+        .unwrap()
+        .data
+}
+
+/// Points the fit never saw, some far in the tails.
+fn queries() -> Dataset {
+    let mut rows: Vec<Vec<f64>> = synthetic::draw(&synthetic::two_d_three_clusters(), 60, 99)
+        .unwrap()
+        .data
+        .rows()
+        .map(<[f64]>::to_vec)
+        .collect();
+    rows.extend([vec![50.0, -40.0], vec![-1e3, 1e3], vec![0.0, 0.0]]);
+    Dataset::from_rows(&rows).unwrap()
+}
+
+fn fit(t: CovarianceType, prior: WeightPrior) -> VbFit {
+    VbParams::new(4)
+        .covariance_type(t)
+        .weight_prior(prior)
+        .seed(3)
+        .fit(&training())
+        .unwrap()
+}
+
+/// Largest `|a - b| / max(|a|, |b|, 1e-300)` entrywise.
+fn max_rel(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-300))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn a_model_file_rebuilds_the_fit_for_every_type_and_weight_prior() {
+    // Tolerance 1e-12 relative (the brief's); the rebuilt model reads back the same f64s
+    // and runs the same code, so in practice the two agree bit for bit.
+    for t in TYPES {
+        for prior in priors() {
+            let fit = fit(t, prior);
+            let text = fit.to_model_file().to_json();
+            let model = VbModel::from_model_file(&ModelFile::from_json(&text).unwrap())
+                .unwrap_or_else(|e| panic!("{t:?} {}: {e}", prior.name()));
+            for data in [training(), queries()] {
+                let (ours, theirs) = (
+                    model.score_samples(&data).unwrap(),
+                    fit.score_samples(&data).unwrap(),
+                );
+                assert!(max_rel(&ours, &theirs) <= 1e-12, "{t:?} {}", prior.name());
+                let (ours, theirs) = (
+                    model.predict_proba(&data).unwrap(),
+                    fit.predict_proba(&data).unwrap(),
+                );
+                assert!(
+                    max_rel(ours.as_slice(), theirs.as_slice()) <= 1e-12,
+                    "{t:?} {}",
+                    prior.name()
+                );
+                assert_eq!(model.predict(&data).unwrap(), fit.predict(&data).unwrap());
+                // the predictive is not the plug-in density of the point estimate
+                let plug_in = fit.point_estimate().score_samples(&data).unwrap();
+                assert!(max_rel(&model.score_samples(&data).unwrap(), &plug_in) > 1e-6);
+            }
+            assert_eq!(model.posterior(), fit.posterior());
+            assert_eq!(model.point_estimate(), fit.point_estimate());
+            assert_eq!(model.state(), fit.state());
+            assert_eq!(
+                model.priors().weight_concentration,
+                fit.priors().weight_concentration
+            );
+            assert_eq!(model.priors().weight_prior.name(), prior.name());
+            // and the rebuilt model writes the same file, less the fit record
+            let mut again = fit.to_model_file();
+            again.fit = None;
+            assert_eq!(model.to_model_file(), again);
+        }
+    }
+}
+
+#[test]
+fn the_fit_answers_through_its_model() {
+    let fit = fit(CovarianceType::Full, priors()[0]);
+    let data = queries();
+    assert_eq!(
+        fit.model().score_samples(&data).unwrap(),
+        fit.score_samples(&data).unwrap()
+    );
+    let model = VbModel::new(fit.state().clone(), fit.priors().clone()).unwrap();
+    assert_eq!(&model, fit.model());
+    assert_eq!(fit.clone().into_model(), model);
+    assert!(matches!(
+        model.score_samples(&Dataset::from_slice_1d(&[1.0]).unwrap()),
+        Err(GmmError::ShapeMismatch { .. })
+    ));
+}
+
+/// The JSON of a fitted model file, to corrupt.
+fn file_json(t: CovarianceType, prior: WeightPrior) -> Value {
+    serde_json::from_str(&fit(t, prior).to_model_file().to_json()).unwrap()
+}
+
+/// Asserts that the file is refused with an InvalidModel naming `needle`.
+fn refused(file: &Value, needle: &str) {
+    let text = file.to_string();
+    match VbModel::from_json(&text) {
+        Err(GmmError::InvalidModel { reason }) => {
+            assert!(reason.contains(needle), "{needle:?} not in {reason:?}")
+        }
+        other => panic!("{needle}: expected InvalidModel, got {other:?}"),
+    }
+}
+
+fn p(v: &mut Value) -> &mut Value {
+    &mut v["posterior"]
+}
+
+fn pr(v: &mut Value) -> &mut Value {
+    &mut v["posterior"]["priors"]
+}
+
+fn corrupt(base: &Value, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut v = base.clone();
+    edit(&mut v);
+    v
+}
+
+#[test]
+fn corrupted_posteriors_are_refused_naming_the_field() {
+    let dp = file_json(CovarianceType::Full, priors()[0]);
+    let dd = file_json(CovarianceType::Full, priors()[1]);
+    let diag = file_json(CovarianceType::Diagonal, priors()[0]);
+    let tied = file_json(CovarianceType::Tied, priors()[1]);
+    // the untouched files are accepted
+    for f in [&dp, &dd, &diag, &tied] {
+        VbModel::from_json(&f.to_string()).unwrap();
+    }
+
+    // weight prior type: unknown, or not matching the concentration's form
+    refused(
+        &corrupt(&dp, |v| p(v)["weight_prior_type"] = json!("pitman_yor")),
+        "posterior.weight_prior_type",
+    );
+    refused(
+        &corrupt(&dp, |v| {
+            p(v)["weight_prior_type"] = json!("dirichlet_distribution")
+        }),
+        "posterior.weight_concentration",
+    );
+    refused(
+        &corrupt(&dd, |v| {
+            p(v)["weight_prior_type"] = json!("dirichlet_process")
+        }),
+        "posterior.weight_concentration",
+    );
+    // concentrations > 0
+    refused(
+        &corrupt(&dd, |v| {
+            p(v)["weight_concentration"]["alpha"][2] = json!(0.0)
+        }),
+        "posterior.weight_concentration.alpha[2]",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["weight_concentration"]["a"][0] = json!(-1.0)),
+        "posterior.weight_concentration.a[0]",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["weight_concentration"]["b"][3] = json!(0.0)),
+        "posterior.weight_concentration.b[3]",
+    );
+    refused(
+        &corrupt(&dp, |v| {
+            p(v)["weight_concentration"]["b"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+        }),
+        "posterior.weight_concentration.b has 3 entries",
+    );
+    // beta_k > 0, nu_k > D - 1 (D = 2)
+    refused(
+        &corrupt(&dp, |v| p(v)["mean_precision"][1] = json!(0.0)),
+        "posterior.mean_precision[1]",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["degrees_of_freedom"][2] = json!(1.0)),
+        "posterior.degrees_of_freedom[2]",
+    );
+    refused(
+        &corrupt(&dd, |v| p(v)["degrees_of_freedom"] = json!([5.0, 5.0, 5.0])),
+        "posterior.degrees_of_freedom has 3 entries",
+    );
+    // K and D against the file's weights and means
+    refused(
+        &corrupt(&dp, |v| {
+            let extra = p(v)["means"][0].clone();
+            p(v)["means"].as_array_mut().unwrap().push(extra);
+        }),
+        "posterior.means has 5 components but the file has 4 weights",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["means"][0] = json!([1.0, 2.0, 3.0])),
+        "posterior.means[0] has dimension 3",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["means"][3] = json!([1.0])),
+        "posterior.means[3] has 1 entries",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["covariance_type"] = json!("tied")),
+        "posterior.covariance_type",
+    );
+    // W_k^{-1}: shape, symmetric positive definite, the structure of the type
+    refused(
+        &corrupt(&dp, |v| {
+            p(v)["scale_inverse"][1] = json!([[1.0, 2.0], [2.0, 1.0]])
+        }),
+        "posterior.scale_inverse[1] is not symmetric positive definite",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["scale_inverse"][0][0][1] = json!(123.0)),
+        "posterior.scale_inverse[0] is not symmetric positive definite",
+    );
+    refused(
+        &corrupt(&dp, |v| p(v)["scale_inverse"][2] = json!([[1.0]])),
+        "posterior.scale_inverse[2] has 1 rows",
+    );
+    refused(
+        &corrupt(&diag, |v| {
+            p(v)["scale_inverse"][1][0][1] = json!(0.01);
+            p(v)["scale_inverse"][1][1][0] = json!(0.01);
+        }),
+        "posterior.scale_inverse is invalid: covariance type is diag",
+    );
+    refused(
+        &corrupt(&tied, |v| p(v)["scale_inverse"][3][0][0] = json!(77.0)),
+        "posterior.scale_inverse is invalid: covariance type is tied",
+    );
+    // the priors
+    refused(
+        &corrupt(&dp, |v| pr(v)["weight_concentration_prior"] = json!(0.0)),
+        "posterior.priors.weight_concentration_prior",
+    );
+    refused(
+        &corrupt(&dp, |v| pr(v)["mean_precision_prior"] = json!(-1.0)),
+        "posterior.priors.mean_precision_prior",
+    );
+    refused(
+        &corrupt(&dp, |v| pr(v)["degrees_of_freedom_prior"] = json!(0.5)),
+        "posterior.priors.degrees_of_freedom_prior",
+    );
+    refused(
+        &corrupt(&dp, |v| pr(v)["mean_prior"] = json!([0.0])),
+        "posterior.priors.mean_prior has 1 entries; expected D = 2",
+    );
+    refused(
+        &corrupt(&dp, |v| {
+            pr(v)["covariance_prior"] = json!([[1.0, 0.0], [0.0, -1.0]])
+        }),
+        "posterior.priors.covariance_prior is not symmetric positive definite",
+    );
+    // not a posterior at all, none, or not a VB file
+    refused(
+        &corrupt(&dp, |v| v["posterior"] = json!({"alpha": [1.0]})),
+        "posterior: ",
+    );
+    refused(
+        &corrupt(&dp, |v| {
+            v.as_object_mut().unwrap().remove("posterior");
+        }),
+        "no \"posterior\"",
+    );
+    refused(
+        &corrupt(&dp, |v| v["fit"]["method"] = json!("em")),
+        "fit.method is \"em\"",
+    );
+    // a point estimate edited without its posterior
+    refused(
+        &corrupt(&dp, |v| {
+            let m = v["means"][1][0].as_f64().unwrap();
+            v["means"][1][0] = json!(m + 0.5);
+        }),
+        "the file's means (component 1)",
+    );
+}
+
+#[test]
+fn non_finite_values_and_invalid_states_are_refused() {
+    let fit = fit(CovarianceType::Spherical, priors()[0]);
+    let mut posterior = fit.posterior().clone();
+    posterior.mean_precision[0] = f64::NAN;
+    assert!(matches!(
+        VbModel::from_posterior(&posterior),
+        Err(GmmError::InvalidModel { reason }) if reason.contains("posterior.mean_precision[0] = NaN")
+    ));
+    let mut posterior = fit.posterior().clone();
+    posterior.means[1][1] = f64::INFINITY;
+    assert!(matches!(
+        VbModel::from_posterior(&posterior),
+        Err(GmmError::InvalidModel { reason }) if reason.contains("posterior.means[1][1] = inf")
+    ));
+    let mut state = fit.state().clone();
+    state.degrees_of_freedom[0] = 0.5;
+    assert!(matches!(
+        VbModel::new(state, fit.priors().clone()),
+        Err(GmmError::InvalidModel { reason }) if reason.contains("posterior.degrees_of_freedom[0]")
+    ));
+    // priors of the other weight prior than the state's concentration
+    let mut priors = fit.priors().clone();
+    priors.weight_prior = WeightPrior::DirichletDistribution {
+        concentration: None,
+    };
+    assert!(matches!(
+        VbModel::new(fit.state().clone(), priors),
+        Err(GmmError::InvalidModel { reason }) if reason.contains("posterior.weight_concentration")
+    ));
+}

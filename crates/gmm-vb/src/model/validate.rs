@@ -1,0 +1,363 @@
+//! Checking a posterior in file form before it becomes a [`VbModel`](super::VbModel): every
+//! failure is a [`GmmError::InvalidModel`] naming the field (`posterior.<field>`).
+
+use std::fmt::Display;
+
+use gmm_core::{CovarianceType, Covariances, GaussianMixture, GmmError, ModelFile, Result};
+use nalgebra::{DMatrix, DVector};
+
+use crate::params::{Priors, WeightPrior};
+use crate::state::{Posterior, VariationalState, WeightConcentration};
+
+/// Relative tolerance between a model file's point estimate (weights, means, covariances)
+/// and the one its posterior gives. Files written by this crate agree exactly; the slack
+/// admits writers that print fewer digits.
+pub const POINT_ESTIMATE_TOLERANCE: f64 = 1e-9;
+
+fn invalid(field: impl Display, reason: impl Display) -> GmmError {
+    GmmError::InvalidModel {
+        reason: format!("posterior.{field} {reason}"),
+    }
+}
+
+/// The posterior of a VB model file, parsed and checked against the file's shapes.
+pub(crate) fn posterior_of_file(file: &ModelFile) -> Result<Posterior> {
+    if let Some(fit) = &file.fit
+        && fit.method != "vb"
+    {
+        return Err(GmmError::InvalidModel {
+            reason: format!(
+                "fit.method is {:?}: only a model file written by a VB fit holds a posterior",
+                fit.method
+            ),
+        });
+    }
+    let Some(value) = &file.posterior else {
+        return Err(GmmError::InvalidModel {
+            reason: "the file has no \"posterior\" object, only a point estimate: write it \
+                     with VbFit::to_model_file (gmm fit --method vb)"
+                .into(),
+        });
+    };
+    let posterior: Posterior =
+        serde_json::from_value(value.clone()).map_err(|e| GmmError::InvalidModel {
+            reason: format!("posterior: {e}; expected the object a VB fit writes"),
+        })?;
+    if posterior.covariance_type != file.covariance_type {
+        return Err(invalid(
+            "covariance_type",
+            format!(
+                "is {} but the file's covariance_type is {}",
+                posterior.covariance_type.name(),
+                file.covariance_type.name()
+            ),
+        ));
+    }
+    let k = file.weights.len();
+    if posterior.means.len() != k {
+        return Err(invalid(
+            "means",
+            format!(
+                "has {} components but the file has {k} weights",
+                posterior.means.len()
+            ),
+        ));
+    }
+    if let (Some(ours), Some(theirs)) = (posterior.means.first(), file.means.first())
+        && ours.len() != theirs.len()
+    {
+        return Err(invalid(
+            "means[0]",
+            format!(
+                "has dimension {} but the file's means[0] has {}",
+                ours.len(),
+                theirs.len()
+            ),
+        ));
+    }
+    Ok(posterior)
+}
+
+/// `values` as a vector of length `k` whose every entry passes `ok`.
+fn vector(
+    field: &str,
+    values: &[f64],
+    k: usize,
+    ok: impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<DVector<f64>> {
+    if values.len() != k {
+        return Err(invalid(
+            field,
+            format!(
+                "has {} entries; expected one per component, K = {k}",
+                values.len()
+            ),
+        ));
+    }
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !ok(**v)) {
+        return Err(invalid(
+            format!("{field}[{i}]"),
+            format!("= {v}: {requirement}"),
+        ));
+    }
+    Ok(DVector::from_column_slice(values))
+}
+
+/// `rows` as a finite `n x d` matrix.
+fn matrix(field: &str, rows: &[Vec<f64>], n: usize, d: usize) -> Result<DMatrix<f64>> {
+    if rows.len() != n {
+        return Err(invalid(
+            field,
+            format!("has {} rows; expected {n}", rows.len()),
+        ));
+    }
+    for (a, row) in rows.iter().enumerate() {
+        if row.len() != d {
+            return Err(invalid(
+                format!("{field}[{a}]"),
+                format!("has {} entries; expected D = {d}", row.len()),
+            ));
+        }
+        if let Some((b, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(invalid(
+                format!("{field}[{a}][{b}]"),
+                format!("= {v}: not finite"),
+            ));
+        }
+    }
+    Ok(DMatrix::from_fn(n, d, |a, b| rows[a][b]))
+}
+
+/// Symmetric positive definite matrices with the structure `kind` requires.
+/// `indexed`: name the failing matrix `field[k]` (else `field`).
+fn scale_matrices(
+    field: &str,
+    indexed: bool,
+    kind: CovarianceType,
+    mats: Vec<DMatrix<f64>>,
+) -> Result<()> {
+    let (k, d) = (mats.len(), mats[0].nrows());
+    let spd = |e: GmmError| match e {
+        GmmError::NotPositiveDefinite { component, reason } => invalid(
+            if indexed {
+                format!("{field}[{component}]")
+            } else {
+                field.to_string()
+            },
+            format!("is not symmetric positive definite ({reason})"),
+        ),
+        GmmError::InvalidModel { reason } => invalid(field, format!("is invalid: {reason}")),
+        other => invalid(field, format!("is invalid: {other}")),
+    };
+    let covariances = Covariances::from_full_matrices(kind, mats).map_err(spd)?;
+    let k = if kind == CovarianceType::Tied { 1 } else { k };
+    covariances.check_shape(k, d).map_err(spd)?;
+    covariances.precision_cholesky().map_err(spd)?;
+    Ok(())
+}
+
+/// The typed posterior and priors of a posterior in file form, after every check.
+pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Priors)> {
+    let is_process = match p.weight_prior_type.as_str() {
+        "dirichlet_distribution" => false,
+        "dirichlet_process" => true,
+        other => {
+            return Err(invalid(
+                "weight_prior_type",
+                format!(
+                    "= {other:?}: expected \"dirichlet_distribution\" or \"dirichlet_process\""
+                ),
+            ));
+        }
+    };
+    let k = p.means.len();
+    if k == 0 {
+        return Err(invalid("means", "is empty: a posterior needs a component"));
+    }
+    let d = p.means[0].len();
+    if d == 0 {
+        return Err(invalid("means[0]", "is empty: the points need a dimension"));
+    }
+    let df = d as f64;
+    let means = matrix("means", &p.means, k, d)?;
+
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let concentration = "a concentration must be finite and > 0";
+    let weights = match (&p.weight_concentration, is_process) {
+        (WeightConcentration::Dirichlet { alpha }, false) => WeightConcentration::Dirichlet {
+            alpha: vector(
+                "weight_concentration.alpha",
+                alpha,
+                k,
+                positive,
+                concentration,
+            )?
+            .as_slice()
+            .to_vec(),
+        },
+        (WeightConcentration::StickBreaking { a, b }, true) => {
+            let a = vector("weight_concentration.a", a, k, positive, concentration)?;
+            let b = vector("weight_concentration.b", b, k, positive, concentration)?;
+            WeightConcentration::StickBreaking {
+                a: a.as_slice().to_vec(),
+                b: b.as_slice().to_vec(),
+            }
+        }
+        (_, _) => {
+            return Err(invalid(
+                "weight_concentration",
+                format!(
+                    "does not fit weight_prior_type {:?}: a Dirichlet distribution has \
+                     {{\"type\": \"dirichlet\", \"alpha\"}}, a Dirichlet process \
+                     {{\"type\": \"stick_breaking\", \"a\", \"b\"}}",
+                    p.weight_prior_type
+                ),
+            ));
+        }
+    };
+    let beta = vector(
+        "mean_precision",
+        &p.mean_precision,
+        k,
+        positive,
+        "beta_k must be finite and > 0",
+    )?;
+    let dof_ok = |v: f64| v.is_finite() && v > df - 1.0;
+    let dof_requirement = format!("must be finite and > D - 1 = {}", df - 1.0);
+    let nu = vector(
+        "degrees_of_freedom",
+        &p.degrees_of_freedom,
+        k,
+        dof_ok,
+        &format!("nu_k {dof_requirement}"),
+    )?;
+    if p.scale_inverse.len() != k {
+        return Err(invalid(
+            "scale_inverse",
+            format!(
+                "has {} matrices; expected one per component, K = {k}",
+                p.scale_inverse.len()
+            ),
+        ));
+    }
+    let scale_inverse = p
+        .scale_inverse
+        .iter()
+        .enumerate()
+        .map(|(c, rows)| matrix(&format!("scale_inverse[{c}]"), rows, d, d))
+        .collect::<Result<Vec<_>>>()?;
+    scale_matrices(
+        "scale_inverse",
+        true,
+        p.covariance_type,
+        scale_inverse.clone(),
+    )?;
+
+    let r = &p.priors;
+    let scalar = |field: &str, v: f64, ok: bool, requirement: &str| {
+        if ok {
+            Ok(v)
+        } else {
+            Err(invalid(
+                format!("priors.{field}"),
+                format!("= {v}: {requirement}"),
+            ))
+        }
+    };
+    let gamma = r.weight_concentration_prior;
+    scalar(
+        "weight_concentration_prior",
+        gamma,
+        positive(gamma),
+        concentration,
+    )?;
+    let beta0 = r.mean_precision_prior;
+    scalar(
+        "mean_precision_prior",
+        beta0,
+        positive(beta0),
+        "beta0 must be finite and > 0",
+    )?;
+    let nu0 = r.degrees_of_freedom_prior;
+    scalar(
+        "degrees_of_freedom_prior",
+        nu0,
+        dof_ok(nu0),
+        &format!("nu0 {dof_requirement}"),
+    )?;
+    if r.mean_prior.len() != d {
+        return Err(invalid(
+            "priors.mean_prior",
+            format!("has {} entries; expected D = {d}", r.mean_prior.len()),
+        ));
+    }
+    let m0 = vector(
+        "priors.mean_prior",
+        &r.mean_prior,
+        d,
+        f64::is_finite,
+        "not finite",
+    )?;
+    let w0_inv = matrix("priors.covariance_prior", &r.covariance_prior, d, d)?;
+    scale_matrices(
+        "priors.covariance_prior",
+        false,
+        p.covariance_type,
+        vec![w0_inv.clone()],
+    )?;
+
+    let state = VariationalState::new(p.covariance_type, weights, beta, means, nu, scale_inverse)
+        .map_err(|e| invalid("scale_inverse", format!("is invalid: {e}")))?;
+    let concentration = Some(gamma);
+    let priors = Priors {
+        weight_prior: if is_process {
+            WeightPrior::DirichletProcess { concentration }
+        } else {
+            WeightPrior::DirichletDistribution { concentration }
+        },
+        weight_concentration: gamma,
+        mean_precision: beta0,
+        mean: m0,
+        degrees_of_freedom: nu0,
+        covariance: w0_inv,
+    };
+    Ok((state, priors))
+}
+
+/// Checks that a file's point estimate is the one its posterior gives.
+pub(crate) fn point_estimate_matches(file: &GaussianMixture, ours: &GaussianMixture) -> Result<()> {
+    let (k, d) = (ours.means().nrows(), ours.means().ncols());
+    let full = |g: &GaussianMixture| -> Vec<f64> {
+        (0..k)
+            .flat_map(|c| g.covariances().full_matrix(c, d).as_slice().to_vec())
+            .collect()
+    };
+    let row_major = |m: &DMatrix<f64>| m.transpose().as_slice().to_vec();
+    let fields: [(&str, Vec<f64>, Vec<f64>, usize); 3] = [
+        (
+            "weights",
+            file.weights().as_slice().to_vec(),
+            ours.weights().as_slice().to_vec(),
+            1,
+        ),
+        ("means", row_major(file.means()), row_major(ours.means()), d),
+        ("covariances", full(file), full(ours), d * d),
+    ];
+    for (name, theirs, mine, per_component) in fields {
+        let scale = mine.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (i, (&a, &b)) in theirs.iter().zip(&mine).enumerate() {
+            if (a - b).abs() > POINT_ESTIMATE_TOLERANCE * a.abs().max(b.abs()).max(1e-3 * scale) {
+                return Err(GmmError::InvalidModel {
+                    reason: format!(
+                        "the file's {name} (component {}) hold {a} but the posterior gives {b}: \
+                         the point estimate was changed without the posterior; refit, or \
+                         remove \"posterior\" to use the point estimate as it is",
+                        i / per_component
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
