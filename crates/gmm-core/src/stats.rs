@@ -33,6 +33,193 @@ impl ScatterKind {
     }
 }
 
+/// Points processed together by the vectorised loops (one 512-bit or two 256-bit registers
+/// of `f64`).
+pub(crate) const LANES: usize = 8;
+
+/// Points per tile of the centred scatter: the tile's centred and weighted differences
+/// (`2 D TILE` values) stay in the L1 cache while every pair of features is summed.
+const TILE: usize = 64;
+
+/// Rows per block of [`SufficientStats::from_chunk`] and per chunk of the E-step for
+/// dimension `d`: about 128 KiB of points (between 64 and 2048 rows, a multiple of 64), so
+/// that a block's points and its K responsibilities per point stay in the L2 cache. It
+/// depends on D only, never on the number of threads.
+pub(crate) fn block_rows(d: usize) -> usize {
+    ((16384 / d.max(1)) / 64 * 64).clamp(64, 2048)
+}
+
+/// `a * b + c`, fused when `FMA` (the caller is compiled with FMA instructions).
+#[inline(always)]
+pub(crate) fn mul_add<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// Sum of the lanes in a fixed order.
+#[inline(always)]
+pub(crate) fn hsum(v: [f64; LANES]) -> f64 {
+    ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
+}
+
+/// Lane sums of `r` (when `x` is `None`) or of `r * x`; lengths a multiple of [`LANES`].
+#[inline(always)]
+fn lane_sum<const FMA: bool>(r: &[f64], x: Option<&[f64]>) -> [f64; LANES] {
+    let mut acc = [0.0; LANES];
+    match x {
+        None => {
+            for rg in r.chunks_exact(LANES) {
+                for l in 0..LANES {
+                    acc[l] += rg[l];
+                }
+            }
+        }
+        Some(x) => {
+            for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+                for l in 0..LANES {
+                    acc[l] = mul_add::<FMA>(rg[l], xg[l], acc[l]);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// Lane sums of `r (x - m)^2`; lengths a multiple of [`LANES`].
+#[inline(always)]
+fn centred_square_sum<const FMA: bool>(r: &[f64], x: &[f64], m: f64) -> [f64; LANES] {
+    let mut acc = [0.0; LANES];
+    for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            let t = xg[l] - m;
+            acc[l] = mul_add::<FMA>(rg[l] * t, t, acc[l]);
+        }
+    }
+    acc
+}
+
+/// Adds `sum_n w_{a,n} dc_{b,n}` for every pair `a <= b` of the `d` features of one tile
+/// (`len` points, rows of `tile` values) into `lane_sums` (one group of [`LANES`] per pair,
+/// pairs in row order of the upper triangle). Four columns `b` share each load of `w_a`.
+#[inline(always)]
+fn rank_update_upper<const FMA: bool>(
+    centred: &[f64],
+    weighted: &[f64],
+    tile: usize,
+    len: usize,
+    d: usize,
+    lane_sums: &mut [f64],
+) {
+    let mut pair = 0;
+    for a in 0..d {
+        let w = &weighted[a * tile..a * tile + len];
+        let mut b = a;
+        while b + 4 <= d {
+            let c0 = &centred[b * tile..b * tile + len];
+            let c1 = &centred[(b + 1) * tile..(b + 1) * tile + len];
+            let c2 = &centred[(b + 2) * tile..(b + 2) * tile + len];
+            let c3 = &centred[(b + 3) * tile..(b + 3) * tile + len];
+            let mut acc = [[0.0; LANES]; 4];
+            for ((((wg, g0), g1), g2), g3) in w
+                .chunks_exact(LANES)
+                .zip(c0.chunks_exact(LANES))
+                .zip(c1.chunks_exact(LANES))
+                .zip(c2.chunks_exact(LANES))
+                .zip(c3.chunks_exact(LANES))
+            {
+                for l in 0..LANES {
+                    acc[0][l] = mul_add::<FMA>(wg[l], g0[l], acc[0][l]);
+                    acc[1][l] = mul_add::<FMA>(wg[l], g1[l], acc[1][l]);
+                    acc[2][l] = mul_add::<FMA>(wg[l], g2[l], acc[2][l]);
+                    acc[3][l] = mul_add::<FMA>(wg[l], g3[l], acc[3][l]);
+                }
+            }
+            for (q, a) in acc.iter().enumerate() {
+                let dst = &mut lane_sums[(pair + q) * LANES..(pair + q + 1) * LANES];
+                for l in 0..LANES {
+                    dst[l] += a[l];
+                }
+            }
+            pair += 4;
+            b += 4;
+        }
+        while b < d {
+            let cb = &centred[b * tile..b * tile + len];
+            let mut acc = [0.0; LANES];
+            for (wg, g) in w.chunks_exact(LANES).zip(cb.chunks_exact(LANES)) {
+                for l in 0..LANES {
+                    acc[l] = mul_add::<FMA>(wg[l], g[l], acc[l]);
+                }
+            }
+            let dst = &mut lane_sums[pair * LANES..(pair + 1) * LANES];
+            for l in 0..LANES {
+                dst[l] += acc[l];
+            }
+            pair += 1;
+            b += 1;
+        }
+    }
+}
+
+/// A chunk of points stored feature-major relative to an origin, with room for its
+/// responsibilities: the layout [`SufficientStats::from_transposed`] reads.
+#[derive(Debug, Default)]
+pub(crate) struct TransposedChunk {
+    /// `x_{n,i} - origin_i` at `i * stride + n`; zero in the padding.
+    pub(crate) xt: Vec<f64>,
+    /// Responsibilities (or log densities) at `c * stride + n`.
+    pub(crate) resp: Vec<f64>,
+    /// Number of points.
+    pub(crate) rows: usize,
+    /// `rows` rounded up to a multiple of [`LANES`].
+    pub(crate) stride: usize,
+    /// Reused by the statistics.
+    pub(crate) scratch: Vec<f64>,
+}
+
+impl TransposedChunk {
+    /// Loads row-major `points` relative to `origin`.
+    #[inline(always)]
+    pub(crate) fn load(&mut self, points: &[f64], origin: &[f64]) {
+        let d = origin.len();
+        self.rows = points.len() / d;
+        self.stride = self.rows.div_ceil(LANES) * LANES;
+        self.xt.clear();
+        self.xt.resize(d * self.stride, 0.0);
+        let stride = self.stride;
+        if d == 1 {
+            for (t, x) in self.xt.iter_mut().zip(points) {
+                *t = x - origin[0];
+            }
+            return;
+        }
+        for (i, (column, o)) in self.xt.chunks_exact_mut(stride).zip(origin).enumerate() {
+            for (t, x) in column.iter_mut().zip(points.chunks_exact(d)) {
+                *t = x[i] - o;
+            }
+        }
+    }
+
+    /// The responsibilities buffer for `k` components, zeroed.
+    pub(crate) fn zeroed_resp(&mut self, k: usize) -> &mut [f64] {
+        self.resp.clear();
+        self.resp.resize(k * self.stride, 0.0);
+        &mut self.resp
+    }
+
+    /// The statistics of the loaded points with the responsibilities in `resp`.
+    fn stats(&mut self, k: usize, origin: &[f64], kind: ScatterKind) -> SufficientStats {
+        SufficientStats::from_transposed::<false>(
+            &self.xt,
+            &self.resp,
+            self.stride,
+            k,
+            origin,
+            kind,
+            &mut self.scratch,
+        )
+    }
+}
+
 /// Sufficient statistics of K components over some points: `N_k`, weighted means and centred
 /// weighted scatter. See the module documentation for the definitions and the merge rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,8 +253,9 @@ impl SufficientStats {
     }
 
     /// Statistics of a chunk of points (row-major, `points.len() = rows * d`) with their
-    /// responsibilities (row-major `rows x k`), computed in two passes: first `N_k` and the
-    /// means, then the scatter around those means.
+    /// responsibilities (row-major `rows x k`), computed in two passes over blocks of
+    /// [`block_rows`] points (first `N_k` and the means, then the scatter around those
+    /// means), the blocks merged in order.
     pub fn from_chunk(
         points: &[f64],
         resp: &[f64],
@@ -76,67 +264,22 @@ impl SufficientStats {
         kind: ScatterKind,
     ) -> Self {
         let d = origin.len();
-        let mut stats = Self::zeros(k, origin, kind);
         let rows = points.len() / d;
         debug_assert_eq!(resp.len(), rows * k);
-        for n in 0..rows {
-            let x = &points[n * d..(n + 1) * d];
-            for c in 0..k {
-                let r = resp[n * k + c];
-                if r == 0.0 {
-                    continue;
-                }
-                stats.n_k[c] += r;
-                let m = &mut stats.mean_offsets[c * d..(c + 1) * d];
-                for j in 0..d {
-                    m[j] += r * (x[j] - origin[j]);
-                }
-            }
-        }
-        for c in 0..k {
-            if stats.n_k[c] > 0.0 {
-                let inv = 1.0 / stats.n_k[c];
-                stats.mean_offsets[c * d..(c + 1) * d]
-                    .iter_mut()
-                    .for_each(|m| *m *= inv);
-            }
-        }
-        let mut diff = vec![0.0; d];
-        let block = kind.len(d);
-        for n in 0..rows {
-            let x = &points[n * d..(n + 1) * d];
-            for c in 0..k {
-                let r = resp[n * k + c];
-                if r == 0.0 {
-                    continue;
-                }
-                let m = &stats.mean_offsets[c * d..(c + 1) * d];
-                for j in 0..d {
-                    diff[j] = (x[j] - origin[j]) - m[j];
-                }
-                let s = &mut stats.scatter[c * block..(c + 1) * block];
-                match kind {
-                    ScatterKind::Full => {
-                        for a in 0..d {
-                            let ra = r * diff[a];
-                            let row = &mut s[a * d..(a + 1) * d];
-                            for b in a..d {
-                                row[b] += ra * diff[b];
-                            }
-                        }
-                    }
-                    ScatterKind::Diagonal => {
-                        for j in 0..d {
-                            s[j] += r * diff[j] * diff[j];
-                        }
+        Self::from_row_blocks(
+            points,
+            k,
+            origin,
+            kind,
+            |first, block_rows, resp_t, stride| {
+                for c in 0..k {
+                    let dst = &mut resp_t[c * stride..c * stride + block_rows];
+                    for (n, r) in dst.iter_mut().enumerate() {
+                        *r = resp[(first + n) * k + c];
                     }
                 }
-            }
-        }
-        if kind == ScatterKind::Full {
-            stats.mirror_upper();
-        }
-        stats
+            },
+        )
     }
 
     /// Statistics of hard labels (each point fully in component `labels[n]`).
@@ -151,22 +294,138 @@ impl SufficientStats {
         origin: &[f64],
         kind: ScatterKind,
     ) -> Self {
-        let mut resp = vec![0.0; labels.len() * k];
-        for (n, &l) in labels.iter().enumerate() {
-            resp[n * k + l] = 1.0;
-        }
-        Self::from_chunk(points, &resp, k, origin, kind)
+        let d = origin.len();
+        assert_eq!(labels.len() * d, points.len(), "one label per point");
+        assert!(labels.iter().all(|&l| l < k), "a label is not below k");
+        Self::from_row_blocks(
+            points,
+            k,
+            origin,
+            kind,
+            |first, block_rows, resp_t, stride| {
+                for (n, &l) in labels[first..first + block_rows].iter().enumerate() {
+                    resp_t[l * stride + n] = 1.0;
+                }
+            },
+        )
     }
 
-    fn mirror_upper(&mut self) {
-        let d = self.n_features;
-        for s in self.scatter.chunks_exact_mut(d * d) {
-            for a in 0..d {
-                for b in 0..a {
-                    s[a * d + b] = s[b * d + a];
+    /// Runs [`Self::from_transposed`] over blocks of [`block_rows`] points of a row-major
+    /// `points`, with `fill_resp(first_row, rows, resp_t, stride)` writing the block's
+    /// responsibilities feature-major into a zeroed `resp_t`, and merges the blocks in order.
+    fn from_row_blocks(
+        points: &[f64],
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+        mut fill_resp: impl FnMut(usize, usize, &mut [f64], usize),
+    ) -> Self {
+        let d = origin.len();
+        let rows = points.len() / d;
+        let block = block_rows(d);
+        if rows <= block {
+            let mut work = TransposedChunk::default();
+            work.load(points, origin);
+            let stride = work.stride;
+            fill_resp(0, rows, work.zeroed_resp(k), stride);
+            return work.stats(k, origin, kind);
+        }
+        let mut total = Self::zeros(k, origin, kind);
+        let mut work = TransposedChunk::default();
+        for (b, chunk) in points.chunks(block * d).enumerate() {
+            work.load(chunk, origin);
+            let n = chunk.len() / d;
+            let stride = work.stride;
+            fill_resp(b * block, n, work.zeroed_resp(k), stride);
+            total.merge(&work.stats(k, origin, kind));
+        }
+        total
+    }
+
+    /// Statistics of a chunk stored feature-major: `xt[i * stride + n] = x_{n,i} - origin_i`
+    /// and `resp_t[c * stride + n] = r_{n,c}`, `stride` a multiple of [`LANES`], with
+    /// responsibility zero for the padding points past the last. Two passes over the chunk
+    /// (`N_k` and the means, then the centred scatter), every loop over points in groups of
+    /// [`LANES`] so that it vectorises; `scratch` is reused between calls.
+    ///
+    /// Always inlined so that a caller compiled for wider vector instructions (the E-step
+    /// kernel) gets this code compiled for them too; `FMA` selects fused multiply-adds.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_transposed<const FMA: bool>(
+        xt: &[f64],
+        resp_t: &[f64],
+        stride: usize,
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+        scratch: &mut Vec<f64>,
+    ) -> Self {
+        let d = origin.len();
+        debug_assert_eq!(stride % LANES, 0);
+        debug_assert!(xt.len() >= d * stride && resp_t.len() >= k * stride);
+        let mut stats = Self::zeros(k, origin, kind);
+        let pairs = d * (d + 1) / 2;
+        let tile = TILE.min(stride);
+        scratch.clear();
+        scratch.resize(2 * d * tile + pairs * LANES, 0.0);
+        let (tiles, lane_sums) = scratch.split_at_mut(2 * d * tile);
+        let (centred, weighted) = tiles.split_at_mut(d * tile);
+        for c in 0..k {
+            let r = &resp_t[c * stride..(c + 1) * stride];
+            let n_k = hsum(lane_sum::<FMA>(r, None));
+            if n_k <= 0.0 {
+                continue;
+            }
+            stats.n_k[c] = n_k;
+            let inv = 1.0 / n_k;
+            let mean = &mut stats.mean_offsets[c * d..(c + 1) * d];
+            for (i, m) in mean.iter_mut().enumerate() {
+                *m = hsum(lane_sum::<FMA>(r, Some(&xt[i * stride..(i + 1) * stride]))) * inv;
+            }
+            let mean = &stats.mean_offsets[c * d..(c + 1) * d];
+            match kind {
+                ScatterKind::Diagonal => {
+                    let s = &mut stats.scatter[c * d..(c + 1) * d];
+                    for i in 0..d {
+                        let x = &xt[i * stride..(i + 1) * stride];
+                        s[i] = hsum(centred_square_sum::<FMA>(r, x, mean[i]));
+                    }
+                }
+                ScatterKind::Full => {
+                    lane_sums.fill(0.0);
+                    for t0 in (0..stride).step_by(tile) {
+                        let len = tile.min(stride - t0);
+                        let r = &r[t0..t0 + len];
+                        for i in 0..d {
+                            let x = &xt[i * stride + t0..i * stride + t0 + len];
+                            let dc = &mut centred[i * tile..i * tile + len];
+                            let w = &mut weighted[i * tile..i * tile + len];
+                            for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
+                                *dc = x - mean[i];
+                                *w = r * *dc;
+                            }
+                        }
+                        rank_update_upper::<FMA>(centred, weighted, tile, len, d, lane_sums);
+                    }
+                    let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
+                    let mut pair = 0;
+                    for a in 0..d {
+                        for b in a..d {
+                            let v = hsum(
+                                lane_sums[pair * LANES..(pair + 1) * LANES]
+                                    .try_into()
+                                    .unwrap(),
+                            );
+                            s[a * d + b] = v;
+                            s[b * d + a] = v;
+                            pair += 1;
+                        }
+                    }
                 }
             }
         }
+        stats
     }
 
     /// Adds the statistics of a disjoint set of points (Chan's pairwise update).
