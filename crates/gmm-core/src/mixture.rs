@@ -361,6 +361,25 @@ mod tests {
     }
 
     #[test]
+    fn points_beyond_f64_distances_go_to_the_widest_component() {
+        // Far out, the component with the larger variance explains the point better; at
+        // 1e200 every density underflows, and the limit must still be taken, not NaN.
+        let gm = GaussianMixture::new(
+            DVector::from_vec(vec![0.9, 0.1]),
+            DMatrix::from_row_slice(2, 1, &[0.0, 10.0]),
+            Covariances::Spherical(vec![1.0, 100.0]),
+        )
+        .unwrap();
+        let data = Dataset::from_slice_1d(&[1e200, -1e200, 0.0]).unwrap();
+        let p = gm.predict_proba(&data).unwrap();
+        assert_eq!(p.row(0).iter().copied().collect::<Vec<_>>(), vec![0.0, 1.0]);
+        assert_eq!(p.row(1).iter().copied().collect::<Vec<_>>(), vec![0.0, 1.0]);
+        assert!(p[(2, 0)] > 0.99);
+        assert_eq!(gm.predict(&data).unwrap(), vec![1, 1, 0]);
+        assert_eq!(gm.score_samples(&data).unwrap()[0], f64::NEG_INFINITY);
+    }
+
+    #[test]
     fn construction_rejects_bad_parameters() {
         let means = DMatrix::from_row_slice(2, 1, &[0.0, 1.0]);
         let cov = Covariances::Spherical(vec![1.0, 1.0]);
