@@ -68,7 +68,9 @@ impl FitControl {
     /// # Errors
     /// [`GmmError::InvalidParameter`] naming `n_components` (0), `tol` (negative or not
     /// finite), `max_iter` (0), `reg_covar` (negative or not finite) or `n_init` (0);
-    /// [`GmmError::TooFewSamples`] when K exceeds the number of points.
+    /// [`GmmError::TooFewSamples`] when K exceeds the number of points;
+    /// [`GmmError::DataRange`] when a column spans so widely that squared deviations
+    /// overflow.
     pub fn check(&self, data: &Dataset) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
@@ -118,7 +120,7 @@ impl FitControl {
                 n_components: self.n_components,
             });
         }
-        Ok(())
+        data.check_range()
     }
 
     /// The seed of run `restart` (0-based): `seed.wrapping_add(restart)`.

@@ -10,6 +10,10 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::error::{GmmError, Result};
 
+/// Largest spread of a column that fitting accepts: its square times any realistic number of
+/// points and features stays far below `f64::MAX` (about 1.8e308).
+pub const MAX_COLUMN_RANGE: f64 = 1e150;
+
 /// A validated data set: at least one point, at least one feature, all values finite.
 ///
 /// # Examples
@@ -198,6 +202,38 @@ impl Dataset {
             }
         }
         cov
+    }
+
+    /// Checks that every column spans at most [`MAX_COLUMN_RANGE`], so that squared
+    /// deviations, summed over points and features, stay finite in `f64`.
+    ///
+    /// ```
+    /// use gmm_core::{Dataset, GmmError};
+    /// assert!(Dataset::from_slice_1d(&[1e6, 1e6 + 1.0])?.check_range().is_ok());
+    /// let wide = Dataset::from_slice_1d(&[-1e200, 1e200])?;
+    /// assert!(matches!(wide.check_range(), Err(GmmError::DataRange { column: 0, .. })));
+    /// # Ok::<(), GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::DataRange`] naming the first column that spans more.
+    pub fn check_range(&self) -> Result<()> {
+        let d = self.n_features;
+        let mut low = self.values[..d].to_vec();
+        let mut high = low.clone();
+        for x in self.rows() {
+            for j in 0..d {
+                low[j] = low[j].min(x[j]);
+                high[j] = high[j].max(x[j]);
+            }
+        }
+        for j in 0..d {
+            let range = high[j] - low[j];
+            if range.is_nan() || range > MAX_COLUMN_RANGE {
+                return Err(GmmError::DataRange { column: j, range });
+            }
+        }
+        Ok(())
     }
 
     /// Checks that points of this data set have dimension `n_features`.

@@ -54,6 +54,18 @@ pub enum GmmError {
         found: usize,
     },
 
+    /// The data spread too widely for squared deviations to be represented in `f64`.
+    #[error(
+        "column {column} spans {range:e} (from its smallest to its largest value): squared \
+         deviations overflow f64. Rescale the data, for example standardise each column"
+    )]
+    DataRange {
+        /// Index of the offending column (0-based).
+        column: usize,
+        /// Largest value minus smallest value of that column.
+        range: f64,
+    },
+
     /// A parameter is out of its allowed range.
     #[error("invalid {name} = {value}: {reason}")]
     InvalidParameter {
