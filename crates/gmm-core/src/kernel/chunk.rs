@@ -1,0 +1,221 @@
+//! The E-step over one chunk of points: the chunk loaded feature-major, the log densities
+//! of [`LANES`] points at a time, the fused logsumexp and responsibilities, then the chunk's
+//! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
+
+#[cfg(target_arch = "x86_64")]
+use super::lanes::has_avx2_fma;
+use super::lanes::{LANES, exp_lanes, hsum, lanes, mul_add};
+use super::triangular::whitened_square_norm;
+use super::{EStepKernel, EStepOutput, Factors};
+use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
+
+impl EStepKernel {
+    /// The E-step over one chunk, on the widest instructions the processor has.
+    pub(super) fn chunk_e_step(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        kind: ScatterKind,
+        work: &mut TransposedChunk,
+    ) -> EStepOutput {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            // SAFETY: the processor supports AVX2 and FMA (checked at run time just above),
+            // which is all `chunk_e_step_avx2_fma` requires.
+            return unsafe { self.chunk_e_step_avx2_fma(chunk, origin, kind, work) };
+        }
+        self.chunk_e_step_generic::<false>(chunk, origin, kind, work)
+    }
+
+    /// [`Self::chunk_e_step_generic`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn chunk_e_step_avx2_fma(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        kind: ScatterKind,
+        work: &mut TransposedChunk,
+    ) -> EStepOutput {
+        self.chunk_e_step_generic::<true>(chunk, origin, kind, work)
+    }
+
+    /// [`Self::load_log_rho`] on the widest instructions the processor has.
+    pub(super) fn load_log_rho(&self, chunk: &[f64], origin: &[f64], work: &mut TransposedChunk) {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            // SAFETY: the processor supports AVX2 and FMA (checked at run time just above).
+            return unsafe { self.load_log_rho_avx2_fma(chunk, origin, work) };
+        }
+        self.load_log_rho_generic::<false>(chunk, origin, work)
+    }
+
+    /// [`Self::load_log_rho_generic`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load_log_rho_avx2_fma(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        work: &mut TransposedChunk,
+    ) {
+        self.load_log_rho_generic::<true>(chunk, origin, work)
+    }
+
+    /// The E-step over one chunk: load it feature-major, `log rho`, then per point the
+    /// logsumexp, the responsibilities and `r ln r` (one `exp` per point and component),
+    /// then the statistics, all on the chunk while it is in cache.
+    #[inline(always)]
+    pub(super) fn chunk_e_step_generic<const FMA: bool>(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        kind: ScatterKind,
+        work: &mut TransposedChunk,
+    ) -> EStepOutput {
+        let k = self.n_components;
+        self.load_log_rho_generic::<FMA>(chunk, origin, work);
+        let (rows, stride) = (work.rows, work.stride);
+        let resp = &mut work.resp;
+        let mut log_norm_lanes = [0.0; LANES];
+        let mut resp_log_resp_lanes = [0.0; LANES];
+        let mut exps = vec![0.0; k * LANES];
+        for t0 in (0..stride).step_by(LANES) {
+            let mut max = [f64::NEG_INFINITY; LANES];
+            for c in 0..k {
+                let v = &resp[c * stride + t0..c * stride + t0 + LANES];
+                for l in 0..LANES {
+                    max[l] = max[l].max(v[l]);
+                }
+            }
+            let mut sum = [0.0; LANES];
+            for (c, e) in exps.chunks_exact_mut(LANES).enumerate() {
+                let v = &resp[c * stride + t0..c * stride + t0 + LANES];
+                let mut shifted = [0.0; LANES];
+                for l in 0..LANES {
+                    shifted[l] = v[l] - max[l];
+                }
+                let ex = exp_lanes::<FMA>(shifted);
+                e.copy_from_slice(&ex);
+                for l in 0..LANES {
+                    sum[l] += ex[l];
+                }
+            }
+            // Padding points (past the last row, possibly a whole group of them) get
+            // responsibility 0 and add nothing.
+            let valid = LANES.min(rows.saturating_sub(t0));
+            let mut lse = [0.0; LANES];
+            let mut inv = [0.0; LANES];
+            for l in 0..valid {
+                lse[l] = max[l] + sum[l].ln();
+                inv[l] = 1.0 / sum[l];
+                log_norm_lanes[l] += lse[l];
+            }
+            for (c, e) in exps.chunks_exact(LANES).enumerate() {
+                let v = &mut resp[c * stride + t0..c * stride + t0 + LANES];
+                for l in 0..LANES {
+                    let r = e[l] * inv[l];
+                    let term = r * (v[l] - lse[l]);
+                    resp_log_resp_lanes[l] += if r > 0.0 { term } else { 0.0 };
+                    v[l] = r;
+                }
+            }
+        }
+        let log_norm_sum = hsum(log_norm_lanes);
+        let resp_log_resp_sum = hsum(resp_log_resp_lanes);
+        let stats = SufficientStats::from_transposed::<FMA>(
+            &work.xt,
+            &work.resp,
+            stride,
+            k,
+            origin,
+            kind,
+            &mut work.scratch,
+        );
+        EStepOutput {
+            stats,
+            log_norm_sum,
+            resp_log_resp_sum,
+            n_samples: rows,
+        }
+    }
+
+    /// Loads `chunk` feature-major relative to `origin` into `work.xt` and writes
+    /// `log rho` into `work.resp` (`c * stride + n`): per component, [`LANES`] points at a
+    /// time, the differences `x - m_k` of those points then the triangular product with
+    /// `P_k`, vectorised across the points.
+    #[inline(always)]
+    fn load_log_rho_generic<const FMA: bool>(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        work: &mut TransposedChunk,
+    ) {
+        let (d, k) = (self.n_features, self.n_components);
+        work.load(chunk, origin);
+        let stride = work.stride;
+        work.resp.clear();
+        work.resp.resize(k * stride, 0.0);
+        let xt = &work.xt;
+        let mut shifted_mean = vec![0.0; d];
+        let mut diff = vec![0.0; d * LANES];
+        let packed_len = d * (d + 1) / 2;
+        for c in 0..k {
+            for (j, m) in shifted_mean.iter_mut().enumerate() {
+                *m = self.means[c * d + j] - origin[j];
+            }
+            let constant = self.log_constants[c];
+            let out = &mut work.resp[c * stride..(c + 1) * stride];
+            for (t, o) in out.chunks_exact_mut(LANES).enumerate() {
+                let t0 = t * LANES;
+                let mut q = [0.0; LANES];
+                match &self.factors {
+                    Factors::Packed(p) => {
+                        let p = &p[c * packed_len..(c + 1) * packed_len];
+                        for ((i, dg), m) in
+                            diff.chunks_exact_mut(LANES).enumerate().zip(&shifted_mean)
+                        {
+                            let x = lanes(xt, i * stride + t0);
+                            let dg: &mut [f64; LANES] =
+                                dg.try_into().expect("a whole group of lanes");
+                            *dg = std::array::from_fn(|l| x[l] - m);
+                        }
+                        q = whitened_square_norm::<FMA>(p, &diff, d);
+                    }
+                    Factors::Diagonal(p) => {
+                        let p = &p[c * d..(c + 1) * d];
+                        for (i, (m, p)) in shifted_mean.iter().zip(p).enumerate() {
+                            let x = lanes(xt, i * stride + t0);
+                            for l in 0..LANES {
+                                let y = (x[l] - m) * p;
+                                q[l] = mul_add::<FMA>(y, y, q[l]);
+                            }
+                        }
+                    }
+                    Factors::Spherical(p) => {
+                        let p2 = p[c] * p[c];
+                        for (i, m) in shifted_mean.iter().enumerate() {
+                            let x = lanes(xt, i * stride + t0);
+                            for l in 0..LANES {
+                                let y = x[l] - m;
+                                q[l] = mul_add::<FMA>(y, y, q[l]);
+                            }
+                        }
+                        for v in q.iter_mut() {
+                            *v *= p2;
+                        }
+                    }
+                }
+                for l in 0..LANES {
+                    o[l] = constant - 0.5 * q[l];
+                }
+            }
+        }
+    }
+}

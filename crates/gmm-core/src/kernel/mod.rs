@@ -1,0 +1,316 @@
+//! The one E-step kernel both estimators share (docs/maths.md, eqs. E1-E4).
+//!
+//! Per component the kernel holds a mean `m_k`, an upper triangular factor `P_k` and a
+//! constant `c_k`; for a point `x` it computes
+//!
+//! ```text
+//! log rho_k(x) = c_k - 1/2 || P_k^T (x - m_k) ||^2
+//! log r_k(x)   = log rho_k(x) - logsumexp_j log rho_j(x)
+//! ```
+//!
+//! EM gives `c_k = ln w_k + sum ln diag(P_k) - D/2 ln 2 pi` with `P_k` the precision Cholesky
+//! factor; VB gives `c_k = E[ln pi_k] + 1/2 E[ln |Lambda_k|] - D/2 ln 2 pi - D / (2 beta_k)`
+//! with `P_k` the factor of `nu_k W_k`. The kernel does not know which.
+//!
+//! It runs over fixed-size chunks of points in parallel (rayon), accumulates each chunk's
+//! [`SufficientStats`] while the chunk's responsibilities are alive, and merges the chunks'
+//! statistics in chunk order. The chunk size depends only on D, so the result is the same
+//! bit for bit on any number of threads, and no N x K matrix is ever held while fitting.
+
+mod chunk;
+mod lanes;
+mod queries;
+#[cfg(test)]
+mod tests;
+mod triangular;
+
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+use crate::covariance::PrecisionCholesky;
+use crate::data::Dataset;
+use crate::error::{GmmError, Result};
+use crate::stats::{ScatterKind, SufficientStats, TransposedChunk, block_rows};
+
+use lanes::with_workspace;
+pub(crate) use lanes::{LANES, hsum, mul_add};
+
+/// `D/2 ln(2 pi)` for dimension `d`.
+pub fn half_log_2pi(d: usize) -> f64 {
+    0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+}
+
+/// Per-component whitening factors in the layout the kernel reads.
+#[derive(Debug, Clone, PartialEq)]
+enum Factors {
+    /// Upper triangular factors packed column by column: column j of component k holds
+    /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2`.
+    Packed(Vec<f64>),
+    /// K x D inverse standard deviations.
+    Diagonal(Vec<f64>),
+    /// One inverse standard deviation per component.
+    Spherical(Vec<f64>),
+}
+
+/// The shared E-step: means, whitening factors and constants of K components.
+///
+/// # Examples
+/// ```
+/// use gmm_core::{Dataset, EStepKernel, PrecisionCholesky, ScatterKind};
+/// use nalgebra::DMatrix;
+/// // Two unit-variance components at -1 and +1 with equal constants.
+/// let means = DMatrix::from_row_slice(2, 1, &[-1.0, 1.0]);
+/// let factors = PrecisionCholesky::Spherical(vec![1.0, 1.0]);
+/// let kernel = EStepKernel::new(&means, &factors, vec![0.0, 0.0])?;
+/// let data = Dataset::from_slice_1d(&[0.0, 3.0])?;
+/// let out = kernel.e_step(&data, ScatterKind::Full);
+/// // The point at 0 is shared equally; the point at 3 belongs mostly to component 1.
+/// assert!((out.stats.n_k()[0] + out.stats.n_k()[1] - 2.0).abs() < 1e-12);
+/// assert!(out.stats.n_k()[1] > 1.4);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EStepKernel {
+    n_features: usize,
+    n_components: usize,
+    /// K x D, row-major.
+    means: Vec<f64>,
+    factors: Factors,
+    log_constants: Vec<f64>,
+}
+
+/// What one pass of the E-step over a data set returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EStepOutput {
+    /// Sufficient statistics of the responsibilities.
+    pub stats: SufficientStats,
+    /// `sum_n logsumexp_k log rho_nk`: the log-likelihood for EM's constants.
+    pub log_norm_sum: f64,
+    /// `sum_n sum_k r_nk ln r_nk` (the negative entropy of the responsibilities; VB's
+    /// `E[ln q(Z)]`).
+    pub resp_log_resp_sum: f64,
+    /// Number of points visited.
+    pub n_samples: usize,
+}
+
+impl EStepKernel {
+    /// Builds a kernel from K x D means, the whitening factors and the constants `c_k`.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the sizes disagree, or [`GmmError::InvalidParameter`]
+    /// when a constant is NaN or `+inf` (`-inf` is allowed: a component of weight zero).
+    pub fn new(
+        means: &DMatrix<f64>,
+        factors: &PrecisionCholesky,
+        log_constants: Vec<f64>,
+    ) -> Result<Self> {
+        let (k, d) = means.shape();
+        let mismatch = |what: &str, expected, found| GmmError::ShapeMismatch {
+            what: what.into(),
+            expected,
+            found,
+        };
+        if log_constants.len() != k {
+            return Err(mismatch(
+                "number of kernel constants",
+                k,
+                log_constants.len(),
+            ));
+        }
+        if let Some(c) = log_constants
+            .iter()
+            .find(|c| c.is_nan() || **c == f64::INFINITY)
+        {
+            return Err(GmmError::InvalidParameter {
+                name: "log_constants",
+                value: c.to_string(),
+                reason: "kernel constants must be finite or -inf".into(),
+            });
+        }
+        let mut flat_means = Vec::with_capacity(k * d);
+        for c in 0..k {
+            flat_means.extend(means.row(c).iter().copied());
+        }
+        let packed_len = d * (d + 1) / 2;
+        let pack = |p: &DMatrix<f64>, out: &mut Vec<f64>| -> Result<()> {
+            if p.shape() != (d, d) {
+                return Err(mismatch("size of a precision factor", d, p.nrows()));
+            }
+            for j in 0..d {
+                out.extend((0..=j).map(|i| p[(i, j)]));
+            }
+            Ok(())
+        };
+        let factors = match factors {
+            PrecisionCholesky::Full(ps) => {
+                if ps.len() != k {
+                    return Err(mismatch("number of precision factors", k, ps.len()));
+                }
+                let mut out = Vec::with_capacity(k * packed_len);
+                for p in ps {
+                    pack(p, &mut out)?;
+                }
+                Factors::Packed(out)
+            }
+            PrecisionCholesky::Tied(p) => {
+                let mut out = Vec::with_capacity(k * packed_len);
+                for _ in 0..k {
+                    pack(p, &mut out)?;
+                }
+                Factors::Packed(out)
+            }
+            PrecisionCholesky::Diagonal(vs) => {
+                if vs.len() != k {
+                    return Err(mismatch("number of precision factors", k, vs.len()));
+                }
+                let mut out = Vec::with_capacity(k * d);
+                for v in vs {
+                    if v.len() != d {
+                        return Err(mismatch(
+                            "length of a diagonal precision factor",
+                            d,
+                            v.len(),
+                        ));
+                    }
+                    out.extend(v.iter().copied());
+                }
+                Factors::Diagonal(out)
+            }
+            PrecisionCholesky::Spherical(v) => {
+                if v.len() != k {
+                    return Err(mismatch("number of precision factors", k, v.len()));
+                }
+                Factors::Spherical(v.clone())
+            }
+        };
+        Ok(Self {
+            n_features: d,
+            n_components: k,
+            means: flat_means,
+            factors,
+            log_constants,
+        })
+    }
+
+    /// Number of components K.
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Number of points per chunk for dimension `d`: about 128 KiB of points, between 64 and
+    /// 2048 rows (a multiple of 64), so that a chunk and its responsibilities stay in the L2
+    /// cache. It depends on D only, never on the number of threads.
+    pub fn chunk_rows(d: usize) -> usize {
+        block_rows(d)
+    }
+
+    /// Writes `log rho_nk` for the points of `chunk` (row-major, D per point) into `out`
+    /// (row-major, K per point). Allocation-free after the first call on a thread (it reuses
+    /// a per-thread workspace of the chunk's size).
+    ///
+    /// # Panics
+    /// If `out.len() != rows * K` or `chunk.len()` is not a multiple of D.
+    pub fn log_rho_into(&self, chunk: &[f64], out: &mut [f64]) {
+        let (d, k) = (self.n_features, self.n_components);
+        assert_eq!(chunk.len() % d, 0, "chunk is not a whole number of points");
+        let rows = chunk.len() / d;
+        assert_eq!(out.len(), rows * k, "output buffer has the wrong size");
+        if rows == 0 {
+            return;
+        }
+        // Densities need no origin: `x - m` directly is as precise as `(x - o) - (m - o)`,
+        // and a far-away first point would make the latter lose the others' digits.
+        let origin = vec![0.0; d];
+        with_workspace(|work| {
+            self.load_log_rho(chunk, &origin, work);
+            let stride = work.stride;
+            for (n, o) in out.chunks_exact_mut(k).enumerate() {
+                for (c, v) in o.iter_mut().enumerate() {
+                    *v = work.resp[c * stride + n];
+                }
+            }
+        })
+    }
+
+    /// Runs the E-step over `data`: responsibilities chunk by chunk (in parallel), their
+    /// sufficient statistics merged in chunk order, the sum of per-point log normalisers and
+    /// of `r ln r`. Means in the statistics are stored relative to the data's first point.
+    ///
+    /// The chunks are taken in batches of a fixed number, so that at most one batch of
+    /// chunk statistics is alive at a time: the memory beyond the data is
+    /// `O(threads x chunk x (D + K) + batch x K x D^2)`, whatever N.
+    pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
+        assert_eq!(
+            data.n_features(),
+            self.n_features,
+            "data dimension differs from the kernel's"
+        );
+        let d = self.n_features;
+        let origin = data.row(0).to_vec();
+        let chunk_len = Self::chunk_rows(d) * d;
+        let mut total = EStepOutput {
+            stats: SufficientStats::zeros(self.n_components, &origin, kind),
+            log_norm_sum: 0.0,
+            resp_log_resp_sum: 0.0,
+            n_samples: 0,
+        };
+        for batch in data.as_slice().chunks(chunk_len * CHUNKS_PER_BATCH) {
+            let parts: Vec<EStepOutput> = batch
+                .par_chunks(chunk_len)
+                .map(|chunk| with_workspace(|work| self.chunk_e_step(chunk, &origin, kind, work)))
+                .collect();
+            for part in &parts {
+                total.stats.merge(&part.stats);
+                total.log_norm_sum += part.log_norm_sum;
+                total.resp_log_resp_sum += part.resp_log_resp_sum;
+                total.n_samples += part.n_samples;
+            }
+        }
+        total
+    }
+
+    /// The E-step over one chunk of points, reusing `buf` as its workspace.
+    pub fn e_step_chunk(
+        &self,
+        chunk: &[f64],
+        origin: &[f64],
+        kind: ScatterKind,
+        buf: &mut Vec<f64>,
+    ) -> EStepOutput {
+        let mut work = TransposedChunk {
+            xt: std::mem::take(buf),
+            ..TransposedChunk::default()
+        };
+        let out = self.chunk_e_step(chunk, origin, kind, &mut work);
+        *buf = work.xt;
+        out
+    }
+
+    /// The means as a K x D matrix.
+    pub fn means(&self) -> DMatrix<f64> {
+        DMatrix::from_row_slice(self.n_components, self.n_features, &self.means)
+    }
+
+    /// The constants `c_k`.
+    pub fn log_constants(&self) -> DVector<f64> {
+        DVector::from_column_slice(&self.log_constants)
+    }
+}
+
+/// Chunks of one parallel batch of the E-step: enough for both threads of a small machine
+/// to stay busy, few enough that the batch's statistics are small.
+const CHUNKS_PER_BATCH: usize = 32;
+/// `ln sum_i exp(v_i)`, stable: the maximum is taken out first. `-inf` for an empty slice or
+/// when every entry is `-inf`.
+pub fn logsumexp(v: &[f64]) -> f64 {
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
+    max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+}

@@ -1,0 +1,128 @@
+//! Per-point queries of the kernel outside fitting: log normalisers, log responsibilities,
+//! the most responsible component, and the limit for points too far for `f64` distances.
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use super::{EStepKernel, Factors, logsumexp};
+use crate::data::Dataset;
+
+impl EStepKernel {
+    /// `logsumexp_k log rho_nk` for every point: with EM's constants, the log density.
+    pub fn log_norm(&self, data: &Dataset) -> Vec<f64> {
+        self.map_rows(data, |_, row| logsumexp(row))
+    }
+
+    /// Log responsibilities `log r_nk`, N x K (computed on request; fitting never holds it).
+    ///
+    /// A point so far from every component that all its `log rho_nk` underflow to `-inf`
+    /// (squared distances beyond `f64`) gets the limit of its responsibilities as the point
+    /// moves away: all of it on the component nearest in the limit (see
+    /// [`EStepKernel::nearest_in_the_limit`]), never NaN.
+    pub fn log_resp(&self, data: &Dataset) -> DMatrix<f64> {
+        let k = self.n_components;
+        let rows = self.map_rows(data, |x, row| {
+            let lse = logsumexp(row);
+            if lse.is_finite() {
+                row.iter().map(|v| v - lse).collect::<Vec<f64>>()
+            } else {
+                let winner = self.nearest_in_the_limit(x);
+                (0..k)
+                    .map(|c| if c == winner { 0.0 } else { f64::NEG_INFINITY })
+                    .collect()
+            }
+        });
+        DMatrix::from_fn(data.n_samples(), k, |n, c| rows[n][c])
+    }
+
+    /// Index of the largest `log rho_nk` for every point (ties to the lowest index); for a
+    /// point whose `log rho` all underflow, the component nearest in the limit.
+    pub fn argmax(&self, data: &Dataset) -> Vec<usize> {
+        self.map_rows(data, |x, row| {
+            let mut best = 0;
+            for (c, v) in row.iter().enumerate() {
+                if *v > row[best] {
+                    best = c;
+                }
+            }
+            if row[best].is_finite() {
+                best
+            } else {
+                self.nearest_in_the_limit(x)
+            }
+        })
+    }
+
+    /// The component that takes all the responsibility for `x` as `x` moves away from every
+    /// component along its direction: the smallest squared whitened distance
+    /// `|| P_k^T (x - m_k) / s ||^2`, computed with everything divided by the common scale
+    /// `s = max(|x_j|, |m_kj|)` so that nothing overflows; ties go to the larger constant
+    /// `c_k`, then to the lowest index.
+    pub fn nearest_in_the_limit(&self, x: &[f64]) -> usize {
+        let d = self.n_features;
+        let scale = x
+            .iter()
+            .chain(&self.means)
+            .fold(f64::MIN_POSITIVE, |a, v| a.max(v.abs()));
+        let packed_len = d * (d + 1) / 2;
+        let mut diff = vec![0.0; d];
+        let mut best = (0, f64::INFINITY, f64::NEG_INFINITY);
+        for c in 0..self.n_components {
+            for j in 0..d {
+                diff[j] = x[j] / scale - self.means[c * d + j] / scale;
+            }
+            let q: f64 = match &self.factors {
+                Factors::Packed(p) => {
+                    let p = &p[c * packed_len..(c + 1) * packed_len];
+                    let mut off = 0;
+                    let mut q = 0.0;
+                    for j in 0..d {
+                        let y: f64 = p[off..off + j + 1]
+                            .iter()
+                            .zip(&diff)
+                            .map(|(a, b)| a * b)
+                            .sum();
+                        q += y * y;
+                        off += j + 1;
+                    }
+                    q
+                }
+                Factors::Diagonal(p) => diff
+                    .iter()
+                    .zip(&p[c * d..(c + 1) * d])
+                    .map(|(v, p)| (v * p) * (v * p))
+                    .sum(),
+                Factors::Spherical(p) => diff.iter().map(|v| (v * p[c]) * (v * p[c])).sum(),
+            };
+            let constant = self.log_constants[c];
+            if q < best.1 || (q == best.1 && constant > best.2) {
+                best = (c, q, constant);
+            }
+        }
+        best.0
+    }
+
+    fn map_rows<T: Send, F: Fn(&[f64], &[f64]) -> T + Sync>(&self, data: &Dataset, f: F) -> Vec<T> {
+        assert_eq!(
+            data.n_features(),
+            self.n_features,
+            "data dimension differs from the kernel's"
+        );
+        let d = self.n_features;
+        let k = self.n_components;
+        let rows = Self::chunk_rows(d);
+        data.as_slice()
+            .par_chunks(rows * d)
+            .map_init(Vec::new, |buf, chunk| {
+                buf.resize(chunk.len() / d * k, 0.0);
+                self.log_rho_into(chunk, buf);
+                chunk
+                    .chunks_exact(d)
+                    .zip(buf.chunks_exact(k))
+                    .map(|(x, row)| f(x, row))
+                    .collect::<Vec<T>>()
+            })
+            .flatten()
+            .collect()
+    }
+}

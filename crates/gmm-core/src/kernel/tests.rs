@@ -1,0 +1,163 @@
+use nalgebra::{DMatrix, DVector};
+
+use super::lanes::{LANES, exp_lanes};
+use super::*;
+
+#[test]
+fn logsumexp_is_stable() {
+    assert_eq!(logsumexp(&[]), f64::NEG_INFINITY);
+    assert_eq!(
+        logsumexp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]),
+        f64::NEG_INFINITY
+    );
+    let v = logsumexp(&[-1000.0, -1000.0]);
+    assert!((v - (-1000.0 + 2f64.ln())).abs() < 1e-12);
+    assert!((logsumexp(&[1000.0, 0.0]) - 1000.0).abs() < 1e-12);
+}
+
+#[test]
+fn log_rho_matches_a_direct_computation_for_every_factor_type() {
+    // D = 5 and 37 points: neither is a multiple of the lane count, so the padding is used.
+    let (n, d, k) = (37, 5, 3);
+    let pts: Vec<f64> = (0..n * d)
+        .map(|i| 1e3 + ((i * 7919) % 997) as f64 / 97.0)
+        .collect();
+    let means = DMatrix::from_fn(k, d, |c, j| 1e3 + (c * 3 + j) as f64);
+    let upper = |s: f64| {
+        DMatrix::from_fn(d, d, |i, j| {
+            if i <= j {
+                s * (1.0 + (i + 2 * j) as f64 / 7.0)
+            } else {
+                0.0
+            }
+        })
+    };
+    let constants = vec![-1.0, -2.5, f64::NEG_INFINITY];
+    let kinds = [
+        PrecisionCholesky::Full((0..k).map(|c| upper(0.3 + c as f64 * 0.1)).collect()),
+        PrecisionCholesky::Tied(upper(0.4)),
+        PrecisionCholesky::Diagonal(
+            (0..k)
+                .map(|c| DVector::from_fn(d, |j, _| 0.5 + (c + j) as f64 / 9.0))
+                .collect(),
+        ),
+        PrecisionCholesky::Spherical(vec![0.7, 1.3, 0.2]),
+    ];
+    for factors in kinds {
+        let kernel = EStepKernel::new(&means, &factors, constants.clone()).unwrap();
+        let mut got = vec![0.0; n * k];
+        kernel.log_rho_into(&pts, &mut got);
+        for p in 0..n {
+            let x = DVector::from_row_slice(&pts[p * d..(p + 1) * d]);
+            for c in 0..k {
+                let diff = &x - means.row(c).transpose();
+                let factor = match &factors {
+                    PrecisionCholesky::Full(ps) => ps[c].clone(),
+                    PrecisionCholesky::Tied(pm) => pm.clone(),
+                    PrecisionCholesky::Diagonal(vs) => DMatrix::from_diagonal(&vs[c]),
+                    PrecisionCholesky::Spherical(v) => DMatrix::identity(d, d) * v[c],
+                };
+                let want = constants[c] - 0.5 * (factor.transpose() * diff).norm_squared();
+                let g = got[p * k + c];
+                assert!(
+                    g == want || (g - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "{factors:?} point {p} component {c}: {g} vs {want}"
+                );
+            }
+        }
+        // The E-step's responsibilities are those of the log densities.
+        let data = Dataset::from_row_major(n, d, pts.clone()).unwrap();
+        let out = kernel.e_step(&data, ScatterKind::Full);
+        let direct: f64 = got.chunks_exact(k).map(logsumexp).sum();
+        assert!((out.log_norm_sum - direct).abs() <= 1e-12 * direct.abs());
+        assert!((out.stats.total() - n as f64).abs() < 1e-12 * n as f64);
+        assert_eq!(
+            out.stats.n_k()[2],
+            0.0,
+            "a component of weight zero gets nothing"
+        );
+        // The portable path (no FMA) agrees with the one the processor runs.
+        let mut work = TransposedChunk::default();
+        let plain =
+            kernel.chunk_e_step_generic::<false>(&pts, data.row(0), ScatterKind::Full, &mut work);
+        assert!((plain.log_norm_sum - out.log_norm_sum).abs() <= 1e-12 * direct.abs());
+        for c in 0..2 {
+            let (a, b) = (plain.stats.scatter(c), out.stats.scatter(c));
+            assert!((&a - &b).abs().max() <= 1e-10 * b.abs().max());
+        }
+    }
+}
+
+#[test]
+fn vector_exp_matches_the_standard_library() {
+    let mut worst = 0.0f64;
+    for i in 0..20_000 {
+        let x = -708.0 + 1417.0 * i as f64 / 19_999.0;
+        let mut lanes = [0.0; LANES];
+        for (l, v) in lanes.iter_mut().enumerate() {
+            *v = x - l as f64 * 1e-3;
+        }
+        for (fused, got) in [
+            (false, exp_lanes::<false>(lanes)),
+            (true, exp_lanes::<true>(lanes)),
+        ] {
+            for l in 0..LANES {
+                let want = lanes[l].exp();
+                let rel = ((got[l] - want) / want).abs();
+                assert!(
+                    rel < 1e-15,
+                    "exp({}) fused={fused}: {} vs {want}",
+                    lanes[l],
+                    got[l]
+                );
+                worst = worst.max(rel);
+            }
+        }
+    }
+    assert!(worst > 0.0, "the comparison ran");
+    let edge = exp_lanes::<false>([
+        f64::NEG_INFINITY,
+        -800.0,
+        -708.5,
+        0.0,
+        1.0,
+        800.0,
+        f64::NAN,
+        -1e-300,
+    ]);
+    assert_eq!(&edge[..4], &[0.0, 0.0, 0.0, 1.0]);
+    assert!((edge[4] - std::f64::consts::E).abs() < 1e-15);
+    assert_eq!(edge[5], f64::INFINITY);
+    assert!(edge[6].is_nan());
+    assert_eq!(edge[7], 1.0);
+}
+
+#[test]
+fn chunked_e_step_equals_one_chunk() {
+    // More points than one chunk holds, so the parallel path and the merge are used.
+    let d = 2;
+    let n = EStepKernel::chunk_rows(d) * 3 + 17;
+    let pts: Vec<f64> = (0..n * d)
+        .map(|i| ((i * 7919) % 1000) as f64 / 100.0)
+        .collect();
+    let data = Dataset::from_row_major(n, d, pts.clone()).unwrap();
+    let means = DMatrix::from_row_slice(2, 2, &[2.0, 2.0, 7.0, 7.0]);
+    let p = DMatrix::from_row_slice(2, 2, &[0.5, 0.1, 0.0, 0.4]);
+    let kernel = EStepKernel::new(&means, &PrecisionCholesky::Tied(p), vec![-1.0, -1.5]).unwrap();
+    let all = kernel.e_step(&data, ScatterKind::Full);
+    let mut buf = Vec::new();
+    let one = kernel.e_step_chunk(&pts, data.row(0), ScatterKind::Full, &mut buf);
+    assert_eq!(all.n_samples, n);
+    assert!((all.log_norm_sum - one.log_norm_sum).abs() < 1e-10 * one.log_norm_sum.abs());
+    for c in 0..2 {
+        assert!((all.stats.n_k()[c] - one.stats.n_k()[c]).abs() < 1e-9);
+        assert!(
+            (all.stats.scatter(c) - one.stats.scatter(c)).abs().max()
+                < 1e-9 * one.stats.scatter(c).abs().max()
+        );
+    }
+    let log_norm = kernel.log_norm(&data);
+    assert!(
+        (log_norm.iter().sum::<f64>() - all.log_norm_sum).abs() < 1e-9 * all.log_norm_sum.abs()
+    );
+}

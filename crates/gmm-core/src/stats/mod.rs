@@ -1,0 +1,295 @@
+//! Mergeable sufficient statistics of a soft partition of the data.
+//!
+//! For each component k the statistics hold (docs/maths.md, eqs. S1-S4):
+//! - `N_k = sum_n r_nk`,
+//! - the weighted mean `xbar_k = sum_n r_nk x_n / N_k`, stored as an offset from an
+//!   `origin` shared by all chunks of one data set, so that data far from zero keeps its
+//!   precision,
+//! - the centred weighted scatter `S_k = sum_n r_nk (x_n - xbar_k)(x_n - xbar_k)^T`
+//!   (full D x D, or only its diagonal).
+//!
+//! Two statistics of disjoint chunks merge exactly (up to rounding) into those of their union
+//! by the pairwise update of Chan, Golub & LeVeque (1979):
+//! `delta = xbar_b - xbar_a`, `N = N_a + N_b`, `xbar = xbar_a + delta N_b / N`,
+//! `S = S_a + S_b + delta delta^T N_a N_b / N`.
+
+use nalgebra::{DMatrix, DVector};
+mod rank_update;
+#[cfg(test)]
+mod tests;
+mod tiles;
+
+pub(crate) use tiles::{TransposedChunk, block_rows};
+
+/// Which part of the scatter matrix the statistics keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScatterKind {
+    /// The full D x D scatter (for full and tied covariances).
+    Full,
+    /// Only the D diagonal entries (for diagonal and spherical covariances).
+    Diagonal,
+}
+
+impl ScatterKind {
+    fn len(self, d: usize) -> usize {
+        match self {
+            Self::Full => d * d,
+            Self::Diagonal => d,
+        }
+    }
+}
+
+/// Sufficient statistics of K components over some points: `N_k`, weighted means and centred
+/// weighted scatter. See the module documentation for the definitions and the merge rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SufficientStats {
+    n_features: usize,
+    kind: ScatterKind,
+    origin: Vec<f64>,
+    n_k: Vec<f64>,
+    /// K x D, row k = xbar_k - origin.
+    mean_offsets: Vec<f64>,
+    /// K blocks of D x D (row-major) or D.
+    scatter: Vec<f64>,
+}
+
+impl SufficientStats {
+    /// Empty statistics (all `N_k = 0`) for `k` components in `d` dimensions, with means
+    /// stored relative to `origin` (length `d`).
+    ///
+    /// # Panics
+    /// If `origin.len() != d` (a programming error, not user input).
+    pub fn zeros(k: usize, origin: &[f64], kind: ScatterKind) -> Self {
+        let d = origin.len();
+        Self {
+            n_features: d,
+            kind,
+            origin: origin.to_vec(),
+            n_k: vec![0.0; k],
+            mean_offsets: vec![0.0; k * d],
+            scatter: vec![0.0; k * kind.len(d)],
+        }
+    }
+
+    /// Statistics of a chunk of points (row-major, `points.len() = rows * d`) with their
+    /// responsibilities (row-major `rows x k`), computed in two passes over blocks of
+    /// [`EStepKernel::chunk_rows`](crate::EStepKernel::chunk_rows) points (first `N_k` and
+    /// the means, then the scatter around those means), the blocks merged in order.
+    pub fn from_chunk(
+        points: &[f64],
+        resp: &[f64],
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+    ) -> Self {
+        let d = origin.len();
+        let rows = points.len() / d;
+        debug_assert_eq!(resp.len(), rows * k);
+        Self::from_row_blocks(
+            points,
+            k,
+            origin,
+            kind,
+            |first, block_rows, resp_t, stride| {
+                for c in 0..k {
+                    let dst = &mut resp_t[c * stride..c * stride + block_rows];
+                    for (n, r) in dst.iter_mut().enumerate() {
+                        *r = resp[(first + n) * k + c];
+                    }
+                }
+            },
+        )
+    }
+
+    /// Statistics of hard labels (each point fully in component `labels[n]`).
+    ///
+    /// # Panics
+    /// If a label is `>= k` or `labels.len()` differs from the number of points; callers
+    /// validate labels first (see [`crate::init`]).
+    pub fn from_labels(
+        points: &[f64],
+        labels: &[usize],
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+    ) -> Self {
+        let d = origin.len();
+        assert_eq!(labels.len() * d, points.len(), "one label per point");
+        assert!(labels.iter().all(|&l| l < k), "a label is not below k");
+        Self::from_row_blocks(
+            points,
+            k,
+            origin,
+            kind,
+            |first, block_rows, resp_t, stride| {
+                for (n, &l) in labels[first..first + block_rows].iter().enumerate() {
+                    resp_t[l * stride + n] = 1.0;
+                }
+            },
+        )
+    }
+
+    /// Runs [`Self::from_transposed`] over blocks of [`block_rows`] points of a row-major
+    /// `points`, with `fill_resp(first_row, rows, resp_t, stride)` writing the block's
+    /// responsibilities feature-major into a zeroed `resp_t`, and merges the blocks in order.
+    fn from_row_blocks(
+        points: &[f64],
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+        mut fill_resp: impl FnMut(usize, usize, &mut [f64], usize),
+    ) -> Self {
+        let d = origin.len();
+        let rows = points.len() / d;
+        let block = block_rows(d);
+        if rows <= block {
+            let mut work = TransposedChunk::default();
+            work.load(points, origin);
+            let stride = work.stride;
+            fill_resp(0, rows, work.zeroed_resp(k), stride);
+            return work.stats(k, origin, kind);
+        }
+        let mut total = Self::zeros(k, origin, kind);
+        let mut work = TransposedChunk::default();
+        for (b, chunk) in points.chunks(block * d).enumerate() {
+            work.load(chunk, origin);
+            let n = chunk.len() / d;
+            let stride = work.stride;
+            fill_resp(b * block, n, work.zeroed_resp(k), stride);
+            total.merge(&work.stats(k, origin, kind));
+        }
+        total
+    }
+
+    /// Adds the statistics of a disjoint set of points (Chan's pairwise update).
+    ///
+    /// If the two origins differ, `other` is first re-expressed relative to this origin.
+    ///
+    /// # Panics
+    /// If the two statistics differ in number of components, dimension or scatter kind.
+    pub fn merge(&mut self, other: &SufficientStats) {
+        assert_eq!(
+            self.n_k.len(),
+            other.n_k.len(),
+            "merging stats of different K"
+        );
+        assert_eq!(
+            self.n_features, other.n_features,
+            "merging stats of different D"
+        );
+        assert_eq!(
+            self.kind, other.kind,
+            "merging stats of different scatter kinds"
+        );
+        let d = self.n_features;
+        let block = self.kind.len(d);
+        let shift: Vec<f64> = (0..d).map(|j| other.origin[j] - self.origin[j]).collect();
+        for c in 0..self.n_k.len() {
+            let nb = other.n_k[c];
+            if nb == 0.0 {
+                continue;
+            }
+            let na = self.n_k[c];
+            let n = na + nb;
+            let mb = &other.mean_offsets[c * d..(c + 1) * d];
+            let ma = &mut self.mean_offsets[c * d..(c + 1) * d];
+            let delta: Vec<f64> = (0..d).map(|j| (mb[j] + shift[j]) - ma[j]).collect();
+            let f = nb / n;
+            for j in 0..d {
+                ma[j] += delta[j] * f;
+            }
+            let w = na * f;
+            let sa = &mut self.scatter[c * block..(c + 1) * block];
+            let sb = &other.scatter[c * block..(c + 1) * block];
+            match self.kind {
+                ScatterKind::Full => {
+                    for a in 0..d {
+                        for b in 0..d {
+                            sa[a * d + b] += sb[a * d + b] + w * delta[a] * delta[b];
+                        }
+                    }
+                }
+                ScatterKind::Diagonal => {
+                    for j in 0..d {
+                        sa[j] += sb[j] + w * delta[j] * delta[j];
+                    }
+                }
+            }
+            self.n_k[c] = n;
+        }
+    }
+
+    /// Number of components K.
+    pub fn n_components(&self) -> usize {
+        self.n_k.len()
+    }
+
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Which scatter is kept.
+    pub fn scatter_kind(&self) -> ScatterKind {
+        self.kind
+    }
+
+    /// The origin the means are stored relative to.
+    pub fn origin(&self) -> &[f64] {
+        &self.origin
+    }
+
+    /// `N_k = sum_n r_nk` for every component.
+    pub fn n_k(&self) -> &[f64] {
+        &self.n_k
+    }
+
+    /// `sum_k N_k`: the total weight (the number of points for responsibilities that sum to 1).
+    pub fn total(&self) -> f64 {
+        self.n_k.iter().sum()
+    }
+
+    /// `xbar_k - origin` (zero for an empty component).
+    pub fn mean_offset(&self, k: usize) -> &[f64] {
+        &self.mean_offsets[k * self.n_features..(k + 1) * self.n_features]
+    }
+
+    /// The weighted mean `xbar_k` (the origin for an empty component).
+    pub fn mean(&self, k: usize) -> DVector<f64> {
+        DVector::from_iterator(
+            self.n_features,
+            self.mean_offset(k)
+                .iter()
+                .zip(&self.origin)
+                .map(|(m, o)| m + o),
+        )
+    }
+
+    /// The centred scatter `S_k` as a full matrix (diagonal when only the diagonal is kept).
+    pub fn scatter(&self, k: usize) -> DMatrix<f64> {
+        let d = self.n_features;
+        match self.kind {
+            ScatterKind::Full => {
+                DMatrix::from_row_slice(d, d, &self.scatter[k * d * d..(k + 1) * d * d])
+            }
+            ScatterKind::Diagonal => DMatrix::from_diagonal(&self.scatter_diagonal(k)),
+        }
+    }
+
+    /// The diagonal of the centred scatter `S_k`.
+    pub fn scatter_diagonal(&self, k: usize) -> DVector<f64> {
+        let d = self.n_features;
+        match self.kind {
+            ScatterKind::Full => {
+                DVector::from_iterator(d, (0..d).map(|j| self.scatter[k * d * d + j * d + j]))
+            }
+            ScatterKind::Diagonal => DVector::from_row_slice(&self.scatter[k * d..(k + 1) * d]),
+        }
+    }
+
+    /// Within-component scatter summed over components, `sum_k S_k` (the tied statistic).
+    pub fn pooled_scatter(&self) -> DMatrix<f64> {
+        let d = self.n_features;
+        (0..self.n_components()).fold(DMatrix::zeros(d, d), |acc, k| acc + self.scatter(k))
+    }
+}

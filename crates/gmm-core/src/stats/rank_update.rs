@@ -1,0 +1,126 @@
+//! The rank update of the centred scatter over one tile of points, blocked over pairs of
+//! rows and up to four columns so that each load of a group of differences feeds several
+//! independent chains of fused multiply-adds.
+
+use crate::kernel::{LANES, mul_add};
+
+/// Half a group of lanes: the width of one AVX2 register of `f64`. The blocks below run
+/// over the two halves one after the other so that their accumulators (rows x columns
+/// registers) fit in the register file.
+const HALF: usize = LANES / 2;
+
+/// Columns per block: with two rows, 8 accumulators plus 2 + 4 loads per step.
+const COLUMNS: usize = 4;
+
+/// Index of the pair `(a, b)`, `a <= b`, among the pairs of `d` features in row order of
+/// the upper triangle.
+#[inline(always)]
+fn pair_index(a: usize, b: usize, d: usize) -> usize {
+    a * (2 * d - a + 1) / 2 + (b - a)
+}
+
+/// Adds `sum_n w_{a,n} dc_{b,n}` for every pair `a <= b` of the `d` features of one tile
+/// (`len` points, a multiple of [`LANES`], rows of `tile` values) into `lane_sums` (one group
+/// of [`LANES`] per pair, pairs in row order of the upper triangle).
+///
+/// Rows are taken two at a time (`a`, `a + 1`): the diagonal pair `(a, a)` alone, then the
+/// columns `b > a` in blocks of up to four shared by both rows. Every lane of every pair
+/// still sums its points in increasing order from zero before being added to `lane_sums`,
+/// so the result is the same bit for bit whatever the blocking.
+#[inline(always)]
+pub(super) fn rank_update_upper<const FMA: bool>(
+    centred: &[f64],
+    weighted: &[f64],
+    tile: usize,
+    len: usize,
+    d: usize,
+    lane_sums: &mut [f64],
+) {
+    debug_assert_eq!(len % LANES, 0);
+    let w_row = |a: usize| &weighted[a * tile..a * tile + len];
+    let c_row = |b: usize| &centred[b * tile..b * tile + len];
+    let mut a = 0;
+    while a < d {
+        let rows = if a + 1 < d { 2 } else { 1 };
+        block::<FMA, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
+        if rows == 2 {
+            let w = [w_row(a), w_row(a + 1)];
+            let mut b = a + 1;
+            while b < d {
+                match (d - b).min(COLUMNS) {
+                    4 => block::<FMA, 2, 4>(
+                        w,
+                        std::array::from_fn(|q| c_row(b + q)),
+                        a,
+                        b,
+                        d,
+                        lane_sums,
+                    ),
+                    3 => block::<FMA, 2, 3>(
+                        w,
+                        std::array::from_fn(|q| c_row(b + q)),
+                        a,
+                        b,
+                        d,
+                        lane_sums,
+                    ),
+                    2 => block::<FMA, 2, 2>(
+                        w,
+                        std::array::from_fn(|q| c_row(b + q)),
+                        a,
+                        b,
+                        d,
+                        lane_sums,
+                    ),
+                    _ => block::<FMA, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
+                }
+                b += COLUMNS;
+            }
+        }
+        a += rows;
+    }
+}
+
+/// One block of `R` rows starting at `a` and `C` columns starting at `b`: the lane sums of
+/// `w_{a + r} dc_{b + q}` over the tile, added to the pairs `(a + r, b + q)` (all in the upper
+/// triangle: the caller only asks for `a + R - 1 <= b` or the single diagonal pair).
+#[inline(always)]
+fn block<const FMA: bool, const R: usize, const C: usize>(
+    w: [&[f64]; R],
+    c: [&[f64]; C],
+    a: usize,
+    b: usize,
+    d: usize,
+    lane_sums: &mut [f64],
+) {
+    let len = w[0].len();
+    for h in 0..LANES / HALF {
+        let mut acc = [[[0.0; HALF]; C]; R];
+        let mut at = h * HALF;
+        while at < len {
+            let wg: [&[f64; HALF]; R] = std::array::from_fn(|r| {
+                w[r][at..at + HALF].try_into().expect("a whole half group")
+            });
+            let cg: [&[f64; HALF]; C] = std::array::from_fn(|q| {
+                c[q][at..at + HALF].try_into().expect("a whole half group")
+            });
+            for r in 0..R {
+                for q in 0..C {
+                    for l in 0..HALF {
+                        acc[r][q][l] = mul_add::<FMA>(wg[r][l], cg[q][l], acc[r][q][l]);
+                    }
+                }
+            }
+            at += LANES;
+        }
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (q, acc_rq) in acc_r.iter().enumerate() {
+                let pair = pair_index(a + r, b + q, d);
+                let dst = &mut lane_sums[pair * LANES + h * HALF..pair * LANES + (h + 1) * HALF];
+                for l in 0..HALF {
+                    dst[l] += acc_rq[l];
+                }
+            }
+        }
+    }
+}

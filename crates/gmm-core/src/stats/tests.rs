@@ -1,0 +1,149 @@
+use super::*;
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+fn random_chunk(
+    rng: &mut StdRng,
+    rows: usize,
+    d: usize,
+    k: usize,
+    offset: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let points: Vec<f64> = (0..rows * d)
+        .map(|i| offset + (i % d) as f64 + rng.random::<f64>() * 3.0)
+        .collect();
+    let mut resp = vec![0.0; rows * k];
+    for n in 0..rows {
+        let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+        let s: f64 = row.iter().sum();
+        for c in 0..k {
+            resp[n * k + c] = row[c] / s;
+        }
+    }
+    (points, resp)
+}
+
+fn assert_close(a: &SufficientStats, b: &SufficientStats, rel: f64) {
+    for k in 0..a.n_components() {
+        let scale = b.n_k()[k].abs().max(1.0);
+        assert!(
+            (a.n_k()[k] - b.n_k()[k]).abs() <= rel * scale,
+            "N_k differs"
+        );
+        let (ma, mb) = (a.mean(k), b.mean(k));
+        assert!(
+            (&ma - &mb).abs().max() <= rel * mb.abs().max().max(1.0),
+            "mean differs: {ma} vs {mb}"
+        );
+        let (sa, sb) = (a.scatter(k), b.scatter(k));
+        let err = (&sa - &sb).abs().max();
+        assert!(
+            err <= rel * sb.abs().max(),
+            "scatter differs by {err:e} of {:e}",
+            sb.abs().max()
+        );
+    }
+}
+
+#[test]
+fn merging_any_split_equals_the_whole() {
+    let mut rng = StdRng::seed_from_u64(7);
+    for &offset in &[0.0, 1e6] {
+        for kind in [ScatterKind::Full, ScatterKind::Diagonal] {
+            let (d, k, rows) = (3, 4, 500);
+            let (points, resp) = random_chunk(&mut rng, rows, d, k, offset);
+            let origin = &points[0..d];
+            let whole = SufficientStats::from_chunk(&points, &resp, k, origin, kind);
+            for split in [1usize, 37, 250, 499] {
+                let mut a = SufficientStats::from_chunk(
+                    &points[..split * d],
+                    &resp[..split * k],
+                    k,
+                    origin,
+                    kind,
+                );
+                let b = SufficientStats::from_chunk(
+                    &points[split * d..],
+                    &resp[split * k..],
+                    k,
+                    origin,
+                    kind,
+                );
+                a.merge(&b);
+                assert_close(&a, &whole, 1e-12);
+            }
+            // many small chunks merged one after the other, with different origins
+            let mut acc = SufficientStats::zeros(k, origin, kind);
+            for (i, (pc, rc)) in points.chunks(7 * d).zip(resp.chunks(7 * k)).enumerate() {
+                let o: Vec<f64> = origin.iter().map(|x| x + i as f64 * 1e-3).collect();
+                acc.merge(&SufficientStats::from_chunk(pc, rc, k, &o, kind));
+            }
+            assert_close(&acc, &whole, 1e-12);
+        }
+    }
+}
+
+#[test]
+fn hard_labels_give_cluster_means_and_scatter() {
+    let points = [0.0, 2.0, 10.0, 14.0];
+    let stats = SufficientStats::from_labels(&points, &[0, 0, 1, 1], 2, &[0.0], ScatterKind::Full);
+    assert_eq!(stats.n_k(), &[2.0, 2.0]);
+    assert_eq!(stats.mean(0)[0], 1.0);
+    assert_eq!(stats.mean(1)[0], 12.0);
+    assert_eq!(stats.scatter(0)[(0, 0)], 2.0);
+    assert_eq!(stats.scatter(1)[(0, 0)], 8.0);
+    assert_eq!(stats.pooled_scatter()[(0, 0)], 10.0);
+}
+
+#[test]
+fn an_empty_component_merges_as_nothing() {
+    let mut a = SufficientStats::zeros(2, &[0.0], ScatterKind::Diagonal);
+    let b = SufficientStats::from_labels(&[1.0, 3.0], &[1, 1], 2, &[0.0], ScatterKind::Diagonal);
+    a.merge(&b);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn scatter_equals_a_direct_sum_for_every_block_shape() {
+    // D from 1 to 10 meets every block of the rank update (one or two rows, one to four
+    // columns) and both the padded and unpadded strides (rows a multiple of 128 or not).
+    let mut rng = StdRng::seed_from_u64(11);
+    for d in 1..=10 {
+        for rows in [1, 37, 128] {
+            let k = 2;
+            let (points, resp) = random_chunk(&mut rng, rows, d, k, 5.0);
+            let origin = &points[0..d];
+            let stats = SufficientStats::from_chunk(&points, &resp, k, origin, ScatterKind::Full);
+            for c in 0..k {
+                let n_k: f64 = (0..rows).map(|n| resp[n * k + c]).sum();
+                let mean: Vec<f64> = (0..d)
+                    .map(|i| {
+                        (0..rows)
+                            .map(|n| resp[n * k + c] * points[n * d + i])
+                            .sum::<f64>()
+                            / n_k
+                    })
+                    .collect();
+                let got = stats.scatter(c);
+                for a in 0..d {
+                    for b in 0..d {
+                        let want: f64 = (0..rows)
+                            .map(|n| {
+                                resp[n * k + c]
+                                    * (points[n * d + a] - mean[a])
+                                    * (points[n * d + b] - mean[b])
+                            })
+                            .sum();
+                        // Relative to the diagonal, plus a floor for a single point, whose
+                        // scatter is zero up to the rounding of its mean (about 1e-15 of x).
+                        let scale = got[(a, a)].abs().max(got[(b, b)].abs());
+                        assert!(
+                            (got[(a, b)] - want).abs() <= 1e-12 * scale + 1e-20 * n_k,
+                            "D {d}, {rows} rows, component {c}, entry ({a}, {b}): {} vs {want}",
+                            got[(a, b)]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
