@@ -38,11 +38,7 @@ fn main() -> Result<(), GmmError> {
     if let Some(dir) = std::env::args().nth(1) {
         let mut files = comparison_figures(&comparison, &table.data, &names, "galaxies")?;
         files.extend(selection_figures(&selection, "galaxies")?);
-        let bytes: Vec<(String, Vec<u8>)> = files
-            .into_iter()
-            .map(|(n, t)| (n, t.into_bytes()))
-            .collect();
-        for path in write_all_atomic(Path::new(&dir), &bytes)? {
+        for path in write_all_atomic(Path::new(&dir), &files)? {
             println!("wrote {}", path.display());
         }
     }

@@ -24,11 +24,7 @@ fn main() -> Result<(), GmmError> {
     println!("{}", comparison.report);
     if let Some(dir) = std::env::args().nth(1) {
         let files = comparison_figures(&comparison, &sample.data, &[], "two-d-three-clusters")?;
-        let bytes: Vec<(String, Vec<u8>)> = files
-            .into_iter()
-            .map(|(n, t)| (n, t.into_bytes()))
-            .collect();
-        for path in write_all_atomic(std::path::Path::new(&dir), &bytes)? {
+        for path in write_all_atomic(std::path::Path::new(&dir), &files)? {
             println!("wrote {}", path.display());
         }
     }

@@ -61,12 +61,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     result
 }
 
-/// Writes several files into `dir` (created if missing), each atomically; all contents are
+/// Writes several files (name, text or bytes) into `dir` (created if missing), each atomically; all contents are
 /// produced before this is called, so a failure while producing them writes nothing.
 ///
 /// # Errors
 /// [`GmmError::Io`] when the directory cannot be created or a file cannot be written.
-pub fn write_all_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+pub fn write_all_atomic<C: AsRef<[u8]>>(dir: &Path, files: &[(String, C)]) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).map_err(|e| {
         io_error(
             dir,
@@ -77,7 +77,7 @@ pub fn write_all_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<P
     let mut written = Vec::with_capacity(files.len());
     for (name, contents) in files {
         let path = dir.join(name);
-        write_atomic(&path, contents)?;
+        write_atomic(&path, contents.as_ref())?;
         written.push(path);
     }
     Ok(written)

@@ -216,11 +216,7 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
 }
 
 fn write_files(dir: &Path, files: Vec<(String, String)>) -> Result<Vec<std::path::PathBuf>> {
-    let bytes: Vec<(String, Vec<u8>)> = files
-        .into_iter()
-        .map(|(n, t)| (n, t.into_bytes()))
-        .collect();
-    write_all_atomic(dir, &bytes)
+    write_all_atomic(dir, &files)
 }
 
 fn report_written(paths: &[std::path::PathBuf]) {
