@@ -244,6 +244,11 @@ impl EStepKernel {
     /// The chunks are taken in batches of a fixed number, so that at most one batch of
     /// chunk statistics is alive at a time: the memory beyond the data is
     /// `O(threads x chunk x (D + K) + batch x K x D^2)`, whatever N.
+    ///
+    /// # Panics
+    /// If `data` has another dimension than the kernel (a programming error: the models
+    /// and estimators built on the kernel check the dimension and return
+    /// [`GmmError::ShapeMismatch`](crate::GmmError::ShapeMismatch) first).
     pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
         assert_eq!(
             data.n_features(),

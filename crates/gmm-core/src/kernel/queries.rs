@@ -1,5 +1,8 @@
 //! Per-point queries of the kernel outside fitting: log normalisers, log responsibilities,
 //! the most responsible component, and the limit for points too far for `f64` distances.
+//!
+//! Like [`EStepKernel::e_step`], each query panics when the data's dimension differs from
+//! the kernel's; `GaussianMixture` and the estimators' models check it and return an error.
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
