@@ -74,7 +74,13 @@ impl SufficientStats {
     /// Statistics of a chunk of points (row-major, `points.len() = rows * d`) with their
     /// responsibilities (row-major `rows x k`), computed in two passes over blocks of
     /// [`EStepKernel::chunk_rows`](crate::EStepKernel::chunk_rows) points (first `N_k` and
-    /// the means, then the scatter around those means), the blocks merged in order.
+    /// the means, then the scatter around those means), the blocks merged in order. The
+    /// responsibilities must be finite and non-negative (from D = 8 the scatter is summed
+    /// over `sqrt(r)`-scaled differences).
+    ///
+    /// # Panics
+    /// If `resp.len() != rows * k`, or a responsibility is negative or not finite (user-given
+    /// responsibilities are checked by [`crate::InitialResponsibilities::check`] first).
     pub fn from_chunk(
         points: &[f64],
         resp: &[f64],
@@ -84,7 +90,11 @@ impl SufficientStats {
     ) -> Self {
         let d = origin.len();
         let rows = points.len() / d;
-        debug_assert_eq!(resp.len(), rows * k);
+        assert_eq!(resp.len(), rows * k, "responsibilities are not rows x k");
+        assert!(
+            resp.iter().all(|r| r.is_finite() && *r >= 0.0),
+            "responsibilities must be finite and non-negative"
+        );
         Self::from_row_blocks(
             points,
             k,

@@ -19,9 +19,10 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
     a * (2 * d - a + 1) / 2 + (b - a)
 }
 
-/// Adds `sum_n w_{a,n} dc_{b,n}` for every pair `a <= b` of the `d` features of one tile
-/// (`len` points, a multiple of [`LANES`], rows of `tile` values) into `lane_sums` (one group
-/// of [`LANES`] per pair, pairs in row order of the upper triangle).
+/// Adds `sum_n w_{a,n} dc_{b,n}` (`w` in `weighted`, `dc` in `centred`, which may be the same
+/// slice) for every pair `a <= b` of the `d` features of one tile (`len` points, a multiple
+/// of [`LANES`], rows of `tile` values) into `lane_sums` (one group of [`LANES`] per pair,
+/// pairs in row order of the upper triangle).
 ///
 /// Rows are taken two at a time (`a`, `a + 1`): the diagonal pair `(a, a)` alone, then the
 /// columns `b > a` in blocks of up to four shared by both rows. Every lane of every pair
@@ -29,8 +30,8 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 /// so the result is the same bit for bit whatever the blocking.
 #[inline(always)]
 pub(super) fn rank_update_upper<const FMA: bool>(
-    centred: &[f64],
     weighted: &[f64],
+    centred: &[f64],
     tile: usize,
     len: usize,
     d: usize,

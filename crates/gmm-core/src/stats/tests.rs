@@ -105,10 +105,11 @@ fn an_empty_component_merges_as_nothing() {
 #[test]
 fn scatter_equals_a_direct_sum_for_every_block_shape() {
     // D from 1 to 10 meets every block of the rank update (one or two rows, one to four
-    // columns) and both the padded and unpadded strides (rows a multiple of 128 or not).
+    // columns), both the padded and unpadded strides (rows a multiple of 128 or not) and
+    // chunks of one, two and three tiles.
     let mut rng = StdRng::seed_from_u64(11);
     for d in 1..=10 {
-        for rows in [1, 37, 128] {
+        for rows in [1, 37, 128, 300] {
             let k = 2;
             let (points, resp) = random_chunk(&mut rng, rows, d, k, 5.0);
             let origin = &points[0..d];

@@ -6,9 +6,16 @@ use super::rank_update::rank_update_upper;
 use super::{ScatterKind, SufficientStats};
 use crate::kernel::{LANES, hsum, mul_add};
 
-/// Points per tile of the centred scatter: the tile's centred and weighted differences
-/// (`2 D TILE` values) stay in the L1 cache while every pair of features is summed.
-const TILE: usize = 64;
+/// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
+/// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
+/// ones) stay in the L1 cache while every pair of features is summed.
+const TILE: usize = 128;
+
+/// From this many features the scatter of a tile is summed as `sum_n u_n u_n^T` with
+/// `u_n = sqrt(r_n) (x_n - xbar)`: one array of differences to write and keep in cache
+/// instead of two (centred, and weighted by `r_n`), for one square root per point. Below
+/// it the square roots cost more than the few products they save.
+const ROOT_WEIGHTS_MIN_D: usize = 8;
 
 /// Rows per block of [`SufficientStats::from_chunk`] and per chunk of the E-step for
 /// dimension `d`: about 128 KiB of points (between 64 and 2048 rows, a multiple of 64), so
@@ -16,29 +23,6 @@ const TILE: usize = 64;
 /// depends on D only, never on the number of threads.
 pub(crate) fn block_rows(d: usize) -> usize {
     ((16384 / d.max(1)) / 64 * 64).clamp(64, 2048)
-}
-
-/// Lane sums of `r` (when `x` is `None`) or of `r * x`; lengths a multiple of [`LANES`].
-#[inline(always)]
-fn lane_sum<const FMA: bool>(r: &[f64], x: Option<&[f64]>) -> [f64; LANES] {
-    let mut acc = [0.0; LANES];
-    match x {
-        None => {
-            for rg in r.chunks_exact(LANES) {
-                for l in 0..LANES {
-                    acc[l] += rg[l];
-                }
-            }
-        }
-        Some(x) => {
-            for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
-                for l in 0..LANES {
-                    acc[l] = mul_add::<FMA>(rg[l], xg[l], acc[l]);
-                }
-            }
-        }
-    }
-    acc
 }
 
 /// Lane sums of `r (x - m)^2`; lengths a multiple of [`LANES`].
@@ -52,6 +36,47 @@ fn centred_square_sum<const FMA: bool>(r: &[f64], x: &[f64], m: f64) -> [f64; LA
         }
     }
     acc
+}
+
+/// Lane sums of `r_c` and of `r_c x_i` for every component `c` and feature `i`, in one pass
+/// over tiles of the chunk (each tile's points stay in the L1 cache while every component
+/// reads them): `out[(c * (d + 1)) * LANES..]` holds the lanes of `N_c`, then those of each
+/// feature. Every lane sums its points in increasing order from zero, exactly as one pass per
+/// feature would.
+#[inline(always)]
+fn weighted_lane_sums<const FMA: bool>(
+    xt: &[f64],
+    resp_t: &[f64],
+    stride: usize,
+    k: usize,
+    d: usize,
+    out: &mut [f64],
+) {
+    let tile = TILE.min(stride);
+    for t0 in (0..stride).step_by(tile) {
+        let len = tile.min(stride - t0);
+        for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
+            let r = &resp_t[c * stride + t0..c * stride + t0 + len];
+            let (n_lanes, x_lanes) = sums.split_at_mut(LANES);
+            let mut acc: [f64; LANES] = (&*n_lanes).try_into().unwrap();
+            for rg in r.chunks_exact(LANES) {
+                for l in 0..LANES {
+                    acc[l] += rg[l];
+                }
+            }
+            n_lanes.copy_from_slice(&acc);
+            for (i, dst) in x_lanes.chunks_exact_mut(LANES).enumerate() {
+                let x = &xt[i * stride + t0..i * stride + t0 + len];
+                let mut acc: [f64; LANES] = (&*dst).try_into().unwrap();
+                for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+                    for l in 0..LANES {
+                        acc[l] = mul_add::<FMA>(rg[l], xg[l], acc[l]);
+                    }
+                }
+                dst.copy_from_slice(&acc);
+            }
+        }
+    }
 }
 
 /// A pitch (in values) that [`TransposedChunk::stride`] avoids: rows 1 KiB apart fall in
@@ -153,20 +178,23 @@ impl SufficientStats {
         let pairs = d * (d + 1) / 2;
         let tile = TILE.min(stride);
         scratch.clear();
-        scratch.resize(2 * d * tile + pairs * LANES, 0.0);
-        let (tiles, lane_sums) = scratch.split_at_mut(2 * d * tile);
-        let (centred, weighted) = tiles.split_at_mut(d * tile);
+        let tile_values = 2 * d * tile;
+        scratch.resize(tile_values + pairs * LANES + k * (d + 1) * LANES, 0.0);
+        let (tiles, sums) = scratch.split_at_mut(tile_values);
+        let (lane_sums, first_moments) = sums.split_at_mut(pairs * LANES);
+        weighted_lane_sums::<FMA>(xt, resp_t, stride, k, d, first_moments);
         for c in 0..k {
             let r = &resp_t[c * stride..(c + 1) * stride];
-            let n_k = hsum(lane_sum::<FMA>(r, None));
+            let moments = &first_moments[c * (d + 1) * LANES..(c + 1) * (d + 1) * LANES];
+            let n_k = hsum(moments[..LANES].try_into().unwrap());
             if n_k <= 0.0 {
                 continue;
             }
             stats.n_k[c] = n_k;
             let inv = 1.0 / n_k;
             let mean = &mut stats.mean_offsets[c * d..(c + 1) * d];
-            for (i, m) in mean.iter_mut().enumerate() {
-                *m = hsum(lane_sum::<FMA>(r, Some(&xt[i * stride..(i + 1) * stride]))) * inv;
+            for (m, lanes) in mean.iter_mut().zip(moments[LANES..].chunks_exact(LANES)) {
+                *m = hsum(lanes.try_into().unwrap()) * inv;
             }
             let mean = &stats.mean_offsets[c * d..(c + 1) * d];
             match kind {
@@ -182,16 +210,34 @@ impl SufficientStats {
                     for t0 in (0..stride).step_by(tile) {
                         let len = tile.min(stride - t0);
                         let r = &r[t0..t0 + len];
-                        for i in 0..d {
-                            let x = &xt[i * stride + t0..i * stride + t0 + len];
-                            let dc = &mut centred[i * tile..i * tile + len];
-                            let w = &mut weighted[i * tile..i * tile + len];
-                            for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
-                                *dc = x - mean[i];
-                                *w = r * *dc;
+                        if d >= ROOT_WEIGHTS_MIN_D {
+                            let (scaled, root) = tiles.split_at_mut(d * tile);
+                            let root = &mut root[..len];
+                            for (s, r) in root.iter_mut().zip(r) {
+                                *s = r.sqrt();
                             }
+                            for i in 0..d {
+                                let x = &xt[i * stride + t0..i * stride + t0 + len];
+                                let u = &mut scaled[i * tile..i * tile + len];
+                                for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
+                                    *u = (x - mean[i]) * s;
+                                }
+                            }
+                            let scaled = &scaled[..];
+                            rank_update_upper::<FMA>(scaled, scaled, tile, len, d, lane_sums);
+                        } else {
+                            let (centred, weighted) = tiles.split_at_mut(d * tile);
+                            for i in 0..d {
+                                let x = &xt[i * stride + t0..i * stride + t0 + len];
+                                let dc = &mut centred[i * tile..i * tile + len];
+                                let w = &mut weighted[i * tile..i * tile + len];
+                                for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
+                                    *dc = x - mean[i];
+                                    *w = r * *dc;
+                                }
+                            }
+                            rank_update_upper::<FMA>(weighted, centred, tile, len, d, lane_sums);
                         }
-                        rank_update_upper::<FMA>(centred, weighted, tile, len, d, lane_sums);
                     }
                     let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
                     let mut pair = 0;
