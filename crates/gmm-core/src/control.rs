@@ -169,6 +169,112 @@ pub fn best_of_restarts<T>(
     Ok(best.expect("at least one restart ran"))
 }
 
+/// The builder and getter methods of the [`FitControl`] settings, written once for every
+/// estimator's parameters type that holds them in a field named `control` (`gmm-em`'s
+/// `EmParams`, `gmm-vb`'s `VbParams`). Invoke it inside the type's `impl` block.
+#[macro_export]
+macro_rules! fit_control_methods {
+    () => {
+        /// The number of components K.
+        pub fn n_components(mut self, k: usize) -> Self {
+            self.control.n_components = k;
+            self
+        }
+
+        /// The covariance type (default full).
+        pub fn covariance_type(mut self, t: $crate::CovarianceType) -> Self {
+            self.control.covariance_type = t;
+            self
+        }
+
+        /// Convergence tolerance (default 1e-3): the fit stops when its bound per point (EM:
+        /// the mean log-likelihood; VB: the ELBO divided by N) changes by less than `tol`
+        /// between two iterations. Finite and `>= 0`; 0 runs exactly `max_iter` iterations.
+        pub fn tol(mut self, tol: f64) -> Self {
+            self.control.tol = tol;
+            self
+        }
+
+        /// Maximum number of iterations (E-step then M-step) per run; at least 1 (default 100).
+        pub fn max_iter(mut self, n: usize) -> Self {
+            self.control.max_iter = n;
+            self
+        }
+
+        /// Non-negative regularisation (default 1e-6) added to the diagonal of every
+        /// covariance (EM) or of every component's scatter per point (VB, as scikit-learn);
+        /// to the variances for diagonal and spherical covariances.
+        pub fn reg_covar(mut self, r: f64) -> Self {
+            self.control.reg_covar = r;
+            self
+        }
+
+        /// Number of runs from different initialisations (default 1); the run with the best
+        /// final bound wins. Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
+        pub fn n_init(mut self, n: usize) -> Self {
+            self.control.n_init = n;
+            self
+        }
+
+        /// How the initial responsibilities are chosen (default k-means).
+        pub fn init(mut self, m: $crate::InitMethod) -> Self {
+            self.control.init = m;
+            self
+        }
+
+        /// Seed of every random choice (default 0).
+        pub fn seed(mut self, s: u64) -> Self {
+            self.control.seed = s;
+            self
+        }
+
+        /// The shared settings.
+        pub fn control(&self) -> &$crate::FitControl {
+            &self.control
+        }
+
+        /// The number of components K.
+        pub fn get_n_components(&self) -> usize {
+            self.control.n_components
+        }
+
+        /// The covariance type.
+        pub fn get_covariance_type(&self) -> $crate::CovarianceType {
+            self.control.covariance_type
+        }
+
+        /// The convergence tolerance.
+        pub fn get_tol(&self) -> f64 {
+            self.control.tol
+        }
+
+        /// The maximum number of iterations.
+        pub fn get_max_iter(&self) -> usize {
+            self.control.max_iter
+        }
+
+        /// The covariance regularisation.
+        pub fn get_reg_covar(&self) -> f64 {
+            self.control.reg_covar
+        }
+
+        /// The number of initialisations.
+        pub fn get_n_init(&self) -> usize {
+            self.control.n_init
+        }
+
+        /// The initialisation method.
+        pub fn get_init(&self) -> &$crate::InitMethod {
+            &self.control.init
+        }
+
+        /// The seed.
+        pub fn get_seed(&self) -> u64 {
+            self.control.seed
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,7 @@
 //! ([`EmParams::check`]).
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
-use gmm_core::{
-    CovarianceType, Dataset, FitControl, GaussianMixture, GmmError, InitMethod, MixtureModel,
-    Result,
-};
+use gmm_core::{Dataset, FitControl, GaussianMixture, GmmError, MixtureModel, Result};
 
 /// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
 ///
@@ -50,57 +47,7 @@ impl EmParams {
         }
     }
 
-    /// The number of components K.
-    pub fn n_components(mut self, k: usize) -> Self {
-        self.control.n_components = k;
-        self
-    }
-
-    /// The covariance type (default full).
-    pub fn covariance_type(mut self, t: CovarianceType) -> Self {
-        self.control.covariance_type = t;
-        self
-    }
-
-    /// Convergence tolerance: the fit stops when the mean per-point log-likelihood changes by
-    /// less than `tol` (absolute) between two iterations. `0` runs exactly `max_iter`
-    /// iterations.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.control.tol = tol;
-        self
-    }
-
-    /// Maximum number of iterations (E-step then M-step) per run; at least 1.
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.control.max_iter = n;
-        self
-    }
-
-    /// Non-negative regularisation added to the diagonal of every covariance (to the
-    /// variances for diagonal and spherical covariances).
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.control.reg_covar = r;
-        self
-    }
-
-    /// Number of runs from different initialisations; the run with the best final bound wins.
-    /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.control.n_init = n;
-        self
-    }
-
-    /// How the initial responsibilities are chosen (default k-means).
-    pub fn init(mut self, m: InitMethod) -> Self {
-        self.control.init = m;
-        self
-    }
-
-    /// Seed of every random choice.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.control.seed = s;
-        self
-    }
+    gmm_core::fit_control_methods!();
 
     /// Starts from a fitted mixture instead of an initialisation: one run (n_init and init
     /// are ignored), whose first E-step uses `model`. Its K, D and covariance type must match.
@@ -121,46 +68,6 @@ impl EmParams {
     pub fn reseed_collapsed(mut self, on: bool) -> Self {
         self.reseed_collapsed = on;
         self
-    }
-
-    /// The number of components K.
-    pub fn get_n_components(&self) -> usize {
-        self.control.n_components
-    }
-
-    /// The covariance type.
-    pub fn get_covariance_type(&self) -> CovarianceType {
-        self.control.covariance_type
-    }
-
-    /// The convergence tolerance.
-    pub fn get_tol(&self) -> f64 {
-        self.control.tol
-    }
-
-    /// The maximum number of iterations.
-    pub fn get_max_iter(&self) -> usize {
-        self.control.max_iter
-    }
-
-    /// The covariance regularisation.
-    pub fn get_reg_covar(&self) -> f64 {
-        self.control.reg_covar
-    }
-
-    /// The number of restarts.
-    pub fn get_n_init(&self) -> usize {
-        self.control.n_init
-    }
-
-    /// The initialisation method.
-    pub fn get_init(&self) -> &InitMethod {
-        &self.control.init
-    }
-
-    /// The seed.
-    pub fn get_seed(&self) -> u64 {
-        self.control.seed
     }
 
     /// The warm-start model, if any.

@@ -2,7 +2,7 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::covariance::cholesky_lower;
-use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, InitMethod, Result};
+use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -105,49 +105,7 @@ impl VbParams {
         }
     }
 
-    /// The covariance type (default full).
-    pub fn covariance_type(mut self, t: CovarianceType) -> Self {
-        self.control.covariance_type = t;
-        self
-    }
-
-    /// Tolerance on `|ELBO_t - ELBO_{t-1}| / N` (default `1e-3`); 0 runs `max_iter` iterations.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.control.tol = tol;
-        self
-    }
-
-    /// Maximum number of iterations (default 100).
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.control.max_iter = n;
-        self
-    }
-
-    /// Non-negative value added to the diagonal of every component's scatter per point, as
-    /// scikit-learn does (default `1e-6`).
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.control.reg_covar = r;
-        self
-    }
-
-    /// Number of initialisations (default 1); the run with the largest final ELBO is kept.
-    /// Run `i` (0-based) uses seed `seed.wrapping_add(i)`.
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.control.n_init = n;
-        self
-    }
-
-    /// The initialisation method (default k-means).
-    pub fn init(mut self, m: InitMethod) -> Self {
-        self.control.init = m;
-        self
-    }
-
-    /// The seed of the initialisation (default 0).
-    pub fn seed(mut self, s: u64) -> Self {
-        self.control.seed = s;
-        self
-    }
+    gmm_core::fit_control_methods!();
 
     /// The prior on the weights (default: Dirichlet process with concentration `1/K`).
     pub fn weight_prior(mut self, p: WeightPrior) -> Self {
@@ -181,38 +139,6 @@ impl VbParams {
         self
     }
 
-    /// Number of components K.
-    pub fn get_n_components(&self) -> usize {
-        self.control.n_components
-    }
-    /// The covariance type.
-    pub fn get_covariance_type(&self) -> CovarianceType {
-        self.control.covariance_type
-    }
-    /// The tolerance on the per-point ELBO change.
-    pub fn get_tol(&self) -> f64 {
-        self.control.tol
-    }
-    /// The maximum number of iterations.
-    pub fn get_max_iter(&self) -> usize {
-        self.control.max_iter
-    }
-    /// The regularisation.
-    pub fn get_reg_covar(&self) -> f64 {
-        self.control.reg_covar
-    }
-    /// The number of initialisations.
-    pub fn get_n_init(&self) -> usize {
-        self.control.n_init
-    }
-    /// The initialisation method.
-    pub fn get_init(&self) -> &InitMethod {
-        &self.control.init
-    }
-    /// The seed.
-    pub fn get_seed(&self) -> u64 {
-        self.control.seed
-    }
     /// The weight prior.
     pub fn get_weight_prior(&self) -> WeightPrior {
         self.weight_prior
