@@ -21,7 +21,6 @@ use crate::reseed::{ReseedEvent, collapsed_components, reseed};
 #[derive(Debug, Clone)]
 pub struct EmFit {
     mixture: GaussianMixture,
-    n_iter: usize,
     converged: bool,
     lower_bounds: Vec<f64>,
     reseeds: Vec<ReseedEvent>,
@@ -135,7 +134,6 @@ impl EmParams {
         }
         Ok(EmFit {
             mixture: model,
-            n_iter: lower_bounds.len(),
             converged,
             lower_bounds,
             reseeds,
@@ -178,7 +176,7 @@ impl EmFit {
 
     /// Iterations run (E-step + M-step pairs) in the winning run.
     pub fn n_iter(&self) -> usize {
-        self.n_iter
+        self.lower_bounds.len()
     }
 
     /// Whether the bound changed by less than `tol` before `max_iter` was reached.
@@ -247,7 +245,7 @@ impl EmFit {
     pub fn fit_record(&self) -> FitRecord {
         FitRecord {
             method: "em".into(),
-            n_iter: self.n_iter,
+            n_iter: self.n_iter(),
             converged: self.converged,
             lower_bounds: self.lower_bounds.clone(),
         }

@@ -165,7 +165,6 @@ impl CaviParams {
         Ok(CaviFit {
             means: q.means,
             variances: q.variances,
-            n_iter: lower_bounds.len(),
             lower_bounds,
             converged,
             kernel,
@@ -234,7 +233,6 @@ pub struct CaviFit {
     means: DMatrix<f64>,
     variances: DVector<f64>,
     lower_bounds: Vec<f64>,
-    n_iter: usize,
     converged: bool,
     kernel: EStepKernel,
 }
@@ -262,7 +260,7 @@ impl CaviFit {
 
     /// Sweeps run.
     pub fn n_iter(&self) -> usize {
-        self.n_iter
+        self.lower_bounds.len()
     }
 
     /// Whether the per-point ELBO change fell below `tol`.

@@ -63,7 +63,6 @@ pub struct VbFit {
     model: VbModel,
     lower_bounds: Vec<f64>,
     last_terms: ElboTerms,
-    n_iter: usize,
     converged: bool,
     n_samples: usize,
 }
@@ -130,7 +129,6 @@ impl VbParams {
         Ok(VbFit {
             params: self.clone(),
             model: VbModel::assemble(state, priors.clone())?,
-            n_iter: lower_bounds.len(),
             lower_bounds,
             last_terms,
             converged,
@@ -199,7 +197,7 @@ impl VbFit {
 
     /// Iterations run.
     pub fn n_iter(&self) -> usize {
-        self.n_iter
+        self.lower_bounds.len()
     }
 
     /// Whether the per-point ELBO moved less than `tol` before `max_iter`.
@@ -226,7 +224,7 @@ impl VbFit {
     pub fn fit_record(&self) -> FitRecord {
         FitRecord {
             method: "vb".into(),
-            n_iter: self.n_iter,
+            n_iter: self.n_iter(),
             converged: self.converged,
             lower_bounds: self.lower_bounds.clone(),
         }
