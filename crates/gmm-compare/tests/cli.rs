@@ -225,6 +225,25 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
         1,
         &["nope.csv", "check the path"],
     );
+    // a negative number reaches the parameter check rather than being taken for a flag
+    for (flag, name) in [("--reg-covar", "reg_covar"), ("--tol", "tol")] {
+        fails(
+            &[
+                "fit",
+                &data_path("d1"),
+                "--method",
+                "em",
+                "-k",
+                "2",
+                flag,
+                "-1",
+                "-o",
+                s(&model),
+            ],
+            1,
+            &[name, ">= 0"],
+        );
+    }
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n3,x\n").unwrap();
     fails(

@@ -176,6 +176,8 @@ impl FitOptions {
 
 /// `gmm fit`.
 #[derive(Debug, Args)]
+// Negative numbers reach the parameter checks, which say what is allowed.
+#[command(allow_negative_numbers = true)]
 pub struct FitArgs {
     /// The data (CSV).
     #[arg(value_name = "DATA.csv")]
@@ -246,6 +248,8 @@ pub struct SampleArgs {
 
 /// `gmm compare`.
 #[derive(Debug, Args)]
+// Negative numbers reach the parameter checks, which say what is allowed.
+#[command(allow_negative_numbers = true)]
 pub struct CompareArgs {
     /// The data (CSV).
     #[arg(value_name = "DATA.csv")]
@@ -273,6 +277,8 @@ pub struct CompareArgs {
 
 /// `gmm select`.
 #[derive(Debug, Args)]
+// Negative numbers reach the parameter checks, which say what is allowed.
+#[command(allow_negative_numbers = true)]
 pub struct SelectArgs {
     /// The data (CSV).
     #[arg(value_name = "DATA.csv")]
