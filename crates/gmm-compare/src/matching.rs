@@ -108,6 +108,27 @@ fn mean_distances(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
     })
 }
 
+/// Pairs the reference components `rows` with the other components `cols` by a minimum-cost
+/// assignment on `dist` (the smaller side is fully matched), recording it in `partner`.
+fn assign(
+    dist: &DMatrix<f64>,
+    rows: &[usize],
+    cols: &[usize],
+    partner: &mut [Option<usize>],
+) -> Result<()> {
+    let sub = DMatrix::from_fn(rows.len(), cols.len(), |i, j| dist[(rows[i], cols[j])]);
+    if rows.len() <= cols.len() {
+        for (i, j) in hungarian(&sub)?.into_iter().enumerate() {
+            partner[rows[i]] = Some(cols[j]);
+        }
+    } else {
+        for (j, i) in hungarian(&sub.transpose())?.into_iter().enumerate() {
+            partner[rows[i]] = Some(cols[j]);
+        }
+    }
+    Ok(())
+}
+
 /// Matches the components of `other` to those of `reference` by their means, heavy
 /// components first.
 ///
@@ -167,16 +188,7 @@ pub fn match_components(
         if rows.is_empty() || cols.is_empty() {
             continue;
         }
-        let sub = DMatrix::from_fn(rows.len(), cols.len(), |i, j| dist[(rows[i], cols[j])]);
-        if rows.len() <= cols.len() {
-            for (i, j) in hungarian(&sub)?.into_iter().enumerate() {
-                partner_of_reference[rows[i]] = Some(cols[j]);
-            }
-        } else {
-            for (j, i) in hungarian(&sub.transpose())?.into_iter().enumerate() {
-                partner_of_reference[rows[i]] = Some(cols[j]);
-            }
-        }
+        assign(&dist, &rows, &cols, &mut partner_of_reference)?;
     }
     // heavy reference components left over (when `other` has fewer heavy ones) pair with
     // whatever remains
@@ -186,16 +198,7 @@ pub fn match_components(
     let taken: Vec<usize> = partner_of_reference.iter().flatten().copied().collect();
     let cols: Vec<usize> = (0..ko).filter(|o| !taken.contains(o)).collect();
     if !rows.is_empty() && !cols.is_empty() {
-        let sub = DMatrix::from_fn(rows.len(), cols.len(), |i, j| dist[(rows[i], cols[j])]);
-        if rows.len() <= cols.len() {
-            for (i, j) in hungarian(&sub)?.into_iter().enumerate() {
-                partner_of_reference[rows[i]] = Some(cols[j]);
-            }
-        } else {
-            for (j, i) in hungarian(&sub.transpose())?.into_iter().enumerate() {
-                partner_of_reference[rows[i]] = Some(cols[j]);
-            }
-        }
+        assign(&dist, &rows, &cols, &mut partner_of_reference)?;
     }
     let mut order: Vec<usize> = partner_of_reference.iter().flatten().copied().collect();
     let mut rest: Vec<usize> = (0..ko).filter(|o| !order.contains(o)).collect();

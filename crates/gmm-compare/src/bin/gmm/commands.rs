@@ -107,14 +107,9 @@ pub fn fit(a: &FitArgs) -> Result<()> {
             let params: EmParams = s.em_params(a.k).n_init(a.n_init);
             let fit = params.fit(data)?;
             let summary = format!(
-                "EM, K = {}: {} iterations, {}, mean log-likelihood {:.6}, BIC {:.3}",
+                "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
                 a.k,
-                fit.n_iter(),
-                if fit.converged() {
-                    "converged"
-                } else {
-                    "not converged"
-                },
+                iterations_summary(fit.n_iter(), fit.converged()),
                 fit.score(data)?,
                 fit.bic(data)?
             );
@@ -124,14 +119,9 @@ pub fn fit(a: &FitArgs) -> Result<()> {
             let params: VbParams = s.vb_params(a.k).n_init(a.n_init);
             let fit = params.fit(data)?;
             let summary = format!(
-                "VB, K = {}: {} iterations, {}, ELBO {:.6}, {} components with weight > {}",
+                "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
                 a.k,
-                fit.n_iter(),
-                if fit.converged() {
-                    "converged"
-                } else {
-                    "not converged"
-                },
+                iterations_summary(fit.n_iter(), fit.converged()),
                 fit.elbo(),
                 fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
                 gmm_vb::DEFAULT_WEIGHT_THRESHOLD
@@ -213,6 +203,16 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
     } else {
         print_out(&comparison.report.to_string())
     }
+}
+
+/// "N iterations, converged" (or "not converged").
+fn iterations_summary(n_iter: usize, converged: bool) -> String {
+    let state = if converged {
+        "converged"
+    } else {
+        "not converged"
+    };
+    format!("{n_iter} iterations, {state}")
 }
 
 fn write_files(dir: &Path, files: Vec<(String, String)>) -> Result<Vec<std::path::PathBuf>> {
