@@ -5,7 +5,7 @@
 //!
 //! Run with `cargo run --release --example em_1d_three_clusters`.
 
-use gmm::core::{GaussianMixture, GmmError, MixtureModel, synthetic};
+use gmm::core::{FittedModel, GaussianMixture, GmmError, MixtureModel, synthetic};
 use gmm::em::EmParams;
 
 /// (weight, mean, variance) of every component, sorted by mean.

@@ -5,7 +5,7 @@
 //!
 //! Run with `cargo run --release --example vb_cavi_1d`.
 
-use gmm::core::{Covariances, GaussianMixture, GmmError, synthetic};
+use gmm::core::{Covariances, FittedModel, GaussianMixture, GmmError, synthetic};
 use gmm::vb::cavi::CaviParams;
 use nalgebra::{DMatrix, DVector};
 

@@ -7,7 +7,8 @@ mod common;
 use common::{MixtureSpec, close, config_expensive, mixture_spec, sample};
 use gmm::core::covariance::cholesky_lower;
 use gmm::core::{
-    Dataset, GaussianMixture, GmmError, InitMethod, InitialResponsibilities, MixtureModel,
+    Dataset, FittedModel, GaussianMixture, GmmError, InitMethod, InitialResponsibilities,
+    MixtureModel,
 };
 use gmm::em::{EmParams, m_step};
 use nalgebra::DVector;

@@ -5,7 +5,8 @@ mod common;
 
 use common::{config, mixture_spec, random_spd};
 use gmm::core::{
-    CovarianceType, Covariances, FitRecord, GaussianMixture, GmmError, MixtureModel, ModelFile,
+    CovarianceType, Covariances, Estimator, FitRecord, GaussianMixture, GmmError, MixtureModel,
+    ModelFile,
 };
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -43,14 +44,13 @@ fn extreme_mixture(k: usize, d: usize, ct: CovarianceType, seed: u64) -> Gaussia
 
 fn fit_record(seed: u64) -> FitRecord {
     let mut rng = StdRng::seed_from_u64(seed);
-    FitRecord {
-        method: if seed % 2 == 0 { "em" } else { "vb" }.into(),
-        n_iter: rng.random_range(1..500),
-        converged: rng.random(),
-        lower_bounds: (0..rng.random_range(0..6))
-            .map(|_| -rng.random::<f64>() * 1e4)
-            .collect(),
+    let estimator = [Estimator::Em, Estimator::Vb, Estimator::Cavi][(seed % 3) as usize];
+    let mut record = FitRecord::new(estimator);
+    for _ in 0..rng.random_range(1..500) {
+        record.push_bound(-rng.random::<f64>() * 1e4, 1.0, 0.0);
     }
+    record.finish(rng.random());
+    record
 }
 
 /// The file written with its top-level fields in the order `order`.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::{MixtureSpec, covariance_type, fingerprint, sample};
-use gmm::core::{Dataset, EStepKernel, GaussianMixture, InitMethod, MixtureModel};
+use gmm::core::{Dataset, EStepKernel, FittedModel, GaussianMixture, InitMethod, MixtureModel};
 use gmm::em::EmParams;
 use gmm::vb::{VbParams, WeightPrior};
 

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use gmm_core::{
-    CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod, MixtureModel, ModelFile, Result,
+    CovarianceType, Dataset, FittedModel, GaussianMixture, GmmError, InitMethod, MixtureModel,
+    Result,
 };
 use gmm_em::{EmFit, EmParams};
 use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, VbFit, VbParams, WeightPrior};
@@ -229,82 +230,25 @@ pub fn compare(
     } else {
         Some(data.select(&test_idx)?)
     };
-    let em_params = settings.em_params(k);
-    let vb_params = settings.vb_params(k);
-    em_params.check(&train)?;
-    vb_params.check(&train)?;
-    let init = settings
-        .init
-        .initial_responsibilities(&train, k, settings.seed)?;
-
-    let start = Instant::now();
-    let em = em_params.fit_from(&train, &init)?;
-    let em_time = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let vb = vb_params.fit_from(&train, &init)?;
-    let vb_time = start.elapsed().as_secs_f64();
-
+    let ((em, em_time), (vb, vb_time)) = fit_both(&train, settings)?;
     let reference = match (truth.mixture, truth.labels) {
         (Some(m), _) => Some(m.clone()),
         (None, Some(labels)) => Some(mixture_of_labels(data, labels, settings.reg_covar)?),
         (None, None) => None,
     };
-    let summarise = |model: &dyn MixtureModel,
-                     point: &GaussianMixture,
-                     mut file: ModelFile,
-                     bounds: &[f64],
-                     (n_iter, converged, seconds): (usize, bool, f64)|
-     -> Result<MethodSummary> {
-        let predicted = model.predict(data)?;
-        file.posterior = None;
-        file.fit = None;
-        Ok(MethodSummary {
-            method: String::new(),
-            bound_name: String::new(),
-            final_bound: bounds.last().copied().unwrap_or(f64::NAN),
-            train_mean_log_likelihood: model.score(&train)?,
-            holdout_mean_log_likelihood: test.as_ref().map(|t| model.score(t)).transpose()?,
-            bic: None,
-            aic: None,
-            effective_components: effective(point, settings.weight_threshold),
-            n_iter,
-            converged,
-            wall_time_seconds: seconds,
-            adjusted_rand_index: truth
-                .labels
-                .map(|l| adjusted_rand_index(l, &predicted))
-                .transpose()?,
-            normalized_mutual_info: truth
-                .labels
-                .map(|l| normalized_mutual_info(l, &predicted))
-                .transpose()?,
-            parameter_error: reference
-                .as_ref()
-                .map(|r| parameter_error(r, point, settings.weight_threshold))
-                .transpose()?,
-            lower_bounds: bounds.to_vec(),
-            model: file,
-        })
+    let scoring = Scoring {
+        data,
+        train: &train,
+        test: test.as_ref(),
+        labels: truth.labels,
+        reference: reference.as_ref(),
+        weight_threshold: settings.weight_threshold,
     };
-    let mut em_summary = summarise(
-        &em,
-        em.mixture(),
-        em.to_model_file(),
-        em.lower_bounds(),
-        (em.n_iter(), em.converged(), em_time),
-    )?;
-    em_summary.method = "em".into();
+    let mut em_summary = scoring.summarise(&em, em.mixture(), em_time)?;
     em_summary.bound_name = "mean log-likelihood".into();
     em_summary.bic = Some(em.bic(&train)?);
     em_summary.aic = Some(em.aic(&train)?);
-    let mut vb_summary = summarise(
-        &vb,
-        vb.point_estimate(),
-        vb.to_model_file(),
-        vb.lower_bounds(),
-        (vb.n_iter(), vb.converged(), vb_time),
-    )?;
-    vb_summary.method = "vb".into();
+    let mut vb_summary = scoring.summarise(&vb, vb.point_estimate(), vb_time)?;
     vb_summary.bound_name = "ELBO, total".into();
     let vb_order =
         match_components(em.mixture(), vb.point_estimate(), settings.weight_threshold)?.order;
@@ -324,6 +268,84 @@ pub fn compare(
         vb_order,
     };
     Ok(Comparison { report, em, vb })
+}
+
+/// EM then VB on `train` from the same initial responsibilities, each with its wall time in
+/// seconds.
+fn fit_both(
+    train: &Dataset,
+    settings: &ComparisonSettings,
+) -> Result<((EmFit, f64), (VbFit, f64))> {
+    let k = settings.n_components;
+    let em_params = settings.em_params(k);
+    let vb_params = settings.vb_params(k);
+    em_params.check(train)?;
+    vb_params.check(train)?;
+    let init = settings
+        .init
+        .initial_responsibilities(train, k, settings.seed)?;
+    let start = Instant::now();
+    let em = em_params.fit_from(train, &init)?;
+    let em_time = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let vb = vb_params.fit_from(train, &init)?;
+    let vb_time = start.elapsed().as_secs_f64();
+    Ok(((em, em_time), (vb, vb_time)))
+}
+
+/// What a fit is measured against: all the points, the training and held-out parts, the
+/// true labels and the reference mixture.
+struct Scoring<'a> {
+    data: &'a Dataset,
+    train: &'a Dataset,
+    test: Option<&'a Dataset>,
+    labels: Option<&'a [usize]>,
+    reference: Option<&'a GaussianMixture>,
+    weight_threshold: f64,
+}
+
+impl Scoring<'_> {
+    /// The summary of one fit, read through its fit record; `point` is its point estimate.
+    /// The estimator-specific fields (`bound_name`, BIC, AIC) are left for the caller.
+    fn summarise<F: MixtureModel + FittedModel>(
+        &self,
+        fit: &F,
+        point: &GaussianMixture,
+        seconds: f64,
+    ) -> Result<MethodSummary> {
+        let predicted = fit.predict(self.data)?;
+        let record = fit.fit_record();
+        let mut file = fit.to_model_file();
+        file.posterior = None;
+        file.fit = None;
+        Ok(MethodSummary {
+            method: record.estimator().name().to_string(),
+            bound_name: String::new(),
+            final_bound: record.lower_bounds().last().copied().unwrap_or(f64::NAN),
+            train_mean_log_likelihood: fit.score(self.train)?,
+            holdout_mean_log_likelihood: self.test.map(|t| fit.score(t)).transpose()?,
+            bic: None,
+            aic: None,
+            effective_components: effective(point, self.weight_threshold),
+            n_iter: record.n_iter(),
+            converged: record.converged(),
+            wall_time_seconds: seconds,
+            adjusted_rand_index: self
+                .labels
+                .map(|l| adjusted_rand_index(l, &predicted))
+                .transpose()?,
+            normalized_mutual_info: self
+                .labels
+                .map(|l| normalized_mutual_info(l, &predicted))
+                .transpose()?,
+            parameter_error: self
+                .reference
+                .map(|r| parameter_error(r, point, self.weight_threshold))
+                .transpose()?,
+            lower_bounds: record.lower_bounds().to_vec(),
+            model: file,
+        })
+    }
 }
 
 /// `ln K!`.

@@ -6,6 +6,7 @@
 use crate::covariance::CovarianceType;
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
+use crate::fit_record::FitRecord;
 use crate::init::{InitMethod, InitialResponsibilities};
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
@@ -140,15 +141,11 @@ impl FitControl {
         self.init
             .initial_responsibilities(data, self.n_components, self.restart_seed(restart))
     }
-
-    /// Whether a run has converged: the per-point bound moved by less than `tol`.
-    pub fn has_converged(&self, per_point_change: f64) -> bool {
-        per_point_change.abs() < self.tol
-    }
 }
 
-/// Runs `run` once per restart of `control` and keeps the result with the largest `bound`
-/// (ties: the earliest). The first error of a run is returned as it is.
+/// Runs `run` once per restart of `control` and keeps the result with the largest final
+/// bound (ties: the earliest), recording every restart's final bound and the winner's index in
+/// its [`FitRecord`] (reached through `record`). The first error of a run is returned as it is.
 ///
 /// # Errors
 /// Whatever `run` returns.
@@ -156,21 +153,27 @@ pub fn best_of_restarts<T>(
     control: &FitControl,
     data: &Dataset,
     mut run: impl FnMut(&InitialResponsibilities) -> Result<T>,
-    bound: impl Fn(&T) -> f64,
+    record: impl Fn(&mut T) -> &mut FitRecord,
 ) -> Result<T> {
-    let mut best: Option<T> = None;
-    for restart in 0..control.n_init.max(1) {
+    let n_restarts = control.n_init.max(1);
+    let mut bounds = Vec::with_capacity(n_restarts);
+    let mut best: Option<(T, usize)> = None;
+    for restart in 0..n_restarts {
         let init = control.initial_responsibilities(data, restart)?;
-        let fit = run(&init)?;
-        if best.as_ref().is_none_or(|b| bound(&fit) > bound(b)) {
-            best = Some(fit);
+        let mut fit = run(&init)?;
+        let bound = record(&mut fit).lower_bound();
+        bounds.push(bound);
+        if best.as_ref().is_none_or(|(_, b)| bound > bounds[*b]) {
+            best = Some((fit, restart));
         }
     }
-    Ok(best.expect("at least one restart ran"))
+    let (mut fit, winner) = best.expect("at least one restart ran");
+    record(&mut fit).set_restarts(bounds, winner);
+    Ok(fit)
 }
 
-/// The builder and getter methods of the [`FitControl`] settings, written once for every
-/// estimator's parameters type that holds them in a field named `control` (`gmm-em`'s
+/// The builder methods of the [`FitControl`] settings, and `control()` to read them, written
+/// once for every estimator's parameters type that holds them in a field named `control` (`gmm-em`'s
 /// `EmParams`, `gmm-vb`'s `VbParams`). Invoke it inside the type's `impl` block.
 #[macro_export]
 macro_rules! fit_control_methods {
@@ -232,46 +235,6 @@ macro_rules! fit_control_methods {
         pub fn control(&self) -> &$crate::FitControl {
             &self.control
         }
-
-        /// The number of components K.
-        pub fn get_n_components(&self) -> usize {
-            self.control.n_components
-        }
-
-        /// The covariance type.
-        pub fn get_covariance_type(&self) -> $crate::CovarianceType {
-            self.control.covariance_type
-        }
-
-        /// The convergence tolerance.
-        pub fn get_tol(&self) -> f64 {
-            self.control.tol
-        }
-
-        /// The maximum number of iterations.
-        pub fn get_max_iter(&self) -> usize {
-            self.control.max_iter
-        }
-
-        /// The covariance regularisation.
-        pub fn get_reg_covar(&self) -> f64 {
-            self.control.reg_covar
-        }
-
-        /// The number of initialisations.
-        pub fn get_n_init(&self) -> usize {
-            self.control.n_init
-        }
-
-        /// The initialisation method.
-        pub fn get_init(&self) -> &$crate::InitMethod {
-            &self.control.init
-        }
-
-        /// The seed.
-        pub fn get_seed(&self) -> u64 {
-            self.control.seed
-        }
     };
 }
 
@@ -315,17 +278,23 @@ mod tests {
         control.n_init = 4;
         control.init = InitMethod::Random;
         let mut seen = Vec::new();
-        let best = best_of_restarts(
+        let (best, record) = best_of_restarts(
             &control,
             &data,
             |init| {
                 seen.push(init.clone());
-                Ok(seen.len())
+                // Run i's bound is -|i - 3|: the fourth run (index 2) wins, ties to the earlier.
+                let mut record = FitRecord::new(crate::Estimator::Em);
+                record.push_bound(-((seen.len() as f64) - 3.0).abs(), 1.0, 0.0);
+                record.finish(false);
+                Ok((seen.len(), record))
             },
-            |&i| -((i as f64) - 3.0).abs(),
+            |fit| &mut fit.1,
         )
         .unwrap();
         assert_eq!(best, 3);
+        assert_eq!(record.restart_lower_bounds(), &[-2.0, -1.0, 0.0, -1.0]);
+        assert_eq!(record.best_restart(), 2);
         assert_eq!(
             seen[1],
             InitMethod::Random

@@ -14,20 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::covariance::{CovarianceType, Covariances};
 use crate::error::{GmmError, Result};
+use crate::fit_record::FitRecord;
 use crate::mixture::{GaussianMixture, MixtureModel};
-
-/// What a fit records about itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FitRecord {
-    /// `"em"` or `"vb"`.
-    pub method: String,
-    /// Iterations run.
-    pub n_iter: usize,
-    /// Whether the bound moved less than the tolerance before `max_iter`.
-    pub converged: bool,
-    /// The bound after every iteration (EM: mean log-likelihood; VB: ELBO).
-    pub lower_bounds: Vec<f64>,
-}
 
 /// The serialised form of a mixture. Use [`ModelFile::from_mixture`] and
 /// [`ModelFile::to_mixture`] to move between it and a validated [`GaussianMixture`].
@@ -195,12 +183,12 @@ mod tests {
     #[test]
     fn fit_record_round_trips() {
         let mut file = ModelFile::from_mixture(&mixtures()[0]);
-        file.fit = Some(FitRecord {
-            method: "em".into(),
-            n_iter: 3,
-            converged: true,
-            lower_bounds: vec![-3.0, -2.5, -2.499_999_999_999_9],
-        });
+        let mut record = FitRecord::new(crate::Estimator::Em);
+        for bound in [-3.0, -2.5, -2.499_999_999_999_9] {
+            record.push_bound(bound, 1.0, 1e-3);
+        }
+        record.finish(true);
+        file.fit = Some(record);
         assert_eq!(ModelFile::from_json(&file.to_json()).unwrap(), file);
     }
 

@@ -8,8 +8,8 @@
 //! kernel and keeps only the sufficient statistics.
 
 use gmm_core::{
-    Dataset, FitRecord, GaussianMixture, GmmError, InitialResponsibilities, MixtureModel,
-    ModelFile, Result, SufficientStats, best_of_restarts,
+    Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, GmmError, InitialResponsibilities,
+    MixtureModel, ModelFile, Result, SufficientStats, best_of_restarts,
 };
 use nalgebra::DMatrix;
 
@@ -21,11 +21,8 @@ use crate::reseed::{ReseedEvent, collapsed_components, reseed};
 #[derive(Debug, Clone)]
 pub struct EmFit {
     mixture: GaussianMixture,
-    converged: bool,
-    lower_bounds: Vec<f64>,
+    record: FitRecord,
     reseeds: Vec<ReseedEvent>,
-    restart_lower_bounds: Vec<f64>,
-    best_restart: usize,
 }
 
 /// Where a run starts.
@@ -52,26 +49,15 @@ impl EmParams {
     pub fn fit(&self, data: &Dataset) -> Result<EmFit> {
         self.check(data)?;
         if let Some(model) = &self.warm_start {
-            let mut fit = self.run(data, Start::Model(model.clone()))?;
-            fit.restart_lower_bounds = vec![fit.lower_bound()];
-            return Ok(fit);
+            return self.run(data, Start::Model(model.clone()));
         }
-        let mut bounds = Vec::with_capacity(self.control.n_init);
         let kind = self.control.covariance_type.scatter_kind();
-        let best = best_of_restarts(
+        best_of_restarts(
             &self.control,
             data,
-            |init| {
-                let mut fit = self.run(data, Start::Stats(init.sufficient_stats(data, kind)))?;
-                fit.best_restart = bounds.len();
-                bounds.push(fit.lower_bound());
-                Ok(fit)
-            },
-            EmFit::lower_bound,
-        )?;
-        let mut best = best;
-        best.restart_lower_bounds = bounds;
-        Ok(best)
+            |init| self.run(data, Start::Stats(init.sufficient_stats(data, kind))),
+            |fit| &mut fit.record,
+        )
     }
 
     /// One run from the given initial responsibilities (the warm-start model, `n_init`,
@@ -84,9 +70,7 @@ impl EmParams {
         self.cold_check(data)?;
         init.check(data.n_samples(), self.control.n_components)?;
         let stats = init.sufficient_stats(data, self.control.covariance_type.scatter_kind());
-        let mut fit = self.run(data, Start::Stats(stats))?;
-        fit.restart_lower_bounds = vec![fit.lower_bound()];
-        Ok(fit)
+        self.run(data, Start::Stats(stats))
     }
 
     fn cold_check(&self, data: &Dataset) -> Result<()> {
@@ -105,9 +89,8 @@ impl EmParams {
             Start::Stats(stats) => self.m_step_or_reseed(data, &stats, 0, &mut reseeds)?,
             Start::Model(m) => m,
         };
-        let mut lower_bounds = Vec::with_capacity(self.control.max_iter.min(1024));
+        let mut record = FitRecord::new(Estimator::Em);
         let mut converged = false;
-        let mut previous = f64::NEG_INFINITY;
         for iteration in 1..=self.control.max_iter {
             let out = model.kernel().e_step(data, kind);
             let bound = out.log_norm_sum / n;
@@ -120,25 +103,22 @@ impl EmParams {
                         .into(),
                 });
             }
-            lower_bounds.push(bound);
             let model_was_reseeded = reseeds
                 .last()
                 .is_some_and(|e: &ReseedEvent| e.iteration + 1 == iteration);
-            let change = bound - previous;
-            previous = bound;
+            // EM's bound is already per point.
+            let within_tol = record.push_bound(bound, 1.0, self.control.tol);
             model = self.m_step_or_reseed(data, &out.stats, iteration, &mut reseeds)?;
-            if !model_was_reseeded && self.control.has_converged(change) {
+            if !model_was_reseeded && within_tol {
                 converged = true;
                 break;
             }
         }
+        record.finish(converged);
         Ok(EmFit {
             mixture: model,
-            converged,
-            lower_bounds,
+            record,
             reseeds,
-            restart_lower_bounds: Vec::new(),
-            best_restart: 0,
         })
     }
 
@@ -174,46 +154,9 @@ impl EmFit {
         self.mixture
     }
 
-    /// Iterations run (E-step + M-step pairs) in the winning run.
-    pub fn n_iter(&self) -> usize {
-        self.lower_bounds.len()
-    }
-
-    /// Whether the bound changed by less than `tol` before `max_iter` was reached.
-    pub fn converged(&self) -> bool {
-        self.converged
-    }
-
-    /// The bound of every iteration of the winning run: entry `t - 1` is the mean
-    /// per-point log-likelihood of the parameters *before* M-step `t` (computed by E-step
-    /// `t`), so the first entry is that of the initial model and the last lags the final
-    /// parameters by one M-step (scikit-learn's `lower_bounds_`).
-    pub fn lower_bounds(&self) -> &[f64] {
-        &self.lower_bounds
-    }
-
-    /// The last entry of [`EmFit::lower_bounds`] (scikit-learn's `lower_bound_`).
-    pub fn lower_bound(&self) -> f64 {
-        *self
-            .lower_bounds
-            .last()
-            .expect("a run has at least one iteration")
-    }
-
     /// Collapsed components re-seeded in the winning run (empty unless re-seeding is on).
     pub fn reseeds(&self) -> &[ReseedEvent] {
         &self.reseeds
-    }
-
-    /// The final bound of every restart, in restart order (one entry for a warm start or
-    /// [`EmParams::fit_from`]).
-    pub fn restart_lower_bounds(&self) -> &[f64] {
-        &self.restart_lower_bounds
-    }
-
-    /// Index of the winning restart.
-    pub fn best_restart(&self) -> usize {
-        self.best_restart
     }
 
     /// Mean per-point log-likelihood of the final parameters on `data`.
@@ -240,21 +183,20 @@ impl EmFit {
     pub fn aic(&self, data: &Dataset) -> Result<f64> {
         self.mixture.aic(data)
     }
+}
 
-    /// What the fit records about itself (method `"em"`).
-    pub fn fit_record(&self) -> FitRecord {
-        FitRecord {
-            method: "em".into(),
-            n_iter: self.n_iter(),
-            converged: self.converged,
-            lower_bounds: self.lower_bounds.clone(),
-        }
+/// The record's bounds are scikit-learn's `lower_bounds_`: entry `t - 1` is the mean per-point
+/// log-likelihood of the parameters *before* M-step `t` (computed by E-step `t`), so the first
+/// entry is that of the initial model and the last lags the final parameters by one M-step.
+impl FittedModel for EmFit {
+    fn fit_record(&self) -> &FitRecord {
+        &self.record
     }
 
     /// The model file of the mixture with its fit record.
-    pub fn to_model_file(&self) -> ModelFile {
+    fn to_model_file(&self) -> ModelFile {
         let mut file = ModelFile::from_mixture(&self.mixture);
-        file.fit = Some(self.fit_record());
+        file.fit = Some(self.record.clone());
         file
     }
 }

@@ -10,7 +10,7 @@
 //! scikit-learn are in the workspace's `docs/em.md`.
 //!
 //! ```
-//! use gmm_core::{synthetic, MixtureModel};
+//! use gmm_core::{synthetic, MixtureModel, FittedModel};
 //! use gmm_em::EmParams;
 //! let sample = synthetic::draw(&synthetic::one_d_three_clusters(), 1000, 5)?;
 //! let fit = EmParams::new(3).fit(&sample.data)?;

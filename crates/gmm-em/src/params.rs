@@ -13,7 +13,7 @@ use gmm_core::{Dataset, FitControl, GaussianMixture, GmmError, MixtureModel, Res
 ///
 /// # Examples
 /// ```
-/// use gmm_core::{synthetic, CovarianceType, MixtureModel};
+/// use gmm_core::{synthetic, CovarianceType, MixtureModel, FittedModel};
 /// use gmm_em::EmParams;
 ///
 /// let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 7)?;

@@ -1,7 +1,7 @@
 //! Choosing the number of components by BIC over a range of K (the mclust habit), returning
 //! the whole table.
 
-use gmm_core::{Dataset, GmmError, MixtureModel, Result};
+use gmm_core::{Dataset, FittedModel, GmmError, MixtureModel, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::fit::EmFit;

@@ -2,8 +2,8 @@
 //! fit record, and a not-converged fit as a result.
 
 use gmm_core::{
-    CovarianceType, Dataset, GmmError, InitMethod, InitialResponsibilities, MixtureModel,
-    ModelFile, synthetic,
+    CovarianceType, Dataset, FittedModel, GmmError, InitMethod, InitialResponsibilities,
+    MixtureModel, ModelFile, synthetic,
 };
 use gmm_em::{EmParams, best_by_aic, best_by_bic, select_k, select_k_fits};
 
@@ -33,7 +33,10 @@ fn warm_start_continues_a_fit_exactly() {
         // the same arithmetic in the same order: bounds 6..12 of the long run, bit for bit
         assert_eq!(rest.lower_bounds(), &long.lower_bounds()[5..], "{t}");
         assert_eq!(rest.mixture(), long.mixture(), "{t}");
-        assert_eq!(rest.restart_lower_bounds(), &[rest.lower_bound()]);
+        assert_eq!(
+            rest.fit_record().restart_lower_bounds(),
+            &[rest.lower_bound()]
+        );
     }
     // a warm-start model of another shape or type is rejected
     let fit = EmParams::new(3).fit(&data).unwrap();
@@ -77,9 +80,9 @@ fn n_init_keeps_the_best_final_bound() {
         .map(|i| params.clone().seed(40 + i).fit(&data).unwrap())
         .collect();
     let bounds: Vec<f64> = singles.iter().map(|f| f.lower_bound()).collect();
-    assert_eq!(best.restart_lower_bounds(), bounds.as_slice());
+    assert_eq!(best.fit_record().restart_lower_bounds(), bounds.as_slice());
     let winner = (0..6).fold(0, |b, i| if bounds[i] > bounds[b] { i } else { b });
-    assert_eq!(best.best_restart(), winner);
+    assert_eq!(best.fit_record().best_restart(), winner);
     assert_eq!(best.mixture(), singles[winner].mixture());
     assert_eq!(best.lower_bounds(), singles[winner].lower_bounds());
     // the restarts really differ, so the choice matters
@@ -247,12 +250,12 @@ fn fit_record_and_model_file() {
         .fit(&data)
         .unwrap();
     let record = fit.fit_record();
-    assert_eq!(record.method, "em");
-    assert_eq!(record.n_iter, fit.n_iter());
-    assert_eq!(record.converged, fit.converged());
-    assert_eq!(record.lower_bounds, fit.lower_bounds());
+    assert_eq!(record.estimator(), gmm_core::Estimator::Em);
+    assert_eq!(record.n_iter(), record.lower_bounds().len());
+    assert!(record.converged());
+    assert_eq!(record.restart_lower_bounds(), &[fit.lower_bound()]);
     let file = ModelFile::from_json(&fit.to_model_file().to_json()).unwrap();
-    assert_eq!(file.fit.as_ref(), Some(&record));
+    assert_eq!(file.fit.as_ref(), Some(record));
     assert_eq!(&file.to_mixture().unwrap(), fit.mixture());
     // the trait delegates to the mixture
     let model: &dyn MixtureModel = &fit;

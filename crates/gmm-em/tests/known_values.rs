@@ -7,7 +7,7 @@
 //! -1034.0017). Tolerances are half a unit of the last quoted digit, except for the means:
 //! 54.62 is 54.6149 rounded twice (to 54.615, then up), so they get one unit.
 
-use gmm_core::{CovarianceType, Dataset, InitMethod, MixtureModel};
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel};
 use gmm_em::EmParams;
 use nalgebra::DMatrix;
 

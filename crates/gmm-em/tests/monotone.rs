@@ -3,7 +3,7 @@
 //! at most 1e-10 relative, many orders above f64 rounding of a mean of a few hundred terms
 //! (~1e-14) and far below any real decrease.
 
-use gmm_core::{CovarianceType, InitMethod, synthetic};
+use gmm_core::{CovarianceType, FittedModel, InitMethod, synthetic};
 use gmm_em::EmParams;
 
 const MONOTONE_RTOL: f64 = 1e-10;

@@ -2,8 +2,8 @@
 //! re-seeding option.
 
 use gmm_core::{
-    CovarianceType, Covariances, Dataset, GaussianMixture, GmmError, InitMethod, MixtureModel,
-    synthetic,
+    CovarianceType, Covariances, Dataset, FittedModel, GaussianMixture, GmmError, InitMethod,
+    MixtureModel, synthetic,
 };
 use gmm_em::EmParams;
 use nalgebra::DVector;

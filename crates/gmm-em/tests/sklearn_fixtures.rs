@@ -11,7 +11,7 @@
 //! forms the diagonal and tied statistics uncentred; we use centred statistics), which the
 //! EM map contracts near its fixed point, so they stay near 1e-14.
 
-use gmm_core::{CovarianceType, Dataset, InitMethod, MixtureModel, PrecisionCholesky};
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel, PrecisionCholesky};
 use gmm_em::EmParams;
 use nalgebra::DMatrix;
 use serde_json::Value;

@@ -31,8 +31,8 @@
 //! ```
 
 use gmm_core::{
-    Covariances, Dataset, EStepKernel, GaussianMixture, GmmError, InitMethod, PrecisionCholesky,
-    Result, ScatterKind, SufficientStats,
+    Covariances, Dataset, EStepKernel, Estimator, FitRecord, FittedModel, GaussianMixture,
+    GmmError, InitMethod, ModelFile, PrecisionCholesky, Result, ScatterKind, SufficientStats,
 };
 use nalgebra::{DMatrix, DVector};
 
@@ -146,13 +146,12 @@ impl CaviParams {
             gmm_core::InitialResponsibilities::Hard { .. } => 0.0,
         };
         let n = data.n_samples() as f64;
-        let mut lower_bounds = Vec::new();
+        let mut record = FitRecord::new(Estimator::Cavi);
         let mut converged = false;
         let mut q = update_means(&stats, self.prior_variance);
         for _ in 0..self.max_iter {
-            lower_bounds.push(cavi_elbo(&q, &stats, resp_log_resp, self.prior_variance));
-            let len = lower_bounds.len();
-            if len > 1 && ((lower_bounds[len - 1] - lower_bounds[len - 2]) / n).abs() < self.tol {
+            let bound = cavi_elbo(&q, &stats, resp_log_resp, self.prior_variance);
+            if record.push_bound(bound, n, self.tol) {
                 converged = true;
                 break;
             }
@@ -161,13 +160,19 @@ impl CaviParams {
             resp_log_resp = out.resp_log_resp_sum;
             q = update_means(&stats, self.prior_variance);
         }
+        record.finish(converged);
         let kernel = q.kernel(d)?;
+        let point_estimate = GaussianMixture::new(
+            DVector::from_element(k, 1.0 / k as f64),
+            q.means.clone(),
+            Covariances::Spherical(vec![1.0; k]),
+        )?;
         Ok(CaviFit {
             means: q.means,
             variances: q.variances,
-            lower_bounds,
-            converged,
+            record,
             kernel,
+            point_estimate,
         })
     }
 }
@@ -232,9 +237,9 @@ fn cavi_elbo(q: &MeanPosterior, stats: &SufficientStats, resp_log_resp: f64, sig
 pub struct CaviFit {
     means: DMatrix<f64>,
     variances: DVector<f64>,
-    lower_bounds: Vec<f64>,
-    converged: bool,
+    record: FitRecord,
     kernel: EStepKernel,
+    point_estimate: GaussianMixture,
 }
 
 impl CaviFit {
@@ -250,22 +255,7 @@ impl CaviFit {
 
     /// The final ELBO (total).
     pub fn elbo(&self) -> f64 {
-        *self.lower_bounds.last().expect("at least one sweep")
-    }
-
-    /// The ELBO after every sweep.
-    pub fn lower_bounds(&self) -> &[f64] {
-        &self.lower_bounds
-    }
-
-    /// Sweeps run.
-    pub fn n_iter(&self) -> usize {
-        self.lower_bounds.len()
-    }
-
-    /// Whether the per-point ELBO change fell below `tol`.
-    pub fn converged(&self) -> bool {
-        self.converged
+        self.record.lower_bound()
     }
 
     /// `q(c_i = k)` for every point, N x K.
@@ -278,16 +268,22 @@ impl CaviFit {
     }
 
     /// The plug-in mixture: uniform weights, means `m_k`, unit covariances.
-    ///
-    /// # Errors
-    /// Not expected; any error of [`GaussianMixture::new`].
-    pub fn point_estimate(&self) -> Result<GaussianMixture> {
-        let k = self.means.nrows();
-        GaussianMixture::new(
-            DVector::from_element(k, 1.0 / k as f64),
-            self.means.clone(),
-            Covariances::Spherical(vec![1.0; k]),
-        )
+    pub fn point_estimate(&self) -> &GaussianMixture {
+        &self.point_estimate
+    }
+}
+
+/// The record's bounds are ELBO totals, one per sweep.
+impl FittedModel for CaviFit {
+    fn fit_record(&self) -> &FitRecord {
+        &self.record
+    }
+
+    /// The model file of the plug-in mixture with the fit record (method `"cavi"`).
+    fn to_model_file(&self) -> ModelFile {
+        let mut file = ModelFile::from_mixture(&self.point_estimate);
+        file.fit = Some(self.record.clone());
+        file
     }
 }
 
@@ -366,7 +362,7 @@ mod tests {
             let want = 1.0 / (0.25 + n);
             assert!((fit.variances()[c] - want).abs() < 1e-6 * want);
         }
-        assert!(fit.point_estimate().is_ok());
+        assert_eq!(fit.point_estimate().means(), fit.means());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! fitted result.
 
 use gmm_core::{
-    Dataset, EStepOutput, FitRecord, GaussianMixture, InitialResponsibilities, MixtureModel,
-    ModelFile, Result, best_of_restarts,
+    Dataset, EStepOutput, Estimator, FitRecord, FittedModel, GaussianMixture,
+    InitialResponsibilities, MixtureModel, ModelFile, Result, best_of_restarts,
 };
 use nalgebra::{DMatrix, DVector};
 
@@ -61,9 +61,8 @@ pub fn iterate(
 pub struct VbFit {
     params: VbParams,
     model: VbModel,
-    lower_bounds: Vec<f64>,
+    record: FitRecord,
     last_terms: ElboTerms,
-    converged: bool,
     n_samples: usize,
 }
 
@@ -80,7 +79,7 @@ impl VbParams {
             &self.control,
             data,
             |init| self.run(data, &priors, init),
-            VbFit::elbo,
+            |fit| &mut fit.record,
         )
     }
 
@@ -110,28 +109,26 @@ impl VbParams {
             self.control.reg_covar,
         )?;
         let n = data.n_samples() as f64;
-        let mut lower_bounds = Vec::with_capacity(self.control.max_iter);
+        let mut record = FitRecord::new(Estimator::Vb);
         let mut converged = false;
         let mut last_terms = None;
         for _ in 0..self.control.max_iter {
             let (next, terms) = iterate(data, &state, priors, self.control.reg_covar)?;
             state = next;
-            let value = terms.total();
-            let change = lower_bounds.last().map(|prev| (value - prev) / n);
-            lower_bounds.push(value);
+            let within_tol = record.push_bound(terms.total(), n, self.control.tol);
             last_terms = Some(terms);
-            if change.is_some_and(|c: f64| self.control.has_converged(c)) {
+            if within_tol {
                 converged = true;
                 break;
             }
         }
+        record.finish(converged);
         let last_terms = last_terms.expect("max_iter >= 1 was checked");
         Ok(VbFit {
             params: self.clone(),
             model: VbModel::assemble(state, priors.clone())?,
-            lower_bounds,
+            record,
             last_terms,
-            converged,
             n_samples: data.n_samples(),
         })
     }
@@ -190,21 +187,6 @@ impl VbFit {
         self.elbo() / self.n_samples as f64
     }
 
-    /// The full ELBO after every iteration (total).
-    pub fn lower_bounds(&self) -> &[f64] {
-        &self.lower_bounds
-    }
-
-    /// Iterations run.
-    pub fn n_iter(&self) -> usize {
-        self.lower_bounds.len()
-    }
-
-    /// Whether the per-point ELBO moved less than `tol` before `max_iter`.
-    pub fn converged(&self) -> bool {
-        self.converged
-    }
-
     /// Expected weights `E[pi_k]`, normalised (scikit-learn's `weights_`).
     pub fn weights(&self) -> DVector<f64> {
         self.point_estimate().weights().clone()
@@ -220,24 +202,6 @@ impl VbFit {
             .count()
     }
 
-    /// The fit record (method `"vb"`, bounds = full ELBO totals).
-    pub fn fit_record(&self) -> FitRecord {
-        FitRecord {
-            method: "vb".into(),
-            n_iter: self.n_iter(),
-            converged: self.converged,
-            lower_bounds: self.lower_bounds.clone(),
-        }
-    }
-
-    /// The model file: point estimate, fit record and the posterior
-    /// ([`VbModel::from_model_file`] rebuilds the fitted model from it).
-    pub fn to_model_file(&self) -> ModelFile {
-        let mut file = self.model.to_model_file();
-        file.fit = Some(self.fit_record());
-        file
-    }
-
     /// The posterior predictive density.
     pub fn predictive(&self) -> &PredictiveDensity {
         self.model.predictive()
@@ -249,6 +213,21 @@ impl VbFit {
     /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) for data of another dimension.
     pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
         self.model.log_resp(data)
+    }
+}
+
+/// The record's bounds are full ELBO totals over the training points (not per point).
+impl FittedModel for VbFit {
+    fn fit_record(&self) -> &FitRecord {
+        &self.record
+    }
+
+    /// The model file: point estimate, fit record and the posterior
+    /// ([`VbModel::from_model_file`] rebuilds the fitted model from it).
+    fn to_model_file(&self) -> ModelFile {
+        let mut file = self.model.to_model_file();
+        file.fit = Some(self.record.clone());
+        file
     }
 }
 

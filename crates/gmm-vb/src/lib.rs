@@ -21,7 +21,7 @@
 //! workspace's `docs/vb.md`.
 //!
 //! ```
-//! use gmm_core::{synthetic, CovarianceType, MixtureModel};
+//! use gmm_core::{synthetic, CovarianceType, MixtureModel, FittedModel};
 //! use gmm_vb::{VbParams, WeightPrior, DEFAULT_WEIGHT_THRESHOLD};
 //! let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 900, 5)?;
 //! let fit = VbParams::new(6)

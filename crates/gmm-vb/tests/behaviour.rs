@@ -3,7 +3,9 @@
 //! predictive density is a density, surplus components empty, parameters are validated.
 
 use gmm_core::synthetic::{self, LabelledData};
-use gmm_core::{CovarianceType, Dataset, GmmError, InitMethod, MixtureModel, ModelFile};
+use gmm_core::{
+    CovarianceType, Dataset, FittedModel, GmmError, InitMethod, MixtureModel, ModelFile,
+};
 use gmm_vb::{
     DEFAULT_WEIGHT_THRESHOLD, Posterior, VbParams, WeightPrior, iterate, m_step, sklearn_bound,
     sklearn_dropped_constant,
@@ -294,7 +296,10 @@ fn model_file_and_responsibilities() {
         let file = fit.to_model_file();
         let back = ModelFile::from_json(&file.to_json()).unwrap();
         assert_eq!(&back.to_mixture().unwrap(), fit.point_estimate());
-        assert_eq!(back.fit.as_ref().unwrap().method, "vb");
+        assert_eq!(
+            back.fit.as_ref().unwrap().estimator(),
+            gmm_core::Estimator::Vb
+        );
         let post: Posterior = serde_json::from_value(back.posterior.unwrap()).unwrap();
         assert_eq!(&post, fit.posterior());
         let p = fit.predict_proba(&sample.data).unwrap();

@@ -8,7 +8,7 @@
 //! zero up to rounding, such as tied off-diagonals, are not divided by ~0); the bound to 1e-8
 //! relative at every iteration.
 
-use gmm_core::{CovarianceType, Dataset, InitMethod, MixtureModel, ScatterKind};
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel, ScatterKind};
 use gmm_vb::{VbParams, WeightPrior, m_step, sklearn_bound, sklearn_dropped_constant};
 use nalgebra::DMatrix;
 use serde_json::Value;
@@ -247,10 +247,11 @@ fn bounds_track_sklearn_for_every_type() {
         let (params, data) = params_of(&fx);
         let theirs = flat(&fx["lower_bounds"]);
         let priors = params.resolve_priors(&data).unwrap();
-        let cov_type = params.get_covariance_type();
-        let reg = params.get_reg_covar();
+        let cov_type = params.control().covariance_type;
+        let reg = params.control().reg_covar;
         let init = params
-            .get_init()
+            .control()
+            .init
             .initial_responsibilities(&data, 3, 0)
             .unwrap();
         let mut state = m_step(

@@ -25,7 +25,7 @@ pub use validate::POINT_ESTIMATE_TOLERANCE;
 /// exactly.
 ///
 /// ```
-/// use gmm_core::{synthetic, MixtureModel};
+/// use gmm_core::{synthetic, MixtureModel, FittedModel};
 /// use gmm_vb::{VbModel, VbParams};
 /// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 300, 1)?.data;
 /// let fit = VbParams::new(4).seed(2).fit(&data)?;

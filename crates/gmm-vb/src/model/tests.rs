@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{VbFit, VbParams, WeightPrior};
-use gmm_core::{CovarianceType, GmmError, synthetic};
+use gmm_core::{CovarianceType, FittedModel, GmmError, synthetic};
 use serde_json::{Value, json};
 
 const TYPES: [CovarianceType; 4] = [

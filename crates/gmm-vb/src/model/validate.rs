@@ -3,7 +3,9 @@
 
 use std::fmt::Display;
 
-use gmm_core::{CovarianceType, Covariances, GaussianMixture, GmmError, ModelFile, Result};
+use gmm_core::{
+    CovarianceType, Covariances, Estimator, GaussianMixture, GmmError, ModelFile, Result,
+};
 use nalgebra::{DMatrix, DVector};
 
 use crate::params::{Priors, WeightPrior};
@@ -23,12 +25,12 @@ fn invalid(field: impl Display, reason: impl Display) -> GmmError {
 /// The posterior of a VB model file, parsed and checked against the file's shapes.
 pub(crate) fn posterior_of_file(file: &ModelFile) -> Result<Posterior> {
     if let Some(fit) = &file.fit
-        && fit.method != "vb"
+        && fit.estimator() != Estimator::Vb
     {
         return Err(GmmError::InvalidModel {
             reason: format!(
                 "fit.method is {:?}: only a model file written by a VB fit holds a posterior",
-                fit.method
+                fit.estimator().name()
             ),
         });
     }

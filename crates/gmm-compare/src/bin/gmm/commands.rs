@@ -12,7 +12,7 @@ use gmm_compare::data_file::{
 use gmm_compare::figures::{comparison_figures, selection_figures};
 use gmm_compare::output::{write_all_atomic, write_atomic};
 use gmm_compare::{demo as scenarios, report::SelectionReport};
-use gmm_core::{GmmError, InitMethod, MixtureModel, Result};
+use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_vb::VbParams;
 

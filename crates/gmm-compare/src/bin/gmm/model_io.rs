@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use gmm_core::{GaussianMixture, GmmError, MixtureModel, ModelFile, Result};
+use gmm_core::{Estimator, GaussianMixture, GmmError, MixtureModel, ModelFile, Result};
 use gmm_vb::VbModel;
 
 /// The error for an unusable model file, with its path and what to do.
@@ -37,7 +37,10 @@ pub fn read_point_estimate(path: &Path) -> Result<GaussianMixture> {
 /// its point estimate, with a note on stderr; otherwise the Gaussian mixture as written.
 pub fn read_model(path: &Path) -> Result<Box<dyn MixtureModel>> {
     let file = read_model_file(path)?;
-    let is_vb = file.fit.as_ref().is_some_and(|f| f.method == "vb");
+    let is_vb = file
+        .fit
+        .as_ref()
+        .is_some_and(|f| f.estimator() == Estimator::Vb);
     if is_vb && file.posterior.is_some() {
         return VbModel::from_model_file(&file)
             .map(|m| Box::new(m) as Box<dyn MixtureModel>)

@@ -1,0 +1,268 @@
+//! The one record of a fit's progress, shared by every estimator (EM, VB, CAVI): the bound
+//! after every iteration, whether the run converged, the final bound of every restart, and
+//! which estimator ran. Estimators fill it through [`FitRecord::push_bound`], which holds the
+//! one convergence rule; callers read it through the `FittedModel` trait (scikit-learn's
+//! `n_iter_`, `converged_`, `lower_bound_`, `lower_bounds_`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{GmmError, Result};
+
+/// The estimator that produced a fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estimator {
+    /// Maximum-likelihood EM (`gmm-em`); bounds are mean log-likelihoods per point.
+    Em,
+    /// Variational Bayes (`gmm-vb`); bounds are ELBO totals over the training points.
+    Vb,
+    /// CAVI for the known-variance mixture (`gmm-vb`'s `cavi`); bounds are ELBO totals.
+    Cavi,
+}
+
+impl Estimator {
+    /// The name written in model files (`"em"`, `"vb"`, `"cavi"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Em => "em",
+            Self::Vb => "vb",
+            Self::Cavi => "cavi",
+        }
+    }
+}
+
+impl std::fmt::Display for Estimator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a fit records about itself: one type for every estimator.
+///
+/// ```
+/// use gmm_core::{Estimator, FitRecord};
+/// let mut record = FitRecord::new(Estimator::Vb);
+/// // Bounds are ELBO totals over 100 points; tol 1e-3 applies per point.
+/// assert!(!record.push_bound(-500.0, 100.0, 1e-3));
+/// assert!(!record.push_bound(-450.0, 100.0, 1e-3));
+/// assert!(record.push_bound(-449.95, 100.0, 1e-3));
+/// record.finish(true);
+/// assert_eq!((record.n_iter(), record.converged()), (3, true));
+/// assert_eq!(record.restart_lower_bounds(), &[-449.95]);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FitRecordFile", into = "FitRecordFile")]
+pub struct FitRecord {
+    estimator: Estimator,
+    lower_bounds: Vec<f64>,
+    converged: bool,
+    restart_lower_bounds: Vec<f64>,
+    best_restart: usize,
+}
+
+impl FitRecord {
+    /// An empty record of a run of `estimator`.
+    pub fn new(estimator: Estimator) -> Self {
+        Self {
+            estimator,
+            lower_bounds: Vec::new(),
+            converged: false,
+            restart_lower_bounds: Vec::new(),
+            best_restart: 0,
+        }
+    }
+
+    /// Appends the bound of the iteration just run and applies the convergence rule every
+    /// estimator shares: the run has converged when the bound per point moved by less than
+    /// `tol` since the previous iteration, `|(bound_t - bound_{t-1}) / points| < tol`
+    /// (`points` = 1 for bounds that are already per point, as EM's). The first bound never
+    /// converges. The caller decides whether to stop (EM does not after a re-seeded model).
+    pub fn push_bound(&mut self, bound: f64, points: f64, tol: f64) -> bool {
+        let previous = self.lower_bounds.last().copied();
+        self.lower_bounds.push(bound);
+        previous.is_some_and(|p| ((bound - p) / points).abs() < tol)
+    }
+
+    /// Ends a run: whether it converged, and its final bound as the bound of its one
+    /// restart (`best_of_restarts` replaces that with every
+    /// restart's bound).
+    pub fn finish(&mut self, converged: bool) {
+        self.converged = converged;
+        self.restart_lower_bounds = self.lower_bounds.last().copied().into_iter().collect();
+        self.best_restart = 0;
+    }
+
+    /// Records the final bound of every restart and the index of the winning one.
+    pub(crate) fn set_restarts(&mut self, bounds: Vec<f64>, best: usize) {
+        self.restart_lower_bounds = bounds;
+        self.best_restart = best;
+    }
+
+    /// The estimator that ran.
+    pub fn estimator(&self) -> Estimator {
+        self.estimator
+    }
+
+    /// Iterations run in the winning run.
+    pub fn n_iter(&self) -> usize {
+        self.lower_bounds.len()
+    }
+
+    /// Whether the bound changed by less than `tol` before `max_iter` was reached.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// The bound after every iteration of the winning run (EM: mean log-likelihood per
+    /// point; VB and CAVI: the ELBO total).
+    pub fn lower_bounds(&self) -> &[f64] {
+        &self.lower_bounds
+    }
+
+    /// The last bound (scikit-learn's `lower_bound_`); `-inf` for a record of no iteration.
+    pub fn lower_bound(&self) -> f64 {
+        self.lower_bounds
+            .last()
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY)
+    }
+
+    /// The final bound of every restart, in restart order (one entry for a single run).
+    pub fn restart_lower_bounds(&self) -> &[f64] {
+        &self.restart_lower_bounds
+    }
+
+    /// Index of the winning restart.
+    pub fn best_restart(&self) -> usize {
+        self.best_restart
+    }
+}
+
+/// The file form of a [`FitRecord`]: `method` and `n_iter` as files written before the
+/// record had restarts; the restart fields are optional when reading.
+#[derive(Serialize, Deserialize)]
+struct FitRecordFile {
+    method: String,
+    n_iter: usize,
+    converged: bool,
+    lower_bounds: Vec<f64>,
+    #[serde(default)]
+    restart_lower_bounds: Option<Vec<f64>>,
+    #[serde(default)]
+    best_restart: Option<usize>,
+}
+
+impl TryFrom<FitRecordFile> for FitRecord {
+    type Error = GmmError;
+
+    fn try_from(file: FitRecordFile) -> Result<Self> {
+        let invalid = |reason: String| GmmError::InvalidModel {
+            reason: format!("fit.{reason}"),
+        };
+        let estimator = match file.method.as_str() {
+            "em" => Estimator::Em,
+            "vb" => Estimator::Vb,
+            "cavi" => Estimator::Cavi,
+            other => {
+                return Err(invalid(format!(
+                    "method is {other:?}: expected \"em\", \"vb\" or \"cavi\""
+                )));
+            }
+        };
+        if file.n_iter != file.lower_bounds.len() {
+            return Err(invalid(format!(
+                "n_iter is {} but lower_bounds has {} entries: one bound per iteration",
+                file.n_iter,
+                file.lower_bounds.len()
+            )));
+        }
+        let restart_lower_bounds = file
+            .restart_lower_bounds
+            .unwrap_or_else(|| file.lower_bounds.last().copied().into_iter().collect());
+        let best_restart = file.best_restart.unwrap_or(0);
+        if best_restart >= restart_lower_bounds.len().max(1) {
+            return Err(invalid(format!(
+                "best_restart is {best_restart} but there are {} restarts",
+                restart_lower_bounds.len()
+            )));
+        }
+        Ok(Self {
+            estimator,
+            lower_bounds: file.lower_bounds,
+            converged: file.converged,
+            restart_lower_bounds,
+            best_restart,
+        })
+    }
+}
+
+impl From<FitRecord> for FitRecordFile {
+    fn from(record: FitRecord) -> Self {
+        Self {
+            method: record.estimator.name().to_string(),
+            n_iter: record.n_iter(),
+            converged: record.converged,
+            lower_bounds: record.lower_bounds,
+            restart_lower_bounds: Some(record.restart_lower_bounds),
+            best_restart: Some(record.best_restart),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convergence_is_the_change_per_point_against_tol() {
+        let mut em = FitRecord::new(Estimator::Em);
+        assert!(!em.push_bound(-2.0, 1.0, 1e-3));
+        assert!(!em.push_bound(-1.9, 1.0, 1e-3));
+        assert!(em.push_bound(-1.8995, 1.0, 1e-3));
+        // A drop counts by its size, as scikit-learn's abs(change) < tol.
+        assert!(em.push_bound(-1.8999, 1.0, 1e-3));
+        let mut vb = FitRecord::new(Estimator::Vb);
+        vb.push_bound(-1000.0, 1000.0, 1e-3);
+        assert!(!vb.push_bound(-998.0, 1000.0, 1e-3));
+        assert!(vb.push_bound(-997.5, 1000.0, 1e-3));
+        // tol 0 never converges.
+        assert!(!vb.push_bound(-997.5, 1000.0, 0.0));
+    }
+
+    #[test]
+    fn files_written_before_restarts_still_read() {
+        let old =
+            r#"{"method": "em", "n_iter": 2, "converged": true, "lower_bounds": [-3.0, -2.5]}"#;
+        let record: FitRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(record.estimator(), Estimator::Em);
+        assert_eq!(record.lower_bounds(), &[-3.0, -2.5]);
+        assert_eq!(record.restart_lower_bounds(), &[-2.5]);
+        assert_eq!(record.best_restart(), 0);
+        let back: FitRecord =
+            serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+        assert_eq!(back, record);
+    }
+
+    #[test]
+    fn inconsistent_records_are_refused_naming_the_field() {
+        for (text, field) in [
+            (
+                r#"{"method": "ml", "n_iter": 1, "converged": true, "lower_bounds": [1.0]}"#,
+                "fit.method",
+            ),
+            (
+                r#"{"method": "vb", "n_iter": 3, "converged": true, "lower_bounds": [1.0]}"#,
+                "fit.n_iter",
+            ),
+            (
+                r#"{"method": "vb", "n_iter": 1, "converged": true, "lower_bounds": [1.0],
+                    "restart_lower_bounds": [1.0, 0.5], "best_restart": 2}"#,
+                "fit.best_restart",
+            ),
+        ] {
+            let err = serde_json::from_str::<FitRecord>(text).unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+        }
+    }
+}
