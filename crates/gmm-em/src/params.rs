@@ -71,12 +71,12 @@ impl EmParams {
     }
 
     /// The warm-start model, if any.
-    pub fn get_warm_start(&self) -> Option<&GaussianMixture> {
+    pub fn warm_start_model(&self) -> Option<&GaussianMixture> {
         self.warm_start.as_ref()
     }
 
     /// Whether collapsed components are re-seeded.
-    pub fn get_reseed_collapsed(&self) -> bool {
+    pub fn reseeds_collapsed(&self) -> bool {
         self.reseed_collapsed
     }
 

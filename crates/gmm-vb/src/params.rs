@@ -140,7 +140,7 @@ impl VbParams {
     }
 
     /// The weight prior.
-    pub fn get_weight_prior(&self) -> WeightPrior {
+    pub fn weight_prior_setting(&self) -> WeightPrior {
         self.weight_prior
     }
 
