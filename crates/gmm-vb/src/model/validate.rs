@@ -159,20 +159,24 @@ fn scale_matrices(
     Ok(())
 }
 
+const CONCENTRATION_REQUIREMENT: &str = "a concentration must be finite and > 0";
+
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// Degrees of freedom of a Wishart over D x D matrices must exceed `D - 1`.
+fn valid_dof(v: f64, d: usize) -> bool {
+    v.is_finite() && v > d as f64 - 1.0
+}
+
+fn dof_requirement(d: usize) -> String {
+    format!("must be finite and > D - 1 = {}", d as f64 - 1.0)
+}
+
 /// The typed posterior and priors of a posterior in file form, after every check.
 pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Priors)> {
-    let is_process = match p.weight_prior_type.as_str() {
-        "dirichlet_distribution" => false,
-        "dirichlet_process" => true,
-        other => {
-            return Err(invalid(
-                "weight_prior_type",
-                format!(
-                    "= {other:?}: expected \"dirichlet_distribution\" or \"dirichlet_process\""
-                ),
-            ));
-        }
-    };
+    let is_process = is_dirichlet_process(&p.weight_prior_type)?;
     let k = p.means.len();
     if k == 0 {
         return Err(invalid("means", "is empty: a posterior needs a component"));
@@ -181,43 +185,8 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
     if d == 0 {
         return Err(invalid("means[0]", "is empty: the points need a dimension"));
     }
-    let df = d as f64;
     let means = matrix("means", &p.means, k, d)?;
-
-    let positive = |v: f64| v.is_finite() && v > 0.0;
-    let concentration = "a concentration must be finite and > 0";
-    let weights = match (&p.weight_concentration, is_process) {
-        (WeightConcentration::Dirichlet { alpha }, false) => WeightConcentration::Dirichlet {
-            alpha: vector(
-                "weight_concentration.alpha",
-                alpha,
-                k,
-                positive,
-                concentration,
-            )?
-            .as_slice()
-            .to_vec(),
-        },
-        (WeightConcentration::StickBreaking { a, b }, true) => {
-            let a = vector("weight_concentration.a", a, k, positive, concentration)?;
-            let b = vector("weight_concentration.b", b, k, positive, concentration)?;
-            WeightConcentration::StickBreaking {
-                a: a.as_slice().to_vec(),
-                b: b.as_slice().to_vec(),
-            }
-        }
-        (_, _) => {
-            return Err(invalid(
-                "weight_concentration",
-                format!(
-                    "does not fit weight_prior_type {:?}: a Dirichlet distribution has \
-                     {{\"type\": \"dirichlet\", \"alpha\"}}, a Dirichlet process \
-                     {{\"type\": \"stick_breaking\", \"a\", \"b\"}}",
-                    p.weight_prior_type
-                ),
-            ));
-        }
-    };
+    let weights = weight_concentration(p, k, is_process)?;
     let beta = vector(
         "mean_precision",
         &p.mean_precision,
@@ -225,15 +194,63 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
         positive,
         "beta_k must be finite and > 0",
     )?;
-    let dof_ok = |v: f64| v.is_finite() && v > df - 1.0;
-    let dof_requirement = format!("must be finite and > D - 1 = {}", df - 1.0);
     let nu = vector(
         "degrees_of_freedom",
         &p.degrees_of_freedom,
         k,
-        dof_ok,
-        &format!("nu_k {dof_requirement}"),
+        |v| valid_dof(v, d),
+        &format!("nu_k {}", dof_requirement(d)),
     )?;
+    let scale_inverse = scale_inverses(p, k, d)?;
+    let priors = priors_of_file(p, d, is_process)?;
+    let state = VariationalState::new(p.covariance_type, weights, beta, means, nu, scale_inverse)
+        .map_err(|e| invalid("scale_inverse", format!("is invalid: {e}")))?;
+    Ok((state, priors))
+}
+
+/// Whether `weight_prior_type` names a Dirichlet process (else a Dirichlet distribution).
+fn is_dirichlet_process(weight_prior_type: &str) -> Result<bool> {
+    match weight_prior_type {
+        "dirichlet_distribution" => Ok(false),
+        "dirichlet_process" => Ok(true),
+        other => Err(invalid(
+            "weight_prior_type",
+            format!("= {other:?}: expected \"dirichlet_distribution\" or \"dirichlet_process\""),
+        )),
+    }
+}
+
+/// The posterior's weight concentrations, of the form the weight prior type requires.
+fn weight_concentration(p: &Posterior, k: usize, is_process: bool) -> Result<WeightConcentration> {
+    let checked = |field: &str, values: &[f64]| -> Result<Vec<f64>> {
+        let v = vector(field, values, k, positive, CONCENTRATION_REQUIREMENT)?;
+        Ok(v.as_slice().to_vec())
+    };
+    match (&p.weight_concentration, is_process) {
+        (WeightConcentration::Dirichlet { alpha }, false) => Ok(WeightConcentration::Dirichlet {
+            alpha: checked("weight_concentration.alpha", alpha)?,
+        }),
+        (WeightConcentration::StickBreaking { a, b }, true) => {
+            Ok(WeightConcentration::StickBreaking {
+                a: checked("weight_concentration.a", a)?,
+                b: checked("weight_concentration.b", b)?,
+            })
+        }
+        (_, _) => Err(invalid(
+            "weight_concentration",
+            format!(
+                "does not fit weight_prior_type {:?}: a Dirichlet distribution has \
+                 {{\"type\": \"dirichlet\", \"alpha\"}}, a Dirichlet process \
+                 {{\"type\": \"stick_breaking\", \"a\", \"b\"}}",
+                p.weight_prior_type
+            ),
+        )),
+    }
+}
+
+/// The K posterior scale matrices `W_k^{-1}`, finite and positive definite with the
+/// structure of the covariance type.
+fn scale_inverses(p: &Posterior, k: usize, d: usize) -> Result<Vec<DMatrix<f64>>> {
     if p.scale_inverse.len() != k {
         return Err(invalid(
             "scale_inverse",
@@ -255,7 +272,11 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
         p.covariance_type,
         scale_inverse.clone(),
     )?;
+    Ok(scale_inverse)
+}
 
+/// The priors recorded beside the posterior, checked.
+fn priors_of_file(p: &Posterior, d: usize, is_process: bool) -> Result<Priors> {
     let r = &p.priors;
     let scalar = |field: &str, v: f64, ok: bool, requirement: &str| {
         if ok {
@@ -272,7 +293,7 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
         "weight_concentration_prior",
         gamma,
         positive(gamma),
-        concentration,
+        CONCENTRATION_REQUIREMENT,
     )?;
     let beta0 = r.mean_precision_prior;
     scalar(
@@ -285,8 +306,8 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
     scalar(
         "degrees_of_freedom_prior",
         nu0,
-        dof_ok(nu0),
-        &format!("nu0 {dof_requirement}"),
+        valid_dof(nu0, d),
+        &format!("nu0 {}", dof_requirement(d)),
     )?;
     if r.mean_prior.len() != d {
         return Err(invalid(
@@ -308,11 +329,8 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
         p.covariance_type,
         vec![w0_inv.clone()],
     )?;
-
-    let state = VariationalState::new(p.covariance_type, weights, beta, means, nu, scale_inverse)
-        .map_err(|e| invalid("scale_inverse", format!("is invalid: {e}")))?;
     let concentration = Some(gamma);
-    let priors = Priors {
+    Ok(Priors {
         weight_prior: if is_process {
             WeightPrior::DirichletProcess { concentration }
         } else {
@@ -323,8 +341,7 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
         mean: m0,
         degrees_of_freedom: nu0,
         covariance: w0_inv,
-    };
-    Ok((state, priors))
+    })
 }
 
 /// Checks that a file's point estimate is the one its posterior gives.
