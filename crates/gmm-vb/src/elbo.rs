@@ -104,10 +104,23 @@ pub fn elbo(
         let log_q = 0.5 * ln_lambda + 0.5 * df * (beta.ln() - ln_2pi) - 0.5 * df - entropy_lambda;
         normal_wishart += prior - log_q;
     }
-    let weights_prior_minus_entropy = match &state.weights {
+    let weights_prior_minus_entropy = weights_prior_minus_entropy(state, priors);
+    ElboTerms {
+        log_likelihood,
+        log_p_z,
+        weights_prior_minus_entropy,
+        normal_wishart_prior_minus_entropy: normal_wishart,
+        responsibility_entropy: -resp_log_resp_sum,
+    }
+}
+
+/// `E[ln p(pi)] - E[ln q(pi)]` for a Dirichlet distribution (Bishop 10.73 and 10.76), or
+/// the sum over the sticks of `E[ln p(v_k)] - E[ln q(v_k)]` for a Dirichlet process.
+fn weights_prior_minus_entropy(state: &VariationalState, priors: &Priors) -> f64 {
+    match &state.weights {
         WeightConcentration::Dirichlet { alpha } => {
             let alpha0 = priors.weight_concentration;
-            let kf = k as f64;
+            let kf = state.n_components() as f64;
             let ln_c0 = ln_gamma(kf * alpha0) - kf * ln_gamma(alpha0);
             let total: f64 = alpha.iter().sum();
             let ln_c = ln_gamma(total) - alpha.iter().map(|&a| ln_gamma(a)).sum::<f64>();
@@ -132,13 +145,6 @@ pub fn elbo(
                 })
                 .sum()
         }
-    };
-    ElboTerms {
-        log_likelihood,
-        log_p_z,
-        weights_prior_minus_entropy,
-        normal_wishart_prior_minus_entropy: normal_wishart,
-        responsibility_entropy: -resp_log_resp_sum,
     }
 }
 

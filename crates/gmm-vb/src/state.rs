@@ -159,76 +159,14 @@ pub fn m_step(
     reg_covar: f64,
 ) -> Result<VariationalState> {
     let k = stats.n_components();
-    let d = stats.n_features();
     let n_k: Vec<f64> = stats.n_k().to_vec();
     let n_eps: Vec<f64> = n_k.iter().map(|n| n + N_K_EPSILON).collect();
+    let weights = weight_posterior(&n_eps, priors);
     let beta0 = priors.mean_precision;
-    let m0 = &priors.mean;
-    let gamma = priors.weight_concentration;
-
-    let weights = if priors.weight_prior.is_process() {
-        let mut b = vec![gamma; k];
-        let mut tail = 0.0;
-        for c in (0..k).rev() {
-            b[c] += tail;
-            tail += n_eps[c];
-        }
-        WeightConcentration::StickBreaking {
-            a: n_eps.iter().map(|n| 1.0 + n).collect(),
-            b,
-        }
-    } else {
-        WeightConcentration::Dirichlet {
-            alpha: n_eps.iter().map(|n| gamma + n).collect(),
-        }
-    };
-
     let beta = DVector::from_iterator(k, n_eps.iter().map(|n| beta0 + n));
-    let mut means = DMatrix::zeros(k, d);
-    let mut between = Vec::with_capacity(k); // (beta0 N'_k / beta_k)(xbar - m0)(xbar - m0)^T
-    for c in 0..k {
-        let xbar = stats.mean(c);
-        let m = (m0 * beta0 + &xbar * n_k[c]) / beta[c];
-        means.row_mut(c).copy_from(&m.transpose());
-        let diff = &xbar - m0;
-        between.push(&diff * diff.transpose() * (beta0 * n_eps[c] / beta[c]));
-    }
-    let w0_inv = &priors.covariance;
-    let nu0 = priors.degrees_of_freedom;
-    let (nu, scale_inverse): (Vec<f64>, Vec<DMatrix<f64>>) = match covariance_type {
-        CovarianceType::Tied => {
-            let n_total: f64 = n_eps.iter().sum();
-            let kf = k as f64;
-            let mut a = stats.pooled_scatter();
-            for j in 0..d {
-                a[(j, j)] += n_total * reg_covar;
-            }
-            let mut w_inv = w0_inv + a / kf;
-            for b in &between {
-                w_inv += b / kf;
-            }
-            symmetrise(&mut w_inv);
-            (vec![nu0 + n_total / kf; k], vec![w_inv; k])
-        }
-        _ => (0..k)
-            .map(|c| {
-                let mut a = stats.scatter(c) + &between[c];
-                for j in 0..d {
-                    a[(j, j)] += n_eps[c] * reg_covar;
-                }
-                let w_inv = match covariance_type {
-                    CovarianceType::Full => {
-                        let mut w = w0_inv + a;
-                        symmetrise(&mut w);
-                        w
-                    }
-                    CovarianceType::Diagonal => DMatrix::from_diagonal(&(w0_inv + a).diagonal()),
-                    _ => DMatrix::from_diagonal_element(d, d, (w0_inv + a).diagonal().mean()),
-                };
-                (nu0 + n_eps[c], w_inv)
-            })
-            .unzip(),
-    };
+    let (means, between) = mean_posterior(stats, priors, &n_eps, &beta);
+    let (nu, scale_inverse) =
+        wishart_posterior(stats, priors, covariance_type, reg_covar, &n_eps, &between);
     VariationalState::new(
         covariance_type,
         weights,
@@ -243,6 +181,98 @@ pub fn m_step(
         }
         other => other,
     })
+}
+
+/// The weights' posterior (Bishop 10.58; Blei & Jordan 2006 for the sticks) from the
+/// regularised counts `N_k + 10 eps`.
+fn weight_posterior(n_eps: &[f64], priors: &Priors) -> WeightConcentration {
+    let gamma = priors.weight_concentration;
+    if priors.weight_prior.is_process() {
+        let k = n_eps.len();
+        let mut b = vec![gamma; k];
+        let mut tail = 0.0;
+        for c in (0..k).rev() {
+            b[c] += tail;
+            tail += n_eps[c];
+        }
+        WeightConcentration::StickBreaking {
+            a: n_eps.iter().map(|n| 1.0 + n).collect(),
+            b,
+        }
+    } else {
+        WeightConcentration::Dirichlet {
+            alpha: n_eps.iter().map(|n| gamma + n).collect(),
+        }
+    }
+}
+
+/// The means `m_k` (Bishop 10.61) and each component's between-means term
+/// `(beta0 N'_k / beta_k)(xbar_k - m0)(xbar_k - m0)^T` of the Wishart update.
+fn mean_posterior(
+    stats: &SufficientStats,
+    priors: &Priors,
+    n_eps: &[f64],
+    beta: &DVector<f64>,
+) -> (DMatrix<f64>, Vec<DMatrix<f64>>) {
+    let (k, d) = (stats.n_components(), stats.n_features());
+    let (beta0, m0) = (priors.mean_precision, &priors.mean);
+    let mut means = DMatrix::zeros(k, d);
+    let mut between = Vec::with_capacity(k);
+    for c in 0..k {
+        let xbar = stats.mean(c);
+        let m = (m0 * beta0 + &xbar * stats.n_k()[c]) / beta[c];
+        means.row_mut(c).copy_from(&m.transpose());
+        let diff = &xbar - m0;
+        between.push(&diff * diff.transpose() * (beta0 * n_eps[c] / beta[c]));
+    }
+    (means, between)
+}
+
+/// The Wishart posteriors' degrees of freedom `nu_k` and scale inverses `W_k^{-1}`
+/// (Bishop 10.62-10.63), with the structure of the covariance type.
+fn wishart_posterior(
+    stats: &SufficientStats,
+    priors: &Priors,
+    covariance_type: CovarianceType,
+    reg_covar: f64,
+    n_eps: &[f64],
+    between: &[DMatrix<f64>],
+) -> (Vec<f64>, Vec<DMatrix<f64>>) {
+    let (k, d) = (stats.n_components(), stats.n_features());
+    let w0_inv = &priors.covariance;
+    let nu0 = priors.degrees_of_freedom;
+    if covariance_type == CovarianceType::Tied {
+        let n_total: f64 = n_eps.iter().sum();
+        let kf = k as f64;
+        let mut a = stats.pooled_scatter();
+        for j in 0..d {
+            a[(j, j)] += n_total * reg_covar;
+        }
+        let mut w_inv = w0_inv + a / kf;
+        for b in between {
+            w_inv += b / kf;
+        }
+        symmetrise(&mut w_inv);
+        return (vec![nu0 + n_total / kf; k], vec![w_inv; k]);
+    }
+    (0..k)
+        .map(|c| {
+            let mut a = stats.scatter(c) + &between[c];
+            for j in 0..d {
+                a[(j, j)] += n_eps[c] * reg_covar;
+            }
+            let w_inv = match covariance_type {
+                CovarianceType::Full => {
+                    let mut w = w0_inv + a;
+                    symmetrise(&mut w);
+                    w
+                }
+                CovarianceType::Diagonal => DMatrix::from_diagonal(&(w0_inv + a).diagonal()),
+                _ => DMatrix::from_diagonal_element(d, d, (w0_inv + a).diagonal().mean()),
+            };
+            (nu0 + n_eps[c], w_inv)
+        })
+        .unzip()
 }
 
 fn symmetrise(m: &mut DMatrix<f64>) {
