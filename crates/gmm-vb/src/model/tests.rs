@@ -152,51 +152,71 @@ fn corrupt(base: &Value, edit: impl FnOnce(&mut Value)) -> Value {
     v
 }
 
-#[test]
-fn corrupted_posteriors_are_refused_naming_the_field() {
-    let dp = file_json(CovarianceType::Full, priors()[0]);
-    let dd = file_json(CovarianceType::Full, priors()[1]);
-    let diag = file_json(CovarianceType::Diagonal, priors()[0]);
-    let tied = file_json(CovarianceType::Tied, priors()[1]);
-    // the untouched files are accepted
-    for f in [&dp, &dd, &diag, &tied] {
-        VbModel::from_json(&f.to_string()).unwrap();
-    }
+/// The files the refusal tests corrupt: Full with a Dirichlet process (`dp`) and with a
+/// Dirichlet distribution (`dd`), Diagonal and Tied.
+struct Files {
+    dp: Value,
+    dd: Value,
+    diag: Value,
+    tied: Value,
+}
 
+fn files() -> Files {
+    Files {
+        dp: file_json(CovarianceType::Full, priors()[0]),
+        dd: file_json(CovarianceType::Full, priors()[1]),
+        diag: file_json(CovarianceType::Diagonal, priors()[0]),
+        tied: file_json(CovarianceType::Tied, priors()[1]),
+    }
+}
+
+#[test]
+fn the_untouched_files_are_accepted() {
+    let f = files();
+    for file in [&f.dp, &f.dd, &f.diag, &f.tied] {
+        VbModel::from_json(&file.to_string()).unwrap();
+    }
+}
+
+#[test]
+fn the_weight_prior_and_its_concentrations_are_checked() {
+    let f = files();
+    let dp = &f.dp;
+    let dd = &f.dd;
     // weight prior type: unknown, or not matching the concentration's form
     refused(
-        &corrupt(&dp, |v| p(v)["weight_prior_type"] = json!("pitman_yor")),
+        &corrupt(dp, |v| p(v)["weight_prior_type"] = json!("pitman_yor")),
         "posterior.weight_prior_type",
     );
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             p(v)["weight_prior_type"] = json!("dirichlet_distribution")
         }),
         "posterior.weight_concentration",
     );
     refused(
-        &corrupt(&dd, |v| {
+        &corrupt(dd, |v| {
             p(v)["weight_prior_type"] = json!("dirichlet_process")
         }),
         "posterior.weight_concentration",
     );
     // concentrations > 0
     refused(
-        &corrupt(&dd, |v| {
+        &corrupt(dd, |v| {
             p(v)["weight_concentration"]["alpha"][2] = json!(0.0)
         }),
         "posterior.weight_concentration.alpha[2]",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["weight_concentration"]["a"][0] = json!(-1.0)),
+        &corrupt(dp, |v| p(v)["weight_concentration"]["a"][0] = json!(-1.0)),
         "posterior.weight_concentration.a[0]",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["weight_concentration"]["b"][3] = json!(0.0)),
+        &corrupt(dp, |v| p(v)["weight_concentration"]["b"][3] = json!(0.0)),
         "posterior.weight_concentration.b[3]",
     );
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             p(v)["weight_concentration"]["b"]
                 .as_array_mut()
                 .unwrap()
@@ -204,106 +224,139 @@ fn corrupted_posteriors_are_refused_naming_the_field() {
         }),
         "posterior.weight_concentration.b has 3 entries",
     );
+}
+
+#[test]
+fn mean_precisions_and_degrees_of_freedom_are_checked() {
+    let f = files();
+    let dp = &f.dp;
+    let dd = &f.dd;
     // beta_k > 0, nu_k > D - 1 (D = 2)
     refused(
-        &corrupt(&dp, |v| p(v)["mean_precision"][1] = json!(0.0)),
+        &corrupt(dp, |v| p(v)["mean_precision"][1] = json!(0.0)),
         "posterior.mean_precision[1]",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["degrees_of_freedom"][2] = json!(1.0)),
+        &corrupt(dp, |v| p(v)["degrees_of_freedom"][2] = json!(1.0)),
         "posterior.degrees_of_freedom[2]",
     );
     refused(
-        &corrupt(&dd, |v| p(v)["degrees_of_freedom"] = json!([5.0, 5.0, 5.0])),
+        &corrupt(dd, |v| p(v)["degrees_of_freedom"] = json!([5.0, 5.0, 5.0])),
         "posterior.degrees_of_freedom has 3 entries",
     );
+}
+
+#[test]
+fn the_shapes_must_match_the_point_estimate() {
+    let f = files();
+    let dp = &f.dp;
     // K and D against the file's weights and means
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             let extra = p(v)["means"][0].clone();
             p(v)["means"].as_array_mut().unwrap().push(extra);
         }),
         "posterior.means has 5 components but the file has 4 weights",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["means"][0] = json!([1.0, 2.0, 3.0])),
+        &corrupt(dp, |v| p(v)["means"][0] = json!([1.0, 2.0, 3.0])),
         "posterior.means[0] has dimension 3",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["means"][3] = json!([1.0])),
+        &corrupt(dp, |v| p(v)["means"][3] = json!([1.0])),
         "posterior.means[3] has 1 entries",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["covariance_type"] = json!("tied")),
+        &corrupt(dp, |v| p(v)["covariance_type"] = json!("tied")),
         "posterior.covariance_type",
     );
+}
+
+#[test]
+fn scale_matrices_are_checked() {
+    let f = files();
+    let dp = &f.dp;
+    let diag = &f.diag;
+    let tied = &f.tied;
     // W_k^{-1}: shape, symmetric positive definite, the structure of the type
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             p(v)["scale_inverse"][1] = json!([[1.0, 2.0], [2.0, 1.0]])
         }),
         "posterior.scale_inverse[1] is not symmetric positive definite",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["scale_inverse"][0][0][1] = json!(123.0)),
+        &corrupt(dp, |v| p(v)["scale_inverse"][0][0][1] = json!(123.0)),
         "posterior.scale_inverse[0] is not symmetric positive definite",
     );
     refused(
-        &corrupt(&dp, |v| p(v)["scale_inverse"][2] = json!([[1.0]])),
+        &corrupt(dp, |v| p(v)["scale_inverse"][2] = json!([[1.0]])),
         "posterior.scale_inverse[2] has 1 rows",
     );
     refused(
-        &corrupt(&diag, |v| {
+        &corrupt(diag, |v| {
             p(v)["scale_inverse"][1][0][1] = json!(0.01);
             p(v)["scale_inverse"][1][1][0] = json!(0.01);
         }),
         "posterior.scale_inverse is invalid: covariance type is diag",
     );
     refused(
-        &corrupt(&tied, |v| p(v)["scale_inverse"][3][0][0] = json!(77.0)),
+        &corrupt(tied, |v| p(v)["scale_inverse"][3][0][0] = json!(77.0)),
         "posterior.scale_inverse is invalid: covariance type is tied",
     );
+}
+
+#[test]
+fn the_priors_are_checked() {
+    let f = files();
+    let dp = &f.dp;
     // the priors
     refused(
-        &corrupt(&dp, |v| pr(v)["weight_concentration_prior"] = json!(0.0)),
+        &corrupt(dp, |v| pr(v)["weight_concentration_prior"] = json!(0.0)),
         "posterior.priors.weight_concentration_prior",
     );
     refused(
-        &corrupt(&dp, |v| pr(v)["mean_precision_prior"] = json!(-1.0)),
+        &corrupt(dp, |v| pr(v)["mean_precision_prior"] = json!(-1.0)),
         "posterior.priors.mean_precision_prior",
     );
     refused(
-        &corrupt(&dp, |v| pr(v)["degrees_of_freedom_prior"] = json!(0.5)),
+        &corrupt(dp, |v| pr(v)["degrees_of_freedom_prior"] = json!(0.5)),
         "posterior.priors.degrees_of_freedom_prior",
     );
     refused(
-        &corrupt(&dp, |v| pr(v)["mean_prior"] = json!([0.0])),
+        &corrupt(dp, |v| pr(v)["mean_prior"] = json!([0.0])),
         "posterior.priors.mean_prior has 1 entries; expected D = 2",
     );
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             pr(v)["covariance_prior"] = json!([[1.0, 0.0], [0.0, -1.0]])
         }),
         "posterior.priors.covariance_prior is not symmetric positive definite",
     );
+}
+
+#[test]
+fn a_file_without_a_vb_posterior_is_refused() {
+    let f = files();
+    let dp = &f.dp;
     // not a posterior at all, none, or not a VB file
     refused(
-        &corrupt(&dp, |v| v["posterior"] = json!({"alpha": [1.0]})),
+        &corrupt(dp, |v| v["posterior"] = json!({"alpha": [1.0]})),
         "posterior: ",
     );
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             v.as_object_mut().unwrap().remove("posterior");
         }),
         "no \"posterior\"",
     );
     refused(
-        &corrupt(&dp, |v| v["fit"]["method"] = json!("em")),
+        &corrupt(dp, |v| v["fit"]["method"] = json!("em")),
         "fit.method is \"em\"",
     );
     // a point estimate edited without its posterior
     refused(
-        &corrupt(&dp, |v| {
+        &corrupt(dp, |v| {
             let m = v["means"][1][0].as_f64().unwrap();
             v["means"][1][0] = json!(m + 0.5);
         }),
