@@ -11,59 +11,14 @@
 //! forms the diagonal and tied statistics uncentred; we use centred statistics), which the
 //! EM map contracts near its fixed point, so they stay near 1e-14.
 
-use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel, PrecisionCholesky};
+use gmm_core::{CovarianceType, FittedModel, InitMethod, MixtureModel, PrecisionCholesky};
 use gmm_em::EmParams;
+use gmm_test_support::{fixture_data, fixture_json, floats, max_error_relative_to_largest, rows};
 use nalgebra::DMatrix;
 use serde_json::Value;
 
 const PARAM_RTOL: f64 = 1e-8;
 const BOUND_RTOL: f64 = 1e-9;
-
-fn fixture_dir() -> &'static str {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/")
-}
-
-fn read_csv(name: &str) -> Dataset {
-    let path = format!("{}data/{name}.csv", fixture_dir());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect())
-        .collect();
-    Dataset::from_rows(&rows).unwrap()
-}
-
-fn read_json(name: &str) -> Value {
-    let path = format!("{}{name}.json", fixture_dir());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap()],
-        other => panic!("not a number: {other}"),
-    }
-}
-
-fn rows(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array().unwrap().iter().map(floats).collect()
-}
-
-/// Largest `|a - b| / scale` over the entries, `scale` the largest |b|.
-fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len(), "shapes differ");
-    let scale = b
-        .iter()
-        .fold(0.0f64, |m, x| m.max(x.abs()))
-        .max(f64::MIN_POSITIVE);
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() / scale)
-        .fold(0.0, f64::max)
-}
 
 fn matrix_rows(m: &DMatrix<f64>) -> Vec<f64> {
     (0..m.nrows())
@@ -102,9 +57,9 @@ struct Agreement {
 }
 
 fn check_fixture(name: &str, data_name: &str) -> Agreement {
-    let fx = read_json(name);
+    let fx = fixture_json(name);
     let cfg = &fx["config"];
-    let data = read_csv(data_name);
+    let data = fixture_data(data_name);
     let k = cfg["n_components"].as_u64().unwrap() as usize;
     let d = data.n_features();
     let t: CovarianceType = cfg["covariance_type"].as_str().unwrap().parse().unwrap();
@@ -134,12 +89,14 @@ fn check_fixture(name: &str, data_name: &str) -> Agreement {
     let mut agr = Agreement::default();
     let sk_w = floats(&fx["weights"]);
     for (c, w) in sk_w.iter().enumerate() {
-        agr.weights = agr.weights.max(rel_diff(&[gm.weights()[c]], &[*w]));
+        agr.weights = agr
+            .weights
+            .max(max_error_relative_to_largest(&[gm.weights()[c]], &[*w]));
     }
     let sk_means = rows(&fx["means"]);
     for (c, sk_mean) in sk_means.iter().enumerate() {
         let ours: Vec<f64> = gm.means().row(c).iter().copied().collect();
-        agr.means = agr.means.max(rel_diff(&ours, sk_mean));
+        agr.means = agr.means.max(max_error_relative_to_largest(&ours, sk_mean));
     }
     let sk_cov = sklearn_blocks(&fx["covariances"], t, k);
     let sk_prec = sklearn_blocks(&fx["precisions_cholesky"], t, k);
@@ -151,8 +108,12 @@ fn check_fixture(name: &str, data_name: &str) -> Agreement {
             CovarianceType::Diagonal => full.diagonal().iter().copied().collect(),
             CovarianceType::Spherical => vec![full[(0, 0)]],
         };
-        agr.covariances = agr.covariances.max(rel_diff(&ours, &sk_cov[c]));
-        agr.precisions = agr.precisions.max(rel_diff(&ours_prec[c], &sk_prec[c]));
+        agr.covariances = agr
+            .covariances
+            .max(max_error_relative_to_largest(&ours, &sk_cov[c]));
+        agr.precisions = agr
+            .precisions
+            .max(max_error_relative_to_largest(&ours_prec[c], &sk_prec[c]));
     }
     let sk_bounds = floats(&fx["lower_bounds"]);
     assert_eq!(fit.lower_bounds().len(), sk_bounds.len(), "{name}");

@@ -9,48 +9,12 @@
 //! relative at every iteration.
 
 use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel, ScatterKind};
+use gmm_test_support::{fixture_data, fixture_json, floats, max_error_relative_to_each};
 use gmm_vb::{VbParams, WeightPrior, m_step, sklearn_bound, sklearn_dropped_constant};
 use nalgebra::DMatrix;
 use serde_json::Value;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/");
 const REL_TOL: f64 = 1e-8;
-
-fn load(name: &str) -> Value {
-    let path = format!("{FIXTURES}{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn data(dim: &str) -> Dataset {
-    let path = format!("{FIXTURES}data/{dim}.csv");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect())
-        .collect();
-    Dataset::from_rows(&rows).unwrap()
-}
-
-/// Flattens nested JSON arrays (or a number) into a vector.
-fn flat(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Number(n) => vec![n.as_f64().unwrap()],
-        Value::Array(a) => a.iter().flat_map(flat).collect(),
-        other => panic!("not numeric: {other}"),
-    }
-}
-
-/// Largest entrywise relative difference (see the module documentation).
-fn rel_diff(ours: &[f64], theirs: &[f64]) -> f64 {
-    assert_eq!(ours.len(), theirs.len(), "lengths differ");
-    let scale = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    ours.iter()
-        .zip(theirs)
-        .map(|(a, b)| (a - b).abs() / b.abs().max(1e-3 * scale))
-        .fold(0.0, f64::max)
-}
 
 fn params_of(fx: &Value) -> (VbParams, Dataset) {
     let cfg = &fx["config"];
@@ -79,7 +43,7 @@ fn params_of(fx: &Value) -> (VbParams, Dataset) {
         .reg_covar(cfg["reg_covar"].as_f64().unwrap())
         .weight_prior(prior)
         .init(InitMethod::FromMeans(means));
-    (params, data(dim))
+    (params, fixture_data(dim))
 }
 
 fn fixture_names() -> Vec<String> {
@@ -101,7 +65,7 @@ fn fixture_names() -> Vec<String> {
 fn posterior_parameters_and_weights_match_sklearn() {
     let mut worst = (0.0f64, String::new());
     for name in fixture_names() {
-        let fx = load(&name);
+        let fx = fixture_json(&name);
         let (params, data) = params_of(&fx);
         let fit = params.fit(&data).unwrap();
         assert_eq!(
@@ -116,8 +80,11 @@ fn posterior_parameters_and_weights_match_sklearn() {
         let d = gm.n_features();
         let wc = serde_json::to_value(&post.weight_concentration).unwrap();
         let ours_wc: Vec<f64> = match wc["type"].as_str().unwrap() {
-            "stick_breaking" => flat(&wc["a"]).into_iter().chain(flat(&wc["b"])).collect(),
-            _ => flat(&wc["alpha"]),
+            "stick_breaking" => floats(&wc["a"])
+                .into_iter()
+                .chain(floats(&wc["b"]))
+                .collect(),
+            _ => floats(&wc["alpha"]),
         };
         let cov = gm.covariances();
         let ours_cov: Vec<f64> = match gm.covariance_type() {
@@ -151,28 +118,28 @@ fn posterior_parameters_and_weights_match_sklearn() {
             (
                 "weights",
                 gm.weights().iter().copied().collect::<Vec<_>>(),
-                flat(&fx["weights"]),
+                floats(&fx["weights"]),
             ),
-            ("means", post.means.concat(), flat(&fx["means"])),
-            ("covariances", ours_cov, flat(&fx["covariances"])),
+            ("means", post.means.concat(), floats(&fx["means"])),
+            ("covariances", ours_cov, floats(&fx["covariances"])),
             (
                 "mean_precision",
                 post.mean_precision.clone(),
-                flat(&fx["mean_precision"]),
+                floats(&fx["mean_precision"]),
             ),
             (
                 "degrees_of_freedom",
                 ours_nu,
-                flat(&fx["degrees_of_freedom"]),
+                floats(&fx["degrees_of_freedom"]),
             ),
             (
                 "weight_concentration",
                 ours_wc,
-                flat(&fx["weight_concentration"]),
+                floats(&fx["weight_concentration"]),
             ),
         ];
         for (field, ours, theirs) in checks {
-            let err = rel_diff(&ours, &theirs);
+            let err = max_error_relative_to_each(&ours, &theirs);
             assert!(
                 err < REL_TOL,
                 "{name}: {field} differs by {err:e} relative\n ours   {ours:?}\n theirs {theirs:?}"
@@ -200,17 +167,17 @@ fn full_elbo_is_sklearn_bound_plus_dropped_constant() {
         .into_iter()
         .filter(|n| n.ends_with("_reg0.json"))
     {
-        let fx = load(&name);
+        let fx = fixture_json(&name);
         let (params, data) = params_of(&fx);
         let fit = params.fit(&data).unwrap();
-        let theirs = flat(&fx["lower_bounds"]);
+        let theirs = floats(&fx["lower_bounds"]);
         let constant = fx["elbo_dropped_constant"].as_f64().unwrap();
         let ours_constant = sklearn_dropped_constant(fit.priors(), 3, data.n_samples() as f64);
         assert!(
             ((ours_constant - constant) / constant).abs() < 1e-12,
             "{name}: constant {ours_constant} vs {constant}"
         );
-        let full = flat(&fx["lower_bounds_full_elbo"]);
+        let full = floats(&fx["lower_bounds_full_elbo"]);
         assert_eq!(fit.lower_bounds().len(), theirs.len());
         for (t, ((ours, th), fe)) in fit
             .lower_bounds()
@@ -243,9 +210,9 @@ fn full_elbo_is_sklearn_bound_plus_dropped_constant() {
 fn bounds_track_sklearn_for_every_type() {
     let (mut worst_bound, mut worst_step) = (0.0f64, 0.0f64);
     for name in fixture_names() {
-        let fx = load(&name);
+        let fx = fixture_json(&name);
         let (params, data) = params_of(&fx);
-        let theirs = flat(&fx["lower_bounds"]);
+        let theirs = floats(&fx["lower_bounds"]);
         let priors = params.resolve_priors(&data).unwrap();
         let cov_type = params.control().covariance_type;
         let reg = params.control().reg_covar;

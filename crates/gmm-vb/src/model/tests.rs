@@ -3,6 +3,7 @@
 use super::*;
 use crate::{VbFit, VbParams, WeightPrior};
 use gmm_core::{CovarianceType, FittedModel, GmmError, synthetic};
+use gmm_test_support::max_error_relative_to_larger;
 use serde_json::{Value, json};
 
 const TYPES: [CovarianceType; 4] = [
@@ -50,15 +51,6 @@ fn fit(t: CovarianceType, prior: WeightPrior) -> VbFit {
         .unwrap()
 }
 
-/// Largest `|a - b| / max(|a|, |b|, 1e-300)` entrywise.
-fn max_rel(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-300))
-        .fold(0.0, f64::max)
-}
-
 #[test]
 fn a_model_file_rebuilds_the_fit_for_every_type_and_weight_prior() {
     // Tolerance 1e-12 relative (the brief's); the rebuilt model reads back the same f64s
@@ -74,20 +66,27 @@ fn a_model_file_rebuilds_the_fit_for_every_type_and_weight_prior() {
                     model.score_samples(&data).unwrap(),
                     fit.score_samples(&data).unwrap(),
                 );
-                assert!(max_rel(&ours, &theirs) <= 1e-12, "{t:?} {}", prior.name());
+                assert!(
+                    max_error_relative_to_larger(&ours, &theirs) <= 1e-12,
+                    "{t:?} {}",
+                    prior.name()
+                );
                 let (ours, theirs) = (
                     model.predict_proba(&data).unwrap(),
                     fit.predict_proba(&data).unwrap(),
                 );
                 assert!(
-                    max_rel(ours.as_slice(), theirs.as_slice()) <= 1e-12,
+                    max_error_relative_to_larger(ours.as_slice(), theirs.as_slice()) <= 1e-12,
                     "{t:?} {}",
                     prior.name()
                 );
                 assert_eq!(model.predict(&data).unwrap(), fit.predict(&data).unwrap());
                 // the predictive is not the plug-in density of the point estimate
                 let plug_in = fit.point_estimate().score_samples(&data).unwrap();
-                assert!(max_rel(&model.score_samples(&data).unwrap(), &plug_in) > 1e-6);
+                assert!(
+                    max_error_relative_to_larger(&model.score_samples(&data).unwrap(), &plug_in)
+                        > 1e-6
+                );
             }
             assert_eq!(model.posterior(), fit.posterior());
             assert_eq!(model.point_estimate(), fit.point_estimate());
