@@ -20,11 +20,11 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod fit;
-pub mod m_step;
-pub mod params;
-pub mod reseed;
-pub mod select;
+mod fit;
+mod m_step;
+mod params;
+mod reseed;
+mod select;
 
 pub use fit::EmFit;
 pub use m_step::{MStepParameters, N_K_EPSILON, m_step, m_step_parameters};

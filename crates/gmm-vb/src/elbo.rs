@@ -36,7 +36,7 @@ impl ElboTerms {
 }
 
 /// `ln B(W, nu)` of the Wishart normaliser (Bishop B.79), from `ln |W|`.
-pub fn log_wishart_normaliser(log_det_w: f64, nu: f64, d: usize) -> f64 {
+pub(crate) fn log_wishart_normaliser(log_det_w: f64, nu: f64, d: usize) -> f64 {
     let df = d as f64;
     -0.5 * nu * log_det_w
         - 0.5 * nu * df * std::f64::consts::LN_2

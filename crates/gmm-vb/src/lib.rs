@@ -40,16 +40,21 @@
 #![warn(missing_docs)]
 
 pub mod cavi;
-pub mod elbo;
-pub mod fit;
-pub mod model;
-pub mod params;
-pub mod predictive;
-pub mod state;
+mod elbo;
+mod fit;
+mod model;
+mod params;
+mod predictive;
+mod state;
 
 pub use elbo::{ElboTerms, elbo, sklearn_bound, sklearn_dropped_constant};
 pub use fit::{DEFAULT_WEIGHT_THRESHOLD, VbFit, iterate};
 pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel};
-pub use params::{Priors, VbParams, WeightPrior};
+pub use params::{
+    DEFAULT_MAX_ITER, DEFAULT_MEAN_PRECISION_PRIOR, DEFAULT_REG_COVAR, DEFAULT_TOL, Priors,
+    VbParams, WeightPrior,
+};
 pub use predictive::PredictiveDensity;
-pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};
+pub use state::{
+    N_K_EPSILON, Posterior, PriorRecord, VariationalState, WeightConcentration, m_step,
+};

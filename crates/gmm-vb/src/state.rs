@@ -101,23 +101,23 @@ impl WeightConcentration {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariationalState {
     /// The covariance type.
-    pub covariance_type: CovarianceType,
+    pub(crate) covariance_type: CovarianceType,
     /// `q(pi)`.
-    pub weights: WeightConcentration,
+    pub(crate) weights: WeightConcentration,
     /// `beta_k`.
-    pub mean_precision: DVector<f64>,
+    pub(crate) mean_precision: DVector<f64>,
     /// `m_k`, K x D.
-    pub means: DMatrix<f64>,
+    pub(crate) means: DMatrix<f64>,
     /// `nu_k`.
-    pub degrees_of_freedom: DVector<f64>,
+    pub(crate) degrees_of_freedom: DVector<f64>,
     /// `W_k^{-1}`.
-    pub scale_inverse: Vec<DMatrix<f64>>,
+    pub(crate) scale_inverse: Vec<DMatrix<f64>>,
     /// Upper triangular `U_k` with `U_k U_k^T = W_k` (the precision factor of `W_k^{-1}`).
-    pub scale_factor: Vec<DMatrix<f64>>,
+    pub(crate) scale_factor: Vec<DMatrix<f64>>,
     /// `E[ln |Lambda_k|]` (Bishop 10.65).
-    pub expected_log_det: Vec<f64>,
+    pub(crate) expected_log_det: Vec<f64>,
     /// `E[ln pi_k]`.
-    pub expected_log_weights: Vec<f64>,
+    pub(crate) expected_log_weights: Vec<f64>,
 }
 
 fn singular(component: usize, n_k: f64, reg_covar: f64) -> impl Fn(GmmError) -> GmmError {
@@ -129,12 +129,12 @@ fn singular(component: usize, n_k: f64, reg_covar: f64) -> impl Fn(GmmError) -> 
 }
 
 /// `sum_{i=0}^{D-1} psi((nu - i) / 2)`.
-pub fn multi_digamma(nu: f64, d: usize) -> f64 {
+pub(crate) fn multi_digamma(nu: f64, d: usize) -> f64 {
     (0..d).map(|i| (0.5 * (nu - i as f64)).digamma()).sum()
 }
 
 /// `sum_{i=0}^{D-1} ln Gamma((nu - i) / 2)`.
-pub fn multi_ln_gamma(nu: f64, d: usize) -> f64 {
+pub(crate) fn multi_ln_gamma(nu: f64, d: usize) -> f64 {
     (0..d).map(|i| ln_gamma(0.5 * (nu - i as f64))).sum()
 }
 
@@ -346,6 +346,46 @@ impl VariationalState {
         })
     }
 
+    /// The covariance type.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariance_type
+    }
+
+    /// `q(pi)`: the weights' Dirichlet or stick-breaking concentrations.
+    pub fn weights(&self) -> &WeightConcentration {
+        &self.weights
+    }
+
+    /// `beta_k`.
+    pub fn mean_precision(&self) -> &DVector<f64> {
+        &self.mean_precision
+    }
+
+    /// `m_k`, K x D.
+    pub fn means(&self) -> &DMatrix<f64> {
+        &self.means
+    }
+
+    /// `nu_k`.
+    pub fn degrees_of_freedom(&self) -> &DVector<f64> {
+        &self.degrees_of_freedom
+    }
+
+    /// `W_k^{-1}`.
+    pub fn scale_inverse(&self) -> &[DMatrix<f64>] {
+        &self.scale_inverse
+    }
+
+    /// `E[ln |Lambda_k|]` (Bishop 10.65).
+    pub fn expected_log_det(&self) -> &[f64] {
+        &self.expected_log_det
+    }
+
+    /// `E[ln pi_k]` (Bishop 10.66, or the stick-breaking form).
+    pub fn expected_log_weights(&self) -> &[f64] {
+        &self.expected_log_weights
+    }
+
     /// Number of components K.
     pub fn n_components(&self) -> usize {
         self.means.nrows()
@@ -484,6 +524,6 @@ pub struct PriorRecord {
 }
 
 /// `ln Gamma(x)` for `x > 0`.
-pub fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     Gamma::ln_gamma(x).0
 }

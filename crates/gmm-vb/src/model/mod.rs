@@ -20,7 +20,7 @@ pub use validate::POINT_ESTIMATE_TOLERANCE;
 ///
 /// Built by a fit ([`VbFit::model`](crate::VbFit::model)), from a posterior and priors
 /// ([`VbModel::new`]), or from a model file written by
-/// [`VbFit::to_model_file`](crate::VbFit::to_model_file) ([`VbModel::from_model_file`],
+/// [`VbFit::to_model_file`](gmm_core::FittedModel::to_model_file) ([`VbModel::from_model_file`],
 /// [`VbModel::from_json`]), which gives back the fit's densities and responsibilities
 /// exactly.
 ///
@@ -84,7 +84,7 @@ impl VbModel {
         Self::assemble(state, priors)
     }
 
-    /// Rebuilds the model from a VB model file ([`VbFit::to_model_file`](crate::VbFit::to_model_file)).
+    /// Rebuilds the model from a VB model file ([`VbFit::to_model_file`](gmm_core::FittedModel::to_model_file)).
     ///
     /// Besides the checks of [`VbModel::from_posterior`], the file must hold a posterior, any
     /// fit record must say `"vb"`, the posterior's covariance type, K and D must be the
