@@ -50,8 +50,11 @@ impl EmParams {
     gmm_core::fit_control_methods!();
 
     /// Starts from a fitted mixture instead of an initialisation: one run (n_init and init
-    /// are ignored), whose first E-step uses `model`. Its K, D and covariance type must match.
+    /// are ignored), whose first E-step uses `model`. K and the covariance type are taken
+    /// from the model; its dimension must be the data's.
     pub fn warm_start(mut self, model: GaussianMixture) -> Self {
+        self.control.n_components = model.n_components();
+        self.control.covariance_type = model.covariance_type();
         self.warm_start = Some(model);
         self
     }
@@ -106,7 +109,7 @@ impl EmParams {
                     model.covariance_type(),
                     &format!(
                         "the warm-start model has {} covariances but the fit asks for {}: \
-                         set covariance_type to match",
+                         leave covariance_type to the model",
                         model.covariance_type(),
                         self.control.covariance_type
                     ),

@@ -38,18 +38,26 @@ fn warm_start_continues_a_fit_exactly() {
             &[rest.lower_bound()]
         );
     }
-    // a warm-start model of another shape or type is rejected
+    // K and the covariance type come from the model; set otherwise afterwards, they are
+    // rejected
     let fit = EmParams::new(3).fit(&data).unwrap();
+    let warm = EmParams::new(2)
+        .covariance_type(CovarianceType::Diagonal)
+        .warm_start(fit.mixture().clone());
+    assert_eq!(warm.control().n_components, 3);
+    assert_eq!(warm.control().covariance_type, CovarianceType::Full);
+    assert_eq!(warm.fit(&data).unwrap().mixture().n_components(), 3);
     assert!(matches!(
-        EmParams::new(2)
+        EmParams::new(3)
             .warm_start(fit.mixture().clone())
+            .n_components(2)
             .fit(&data),
         Err(GmmError::ShapeMismatch { .. })
     ));
     assert!(matches!(
         EmParams::new(3)
-            .covariance_type(CovarianceType::Tied)
             .warm_start(fit.mixture().clone())
+            .covariance_type(CovarianceType::Tied)
             .fit(&data),
         Err(GmmError::InvalidParameter {
             name: "warm_start",

@@ -74,27 +74,34 @@ impl VbParams {
     /// Invalid parameters ([`VbParams::check`]), initialisation errors, and
     /// [`GmmError::SingularComponent`](gmm_core::GmmError::SingularComponent) should a posterior scale matrix fail to factorise.
     pub fn fit(&self, data: &Dataset) -> Result<VbFit> {
+        if let Some(model) = &self.warm_start {
+            self.check(data)?;
+            return self.run(data, model.priors(), model.state().clone());
+        }
         let priors = self.resolve_priors(data)?;
         best_of_restarts(
             &self.control,
             data,
-            |init| self.run(data, &priors, init),
+            |init| self.run_from(data, &priors, init),
             |fit| &mut fit.record,
         )
     }
 
-    /// Fits from given initial responsibilities (one run; `init`, `seed` and `n_init` unused).
+    /// Fits from given initial responsibilities (one run; `init`, `seed`, `n_init` and a
+    /// warm-start model unused).
     ///
     /// # Errors
     /// As [`VbParams::fit`]; [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the responsibilities do not
     /// have K components or one row per point.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<VbFit> {
-        let priors = self.resolve_priors(data)?;
+        let cold = self.clone().cold_start();
+        let priors = cold.resolve_priors(data)?;
         init.check(data.n_samples(), self.control.n_components)?;
-        self.run(data, &priors, init)
+        cold.run_from(data, &priors, init)
     }
 
-    fn run(
+    /// One run whose first posterior is one M-step on the initial responsibilities.
+    fn run_from(
         &self,
         data: &Dataset,
         priors: &Priors,
@@ -102,12 +109,17 @@ impl VbParams {
     ) -> Result<VbFit> {
         let kind = self.control.covariance_type.scatter_kind();
         let stats = init.sufficient_stats(data, kind);
-        let mut state = m_step(
+        let state = m_step(
             &stats,
             priors,
             self.control.covariance_type,
             self.control.reg_covar,
         )?;
+        self.run(data, priors, state)
+    }
+
+    /// One run from the posterior `state`: iterations until convergence or `max_iter`.
+    fn run(&self, data: &Dataset, priors: &Priors, mut state: VariationalState) -> Result<VbFit> {
         let n = data.n_samples() as f64;
         let mut record = FitRecord::new(Estimator::Vb);
         let mut converged = false;

@@ -2,9 +2,11 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::covariance::cholesky_lower;
-use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, Result};
+use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, MixtureModel, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
+
+use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 /// Default prior precision of the means, `beta0` (scikit-learn: 1).
@@ -90,6 +92,7 @@ pub struct VbParams {
     pub(crate) degrees_of_freedom_prior: Option<f64>,
     pub(crate) mean_prior: Option<DVector<f64>>,
     pub(crate) covariance_prior: Option<DMatrix<f64>>,
+    pub(crate) warm_start: Option<VbModel>,
 }
 
 impl VbParams {
@@ -102,10 +105,36 @@ impl VbParams {
             degrees_of_freedom_prior: None,
             mean_prior: None,
             covariance_prior: None,
+            warm_start: None,
         }
     }
 
     gmm_core::fit_control_methods!();
+
+    /// Continues from a fitted model's posterior instead of an initialisation: one run (n_init
+    /// and init are ignored) whose first E-step uses `model`'s posterior, under `model`'s
+    /// priors (those resolved on its own training data; the prior settings of these
+    /// parameters are not used). K, the covariance type and the weight prior are taken from
+    /// the model. Fitting the same data for `a` iterations, then warm-starting for `b` more,
+    /// gives the fit of `a + b` iterations bit for bit.
+    pub fn warm_start(mut self, model: VbModel) -> Self {
+        self.control.n_components = model.n_components();
+        self.control.covariance_type = model.state().covariance_type();
+        self.weight_prior = model.priors().weight_prior;
+        self.warm_start = Some(model);
+        self
+    }
+
+    /// Removes a warm-start model set before.
+    pub fn cold_start(mut self) -> Self {
+        self.warm_start = None;
+        self
+    }
+
+    /// The warm-start model, if any.
+    pub fn warm_start_model(&self) -> Option<&VbModel> {
+        self.warm_start.as_ref()
+    }
 
     /// The prior on the weights (default: Dirichlet process with concentration `1/K`).
     pub fn weight_prior(mut self, p: WeightPrior) -> Self {
@@ -208,6 +237,34 @@ impl VbParams {
             }
             gmm_core::Covariances::Full(vec![c.clone()]).check_shape(1, d)?;
             cholesky_lower(0, c)?;
+        }
+        self.check_warm_start(data)
+    }
+
+    /// A warm-start model must have the fit's K and covariance type and the data's dimension.
+    fn check_warm_start(&self, data: &Dataset) -> Result<()> {
+        let Some(model) = &self.warm_start else {
+            return Ok(());
+        };
+        if model.n_components() != self.control.n_components {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of components of the warm-start model against n_components".into(),
+                expected: self.control.n_components,
+                found: model.n_components(),
+            });
+        }
+        data.check_features(model.n_features())?;
+        let model_type = model.state().covariance_type();
+        if model_type != self.control.covariance_type {
+            return Err(GmmError::InvalidParameter {
+                name: "warm_start",
+                value: model_type.to_string(),
+                reason: format!(
+                    "the warm-start model has {model_type} covariances but the fit asks for {}: \
+                     leave covariance_type to the model",
+                    self.control.covariance_type
+                ),
+            });
         }
         Ok(())
     }
