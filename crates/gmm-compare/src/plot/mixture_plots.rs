@@ -51,13 +51,7 @@ fn ellipse(mean: (f64, f64), cov: &DMatrix<f64>, scale: f64) -> Vec<(f64, f64)> 
 /// [`gmm_core::GmmError::ShapeMismatch`] when a mixture is not 2-D;
 /// [`gmm_core::GmmError::Io`] if drawing fails.
 pub fn ellipses_svg(panels: &[MixturePanel<'_>], x_label: &str, y_label: &str) -> Result<String> {
-    let (contents, x, y) = panel_contents(panels)?;
-    let axes = Axes {
-        x,
-        y,
-        x_label,
-        y_label,
-    };
+    let (contents, axes) = panel_contents(panels, x_label, y_label)?;
     let panel_width = 560u32;
     let (width, height) = (panel_width * panels.len().max(1) as u32, 500u32);
     let mut svg = String::new();
@@ -92,11 +86,13 @@ struct Axes<'a> {
     y_label: &'a str,
 }
 
-/// Each panel's drawn components and point labels, and the x and y ranges covering every
-/// panel's points and drawn 2-sigma ellipses.
-fn panel_contents(
+/// Each panel's drawn components and point labels, and the shared axes: x and y ranges
+/// covering every panel's points and drawn 2-sigma ellipses.
+fn panel_contents<'a>(
     panels: &[MixturePanel<'_>],
-) -> Result<(Vec<PanelContent>, (f64, f64), (f64, f64))> {
+    x_label: &'a str,
+    y_label: &'a str,
+) -> Result<(Vec<PanelContent>, Axes<'a>)> {
     let mut contents = Vec::with_capacity(panels.len());
     let mut xs = Vec::new();
     let mut ys = Vec::new();
@@ -122,9 +118,13 @@ fn panel_contents(
             point_labels,
         });
     }
-    let x = padded_range(xs.into_iter(), 0.04);
-    let y = padded_range(ys.into_iter(), 0.04);
-    Ok((contents, x, y))
+    let axes = Axes {
+        x: padded_range(xs.into_iter(), 0.04),
+        y: padded_range(ys.into_iter(), 0.04),
+        x_label,
+        y_label,
+    };
+    Ok((contents, axes))
 }
 
 /// The colour of component `c` of a panel.
