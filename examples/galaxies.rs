@@ -13,10 +13,9 @@
 use std::path::Path;
 
 use gmm::compare::compare::{ComparisonSettings, Truth, compare, select};
-use gmm::compare::data_file::read_data_file;
 use gmm::compare::figures::{comparison_figures, selection_figures};
-use gmm::compare::output::write_all_atomic;
 use gmm::core::GmmError;
+use gmm::io::{read_data_file, write_all_atomic};
 
 fn main() -> Result<(), GmmError> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/galaxies.csv");

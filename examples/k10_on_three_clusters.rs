@@ -10,8 +10,8 @@
 
 use gmm::compare::compare::{ComparisonSettings, Truth, compare};
 use gmm::compare::figures::comparison_figures;
-use gmm::compare::output::write_all_atomic;
 use gmm::core::{GmmError, synthetic};
+use gmm::io::write_all_atomic;
 
 fn main() -> Result<(), GmmError> {
     let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 900, 2)?;

@@ -3,7 +3,7 @@
 
 Usage (from the workspace root; see scripts/README.md and docs/performance.md):
 
-    cargo build --release -p gmm-compare
+    cargo build --release -p gmm-cli
     python3 scripts/bench_vs_sklearn.py                       # (100000, 8, 8) and (20000, 32, 8)
     python3 scripts/bench_vs_sklearn.py --sizes 100000x2x8,1000000x8x8
     python3 scripts/bench_vs_sklearn.py --linfa scripts/linfa-peer/target/release/linfa-peer
@@ -159,7 +159,7 @@ def main():
     work = Path(args.work)
     gmm = Path(args.gmm)
     if not gmm.exists():
-        sys.exit(f"{gmm} not found: run `cargo build --release -p gmm-compare` first")
+        sys.exit(f"{gmm} not found: run `cargo build --release -p gmm-cli` first")
     iters = [int(v) for v in args.iters.split(",")]
 
     if args.memory:

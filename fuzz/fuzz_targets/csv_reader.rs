@@ -4,7 +4,7 @@
 //! values only, in a consistent shape. Run: `cargo +nightly fuzz run csv_reader` from `fuzz/`.
 #![no_main]
 
-use gmm_compare::data_file::{parse_data, parse_labels};
+use gmm_io::{parse_data, parse_labels};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

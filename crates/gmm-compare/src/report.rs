@@ -167,11 +167,21 @@ impl fmt::Display for ComparisonReport {
             self.init,
             self.seed
         );
+        write_columns(&mut out, &self.summary_rows());
+        let _ = writeln!(out, "  components (VB matched to EM by their means):");
+        write_columns(&mut out, &self.component_rows());
+        f.write_str(&out)
+    }
+}
+
+impl ComparisonReport {
+    /// The table of the two fits' measures: a header row, then one row per measure.
+    fn summary_rows(&self) -> Vec<Vec<String>> {
         let (em, vb) = (&self.em, &self.vb);
         let pe = |s: &MethodSummary, get: fn(&ParameterError) -> f64| {
             opt(s.parameter_error.as_ref().map(get), 3)
         };
-        let rows = vec![
+        vec![
             vec!["".into(), "EM".into(), "VB".into()],
             vec![
                 "bound".into(),
@@ -235,9 +245,12 @@ impl fmt::Display for ComparisonReport {
                 pe(em, |p| p.max_relative_covariance_error),
                 pe(vb, |p| p.max_relative_covariance_error),
             ],
-        ];
-        write_columns(&mut out, &rows);
-        let _ = writeln!(out, "  components (VB matched to EM by their means):");
+        ]
+    }
+
+    /// The table of components: EM's in order, each beside the VB component matched to it.
+    fn component_rows(&self) -> Vec<Vec<String>> {
+        let (em, vb) = (&self.em, &self.vb);
         let mut comp = vec![vec![
             "#".into(),
             "EM weight".into(),
@@ -264,8 +277,7 @@ impl fmt::Display for ComparisonReport {
             }
             comp.push(row);
         }
-        write_columns(&mut out, &comp);
-        f.write_str(&out)
+        comp
     }
 }
 

@@ -1,6 +1,6 @@
 //! SVG plots of fits, built with plotters' SVG backend from plain inputs (points, mixtures,
 //! bound sequences, selection tables). Every function returns the SVG text; writing it is the
-//! caller's business (see [`crate::output`]).
+//! caller's business (`gmm_io::write_all_atomic` writes files atomically).
 //!
 //! Colours follow the matching of components: the reference fit's component `k` and the
 //! component of the other fit matched to it share colour `k`.

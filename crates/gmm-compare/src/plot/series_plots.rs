@@ -1,6 +1,8 @@
 //! Plots of sequences: the bound per iteration, the criteria against K, the weights.
 
 use plotters::coord::Shift;
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use gmm_core::Result;
@@ -38,21 +40,46 @@ struct LinePanel<'a> {
     legend_position: SeriesLabelPosition,
 }
 
+/// The chart of a [`LinePanel`]: x against y, both axes `f64`.
+type LineChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The name of line plots in drawing errors.
+const LINE_PLOT: &str = "line plot";
+
 fn line_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: LinePanel<'_>,
 ) -> Result<()> {
-    let LinePanel {
-        title,
-        x_label,
-        y_label,
-        series,
-        integer_axes,
-        best,
-        legend_position,
-    } = panel;
-    let name = "line plot";
-    let (integer_x, integer_y) = integer_axes;
+    let mut chart = line_chart(area, &panel)?;
+    for series in &panel.series {
+        draw_line_series(&mut chart, series)?;
+    }
+    if let Some(p) = panel.best {
+        chart
+            .draw_series(std::iter::once(Circle::new(p, 8, BLACK.stroke_width(2))))
+            .map_err(draw_error(LINE_PLOT))?;
+    }
+    if panel.series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .position(panel.legend_position)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font((FONT, 13))
+            .draw()
+            .map_err(draw_error(LINE_PLOT))?;
+    }
+    Ok(())
+}
+
+/// The panel's chart with its title and axes drawn, the ranges padded around every
+/// series' points; integer axes get integer ticks.
+fn line_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    panel: &LinePanel<'_>,
+) -> Result<LineChart<'a, DB>> {
+    let series = &panel.series;
+    let (integer_x, integer_y) = panel.integer_axes;
     let (x0, x1) = padded_range(
         series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
         0.04,
@@ -62,19 +89,19 @@ fn line_panel<DB: DrawingBackend>(
         0.12,
     );
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 17))
+        .caption(panel.title, (FONT, 17))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(88)
         .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(draw_error(name))?;
+        .map_err(draw_error(LINE_PLOT))?;
     let x_span = x1 - x0;
     let y_span = y1 - y0;
     chart
         .configure_mesh()
         .light_line_style(WHITE)
-        .x_desc(x_label)
-        .y_desc(y_label)
+        .x_desc(panel.x_label)
+        .y_desc(panel.y_label)
         .x_labels(if integer_x {
             (x_span as usize + 1).min(12)
         } else {
@@ -102,55 +129,45 @@ fn line_panel<DB: DrawingBackend>(
         .label_style((FONT, 12))
         .axis_desc_style((FONT, 14))
         .draw()
-        .map_err(draw_error(name))?;
-    for Series {
+        .map_err(draw_error(LINE_PLOT))?;
+    Ok(chart)
+}
+
+/// One series: a dashed line if its label says "reference", otherwise a solid line with
+/// its points circled when there are at most 60.
+fn draw_line_series<DB: DrawingBackend>(
+    chart: &mut LineChart<'_, DB>,
+    series: &Series,
+) -> Result<()> {
+    let Series {
         label,
         points,
         colour: colour_index,
-    } in &series
-    {
-        let c = colour(*colour_index);
-        let dashed = label.contains("reference");
-        if dashed {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    points.iter().copied(),
-                    5,
-                    4,
-                    c.stroke_width(1),
-                ))
-                .map_err(draw_error(name))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1))
-                });
-            continue;
-        }
+    } = series;
+    let c = colour(*colour_index);
+    let dashed = label.contains("reference");
+    if dashed {
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
-            .map_err(draw_error(name))?
+            .draw_series(DashedLineSeries::new(
+                points.iter().copied(),
+                5,
+                4,
+                c.stroke_width(1),
+            ))
+            .map_err(draw_error(LINE_PLOT))?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        if points.len() <= 60 {
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                .map_err(draw_error(name))?;
-        }
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1)));
+        return Ok(());
     }
-    if let Some(p) = best {
+    chart
+        .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
+        .map_err(draw_error(LINE_PLOT))?
+        .label(label.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    if points.len() <= 60 {
         chart
-            .draw_series(std::iter::once(Circle::new(p, 8, BLACK.stroke_width(2))))
-            .map_err(draw_error(name))?;
-    }
-    if series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(legend_position)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(draw_error(name))?;
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+            .map_err(draw_error(LINE_PLOT))?;
     }
     Ok(())
 }

@@ -1,10 +1,4 @@
 //! Reading data and label files (CSV), and writing points and labels as CSV.
-//!
-//! A data file holds comma-separated numbers, one point per row. A first row in which no
-//! cell is a number is taken as the column names and skipped. Every other problem is an
-//! error that names the file, the 1-based line and column, and what to do:
-//! a cell that is not a number, an empty or non-finite cell, a row of a different length
-//! from the first, a file with no rows.
 
 use std::fs::File;
 use std::io::Read;
@@ -12,24 +6,7 @@ use std::path::Path;
 
 use gmm_core::{Dataset, GmmError, Result};
 
-/// A data set read from a file, with its column names if the file had a header row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DataTable {
-    /// The points.
-    pub data: Dataset,
-    /// The names of the columns, when the first row was a header.
-    pub column_names: Option<Vec<String>>,
-}
-
-impl DataTable {
-    /// The name of column `j`: the header's name, or `x1`, `x2`, ... (1-based).
-    pub fn column_name(&self, j: usize) -> String {
-        self.column_names
-            .as_ref()
-            .and_then(|names| names.get(j).cloned())
-            .unwrap_or_else(|| format!("x{}", j + 1))
-    }
-}
+use crate::table::DataTable;
 
 fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| GmmError::Io {
@@ -38,7 +15,7 @@ fn open(path: &Path) -> Result<File> {
     })
 }
 
-/// Reads a data file: see the [module documentation](self) for the format.
+/// Reads a CSV data file: see [`parse_data`] for the format.
 ///
 /// # Errors
 /// [`GmmError::Io`] when the file cannot be opened; [`GmmError::DataFile`] with line and
@@ -66,8 +43,14 @@ fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
 
 /// Parses CSV data from any reader; `source` names it in error messages.
 ///
+/// The data hold comma-separated numbers, one point per row. A first row in which no
+/// cell is a number is taken as the column names and skipped. Every other problem is an
+/// error that names the source, the 1-based line and column, and what to do:
+/// a cell that is not a number, an empty or non-finite cell, a row of a different length
+/// from the first, a file with no rows.
+///
 /// ```
-/// use gmm_compare::data_file::parse_data;
+/// use gmm_io::parse_data;
 /// let table = parse_data("x,y\n1,2\n3,4.5\n".as_bytes(), "inline")?;
 /// assert_eq!(table.data.n_samples(), 2);
 /// assert_eq!(table.column_names, Some(vec!["x".to_string(), "y".to_string()]));
@@ -80,11 +63,7 @@ fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
 /// # Errors
 /// [`GmmError::DataFile`] naming the line and column of the first problem.
 pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
-    let mut values = Vec::new();
-    let mut n_features = 0usize;
-    let mut n_rows = 0usize;
-    let mut column_names = None;
-    let mut first_line = 0usize;
+    let mut rows = DataRows::default();
     for (index, record) in csv_reader(reader).records().enumerate() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(index + 1, |p| p.line() as usize);
@@ -94,75 +73,120 @@ pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
         if record.iter().all(str::is_empty) {
             continue;
         }
+        rows.push_record(&record, line, source)?;
+    }
+    rows.into_table(source)
+}
+
+/// The rows of a data file read so far, and the shape its first row set.
+#[derive(Default)]
+struct DataRows {
+    /// The values of the data rows, row after row.
+    values: Vec<f64>,
+    /// The number of columns of the first row (header or data).
+    n_features: usize,
+    /// The number of data rows.
+    n_rows: usize,
+    /// The header's cells, when the first row was one.
+    column_names: Option<Vec<String>>,
+    /// The line of the first row (header or data).
+    first_line: usize,
+}
+
+impl DataRows {
+    /// Whether no row has been read yet, neither a header nor data.
+    fn before_first_row(&self) -> bool {
+        self.n_rows == 0 && self.column_names.is_none()
+    }
+
+    /// Reads one non-blank record at `line`: the header, or a row of numbers.
+    fn push_record(&mut self, record: &csv::StringRecord, line: usize, source: &str) -> Result<()> {
         let parsed: Vec<std::result::Result<f64, _>> =
             record.iter().map(str::parse::<f64>).collect();
-        if n_rows == 0 && column_names.is_none() && parsed.iter().all(|p| p.is_err()) {
-            column_names = Some(record.iter().map(str::to_string).collect());
-            n_features = record.len();
-            first_line = line;
-            continue;
+        if self.before_first_row() {
+            self.n_features = record.len();
+            self.first_line = line;
+            if parsed.iter().all(|p| p.is_err()) {
+                self.column_names = Some(record.iter().map(str::to_string).collect());
+                return Ok(());
+            }
         }
-        if n_rows == 0 && column_names.is_none() {
-            n_features = record.len();
-            first_line = line;
-        }
-        if record.len() != n_features {
+        if record.len() != self.n_features {
             return Err(data_error(
                 source,
                 line,
                 0,
                 format!(
-                    "this row has {} values but line {first_line} has {n_features}: every row needs the same number of columns",
-                    record.len()
+                    "this row has {} values but line {} has {}: every row needs the same number of columns",
+                    record.len(),
+                    self.first_line,
+                    self.n_features
                 ),
             ));
         }
+        let could_be_header = self.before_first_row();
         for (j, (cell, value)) in record.iter().zip(parsed).enumerate() {
-            match value {
-                Ok(v) if v.is_finite() => values.push(v),
-                Ok(v) => {
-                    return Err(data_error(
-                        source,
-                        line,
-                        j + 1,
-                        format!("the value {v} is not finite: remove or impute it"),
-                    ));
-                }
-                Err(_) if cell.is_empty() => {
-                    return Err(data_error(
-                        source,
-                        line,
-                        j + 1,
-                        "empty cell: every cell must hold a number".into(),
-                    ));
-                }
-                Err(_) => {
-                    let hint = if n_rows == 0 && column_names.is_none() {
-                        " (a header row is recognised only when none of its cells is a number)"
-                    } else {
-                        ""
-                    };
-                    return Err(data_error(
-                        source,
-                        line,
-                        j + 1,
-                        format!("{cell:?} is not a number: use plain decimal numbers{hint}"),
-                    ));
-                }
-            }
+            let at = CellAt {
+                source,
+                line,
+                column: j + 1,
+            };
+            self.values
+                .push(cell_value(at, cell, value, could_be_header)?);
         }
-        n_rows += 1;
+        self.n_rows += 1;
+        Ok(())
     }
-    if n_rows == 0 {
-        return Err(data_error(
-            source,
-            first_line.max(1),
-            0,
-            "the file has no data rows: give one point per row, values separated by commas".into(),
-        ));
+
+    /// The data set of the rows read, or an error when there were none.
+    fn into_table(self, source: &str) -> Result<DataTable> {
+        if self.n_rows == 0 {
+            return Err(data_error(
+                source,
+                self.first_line.max(1),
+                0,
+                "the file has no data rows: give one point per row, values separated by commas"
+                    .into(),
+            ));
+        }
+        let data = Dataset::from_row_major(self.n_rows, self.n_features, self.values)?;
+        Ok(DataTable {
+            data,
+            column_names: self.column_names,
+        })
     }
-    let data = Dataset::from_row_major(n_rows, n_features, values)?;
-    Ok(DataTable { data, column_names })
+}
+
+/// Where a cell is: the source, its 1-based line and column.
+#[derive(Clone, Copy)]
+struct CellAt<'a> {
+    source: &'a str,
+    line: usize,
+    column: usize,
+}
+
+/// The value of one cell, or the error that says what is wrong with it; `could_be_header`
+/// (the first row) adds a hint on how a header row is recognised.
+fn cell_value(
+    at: CellAt<'_>,
+    cell: &str,
+    value: std::result::Result<f64, std::num::ParseFloatError>,
+    could_be_header: bool,
+) -> Result<f64> {
+    let reason = match value {
+        Ok(v) if v.is_finite() => return Ok(v),
+        Ok(v) => format!("the value {v} is not finite: remove or impute it"),
+        Err(_) if cell.is_empty() => "empty cell: every cell must hold a number".into(),
+        Err(_) => {
+            let hint = if could_be_header {
+                " (a header row is recognised only when none of its cells is a number)"
+            } else {
+                ""
+            };
+            format!("{cell:?} is not a number: use plain decimal numbers{hint}")
+        }
+    };
+    Err(data_error(at.source, at.line, at.column, reason))
 }
 
 /// Labels read from a file, one per point.
@@ -228,7 +252,7 @@ pub fn read_labels_file(path: &Path, n_points: usize) -> Result<LabelsFile> {
 /// labels are, or when the file has exactly `n_points + 1` labels.
 ///
 /// ```
-/// use gmm_compare::data_file::parse_labels;
+/// use gmm_io::parse_labels;
 /// let labels = parse_labels("species\nsetosa\nvirginica\nsetosa\n".as_bytes(), "inline", 3)?;
 /// assert_eq!(labels.classes(), vec![0, 1, 0]);
 /// # Ok::<(), gmm_core::GmmError>(())

@@ -21,7 +21,7 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> GmmError {
 /// let dir = std::env::temp_dir().join(format!("gmm-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("out.txt");
-/// gmm_compare::output::write_atomic(&path, b"hello")?;
+/// gmm_io::write_atomic(&path, b"hello")?;
 /// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), gmm_core::GmmError>(())

@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -65,8 +65,17 @@ fn fixture_full_covariances(fx: &Value, k: usize, d: usize) -> Vec<f64> {
 fn reproduce(fixture_name: &str, extra: &[&str]) {
     let fx = load(&Path::new(FIXTURES).join(fixture_name));
     let dir = scratch(&fixture_name.replace('.', "_"));
+    let model = fit_as_the_fixture_was(&fx, &dir, extra);
+    let ours = load(&model);
+    check_model_file(fixture_name, &fx, &ours);
+    check_predictions(fixture_name, &fx, &model);
+}
+
+/// Runs `gmm fit` in `dir` with the fixture's configuration (and `extra` arguments), from
+/// its initial means, for exactly 25 iterations; returns the model file's path.
+fn fit_as_the_fixture_was(fx: &Value, dir: &Path, extra: &[&str]) -> PathBuf {
     let means = dir.join("means.csv");
-    write_init_means(&fx, &means);
+    write_init_means(fx, &means);
     let model = dir.join("model.json");
     let cfg = &fx["config"];
     let k = cfg["n_components"].as_u64().unwrap().to_string();
@@ -96,7 +105,13 @@ fn reproduce(fixture_name: &str, extra: &[&str]) {
     args.extend(extra.iter().map(|a| a.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     ok(gmm(&refs));
-    let ours = load(&model);
+    model
+}
+
+/// The model file's parameters and fit record against the fixture's.
+fn check_model_file(fixture_name: &str, fx: &Value, ours: &Value) {
+    let cfg = &fx["config"];
+    let method = cfg["model"].as_str().unwrap();
     let (kk, d) = (
         cfg["n_components"].as_u64().unwrap() as usize,
         fx["n_features"].as_u64().unwrap() as usize,
@@ -107,7 +122,7 @@ fn reproduce(fixture_name: &str, extra: &[&str]) {
     }
     let diff = rel_diff(
         &flat(&ours["covariances"]),
-        &fixture_full_covariances(&fx, kk, d),
+        &fixture_full_covariances(fx, kk, d),
     );
     assert!(
         diff < REL_TOL,
@@ -135,8 +150,14 @@ fn reproduce(fixture_name: &str, extra: &[&str]) {
             "VB model files carry the posterior"
         );
     }
-    // the fitted model labels the data as sklearn's fit_predict did
-    let predicted = ok(gmm(&["predict", s(&model), &data_path(&dim)]));
+}
+
+/// `gmm predict` (and for EM `gmm score`) with the model file against the fixture's
+/// labels (and score).
+fn check_predictions(fixture_name: &str, fx: &Value, model: &Path) {
+    let method = fx["config"]["model"].as_str().unwrap();
+    let dim = format!("d{}", fx["n_features"]);
+    let predicted = ok(gmm(&["predict", s(model), &data_path(&dim)]));
     let labels: Vec<u64> = predicted
         .lines()
         .skip(1)
@@ -150,7 +171,7 @@ fn reproduce(fixture_name: &str, extra: &[&str]) {
         .collect();
     if method == "em" {
         assert_eq!(labels, want, "{fixture_name}: labels");
-        let score: f64 = ok(gmm(&["score", s(&model), &data_path(&dim)]))
+        let score: f64 = ok(gmm(&["score", s(model), &data_path(&dim)]))
             .trim()
             .parse()
             .unwrap();

@@ -211,16 +211,23 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
     let dir = scratch("bad");
     let model = dir.join("m.json");
     let missing = dir.join("nope.csv");
+    failed_fits_write_nothing(&dir, &model, &missing);
+    bad_options_and_arguments_fail(&model, &missing);
+    a_model_refuses_data_of_another_dimension(&model);
+}
+
+/// Fits of missing or bad data, or with bad parameters, fail and leave no file in `dir`.
+fn failed_fits_write_nothing(dir: &Path, model: &Path, missing: &Path) {
     fails(
         &[
             "fit",
-            s(&missing),
+            s(missing),
             "--method",
             "em",
             "-k",
             "2",
             "-o",
-            s(&model),
+            s(model),
         ],
         1,
         &["nope.csv", "check the path"],
@@ -238,7 +245,7 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
                 flag,
                 "-1",
                 "-o",
-                s(&model),
+                s(model),
             ],
             1,
             &[name, ">= 0"],
@@ -247,7 +254,7 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n3,x\n").unwrap();
     fails(
-        &["fit", s(&bad), "--method", "vb", "-k", "1", "-o", s(&model)],
+        &["fit", s(&bad), "--method", "vb", "-k", "1", "-o", s(model)],
         1,
         &["bad.csv: line 3, column 2", "not a number"],
     );
@@ -260,14 +267,19 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
             "-k",
             "301",
             "-o",
-            s(&model),
+            s(model),
         ],
         1,
         &["exceeds the number of points 300"],
     );
     assert!(!model.exists(), "a failed fit writes nothing");
-    let leftovers = std::fs::read_dir(&dir).unwrap().count();
+    let leftovers = std::fs::read_dir(dir).unwrap().count();
     assert_eq!(leftovers, 1, "only bad.csv: no temporary files");
+}
+
+/// Unknown flags, VB options given to EM, missing model files and out-of-range settings of
+/// the other subcommands fail with a message.
+fn bad_options_and_arguments_fail(model: &Path, missing: &Path) {
     fails(
         &[
             "fit",
@@ -278,7 +290,7 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
             "2",
             "--bogus",
             "-o",
-            s(&model),
+            s(model),
         ],
         2,
         &["--bogus"],
@@ -294,16 +306,12 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
             "--weight-prior",
             "dirichlet",
             "-o",
-            s(&model),
+            s(model),
         ],
         1,
         &["--method vb"],
     );
-    fails(
-        &["predict", s(&missing), &data_path("d1")],
-        1,
-        &["nope.csv"],
-    );
+    fails(&["predict", s(missing), &data_path("d1")], 1, &["nope.csv"]);
     fails(
         &["compare", &data_path("d1"), "-k", "0"],
         1,
@@ -319,6 +327,10 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
         1,
         &["k-min"],
     );
+}
+
+/// A model of dimension 2 refuses 1-D data; sampling no points is an error.
+fn a_model_refuses_data_of_another_dimension(model: &Path) {
     // a model of dimension 2 against 1-D data
     ok(gmm(&[
         "fit",
@@ -328,14 +340,14 @@ fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
         "-k",
         "2",
         "-o",
-        s(&model),
+        s(model),
     ]));
     fails(
-        &["score", s(&model), &data_path("d1")],
+        &["score", s(model), &data_path("d1")],
         1,
         &["columns", "expected 2, found 1"],
     );
-    fails(&["sample", s(&model), "-n", "0"], 1, &["n_samples"]);
+    fails(&["sample", s(model), "-n", "0"], 1, &["n_samples"]);
 }
 
 #[test]

@@ -17,6 +17,15 @@ pub fn gmm(args: &[&str]) -> Output {
         .expect("the gmm binary runs")
 }
 
+/// Runs `gmm` with `args` in the directory `dir`.
+pub fn gmm_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gmm"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the gmm binary runs")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -6,14 +6,14 @@ use std::path::Path;
 use rand::{SeedableRng, rngs::StdRng};
 
 use gmm_compare::compare::{self as cmp, ComparisonSettings, Truth};
-use gmm_compare::data_file::{
-    DataTable, read_data_file, read_labels_file, read_means_file, rows_to_csv,
-};
 use gmm_compare::figures::{comparison_figures, selection_figures};
-use gmm_compare::output::{write_all_atomic, write_atomic};
 use gmm_compare::{demo as scenarios, report::SelectionReport};
 use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
+use gmm_io::{
+    DataTable, read_data_file, read_labels_file, read_means_file, rows_to_csv, write_all_atomic,
+    write_atomic,
+};
 use gmm_vb::VbParams;
 
 use crate::args::{

@@ -11,8 +11,8 @@ mod support;
 
 use std::path::Path;
 
-use gmm_compare::data_file::read_data_file;
 use gmm_core::{CovarianceType, Dataset, MixtureModel};
+use gmm_io::read_data_file;
 use gmm_vb::{VbFit, VbParams, WeightPrior};
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};

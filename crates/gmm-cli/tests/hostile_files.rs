@@ -1,0 +1,193 @@
+//! Hostile files and the `gmm` command-line tool, which must never leave a partial output
+//! file behind on error (the CSV reader's side is in `crates/gmm-io/tests/hostile_csv.rs`).
+//! See docs/testing.md.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use support::{gmm_in, scratch};
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_failed(out: &Output, what: &str) {
+    assert!(!out.status.success(), "{what}: gmm succeeded");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error"), "{what}: stderr {stderr:?}");
+    assert!(
+        !stderr.contains("panicked"),
+        "{what}: gmm panicked: {stderr}"
+    );
+}
+
+const GOOD: &str = "0.1,0.2\n0.3,0.1\n5.0,5.2\n5.1,4.9\n0.2,0.0\n4.8,5.1\n";
+
+/// The arguments of `gmm fit DATA --method METHOD -k 2 -o OUTPUT`.
+fn fit_k2<'a>(data: &'a str, method: &'a str, output: &'a str) -> [&'a str; 8] {
+    ["fit", data, "--method", method, "-k", "2", "-o", output]
+}
+
+const BAD_INPUTS: [(&str, &str); 5] = [
+    ("ragged.csv", "1,2\n3\n"),
+    ("text.csv", "1,2\n3,x\n"),
+    ("nan.csv", "1,2\n3,nan\n"),
+    ("empty.csv", ""),
+    ("one.csv", "1,2\n"),
+];
+
+/// Fitting each bad file by either method fails and writes nothing.
+fn assert_bad_data_writes_nothing(dir: &Path, before: &[String]) {
+    for (name, _) in BAD_INPUTS {
+        for method in ["em", "vb"] {
+            let out = gmm_in(dir, &fit_k2(name, method, "model.json"));
+            assert_failed(&out, &format!("fit {name} by {method}"));
+            assert_eq!(listing(dir), before, "fit {name} by {method} left files");
+        }
+    }
+}
+
+/// Fitting good data with invalid parameters fails and writes nothing.
+fn assert_bad_parameters_write_nothing(dir: &Path, before: &[String]) {
+    for args in [
+        &["-k", "0"][..],
+        &["-k", "7"],
+        &["-k", "2", "--tol", "-1"],
+        &["-k", "2", "--reg-covar", "-1e-6"],
+        &["-k", "2", "--reg-covar", "NaN"],
+    ] {
+        let mut all = vec!["fit", "good.csv", "--method", "em", "-o", "model.json"];
+        all.extend_from_slice(args);
+        let out = gmm_in(dir, &all);
+        assert_failed(&out, &format!("{args:?}"));
+        assert_eq!(listing(dir), before, "{args:?} left files");
+    }
+}
+
+/// A good fit writes the model; a failing refit leaves it untouched. Returns the listing
+/// with the model.
+fn assert_failed_refit_keeps_the_model(dir: &Path, before: &[String]) -> Vec<String> {
+    let out = gmm_in(dir, &fit_k2("good.csv", "em", "model.json"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read(dir.join("model.json")).unwrap();
+    let out = gmm_in(dir, &fit_k2("ragged.csv", "vb", "model.json"));
+    assert_failed(&out, "refit on bad data");
+    assert_eq!(std::fs::read(dir.join("model.json")).unwrap(), written);
+    let mut with_model = before.to_vec();
+    with_model.push("model.json".into());
+    with_model.sort();
+    assert_eq!(listing(dir), with_model);
+    with_model
+}
+
+#[test]
+fn cli_fit_leaves_no_partial_output_on_error() {
+    let dir = scratch("hostile-fit");
+    for (name, text) in BAD_INPUTS {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let before = listing(&dir);
+    assert_bad_data_writes_nothing(&dir, &before);
+    assert_bad_parameters_write_nothing(&dir, &before);
+    let with_model = assert_failed_refit_keeps_the_model(&dir, &before);
+    // an output directory that does not exist
+    let out = gmm_in(&dir, &fit_k2("good.csv", "em", "missing/model.json"));
+    assert_failed(&out, "output into a missing directory");
+    assert_eq!(listing(&dir), with_model);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cli_reading_bad_model_files_prints_nothing() {
+    let dir = scratch("hostile-model");
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let out = gmm_in(
+        &dir,
+        &[
+            "fit",
+            "good.csv",
+            "--method",
+            "em",
+            "-k",
+            "2",
+            "-o",
+            "model.json",
+        ],
+    );
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(dir.join("model.json")).unwrap();
+    let bad_models = [
+        ("truncated.json", text[..text.len() / 2].to_string()),
+        (
+            "weights.json",
+            r#"{"covariance_type": "full", "weights": [0.7, 0.7], "means": [[0, 0], [1, 1]], "covariances": [[[1, 0], [0, 1]], [[1, 0], [0, 1]]]}"#.into(),
+        ),
+        (
+            "spd.json",
+            r#"{"covariance_type": "full", "weights": [0.5, 0.5], "means": [[0, 0], [1, 1]], "covariances": [[[1, 2], [2, 1]], [[1, 0], [0, 1]]]}"#.into(),
+        ),
+        (
+            "shape.json",
+            r#"{"covariance_type": "full", "weights": [0.5, 0.5], "means": [[0, 0], [1]], "covariances": [[[1, 0], [0, 1]], [[1, 0], [0, 1]]]}"#.into(),
+        ),
+    ];
+    for (name, body) in &bad_models {
+        std::fs::write(dir.join(name), body).unwrap();
+        for args in [
+            vec!["predict", name, "good.csv"],
+            vec!["predict", "--proba", name, "good.csv"],
+            vec!["score", name, "good.csv"],
+            vec!["sample", name, "-n", "5"],
+        ] {
+            let out = gmm_in(&dir, &args);
+            assert_failed(&out, &format!("{args:?}"));
+            assert!(
+                out.stdout.is_empty(),
+                "{args:?} printed {:?}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    // data of the wrong dimension for the model
+    std::fs::write(dir.join("three.csv"), "1,2,3\n4,5,6\n").unwrap();
+    let out = gmm_in(&dir, &["predict", "model.json", "three.csv"]);
+    assert_failed(&out, "predict with 3 columns");
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cli_compare_writes_no_directory_on_error() {
+    let dir = scratch("hostile-compare");
+    std::fs::write(dir.join("ragged.csv"), "1,2\n3\n").unwrap();
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    for args in [
+        vec!["compare", "ragged.csv", "-k", "2", "--out", "report"],
+        vec!["compare", "good.csv", "-k", "9", "--out", "report"],
+        vec!["select", "ragged.csv", "--out", "report"],
+    ] {
+        let out = gmm_in(&dir, &args);
+        assert_failed(&out, &format!("{args:?}"));
+        let report = dir.join("report");
+        assert!(
+            !report.exists() || listing(&report).is_empty(),
+            "{args:?} left {:?}",
+            listing(&report)
+        );
+        assert_eq!(listing(&dir), vec!["good.csv", "ragged.csv"], "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

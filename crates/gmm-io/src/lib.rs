@@ -1,0 +1,43 @@
+//! # gmm-io
+//!
+//! Where the data of a Gaussian mixture fit come from and where results go, for library
+//! users and the `gmm` command alike:
+//!
+//! - reading data files into a [`DataTable`] (points and column names), label files into a
+//!   [`LabelsFile`], and means files into a matrix, with errors that give the line and
+//!   column of the first problem (feature `csv`, on by default);
+//! - writing output files atomically ([`write_atomic`], [`write_all_atomic`]): nothing
+//!   half-written is ever left at the target path.
+//!
+//! Each file format sits behind a cargo feature of its own, so a program compiles only the
+//! readers it uses.
+//!
+//! ```
+//! # #[cfg(feature = "csv")] {
+//! let table = gmm_io::parse_data("height,weight\n1.62,55\n1.80,79.5\n".as_bytes(), "inline")?;
+//! assert_eq!(table.data.n_samples(), 2);
+//! assert_eq!(table.column_name(1), "weight");
+//!
+//! let dir = std::env::temp_dir().join(format!("gmm-io-doc-{}", std::process::id()));
+//! let csv = gmm_io::rows_to_csv(&["a".into(), "b".into()], table.data.rows());
+//! let written = gmm_io::write_all_atomic(&dir, &[("points.csv".to_string(), csv)])?;
+//! let back = gmm_io::read_data_file(&written[0])?;
+//! assert_eq!(back.data, table.data);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # }
+//! # Ok::<(), gmm_core::GmmError>(())
+//! ```
+#![warn(missing_docs)]
+
+mod atomic_write;
+#[cfg(feature = "csv")]
+mod csv_data;
+mod table;
+
+pub use atomic_write::{write_all_atomic, write_atomic};
+#[cfg(feature = "csv")]
+pub use csv_data::{
+    LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
+    rows_to_csv,
+};
+pub use table::DataTable;
