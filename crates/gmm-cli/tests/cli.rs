@@ -11,11 +11,11 @@ use support::*;
 
 #[test]
 fn predict_proba_score_and_sample_work_on_a_fitted_model() {
-    let dir = scratch("use");
+    let dir = scratch_dir("use");
     let model = dir.join("m.json");
     let out = ok(gmm(&[
         "fit",
-        &data_path("d2"),
+        &fixture_data_path("d2"),
         "--method",
         "em",
         "-k",
@@ -26,7 +26,12 @@ fn predict_proba_score_and_sample_work_on_a_fitted_model() {
         s(&model),
     ]));
     assert!(out.contains("EM, K = 3") && out.contains("wrote"), "{out}");
-    let proba = ok(gmm(&["predict", s(&model), &data_path("d2"), "--proba"]));
+    let proba = ok(gmm(&[
+        "predict",
+        s(&model),
+        &fixture_data_path("d2"),
+        "--proba",
+    ]));
     let mut lines = proba.lines();
     assert_eq!(lines.next(), Some("p0,p1,p2"));
     let rows: Vec<Vec<f64>> = lines
@@ -37,7 +42,7 @@ fn predict_proba_score_and_sample_work_on_a_fitted_model() {
         assert_eq!(r.len(), 3);
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
-    let labels = ok(gmm(&["predict", s(&model), &data_path("d2")]));
+    let labels = ok(gmm(&["predict", s(&model), &fixture_data_path("d2")]));
     let labels: Vec<usize> = labels.lines().skip(1).map(|l| l.parse().unwrap()).collect();
     for (r, l) in rows.iter().zip(&labels) {
         assert!(
@@ -61,7 +66,7 @@ fn predict_proba_score_and_sample_work_on_a_fitted_model() {
         .trim()
         .parse()
         .unwrap();
-    let on_data: f64 = ok(gmm(&["score", s(&model), &data_path("d2")]))
+    let on_data: f64 = ok(gmm(&["score", s(&model), &fixture_data_path("d2")]))
         .trim()
         .parse()
         .unwrap();
@@ -73,8 +78,8 @@ fn predict_proba_score_and_sample_work_on_a_fitted_model() {
 
 #[test]
 fn compare_reports_both_fits_and_writes_its_plots() {
-    let dir = scratch("compare");
-    let fx = load(&Path::new(FIXTURES).join("em_d2_full.json"));
+    let dir = scratch_dir("compare");
+    let fx = load(&Path::new(FIXTURES_DIR).join("em_d2_full.json"));
     let truth: Vec<String> = fx["labels"]
         .as_array()
         .unwrap()
@@ -86,7 +91,7 @@ fn compare_reports_both_fits_and_writes_its_plots() {
     let out_dir = dir.join("out");
     let json = ok(gmm(&[
         "compare",
-        &data_path("d2"),
+        &fixture_data_path("d2"),
         "-k",
         "3",
         "--labels",
@@ -121,7 +126,7 @@ fn compare_reports_both_fits_and_writes_its_plots() {
         let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
         assert!(text.len() > 100, "{f}");
     }
-    let table = ok(gmm(&["compare", &data_path("d2"), "-k", "3"]));
+    let table = ok(gmm(&["compare", &fixture_data_path("d2"), "-k", "3"]));
     for row in [
         "mean log-lik, held out",
         "BIC",
@@ -134,10 +139,10 @@ fn compare_reports_both_fits_and_writes_its_plots() {
 
 #[test]
 fn select_finds_three_components_in_three_clusters() {
-    let dir = scratch("select");
+    let dir = scratch_dir("select");
     let json = ok(gmm(&[
         "select",
-        &data_path("d1"),
+        &fixture_data_path("d1"),
         "--k-min",
         "1",
         "--k-max",
@@ -151,13 +156,13 @@ fn select_finds_three_components_in_three_clusters() {
     assert_eq!(report["best_k_bic"], 3);
     assert_eq!(report["best_k_elbo"], 3);
     assert!(dir.join("d1-selection.svg").exists());
-    let table = ok(gmm(&["select", &data_path("d1"), "--k-max", "4"]));
+    let table = ok(gmm(&["select", &fixture_data_path("d1"), "--k-max", "4"]));
     assert!(table.contains("best K: BIC 3"), "{table}");
 }
 
 #[test]
 fn demo_runs_without_files_and_writes_its_plots() {
-    let dir = scratch("demo");
+    let dir = scratch_dir("demo");
     let out = ok(gmm(&["demo", "--out", s(&dir)]));
     for title in [
         "1-D, three clusters",
@@ -183,7 +188,7 @@ fn demo_runs_without_files_and_writes_its_plots() {
 fn real_data_compare_runs() {
     let out = ok(gmm(&[
         "compare",
-        &format!("{REAL_DATA}old_faithful.csv"),
+        &format!("{REAL_DATA_DIR}old_faithful.csv"),
         "-k",
         "2",
         "--holdout",
@@ -192,7 +197,7 @@ fn real_data_compare_runs() {
     ]));
     let report: Value = serde_json::from_str(&out).unwrap();
     // the two Old Faithful clusters: weights about 0.36 / 0.64
-    let mut w = flat(&report["em"]["model"]["weights"]);
+    let mut w = floats(&report["em"]["model"]["weights"]);
     w.sort_by(f64::total_cmp);
     assert!((w[0] - 0.356).abs() < 0.01, "{w:?}");
 }
@@ -208,7 +213,7 @@ fn fails(args: &[&str], code: i32, needles: &[&str]) {
 
 #[test]
 fn bad_input_fails_with_a_message_and_a_nonzero_exit() {
-    let dir = scratch("bad");
+    let dir = scratch_dir("bad");
     let model = dir.join("m.json");
     let missing = dir.join("nope.csv");
     failed_fits_write_nothing(&dir, &model, &missing);
@@ -237,7 +242,7 @@ fn failed_fits_write_nothing(dir: &Path, model: &Path, missing: &Path) {
         fails(
             &[
                 "fit",
-                &data_path("d1"),
+                &fixture_data_path("d1"),
                 "--method",
                 "em",
                 "-k",
@@ -261,7 +266,7 @@ fn failed_fits_write_nothing(dir: &Path, model: &Path, missing: &Path) {
     fails(
         &[
             "fit",
-            &data_path("d1"),
+            &fixture_data_path("d1"),
             "--method",
             "em",
             "-k",
@@ -283,7 +288,7 @@ fn bad_options_and_arguments_fail(model: &Path, missing: &Path) {
     fails(
         &[
             "fit",
-            &data_path("d1"),
+            &fixture_data_path("d1"),
             "--method",
             "em",
             "-k",
@@ -298,7 +303,7 @@ fn bad_options_and_arguments_fail(model: &Path, missing: &Path) {
     fails(
         &[
             "fit",
-            &data_path("d1"),
+            &fixture_data_path("d1"),
             "--method",
             "em",
             "-k",
@@ -311,19 +316,37 @@ fn bad_options_and_arguments_fail(model: &Path, missing: &Path) {
         1,
         &["--method vb"],
     );
-    fails(&["predict", s(missing), &data_path("d1")], 1, &["nope.csv"]);
     fails(
-        &["compare", &data_path("d1"), "-k", "0"],
+        &["predict", s(missing), &fixture_data_path("d1")],
+        1,
+        &["nope.csv"],
+    );
+    fails(
+        &["compare", &fixture_data_path("d1"), "-k", "0"],
         1,
         &["n_components"],
     );
     fails(
-        &["compare", &data_path("d1"), "-k", "2", "--holdout", "1.5"],
+        &[
+            "compare",
+            &fixture_data_path("d1"),
+            "-k",
+            "2",
+            "--holdout",
+            "1.5",
+        ],
         1,
         &["holdout"],
     );
     fails(
-        &["select", &data_path("d1"), "--k-min", "4", "--k-max", "2"],
+        &[
+            "select",
+            &fixture_data_path("d1"),
+            "--k-min",
+            "4",
+            "--k-max",
+            "2",
+        ],
         1,
         &["k-min"],
     );
@@ -334,7 +357,7 @@ fn a_model_refuses_data_of_another_dimension(model: &Path) {
     // a model of dimension 2 against 1-D data
     ok(gmm(&[
         "fit",
-        &data_path("d2"),
+        &fixture_data_path("d2"),
         "--method",
         "em",
         "-k",
@@ -343,7 +366,7 @@ fn a_model_refuses_data_of_another_dimension(model: &Path) {
         s(model),
     ]));
     fails(
-        &["score", s(model), &data_path("d1")],
+        &["score", s(model), &fixture_data_path("d1")],
         1,
         &["columns", "expected 2, found 1"],
     );
@@ -352,8 +375,8 @@ fn a_model_refuses_data_of_another_dimension(model: &Path) {
 
 #[test]
 fn fit_starts_from_given_labels_or_means_and_checks_them() {
-    let dir = scratch("init");
-    let fx = load(&Path::new(FIXTURES).join("em_d2_full.json"));
+    let dir = scratch_dir("init");
+    let fx = load(&Path::new(FIXTURES_DIR).join("em_d2_full.json"));
     let labels: Vec<String> = fx["labels"]
         .as_array()
         .unwrap()
@@ -364,7 +387,7 @@ fn fit_starts_from_given_labels_or_means_and_checks_them() {
     std::fs::write(&labels_file, labels.join("\n") + "\n").unwrap();
     let model = dir.join("m.json");
     let args = |k: &str, init: &[&str]| {
-        let mut owned: Vec<String> = ["fit", &data_path("d2"), "--method", "vb", "-k", k]
+        let mut owned: Vec<String> = ["fit", &fixture_data_path("d2"), "--method", "vb", "-k", k]
             .iter()
             .map(|a| a.to_string())
             .collect();
@@ -375,7 +398,7 @@ fn fit_starts_from_given_labels_or_means_and_checks_them() {
     let run = |v: Vec<String>| gmm(&v.iter().map(String::as_str).collect::<Vec<_>>());
     ok(run(args("3", &["--init-labels", s(&labels_file)])));
     // starting from sklearn's converged labels, VB keeps the same partition
-    let predicted = ok(gmm(&["predict", s(&model), &data_path("d2")]));
+    let predicted = ok(gmm(&["predict", s(&model), &fixture_data_path("d2")]));
     let same = predicted
         .lines()
         .skip(1)

@@ -20,7 +20,7 @@ fn write_init_means(fixture: &Value, path: &Path) {
         .unwrap()
         .iter()
         .map(|row| {
-            flat(row)
+            floats(row)
                 .iter()
                 .map(|v| format!("{v}"))
                 .collect::<Vec<_>>()
@@ -32,7 +32,7 @@ fn write_init_means(fixture: &Value, path: &Path) {
 
 /// Full covariance matrices of a fixture, whatever its covariance type (sklearn's shapes).
 fn fixture_full_covariances(fx: &Value, k: usize, d: usize) -> Vec<f64> {
-    let c = flat(&fx["covariances"]);
+    let c = floats(&fx["covariances"]);
     let mut out = Vec::with_capacity(k * d * d);
     for comp in 0..k {
         for a in 0..d {
@@ -63,8 +63,8 @@ fn fixture_full_covariances(fx: &Value, k: usize, d: usize) -> Vec<f64> {
 
 /// Runs `gmm fit` as the fixture was produced and checks the model file against it.
 fn reproduce(fixture_name: &str, extra: &[&str]) {
-    let fx = load(&Path::new(FIXTURES).join(fixture_name));
-    let dir = scratch(&fixture_name.replace('.', "_"));
+    let fx = load(&Path::new(FIXTURES_DIR).join(fixture_name));
+    let dir = scratch_dir(&fixture_name.replace('.', "_"));
     let model = fit_as_the_fixture_was(&fx, &dir, extra);
     let ours = load(&model);
     check_model_file(fixture_name, &fx, &ours);
@@ -83,7 +83,7 @@ fn fit_as_the_fixture_was(fx: &Value, dir: &Path, extra: &[&str]) -> PathBuf {
     let method = cfg["model"].as_str().unwrap();
     let mut args = vec![
         "fit",
-        &data_path(&dim),
+        &fixture_data_path(&dim),
         "--method",
         method,
         "-k",
@@ -117,11 +117,11 @@ fn check_model_file(fixture_name: &str, fx: &Value, ours: &Value) {
         fx["n_features"].as_u64().unwrap() as usize,
     );
     for field in ["weights", "means"] {
-        let diff = rel_diff(&flat(&ours[field]), &flat(&fx[field]));
+        let diff = max_error_relative_to_each(&floats(&ours[field]), &floats(&fx[field]));
         assert!(diff < REL_TOL, "{fixture_name}: {field} differ by {diff:e}");
     }
-    let diff = rel_diff(
-        &flat(&ours["covariances"]),
+    let diff = max_error_relative_to_each(
+        &floats(&ours["covariances"]),
         &fixture_full_covariances(fx, kk, d),
     );
     assert!(
@@ -132,16 +132,17 @@ fn check_model_file(fixture_name: &str, fx: &Value, ours: &Value) {
     assert_eq!(fit["method"], cfg["model"]);
     assert_eq!(fit["n_iter"], 25);
     assert_eq!(fit["converged"], false);
-    assert_eq!(flat(&fit["lower_bounds"]).len(), 25);
+    assert_eq!(floats(&fit["lower_bounds"]).len(), 25);
     if method == "em" {
         // EM's bound is sklearn's (mean log-likelihood before each M-step)
-        let diff = rel_diff(&flat(&fit["lower_bounds"]), &flat(&fx["lower_bounds"]));
+        let diff =
+            max_error_relative_to_each(&floats(&fit["lower_bounds"]), &floats(&fx["lower_bounds"]));
         assert!(diff < REL_TOL, "{fixture_name}: bounds differ by {diff:e}");
         assert!(ours.get("posterior").is_none());
     } else {
         // VB's bound is the full ELBO: sklearn's plus the constant it drops
         if let Some(full) = fx.get("lower_bounds_full_elbo").filter(|v| !v.is_null()) {
-            let diff = rel_diff(&flat(&fit["lower_bounds"]), &flat(full));
+            let diff = max_error_relative_to_each(&floats(&fit["lower_bounds"]), &floats(full));
             // sklearn adds reg_covar to S_k inside its bound; 1e-6 on O(1) scatters
             assert!(diff < 1e-5, "{fixture_name}: full ELBO differs by {diff:e}");
         }
@@ -157,7 +158,7 @@ fn check_model_file(fixture_name: &str, fx: &Value, ours: &Value) {
 fn check_predictions(fixture_name: &str, fx: &Value, model: &Path) {
     let method = fx["config"]["model"].as_str().unwrap();
     let dim = format!("d{}", fx["n_features"]);
-    let predicted = ok(gmm(&["predict", s(model), &data_path(&dim)]));
+    let predicted = ok(gmm(&["predict", s(model), &fixture_data_path(&dim)]));
     let labels: Vec<u64> = predicted
         .lines()
         .skip(1)
@@ -171,7 +172,7 @@ fn check_predictions(fixture_name: &str, fx: &Value, model: &Path) {
         .collect();
     if method == "em" {
         assert_eq!(labels, want, "{fixture_name}: labels");
-        let score: f64 = ok(gmm(&["score", s(model), &data_path(&dim)]))
+        let score: f64 = ok(gmm(&["score", s(model), &fixture_data_path(&dim)]))
             .trim()
             .parse()
             .unwrap();

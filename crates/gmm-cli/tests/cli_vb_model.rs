@@ -84,12 +84,14 @@ fn configs() -> Vec<Config> {
 }
 
 fn d2() -> Dataset {
-    read_data_file(Path::new(&data_path("d2"))).unwrap().data
+    read_data_file(Path::new(&fixture_data_path("d2")))
+        .unwrap()
+        .data
 }
 
 /// Runs `gmm fit --method vb` with the config's options into `model`.
 fn cli_fit(config: &Config, model: &Path) {
-    let data = data_path("d2");
+    let data = fixture_data_path("d2");
     let mut args = vec!["fit", &data, "--method", "vb", "-o", s(model)];
     args.extend(config.args);
     ok(gmm(&args));
@@ -120,14 +122,14 @@ fn rel(a: f64, b: f64) -> f64 {
 
 #[test]
 fn score_and_predict_of_a_vb_model_file_are_the_fits() {
-    let dir = scratch("vb-model");
+    let dir = scratch_dir("vb-model");
     let data = d2();
     for config in configs() {
         let model = dir.join(format!("{}.json", config.name));
         cli_fit(&config, &model);
         let fit: VbFit = config.params.fit(&data).unwrap();
 
-        let score = cli_score(&model, &data_path("d2"));
+        let score = cli_score(&model, &fixture_data_path("d2"));
         let want = fit.score(&data).unwrap();
         assert!(
             rel(score, want) < 1e-9,
@@ -143,12 +145,12 @@ fn score_and_predict_of_a_vb_model_file_are_the_fits() {
         );
 
         assert_eq!(
-            cli_labels(&model, &data_path("d2")),
+            cli_labels(&model, &fixture_data_path("d2")),
             fit.predict(&data).unwrap(),
             "{}: labels",
             config.name
         );
-        let proba = cli_proba(&model, &data_path("d2"));
+        let proba = cli_proba(&model, &fixture_data_path("d2"));
         let want = fit.predict_proba(&data).unwrap();
         assert_eq!(proba.len(), want.nrows());
         for (n, row) in proba.iter().enumerate() {
@@ -172,7 +174,7 @@ fn write_json(path: &Path, value: &Value) {
 
 #[test]
 fn a_vb_file_without_its_posterior_falls_back_to_the_point_estimate_with_a_note() {
-    let dir = scratch("vb-no-posterior");
+    let dir = scratch_dir("vb-no-posterior");
     let config = configs().swap_remove(0);
     let model = dir.join("m.json");
     cli_fit(&config, &model);
@@ -183,7 +185,7 @@ fn a_vb_file_without_its_posterior_falls_back_to_the_point_estimate_with_a_note(
 
     let data = d2();
     let fit = config.params.fit(&data).unwrap();
-    let o = gmm(&["score", s(&stripped), &data_path("d2")]);
+    let o = gmm(&["score", s(&stripped), &fixture_data_path("d2")]);
     let note = stderr(&o);
     let score: f64 = ok(o).trim().parse().unwrap();
     let want = fit.point_estimate().score(&data).unwrap();
@@ -196,11 +198,11 @@ fn a_vb_file_without_its_posterior_falls_back_to_the_point_estimate_with_a_note(
         "{note}"
     );
     assert_eq!(
-        cli_labels(&stripped, &data_path("d2")),
+        cli_labels(&stripped, &fixture_data_path("d2")),
         fit.point_estimate().predict(&data).unwrap()
     );
     // with the posterior there is no note
-    let o = gmm(&["score", s(&model), &data_path("d2")]);
+    let o = gmm(&["score", s(&model), &fixture_data_path("d2")]);
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
@@ -209,7 +211,7 @@ type Edit = fn(&mut Value);
 
 #[test]
 fn an_invalid_posterior_is_an_error_naming_the_field() {
-    let dir = scratch("vb-bad-posterior");
+    let dir = scratch_dir("vb-bad-posterior");
     let config = configs().swap_remove(1);
     let model = dir.join("m.json");
     cli_fit(&config, &model);
@@ -242,9 +244,9 @@ fn an_invalid_posterior_is_an_error_naming_the_field() {
         let path = dir.join(name);
         write_json(&path, &file);
         for args in [
-            vec!["score", s(&path), &data_path("d2")],
-            vec!["predict", s(&path), &data_path("d2")],
-            vec!["predict", s(&path), &data_path("d2"), "--proba"],
+            vec!["score", s(&path), &fixture_data_path("d2")],
+            vec!["predict", s(&path), &fixture_data_path("d2")],
+            vec!["predict", s(&path), &fixture_data_path("d2"), "--proba"],
         ] {
             let o = gmm(&args);
             assert_eq!(o.status.code(), Some(1), "{args:?}");
@@ -262,7 +264,7 @@ fn an_invalid_posterior_is_an_error_naming_the_field() {
 
 #[test]
 fn sample_draws_from_the_point_estimate_of_a_vb_model() {
-    let dir = scratch("vb-sample");
+    let dir = scratch_dir("vb-sample");
     let config = configs().swap_remove(2);
     let model = dir.join("m.json");
     cli_fit(&config, &model);

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use support::{gmm_in, scratch};
+use support::{gmm_in, scratch_dir};
 
 /// The names in `dir`, sorted.
 fn listing(dir: &Path) -> Vec<String> {
@@ -94,7 +94,7 @@ fn assert_failed_refit_keeps_the_model(dir: &Path, before: &[String]) -> Vec<Str
 
 #[test]
 fn cli_fit_leaves_no_partial_output_on_error() {
-    let dir = scratch("hostile-fit");
+    let dir = scratch_dir("hostile-fit");
     for (name, text) in BAD_INPUTS {
         std::fs::write(dir.join(name), text).unwrap();
     }
@@ -112,7 +112,7 @@ fn cli_fit_leaves_no_partial_output_on_error() {
 
 #[test]
 fn cli_reading_bad_model_files_prints_nothing() {
-    let dir = scratch("hostile-model");
+    let dir = scratch_dir("hostile-model");
     std::fs::write(dir.join("good.csv"), GOOD).unwrap();
     let out = gmm_in(
         &dir,
@@ -171,7 +171,7 @@ fn cli_reading_bad_model_files_prints_nothing() {
 
 #[test]
 fn cli_compare_writes_no_directory_on_error() {
-    let dir = scratch("hostile-compare");
+    let dir = scratch_dir("hostile-compare");
     std::fs::write(dir.join("ragged.csv"), "1,2\n3\n").unwrap();
     std::fs::write(dir.join("good.csv"), GOOD).unwrap();
     for args in [
