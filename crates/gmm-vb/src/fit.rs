@@ -214,6 +214,15 @@ impl VbFit {
             .count()
     }
 
+    /// The fitted model restricted to the components whose expected weight exceeds
+    /// `threshold`, weights renormalised: see [`VbModel::effective_model`].
+    ///
+    /// # Errors
+    /// As [`VbModel::effective_model`].
+    pub fn effective_model(&self, threshold: f64) -> Result<VbModel> {
+        self.model.effective_model(threshold)
+    }
+
     /// The posterior predictive density.
     pub fn predictive(&self) -> &PredictiveDensity {
         self.model.predictive()

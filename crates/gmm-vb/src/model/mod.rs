@@ -8,6 +8,7 @@ use crate::params::Priors;
 use crate::predictive::PredictiveDensity;
 use crate::state::{Posterior, VariationalState};
 
+mod effective;
 #[cfg(test)]
 mod tests;
 mod validate;

@@ -394,3 +394,62 @@ fn non_finite_values_and_invalid_states_are_refused() {
         Err(GmmError::InvalidModel { reason }) if reason.contains("posterior.weight_concentration")
     ));
 }
+
+#[test]
+fn the_effective_model_keeps_the_heavy_components_renormalised() {
+    let data = synthetic::draw(&synthetic::two_d_three_clusters(), 900, 5)
+        .unwrap()
+        .data;
+    for t in TYPES {
+        for prior in priors() {
+            let fit = VbParams::new(8)
+                .covariance_type(t)
+                .weight_prior(prior)
+                .max_iter(500)
+                .tol(1e-6)
+                .fit(&data)
+                .unwrap();
+            let full = fit.point_estimate();
+            let effective = fit.effective_model(0.01).unwrap();
+            let kept: Vec<usize> = (0..8).filter(|&c| full.weights()[c] > 0.01).collect();
+            assert!(kept.len() < 8, "{t:?} {}: nothing emptied", prior.name());
+            assert_eq!(effective.n_components(), kept.len());
+            let mass: f64 = kept.iter().map(|&c| full.weights()[c]).sum();
+            let renormalised: Vec<f64> = kept.iter().map(|&c| full.weights()[c] / mass).collect();
+            let ours = effective.point_estimate().weights().as_slice().to_vec();
+            assert!(
+                max_error_relative_to_larger(&ours, &renormalised) < 1e-13,
+                "{t:?} {}: {ours:?} vs {renormalised:?}",
+                prior.name()
+            );
+            // the kept components' Normal-Wishart posteriors are unchanged
+            for (i, &c) in kept.iter().enumerate() {
+                assert_eq!(effective.state().means().row(i), full.means().row(c));
+                assert_eq!(
+                    effective.state().scale_inverse()[i],
+                    fit.state().scale_inverse()[c]
+                );
+            }
+            let proba = effective.predict_proba(&data).unwrap();
+            assert_eq!(proba.ncols(), kept.len());
+            // the restricted model is a valid model file of its own
+            let back = VbModel::from_json(&effective.to_model_file().to_json()).unwrap();
+            assert_eq!(back, effective);
+        }
+    }
+}
+
+#[test]
+fn an_effective_model_needs_a_threshold_some_component_exceeds() {
+    let fit = fit(CovarianceType::Full, priors()[0]);
+    for bad in [-0.1, 1.0, f64::NAN, 0.9999] {
+        match fit.effective_model(bad) {
+            Err(GmmError::InvalidParameter { name, .. }) => assert_eq!(name, "threshold"),
+            other => panic!("{bad}: expected InvalidParameter, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        fit.effective_model(0.0).unwrap().n_components(),
+        fit.n_components()
+    );
+}
