@@ -27,6 +27,7 @@ pub mod init;
 pub mod kernel;
 pub mod mixture;
 pub mod model_file;
+mod simd;
 pub mod stats;
 pub mod synthetic;
 

@@ -18,11 +18,11 @@
 //! bit for bit on any number of threads, and no N x K matrix is ever held while fitting.
 
 mod chunk;
-mod lanes;
 mod queries;
 #[cfg(test)]
 mod tests;
 mod triangular;
+mod workspace;
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -30,10 +30,9 @@ use rayon::prelude::*;
 use crate::covariance::PrecisionCholesky;
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
-use crate::stats::{ScatterKind, SufficientStats, TransposedChunk, block_rows};
+use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
-use lanes::with_workspace;
-pub(crate) use lanes::{LANES, hsum, mul_add};
+use workspace::with_workspace;
 
 /// `D/2 ln(2 pi)` for dimension `d`.
 pub fn half_log_2pi(d: usize) -> f64 {
@@ -277,23 +276,6 @@ impl EStepKernel {
             }
         }
         total
-    }
-
-    /// The E-step over one chunk of points, reusing `buf` as its workspace.
-    pub fn e_step_chunk(
-        &self,
-        chunk: &[f64],
-        origin: &[f64],
-        kind: ScatterKind,
-        buf: &mut Vec<f64>,
-    ) -> EStepOutput {
-        let mut work = TransposedChunk {
-            xt: std::mem::take(buf),
-            ..TransposedChunk::default()
-        };
-        let out = self.chunk_e_step(chunk, origin, kind, &mut work);
-        *buf = work.xt;
-        out
     }
 
     /// The means as a K x D matrix.

@@ -4,7 +4,7 @@
 
 use super::rank_update::rank_update_upper;
 use super::{ScatterKind, SufficientStats};
-use crate::kernel::{LANES, hsum, mul_add};
+use crate::simd::{LANES, hsum, mul_add};
 
 /// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
 /// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
