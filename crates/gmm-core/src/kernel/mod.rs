@@ -165,7 +165,7 @@ impl EStepKernel {
     /// # Panics
     /// If `data` has another dimension than the kernel (a programming error: the models
     /// and estimators built on the kernel check the dimension and return
-    /// [`crate::GmmError::ShapeMismatch`] first).
+    /// [`GmmError::ShapeMismatch`] first).
     pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
         assert_eq!(
             data.n_features(),
