@@ -5,7 +5,7 @@
 mod common;
 
 use common::{MixtureSpec, close, config_expensive, mixture_spec, sample};
-use gmm::core::covariance::cholesky_lower;
+use gmm::core::cholesky_lower;
 use gmm::core::{
     Dataset, FittedModel, GaussianMixture, GmmError, InitMethod, InitialResponsibilities,
     MixtureModel,

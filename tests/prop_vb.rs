@@ -5,7 +5,7 @@
 mod common;
 
 use common::{MixtureSpec, close, config_expensive, mixture_spec, random_spd, sample};
-use gmm::core::covariance::cholesky_lower;
+use gmm::core::cholesky_lower;
 use gmm::core::{CovarianceType, Dataset, FittedModel, GmmError, InitMethod, MixtureModel};
 use gmm::vb::{VbParams, WeightPrior, iterate, m_step};
 use nalgebra::{DMatrix, DVector};

@@ -294,7 +294,7 @@ fn nearest(x: &[f64], centres: &[f64]) -> (usize, f64) {
 }
 
 /// Label of every point: its nearest centre (row-major K x D), ties to the lowest index.
-pub fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
+pub(crate) fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
     data.rows().map(|x| nearest(x, centres).0).collect()
 }
 
@@ -302,7 +302,7 @@ pub fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
 /// with probability proportional to the squared distance to the nearest centre so far.
 /// Returns K x D centres, row-major. Where every remaining distance is zero (duplicate
 /// points), the next centre is drawn uniformly.
-pub fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
+pub(crate) fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
     let n = data.n_samples();
     let d = data.n_features();
     let mut centres = Vec::with_capacity(k * d);
@@ -339,7 +339,7 @@ pub fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> 
 
 /// Result of Lloyd's algorithm.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KMeansResult {
+pub(crate) struct KMeansResult {
     /// Final centres, K x D row-major.
     pub centres: Vec<f64>,
     /// Cluster of each point.
@@ -352,7 +352,7 @@ pub struct KMeansResult {
 
 /// Lloyd's algorithm from the given centres until no label changes or `max_iter` passes.
 /// A cluster that empties takes the point farthest from its own centre, so none stays empty.
-pub fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> KMeansResult {
+pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> KMeansResult {
     let d = data.n_features();
     let k = centres.len() / d;
     let mut labels = nearest_labels(data, &centres);

@@ -9,6 +9,13 @@
 //!
 //! The maths each piece implements is written out in the workspace's `docs/maths.md`.
 //!
+//! Inside the crate the modules import one way, each only from the layers below it (bottom
+//! to top): `simd` (lane width, fused multiply-add, horizontal sum, vectorised `exp`, the
+//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `data`; `stats`;
+//! `covariance` and `kernel`; `init`; `mixture`; `fit_record` (the one record of a fit's
+//! progress); `control`, `model_file` and `synthetic`; `fitted` (the trait of a fitted model).
+//! A unit test (`layers.rs`) reads the sources and checks it.
+//!
 //! ```
 //! use gmm_core::{synthetic, MixtureModel};
 //! let truth = synthetic::two_d_three_clusters();
@@ -20,26 +27,32 @@
 #![warn(missing_docs)]
 
 pub mod control;
-pub mod covariance;
-pub mod data;
-pub mod error;
+mod covariance;
+mod data;
+mod error;
 mod fit_record;
 mod fitted;
-pub mod init;
-pub mod kernel;
-pub mod mixture;
+mod init;
+mod kernel;
+#[cfg(test)]
+mod layers;
+mod mixture;
 pub mod model_file;
-pub mod stats;
+mod simd;
+mod stats;
 pub mod synthetic;
 
 pub use control::{FitControl, best_of_restarts};
-pub use covariance::{CovarianceType, Covariances, PrecisionCholesky};
-pub use data::Dataset;
+pub use covariance::{
+    CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,
+    precision_factor_of,
+};
+pub use data::{Dataset, MAX_COLUMN_RANGE};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
 pub use init::{InitMethod, InitialResponsibilities};
-pub use kernel::{EStepKernel, EStepOutput, logsumexp};
-pub use mixture::{GaussianMixture, MixtureModel};
+pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
+pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
 pub use model_file::ModelFile;
 pub use stats::{ScatterKind, SufficientStats};

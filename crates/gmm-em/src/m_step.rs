@@ -9,7 +9,7 @@
 //!   (9.25): full `S_k / N_k' + reg I`; tied `sum_k S_k / N' + reg I`; diagonal
 //!   `diag(S_k) / N_k' + reg`; spherical the mean over features of the diagonal one.
 
-use gmm_core::covariance::precision_factor_of;
+use gmm_core::precision_factor_of;
 use gmm_core::{
     CovarianceType, Covariances, GaussianMixture, GmmError, Result, ScatterKind, SufficientStats,
 };

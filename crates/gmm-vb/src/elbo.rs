@@ -3,7 +3,7 @@
 //! docs/vb.md, section "The ELBO".
 
 use gmm_core::SufficientStats;
-use gmm_core::kernel::half_log_2pi;
+use gmm_core::half_log_2pi;
 use special::Gamma;
 
 use crate::params::Priors;
@@ -155,7 +155,7 @@ fn trace_of_product(a: &nalgebra::DMatrix<f64>, u: &nalgebra::DMatrix<f64>) -> f
 
 /// `ln |A|` of a symmetric positive definite matrix (by Cholesky; `-inf`-free for SPD input).
 fn log_det_spd(a: &nalgebra::DMatrix<f64>) -> f64 {
-    match gmm_core::covariance::cholesky_lower(0, a) {
+    match gmm_core::cholesky_lower(0, a) {
         Ok(c) => 2.0 * c.diagonal().iter().map(|x| x.ln()).sum::<f64>(),
         Err(_) => f64::NAN,
     }

@@ -1,7 +1,7 @@
 //! The parameters of a variational fit (builder with scikit-learn's defaults) and the priors
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
-use gmm_core::covariance::cholesky_lower;
+use gmm_core::cholesky_lower;
 use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, MixtureModel, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};

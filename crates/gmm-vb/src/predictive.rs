@@ -65,7 +65,7 @@ impl PredictiveDensity {
             );
         }
         if rest > 0.0
-            && let Ok(u0) = gmm_core::covariance::precision_factor_of(0, &priors.covariance)
+            && let Ok(u0) = gmm_core::precision_factor_of(0, &priors.covariance)
         {
             let log_det_w0 = 2.0 * u0.diagonal().iter().map(|x| x.ln()).sum::<f64>();
             push(
@@ -136,7 +136,7 @@ impl PredictiveDensity {
 mod tests {
     use super::*;
     use crate::{VbParams, WeightPrior};
-    use gmm_core::kernel::logsumexp;
+    use gmm_core::logsumexp;
     use gmm_core::{CovarianceType, synthetic};
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;

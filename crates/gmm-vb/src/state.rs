@@ -2,8 +2,8 @@
 //! (the VB M-step, Bishop 10.58-10.63) and the expectations the shared E-step needs
 //! (Bishop 10.64-10.66). docs/vb.md, sections "M-step" and "E-step".
 
-use gmm_core::covariance::precision_factor_of;
-use gmm_core::kernel::half_log_2pi;
+use gmm_core::half_log_2pi;
+use gmm_core::precision_factor_of;
 use gmm_core::{
     CovarianceType, Covariances, EStepKernel, GaussianMixture, GmmError, PrecisionCholesky, Result,
     SufficientStats,

@@ -2,70 +2,29 @@
 //! of [`LANES`] points at a time, the fused logsumexp and responsibilities, then the chunk's
 //! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
 
-#[cfg(target_arch = "x86_64")]
-use super::lanes::has_avx2_fma;
-use super::lanes::{LANES, exp_lanes, hsum, lanes, mul_add};
 use super::triangular::whitened_square_norm;
 use super::{EStepKernel, EStepOutput, Factors};
+use crate::simd::{LANES, avx2_fma_dispatch, exp_lanes, hsum, lanes, mul_add};
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
 impl EStepKernel {
-    /// The E-step over one chunk, on the widest instructions the processor has.
-    pub(super) fn chunk_e_step(
-        &self,
-        chunk: &[f64],
-        origin: &[f64],
-        kind: ScatterKind,
-        work: &mut TransposedChunk,
-    ) -> EStepOutput {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2_fma() {
-            // SAFETY: the processor supports AVX2 and FMA (checked at run time just above),
-            // which is all `chunk_e_step_avx2_fma` requires.
-            return unsafe { self.chunk_e_step_avx2_fma(chunk, origin, kind, work) };
-        }
-        self.chunk_e_step_generic::<false>(chunk, origin, kind, work)
-    }
+    avx2_fma_dispatch! {
+        /// The E-step over one chunk, on the widest instructions the processor has.
+        pub(super) fn chunk_e_step(
+            &self,
+            chunk: &[f64],
+            origin: &[f64],
+            kind: ScatterKind,
+            work: &mut TransposedChunk,
+        ) -> EStepOutput = chunk_e_step_generic / chunk_e_step_avx2_fma;
 
-    /// [`Self::chunk_e_step_generic`] compiled for AVX2 and FMA.
-    ///
-    /// # Safety
-    /// The processor must support AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn chunk_e_step_avx2_fma(
-        &self,
-        chunk: &[f64],
-        origin: &[f64],
-        kind: ScatterKind,
-        work: &mut TransposedChunk,
-    ) -> EStepOutput {
-        self.chunk_e_step_generic::<true>(chunk, origin, kind, work)
-    }
-
-    /// [`Self::load_log_rho`] on the widest instructions the processor has.
-    pub(super) fn load_log_rho(&self, chunk: &[f64], origin: &[f64], work: &mut TransposedChunk) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2_fma() {
-            // SAFETY: the processor supports AVX2 and FMA (checked at run time just above).
-            return unsafe { self.load_log_rho_avx2_fma(chunk, origin, work) };
-        }
-        self.load_log_rho_generic::<false>(chunk, origin, work)
-    }
-
-    /// [`Self::load_log_rho_generic`] compiled for AVX2 and FMA.
-    ///
-    /// # Safety
-    /// The processor must support AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn load_log_rho_avx2_fma(
-        &self,
-        chunk: &[f64],
-        origin: &[f64],
-        work: &mut TransposedChunk,
-    ) {
-        self.load_log_rho_generic::<true>(chunk, origin, work)
+        /// [`Self::load_log_rho_generic`] on the widest instructions the processor has.
+        pub(super) fn load_log_rho(
+            &self,
+            chunk: &[f64],
+            origin: &[f64],
+            work: &mut TransposedChunk,
+        ) = load_log_rho_generic / load_log_rho_avx2_fma;
     }
 
     /// The E-step over one chunk: load it feature-major, `log rho`, then per point the

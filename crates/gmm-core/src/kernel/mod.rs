@@ -18,11 +18,12 @@
 //! bit for bit on any number of threads, and no N x K matrix is ever held while fitting.
 
 mod chunk;
-mod lanes;
+mod factors;
 mod queries;
 #[cfg(test)]
 mod tests;
 mod triangular;
+mod workspace;
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -30,26 +31,14 @@ use rayon::prelude::*;
 use crate::covariance::PrecisionCholesky;
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
-use crate::stats::{ScatterKind, SufficientStats, TransposedChunk, block_rows};
+use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
-use lanes::with_workspace;
-pub(crate) use lanes::{LANES, hsum, mul_add};
+use factors::Factors;
+use workspace::with_workspace;
 
 /// `D/2 ln(2 pi)` for dimension `d`.
 pub fn half_log_2pi(d: usize) -> f64 {
     0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
-}
-
-/// Per-component whitening factors in the layout the kernel reads.
-#[derive(Debug, Clone, PartialEq)]
-enum Factors {
-    /// Upper triangular factors packed column by column: column j of component k holds
-    /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2`.
-    Packed(Vec<f64>),
-    /// K x D inverse standard deviations.
-    Diagonal(Vec<f64>),
-    /// One inverse standard deviation per component.
-    Spherical(Vec<f64>),
 }
 
 /// The shared E-step: means, whitening factors and constants of K components.
@@ -105,84 +94,12 @@ impl EStepKernel {
         log_constants: Vec<f64>,
     ) -> Result<Self> {
         let (k, d) = means.shape();
-        let mismatch = |what: &str, expected, found| GmmError::ShapeMismatch {
-            what: what.into(),
-            expected,
-            found,
-        };
-        if log_constants.len() != k {
-            return Err(mismatch(
-                "number of kernel constants",
-                k,
-                log_constants.len(),
-            ));
-        }
-        if let Some(c) = log_constants
-            .iter()
-            .find(|c| c.is_nan() || **c == f64::INFINITY)
-        {
-            return Err(GmmError::InvalidParameter {
-                name: "log_constants",
-                value: c.to_string(),
-                reason: "kernel constants must be finite or -inf".into(),
-            });
-        }
+        check_log_constants(&log_constants, k)?;
+        let factors = Factors::from_precision(factors, k, d)?;
         let mut flat_means = Vec::with_capacity(k * d);
         for c in 0..k {
             flat_means.extend(means.row(c).iter().copied());
         }
-        let packed_len = d * (d + 1) / 2;
-        let pack = |p: &DMatrix<f64>, out: &mut Vec<f64>| -> Result<()> {
-            if p.shape() != (d, d) {
-                return Err(mismatch("size of a precision factor", d, p.nrows()));
-            }
-            for j in 0..d {
-                out.extend((0..=j).map(|i| p[(i, j)]));
-            }
-            Ok(())
-        };
-        let factors = match factors {
-            PrecisionCholesky::Full(ps) => {
-                if ps.len() != k {
-                    return Err(mismatch("number of precision factors", k, ps.len()));
-                }
-                let mut out = Vec::with_capacity(k * packed_len);
-                for p in ps {
-                    pack(p, &mut out)?;
-                }
-                Factors::Packed(out)
-            }
-            PrecisionCholesky::Tied(p) => {
-                let mut out = Vec::with_capacity(k * packed_len);
-                for _ in 0..k {
-                    pack(p, &mut out)?;
-                }
-                Factors::Packed(out)
-            }
-            PrecisionCholesky::Diagonal(vs) => {
-                if vs.len() != k {
-                    return Err(mismatch("number of precision factors", k, vs.len()));
-                }
-                let mut out = Vec::with_capacity(k * d);
-                for v in vs {
-                    if v.len() != d {
-                        return Err(mismatch(
-                            "length of a diagonal precision factor",
-                            d,
-                            v.len(),
-                        ));
-                    }
-                    out.extend(v.iter().copied());
-                }
-                Factors::Diagonal(out)
-            }
-            PrecisionCholesky::Spherical(v) => {
-                if v.len() != k {
-                    return Err(mismatch("number of precision factors", k, v.len()));
-                }
-                Factors::Spherical(v.clone())
-            }
-        };
         Ok(Self {
             n_features: d,
             n_components: k,
@@ -248,7 +165,7 @@ impl EStepKernel {
     /// # Panics
     /// If `data` has another dimension than the kernel (a programming error: the models
     /// and estimators built on the kernel check the dimension and return
-    /// [`crate::GmmError::ShapeMismatch`] first).
+    /// [`GmmError::ShapeMismatch`] first).
     pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
         assert_eq!(
             data.n_features(),
@@ -279,23 +196,6 @@ impl EStepKernel {
         total
     }
 
-    /// The E-step over one chunk of points, reusing `buf` as its workspace.
-    pub fn e_step_chunk(
-        &self,
-        chunk: &[f64],
-        origin: &[f64],
-        kind: ScatterKind,
-        buf: &mut Vec<f64>,
-    ) -> EStepOutput {
-        let mut work = TransposedChunk {
-            xt: std::mem::take(buf),
-            ..TransposedChunk::default()
-        };
-        let out = self.chunk_e_step(chunk, origin, kind, &mut work);
-        *buf = work.xt;
-        out
-    }
-
     /// The means as a K x D matrix.
     pub fn means(&self) -> DMatrix<f64> {
         DMatrix::from_row_slice(self.n_components, self.n_features, &self.means)
@@ -305,6 +205,28 @@ impl EStepKernel {
     pub fn log_constants(&self) -> DVector<f64> {
         DVector::from_column_slice(&self.log_constants)
     }
+}
+
+/// Checks that there are `k` kernel constants, none NaN or `+inf`.
+fn check_log_constants(log_constants: &[f64], k: usize) -> Result<()> {
+    if log_constants.len() != k {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of kernel constants".into(),
+            expected: k,
+            found: log_constants.len(),
+        });
+    }
+    if let Some(c) = log_constants
+        .iter()
+        .find(|c| c.is_nan() || **c == f64::INFINITY)
+    {
+        return Err(GmmError::InvalidParameter {
+            name: "log_constants",
+            value: c.to_string(),
+            reason: "kernel constants must be finite or -inf".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Chunks of one parallel batch of the E-step: enough for both threads of a small machine

@@ -2,7 +2,7 @@
 //! blocked over output columns so that each load of the differences feeds several
 //! independent chains of fused multiply-adds.
 
-use super::lanes::{LANES, mul_add};
+use crate::simd::{LANES, mul_add};
 
 /// Output columns computed together: each load of a group of differences feeds this many
 /// accumulators (8 registers of 4 `f64` on AVX2, leaving room for the loads).

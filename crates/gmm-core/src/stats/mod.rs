@@ -72,15 +72,15 @@ impl SufficientStats {
     }
 
     /// Statistics of a chunk of points (row-major, `points.len() = rows * d`) with their
-    /// responsibilities (row-major `rows x k`), computed in two passes over blocks of
-    /// [`EStepKernel::chunk_rows`](crate::EStepKernel::chunk_rows) points (first `N_k` and
-    /// the means, then the scatter around those means), the blocks merged in order. The
+    /// responsibilities (row-major `rows x k`), computed over blocks as large as the E-step's
+    /// chunks (about 128 KiB of points), in two passes per block (first `N_k` and the means,
+    /// then the scatter around those means), the blocks merged in order. The
     /// responsibilities must be finite and non-negative (from D = 8 the scatter is summed
     /// over `sqrt(r)`-scaled differences).
     ///
     /// # Panics
     /// If `resp.len() != rows * k`, or a responsibility is negative or not finite (user-given
-    /// responsibilities are checked by [`crate::InitialResponsibilities::check`] first).
+    /// responsibilities are checked by `InitialResponsibilities::check` first).
     pub fn from_chunk(
         points: &[f64],
         resp: &[f64],
@@ -115,7 +115,7 @@ impl SufficientStats {
     ///
     /// # Panics
     /// If a label is `>= k` or `labels.len()` differs from the number of points; callers
-    /// validate labels first (see [`crate::init`]).
+    /// validate labels first (the initialisation does).
     pub fn from_labels(
         points: &[f64],
         labels: &[usize],

@@ -2,7 +2,7 @@
 //! rows and up to four columns so that each load of a group of differences feeds several
 //! independent chains of fused multiply-adds.
 
-use crate::kernel::{LANES, mul_add};
+use crate::simd::{LANES, mul_add};
 
 /// Half a group of lanes: the width of one AVX2 register of `f64`. The blocks below run
 /// over the two halves one after the other so that their accumulators (rows x columns

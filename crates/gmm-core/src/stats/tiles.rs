@@ -4,7 +4,7 @@
 
 use super::rank_update::rank_update_upper;
 use super::{ScatterKind, SufficientStats};
-use crate::kernel::{LANES, hsum, mul_add};
+use crate::simd::{LANES, hsum, mul_add};
 
 /// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
 /// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
@@ -186,15 +186,8 @@ impl SufficientStats {
         for c in 0..k {
             let r = &resp_t[c * stride..(c + 1) * stride];
             let moments = &first_moments[c * (d + 1) * LANES..(c + 1) * (d + 1) * LANES];
-            let n_k = hsum(moments[..LANES].try_into().unwrap());
-            if n_k <= 0.0 {
+            if !stats.set_count_and_mean(c, moments) {
                 continue;
-            }
-            stats.n_k[c] = n_k;
-            let inv = 1.0 / n_k;
-            let mean = &mut stats.mean_offsets[c * d..(c + 1) * d];
-            for (m, lanes) in mean.iter_mut().zip(moments[LANES..].chunks_exact(LANES)) {
-                *m = hsum(lanes.try_into().unwrap()) * inv;
             }
             let mean = &stats.mean_offsets[c * d..(c + 1) * d];
             match kind {
@@ -206,56 +199,101 @@ impl SufficientStats {
                     }
                 }
                 ScatterKind::Full => {
-                    lane_sums.fill(0.0);
-                    for t0 in (0..stride).step_by(tile) {
-                        let len = tile.min(stride - t0);
-                        let r = &r[t0..t0 + len];
-                        if d >= ROOT_WEIGHTS_MIN_D {
-                            let (scaled, root) = tiles.split_at_mut(d * tile);
-                            let root = &mut root[..len];
-                            for (s, r) in root.iter_mut().zip(r) {
-                                *s = r.sqrt();
-                            }
-                            for i in 0..d {
-                                let x = &xt[i * stride + t0..i * stride + t0 + len];
-                                let u = &mut scaled[i * tile..i * tile + len];
-                                for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
-                                    *u = (x - mean[i]) * s;
-                                }
-                            }
-                            let scaled = &scaled[..];
-                            rank_update_upper::<FMA>(scaled, scaled, tile, len, d, lane_sums);
-                        } else {
-                            let (centred, weighted) = tiles.split_at_mut(d * tile);
-                            for i in 0..d {
-                                let x = &xt[i * stride + t0..i * stride + t0 + len];
-                                let dc = &mut centred[i * tile..i * tile + len];
-                                let w = &mut weighted[i * tile..i * tile + len];
-                                for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
-                                    *dc = x - mean[i];
-                                    *w = r * *dc;
-                                }
-                            }
-                            rank_update_upper::<FMA>(weighted, centred, tile, len, d, lane_sums);
-                        }
-                    }
+                    full_scatter_lanes::<FMA>(xt, r, stride, mean, tiles, lane_sums);
                     let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
-                    let mut pair = 0;
-                    for a in 0..d {
-                        for b in a..d {
-                            let v = hsum(
-                                lane_sums[pair * LANES..(pair + 1) * LANES]
-                                    .try_into()
-                                    .unwrap(),
-                            );
-                            s[a * d + b] = v;
-                            s[b * d + a] = v;
-                            pair += 1;
-                        }
-                    }
+                    write_symmetric(lane_sums, d, s);
                 }
             }
         }
         stats
+    }
+
+    /// Sets `N_c` and the mean offset of component `c` from its lane sums (`moments`: the
+    /// lanes of `N_c`, then those of each feature); false, leaving them at zero, for an
+    /// empty component.
+    #[inline(always)]
+    fn set_count_and_mean(&mut self, c: usize, moments: &[f64]) -> bool {
+        let d = self.n_features;
+        let n_k = hsum(moments[..LANES].try_into().unwrap());
+        if n_k <= 0.0 {
+            return false;
+        }
+        self.n_k[c] = n_k;
+        let inv = 1.0 / n_k;
+        let mean = &mut self.mean_offsets[c * d..(c + 1) * d];
+        for (m, lanes) in mean.iter_mut().zip(moments[LANES..].chunks_exact(LANES)) {
+            *m = hsum(lanes.try_into().unwrap()) * inv;
+        }
+        true
+    }
+}
+
+/// Lane sums of one component's centred scatter `sum_n r_n (x_n - m)(x_n - m)^T` over a
+/// chunk (`xt` feature-major, `r` its responsibilities, `m` = `mean`), tile by tile: each
+/// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
+/// update into `lane_sums` (zeroed first; one group of [`LANES`] per pair of features of the
+/// upper triangle, in row order).
+#[inline(always)]
+fn full_scatter_lanes<const FMA: bool>(
+    xt: &[f64],
+    r: &[f64],
+    stride: usize,
+    mean: &[f64],
+    tiles: &mut [f64],
+    lane_sums: &mut [f64],
+) {
+    let d = mean.len();
+    let tile = TILE.min(stride);
+    lane_sums.fill(0.0);
+    for t0 in (0..stride).step_by(tile) {
+        let len = tile.min(stride - t0);
+        let r = &r[t0..t0 + len];
+        if d >= ROOT_WEIGHTS_MIN_D {
+            let (scaled, root) = tiles.split_at_mut(d * tile);
+            let root = &mut root[..len];
+            for (s, r) in root.iter_mut().zip(r) {
+                *s = r.sqrt();
+            }
+            for i in 0..d {
+                let x = &xt[i * stride + t0..i * stride + t0 + len];
+                let u = &mut scaled[i * tile..i * tile + len];
+                for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
+                    *u = (x - mean[i]) * s;
+                }
+            }
+            let scaled = &scaled[..];
+            rank_update_upper::<FMA>(scaled, scaled, tile, len, d, lane_sums);
+        } else {
+            let (centred, weighted) = tiles.split_at_mut(d * tile);
+            for i in 0..d {
+                let x = &xt[i * stride + t0..i * stride + t0 + len];
+                let dc = &mut centred[i * tile..i * tile + len];
+                let w = &mut weighted[i * tile..i * tile + len];
+                for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
+                    *dc = x - mean[i];
+                    *w = r * *dc;
+                }
+            }
+            rank_update_upper::<FMA>(weighted, centred, tile, len, d, lane_sums);
+        }
+    }
+}
+
+/// Writes the `d x d` symmetric matrix `s` (row-major) from the lane sums of the pairs of
+/// its upper triangle (in row order), each pair's lanes summed by [`hsum`].
+#[inline(always)]
+fn write_symmetric(lane_sums: &[f64], d: usize, s: &mut [f64]) {
+    let mut pair = 0;
+    for a in 0..d {
+        for b in a..d {
+            let v = hsum(
+                lane_sums[pair * LANES..(pair + 1) * LANES]
+                    .try_into()
+                    .unwrap(),
+            );
+            s[a * d + b] = v;
+            s[b * d + a] = v;
+            pair += 1;
+        }
     }
 }

@@ -1,9 +1,9 @@
-//! Helpers of the vectorised loops: groups of [`LANES`] points, fused multiply-adds, the
-//! vectorised `exp`, run-time detection of AVX2 + FMA and the per-thread workspace.
-
-use std::cell::RefCell;
-
-use crate::stats::TransposedChunk;
+//! The floor of the vectorised loops: groups of [`LANES`] points, fused multiply-adds, the
+//! horizontal sum, the vectorised `exp`, run-time detection of AVX2 + FMA and
+//! [`avx2_fma_dispatch!`], the one place where the copy compiled for AVX2 + FMA is chosen.
+//!
+//! This module imports nothing else of the crate: the statistics and the kernel both stand
+//! on it (the model is memchr's `arch` module).
 
 /// Points processed together by the vectorised loops (one 512-bit or two 256-bit registers
 /// of `f64`).
@@ -23,39 +23,16 @@ pub(crate) fn hsum(v: [f64; LANES]) -> f64 {
 
 /// The [`LANES`] values of `v` from `at`.
 #[inline(always)]
-pub(super) fn lanes(v: &[f64], at: usize) -> &[f64; LANES] {
+pub(crate) fn lanes(v: &[f64], at: usize) -> &[f64; LANES] {
     v[at..at + LANES]
         .try_into()
         .expect("a whole group of lanes")
 }
+
 /// Whether the processor has AVX2 and FMA (cached by the standard library).
 #[cfg(target_arch = "x86_64")]
-pub(super) fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
-
-thread_local! {
-    /// Per-thread workspace of the E-step, reused from chunk to chunk.
-    static WORKSPACE: RefCell<TransposedChunk> = RefCell::new(TransposedChunk::default());
-}
-
-/// Values a per-thread workspace may keep between calls (8 MiB); a larger one, left by a call
-/// on an unusually large chunk, is released.
-const WORKSPACE_KEEP: usize = 1 << 20;
-
-/// Runs `f` on this thread's workspace (or on a fresh one if it is already in use).
-pub(super) fn with_workspace<T>(f: impl FnOnce(&mut TransposedChunk) -> T) -> T {
-    WORKSPACE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut work) => {
-            let out = f(&mut work);
-            if work.xt.capacity() + work.resp.capacity() + work.scratch.capacity() > WORKSPACE_KEEP
-            {
-                *work = TransposedChunk::default();
-            }
-            out
-        }
-        Err(_) => f(&mut TransposedChunk::default()),
-    })
 }
 
 /// `exp` of [`LANES`] arguments at once, vectorisable: `2^n p(r)` with `n` the nearest
@@ -67,7 +44,7 @@ pub(super) fn with_workspace<T>(f: impl FnOnce(&mut TransposedChunk) -> T) -> T 
 /// `-inf` gives 0, NaN gives NaN; arguments above 709 give `+inf` (the E-step only asks for
 /// arguments <= 0).
 #[inline(always)]
-pub(super) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
+pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
@@ -121,3 +98,47 @@ pub(super) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
     }
     out
 }
+
+/// Writes a method twice from one body generic over `FMA`: a dispatching method that calls
+/// the copy compiled for AVX2 + FMA when the processor has them (checked at run time,
+/// cached) and the portable copy otherwise, and that AVX2 + FMA copy itself.
+///
+/// ```text
+/// avx2_fma_dispatch! {
+///     /// Docs of the dispatching method.
+///     pub(super) fn name(&self, a: A, b: B) -> R = name_generic / name_avx2_fma;
+/// }
+/// ```
+///
+/// `name_generic::<const FMA: bool>(&self, a, b) -> R` must be `#[inline(always)]` (and so
+/// must everything it calls), so that the AVX2 + FMA copy is compiled with those
+/// instructions all the way down.
+macro_rules! avx2_fma_dispatch {
+    ($(
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
+            = $generic:ident / $twin:ident;
+    )*) => {$(
+        $(#[$attr])*
+        $vis fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::simd::has_avx2_fma() {
+                // SAFETY: the processor supports AVX2 and FMA (checked at run time just
+                // above), which is all the AVX2 + FMA copy requires.
+                return unsafe { self.$twin($($arg),*) };
+            }
+            self.$generic::<false>($($arg),*)
+        }
+
+        #[doc = concat!("[`Self::", stringify!($generic), "`] compiled for AVX2 and FMA.")]
+        ///
+        /// # Safety
+        /// The processor must support AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $twin(&self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$generic::<true>($($arg),*)
+        }
+    )*};
+}
+pub(crate) use avx2_fma_dispatch;

@@ -1,0 +1,89 @@
+//! The whitening factors `P_k` in the layout the kernel reads, built from the precision
+//! Cholesky factors of the mixture (or of VB's `nu_k W_k`).
+
+use nalgebra::DMatrix;
+
+use crate::covariance::PrecisionCholesky;
+use crate::error::{GmmError, Result};
+
+/// Per-component whitening factors in the layout the kernel reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Factors {
+    /// Upper triangular factors packed column by column: column j of component k holds
+    /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2`.
+    Packed(Vec<f64>),
+    /// K x D inverse standard deviations.
+    Diagonal(Vec<f64>),
+    /// One inverse standard deviation per component.
+    Spherical(Vec<f64>),
+}
+
+impl Factors {
+    /// The factors of `k` components in `d` dimensions (a tied factor repeated K times).
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the number or the size of the factors is not K or D.
+    pub(super) fn from_precision(factors: &PrecisionCholesky, k: usize, d: usize) -> Result<Self> {
+        match factors {
+            PrecisionCholesky::Full(ps) => {
+                if ps.len() != k {
+                    return Err(mismatch("number of precision factors", k, ps.len()));
+                }
+                Ok(Self::Packed(pack_upper(ps.iter(), k, d)?))
+            }
+            PrecisionCholesky::Tied(p) => {
+                Ok(Self::Packed(pack_upper(std::iter::repeat_n(p, k), k, d)?))
+            }
+            PrecisionCholesky::Diagonal(vs) => {
+                if vs.len() != k {
+                    return Err(mismatch("number of precision factors", k, vs.len()));
+                }
+                let mut out = Vec::with_capacity(k * d);
+                for v in vs {
+                    if v.len() != d {
+                        return Err(mismatch(
+                            "length of a diagonal precision factor",
+                            d,
+                            v.len(),
+                        ));
+                    }
+                    out.extend(v.iter().copied());
+                }
+                Ok(Self::Diagonal(out))
+            }
+            PrecisionCholesky::Spherical(v) => {
+                if v.len() != k {
+                    return Err(mismatch("number of precision factors", k, v.len()));
+                }
+                Ok(Self::Spherical(v.clone()))
+            }
+        }
+    }
+}
+
+/// The upper triangles of `k` D x D factors packed column by column, one after the other.
+fn pack_upper<'a>(
+    factors: impl Iterator<Item = &'a DMatrix<f64>>,
+    k: usize,
+    d: usize,
+) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(k * (d * (d + 1) / 2));
+    for p in factors {
+        if p.shape() != (d, d) {
+            return Err(mismatch("size of a precision factor", d, p.nrows()));
+        }
+        for j in 0..d {
+            out.extend((0..=j).map(|i| p[(i, j)]));
+        }
+    }
+    Ok(out)
+}
+
+/// The error for two sizes that disagree.
+fn mismatch(what: &str, expected: usize, found: usize) -> GmmError {
+    GmmError::ShapeMismatch {
+        what: what.into(),
+        expected,
+        found,
+    }
+}
