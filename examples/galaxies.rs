@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use gmm::compare::compare::{ComparisonSettings, Truth, compare, select};
-use gmm::compare::figures::{comparison_figures, selection_figures};
+use gmm::compare::{ComparisonSettings, Truth, compare, select};
+use gmm::compare::{comparison_figures, selection_figures};
 use gmm::core::GmmError;
 use gmm::io::{read_data_file, write_all_atomic};
 

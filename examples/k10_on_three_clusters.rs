@@ -8,8 +8,8 @@
 //! empties the components the data do not need: their expected weights fall towards
 //! alpha0 / (K alpha0 + N), and only a few components keep weight above 1%.
 
-use gmm::compare::compare::{ComparisonSettings, Truth, compare};
-use gmm::compare::figures::comparison_figures;
+use gmm::compare::comparison_figures;
+use gmm::compare::{ComparisonSettings, Truth, compare};
 use gmm::core::{GmmError, synthetic};
 use gmm::io::write_all_atomic;
 

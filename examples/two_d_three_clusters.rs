@@ -8,8 +8,8 @@
 //! two agree closely: the same clusters, nearly the same parameters, nearly the same
 //! held-out log-likelihood. Give OUT_DIR to write the plots (ellipses, bounds, weights).
 
-use gmm::compare::compare::{ComparisonSettings, Truth, compare};
-use gmm::compare::figures::comparison_figures;
+use gmm::compare::comparison_figures;
+use gmm::compare::{ComparisonSettings, Truth, compare};
 use gmm::core::{GmmError, synthetic};
 use gmm::io::write_all_atomic;
 

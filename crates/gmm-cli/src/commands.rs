@@ -5,9 +5,10 @@ use std::path::Path;
 
 use rand::{SeedableRng, rngs::StdRng};
 
-use gmm_compare::compare::{self as cmp, ComparisonSettings, Truth};
-use gmm_compare::figures::{comparison_figures, selection_figures};
-use gmm_compare::{demo as scenarios, report::SelectionReport};
+use gmm_compare::{
+    self as cmp, ComparisonSettings, SelectionReport, Truth, comparison_figures, demo as scenarios,
+    selection_figures,
+};
 use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_io::{

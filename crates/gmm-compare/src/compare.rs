@@ -185,15 +185,11 @@ pub struct Truth<'a> {
     pub mixture: Option<&'a GaussianMixture>,
 }
 
-fn effective(gm: &GaussianMixture, threshold: f64) -> usize {
-    gm.weights().iter().filter(|&&w| w > threshold).count()
-}
-
 /// Fits EM and VB to the training part of `data` from the same initial responsibilities
 /// (made once, by `settings.init` with `settings.seed`) and measures both.
 ///
 /// ```
-/// use gmm_compare::compare::{compare, ComparisonSettings, Truth};
+/// use gmm_compare::{compare, ComparisonSettings, Truth};
 /// use gmm_core::synthetic;
 /// let s = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 1)?;
 /// let truth = Truth { labels: Some(&s.labels), mixture: Some(&s.truth) };
@@ -319,16 +315,13 @@ impl Scoring<'_> {
         file.posterior = None;
         file.fit = None;
         Ok(MethodSummary {
-            method: record.estimator().name().to_string(),
+            fit: record.clone(),
             bound_name: String::new(),
-            final_bound: record.lower_bounds().last().copied().unwrap_or(f64::NAN),
             train_mean_log_likelihood: fit.score(self.train)?,
             holdout_mean_log_likelihood: self.test.map(|t| fit.score(t)).transpose()?,
             bic: None,
             aic: None,
-            effective_components: effective(point, self.weight_threshold),
-            n_iter: record.n_iter(),
-            converged: record.converged(),
+            effective_components: point.effective_components(self.weight_threshold),
             wall_time_seconds: seconds,
             adjusted_rand_index: self
                 .labels
@@ -342,7 +335,6 @@ impl Scoring<'_> {
                 .reference
                 .map(|r| parameter_error(r, point, self.weight_threshold))
                 .transpose()?,
-            lower_bounds: record.lower_bounds().to_vec(),
             model: file,
         })
     }
@@ -358,7 +350,7 @@ pub fn ln_factorial(k: usize) -> f64 {
 /// ELBO and effective components. `on_fit` is called after each K (for progress display).
 ///
 /// ```
-/// use gmm_compare::compare::{select, ComparisonSettings};
+/// use gmm_compare::{select, ComparisonSettings};
 /// use gmm_core::synthetic;
 /// let s = synthetic::draw(&synthetic::one_d_three_clusters(), 500, 2)?;
 /// let r = select(&s.data, "1-D", 1, 5, &ComparisonSettings::new(1), &mut || {})?;

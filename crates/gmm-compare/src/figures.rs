@@ -47,9 +47,9 @@ pub fn comparison_figures(
             (
                 "EM: mean log-likelihood per point",
                 "mean log-likelihood",
-                &report.em.lower_bounds,
+                report.em.fit.lower_bounds(),
             ),
-            ("VB: ELBO (total)", "ELBO", &report.vb.lower_bounds),
+            ("VB: ELBO (total)", "ELBO", report.vb.fit.lower_bounds()),
         ])?,
     ));
     let (em_w, vb_w) = report.display_weights();

@@ -5,26 +5,49 @@
 //! the default feature `plots`, SVG plots). The `gmm` command (crate `gmm-cli`) is built
 //! on it; reading data files is the business of `gmm-io`.
 //!
-//! - [`metrics`]: adjusted Rand index, normalised mutual information, the held-out split.
-//! - [`matching`]: label switching (Hungarian matching of components) and parameter error.
-//! - [`pca`]: the first two principal components, to plot data of dimension D > 2.
-//! - [`report`]: the report values and their tables.
-//! - `plot`: SVG plots (feature `plots`).
-//! - [`compare`]: EM and VB on the same data and initialisation; choosing K with both.
-//! - `figures`: the named SVG files of a comparison or a choice of K (feature `plots`).
-//! - `demo`: the standard scenarios of `gmm demo`, with their figures (feature `plots`).
+//! - [`compare()`] and [`select`]: EM and VB on the same data and initialisation, and
+//!   choosing K with both ([`ComparisonSettings`], [`Truth`], [`Comparison`]).
+//! - The reports: [`ComparisonReport`], [`MethodSummary`], [`SelectionReport`] (serde values
+//!   that print as tables).
+//! - Metrics: [`adjusted_rand_index`], [`normalized_mutual_info`], [`holdout_split`]; label
+//!   switching and parameter error: [`match_components`], [`parameter_error`],
+//!   [`hungarian`], [`mixture_of_labels`]; [`Pca2`] to plot data of dimension D > 2.
+//! - With the feature `plots`: `plot` (SVG plots), `comparison_figures` and
+//!   `selection_figures` (the named SVG files of a comparison or a choice of K), and
+//!   `demo` (the standard scenarios of `gmm demo`).
+//!
+//! ```
+//! use gmm_compare::{compare, ComparisonSettings, Truth};
+//! use gmm_core::synthetic;
+//! let s = synthetic::draw(&synthetic::two_d_three_clusters(), 600, 1)?;
+//! let truth = Truth { labels: Some(&s.labels), mixture: Some(&s.truth) };
+//! let c = compare(&s.data, "three clusters", &ComparisonSettings::new(3), truth)?;
+//! assert!(c.report.em.adjusted_rand_index.unwrap() > 0.8);
+//! # Ok::<(), gmm_core::GmmError>(())
+//! ```
 //!
 //! The methodology is written out in the workspace's `docs/comparison.md`.
 #![warn(missing_docs)]
 
-pub mod compare;
+mod compare;
 #[cfg(feature = "plots")]
 pub mod demo;
 #[cfg(feature = "plots")]
-pub mod figures;
-pub mod matching;
-pub mod metrics;
-pub mod pca;
+mod figures;
+mod matching;
+mod metrics;
+mod pca;
 #[cfg(feature = "plots")]
 pub mod plot;
-pub mod report;
+mod report;
+
+pub use compare::{Comparison, ComparisonSettings, Truth, compare, ln_factorial, select};
+#[cfg(feature = "plots")]
+pub use figures::{comparison_figures, selection_figures};
+pub use matching::{
+    ComponentMatching, ParameterError, hungarian, match_components, mixture_of_labels,
+    parameter_error,
+};
+pub use metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
+pub use pca::Pca2;
+pub use report::{ComparisonReport, MethodSummary, SelectionReport, SelectionRow};

@@ -15,7 +15,7 @@ use gmm_core::{GaussianMixture, GmmError, MixtureModel, Result};
 /// Returns, for each row, its column. Costs must be finite.
 ///
 /// ```
-/// use gmm_compare::matching::hungarian;
+/// use gmm_compare::hungarian;
 /// use nalgebra::DMatrix;
 /// let cost = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 3.0, 2.0, 0.0, 5.0, 3.0, 2.0, 2.0]);
 /// assert_eq!(hungarian(&cost)?, vec![1, 0, 2]); // total 1 + 2 + 2 = 5
@@ -145,7 +145,7 @@ fn assign(
 /// says which.
 ///
 /// ```
-/// use gmm_compare::matching::match_components;
+/// use gmm_compare::match_components;
 /// use gmm_core::{Covariances, GaussianMixture};
 /// use nalgebra::{DMatrix, DVector};
 /// let mix = |w: &[f64], m: &[f64]| GaussianMixture::new(
@@ -241,7 +241,7 @@ pub struct ParameterError {
 /// ([`match_components`], heavy components, of weight above `weight_threshold`, first).
 ///
 /// ```
-/// use gmm_compare::matching::parameter_error;
+/// use gmm_compare::parameter_error;
 /// use gmm_core::synthetic::two_d_three_clusters;
 /// let truth = two_d_three_clusters();
 /// let err = parameter_error(&truth, &truth, 0.01)?;

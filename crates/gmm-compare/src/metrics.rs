@@ -55,7 +55,7 @@ fn pairs(x: f64) -> f64 {
 /// (the index is undefined there; scikit-learn returns 1 too).
 ///
 /// ```
-/// use gmm_compare::metrics::adjusted_rand_index;
+/// use gmm_compare::adjusted_rand_index;
 /// // the same partition under other names
 /// assert_eq!(adjusted_rand_index(&[0, 0, 1, 1], &[1, 1, 0, 0])?, 1.0);
 /// assert!(adjusted_rand_index(&[0, 0, 1, 1], &[0, 1, 0, 1])? < 0.0);
@@ -95,7 +95,7 @@ fn entropy(counts: impl Iterator<Item = f64>, n: f64) -> f64 {
 /// only one of them does.
 ///
 /// ```
-/// use gmm_compare::metrics::normalized_mutual_info;
+/// use gmm_compare::normalized_mutual_info;
 /// assert!((normalized_mutual_info(&[0, 0, 1, 1], &[1, 1, 0, 0])? - 1.0).abs() < 1e-15);
 /// assert!(normalized_mutual_info(&[0, 0, 1, 1], &[0, 1, 0, 1])?.abs() < 1e-15);
 /// # Ok::<(), gmm_core::GmmError>(())
@@ -136,7 +136,7 @@ pub fn normalized_mutual_info(a: &[usize], b: &[usize]) -> Result<f64> {
 /// `StdRng::seed_from_u64(seed)`, so the split is the same for the same seed.
 ///
 /// ```
-/// use gmm_compare::metrics::holdout_split;
+/// use gmm_compare::holdout_split;
 /// let (train, test) = holdout_split(10, 0.2, 7)?;
 /// assert_eq!((train.len(), test.len()), (8, 2));
 /// assert_eq!(holdout_split(10, 0.2, 7)?, (train, test));

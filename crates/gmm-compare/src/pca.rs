@@ -24,7 +24,7 @@ impl Pca2 {
     /// picture does not flip between runs.
     ///
     /// ```
-    /// use gmm_compare::pca::Pca2;
+    /// use gmm_compare::Pca2;
     /// use gmm_core::Dataset;
     /// let data = Dataset::from_rows(&[[0.0, 0.0, 0.0], [2.0, 0.1, 0.0], [4.0, -0.1, 0.0]])?;
     /// let pca = Pca2::fit(&data)?;

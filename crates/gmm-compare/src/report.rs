@@ -7,19 +7,18 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
-use gmm_core::{CovarianceType, GaussianMixture, ModelFile, Result};
+use gmm_core::{CovarianceType, FitRecord, GaussianMixture, ModelFile, Result};
 
 use crate::matching::ParameterError;
 
 /// What one estimator achieved on the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodSummary {
-    /// `"em"` or `"vb"`.
-    pub method: String,
+    /// The fit's record: the estimator, the bound after every iteration, whether it
+    /// converged, the restarts' final bounds.
+    pub fit: FitRecord,
     /// What the bound is: EM's mean log-likelihood per point, or VB's full ELBO (a total).
     pub bound_name: String,
-    /// The bound at the end of the fit.
-    pub final_bound: f64,
     /// Mean log density of the training points (EM: the mixture; VB: the Student-t
     /// posterior predictive).
     pub train_mean_log_likelihood: f64,
@@ -31,10 +30,6 @@ pub struct MethodSummary {
     pub aic: Option<f64>,
     /// Components whose weight exceeds the report's `weight_threshold`.
     pub effective_components: usize,
-    /// Iterations run.
-    pub n_iter: usize,
-    /// Whether the bound moved less than the tolerance before the iteration limit.
-    pub converged: bool,
     /// Wall-clock time of the fit, in seconds (not deterministic).
     pub wall_time_seconds: f64,
     /// Adjusted Rand index of the predicted labels against the true ones, if given.
@@ -43,8 +38,6 @@ pub struct MethodSummary {
     pub normalized_mutual_info: Option<f64>,
     /// Error of the parameters against the true mixture after matching components.
     pub parameter_error: Option<ParameterError>,
-    /// The bound after every iteration.
-    pub lower_bounds: Vec<f64>,
     /// The fitted point estimate (for VB, the posterior's expected weights, means
     /// and covariances `W_k^{-1} / nu_k`), in its own component order.
     pub model: ModelFile,
@@ -185,8 +178,8 @@ impl ComparisonReport {
             vec!["".into(), "EM".into(), "VB".into()],
             vec![
                 "bound".into(),
-                format!("{:.4} ({})", em.final_bound, em.bound_name),
-                format!("{:.4} ({})", vb.final_bound, vb.bound_name),
+                format!("{:.4} ({})", em.fit.lower_bound(), em.bound_name),
+                format!("{:.4} ({})", vb.fit.lower_bound(), vb.bound_name),
             ],
             vec![
                 "mean log-lik, train".into(),
@@ -207,13 +200,13 @@ impl ComparisonReport {
             ],
             vec![
                 "iterations".into(),
-                em.n_iter.to_string(),
-                vb.n_iter.to_string(),
+                em.fit.n_iter().to_string(),
+                vb.fit.n_iter().to_string(),
             ],
             vec![
                 "converged".into(),
-                em.converged.to_string(),
-                vb.converged.to_string(),
+                em.fit.converged().to_string(),
+                vb.fit.converged().to_string(),
             ],
             vec![
                 "wall time".into(),

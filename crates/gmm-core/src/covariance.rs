@@ -324,6 +324,19 @@ fn check_variance(component: usize, x: f64) -> Result<()> {
     }
 }
 
+/// Makes a square matrix exactly symmetric in place: each off-diagonal pair becomes its mean
+/// `(a_ij + a_ji) / 2` (the M-steps' scatter matrices differ from symmetric by rounding).
+pub fn symmetrise(m: &mut DMatrix<f64>) {
+    let d = m.nrows();
+    for a in 0..d {
+        for b in 0..a {
+            let v = 0.5 * (m[(a, b)] + m[(b, a)]);
+            m[(a, b)] = v;
+            m[(b, a)] = v;
+        }
+    }
+}
+
 /// Lower Cholesky factor `C` of a symmetric matrix (`A = C C^T`), reading the lower triangle.
 ///
 /// # Errors

@@ -45,7 +45,7 @@ pub mod synthetic;
 pub use control::{FitControl, best_of_restarts};
 pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,
-    precision_factor_of,
+    precision_factor_of, symmetrise,
 };
 pub use data::{Dataset, MAX_COLUMN_RANGE};
 pub use error::{GmmError, Result};
@@ -55,4 +55,4 @@ pub use init::{InitMethod, InitialResponsibilities};
 pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
 pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
 pub use model_file::ModelFile;
-pub use stats::{ScatterKind, SufficientStats};
+pub use stats::{N_K_EPSILON, ScatterKind, SufficientStats};

@@ -148,6 +148,12 @@ impl GaussianMixture {
         &self.weights
     }
 
+    /// Number of components whose weight exceeds `threshold` (VB empties surplus
+    /// components to a small weight, not to 0).
+    pub fn effective_components(&self, threshold: f64) -> usize {
+        self.weights.iter().filter(|&&w| w > threshold).count()
+    }
+
     /// Means, K x D (row k is `mu_k`).
     pub fn means(&self) -> &DMatrix<f64> {
         &self.means

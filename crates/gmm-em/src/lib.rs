@@ -27,7 +27,7 @@ mod reseed;
 mod select;
 
 pub use fit::EmFit;
-pub use m_step::{MStepParameters, N_K_EPSILON, m_step, m_step_parameters};
+pub use m_step::{MStepParameters, m_step, m_step_parameters};
 pub use params::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmParams};
 pub use reseed::ReseedEvent;
 pub use select::{KSelectionRow, best_by_aic, best_by_bic, select_k, select_k_fits};

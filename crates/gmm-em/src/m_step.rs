@@ -11,12 +11,10 @@
 
 use gmm_core::precision_factor_of;
 use gmm_core::{
-    CovarianceType, Covariances, GaussianMixture, GmmError, Result, ScatterKind, SufficientStats,
+    CovarianceType, Covariances, GaussianMixture, GmmError, N_K_EPSILON, Result, ScatterKind,
+    SufficientStats, symmetrise,
 };
 use nalgebra::{DMatrix, DVector};
-
-/// What scikit-learn adds to every `N_k` before dividing by it (`10 * eps` of f64).
-pub const N_K_EPSILON: f64 = 10.0 * f64::EPSILON;
 
 /// The parameters one M-step produces, before they are checked and factorised into a
 /// [`GaussianMixture`].
@@ -209,11 +207,10 @@ fn diagonal_variances(stats: &SufficientStats, c: usize, n_k: f64, reg: f64) -> 
 }
 
 /// `(A + A^T) / 2`: the merged scatter is symmetric only up to rounding.
-fn symmetrised(a: DMatrix<f64>) -> DMatrix<f64> {
-    let t = a.transpose();
-    (a + t) * 0.5
+fn symmetrised(mut a: DMatrix<f64>) -> DMatrix<f64> {
+    symmetrise(&mut a);
+    a
 }
-
 fn regularised(mut a: DMatrix<f64>, reg: f64) -> DMatrix<f64> {
     for j in 0..a.nrows() {
         a[(j, j)] += reg;

@@ -207,11 +207,7 @@ impl VbFit {
     /// Number of components whose expected weight exceeds `threshold` (see
     /// [`DEFAULT_WEIGHT_THRESHOLD`]).
     pub fn effective_components(&self, threshold: f64) -> usize {
-        self.point_estimate()
-            .weights()
-            .iter()
-            .filter(|&&w| w > threshold)
-            .count()
+        self.point_estimate().effective_components(threshold)
     }
 
     /// The fitted model restricted to the components whose expected weight exceeds

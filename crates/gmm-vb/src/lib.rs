@@ -55,6 +55,4 @@ pub use params::{
     VbParams, WeightPrior,
 };
 pub use predictive::PredictiveDensity;
-pub use state::{
-    N_K_EPSILON, Posterior, PriorRecord, VariationalState, WeightConcentration, m_step,
-};
+pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};

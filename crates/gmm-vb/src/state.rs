@@ -5,18 +5,14 @@
 use gmm_core::half_log_2pi;
 use gmm_core::precision_factor_of;
 use gmm_core::{
-    CovarianceType, Covariances, EStepKernel, GaussianMixture, GmmError, PrecisionCholesky, Result,
-    SufficientStats,
+    CovarianceType, Covariances, EStepKernel, GaussianMixture, GmmError, N_K_EPSILON,
+    PrecisionCholesky, Result, SufficientStats, symmetrise,
 };
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use special::Gamma;
 
 use crate::params::Priors;
-
-/// `10 * eps` added to every `N_k` in the M-step, as scikit-learn does, so that an empty
-/// component still has `beta_k > beta0` and a defined mean.
-pub const N_K_EPSILON: f64 = 10.0 * f64::EPSILON;
 
 /// The variational posterior of the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,17 +269,6 @@ fn wishart_posterior(
             (nu0 + n_eps[c], w_inv)
         })
         .unzip()
-}
-
-fn symmetrise(m: &mut DMatrix<f64>) {
-    let d = m.nrows();
-    for a in 0..d {
-        for b in 0..a {
-            let v = 0.5 * (m[(a, b)] + m[(b, a)]);
-            m[(a, b)] = v;
-            m[(b, a)] = v;
-        }
-    }
 }
 
 impl VariationalState {

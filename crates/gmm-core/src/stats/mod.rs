@@ -39,6 +39,10 @@ impl ScatterKind {
     }
 }
 
+/// What the M-steps add to every `N_k` before dividing by it (`10 * eps` of f64, as
+/// scikit-learn), so that an empty component gives finite parameters.
+pub const N_K_EPSILON: f64 = 10.0 * f64::EPSILON;
+
 /// Sufficient statistics of K components over some points: `N_k`, weighted means and centred
 /// weighted scatter. See the module documentation for the definitions and the merge rule.
 #[derive(Debug, Clone, PartialEq)]
