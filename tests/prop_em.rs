@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{MixtureSpec, close, config_expensive, mixture_spec, sample};
+use common::{close, config_expensive, fit_data, init_method, mixture_spec, sample};
 use gmm::core::cholesky_lower;
 use gmm::core::{
-    Dataset, FittedModel, GaussianMixture, GmmError, InitMethod, InitialResponsibilities,
+    Dataset, FittedModel, GaussianMixture, GmmError, InitialResponsibilities,
     MixtureModel,
 };
 use gmm::em::{EmParams, m_step};
@@ -17,22 +17,6 @@ use proptest::prelude::*;
 /// Slack of "never decreases": 1e-10 of the bound's magnitude (the tolerance; the
 /// rounding of a mean log-likelihood over <= 10^3 points is ~1e-14 relative).
 const MONOTONE_REL: f64 = 1e-10;
-
-fn init_method(i: usize) -> InitMethod {
-    [
-        InitMethod::KMeans,
-        InitMethod::KMeansPlusPlus,
-        InitMethod::Random,
-        InitMethod::RandomFromData,
-    ][i % 4]
-        .clone()
-}
-
-/// Data for a fit: `n` points from an overlapping mixture (so EM takes many iterations).
-fn fit_data(spec: &MixtureSpec, per_component: usize, seed: u64) -> Dataset {
-    let gm = spec.build(3.0);
-    sample(&gm, per_component * spec.k + 4 * spec.d, seed)
-}
 
 /// A fit error that is a legitimate outcome of an unlucky start with `reg_covar = 0`.
 fn is_collapse(e: &GmmError) -> bool {

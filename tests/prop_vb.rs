@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{MixtureSpec, close, config_expensive, mixture_spec, random_spd, sample};
+use common::{close, config_expensive, fit_data, init_method, mixture_spec, random_spd, sample};
 use gmm::core::cholesky_lower;
 use gmm::core::{CovarianceType, Dataset, FittedModel, GmmError, InitMethod, MixtureModel};
 use gmm::vb::{VbParams, WeightPrior, iterate, m_step};
@@ -14,26 +14,12 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 const MONOTONE_REL: f64 = 1e-10;
 
-fn init_method(i: usize) -> InitMethod {
-    [
-        InitMethod::KMeans,
-        InitMethod::KMeansPlusPlus,
-        InitMethod::Random,
-        InitMethod::RandomFromData,
-    ][i % 4]
-        .clone()
-}
-
 fn weight_prior(process: bool, concentration: Option<f64>) -> WeightPrior {
     if process {
         WeightPrior::DirichletProcess { concentration }
     } else {
         WeightPrior::DirichletDistribution { concentration }
     }
-}
-
-fn fit_data(spec: &MixtureSpec, per_component: usize, seed: u64) -> Dataset {
-    sample(&spec.build(3.0), per_component * spec.k + 4 * spec.d, seed)
 }
 
 /// `ln Gamma(x)` for `x > 0`: Lanczos (g = 7, 9 terms), relative error below 1e-14 on the

@@ -146,8 +146,7 @@ fn fingerprint_child() {
 
 fn run_child(threads: usize) -> String {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = std::env::temp_dir().join(format!("gmm-threads-{}-{threads}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = gmm_test_support::scratch_dir(&format!("threads-{threads}"));
     let path = dir.join("fingerprints.txt");
     let output = Command::new(exe)
         .args([

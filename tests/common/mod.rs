@@ -4,7 +4,9 @@
 //! failing case shrinks and replays exactly.
 #![allow(dead_code)]
 
-use gmm::core::{CovarianceType, Covariances, Dataset, GaussianMixture, SufficientStats};
+use gmm::core::{
+    CovarianceType, Covariances, Dataset, GaussianMixture, InitMethod, SufficientStats,
+};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng, rngs::StdRng, seq::SliceRandom};
@@ -300,4 +302,21 @@ pub fn check_recovery(
         }
     }
     Ok(())
+}
+
+/// One of the four initialisation methods that need no extra input, by index (`i % 4`).
+pub fn init_method(i: usize) -> InitMethod {
+    [
+        InitMethod::KMeans,
+        InitMethod::KMeansPlusPlus,
+        InitMethod::Random,
+        InitMethod::RandomFromData,
+    ][i % 4]
+        .clone()
+}
+
+/// Data for a fit: `n` points from an overlapping mixture (so EM takes many iterations).
+pub fn fit_data(spec: &MixtureSpec, per_component: usize, seed: u64) -> Dataset {
+    let gm = spec.build(3.0);
+    sample(&gm, per_component * spec.k + 4 * spec.d, seed)
 }
