@@ -7,8 +7,7 @@ mod common;
 use common::{close, config_expensive, fit_data, init_method, mixture_spec, sample};
 use gmm::core::cholesky_lower;
 use gmm::core::{
-    Dataset, FittedModel, GaussianMixture, GmmError, InitialResponsibilities,
-    MixtureModel,
+    Dataset, FittedModel, GaussianMixture, GmmError, InitialResponsibilities, MixtureModel,
 };
 use gmm::em::{EmParams, m_step};
 use nalgebra::DVector;

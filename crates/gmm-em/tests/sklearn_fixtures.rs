@@ -11,8 +11,8 @@
 //! forms the diagonal and tied statistics uncentred; we use centred statistics), which the
 //! EM map contracts near its fixed point, so they stay near 1e-14.
 
-use gmm_core::{CovarianceType, FittedModel, InitMethod, MixtureModel, PrecisionCholesky};
-use gmm_em::EmParams;
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel, PrecisionCholesky};
+use gmm_em::{EmFit, EmParams};
 use gmm_test_support::{fixture_data, fixture_json, floats, max_error_relative_to_largest, rows};
 use nalgebra::DMatrix;
 use serde_json::Value;
@@ -58,8 +58,42 @@ struct Agreement {
 
 fn check_fixture(name: &str, data_name: &str) -> Agreement {
     let fx = fixture_json(name);
-    let cfg = &fx["config"];
     let data = fixture_data(data_name);
+    let fit = fit_as_the_fixture_was(&fx, &data);
+    assert_eq!(
+        fit.n_iter() as u64,
+        fx["n_iter"].as_u64().unwrap(),
+        "{name}"
+    );
+    assert_eq!(
+        fit.converged(),
+        fx["converged"].as_bool().unwrap(),
+        "{name}"
+    );
+    let mut agr = parameter_agreement(&fit, &fx);
+    let sk_bounds = floats(&fx["lower_bounds"]);
+    assert_eq!(fit.lower_bounds().len(), sk_bounds.len(), "{name}");
+    for (a, b) in fit.lower_bounds().iter().zip(&sk_bounds) {
+        agr.bounds = agr.bounds.max((a - b).abs() / b.abs().max(1.0));
+    }
+    assert_eq!(fit.lower_bound(), *fit.lower_bounds().last().unwrap());
+    let sk_score = fx["score"].as_f64().unwrap();
+    agr.score = (fit.score(&data).unwrap() - sk_score).abs() / sk_score.abs().max(1.0);
+    check_criteria_and_labels(name, &fit, &fx, &data);
+
+    println!("{name}: {agr:?}");
+    assert!(agr.weights <= PARAM_RTOL, "{name}: weights {agr:?}");
+    assert!(agr.means <= PARAM_RTOL, "{name}: means {agr:?}");
+    assert!(agr.covariances <= PARAM_RTOL, "{name}: covariances {agr:?}");
+    assert!(agr.precisions <= PARAM_RTOL, "{name}: precisions {agr:?}");
+    assert!(agr.bounds <= BOUND_RTOL, "{name}: bounds {agr:?}");
+    assert!(agr.score <= BOUND_RTOL, "{name}: score {agr:?}");
+    agr
+}
+
+/// EM with the fixture's settings, started from its `init_means`.
+fn fit_as_the_fixture_was(fx: &Value, data: &Dataset) -> EmFit {
+    let cfg = &fx["config"];
     let k = cfg["n_components"].as_u64().unwrap() as usize;
     let d = data.n_features();
     let t: CovarianceType = cfg["covariance_type"].as_str().unwrap().parse().unwrap();
@@ -71,30 +105,24 @@ fn check_fixture(name: &str, data_name: &str) -> Agreement {
         .max_iter(cfg["max_iter"].as_u64().unwrap() as usize)
         .reg_covar(cfg["reg_covar"].as_f64().unwrap())
         .init(InitMethod::FromMeans(init_means))
-        .fit(&data)
+        .fit(data)
         .unwrap();
-    let gm = fit.mixture();
-    assert_eq!(gm.covariance_type(), t);
-    assert_eq!(
-        fit.n_iter() as u64,
-        fx["n_iter"].as_u64().unwrap(),
-        "{name}"
-    );
-    assert_eq!(
-        fit.converged(),
-        fx["converged"].as_bool().unwrap(),
-        "{name}"
-    );
+    assert_eq!(fit.mixture().covariance_type(), t);
+    fit
+}
 
+/// The largest relative differences of the weights, means, covariances and precision
+/// factors from the fixture's (bounds and score left at 0).
+fn parameter_agreement(fit: &EmFit, fx: &Value) -> Agreement {
+    let gm = fit.mixture();
+    let (k, d, t) = (gm.n_components(), gm.n_features(), gm.covariance_type());
     let mut agr = Agreement::default();
-    let sk_w = floats(&fx["weights"]);
-    for (c, w) in sk_w.iter().enumerate() {
+    for (c, w) in floats(&fx["weights"]).iter().enumerate() {
         agr.weights = agr
             .weights
             .max(max_error_relative_to_largest(&[gm.weights()[c]], &[*w]));
     }
-    let sk_means = rows(&fx["means"]);
-    for (c, sk_mean) in sk_means.iter().enumerate() {
+    for (c, sk_mean) in rows(&fx["means"]).iter().enumerate() {
         let ours: Vec<f64> = gm.means().row(c).iter().copied().collect();
         agr.means = agr.means.max(max_error_relative_to_largest(&ours, sk_mean));
     }
@@ -115,23 +143,19 @@ fn check_fixture(name: &str, data_name: &str) -> Agreement {
             .precisions
             .max(max_error_relative_to_largest(&ours_prec[c], &sk_prec[c]));
     }
-    let sk_bounds = floats(&fx["lower_bounds"]);
-    assert_eq!(fit.lower_bounds().len(), sk_bounds.len(), "{name}");
-    for (a, b) in fit.lower_bounds().iter().zip(&sk_bounds) {
-        agr.bounds = agr.bounds.max((a - b).abs() / b.abs().max(1.0));
-    }
-    assert_eq!(fit.lower_bound(), *fit.lower_bounds().last().unwrap());
-    let sk_score = fx["score"].as_f64().unwrap();
-    agr.score = (fit.score(&data).unwrap() - sk_score).abs() / sk_score.abs().max(1.0);
+    agr
+}
 
-    // information criteria and parameter count on the same scale as the score
+/// Parameter count, BIC and AIC on the score's scale, and the labels of fit_predict (one
+/// more E-step after the final M-step, i.e. predict).
+fn check_criteria_and_labels(name: &str, fit: &EmFit, fx: &Value, data: &Dataset) {
     assert_eq!(
-        gm.n_parameters() as u64,
+        fit.mixture().n_parameters() as u64,
         fx["n_parameters"].as_u64().unwrap()
     );
     for (ours, key) in [
-        (fit.bic(&data).unwrap(), "bic"),
-        (fit.aic(&data).unwrap(), "aic"),
+        (fit.bic(data).unwrap(), "bic"),
+        (fit.aic(data).unwrap(), "aic"),
     ] {
         let sk = fx[key].as_f64().unwrap();
         assert!(
@@ -139,23 +163,13 @@ fn check_fixture(name: &str, data_name: &str) -> Agreement {
             "{name}: {key} {ours} vs {sk}"
         );
     }
-    // labels of fit_predict: one more E-step after the final M-step, i.e. predict
     let sk_labels: Vec<usize> = fx["labels"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap() as usize)
         .collect();
-    assert_eq!(fit.predict(&data).unwrap(), sk_labels, "{name}: labels");
-
-    println!("{name}: {agr:?}");
-    assert!(agr.weights <= PARAM_RTOL, "{name}: weights {agr:?}");
-    assert!(agr.means <= PARAM_RTOL, "{name}: means {agr:?}");
-    assert!(agr.covariances <= PARAM_RTOL, "{name}: covariances {agr:?}");
-    assert!(agr.precisions <= PARAM_RTOL, "{name}: precisions {agr:?}");
-    assert!(agr.bounds <= BOUND_RTOL, "{name}: bounds {agr:?}");
-    assert!(agr.score <= BOUND_RTOL, "{name}: score {agr:?}");
-    agr
+    assert_eq!(fit.predict(data).unwrap(), sk_labels, "{name}: labels");
 }
 
 #[test]

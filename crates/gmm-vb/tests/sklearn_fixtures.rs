@@ -61,6 +61,46 @@ fn fixture_names() -> Vec<String> {
     names
 }
 
+/// The weight concentrations in scikit-learn's order: `alpha`, or the sticks' `a` then `b`.
+fn weight_concentrations(wc: &gmm_vb::WeightConcentration) -> Vec<f64> {
+    let wc = serde_json::to_value(wc).unwrap();
+    match wc["type"].as_str().unwrap() {
+        "stick_breaking" => floats(&wc["a"])
+            .into_iter()
+            .chain(floats(&wc["b"]))
+            .collect(),
+        _ => floats(&wc["alpha"]),
+    }
+}
+
+/// The point estimate's covariances as scikit-learn stores `covariances_` for the type,
+/// flattened row-major.
+fn sklearn_layout_covariances(gm: &gmm_core::GaussianMixture) -> Vec<f64> {
+    let (k, d) = (gm.n_components(), gm.n_features());
+    let cov = gm.covariances();
+    let row_major = |c: usize| {
+        cov.full_matrix(c, d)
+            .transpose()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    match gm.covariance_type() {
+        CovarianceType::Full => (0..k).flat_map(row_major).collect(),
+        CovarianceType::Tied => row_major(0),
+        CovarianceType::Diagonal => (0..k)
+            .flat_map(|c| {
+                cov.full_matrix(c, d)
+                    .diagonal()
+                    .iter()
+                    .copied()
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        CovarianceType::Spherical => (0..k).map(|c| cov.full_matrix(c, d)[(0, 0)]).collect(),
+    }
+}
+
 #[test]
 fn posterior_parameters_and_weights_match_sklearn() {
     let mut worst = (0.0f64, String::new());
@@ -76,39 +116,8 @@ fn posterior_parameters_and_weights_match_sklearn() {
         assert!(!fit.converged(), "{name}: tol 0 never converges");
         let post = fit.posterior();
         let gm = fit.point_estimate();
-        let k = gm.n_components();
-        let d = gm.n_features();
-        let wc = serde_json::to_value(&post.weight_concentration).unwrap();
-        let ours_wc: Vec<f64> = match wc["type"].as_str().unwrap() {
-            "stick_breaking" => floats(&wc["a"])
-                .into_iter()
-                .chain(floats(&wc["b"]))
-                .collect(),
-            _ => floats(&wc["alpha"]),
-        };
-        let cov = gm.covariances();
-        let ours_cov: Vec<f64> = match gm.covariance_type() {
-            CovarianceType::Full => (0..k)
-                .flat_map(|c| {
-                    cov.full_matrix(c, d)
-                        .transpose()
-                        .iter()
-                        .copied()
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-            CovarianceType::Tied => cov.full_matrix(0, d).transpose().iter().copied().collect(),
-            CovarianceType::Diagonal => (0..k)
-                .flat_map(|c| {
-                    cov.full_matrix(c, d)
-                        .diagonal()
-                        .iter()
-                        .copied()
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-            CovarianceType::Spherical => (0..k).map(|c| cov.full_matrix(c, d)[(0, 0)]).collect(),
-        };
+        let ours_wc = weight_concentrations(&post.weight_concentration);
+        let ours_cov = sklearn_layout_covariances(gm);
         let ours_nu: Vec<f64> = if gm.covariance_type() == CovarianceType::Tied {
             vec![post.degrees_of_freedom[0]]
         } else {
