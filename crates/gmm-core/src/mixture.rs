@@ -42,6 +42,45 @@ pub trait MixtureModel {
             })
             .collect())
     }
+
+    /// Log density of one point given as a slice of D values: the same number
+    /// [`MixtureModel::score_samples`] gives for it in any batch.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when `x` does not have D values; [`GmmError::NonFinite`]
+    /// for a value that is NaN or infinite.
+    fn score_point(&self, x: &[f64]) -> Result<f64> {
+        Ok(self.score_samples(&point_dataset(x, self.n_features())?)?[0])
+    }
+
+    /// Posterior probability of each component for one point (K values).
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_point`].
+    fn predict_proba_point(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let p = self.predict_proba(&point_dataset(x, self.n_features())?)?;
+        Ok(p.row(0).iter().copied().collect())
+    }
+
+    /// Most probable component of one point.
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_point`].
+    fn predict_point(&self, x: &[f64]) -> Result<usize> {
+        Ok(self.predict(&point_dataset(x, self.n_features())?)?[0])
+    }
+}
+
+/// One point as a validated data set of one row of dimension `d`.
+fn point_dataset(x: &[f64], d: usize) -> Result<Dataset> {
+    if x.len() != d {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of values of the point against the model's dimension".into(),
+            expected: d,
+            found: x.len(),
+        });
+    }
+    Dataset::from_row_major(1, d, x.to_vec())
 }
 
 /// A Gaussian mixture `p(x) = sum_k w_k N(x | mu_k, Sigma_k)` with its precision Cholesky
