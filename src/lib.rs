@@ -13,6 +13,11 @@ pub use gmm_em as em;
 pub use gmm_io as io;
 pub use gmm_vb as vb;
 
+/// The nalgebra the workspace's signatures use (re-exported from gmm-core).
+pub use gmm_core::nalgebra;
+/// The rand the workspace's signatures use (re-exported from gmm-core).
+pub use gmm_core::rand;
+
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -42,6 +42,12 @@ mod simd;
 mod stats;
 pub mod synthetic;
 
+/// The nalgebra our signatures use (matrices and vectors): use it to build inputs, so that a
+/// different nalgebra version in your crate cannot clash with ours.
+pub use nalgebra;
+/// The rand our signatures use ([`GaussianMixture::sample`] takes its `Rng`).
+pub use rand;
+
 pub use control::{FitControl, best_of_restarts};
 pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,

@@ -1,7 +1,8 @@
 //! The fitted Gaussian mixture: weights, means, covariances, and its densities.
 
 use nalgebra::{DMatrix, DVector};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::covariance::{CovarianceType, Covariances, PrecisionCholesky, cholesky_lower};
@@ -236,7 +237,25 @@ impl GaussianMixture {
         Ok(-2.0 * n * self.score(data)? + 2.0 * self.n_parameters() as f64)
     }
 
-    /// Draws `n` points and the component each came from.
+    /// Draws `n` points and the component each came from, with the random numbers of
+    /// `StdRng::seed_from_u64(seed)` (what `gmm sample --seed` draws).
+    ///
+    /// ```
+    /// use gmm_core::synthetic;
+    /// let (points, labels) = synthetic::two_d_three_clusters().sample_seeded(5, 1)?;
+    /// assert_eq!((points.n_samples(), labels.len()), (5, 5));
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] when `n = 0`.
+    pub fn sample_seeded(&self, n: usize, seed: u64) -> Result<(Dataset, Vec<usize>)> {
+        self.sample(n, &mut StdRng::seed_from_u64(seed))
+    }
+
+    /// Draws `n` points and the component each came from, with any random number generator
+    /// of the `rand` version re-exported as `gmm_core::rand` (a generator of another `rand`
+    /// version does not implement its `Rng`: use [`GaussianMixture::sample_seeded`]).
     ///
     /// Each point's component is drawn from the weights, then the point as
     /// `mu_k + C_k z` with `Sigma_k = C_k C_k^T` and `z ~ N(0, I)`.
