@@ -13,6 +13,15 @@ pub trait FittedModel {
     /// The model file of the fitted model, with its fit record.
     fn to_model_file(&self) -> ModelFile;
 
+    /// Writes the model file (with the fit record) to `path` atomically; `gmm::load_model`
+    /// reads it back into a model that answers as this one.
+    ///
+    /// # Errors
+    /// [`GmmError::Io`](crate::GmmError::Io) naming the path when it cannot be written.
+    fn save(&self, path: &std::path::Path) -> crate::Result<()> {
+        self.to_model_file().save(path)
+    }
+
     /// Iterations run in the winning run.
     fn n_iter(&self) -> usize {
         self.fit_record().n_iter()

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 /// The layers of the crate doc, bottom to top: a module may name only modules of its own
 /// layer or below. A new top-level module must be given its layer here.
-const LAYERS: [&[&str]; 11] = [
+const LAYERS: [&[&str]; 12] = [
     &["simd"],
     &["error"],
+    &["atomic_write"],
     &["data"],
     &["stats"],
     &["covariance"],

@@ -13,8 +13,11 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use crate::covariance::{CovarianceType, Covariances};
+use std::path::Path;
+
+use crate::atomic_write::write_atomic;
 use crate::error::{GmmError, Result};
-use crate::fit_record::FitRecord;
+use crate::fit_record::{Estimator, FitRecord};
 use crate::mixture::{GaussianMixture, MixtureModel};
 
 /// The serialised form of a mixture. Use [`ModelFile::from_mixture`] and
@@ -104,6 +107,63 @@ impl ModelFile {
         serde_json::to_string_pretty(self).expect("a model file always serialises")
     }
 
+    /// Writes the file to `path` atomically (nothing half-written is ever left there).
+    ///
+    /// # Errors
+    /// [`GmmError::Io`] naming the path when it cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), self.to_json().as_bytes())
+    }
+
+    /// Reads and parses the file at `path` (no validation of the model: see
+    /// [`ModelFile::to_mixture`]).
+    ///
+    /// # Errors
+    /// [`GmmError::Io`] naming the path when it cannot be read; [`GmmError::InvalidModel`]
+    /// naming the path and the parser's line and column when it is not a model file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| GmmError::Io {
+            path: path.display().to_string(),
+            reason: format!("cannot read the model file ({e})"),
+        })?;
+        Self::from_json(&text).map_err(|e| match e {
+            GmmError::InvalidModel { reason } => GmmError::InvalidModel {
+                reason: format!("{}: {reason}", path.display()),
+            },
+            other => other,
+        })
+    }
+
+    /// Whether the file holds a variational posterior (written by a VB fit), which only the
+    /// VB model (`gmm_vb::VbModel`, or `gmm::load_model`) answers with: its point estimate
+    /// alone scores with plug-in densities instead of the posterior predictive.
+    pub fn holds_vb_posterior(&self) -> bool {
+        self.posterior.is_some()
+            || self
+                .fit
+                .as_ref()
+                .is_some_and(|f| f.estimator() == Estimator::Vb)
+    }
+
+    /// The mixture of a file that is a Gaussian mixture and nothing more: what
+    /// [`GaussianMixture::from_json`] and [`GaussianMixture::load`] build.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`] for a VB file, saying what to call instead; any error of
+    /// [`ModelFile::to_mixture`].
+    pub fn to_plain_mixture(&self) -> Result<GaussianMixture> {
+        if self.holds_vb_posterior() {
+            return Err(GmmError::InvalidModel {
+                reason: "the file holds a VB fit: load it with gmm::load_model (or \
+                         gmm_vb::VbModel::load) to score with its posterior predictive, or call \
+                         ModelFile::to_mixture for its point estimate alone"
+                    .into(),
+            });
+        }
+        self.to_mixture()
+    }
+
     /// Parses JSON (no validation of the model: see [`ModelFile::to_mixture`]).
     ///
     /// # Errors
@@ -134,12 +194,41 @@ impl GaussianMixture {
         ModelFile::from_mixture(self).to_json()
     }
 
-    /// Reads and validates a mixture from the JSON model format.
+    /// Reads and validates a mixture from the JSON model format. A VB model file is refused
+    /// (see [`ModelFile::to_plain_mixture`]).
     ///
     /// # Errors
-    /// As [`ModelFile::from_json`] and [`ModelFile::to_mixture`].
+    /// As [`ModelFile::from_json`] and [`ModelFile::to_plain_mixture`].
     pub fn from_json(text: &str) -> Result<Self> {
-        ModelFile::from_json(text)?.to_mixture()
+        ModelFile::from_json(text)?.to_plain_mixture()
+    }
+
+    /// Writes the mixture's model file (no fit record) to `path` atomically.
+    ///
+    /// ```
+    /// use gmm_core::{synthetic, GaussianMixture};
+    /// let dir = std::env::temp_dir().join(format!("gmm-save-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let truth = synthetic::two_d_three_clusters();
+    /// truth.save(dir.join("truth.json"))?;
+    /// assert_eq!(GaussianMixture::load(dir.join("truth.json"))?, truth);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::Io`] naming the path when it cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        ModelFile::from_mixture(self).save(path)
+    }
+
+    /// Reads and validates the mixture of the model file at `path`; a VB model file is
+    /// refused (load it with `gmm::load_model`).
+    ///
+    /// # Errors
+    /// As [`ModelFile::load`] and [`ModelFile::to_plain_mixture`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        ModelFile::load(path)?.to_plain_mixture()
     }
 }
 

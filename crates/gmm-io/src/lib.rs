@@ -29,15 +29,15 @@
 //! ```
 #![warn(missing_docs)]
 
-mod atomic_write;
 #[cfg(feature = "csv")]
 mod csv_data;
 mod table;
 
-pub use atomic_write::{write_all_atomic, write_atomic};
 #[cfg(feature = "csv")]
 pub use csv_data::{
     LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
     rows_to_csv,
 };
+/// Atomic file writes (defined in gmm-core, which writes model files with them).
+pub use gmm_core::{write_all_atomic, write_atomic};
 pub use table::DataTable;

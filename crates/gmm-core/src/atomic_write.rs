@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use gmm_core::{GmmError, Result};
+use crate::error::{GmmError, Result};
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> GmmError {
     GmmError::Io {
@@ -21,7 +21,7 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> GmmError {
 /// let dir = std::env::temp_dir().join(format!("gmm-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("out.txt");
-/// gmm_io::write_atomic(&path, b"hello")?;
+/// gmm_core::write_atomic(&path, b"hello")?;
 /// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), gmm_core::GmmError>(())
@@ -70,7 +70,7 @@ pub fn write_all_atomic<C: AsRef<[u8]>>(dir: &Path, files: &[(String, C)]) -> Re
     fs::create_dir_all(dir).map_err(|e| {
         io_error(
             dir,
-            "cannot create the output directory; choose another with --out",
+            "cannot create the output directory; check the path and its permissions",
             e,
         )
     })?;
