@@ -11,8 +11,7 @@ use gmm_compare::{demo as scenarios, report::SelectionReport};
 use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_io::{
-    DataTable, read_data_file, read_labels_file, read_means_file, rows_to_csv, write_all_atomic,
-    write_atomic,
+    DataTable, read_data_file, read_labels_file, read_means_file, write_all_atomic, write_atomic,
 };
 use gmm_vb::VbParams;
 
@@ -21,6 +20,7 @@ use crate::args::{
     SelectArgs,
 };
 use crate::model_io::{read_model, read_point_estimate};
+use crate::numbers::{csv_table, shortest};
 use crate::progress::Progress;
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
@@ -144,7 +144,7 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
-        rows_to_csv(&header, rows.iter().map(Vec::as_slice))
+        csv_table(&header, rows.iter().map(Vec::as_slice))
     } else {
         let mut out = String::from("label\n");
         for l in model.predict(&data)? {
@@ -160,7 +160,7 @@ pub fn score(a: &ScoreArgs) -> Result<()> {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
-    print_out(&format!("{}\n", model.score(&data)?))
+    print_out(&format!("{}\n", shortest(model.score(&data)?)))
 }
 
 /// `gmm sample`: always from the point estimate.
@@ -168,7 +168,7 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     let gm = read_point_estimate(&a.model)?;
     let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
-    print_out(&rows_to_csv(&header, data.rows()))
+    print_out(&csv_table(&header, data.rows()))
 }
 
 fn title_of(path: &Path) -> String {

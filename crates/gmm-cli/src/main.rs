@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod model_io;
+mod numbers;
 mod progress;
 
 use std::process::ExitCode;
