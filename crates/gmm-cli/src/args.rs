@@ -23,7 +23,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fit a mixture by EM or VB and write it as a model file (JSON).
+    /// Fit a mixture by EM or VB and write it as a model file (JSON): to -o FILE, or to
+    /// standard output (the summary then goes to standard error).
     Fit(FitArgs),
     /// Print the most probable component of each point (0-based), or with --proba the
     /// probability of each component, as CSV on stdout.
@@ -200,9 +201,27 @@ pub struct FitArgs {
     /// Start from these labels (one integer in 0..K per line, one line per point).
     #[arg(long, value_name = "LABELS.txt", conflicts_with_all = ["init", "init_means"])]
     pub init_labels: Option<PathBuf>,
-    /// Where to write the model (JSON).
-    #[arg(short = 'o', long = "output", value_name = "MODEL.json")]
+    /// Where to write the model (JSON). `-` (the default) writes it to standard output and
+    /// the summary to standard error, so `gmm fit data.csv --method em -k 2 > model.json`
+    /// gives a model file; with a FILE the summary goes to standard output. A failed fit
+    /// writes nothing.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "MODEL.json",
+        default_value = STDOUT
+    )]
     pub output: PathBuf,
+}
+
+/// The `-o` value that means standard output.
+pub const STDOUT: &str = "-";
+
+impl FitArgs {
+    /// Whether the model goes to standard output (`-o -`).
+    pub fn model_to_stdout(&self) -> bool {
+        self.output.as_os_str() == STDOUT
+    }
 }
 
 /// `gmm predict`.

@@ -129,8 +129,13 @@ pub fn fit(a: &FitArgs) -> Result<()> {
             (fit.to_model_file(), summary)
         }
     };
-    write_atomic(&a.output, file.to_json().as_bytes())?;
-    print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    if a.model_to_stdout() {
+        eprintln!("{summary}");
+        print_out(&format!("{}\n", file.to_json()))
+    } else {
+        write_atomic(&a.output, file.to_json().as_bytes())?;
+        print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    }
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.

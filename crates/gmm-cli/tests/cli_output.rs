@@ -102,3 +102,59 @@ fn score_and_sample_print_the_librarys_values_exactly() {
         }
     }
 }
+
+fn fit_args<'a>(data: &'a str, output: &'a [&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["fit", data, "--method", "vb", "-k", "3", "--seed", "2"];
+    args.extend(output);
+    args
+}
+
+#[test]
+fn the_model_goes_to_stdout_with_dash_or_by_default_and_the_summary_to_stderr() {
+    let dir = scratch_dir("output-stdout");
+    let data = fixture_data_path("d2");
+    let file = dir.join("m.json");
+    let to_file = gmm(&fit_args(&data, &["-o", s(&file)]));
+    let summary = ok(to_file);
+    assert!(
+        summary.contains("VB, K = 3") && summary.contains("wrote"),
+        "{summary}"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+
+    for output in [&["-o", "-"][..], &["--output", "-"][..], &[][..]] {
+        let o = gmm(&fit_args(&data, output));
+        let err = stderr(&o);
+        let model = ok(o);
+        // the same model as -o FILE writes, and nothing else on stdout
+        assert_eq!(model.trim_end(), written, "{output:?}");
+        let parsed = ModelFile::from_json(&model).unwrap();
+        assert_eq!(parsed.to_mixture().unwrap().n_components(), 3);
+        assert!(
+            err.contains("VB, K = 3"),
+            "{output:?}: summary on stderr: {err}"
+        );
+        assert!(!err.contains("wrote"), "{err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "-o - writes no file"
+    );
+}
+
+#[test]
+fn a_failed_fit_to_stdout_prints_no_model() {
+    let data = fixture_data_path("d1");
+    let o = gmm(&["fit", &data, "--method", "em", "-k", "301", "-o", "-"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+}
+
+#[test]
+fn fit_help_documents_the_output_default() {
+    let help = ok(gmm(&["fit", "--help"]));
+    assert!(help.contains("standard output"), "{help}");
+    assert!(help.contains("[default: -]"), "{help}");
+}
