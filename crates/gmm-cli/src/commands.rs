@@ -6,8 +6,8 @@ use std::path::Path;
 use rand::{SeedableRng, rngs::StdRng};
 
 use gmm_compare::compare::{self as cmp, ComparisonSettings, Truth};
+use gmm_compare::demo as scenarios;
 use gmm_compare::figures::{comparison_figures, selection_figures};
-use gmm_compare::{demo as scenarios, report::SelectionReport};
 use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_io::{
@@ -19,12 +19,14 @@ use crate::args::{
     CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
     SelectArgs,
 };
+use crate::errors::CliResult;
 use crate::model_io::{read_model, read_point_estimate};
 use crate::numbers::{csv_table, shortest};
 use crate::progress::Progress;
+use crate::selection::select_k;
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
-fn print_out(text: &str) -> Result<()> {
+fn print_out(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -32,7 +34,8 @@ fn print_out(text: &str) -> Result<()> {
         Err(e) => Err(GmmError::Io {
             path: "<stdout>".into(),
             reason: e.to_string(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -77,7 +80,7 @@ fn settings(k: usize, options: &FitOptions) -> ComparisonSettings {
 }
 
 /// `gmm fit`.
-pub fn fit(a: &FitArgs) -> Result<()> {
+pub fn fit(a: &FitArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let data = &table.data;
     let init: InitMethod = if let Some(path) = &a.init_means {
@@ -92,7 +95,8 @@ pub fn fit(a: &FitArgs) -> Result<()> {
                     data.n_features(),
                     path.display()
                 ),
-            });
+            }
+            .into());
         }
         InitMethod::FromMeans(means)
     } else if let Some(path) = &a.init_labels {
@@ -139,7 +143,7 @@ pub fn fit(a: &FitArgs) -> Result<()> {
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
-pub fn predict(a: &PredictArgs) -> Result<()> {
+pub fn predict(a: &PredictArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
@@ -161,7 +165,7 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
 }
 
 /// `gmm score`: for a VB model with its posterior, the posterior predictive.
-pub fn score(a: &ScoreArgs) -> Result<()> {
+pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
@@ -169,7 +173,7 @@ pub fn score(a: &ScoreArgs) -> Result<()> {
 }
 
 /// `gmm sample`: always from the point estimate.
-pub fn sample(a: &SampleArgs) -> Result<()> {
+pub fn sample(a: &SampleArgs) -> CliResult {
     let gm = read_point_estimate(&a.model)?;
     let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
@@ -182,7 +186,7 @@ fn title_of(path: &Path) -> String {
 }
 
 /// `gmm compare`.
-pub fn compare(a: &CompareArgs) -> Result<()> {
+pub fn compare(a: &CompareArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let labels = match &a.labels {
         Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
@@ -231,17 +235,11 @@ fn report_written(paths: &[std::path::PathBuf]) {
 }
 
 /// `gmm select`.
-pub fn select(a: &SelectArgs) -> Result<()> {
+pub fn select(a: &SelectArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let s = settings(a.k_min.max(1), &a.options);
     let title = title_of(&a.data);
-    let steps = (a.k_max + 1).saturating_sub(a.k_min) as u64;
-    let mut progress = Progress::new(steps, "choosing K");
-    let report: SelectionReport =
-        cmp::select(&table.data, &title, a.k_min, a.k_max, &s, &mut || {
-            progress.inc()
-        })?;
-    progress.finish();
+    let report = select_k(&table.data, &title, (a.k_min, a.k_max), &s)?;
     if let Some(dir) = &a.out {
         let mut files = selection_figures(&report, &title)?;
         files.push((format!("{title}-selection.json"), report.to_json()));
@@ -255,7 +253,7 @@ pub fn select(a: &SelectArgs) -> Result<()> {
 }
 
 /// `gmm demo`.
-pub fn demo(a: &DemoArgs) -> Result<()> {
+pub fn demo(a: &DemoArgs) -> CliResult {
     let all = scenarios::scenarios();
     let k_max = 8;
     let mut progress = Progress::new((all.len() + k_max) as u64, "demo");

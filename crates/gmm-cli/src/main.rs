@@ -4,9 +4,11 @@
 
 mod args;
 mod commands;
+mod errors;
 mod model_io;
 mod numbers;
 mod progress;
+mod selection;
 
 use std::process::ExitCode;
 
