@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // CliError's Display puts library errors in the CLI's terms (errors::user_message)
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
