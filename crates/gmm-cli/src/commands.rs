@@ -6,14 +6,13 @@ use std::path::Path;
 use rand::{SeedableRng, rngs::StdRng};
 
 use gmm_compare::{
-    self as cmp, ComparisonSettings, SelectionReport, Truth, comparison_figures, demo as scenarios,
+    self as cmp, ComparisonSettings, Truth, comparison_figures, demo as scenarios,
     selection_figures,
 };
 use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
 use gmm_em::EmParams;
 use gmm_io::{
-    DataTable, read_data_file, read_labels_file, read_means_file, rows_to_csv, write_all_atomic,
-    write_atomic,
+    DataTable, read_data_file, read_labels_file, read_means_file, write_all_atomic, write_atomic,
 };
 use gmm_vb::VbParams;
 
@@ -21,11 +20,14 @@ use crate::args::{
     CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
     SelectArgs,
 };
+use crate::errors::CliResult;
 use crate::model_io::{read_model, read_point_estimate};
+use crate::numbers::{csv_table, shortest};
 use crate::progress::Progress;
+use crate::selection::select_k;
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
-fn print_out(text: &str) -> Result<()> {
+fn print_out(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -33,7 +35,8 @@ fn print_out(text: &str) -> Result<()> {
         Err(e) => Err(GmmError::Io {
             path: "<stdout>".into(),
             reason: e.to_string(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -78,7 +81,7 @@ fn settings(k: usize, options: &FitOptions) -> ComparisonSettings {
 }
 
 /// `gmm fit`.
-pub fn fit(a: &FitArgs) -> Result<()> {
+pub fn fit(a: &FitArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let data = &table.data;
     let init: InitMethod = if let Some(path) = &a.init_means {
@@ -93,7 +96,8 @@ pub fn fit(a: &FitArgs) -> Result<()> {
                     data.n_features(),
                     path.display()
                 ),
-            });
+            }
+            .into());
         }
         InitMethod::FromMeans(means)
     } else if let Some(path) = &a.init_labels {
@@ -130,12 +134,17 @@ pub fn fit(a: &FitArgs) -> Result<()> {
             (fit.to_model_file(), summary)
         }
     };
-    write_atomic(&a.output, file.to_json().as_bytes())?;
-    print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    if a.model_to_stdout() {
+        eprintln!("{summary}");
+        print_out(&format!("{}\n", file.to_json()))
+    } else {
+        write_atomic(&a.output, file.to_json().as_bytes())?;
+        print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    }
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
-pub fn predict(a: &PredictArgs) -> Result<()> {
+pub fn predict(a: &PredictArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
@@ -145,7 +154,7 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
-        rows_to_csv(&header, rows.iter().map(Vec::as_slice))
+        csv_table(&header, rows.iter().map(Vec::as_slice))
     } else {
         let mut out = String::from("label\n");
         for l in model.predict(&data)? {
@@ -157,19 +166,19 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
 }
 
 /// `gmm score`: for a VB model with its posterior, the posterior predictive.
-pub fn score(a: &ScoreArgs) -> Result<()> {
+pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
-    print_out(&format!("{}\n", model.score(&data)?))
+    print_out(&format!("{}\n", shortest(model.score(&data)?)))
 }
 
 /// `gmm sample`: always from the point estimate.
-pub fn sample(a: &SampleArgs) -> Result<()> {
+pub fn sample(a: &SampleArgs) -> CliResult {
     let gm = read_point_estimate(&a.model)?;
     let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
-    print_out(&rows_to_csv(&header, data.rows()))
+    print_out(&csv_table(&header, data.rows()))
 }
 
 fn title_of(path: &Path) -> String {
@@ -178,7 +187,7 @@ fn title_of(path: &Path) -> String {
 }
 
 /// `gmm compare`.
-pub fn compare(a: &CompareArgs) -> Result<()> {
+pub fn compare(a: &CompareArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let labels = match &a.labels {
         Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
@@ -227,17 +236,11 @@ fn report_written(paths: &[std::path::PathBuf]) {
 }
 
 /// `gmm select`.
-pub fn select(a: &SelectArgs) -> Result<()> {
+pub fn select(a: &SelectArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let s = settings(a.k_min.max(1), &a.options);
     let title = title_of(&a.data);
-    let steps = (a.k_max + 1).saturating_sub(a.k_min) as u64;
-    let mut progress = Progress::new(steps, "choosing K");
-    let report: SelectionReport =
-        cmp::select(&table.data, &title, a.k_min, a.k_max, &s, &mut || {
-            progress.inc()
-        })?;
-    progress.finish();
+    let report = select_k(&table.data, &title, (a.k_min, a.k_max), &s)?;
     if let Some(dir) = &a.out {
         let mut files = selection_figures(&report, &title)?;
         files.push((format!("{title}-selection.json"), report.to_json()));
@@ -251,7 +254,7 @@ pub fn select(a: &SelectArgs) -> Result<()> {
 }
 
 /// `gmm demo`.
-pub fn demo(a: &DemoArgs) -> Result<()> {
+pub fn demo(a: &DemoArgs) -> CliResult {
     let all = scenarios::scenarios();
     let k_max = 8;
     let mut progress = Progress::new((all.len() + k_max) as u64, "demo");

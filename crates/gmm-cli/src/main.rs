@@ -4,8 +4,11 @@
 
 mod args;
 mod commands;
+mod errors;
 mod model_io;
+mod numbers;
 mod progress;
+mod selection;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // CliError's Display puts library errors in the CLI's terms (errors::user_message)
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

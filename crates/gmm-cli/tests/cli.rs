@@ -238,7 +238,7 @@ fn failed_fits_write_nothing(dir: &Path, model: &Path, missing: &Path) {
         &["nope.csv", "check the path"],
     );
     // a negative number reaches the parameter check rather than being taken for a flag
-    for (flag, name) in [("--reg-covar", "reg_covar"), ("--tol", "tol")] {
+    for flag in ["--reg-covar", "--tol"] {
         fails(
             &[
                 "fit",
@@ -253,7 +253,7 @@ fn failed_fits_write_nothing(dir: &Path, model: &Path, missing: &Path) {
                 s(model),
             ],
             1,
-            &[name, ">= 0"],
+            &[&format!("{flag} -1: "), ">= 0"],
         );
     }
     let bad = dir.join("bad.csv");
@@ -324,7 +324,7 @@ fn bad_options_and_arguments_fail(model: &Path, missing: &Path) {
     fails(
         &["compare", &fixture_data_path("d1"), "-k", "0"],
         1,
-        &["n_components"],
+        &["-k 0: "],
     );
     fails(
         &[
@@ -370,7 +370,7 @@ fn a_model_refuses_data_of_another_dimension(model: &Path) {
         1,
         &["columns", "expected 2, found 1"],
     );
-    fails(&["sample", s(model), "-n", "0"], 1, &["n_samples"]);
+    fails(&["sample", s(model), "-n", "0"], 1, &["-n 0: "]);
 }
 
 #[test]
