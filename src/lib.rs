@@ -13,6 +13,9 @@ pub use gmm_em as em;
 pub use gmm_io as io;
 pub use gmm_vb as vb;
 
+mod model;
+pub use model::{Model, load_model};
+
 /// The nalgebra the workspace's signatures use (re-exported from gmm-core).
 pub use gmm_core::nalgebra;
 /// The rand the workspace's signatures use (re-exported from gmm-core).

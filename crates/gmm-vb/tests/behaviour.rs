@@ -7,8 +7,8 @@ use gmm_core::{
     CovarianceType, Dataset, FittedModel, GmmError, InitMethod, MixtureModel, ModelFile,
 };
 use gmm_vb::{
-    DEFAULT_WEIGHT_THRESHOLD, Posterior, VbParams, WeightPrior, iterate, m_step, sklearn_bound,
-    sklearn_dropped_constant,
+    DEFAULT_WEIGHT_THRESHOLD, Posterior, VbModel, VbParams, WeightPrior, iterate, m_step,
+    sklearn_bound, sklearn_dropped_constant,
 };
 use nalgebra::{DMatrix, DVector};
 
@@ -436,4 +436,57 @@ fn one_component_elbo_is_the_exact_log_evidence() {
             }
         }
     }
+}
+
+/// VB's warm start continues a fit exactly: a iterations then b more from the model (or from
+/// its model file) are the fit of a + b iterations, bit for bit; K, the covariance type and
+/// the weight prior come from the model.
+#[test]
+fn warm_start_continues_a_fit_exactly() {
+    let data = synthetic::draw(&synthetic::two_d_three_clusters(), 400, 8)
+        .unwrap()
+        .data;
+    for t in CovarianceType::ALL {
+        let base = VbParams::new(5)
+            .covariance_type(t)
+            .weight_prior(WeightPrior::DirichletProcess {
+                concentration: Some(0.1),
+            })
+            .tol(0.0)
+            .seed(4);
+        let long = base.clone().max_iter(12).fit(&data).unwrap();
+        let first = base.clone().max_iter(5).fit(&data).unwrap();
+        let from_file = VbModel::from_json(&first.to_model_file().to_json()).unwrap();
+        for start in [first.model().clone(), from_file] {
+            let rest = VbParams::new(2)
+                .covariance_type(CovarianceType::Spherical)
+                .max_iter(7)
+                .tol(0.0)
+                .warm_start(start)
+                .fit(&data)
+                .unwrap();
+            assert_eq!(rest.lower_bounds(), &long.lower_bounds()[5..], "{t}");
+            assert_eq!(rest.posterior(), long.posterior(), "{t}");
+            assert_eq!(rest.n_components(), 5);
+        }
+    }
+    // set otherwise after the warm start, K or the type is rejected
+    let fit = VbParams::new(3).fit(&data).unwrap();
+    assert!(matches!(
+        VbParams::new(3)
+            .warm_start(fit.model().clone())
+            .n_components(4)
+            .fit(&data),
+        Err(GmmError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        VbParams::new(3)
+            .warm_start(fit.model().clone())
+            .covariance_type(CovarianceType::Diagonal)
+            .fit(&data),
+        Err(GmmError::InvalidParameter {
+            name: "warm_start",
+            ..
+        })
+    ));
 }

@@ -113,6 +113,23 @@ impl VbModel {
     }
 
     /// Builds the derived quantities of a checked (or freshly fitted) posterior.
+    /// Reads and rebuilds the VB model file at `path` (as [`VbModel::from_model_file`]).
+    ///
+    /// # Errors
+    /// As [`ModelFile::load`] and [`VbModel::from_model_file`].
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Self::from_model_file(&ModelFile::load(path)?)
+    }
+
+    /// Writes the model file (point estimate and posterior, no fit record) to `path`
+    /// atomically.
+    ///
+    /// # Errors
+    /// [`GmmError::Io`](gmm_core::GmmError::Io) naming the path when it cannot be written.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        self.to_model_file().save(path)
+    }
+
     pub(crate) fn assemble(state: VariationalState, priors: Priors) -> Result<Self> {
         Ok(Self {
             posterior: state.to_posterior(&priors),
