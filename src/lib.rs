@@ -1,10 +1,15 @@
-//! # gmm
+#![doc = include_str!("../README.md")]
 //!
-//! Gaussian mixture models fitted by maximum-likelihood EM ([`em`]) and by variational
-//! Bayes ([`vb`]), on one shared E-step ([`core`]), and compared side by side ([`compare`]);
-//! data files are read and results written by [`io`].
+//! ## The crates behind this facade
 //!
-//! This crate only re-exports the workspace's library crates.
+//! - [`core`] (`gmm-core`): data, covariance types, the mixture and its densities, the shared
+//!   E-step kernel, sufficient statistics, initialisation, model files, the fit record.
+//! - [`em`] (`gmm-em`): maximum-likelihood EM.
+//! - [`vb`] (`gmm-vb`): variational Bayes and the known-variance CAVI model.
+//! - [`compare`] (`gmm-compare`): both estimators side by side, metrics, reports, plots.
+//! - [`io`] (`gmm-io`): reading data files, atomic writes.
+//! - [`load_model`] and [`Model`]: one way to read any model file back.
+//! - [`nalgebra`] and [`rand`]: the versions the signatures use.
 #![warn(missing_docs)]
 
 pub use gmm_compare as compare;
@@ -20,8 +25,3 @@ pub use model::{Model, load_model};
 pub use gmm_core::nalgebra;
 /// The rand the workspace's signatures use (re-exported from gmm-core).
 pub use gmm_core::rand;
-
-/// The README's examples, compiled and run as doctests so they stay true.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
