@@ -15,7 +15,7 @@ pub enum Model {
     Mixture(GaussianMixture),
     /// A variational posterior, answering with the Student-t posterior predictive and the
     /// variational responsibilities.
-    Vb(VbModel),
+    Vb(Box<VbModel>),
 }
 
 /// Reads the model file at `path` into the model it holds: [`Model::Vb`] for a file written
@@ -51,7 +51,7 @@ impl Model {
     /// As [`load_model`].
     pub fn from_model_file(file: &ModelFile) -> Result<Self> {
         if file.holds_vb_posterior() {
-            VbModel::from_model_file(file).map(Self::Vb)
+            VbModel::from_model_file(file).map(|m| Self::Vb(Box::new(m)))
         } else {
             file.to_plain_mixture().map(Self::Mixture)
         }
@@ -76,7 +76,7 @@ impl Model {
     fn inner(&self) -> &dyn MixtureModel {
         match self {
             Self::Mixture(m) => m,
-            Self::Vb(m) => m,
+            Self::Vb(m) => m.as_ref(),
         }
     }
 }
