@@ -9,13 +9,16 @@ use crate::vb::VbModel;
 /// A model read from a file: a VB fit's posterior, or a Gaussian mixture (an EM fit's, a CAVI
 /// fit's plug-in mixture, or one written by hand). It answers every [`MixtureModel`] method
 /// exactly as the fitted model that wrote the file did.
+// A loaded model is held one at a time, not in collections: the size difference between
+// the variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Model {
     /// A Gaussian mixture, answering with its own densities.
     Mixture(GaussianMixture),
     /// A variational posterior, answering with the Student-t posterior predictive and the
     /// variational responsibilities.
-    Vb(Box<VbModel>),
+    Vb(VbModel),
 }
 
 /// Reads the model file at `path` into the model it holds: [`Model::Vb`] for a file written
@@ -51,7 +54,7 @@ impl Model {
     /// As [`load_model`].
     pub fn from_model_file(file: &ModelFile) -> Result<Self> {
         if file.holds_vb_posterior() {
-            VbModel::from_model_file(file).map(|m| Self::Vb(Box::new(m)))
+            VbModel::from_model_file(file).map(Self::Vb)
         } else {
             file.to_plain_mixture().map(Self::Mixture)
         }
@@ -76,7 +79,7 @@ impl Model {
     fn inner(&self) -> &dyn MixtureModel {
         match self {
             Self::Mixture(m) => m,
-            Self::Vb(m) => m.as_ref(),
+            Self::Vb(m) => m,
         }
     }
 }
