@@ -12,15 +12,6 @@ use crate::numbers::shortest;
 pub enum CliError {
     /// A library error: reading, checking or fitting.
     Gmm(GmmError),
-    /// One of the fits of `gmm select` failed.
-    SelectFit {
-        /// The number of components being fitted.
-        k: usize,
-        /// Which step failed: "initialisation", "EM fit" or "VB fit".
-        step: &'static str,
-        /// The library's error.
-        cause: GmmError,
-    },
 }
 
 impl From<GmmError> for CliError {
@@ -33,9 +24,6 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Gmm(e) => f.write_str(&user_message(e)),
-            Self::SelectFit { k, step, cause } => {
-                write!(f, "the {step} with K = {k} failed: {}", user_message(cause))
-            }
         }
     }
 }
@@ -111,6 +99,14 @@ pub fn user_message(e: &GmmError) -> String {
              ({reason}): increase --reg-covar or use fewer components"
         ),
         GmmError::InvalidLabels { .. } => in_flags(&e.to_string()),
+        GmmError::FitFailed {
+            step,
+            n_components,
+            source,
+        } => format!(
+            "the {step} with K = {n_components} failed: {}",
+            user_message(source)
+        ),
         other => other.to_string(),
     }
 }
@@ -229,11 +225,7 @@ mod tests {
             user_message(&labels),
             "invalid initial labels: label 2 at point 5 is not below -k 2"
         );
-        let select = CliError::SelectFit {
-            k: 4,
-            step: "EM fit",
-            cause: singular,
-        };
+        let select = CliError::Gmm(singular.in_fit("EM fit", 4));
         assert!(
             select
                 .to_string()

@@ -1,5 +1,5 @@
-//! `gmm select`'s fits, one K at a time, so that a failure says which K and which
-//! estimator failed.
+//! `gmm select`: the K range and the settings checked as flags first, then the library's
+//! `select`, whose failure names the K and the step that failed.
 
 use gmm_compare::{self as cmp, ComparisonSettings, SelectionReport};
 use gmm_core::{Dataset, GmmError};
@@ -44,27 +44,8 @@ fn check_settings(
     Ok(())
 }
 
-/// Which step of K's fits failed: the library's `select` runs the initialisation, then EM,
-/// then VB, then scores both, and returns the first error as is; this runs the steps again
-/// (only after a failure, so a successful `select` costs nothing more) to tell which.
-fn failed_step(data: &Dataset, settings: &ComparisonSettings, k: usize) -> &'static str {
-    let Ok(init) = settings
-        .init
-        .initial_responsibilities(data, k, settings.seed)
-    else {
-        return "initialisation";
-    };
-    if settings.em_params(k).fit_from(data, &init).is_err() {
-        "EM fit"
-    } else if settings.vb_params(k).fit_from(data, &init).is_err() {
-        "VB fit"
-    } else {
-        "scoring of the fits"
-    }
-}
-
-/// Fits EM and VB for every K in `k_min..=k_max` (the library's `select`, one K at a time)
-/// and assembles the report; the error of a failed fit names K and the estimator.
+/// Fits EM and VB for every K in `k_min..=k_max` (the library's `select`) with a progress
+/// bar; the error of a failed fit names K and the step (the library's `FitFailed`).
 pub fn select_k(
     data: &Dataset,
     title: &str,
@@ -74,26 +55,7 @@ pub fn select_k(
     check_k_range(k_min, k_max, data.n_samples())?;
     check_settings(data, settings, k_min)?;
     let mut progress = Progress::new((k_max - k_min + 1) as u64, "choosing K");
-    let mut rows = Vec::with_capacity(k_max - k_min + 1);
-    let mut result = Ok(());
-    for k in k_min..=k_max {
-        match cmp::select(data, title, k, k, settings, &mut || progress.inc()) {
-            Ok(one) => rows.extend(one.rows),
-            Err(cause) => {
-                let step = failed_step(data, settings, k);
-                result = Err(CliError::SelectFit { k, step, cause });
-                break;
-            }
-        }
-    }
+    let report = cmp::select(data, title, k_min, k_max, settings, &mut || progress.inc());
     progress.finish();
-    result?;
-    Ok(SelectionReport::new(
-        title.to_string(),
-        data.n_samples(),
-        data.n_features(),
-        settings.covariance_type,
-        settings.weight_threshold,
-        rows,
-    ))
+    Ok(report?)
 }

@@ -361,7 +361,8 @@ pub fn ln_factorial(k: usize) -> f64 {
 ///
 /// # Errors
 /// [`GmmError::InvalidParameter`] for an empty range or `k_min = 0`;
-/// [`GmmError::TooFewSamples`] when `k_max` exceeds N; any fit's error.
+/// [`GmmError::TooFewSamples`] when `k_max` exceeds N; [`GmmError::FitFailed`] naming K and
+/// the step (initialisation, EM fit, VB fit) around the error of a fit that failed.
 pub fn select(
     data: &Dataset,
     title: &str,
@@ -388,9 +389,16 @@ pub fn select(
     for k in k_min..=k_max {
         let init = settings
             .init
-            .initial_responsibilities(data, k, settings.seed)?;
-        let em = settings.em_params(k).fit_from(data, &init)?;
-        let vb = settings.vb_params(k).fit_from(data, &init)?;
+            .initial_responsibilities(data, k, settings.seed)
+            .map_err(|e| e.in_fit("initialisation", k))?;
+        let em = settings
+            .em_params(k)
+            .fit_from(data, &init)
+            .map_err(|e| e.in_fit("EM fit", k))?;
+        let vb = settings
+            .vb_params(k)
+            .fit_from(data, &init)
+            .map_err(|e| e.in_fit("VB fit", k))?;
         rows.push(SelectionRow {
             k,
             em_bic: em.bic(data)?,

@@ -156,6 +156,28 @@ pub enum GmmError {
         /// The operating system's message.
         reason: String,
     },
+
+    /// One fit among several (a choice of K) failed: which step, with which K, and why.
+    #[error("the {step} with K = {n_components} failed: {source}")]
+    FitFailed {
+        /// The step that failed: `"initialisation"`, `"EM fit"`, `"VB fit"`.
+        step: &'static str,
+        /// The number of components of that fit.
+        n_components: usize,
+        /// The cause.
+        source: Box<GmmError>,
+    },
+}
+
+impl GmmError {
+    /// This error as the cause of a failed `step` of the fit with `n_components` components.
+    pub fn in_fit(self, step: &'static str, n_components: usize) -> Self {
+        Self::FitFailed {
+            step,
+            n_components,
+            source: Box::new(self),
+        }
+    }
 }
 
 /// Shorthand for results in this workspace.
