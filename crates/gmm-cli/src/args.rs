@@ -195,7 +195,10 @@ impl FitOptions {
     pub fn vb_flags_given(&self) -> Vec<&'static str> {
         [
             ("--weight-prior", self.weight_prior.is_some()),
-            ("--weight-concentration", self.weight_concentration.is_some()),
+            (
+                "--weight-concentration",
+                self.weight_concentration.is_some(),
+            ),
             ("--mean-precision", self.mean_precision.is_some()),
             ("--degrees-of-freedom", self.degrees_of_freedom.is_some()),
             ("--mean-prior", self.mean_prior.is_some()),

@@ -210,8 +210,7 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
         None => None,
     };
-    let s = settings(a.k, a.options.covariance_type(), &a.options, &table.data)?
-        .holdout(a.holdout);
+    let s = settings(a.k, a.options.covariance_type(), &a.options, &table.data)?.holdout(a.holdout);
     let title = title_of(&a.data);
     let truth = Truth {
         labels: labels.as_deref(),

@@ -7,7 +7,7 @@ use std::path::Path;
 use nalgebra::{DMatrix, DVector};
 
 use gmm_core::{
-    Covariances, CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod,
+    CovarianceType, Covariances, Dataset, GaussianMixture, GmmError, InitMethod,
     InitialResponsibilities, MixtureModel, ModelFile, Result, cholesky_lower,
 };
 use gmm_io::{read_labels_file, read_means_file};
@@ -162,7 +162,10 @@ fn check_model_agrees(a: &FitArgs, path: &Path, start: &Start, data: &Dataset) -
 }
 
 /// VB's responsibilities of `gm` on `data`: the soft start of a VB fit from a mixture.
-pub fn responsibilities_of(gm: &GaussianMixture, data: &Dataset) -> Result<InitialResponsibilities> {
+pub fn responsibilities_of(
+    gm: &GaussianMixture,
+    data: &Dataset,
+) -> Result<InitialResponsibilities> {
     let p = gm.predict_proba(data)?;
     Ok(InitialResponsibilities::Soft {
         resp: p.transpose().as_slice().to_vec(),
@@ -187,6 +190,16 @@ pub fn prior_files(
     Ok((mean, covariance))
 }
 
+/// "2 rows of 3 numbers", "1 row of 1 number".
+fn shape(m: &DMatrix<f64>) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{} of {}",
+        plural(m.nrows(), "row"),
+        plural(m.ncols(), "number")
+    )
+}
+
 fn read_matrix(flag: &'static str, path: &Path) -> Result<DMatrix<f64>> {
     read_means_file(path).map_err(|e| file_error(flag, path, user_message(&e)))
 }
@@ -199,9 +212,8 @@ fn read_mean_prior(path: &Path, d: usize) -> Result<DVector<f64>> {
             path,
             format!(
                 "give one row of D = {d} numbers (the data's number of columns); the file has \
-                 {} rows of {}",
-                m.nrows(),
-                m.ncols()
+                 {}",
+                shape(&m)
             ),
         ));
     }
@@ -217,9 +229,8 @@ fn read_covariance_prior(path: &Path, d: usize) -> Result<DMatrix<f64>> {
             path,
             format!(
                 "give a square D x D matrix, D = {d} (the data's number of columns); the file \
-                 has {} rows of {}",
-                c.nrows(),
-                c.ncols()
+                 has {}",
+                shape(&c)
             ),
         ));
     }
@@ -234,7 +245,10 @@ fn read_covariance_prior(path: &Path, d: usize) -> Result<DMatrix<f64>> {
         return Err(file_error(
             flag,
             path,
-            format!("the matrix is not symmetric positive definite ({why}): give a covariance"),
+            format!(
+                "the matrix is not symmetric positive definite ({why}): give a covariance \
+                 matrix (D x D, symmetric, positive definite)"
+            ),
         ));
     }
     Ok(c)
