@@ -139,7 +139,7 @@ fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
     let fit = match start {
         Start::Init(_, init) => params.init(init).fit(data)?,
         Start::Mixture(gm) => params.fit_from(data, &responsibilities_of(&gm, data)?)?,
-        Start::Posterior(model) => params.warm_start(model).fit(data)?,
+        Start::Posterior(model) => params.warm_start(*model).fit(data)?,
     };
     let summary = format!(
         "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",

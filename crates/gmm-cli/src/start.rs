@@ -24,7 +24,7 @@ pub enum Start {
     /// A mixture: EM's first E-step uses it; VB's first M-step uses its responsibilities.
     Mixture(GaussianMixture),
     /// A VB posterior, continued under its own priors (VB only).
-    Posterior(VbModel),
+    Posterior(Box<VbModel>),
 }
 
 impl Start {
@@ -54,6 +54,17 @@ fn file_error(flag: &'static str, path: &Path, reason: String) -> GmmError {
         value: path.display().to_string(),
         reason,
     }
+}
+
+/// A library error about the file `path` given with `flag`, the path said once.
+fn wrapped(flag: &'static str, path: &Path, e: &GmmError) -> GmmError {
+    let message = user_message(e);
+    let prefix = format!("{}: ", path.display());
+    let reason = message
+        .strip_prefix(&prefix)
+        .unwrap_or(&message)
+        .to_string();
+    file_error(flag, path, reason)
 }
 
 /// Where `gmm fit` starts, checked against the data and the other flags.
@@ -88,10 +99,9 @@ pub fn fit_start(a: &FitArgs, data: &Dataset) -> Result<Start> {
 /// VB a VB file's posterior or else the file's mixture.
 fn model_start(a: &FitArgs, path: &Path, data: &Dataset) -> Result<Start> {
     let flag = "--init-model";
-    let file = read_model_file(path).map_err(|e| file_error(flag, path, user_message(&e)))?;
+    let file = read_model_file(path).map_err(|e| wrapped(flag, path, &e))?;
     let start = if a.method == Method::Vb && file.posterior.is_some() {
-        let model = VbModel::from_model_file(&file)
-            .map_err(|e| file_error(flag, path, user_message(&e)))?;
+        let model = VbModel::from_model_file(&file).map_err(|e| wrapped(flag, path, &e))?;
         let priors = a.options.vb_flags_given();
         if !priors.is_empty() {
             return Err(file_error(
@@ -103,7 +113,7 @@ fn model_start(a: &FitArgs, path: &Path, data: &Dataset) -> Result<Start> {
                 ),
             ));
         }
-        Start::Posterior(model)
+        Start::Posterior(Box::new(model))
     } else {
         Start::Mixture(point_estimate(&file, path)?)
     };
@@ -113,7 +123,7 @@ fn model_start(a: &FitArgs, path: &Path, data: &Dataset) -> Result<Start> {
 
 fn point_estimate(file: &ModelFile, path: &Path) -> Result<GaussianMixture> {
     file.to_mixture()
-        .map_err(|e| file_error("--init-model", path, user_message(&e)))
+        .map_err(|e| wrapped("--init-model", path, &e))
 }
 
 /// The model's K, covariance type and dimension against -k, --covariance and the data.
@@ -173,11 +183,11 @@ pub fn responsibilities_of(
     })
 }
 
+/// `m0` of `--mean-prior` and `W0^-1` of `--covariance-prior`, each when given.
+pub type PriorFiles = (Option<DVector<f64>>, Option<DMatrix<f64>>);
+
 /// The priors of `--mean-prior` and `--covariance-prior`, read and checked against `data`.
-pub fn prior_files(
-    options: &FitOptions,
-    data: &Dataset,
-) -> Result<(Option<DVector<f64>>, Option<DMatrix<f64>>)> {
+pub fn prior_files(options: &FitOptions, data: &Dataset) -> Result<PriorFiles> {
     let d = data.n_features();
     let mean = match &options.mean_prior {
         Some(path) => Some(read_mean_prior(path, d)?),
@@ -201,7 +211,7 @@ fn shape(m: &DMatrix<f64>) -> String {
 }
 
 fn read_matrix(flag: &'static str, path: &Path) -> Result<DMatrix<f64>> {
-    read_means_file(path).map_err(|e| file_error(flag, path, user_message(&e)))
+    read_means_file(path).map_err(|e| wrapped(flag, path, &e))
 }
 
 fn read_mean_prior(path: &Path, d: usize) -> Result<DVector<f64>> {
