@@ -38,7 +38,8 @@ pub enum Command {
     /// Each probability is printed in the shortest form that reads back to the same f64
     /// (0.25, 1.3377889146084553e-22).
     Predict(PredictArgs),
-    /// Print the mean log density per point of the data under a model.
+    /// Print the mean log density per point of the data under a model, or with --per-point
+    /// the log density of each point, one per line in input order.
     ///
     /// For a VB model file (fit.method "vb") with its posterior this is the Student-t
     /// posterior predictive (Bishop 10.81), exactly as the fit gives it; a VB file without a
