@@ -38,7 +38,8 @@ pub enum Command {
     /// Each probability is printed in the shortest form that reads back to the same f64
     /// (0.25, 1.3377889146084553e-22).
     Predict(PredictArgs),
-    /// Print the mean log density per point of the data under a model.
+    /// Print the mean log density per point of the data under a model, or with --per-point
+    /// the log density of each point, one per line in input order.
     ///
     /// For a VB model file (fit.method "vb") with its posterior this is the Student-t
     /// posterior predictive (Bishop 10.81), exactly as the fit gives it; a VB file without a
@@ -134,9 +135,9 @@ pub enum WeightPriorArg {
 /// Options shared by every command that fits.
 #[derive(Debug, Clone, Args)]
 pub struct FitOptions {
-    /// Covariance type.
-    #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
-    pub covariance: CovarianceArg,
+    /// Covariance type [default: full; with --init-model: the model's].
+    #[arg(long, value_enum)]
+    pub covariance: Option<CovarianceArg>,
     /// Maximum number of iterations [default: 100].
     #[arg(long, value_name = "N")]
     pub max_iter: Option<usize>,
@@ -165,6 +166,15 @@ pub struct FitOptions {
     /// VB: degrees of freedom prior nu0 of the Wishart [default: D].
     #[arg(long, value_name = "NU")]
     pub degrees_of_freedom: Option<f64>,
+    /// VB: prior mean m0 of the component means, a CSV file with one row of D numbers
+    /// (scikit-learn's mean_prior) [default: the data mean].
+    #[arg(long, value_name = "M0.csv")]
+    pub mean_prior: Option<PathBuf>,
+    /// VB: covariance prior W0^-1 of the Wishart, a CSV file of D rows of D numbers, symmetric
+    /// positive definite (scikit-learn's covariance_prior); diag keeps its diagonal, spherical
+    /// the mean of its diagonal [default: the data covariance].
+    #[arg(long, value_name = "W0INV.csv")]
+    pub covariance_prior: Option<PathBuf>,
 }
 
 impl FitOptions {
@@ -177,12 +187,27 @@ impl FitOptions {
         }
     }
 
-    /// Whether any VB-only option was given.
-    pub fn has_vb_options(&self) -> bool {
-        self.weight_prior.is_some()
-            || self.weight_concentration.is_some()
-            || self.mean_precision.is_some()
-            || self.degrees_of_freedom.is_some()
+    /// The covariance type asked for (full when --covariance is not given).
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariance.unwrap_or(CovarianceArg::Full).into()
+    }
+
+    /// The VB-only options given, as the user typed their flags.
+    pub fn vb_flags_given(&self) -> Vec<&'static str> {
+        [
+            ("--weight-prior", self.weight_prior.is_some()),
+            (
+                "--weight-concentration",
+                self.weight_concentration.is_some(),
+            ),
+            ("--mean-precision", self.mean_precision.is_some()),
+            ("--degrees-of-freedom", self.degrees_of_freedom.is_some()),
+            ("--mean-prior", self.mean_prior.is_some()),
+            ("--covariance-prior", self.covariance_prior.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
     }
 }
 
@@ -197,9 +222,9 @@ pub struct FitArgs {
     /// The estimator.
     #[arg(long, value_enum)]
     pub method: Method,
-    /// Number of components.
-    #[arg(short = 'k', value_name = "K")]
-    pub k: usize,
+    /// Number of components (required unless --init-model gives it).
+    #[arg(short = 'k', value_name = "K", required_unless_present = "init_model")]
+    pub k: Option<usize>,
     /// Fitting options.
     #[command(flatten)]
     pub options: FitOptions,
@@ -212,6 +237,18 @@ pub struct FitArgs {
     /// Start from these labels (one integer in 0..K per line, one line per point).
     #[arg(long, value_name = "LABELS.txt", conflicts_with_all = ["init", "init_means"])]
     pub init_labels: Option<PathBuf>,
+    /// Start from this model (JSON, as written by `gmm fit`): its weights, means and
+    /// covariances (scikit-learn's weights_init, means_init, precisions_init), or its
+    /// posterior to continue a VB fit (a warm start). K and the covariance type are the
+    /// model's. EM starts from the model's mixture (a VB file's point estimate); VB continues
+    /// a VB file's posterior under its priors, and starts from a mixture's responsibilities
+    /// on the data otherwise. One run: --n-init is not used.
+    #[arg(
+        long,
+        value_name = "MODEL.json",
+        conflicts_with_all = ["init", "init_means", "init_labels", "n_init"]
+    )]
+    pub init_model: Option<PathBuf>,
     /// Where to write the model (JSON). `-` (the default) writes it to standard output and
     /// the summary to standard error, so `gmm fit data.csv --method em -k 2 > model.json`
     /// gives a model file; with a FILE the summary goes to standard output. A failed fit
@@ -260,6 +297,10 @@ pub struct ScoreArgs {
     /// The data (CSV).
     #[arg(value_name = "DATA.csv")]
     pub data: PathBuf,
+    /// Print the log density of every point, one per line in input order, instead of the
+    /// mean.
+    #[arg(long)]
+    pub per_point: bool,
 }
 
 /// `gmm sample`.

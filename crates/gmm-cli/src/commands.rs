@@ -9,11 +9,9 @@ use gmm_compare::{
     self as cmp, ComparisonSettings, Truth, comparison_figures, demo as scenarios,
     selection_figures,
 };
-use gmm_core::{FittedModel, GmmError, InitMethod, MixtureModel, Result};
+use gmm_core::{CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result};
 use gmm_em::EmParams;
-use gmm_io::{
-    DataTable, read_data_file, read_labels_file, read_means_file, write_all_atomic, write_atomic,
-};
+use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
 use gmm_vb::VbParams;
 
 use crate::args::{
@@ -25,6 +23,7 @@ use crate::model_io::{read_model, read_point_estimate};
 use crate::numbers::{csv_table, shortest};
 use crate::progress::Progress;
 use crate::selection::select_k;
+use crate::start::{Start, fit_start, prior_files, responsibilities_of};
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
 fn print_out(text: &str) -> CliResult {
@@ -56,19 +55,33 @@ fn read_data_for(path: &Path, model: &dyn MixtureModel) -> Result<DataTable> {
 }
 
 fn vb_only(options: &FitOptions) -> Result<()> {
-    if options.has_vb_options() {
+    let given = options.vb_flags_given();
+    if let Some((first, rest)) = given.split_first() {
+        let value = if rest.is_empty() {
+            "given".to_string()
+        } else {
+            format!("(and {})", rest.join(", "))
+        };
         return Err(GmmError::InvalidParameter {
-            name: "--weight-prior/--weight-concentration/--mean-precision/--degrees-of-freedom",
-            value: "given".into(),
-            reason: "these set VB's priors: use them with --method vb, or drop them".into(),
+            name: first,
+            value,
+            reason: "VB-only options set VB's priors: use them with --method vb, or drop them"
+                .into(),
         });
     }
     Ok(())
 }
 
-fn settings(k: usize, options: &FitOptions) -> ComparisonSettings {
+/// The settings of `options` for K = `k` and the covariance type `cov`, with VB's prior files
+/// read and checked against `data`.
+fn settings(
+    k: usize,
+    cov: CovarianceType,
+    options: &FitOptions,
+    data: &Dataset,
+) -> Result<ComparisonSettings> {
     let mut s = ComparisonSettings::new(k)
-        .covariance_type(options.covariance.into())
+        .covariance_type(cov)
         .init(options.init.into())
         .seed(options.seed)
         .reg_covar(options.reg_covar);
@@ -77,62 +90,23 @@ fn settings(k: usize, options: &FitOptions) -> ComparisonSettings {
     s.weight_prior = options.weight_prior();
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
-    s
+    (s.mean_prior, s.covariance_prior) = prior_files(options, data)?;
+    Ok(s)
 }
 
 /// `gmm fit`.
 pub fn fit(a: &FitArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
     let data = &table.data;
-    let init: InitMethod = if let Some(path) = &a.init_means {
-        let means = read_means_file(path)?;
-        if means.nrows() != a.k || means.ncols() != data.n_features() {
-            return Err(GmmError::InvalidParameter {
-                name: "--init-means",
-                value: format!("{} means of dimension {}", means.nrows(), means.ncols()),
-                reason: format!(
-                    "give K = {} means of dimension {} (one per row of {})",
-                    a.k,
-                    data.n_features(),
-                    path.display()
-                ),
-            }
-            .into());
-        }
-        InitMethod::FromMeans(means)
-    } else if let Some(path) = &a.init_labels {
-        InitMethod::FromLabels(read_labels_file(path, data.n_samples())?.indices()?)
-    } else {
-        a.options.init.into()
-    };
-    let s = settings(a.k, &a.options).init(init);
+    if a.method == Method::Em {
+        vb_only(&a.options)?;
+    }
+    let start = fit_start(a, data)?;
+    let k = start.n_components();
+    let s = settings(k, start.covariance_type(&a.options), &a.options, data)?;
     let (file, summary) = match a.method {
-        Method::Em => {
-            vb_only(&a.options)?;
-            let params: EmParams = s.em_params(a.k).n_init(a.n_init);
-            let fit = params.fit(data)?;
-            let summary = format!(
-                "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
-                a.k,
-                iterations_summary(fit.n_iter(), fit.converged()),
-                fit.score(data)?,
-                fit.bic(data)?
-            );
-            (fit.to_model_file(), summary)
-        }
-        Method::Vb => {
-            let params: VbParams = s.vb_params(a.k).n_init(a.n_init);
-            let fit = params.fit(data)?;
-            let summary = format!(
-                "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
-                a.k,
-                iterations_summary(fit.n_iter(), fit.converged()),
-                fit.elbo(),
-                fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
-                gmm_vb::DEFAULT_WEIGHT_THRESHOLD
-            );
-            (fit.to_model_file(), summary)
-        }
+        Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
+        Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
     };
     if a.model_to_stdout() {
         eprintln!("{summary}");
@@ -141,6 +115,41 @@ pub fn fit(a: &FitArgs) -> CliResult {
         write_atomic(&a.output, file.to_json().as_bytes())?;
         print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
     }
+}
+
+/// EM from `start`: the model file and the summary.
+fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit(data)?,
+        Start::Mixture(gm) => params.warm_start(gm).fit(data)?,
+        Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+    };
+    let summary = format!(
+        "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
+        fit.mixture().n_components(),
+        iterations_summary(fit.n_iter(), fit.converged()),
+        fit.score(data)?,
+        fit.bic(data)?
+    );
+    Ok((fit.to_model_file(), summary))
+}
+
+/// VB from `start`: the model file and the summary.
+fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit(data)?,
+        Start::Mixture(gm) => params.fit_from(data, &responsibilities_of(&gm, data)?)?,
+        Start::Posterior(model) => params.warm_start(*model).fit(data)?,
+    };
+    let summary = format!(
+        "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
+        fit.model().n_components(),
+        iterations_summary(fit.n_iter(), fit.converged()),
+        fit.elbo(),
+        fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
+        gmm_vb::DEFAULT_WEIGHT_THRESHOLD
+    );
+    Ok((fit.to_model_file(), summary))
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
@@ -170,6 +179,14 @@ pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
+    if a.per_point {
+        let lines: String = model
+            .score_samples(&data)?
+            .into_iter()
+            .map(|v| format!("{}\n", shortest(v)))
+            .collect();
+        return print_out(&lines);
+    }
     print_out(&format!("{}\n", shortest(model.score(&data)?)))
 }
 
@@ -193,7 +210,7 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
         None => None,
     };
-    let s = settings(a.k, &a.options).holdout(a.holdout);
+    let s = settings(a.k, a.options.covariance_type(), &a.options, &table.data)?.holdout(a.holdout);
     let title = title_of(&a.data);
     let truth = Truth {
         labels: labels.as_deref(),
@@ -238,7 +255,12 @@ fn report_written(paths: &[std::path::PathBuf]) {
 /// `gmm select`.
 pub fn select(a: &SelectArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
-    let s = settings(a.k_min.max(1), &a.options);
+    let s = settings(
+        a.k_min.max(1),
+        a.options.covariance_type(),
+        &a.options,
+        &table.data,
+    )?;
     let title = title_of(&a.data);
     let report = select_k(&table.data, &title, (a.k_min, a.k_max), &s)?;
     if let Some(dir) = &a.out {

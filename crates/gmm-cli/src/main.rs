@@ -9,6 +9,7 @@ mod model_io;
 mod numbers;
 mod progress;
 mod selection;
+mod start;
 
 use std::process::ExitCode;
 

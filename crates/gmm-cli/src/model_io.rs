@@ -15,7 +15,8 @@ fn unusable(path: &Path, e: &GmmError, advice: &str) -> GmmError {
     }
 }
 
-fn read_model_file(path: &Path) -> Result<ModelFile> {
+/// The model file at `path`, parsed (not yet checked as a model).
+pub fn read_model_file(path: &Path) -> Result<ModelFile> {
     let text = fs::read_to_string(path).map_err(|e| GmmError::Io {
         path: path.display().to_string(),
         reason: format!("cannot read the model file ({e}); check the path"),

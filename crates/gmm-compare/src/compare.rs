@@ -9,6 +9,7 @@ use gmm_core::{
 };
 use gmm_em::{EmFit, EmParams};
 use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, VbFit, VbParams, WeightPrior};
+use nalgebra::{DMatrix, DVector};
 
 use crate::matching::{match_components, mixture_of_labels, parameter_error};
 use crate::metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
@@ -42,6 +43,10 @@ pub struct ComparisonSettings {
     pub mean_precision_prior: Option<f64>,
     /// VB's degrees of freedom prior `nu0` (`None`: D).
     pub degrees_of_freedom_prior: Option<f64>,
+    /// VB's prior mean of the means `m0` (`None`: the data mean).
+    pub mean_prior: Option<DVector<f64>>,
+    /// VB's covariance prior `W0^{-1}`, D x D (`None`: the data covariance).
+    pub covariance_prior: Option<DMatrix<f64>>,
     /// A component counts as effective when its weight exceeds this (default 1e-2).
     pub weight_threshold: f64,
 }
@@ -61,6 +66,8 @@ impl ComparisonSettings {
             weight_prior: WeightPrior::default(),
             mean_precision_prior: None,
             degrees_of_freedom_prior: None,
+            mean_prior: None,
+            covariance_prior: None,
             weight_threshold: DEFAULT_WEIGHT_THRESHOLD,
         }
     }
@@ -148,6 +155,12 @@ impl ComparisonSettings {
         }
         if let Some(nu) = self.degrees_of_freedom_prior {
             p = p.degrees_of_freedom_prior(nu);
+        }
+        if let Some(m0) = &self.mean_prior {
+            p = p.mean_prior(m0.clone());
+        }
+        if let Some(c) = &self.covariance_prior {
+            p = p.covariance_prior(c.clone());
         }
         p
     }
