@@ -176,6 +176,19 @@ fn the_resolved_prior_is_the_ridged_data_covariance() {
         .unwrap()
         .covariance;
     assert_eq!(spherical[(0, 0)], cov.diagonal().mean());
+    // N = D + 1 points in general position: the data covariance has full rank, no ridge
+    let four = few_points(4);
+    let prior = VbParams::new(2).resolve_priors(&four).unwrap().covariance;
+    assert_eq!(prior, four.covariance(1));
+    // a column the sum of two others: the plain factorisation succeeds on a pivot of
+    // rounding size, but the prior still gets the ridge
+    let summed = sum_column();
+    let cov = summed.covariance(1);
+    assert!(gmm_core::cholesky_lower(0, &cov).is_ok());
+    let prior = VbParams::new(2).resolve_priors(&summed).unwrap().covariance;
+    for j in 0..4 {
+        assert_eq!(prior[(j, j)], cov[(j, j)] + 1e-6 * cov[(j, j)]);
+    }
     // every point the same, reg_covar 0: a unit ridge
     let unit = VbParams::new(1)
         .reg_covar(0.0)
