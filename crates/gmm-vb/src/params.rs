@@ -282,8 +282,9 @@ impl VbParams {
     /// The priors these parameters give on `data` (defaults filled in from the data).
     ///
     /// The default covariance prior is the data covariance (`ddof = 1`) reduced to the
-    /// covariance type; when that is not positive definite (a constant feature, collinear
-    /// features, a single point, every point the same), the data covariance with a small
+    /// covariance type; when that is not positive definite, or only by rounding (a constant
+    /// feature, collinear features, a single point, every point the same), the data
+    /// covariance with a small
     /// ridge on its diagonal (docs/vb.md, section "Priors"). The returned
     /// [`Priors::covariance`] is the prior actually used.
     ///
@@ -344,7 +345,9 @@ pub struct Priors {
     pub mean: DVector<f64>,
     /// `nu0`.
     pub degrees_of_freedom: f64,
-    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical):
+    /// the prior actually used, with the fallback's ridge where the data covariance is
+    /// singular.
     pub covariance: DMatrix<f64>,
 }
 
