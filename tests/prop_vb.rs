@@ -322,6 +322,9 @@ fn vb_rejects_invalid_parameters() {
     let not_spd = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 1.0]);
     assert!(matches!(
         VbParams::new(2).covariance_prior(not_spd).fit(&data),
-        Err(GmmError::NotPositiveDefinite { .. })
+        Err(GmmError::InvalidParameter {
+            name: "covariance_prior",
+            ..
+        })
     ));
 }

@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 pub mod cavi;
+mod default_prior;
 mod elbo;
 mod fit;
 mod model;

@@ -2,10 +2,11 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::cholesky_lower;
-use gmm_core::{CovarianceType, Dataset, FitControl, GmmError, MixtureModel, Result};
+use gmm_core::{Dataset, FitControl, GmmError, MixtureModel, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
+use crate::default_prior::{default_covariance_prior, is_positive_definite, reduce_to_type};
 use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
@@ -69,7 +70,9 @@ impl WeightPrior {
 /// (here on the **per-point** ELBO change, see docs/vb.md), reg_covar `1e-6`, 100
 /// iterations, one initialisation by k-means, seed 0, a Dirichlet-process weight prior with
 /// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
-/// (per type) as covariance prior `W0^{-1}`.
+/// (per type) as covariance prior `W0^{-1}`; where that is singular (constant or collinear
+/// features, every point the same), the data covariance with a small ridge on its diagonal,
+/// so that degenerate data fit as in scikit-learn (see [`VbParams::resolve_priors`]).
 ///
 /// ```
 /// use gmm_core::synthetic;
@@ -161,8 +164,9 @@ impl VbParams {
     }
 
     /// The covariance prior `W0^{-1}`, a symmetric positive definite D x D matrix (default:
-    /// the data covariance, `ddof = 1`). Full and tied use it as given; diag keeps its
-    /// diagonal; spherical the mean of its diagonal (as scikit-learn derives its defaults).
+    /// the data covariance, `ddof = 1`, with a small ridge on its diagonal when it is
+    /// singular). Full and tied use it as given; diag keeps its diagonal; spherical the mean
+    /// of its diagonal (as scikit-learn derives its defaults).
     pub fn covariance_prior(mut self, c: DMatrix<f64>) -> Self {
         self.covariance_prior = Some(c);
         self
@@ -178,7 +182,8 @@ impl VbParams {
     /// # Errors
     /// [`GmmError::InvalidParameter`] naming the offending parameter; [`GmmError::TooFewSamples`]
     /// when K exceeds N; [`GmmError::ShapeMismatch`] for priors of the wrong size;
-    /// [`GmmError::NotPositiveDefinite`] for a covariance prior that is not SPD.
+    /// [`GmmError::InvalidParameter`] naming `covariance_prior` for a covariance prior that
+    /// is not symmetric positive definite.
     pub fn check(&self, data: &Dataset) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
@@ -235,8 +240,13 @@ impl VbParams {
                     found: if c.nrows() != d { c.nrows() } else { c.ncols() },
                 });
             }
-            gmm_core::Covariances::Full(vec![c.clone()]).check_shape(1, d)?;
-            cholesky_lower(0, c)?;
+            gmm_core::Covariances::Full(vec![c.clone()])
+                .check_shape(1, d)
+                .and_then(|()| cholesky_lower(0, c))
+                .map_err(|e| match e {
+                    GmmError::NotPositiveDefinite { reason, .. } => not_spd_prior(c, &reason),
+                    other => other,
+                })?;
         }
         self.check_warm_start(data)
     }
@@ -271,38 +281,31 @@ impl VbParams {
 
     /// The priors these parameters give on `data` (defaults filled in from the data).
     ///
+    /// The default covariance prior is the data covariance (`ddof = 1`) reduced to the
+    /// covariance type; when that is not positive definite, or only by rounding (a constant
+    /// feature, collinear features, a single point, every point the same), the data
+    /// covariance with a small
+    /// ridge on its diagonal (docs/vb.md, section "Priors"). The returned
+    /// [`Priors::covariance`] is the prior actually used.
+    ///
     /// # Errors
-    /// As [`VbParams::check`]; [`GmmError::InvalidParameter`] when the default covariance
-    /// prior (the data covariance) is singular, e.g. a constant feature or a single point:
-    /// give `covariance_prior` then.
+    /// As [`VbParams::check`]; [`GmmError::InvalidParameter`] naming `covariance_prior` if
+    /// even the ridged default is not positive definite (not expected for finite data).
     pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
         self.check(data)?;
         let d = data.n_features();
         let k = self.control.n_components;
-        let given = self.covariance_prior.is_some();
-        let base = self
-            .covariance_prior
-            .clone()
-            .unwrap_or_else(|| data.covariance(1));
-        let covariance = match self.control.covariance_type {
-            CovarianceType::Full | CovarianceType::Tied => base,
-            CovarianceType::Diagonal => DMatrix::from_diagonal(&base.diagonal()),
-            CovarianceType::Spherical => {
-                DMatrix::from_diagonal_element(d, d, base.diagonal().mean())
-            }
+        let covariance_type = self.control.covariance_type;
+        let covariance = match &self.covariance_prior {
+            // SPD (checked above), so its diagonal and the diagonal's mean are positive.
+            Some(c) => reduce_to_type(c.clone(), covariance_type),
+            None => default_covariance_prior(data, covariance_type, self.control.reg_covar)?,
         };
-        if cholesky_lower(0, &covariance).is_err() {
-            return Err(GmmError::InvalidParameter {
-                name: "covariance_prior",
-                value: format!("{covariance}"),
-                reason: if given {
-                    "the covariance prior is not positive definite".into()
-                } else {
-                    "the data covariance (the default prior) is singular: a feature is \
-                     constant or there are too few points; give covariance_prior"
-                        .into()
-                },
-            });
+        if !is_positive_definite(&covariance) {
+            return Err(not_spd_prior(
+                &covariance,
+                "its reduction to the covariance type",
+            ));
         }
         Ok(Priors {
             weight_prior: self.weight_prior,
@@ -312,6 +315,20 @@ impl VbParams {
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
         })
+    }
+}
+
+/// The error for a covariance prior given by the user that is not symmetric positive
+/// definite (`what` says what failed).
+fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
+    GmmError::InvalidParameter {
+        name: "covariance_prior",
+        value: format!("{c}"),
+        reason: format!(
+            "the covariance prior must be symmetric positive definite ({what}): give such a \
+             matrix, or leave covariance_prior unset for the default (the data covariance, \
+             with a small ridge if that is singular)"
+        ),
     }
 }
 
@@ -328,7 +345,9 @@ pub struct Priors {
     pub mean: DVector<f64>,
     /// `nu0`.
     pub degrees_of_freedom: f64,
-    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical):
+    /// the prior actually used, with the fallback's ridge where the data covariance is
+    /// singular.
     pub covariance: DMatrix<f64>,
 }
 

@@ -1,0 +1,226 @@
+//! Degenerate data that scikit-learn's `BayesianGaussianMixture` fits: a constant column,
+//! collinear columns, as many points as features, every point the same. The data covariance
+//! (the default covariance prior) is singular there; the fit falls back to the data
+//! covariance with a ridge on its diagonal (docs/vb.md, section "Priors") and must finish
+//! with a finite, never decreasing ELBO and finite predictive densities, for every
+//! covariance type and both weight priors. A covariance prior the user gives must still be
+//! positive definite.
+
+use gmm_core::{CovarianceType, Dataset, FittedModel, GmmError, MixtureModel};
+use gmm_vb::{VbModel, VbParams, WeightPrior};
+use nalgebra::DMatrix;
+
+const PRIORS: [WeightPrior; 2] = [
+    WeightPrior::DirichletProcess {
+        concentration: None,
+    },
+    WeightPrior::DirichletDistribution {
+        concentration: None,
+    },
+];
+
+/// Relative tolerance of the monotonicity check (as in tests/behaviour.rs).
+const MONOTONE_REL_TOL: f64 = 1e-10;
+
+/// A deterministic, irregular coordinate in `[0, span)`.
+fn wave(i: usize, step: f64, span: f64) -> f64 {
+    (i as f64 * step) % span
+}
+
+/// 200 points in 3-D whose third column is constant.
+fn constant_column() -> Dataset {
+    let rows: Vec<[f64; 3]> = (0..200)
+        .map(|i| [wave(i, 0.37, 5.0), wave(i, 0.61, 3.0), 7.5])
+        .collect();
+    Dataset::from_rows(&rows).unwrap()
+}
+
+/// 50 points on the line y = 2x.
+fn line() -> Dataset {
+    let rows: Vec<[f64; 2]> = (0..50)
+        .map(|i| {
+            let x = wave(i, 0.37, 5.0);
+            [x, 2.0 * x]
+        })
+        .collect();
+    Dataset::from_rows(&rows).unwrap()
+}
+
+/// `n` points in 3-D in general position (`n = D + 1 = 4`: the covariance has full rank by
+/// a hair; `n = D = 3`: it is singular).
+fn few_points(n: usize) -> Dataset {
+    let rows = [
+        [0.0, 1.0, 2.0],
+        [1.5, -0.5, 0.25],
+        [-2.0, 0.75, 1.0],
+        [0.5, 2.5, -1.5],
+    ];
+    Dataset::from_rows(&rows[..n]).unwrap()
+}
+
+/// 50 copies of one point.
+fn identical() -> Dataset {
+    Dataset::from_rows(&vec![[3.0, -1.0, 0.5]; 50]).unwrap()
+}
+
+/// 120 points in 4-D whose last column is the sum of the first two.
+fn sum_column() -> Dataset {
+    let rows: Vec<[f64; 4]> = (0..120)
+        .map(|i| {
+            let (a, b, c) = (wave(i, 0.37, 5.0), wave(i, 0.61, 3.0), wave(i, 0.83, 2.0));
+            [a, b, c, a + b]
+        })
+        .collect();
+    Dataset::from_rows(&rows).unwrap()
+}
+
+fn degenerate_sets() -> Vec<(&'static str, Dataset)> {
+    vec![
+        ("constant column", constant_column()),
+        ("line y = 2x", line()),
+        ("N = D + 1", few_points(4)),
+        ("N = D", few_points(3)),
+        ("one point", few_points(1)),
+        ("identical points", identical()),
+        ("column = sum of two", sum_column()),
+    ]
+}
+
+/// The fit finishes with a finite ELBO that never decreases, finite predictive densities,
+/// and a positive definite covariance prior that the model file carries.
+fn assert_sound_fit(what: &str, params: VbParams, data: &Dataset) {
+    let fit = params
+        .fit(data)
+        .unwrap_or_else(|e| panic!("{what}: the fit failed: {e}"));
+    let bounds = fit.lower_bounds();
+    assert!(!bounds.is_empty(), "{what}");
+    assert!(bounds.iter().all(|b| b.is_finite()), "{what}: {bounds:?}");
+    assert!(fit.elbo().is_finite(), "{what}");
+    for (t, w) in bounds.windows(2).enumerate() {
+        assert!(
+            w[1] >= w[0] - MONOTONE_REL_TOL * w[0].abs(),
+            "{what}: the ELBO fell at iteration {}: {} -> {}",
+            t + 1,
+            w[0],
+            w[1]
+        );
+    }
+    let log_density = fit.score_samples(data).unwrap();
+    assert!(
+        log_density.iter().all(|l| l.is_finite()),
+        "{what}: {log_density:?}"
+    );
+    let prior = &fit.priors().covariance;
+    assert!(
+        gmm_core::cholesky_lower(0, prior).is_ok(),
+        "{what}: {prior}"
+    );
+    let back = VbModel::from_json(&fit.to_model_file().to_json()).unwrap();
+    assert_eq!(back.priors().covariance, *prior, "{what}");
+}
+
+#[test]
+fn default_fits_finish_on_degenerate_data() {
+    for (what, data) in degenerate_sets() {
+        let k = 3.min(data.n_samples());
+        for ct in CovarianceType::ALL {
+            for wp in PRIORS {
+                for reg in [1e-6, 0.0] {
+                    let params = VbParams::new(k)
+                        .covariance_type(ct)
+                        .weight_prior(wp)
+                        .reg_covar(reg);
+                    let label = format!("{what}, {ct}, {}, reg_covar {reg:e}", wp.name());
+                    assert_sound_fit(&label, params, &data);
+                }
+            }
+        }
+    }
+}
+
+/// More components than distinct points: the surplus components stay at the (ridged)
+/// prior and the fit is sound.
+#[test]
+fn more_components_than_distinct_points() {
+    let rows: Vec<[f64; 2]> = (0..40).map(|i| [(i % 2) as f64, 1.0]).collect();
+    let two_points = Dataset::from_rows(&rows).unwrap();
+    for (what, data) in [("identical", identical()), ("two distinct", two_points)] {
+        for ct in CovarianceType::ALL {
+            let params = VbParams::new(5).covariance_type(ct);
+            assert_sound_fit(&format!("{what}, K = 5, {ct}"), params, &data);
+        }
+    }
+}
+
+/// The fallback is the data covariance plus `1e-6 var_j` on a varying column and
+/// `reg_covar` on a constant one; where the default is positive definite it is untouched.
+#[test]
+fn the_resolved_prior_is_the_ridged_data_covariance() {
+    let data = constant_column();
+    let cov = data.covariance(1);
+    let full = VbParams::new(2).resolve_priors(&data).unwrap().covariance;
+    for a in 0..3 {
+        for b in 0..3 {
+            let ridge = match (a == b, a) {
+                (false, _) => 0.0,
+                (true, 2) => 1e-6,
+                (true, _) => 1e-6 * cov[(a, a)],
+            };
+            assert_eq!(full[(a, b)], cov[(a, b)] + ridge, "({a}, {b})");
+        }
+    }
+    // spherical: the mean variance is positive, so no ridge
+    let spherical = VbParams::new(2)
+        .covariance_type(CovarianceType::Spherical)
+        .resolve_priors(&data)
+        .unwrap()
+        .covariance;
+    assert_eq!(spherical[(0, 0)], cov.diagonal().mean());
+    // N = D + 1 points in general position: the data covariance has full rank, no ridge
+    let four = few_points(4);
+    let prior = VbParams::new(2).resolve_priors(&four).unwrap().covariance;
+    assert_eq!(prior, four.covariance(1));
+    // a column the sum of two others: the plain factorisation succeeds on a pivot of
+    // rounding size, but the prior still gets the ridge
+    let summed = sum_column();
+    let cov = summed.covariance(1);
+    assert!(gmm_core::cholesky_lower(0, &cov).is_ok());
+    let prior = VbParams::new(2).resolve_priors(&summed).unwrap().covariance;
+    for j in 0..4 {
+        assert_eq!(prior[(j, j)], cov[(j, j)] + 1e-6 * cov[(j, j)]);
+    }
+    // every point the same, reg_covar 0: a unit ridge
+    let unit = VbParams::new(1)
+        .reg_covar(0.0)
+        .resolve_priors(&identical())
+        .unwrap()
+        .covariance;
+    assert_eq!(unit, DMatrix::identity(3, 3));
+}
+
+/// A covariance prior the user gives is used as given: one that is not positive definite
+/// is refused, naming `covariance_prior`, even where the default would have a ridge.
+#[test]
+fn a_singular_user_prior_is_refused() {
+    let singular = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]);
+    let negative = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, -1.0]);
+    let asymmetric = DMatrix::from_row_slice(2, 2, &[1.0, 0.5, 0.0, 1.0]);
+    for c in [singular, negative, asymmetric] {
+        let spread = Dataset::from_rows(&[[0.0, 1.0], [2.0, -1.0], [1.0, 3.0]]).unwrap();
+        for data in [line(), spread] {
+            for ct in CovarianceType::ALL {
+                match VbParams::new(1)
+                    .covariance_type(ct)
+                    .covariance_prior(c.clone())
+                    .fit(&data)
+                {
+                    Err(e @ GmmError::InvalidParameter { name, .. }) => {
+                        assert_eq!(name, "covariance_prior", "{c}, {ct}");
+                        assert!(e.to_string().contains("positive definite"), "{e}");
+                    }
+                    other => panic!("{c}, {ct}: expected covariance_prior refused, got {other:?}"),
+                }
+            }
+        }
+    }
+}
