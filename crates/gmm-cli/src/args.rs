@@ -141,7 +141,8 @@ pub struct FitOptions {
     /// Maximum number of iterations [default: 100].
     #[arg(long, value_name = "N")]
     pub max_iter: Option<usize>,
-    /// Convergence tolerance on the change of the bound per point; 0 runs exactly
+    /// Convergence tolerance on the change of the bound (EM: per point; VB: the total ELBO, as
+    /// scikit-learn); 0 runs exactly
     /// --max-iter iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,

@@ -18,7 +18,8 @@ use crate::report::{ComparisonReport, MethodSummary, SelectionReport, SelectionR
 /// The settings shared by both fits of a comparison, with the estimators' defaults.
 ///
 /// `tol` and `max_iter` left at `None` take each estimator's own default (both 1e-3 and
-/// 100: EM's tolerance is on the mean log-likelihood per point, VB's on the ELBO per point).
+/// 100: EM's tolerance is on the mean log-likelihood per point, VB's on the total ELBO, as
+/// scikit-learn's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComparisonSettings {
     /// Number of components K of both fits.
@@ -96,7 +97,7 @@ impl ComparisonSettings {
         self
     }
 
-    /// Sets the convergence tolerance of both fits (each on its bound per point).
+    /// Sets the convergence tolerance of both fits (EM on its bound per point, VB on its total).
     pub fn tol(mut self, tol: f64) -> Self {
         self.tol = Some(tol);
         self

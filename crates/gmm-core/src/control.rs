@@ -10,7 +10,7 @@ use crate::fit_record::FitRecord;
 use crate::init::{InitMethod, InitialResponsibilities};
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
-/// here VB uses it on the per-point ELBO).
+/// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO).
 pub const DEFAULT_TOL: f64 = 1e-3;
 /// scikit-learn's default maximum number of iterations.
 pub const DEFAULT_MAX_ITER: usize = 100;
@@ -190,8 +190,8 @@ macro_rules! fit_control_methods {
             self
         }
 
-        /// Convergence tolerance (default 1e-3): the fit stops when its bound per point (EM:
-        /// the mean log-likelihood; VB: the ELBO divided by N) changes by less than `tol`
+        /// Convergence tolerance (default 1e-3): the fit stops when its bound (EM: the mean
+        /// log-likelihood per point; VB: the total ELBO, as scikit-learn) changes by less than `tol`
         /// between two iterations. Finite and `>= 0`; 0 runs exactly `max_iter` iterations.
         pub fn tol(mut self, tol: f64) -> Self {
             self.control.tol = tol;

@@ -120,14 +120,14 @@ impl VbParams {
 
     /// One run from the posterior `state`: iterations until convergence or `max_iter`.
     fn run(&self, data: &Dataset, priors: &Priors, mut state: VariationalState) -> Result<VbFit> {
-        let n = data.n_samples() as f64;
         let mut record = FitRecord::new(Estimator::Vb);
         let mut converged = false;
         let mut last_terms = None;
         for _ in 0..self.control.max_iter {
             let (next, terms) = iterate(data, &state, priors, self.control.reg_covar)?;
             state = next;
-            let within_tol = record.push_bound(terms.total(), n, self.control.tol);
+            // scikit-learn's rule: the change of the total bound against tol (docs/vb.md).
+            let within_tol = record.push_bound(terms.total(), 1.0, self.control.tol);
             last_terms = Some(terms);
             if within_tol {
                 converged = true;

@@ -8,7 +8,7 @@
 //!   truncated Dirichlet process on the weights ([`WeightPrior`]), Normal-Wishart on each
 //!   component's mean and precision; all four covariance types.
 //! - The full ELBO with every constant ([`ElboTerms`]), a true lower bound on the log
-//!   evidence, also per point; convergence on the per-point ELBO change.
+//!   evidence, also per point; convergence on the change of the total ELBO (scikit-learn's rule).
 //! - The fitted [`VbFit`]: posterior parameters ([`Posterior`]), a point-estimate
 //!   [`gmm_core::GaussianMixture`], effective components, and `score_samples` from the
 //!   Student-t posterior predictive (Bishop 10.81), not a plug-in density.
