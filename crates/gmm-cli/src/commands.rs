@@ -73,20 +73,27 @@ fn vb_only(options: &FitOptions) -> Result<()> {
 }
 
 /// The settings of `options` for K = `k` and the covariance type `cov`, with VB's prior files
-/// read and checked against `data`.
+/// read and checked against `data`. Without `--tol` / `--max-iter`, `runs_to_convergence`
+/// takes the comparison's defaults (`compare`, `select`: converged fits), else the
+/// estimators' (`fit`: scikit-learn's).
 fn settings(
     k: usize,
     cov: CovarianceType,
     options: &FitOptions,
     data: &Dataset,
+    runs_to_convergence: bool,
 ) -> Result<ComparisonSettings> {
     let mut s = ComparisonSettings::new(k)
         .covariance_type(cov)
         .init(options.init.into())
         .seed(options.seed)
         .reg_covar(options.reg_covar);
-    s.tol = options.tol;
-    s.max_iter = options.max_iter;
+    if options.tol.is_some() || !runs_to_convergence {
+        s.tol = options.tol;
+    }
+    if options.max_iter.is_some() || !runs_to_convergence {
+        s.max_iter = options.max_iter;
+    }
     s.weight_prior = options.weight_prior();
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
@@ -103,7 +110,13 @@ pub fn fit(a: &FitArgs) -> CliResult {
     }
     let start = fit_start(a, data)?;
     let k = start.n_components();
-    let s = settings(k, start.covariance_type(&a.options), &a.options, data)?;
+    let s = settings(
+        k,
+        start.covariance_type(&a.options),
+        &a.options,
+        data,
+        false,
+    )?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
@@ -210,7 +223,14 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         Some(path) => Some(read_labels_file(path, table.data.n_samples())?.classes()),
         None => None,
     };
-    let s = settings(a.k, a.options.covariance_type(), &a.options, &table.data)?.holdout(a.holdout);
+    let s = settings(
+        a.k,
+        a.options.covariance_type(),
+        &a.options,
+        &table.data,
+        true,
+    )?
+    .holdout(a.holdout);
     let title = title_of(&a.data);
     let truth = Truth {
         labels: labels.as_deref(),
@@ -260,6 +280,7 @@ pub fn select(a: &SelectArgs) -> CliResult {
         a.options.covariance_type(),
         &a.options,
         &table.data,
+        true,
     )?;
     let title = title_of(&a.data);
     let report = select_k(&table.data, &title, (a.k_min, a.k_max), &s)?;

@@ -64,17 +64,14 @@ pub struct ScenarioResult {
     pub files: Vec<(String, String)>,
 }
 
-/// The tolerance of the demo's fits: tighter than the estimators' default 1e-3, so both
-/// run to convergence and their bound traces show it.
-pub const DEMO_TOL: f64 = 1e-6;
-
-/// The settings of every demo fit: K components, [`DEMO_TOL`], everything else default.
+/// The settings of every demo fit: K components, everything else the comparison's default
+/// (both fits run to convergence).
 pub fn demo_settings(k: usize) -> ComparisonSettings {
-    ComparisonSettings::new(k).tol(DEMO_TOL)
+    ComparisonSettings::new(k)
 }
 
 /// Runs one scenario: draws its data, compares EM and VB (seed 0, 20% held out, k-means
-/// initialisation, tolerance [`DEMO_TOL`]), and draws the figures.
+/// initialisation, both fits run to convergence), and draws the figures.
 ///
 /// # Errors
 /// Any error of the draw, the fits or the figures.

@@ -41,7 +41,10 @@ mod pca;
 pub mod plot;
 mod report;
 
-pub use compare::{Comparison, ComparisonSettings, Truth, compare, ln_factorial, select};
+pub use compare::{
+    COMPARISON_MAX_ITER, COMPARISON_TOL, Comparison, ComparisonSettings, Truth, compare,
+    ln_factorial, select,
+};
 #[cfg(feature = "plots")]
 pub use figures::{comparison_figures, selection_figures};
 pub use matching::{

@@ -144,6 +144,24 @@ impl ComparisonReport {
     }
 }
 
+/// `true`, or a visible `NO (max_iter)` for a fit that stopped at its iteration limit.
+fn converged_text(record: &FitRecord) -> String {
+    if record.converged() {
+        "true".into()
+    } else {
+        format!("NO ({} iterations, the limit)", record.n_iter())
+    }
+}
+
+/// The warning printed under a table beside a fit that did not converge.
+fn not_converged_warning(name: &str, record: &FitRecord) -> String {
+    format!(
+        "  WARNING: the {name} fit stopped at its iteration limit ({}) without \
+         converging: its numbers describe an unfinished fit; raise --max-iter",
+        record.n_iter()
+    )
+}
+
 impl fmt::Display for ComparisonReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
@@ -161,6 +179,11 @@ impl fmt::Display for ComparisonReport {
             self.seed
         );
         write_columns(&mut out, &self.summary_rows());
+        for (name, summary) in [("EM", &self.em), ("VB", &self.vb)] {
+            if !summary.fit.converged() {
+                let _ = writeln!(out, "{}", not_converged_warning(name, &summary.fit));
+            }
+        }
         let _ = writeln!(out, "  components (VB matched to EM by their means):");
         write_columns(&mut out, &self.component_rows());
         f.write_str(&out)
@@ -205,8 +228,8 @@ impl ComparisonReport {
             ],
             vec![
                 "converged".into(),
-                em.fit.converged().to_string(),
-                vb.fit.converged().to_string(),
+                converged_text(&em.fit),
+                converged_text(&vb.fit),
             ],
             vec![
                 "wall time".into(),
@@ -408,6 +431,18 @@ impl fmt::Display for SelectionReport {
             ]);
         }
         write_columns(&mut out, &rows);
+        for r in &self.rows {
+            for (name, converged) in [("EM", r.em_converged), ("VB", r.vb_converged)] {
+                if !converged {
+                    let _ = writeln!(
+                        out,
+                        "  WARNING: the {name} fit with K = {} stopped at its iteration limit \
+                         without converging: compare its row with care, or raise --max-iter",
+                        r.k
+                    );
+                }
+            }
+        }
         let _ = writeln!(
             out,
             "  best K: BIC {}, ELBO {}, ELBO + ln K! {}; VB keeps {} components at K = {}",

@@ -53,6 +53,31 @@ pub fn fixture_data(name: &str) -> Dataset {
     Dataset::from_rows(&rows).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The real data set `file` (e.g. `"iris.csv"`) under `data/`: a CSV with a first row of
+/// column names, one point per line.
+///
+/// # Panics
+/// When the file is missing or holds anything but a valid data set, naming the file.
+pub fn real_data(file: &str) -> Dataset {
+    let path = real_data_path(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .unwrap_or_else(|e| panic!("{path}: {v:?}: {e}"))
+                })
+                .collect()
+        })
+        .collect();
+    Dataset::from_rows(&rows).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// The path of the real data set file `file` (e.g. `"old_faithful.csv"`) under `data/`.
 pub fn real_data_path(file: &str) -> String {
     format!("{REAL_DATA_DIR}{file}")

@@ -13,7 +13,7 @@ mod relative_error;
 mod scratch;
 
 pub use fixtures::{
-    FIXTURES_DIR, REAL_DATA_DIR, fixture_data, fixture_data_path, fixture_json, floats,
+    FIXTURES_DIR, REAL_DATA_DIR, fixture_data, fixture_data_path, fixture_json, floats, real_data,
     real_data_path, rows,
 };
 pub use relative_error::{
