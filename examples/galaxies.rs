@@ -22,7 +22,7 @@ fn main() -> Result<(), GmmError> {
     let table = read_data_file(&path)?;
     let names = vec![table.column_name(0)];
     // all 82 points are used for fitting: too few to hold any out
-    let settings = ComparisonSettings::new(6).tol(1e-6).holdout(0.0);
+    let settings = ComparisonSettings::new(6).holdout(0.0);
     let comparison = compare(&table.data, "Galaxies", &settings, Truth::default())?;
     println!("{}", comparison.report);
     let selection = select(
@@ -30,7 +30,7 @@ fn main() -> Result<(), GmmError> {
         "Galaxies",
         1,
         8,
-        &ComparisonSettings::new(1).tol(1e-6),
+        &ComparisonSettings::new(1),
         &mut || {},
     )?;
     println!("{selection}");

@@ -22,7 +22,7 @@ fn main() -> Result<(), GmmError> {
     let comparison = compare(
         &sample.data,
         "K = 10 on three clusters",
-        &ComparisonSettings::new(10).tol(1e-6),
+        &ComparisonSettings::new(10),
         truth,
     )?;
     let report = &comparison.report;

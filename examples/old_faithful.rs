@@ -24,7 +24,7 @@ fn main() -> Result<(), GmmError> {
     let comparison = compare(
         &table.data,
         "Old Faithful",
-        &ComparisonSettings::new(2).tol(1e-6),
+        &ComparisonSettings::new(2),
         Truth::default(),
     )?;
     println!("{}", comparison.report);
@@ -33,7 +33,7 @@ fn main() -> Result<(), GmmError> {
         "Old Faithful",
         1,
         6,
-        &ComparisonSettings::new(1).tol(1e-6),
+        &ComparisonSettings::new(1),
         &mut || {},
     )?;
     println!("{selection}");

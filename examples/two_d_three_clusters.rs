@@ -19,7 +19,7 @@ fn main() -> Result<(), GmmError> {
         labels: Some(&sample.labels),
         mixture: Some(&sample.truth),
     };
-    let settings = ComparisonSettings::new(3).tol(1e-6).seed(0).holdout(0.2);
+    let settings = ComparisonSettings::new(3).seed(0).holdout(0.2);
     let comparison = compare(&sample.data, "2-D, three clusters", &settings, truth)?;
     println!("{}", comparison.report);
     if let Some(dir) = std::env::args().nth(1) {
