@@ -35,10 +35,15 @@ pub fn fixture_data_path(name: &str) -> String {
 /// # Panics
 /// When the file is missing or holds anything but a valid data set, naming the file.
 pub fn fixture_data(name: &str) -> Dataset {
-    let path = fixture_data_path(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    numbers_csv(&fixture_data_path(name), 0)
+}
+
+/// The data set in the CSV file at `path`, one point per line, after `header_lines` lines.
+fn numbers_csv(path: &str, header_lines: usize) -> Dataset {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let rows: Vec<Vec<f64>> = text
         .lines()
+        .skip(header_lines)
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             l.split(',')
@@ -59,23 +64,7 @@ pub fn fixture_data(name: &str) -> Dataset {
 /// # Panics
 /// When the file is missing or holds anything but a valid data set, naming the file.
 pub fn real_data(file: &str) -> Dataset {
-    let path = real_data_path(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|v| {
-                    v.trim()
-                        .parse()
-                        .unwrap_or_else(|e| panic!("{path}: {v:?}: {e}"))
-                })
-                .collect()
-        })
-        .collect();
-    Dataset::from_rows(&rows).unwrap_or_else(|e| panic!("{path}: {e}"))
+    numbers_csv(&real_data_path(file), 1)
 }
 
 /// The path of the real data set file `file` (e.g. `"old_faithful.csv"`) under `data/`.
