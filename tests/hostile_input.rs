@@ -430,3 +430,56 @@ fn a_dimension_with_zero_variance() {
         }
     }
 }
+
+/// Memory bounded before it is spent (issue 12): 3 points of 40,000 columns. Full
+/// covariances would need K x D x D values and are refused at once with the amounts; a
+/// diagonal EM fit holds O(K x D) and fits; VB, whose Wishart posteriors are D x D for every
+/// type, is refused; a limit set by the caller is honoured.
+#[test]
+fn wide_data_is_refused_before_it_is_allocated() {
+    use gmm::core::{Dataset, GmmError};
+    use gmm::em::EmParams;
+    use gmm::vb::VbParams;
+    let rows: Vec<Vec<f64>> = (0..3)
+        .map(|r| (0..40_000).map(|j| ((r * 7 + j) % 13) as f64).collect())
+        .collect();
+    let wide = Dataset::from_rows(&rows).unwrap();
+    let limit = 8 << 30; // 8 GiB, whatever the machine has
+    let refused = |r: Result<(), GmmError>, unit: &str| match r {
+        Err(GmmError::MemoryLimit { needed, .. }) => assert!(needed.ends_with(unit), "{needed}"),
+        other => panic!("expected MemoryLimit, got {other:?}"),
+    };
+    let start = std::time::Instant::now();
+    refused(
+        EmParams::new(1)
+            .covariance_type(CovarianceType::Full)
+            .max_memory(limit)
+            .fit(&wide)
+            .map(|_| ()),
+        "GB",
+    );
+    refused(
+        VbParams::new(1)
+            .covariance_type(CovarianceType::Diagonal)
+            .max_memory(limit)
+            .fit(&wide)
+            .map(|_| ()),
+        "GB",
+    );
+    assert!(
+        start.elapsed().as_secs_f64() < 1.0,
+        "refusals must come before any work"
+    );
+    let diag = EmParams::new(1)
+        .covariance_type(CovarianceType::Diagonal)
+        .max_memory(limit)
+        .fit(&wide)
+        .unwrap();
+    assert_eq!(diag.mixture().n_features(), 40_000);
+    // a limit the caller sets applies to ordinary data too
+    let small = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 3.0]).unwrap();
+    refused(
+        EmParams::new(2).max_memory(100).fit(&small).map(|_| ()),
+        "bytes",
+    );
+}

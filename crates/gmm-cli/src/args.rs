@@ -155,6 +155,11 @@ pub struct FitOptions {
     /// Seed of every random choice.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+    /// The memory a fit may use, e.g. 4GB, 512MB or a number of bytes [default: what the
+    /// machine, the process's limits and its cgroup allow]; a fit (and its model file) that
+    /// would need more is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     /// VB: prior on the weights [default: dirichlet-process].
     #[arg(long, value_enum)]
     pub weight_prior: Option<WeightPriorArg>,
@@ -378,4 +383,52 @@ pub struct DemoArgs {
     /// Where to write the plots and reports.
     #[arg(long, value_name = "DIR", default_value = "gmm-demo")]
     pub out: PathBuf,
+}
+
+/// A size in bytes: a number, optionally followed by KB, MB, GB or TB (powers of 1000) or
+/// KiB, MiB, GiB, TiB (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?}: use KB, MB, GB, TB or bytes"
+            ));
+        }
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: give e.g. 4GB, 512MB or 1000000"))?;
+    let bytes = value * scale;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("{text:?}: give a size of at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_their_units() {
+        assert_eq!(parse_size("4GB"), Ok(4_000_000_000));
+        assert_eq!(parse_size("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("-1GB").is_err());
+        assert!(parse_size("many").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
 }

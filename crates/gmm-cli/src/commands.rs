@@ -9,7 +9,9 @@ use gmm_compare::{
     self as cmp, ComparisonSettings, Truth, comparison_figures, demo as scenarios,
     selection_figures,
 };
-use gmm_core::{CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result};
+use gmm_core::{
+    CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result, check_memory,
+};
 use gmm_em::EmParams;
 use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
 use gmm_vb::VbParams;
@@ -95,6 +97,7 @@ fn settings(
         s.max_iter = options.max_iter;
     }
     s.weight_prior = options.weight_prior();
+    s.max_memory = options.max_memory;
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
     (s.mean_prior, s.covariance_prior) = prior_files(options, data)?;
@@ -110,6 +113,11 @@ pub fn fit(a: &FitArgs) -> CliResult {
     }
     let start = fit_start(a, data)?;
     let k = start.n_components();
+    check_memory(
+        ModelFile::estimated_bytes(k, data.n_features()),
+        a.options.max_memory,
+        "the model file (every covariance a full D x D matrix, whatever the type)",
+    )?;
     let s = settings(
         k,
         start.covariance_type(&a.options),

@@ -191,3 +191,62 @@ fn cli_compare_writes_no_directory_on_error() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A small file too wide for memory (3 rows of 40,000 columns, about 1 MB): every command
+/// that would build D x D matrices is refused at once, exit status 1, with the amount and
+/// what to do, and no output file; `--max-memory` sets the limit.
+#[test]
+fn a_file_too_wide_for_memory_is_refused_at_once() {
+    let dir = scratch_dir("wide");
+    let row = |r: usize| -> String {
+        (0..40_000)
+            .map(|j| ((r * 7 + j) % 13).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let text = (0..3).map(row).collect::<Vec<_>>().join("\n");
+    std::fs::write(dir.join("wide.csv"), text + "\n").unwrap();
+    let start = std::time::Instant::now();
+    for args in [
+        &[
+            "fit",
+            "wide.csv",
+            "--method",
+            "em",
+            "-k",
+            "1",
+            "-o",
+            "m.json",
+            "--max-memory",
+            "8GB",
+        ][..],
+        &[
+            "fit",
+            "wide.csv",
+            "--method",
+            "vb",
+            "-k",
+            "1",
+            "--covariance",
+            "diag",
+            "-o",
+            "m.json",
+        ],
+        &["compare", "wide.csv", "-k", "1", "--max-memory", "8GB"],
+    ] {
+        let out = gmm_in(&dir, args);
+        assert_failed(&out, &args.join(" "));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("needs about") && stderr.contains("GB"),
+            "{stderr}"
+        );
+        assert_eq!(listing(&dir), ["wide.csv"], "{args:?}");
+    }
+    assert!(
+        start.elapsed().as_secs_f64() < 5.0,
+        "the refusals must come at once"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gmm_core::{
     CovarianceType, Dataset, FittedModel, GaussianMixture, GmmError, InitMethod, MixtureModel,
-    Result,
+    ModelFile, Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
 use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, VbFit, VbParams, WeightPrior};
@@ -60,6 +60,8 @@ pub struct ComparisonSettings {
     pub covariance_prior: Option<DMatrix<f64>>,
     /// A component counts as effective when its weight exceeds this (default 1e-2).
     pub weight_threshold: f64,
+    /// The memory each fit may use, in bytes (`None`: the machine's limit).
+    pub max_memory: Option<u64>,
 }
 
 impl ComparisonSettings {
@@ -80,6 +82,7 @@ impl ComparisonSettings {
             mean_prior: None,
             covariance_prior: None,
             weight_threshold: DEFAULT_WEIGHT_THRESHOLD,
+            max_memory: None,
         }
     }
 
@@ -144,6 +147,9 @@ impl ComparisonSettings {
         if let Some(m) = self.max_iter {
             p = p.max_iter(m);
         }
+        if let Some(bytes) = self.max_memory {
+            p = p.max_memory(bytes);
+        }
         p
     }
 
@@ -160,6 +166,9 @@ impl ComparisonSettings {
         }
         if let Some(m) = self.max_iter {
             p = p.max_iter(m);
+        }
+        if let Some(bytes) = self.max_memory {
+            p = p.max_memory(bytes);
         }
         if let Some(b) = self.mean_precision_prior {
             p = p.mean_precision_prior(b);
@@ -243,6 +252,11 @@ pub fn compare(
             found: labels.len(),
         });
     }
+    check_memory(
+        2 * ModelFile::estimated_bytes(k, data.n_features()),
+        settings.max_memory,
+        "the comparison's two model files (every covariance a full D x D matrix)",
+    )?;
     let (train_idx, test_idx) = holdout_split(data.n_samples(), settings.holdout, settings.seed)?;
     let train = data.select(&train_idx)?;
     let test = if test_idx.is_empty() {

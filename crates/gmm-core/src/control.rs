@@ -8,6 +8,8 @@ use crate::data::Dataset;
 use crate::error::{GmmError, Result};
 use crate::fit_record::FitRecord;
 use crate::init::{InitMethod, InitialResponsibilities};
+use crate::kernel::EStepKernel;
+use crate::memory::{FitShape, check_memory, fit_bytes};
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
 /// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO).
@@ -47,6 +49,9 @@ pub struct FitControl {
     pub init: InitMethod,
     /// Seed of every random choice; run `i` uses `seed.wrapping_add(i)`.
     pub seed: u64,
+    /// The memory a fit may use, in bytes (`None`: what the machine, the process's limits and
+    /// its cgroup allow). A fit that would need more is refused before it allocates.
+    pub max_memory: Option<u64>,
 }
 
 impl FitControl {
@@ -61,6 +66,7 @@ impl FitControl {
             n_init: 1,
             init: InitMethod::KMeans,
             seed: 0,
+            max_memory: None,
         }
     }
 
@@ -121,7 +127,31 @@ impl FitControl {
                 n_components: self.n_components,
             });
         }
-        data.check_range()
+        data.check_range()?;
+        let full = matches!(
+            self.covariance_type,
+            CovarianceType::Full | CovarianceType::Tied
+        );
+        self.check_memory(data, full)
+    }
+
+    /// Refuses a fit whose estimate (`fit_bytes`) exceeds
+    /// [`FitControl::max_memory`] (or the machine's limit); `full_matrices`: whether the
+    /// estimator holds D x D matrices (VB always does, for its Wishart posteriors).
+    ///
+    /// # Errors
+    /// [`GmmError::MemoryLimit`].
+    pub fn check_memory(&self, data: &Dataset, full_matrices: bool) -> Result<()> {
+        let shape = FitShape {
+            n: data.n_samples(),
+            d: data.n_features(),
+            k: self.n_components,
+            full_matrices,
+            tied: self.covariance_type == CovarianceType::Tied,
+        };
+        let rows = EStepKernel::chunk_rows(data.n_features());
+        let needed = fit_bytes(shape, rows, rayon::current_num_threads());
+        check_memory(needed, self.max_memory, "the fit")
     }
 
     /// The seed of run `restart` (0-based): `seed.wrapping_add(restart)`.
@@ -228,6 +258,14 @@ macro_rules! fit_control_methods {
         /// Seed of every random choice (default 0).
         pub fn seed(mut self, s: u64) -> Self {
             self.control.seed = s;
+            self
+        }
+
+        /// The memory the fit may use, in bytes (default: what the machine, the process's
+        /// limits and its cgroup allow); a fit that would need more is refused before it
+        /// allocates.
+        pub fn max_memory(mut self, bytes: u64) -> Self {
+            self.control.max_memory = Some(bytes);
             self
         }
 

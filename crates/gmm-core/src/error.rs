@@ -157,6 +157,21 @@ pub enum GmmError {
         reason: String,
     },
 
+    /// A fit (or another computation) would need more memory than it may use.
+    #[error(
+        "{what} needs about {needed} of memory, more than {limit}: use diagonal or spherical \
+         covariances, fewer columns or fewer components, or raise the limit (max_memory; \
+         --max-memory on the command line)"
+    )]
+    MemoryLimit {
+        /// What would be needed, for people (`12.8 GB`).
+        needed: String,
+        /// The limit and where it comes from.
+        limit: String,
+        /// What would need it.
+        what: String,
+    },
+
     /// One fit among several (a choice of K) failed: which step, with which K, and why.
     #[error("the {step} with K = {n_components} failed: {source}")]
     FitFailed {

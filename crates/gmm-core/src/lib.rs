@@ -37,6 +37,7 @@ mod init;
 mod kernel;
 #[cfg(test)]
 mod layers;
+mod memory;
 mod mixture;
 pub mod model_file;
 mod simd;
@@ -61,6 +62,9 @@ pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
 pub use init::{InitMethod, InitialResponsibilities};
 pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
+pub use memory::{
+    FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
+};
 pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
 pub use model_file::ModelFile;
 pub use stats::{N_K_EPSILON, ScatterKind, SufficientStats};

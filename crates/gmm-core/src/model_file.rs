@@ -107,6 +107,16 @@ impl ModelFile {
         serde_json::to_string_pretty(self).expect("a model file always serialises")
     }
 
+    /// About how many bytes the file of a model with `k` components of dimension `d` takes
+    /// while it is built and written: every covariance is written as a full D x D matrix,
+    /// whatever the type, each number held as an `f64` and as up to 25 characters of text.
+    pub fn estimated_bytes(k: usize, d: usize) -> u64 {
+        let (k, d) = (k as u64, d as u64);
+        k.saturating_mul(d.saturating_add(1))
+            .saturating_mul(d.saturating_add(1))
+            .saturating_mul(33)
+    }
+
     /// Writes the file to `path` atomically (nothing half-written is ever left there).
     ///
     /// # Errors

@@ -193,6 +193,8 @@ impl VbParams {
             })
         };
         self.control.check(data)?;
+        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
+        self.control.check_memory(data, true)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {

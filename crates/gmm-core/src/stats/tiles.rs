@@ -175,10 +175,13 @@ impl SufficientStats {
         debug_assert_eq!(stride % LANES, 0);
         debug_assert!(xt.len() >= d * stride && resp_t.len() >= k * stride);
         let mut stats = Self::zeros(k, origin, kind);
-        let pairs = d * (d + 1) / 2;
+        // Only the full scatter needs the tiles and a sum per pair of features: a diagonal fit
+        // of wide data must not ask for D x D values.
+        let full = kind == ScatterKind::Full;
+        let pairs = if full { d * (d + 1) / 2 } else { 0 };
         let tile = TILE.min(stride);
         scratch.clear();
-        let tile_values = 2 * d * tile;
+        let tile_values = if full { 2 * d * tile } else { 0 };
         scratch.resize(tile_values + pairs * LANES + k * (d + 1) * LANES, 0.0);
         let (tiles, sums) = scratch.split_at_mut(tile_values);
         let (lane_sums, first_moments) = sums.split_at_mut(pairs * LANES);
