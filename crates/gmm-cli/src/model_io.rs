@@ -1,7 +1,6 @@
 //! Reading model files: the model `score` and `predict` use, and the point estimate `sample`
 //! draws from.
 
-use std::fs;
 use std::path::Path;
 
 use gmm_core::{Estimator, GaussianMixture, GmmError, MixtureModel, ModelFile, Result};
@@ -15,14 +14,15 @@ fn unusable(path: &Path, e: &GmmError, advice: &str) -> GmmError {
     }
 }
 
-/// The model file at `path`, parsed (not yet checked as a model).
+/// The model file at `path`, parsed (not yet checked as a model): [`ModelFile::load`], with
+/// what to do added to the message of a file that is not a model file.
 pub fn read_model_file(path: &Path) -> Result<ModelFile> {
-    let text = fs::read_to_string(path).map_err(|e| GmmError::Io {
-        path: path.display().to_string(),
-        reason: format!("cannot read the model file ({e}); check the path"),
-    })?;
-    ModelFile::from_json(&text)
-        .map_err(|e| unusable(path, &e, "give a model file written by `gmm fit`"))
+    ModelFile::load(path).map_err(|e| match e {
+        GmmError::InvalidModel { reason } => GmmError::InvalidModel {
+            reason: format!("{reason}; give a model file written by `gmm fit`"),
+        },
+        other => other,
+    })
 }
 
 /// The point estimate (Gaussian mixture) of a model file, whatever the method.

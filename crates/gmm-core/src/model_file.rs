@@ -135,7 +135,7 @@ impl ModelFile {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| GmmError::Io {
             path: path.display().to_string(),
-            reason: format!("cannot read the model file ({e})"),
+            reason: format!("cannot read the model file ({e}); check the path"),
         })?;
         Self::from_json(&text).map_err(|e| match e {
             GmmError::InvalidModel { reason } => GmmError::InvalidModel {

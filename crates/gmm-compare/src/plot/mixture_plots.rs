@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use gmm_core::{Dataset, GaussianMixture, MixtureModel, Result};
 
-use super::{FONT, colour, draw_error, padded_range, tick};
+use super::{FONT, colour, draw_error, draw_legend, padded_range, tick};
 
 /// One panel of [`ellipses_svg`]: 2-D points and a 2-D mixture fitted to them.
 #[derive(Debug, Clone)]
@@ -390,14 +390,12 @@ fn draw_density(svg: &mut String, figure: &DensityFigure<'_>, (lo, hi): (f64, f6
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font((FONT, 14))
-        .draw()
-        .map_err(draw_error("density plot"))?;
+    draw_legend(
+        &mut chart,
+        SeriesLabelPosition::UpperRight,
+        14,
+        "density plot",
+    )?;
     root.present().map_err(draw_error("density plot"))?;
     Ok(())
 }

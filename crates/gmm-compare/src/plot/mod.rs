@@ -11,9 +11,10 @@ mod series_plots;
 pub use mixture_plots::{MixturePanel, density_svg, ellipses_svg};
 pub use series_plots::{bounds_svg, selection_svg, weights_svg};
 
-use plotters::style::RGBColor;
+use plotters::coord::CoordTranslate;
+use plotters::prelude::*;
 
-use gmm_core::GmmError;
+use gmm_core::{GmmError, Result};
 
 /// The ten colours of the Category10 palette (d3 / matplotlib), cycled beyond ten.
 const PALETTE: [RGBColor; 10] = [
@@ -43,6 +44,27 @@ fn draw_error<E: std::fmt::Debug>(plot: &str) -> impl FnOnce(E) -> GmmError + '_
         path: plot.to_string(),
         reason: format!("drawing the plot failed ({e:?})"),
     }
+}
+
+/// Draws the chart's series labels at `position` on a white box with a black border.
+fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+    plot: &str,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FONT, font_size))
+        .draw()
+        .map_err(draw_error(plot))
 }
 
 /// A padded range covering `values` (at least a small width around a single value).

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use gmm_core::Result;
 
-use super::{FONT, colour, draw_error, padded_range, tick};
+use super::{FONT, colour, draw_error, draw_legend, padded_range, tick};
 use crate::report::SelectionRow;
 
 /// One named line of a [`LinePanel`].
@@ -60,14 +60,7 @@ fn line_panel<DB: DrawingBackend>(
             .map_err(draw_error(LINE_PLOT))?;
     }
     if panel.series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(panel.legend_position)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(draw_error(LINE_PLOT))?;
+        draw_legend(&mut chart, panel.legend_position, 13, LINE_PLOT)?;
     }
     Ok(())
 }
@@ -348,14 +341,12 @@ pub fn weights_svg(fits: &[(&str, &[f64])], title: &str) -> Result<String> {
                 .label(*name)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(draw_error("weight plot"))?;
+        draw_legend(
+            &mut chart,
+            SeriesLabelPosition::UpperRight,
+            14,
+            "weight plot",
+        )?;
         root.present().map_err(draw_error("weight plot"))?;
     }
     Ok(svg)
