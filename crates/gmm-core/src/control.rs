@@ -137,7 +137,8 @@ impl FitControl {
 
     /// Refuses a fit whose estimate (`fit_bytes`) exceeds
     /// [`FitControl::max_memory`] (or the machine's limit); `full_matrices`: whether the
-    /// estimator holds D x D matrices (VB always does, for its Wishart posteriors).
+    /// estimator holds D x D matrices (EM and VB do for full and tied covariances only: VB's
+    /// Wishart posteriors and priors have the storage of the covariance type).
     ///
     /// # Errors
     /// [`GmmError::MemoryLimit`].

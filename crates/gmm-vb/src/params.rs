@@ -2,11 +2,13 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::cholesky_lower;
-use gmm_core::{Dataset, FitControl, GmmError, MixtureModel, Result};
+use gmm_core::{Covariances, Dataset, FitControl, GmmError, MixtureModel, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::default_prior::{default_covariance_prior, is_positive_definite, reduce_to_type};
+use crate::default_prior::{
+    data_statistics, default_covariance_prior, given_prior, is_positive_definite,
+};
 use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
@@ -192,9 +194,9 @@ impl VbParams {
                 reason: reason.into(),
             })
         };
+        // The memory check of `control.check` holds for VB too: its Wishart posteriors and
+        // priors have the storage of the covariance type (D x D only for full and tied).
         self.control.check(data)?;
-        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
-        self.control.check_memory(data, true)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {
@@ -246,7 +248,9 @@ impl VbParams {
                 .check_shape(1, d)
                 .and_then(|()| cholesky_lower(0, c))
                 .map_err(|e| match e {
-                    GmmError::NotPositiveDefinite { reason, .. } => not_spd_prior(c, &reason),
+                    GmmError::NotPositiveDefinite { reason, .. } => {
+                        not_spd_prior(format!("{c}"), &reason)
+                    }
                     other => other,
                 })?;
         }
@@ -298,22 +302,32 @@ impl VbParams {
         let d = data.n_features();
         let k = self.control.n_components;
         let covariance_type = self.control.covariance_type;
-        let covariance = match &self.covariance_prior {
+        let stats = (self.covariance_prior.is_none() || self.mean_prior.is_none())
+            .then(|| data_statistics(data, covariance_type));
+        let covariance = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
-            Some(c) => reduce_to_type(c.clone(), covariance_type),
-            None => default_covariance_prior(data, covariance_type, self.control.reg_covar)?,
+            (Some(c), _) => given_prior(c, covariance_type),
+            (None, Some(stats)) => {
+                default_covariance_prior(stats, covariance_type, self.control.reg_covar)?
+            }
+            (None, None) => unreachable!("the statistics exist when no prior is given"),
         };
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
-                &covariance,
+                format!("{covariance:?}"),
                 "its reduction to the covariance type",
             ));
         }
+        let mean = match (&self.mean_prior, &stats) {
+            (Some(m0), _) => m0.clone(),
+            (None, Some(stats)) => stats.mean(0),
+            (None, None) => unreachable!("the statistics exist when no mean prior is given"),
+        };
         Ok(Priors {
             weight_prior: self.weight_prior,
             weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
             mean_precision: self.mean_precision_prior,
-            mean: self.mean_prior.clone().unwrap_or_else(|| data.mean()),
+            mean,
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
         })
@@ -322,10 +336,10 @@ impl VbParams {
 
 /// The error for a covariance prior given by the user that is not symmetric positive
 /// definite (`what` says what failed).
-fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
+fn not_spd_prior(value: String, what: &str) -> GmmError {
     GmmError::InvalidParameter {
         name: "covariance_prior",
-        value: format!("{c}"),
+        value,
         reason: format!(
             "the covariance prior must be symmetric positive definite ({what}): give such a \
              matrix, or leave covariance_prior unset for the default (the data covariance, \
@@ -334,8 +348,9 @@ fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
     }
 }
 
-/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3). Their file form is
+/// [`crate::PriorRecord`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Priors {
     /// The weight prior as asked for.
     pub weight_prior: WeightPrior,
@@ -347,15 +362,22 @@ pub struct Priors {
     pub mean: DVector<f64>,
     /// `nu0`.
     pub degrees_of_freedom: f64,
-    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical):
-    /// the prior actually used, with the fallback's ridge where the data covariance is
-    /// singular.
-    pub covariance: DMatrix<f64>,
+    /// `W0^{-1}` in the storage of the covariance type, as one component: a D x D matrix for
+    /// full (`Covariances::Full` of one matrix) and tied (`Covariances::Tied`), D variances
+    /// for diag, one variance for spherical. The prior actually used, with the fallback's
+    /// ridge where the data covariance is singular.
+    pub covariance: Covariances,
 }
 
 impl Priors {
     /// Dimension D.
     pub fn n_features(&self) -> usize {
         self.mean.len()
+    }
+
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    /// It has D x D numbers: for small D (display, tests), not for wide data.
+    pub fn covariance_matrix(&self) -> DMatrix<f64> {
+        self.covariance.full_matrix(0, self.n_features())
     }
 }
