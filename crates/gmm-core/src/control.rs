@@ -12,7 +12,8 @@ use crate::kernel::EStepKernel;
 use crate::memory::{FitShape, check_memory, fit_bytes};
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
-/// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO).
+/// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO, here for five changes
+/// in a row).
 pub const DEFAULT_TOL: f64 = 1e-3;
 /// scikit-learn's default maximum number of iterations.
 pub const DEFAULT_MAX_ITER: usize = 100;
@@ -222,8 +223,9 @@ macro_rules! fit_control_methods {
         }
 
         /// Convergence tolerance (default 1e-3): the fit stops when its bound (EM: the mean
-        /// log-likelihood per point; VB: the total ELBO, as scikit-learn) changes by less than `tol`
-        /// between two iterations. Finite and `>= 0`; 0 runs exactly `max_iter` iterations.
+        /// log-likelihood per point; VB: the total ELBO, as scikit-learn) changes by less than
+        /// `tol` between two iterations (VB: five times in a row). Finite and `>= 0`; 0 runs
+        /// exactly `max_iter` iterations.
         pub fn tol(mut self, tol: f64) -> Self {
             self.control.tol = tol;
             self

@@ -69,7 +69,7 @@ impl WeightPrior {
 /// Parameters of a variational Bayesian Gaussian mixture fit (Bishop 10.2).
 ///
 /// Defaults follow scikit-learn's `BayesianGaussianMixture`: full covariances, tol `1e-3`
-/// (here on the **per-point** ELBO change, see docs/vb.md), reg_covar `1e-6`, 100
+/// (on the total ELBO change, five times in a row: docs/vb.md), reg_covar `1e-6`, 100
 /// iterations, one initialisation by k-means, seed 0, a Dirichlet-process weight prior with
 /// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
 /// (per type) as covariance prior `W0^{-1}`; where that is singular (constant or collinear
