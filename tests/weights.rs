@@ -129,7 +129,7 @@ fn integer_weights_equal_repeated_rows_and_zero_weights_dropped_rows() {
                 let vb = |data: &Dataset| {
                     VbParams::new(3)
                         .covariance_type(kind)
-                        .weight_prior(prior.clone())
+                        .weight_prior(prior)
                         .init(start_means())
                         .tol(0.0)
                         .max_iter(25)
