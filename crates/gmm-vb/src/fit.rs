@@ -82,8 +82,10 @@ impl VbParams {
         let priors = self.resolve_priors(data)?;
         best_of_restarts(
             &self.control,
-            data,
-            |init| self.run_from(data, &priors, init),
+            |restart| {
+                let init = self.control.initial_responsibilities(data, restart)?;
+                self.run_from(data, &priors, &init)
+            },
             |fit| &mut fit.record,
         )
     }
