@@ -186,3 +186,37 @@ proptest! {
         prop_assert!(same_bits(memory.mixture(), streamed.mixture()));
     }
 }
+
+#[test]
+fn queries_over_a_stream_equal_the_queries_in_memory() {
+    use gmm::core::MixtureModel;
+    let data = sample(70_001);
+    let weights: Vec<f64> = (0..data.n_samples()).map(|i| (i % 5) as f64).collect();
+    let truth = synthetic::two_d_three_clusters();
+    let mut source = SliceSource::new(data.as_slice(), 2).unwrap();
+    let mut scores = Vec::new();
+    truth
+        .score_samples_source(&mut source, &mut |first, s| {
+            assert_eq!(first, scores.len());
+            scores.extend_from_slice(s);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(scores, truth.score_samples(&data).unwrap());
+    let mut labels = Vec::new();
+    truth
+        .predict_source(&mut source, &mut |_, l| {
+            labels.extend_from_slice(l);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(labels, truth.predict(&data).unwrap());
+    let weighted = data.clone().with_weights(weights.clone()).unwrap();
+    let mut source = SliceSource::new(data.as_slice(), 2)
+        .unwrap()
+        .with_weights(&weights)
+        .unwrap();
+    let streamed = truth.score_source(&mut source).unwrap();
+    let memory = truth.score(&weighted).unwrap();
+    assert!((streamed - memory).abs() < 1e-12 * memory.abs());
+}
