@@ -133,12 +133,16 @@ pub trait MixtureModel {
     }
 }
 
+/// What [`for_each_batch_dataset`] calls per batch: the index of its first point, its
+/// points and its weights.
+type BatchVisitor<'v> = dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()> + 'v;
+
 /// One pass over `source` in the E-step's batches, each batch copied into a small
 /// [`Dataset`] and handed to `visit` with the index of its first point and its weights.
 fn for_each_batch_dataset(
     source: &mut dyn DataSource,
     d: usize,
-    visit: &mut dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()>,
+    visit: &mut BatchVisitor<'_>,
 ) -> Result<()> {
     if source.n_features() != d {
         return Err(GmmError::ShapeMismatch {
