@@ -220,3 +220,35 @@ fn queries_over_a_stream_equal_the_queries_in_memory() {
     let memory = truth.score(&weighted).unwrap();
     assert!((streamed - memory).abs() < 1e-12 * memory.abs());
 }
+
+#[test]
+fn streamed_vb_equals_in_memory_vb_bit_for_bit() {
+    use gmm::vb::VbParams;
+    let data = sample(70_000);
+    let weights: Vec<f64> = (0..data.n_samples()).map(|i| (i % 3) as f64).collect();
+    let weighted = data.clone().with_weights(weights.clone()).unwrap();
+    for kind in [
+        CovarianceType::Full,
+        CovarianceType::Tied,
+        CovarianceType::Diagonal,
+        CovarianceType::Spherical,
+    ] {
+        let vb = VbParams::new(3)
+            .covariance_type(kind)
+            .init(start())
+            .tol(0.0)
+            .max_iter(6);
+        let memory = vb.fit(&weighted).unwrap();
+        let mut chunked = Chunked {
+            values: data.as_slice(),
+            weights: Some(&weights),
+            d: 2,
+            read_rows: 999,
+        };
+        let streamed = vb.fit_source(&mut chunked).unwrap();
+        assert_eq!(memory.priors(), streamed.priors(), "{kind:?}");
+        assert_eq!(memory.posterior(), streamed.posterior(), "{kind:?}");
+        assert_eq!(memory.lower_bounds(), streamed.lower_bounds(), "{kind:?}");
+        assert_eq!(memory.elbo_per_point(), streamed.elbo_per_point());
+    }
+}

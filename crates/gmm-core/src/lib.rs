@@ -62,7 +62,7 @@ pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
-pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities};
+pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics};
 pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
 pub use memory::{
     FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
