@@ -2,12 +2,12 @@
 //! covariance prior's fallback on degenerate data (docs/vb.md, section "Priors").
 //!
 //! Both come from one [`SufficientStats`] with K = 1 over the data (every point in the one
-//! component): `m0` is its mean, `W0^{-1}` its centred scatter divided by `N - 1` (the data
-//! covariance, `ddof = 1`; divisor 1 for a single point), reduced to the covariance type.
-//! The statistics keep the full scatter for full and tied and only its diagonal for diag and
-//! spherical, so those never form a D x D matrix. A stream of chunks gives the same
-//! statistics by merging each chunk's ([`SufficientStats::from_chunk`],
-//! [`SufficientStats::merge`]).
+//! component, [`gmm_core::data_statistics`], one pass of a stream or of data in memory):
+//! `m0` is its mean, `W0^{-1}` its centred scatter divided by `N - 1` (the data covariance,
+//! `ddof = 1`, N the sum of the weights; divisor 1 when that is not above 1), reduced to the
+//! covariance type. The statistics keep the full scatter for full and tied and only its
+//! diagonal for diag and spherical (`CovarianceType::scatter_kind`), so those never form a
+//! D x D matrix.
 //!
 //! When the reduced matrix is not positive definite, or only by rounding (a Cholesky pivot
 //! below [`SINGULAR_PIVOT_RATIO`] of its diagonal entry), as for a constant column, collinear
@@ -18,7 +18,7 @@
 //! constant). Non-degenerate data never reach the fallback.
 
 use gmm_core::cholesky_lower;
-use gmm_core::{CovarianceType, Covariances, Dataset, GmmError, Result, SufficientStats};
+use gmm_core::{CovarianceType, Covariances, GmmError, Result, SufficientStats};
 use nalgebra::{DMatrix, DVector};
 
 /// The ridge on a column with positive variance, relative to that variance.
@@ -30,25 +30,12 @@ pub(crate) const RELATIVE_RIDGE: f64 = 1e-6;
 /// rounding (about `1e-16` to `1e-13`; more only for millions of points).
 pub(crate) const SINGULAR_PIVOT_RATIO: f64 = 1e-10;
 
-/// The statistics the default priors need: K = 1 over every point of `data`, with the
-/// scatter `covariance_type` keeps. Means are stored relative to the first point.
-pub(crate) fn data_statistics(data: &Dataset, covariance_type: CovarianceType) -> SufficientStats {
-    let origin = data.row(0).to_vec();
-    let labels = vec![0; data.n_samples()];
-    SufficientStats::from_labels(
-        data.as_slice(),
-        &labels,
-        1,
-        &origin,
-        covariance_type.scatter_kind(),
-    )
-}
-
 /// The data covariance (`ddof = 1`) of statistics with one component, as one-component
 /// covariances of `covariance_type` before any reduction: a D x D matrix for full and tied,
 /// the D variances for diag and spherical.
 fn data_covariance(stats: &SufficientStats, covariance_type: CovarianceType) -> Covariances {
-    let denominator = (stats.n_k()[0] - 1.0).max(1.0);
+    let excess = stats.n_k()[0] - 1.0;
+    let denominator = if excess > 0.0 { excess } else { 1.0 };
     match covariance_type {
         CovarianceType::Full => Covariances::Full(vec![stats.scatter(0) / denominator]),
         CovarianceType::Tied => Covariances::Tied(stats.scatter(0) / denominator),
@@ -141,7 +128,7 @@ pub(crate) fn is_clearly_positive_definite(c: &Covariances) -> bool {
 }
 
 /// The default covariance prior for `covariance_type` from the data's statistics `stats`
-/// (one component, [`data_statistics`]): the data covariance reduced to the type, or, when
+/// (one component, [`gmm_core::data_statistics`] with the type's scatter kind): the data covariance reduced to the type, or, when
 /// that is not clearly positive definite ([`is_clearly_positive_definite`]), the data
 /// covariance with the ridge of [`ridge`] on its diagonal, reduced.
 ///
@@ -203,9 +190,13 @@ pub(crate) fn ridge(variances: &DVector<f64>, reg_covar: f64) -> DVector<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gmm_core::{Dataset, Passes};
 
     fn prior(data: &Dataset, ct: CovarianceType, reg: f64) -> Covariances {
-        default_covariance_prior(&data_statistics(data, ct), ct, reg).unwrap()
+        let mut source = data;
+        let stats =
+            gmm_core::data_statistics(&mut Passes::new(&mut source), ct.scatter_kind()).unwrap();
+        default_covariance_prior(&stats, ct, reg).unwrap()
     }
 
     #[test]

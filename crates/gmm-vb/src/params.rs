@@ -2,13 +2,14 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::cholesky_lower;
-use gmm_core::{Covariances, Dataset, FitControl, GmmError, MixtureModel, Result};
+use gmm_core::{
+    Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
+    data_statistics,
+};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::default_prior::{
-    data_statistics, default_covariance_prior, given_prior, is_positive_definite,
-};
+use crate::default_prior::{default_covariance_prior, given_prior, is_positive_definite};
 use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
@@ -187,6 +188,24 @@ impl VbParams {
     /// [`GmmError::InvalidParameter`] naming `covariance_prior` for a covariance prior that
     /// is not symmetric positive definite.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        // The memory check of `control.check` holds for VB too: its Wishart posteriors and
+        // priors have the storage of the covariance type (D x D only for full and tied).
+        self.control.check(data)?;
+        self.check_settings(data.n_features())
+    }
+
+    /// [`VbParams::check`] for data read as a stream (see `FitControl::check_passes`).
+    ///
+    /// # Errors
+    /// As [`VbParams::check`], and errors of the pass.
+    pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
+        let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
+        self.control.check_passes(passes, full)?;
+        self.check_settings(passes.n_features())
+    }
+
+    /// Checks the priors and the warm-start model against dimension `d`.
+    fn check_settings(&self, d: usize) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
                 name,
@@ -194,9 +213,6 @@ impl VbParams {
                 reason: reason.into(),
             })
         };
-        // The memory check of `control.check` holds for VB too: its Wishart posteriors and
-        // priors have the storage of the covariance type (D x D only for full and tied).
-        self.control.check(data)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {
@@ -214,7 +230,6 @@ impl VbParams {
                 "use a finite value > 0",
             );
         }
-        let d = data.n_features();
         if let Some(nu0) = self.degrees_of_freedom_prior
             && !(nu0.is_finite() && nu0 > d as f64 - 1.0)
         {
@@ -254,11 +269,11 @@ impl VbParams {
                     other => other,
                 })?;
         }
-        self.check_warm_start(data)
+        self.check_warm_start(d)
     }
 
-    /// A warm-start model must have the fit's K and covariance type and the data's dimension.
-    fn check_warm_start(&self, data: &Dataset) -> Result<()> {
+    /// A warm-start model must have the fit's K and covariance type and dimension `d`.
+    fn check_warm_start(&self, d: usize) -> Result<()> {
         let Some(model) = &self.warm_start else {
             return Ok(());
         };
@@ -269,7 +284,13 @@ impl VbParams {
                 found: model.n_components(),
             });
         }
-        data.check_features(model.n_features())?;
+        if model.n_features() != d {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: model.n_features(),
+                found: d,
+            });
+        }
         let model_type = model.state().covariance_type();
         if model_type != self.control.covariance_type {
             return Err(GmmError::InvalidParameter {
@@ -299,18 +320,28 @@ impl VbParams {
     /// even the ridged default is not positive definite (not expected for finite data).
     pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
         self.check(data)?;
-        let d = data.n_features();
+        let mut source = data;
+        self.priors_of(&mut Passes::new(&mut source))
+    }
+
+    /// The priors on the points of `passes` (checked already); one pass for the data's
+    /// mean and covariance when a default needs them ([`gmm_core::data_statistics`]: the
+    /// same numbers for a stream as in memory).
+    pub(crate) fn priors_of(&self, passes: &mut Passes<'_>) -> Result<Priors> {
+        let d = passes.n_features();
         let k = self.control.n_components;
         let covariance_type = self.control.covariance_type;
-        let stats = (self.covariance_prior.is_none() || self.mean_prior.is_none())
-            .then(|| data_statistics(data, covariance_type));
+        let stats = match (&self.mean_prior, &self.covariance_prior) {
+            (Some(_), Some(_)) => None,
+            _ => Some(data_statistics(passes, covariance_type.scatter_kind())?),
+        };
         let covariance = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
             (Some(c), _) => given_prior(c, covariance_type),
             (None, Some(stats)) => {
                 default_covariance_prior(stats, covariance_type, self.control.reg_covar)?
             }
-            (None, None) => unreachable!("the statistics exist when no prior is given"),
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
@@ -321,7 +352,7 @@ impl VbParams {
         let mean = match (&self.mean_prior, &stats) {
             (Some(m0), _) => m0.clone(),
             (None, Some(stats)) => stats.mean(0),
-            (None, None) => unreachable!("the statistics exist when no mean prior is given"),
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         Ok(Priors {
             weight_prior: self.weight_prior,
