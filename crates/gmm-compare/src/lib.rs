@@ -47,9 +47,9 @@ pub use compare::{
 };
 #[cfg(feature = "plots")]
 pub use figures::{comparison_figures, selection_figures};
+pub use gmm_core::hungarian;
 pub use matching::{
-    ComponentMatching, ParameterError, hungarian, match_components, mixture_of_labels,
-    parameter_error,
+    ComponentMatching, ParameterError, match_components, mixture_of_labels, parameter_error,
 };
 pub use metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
 pub use pca::Pca2;

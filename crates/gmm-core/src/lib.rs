@@ -26,6 +26,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod assignment;
 mod atomic_write;
 pub mod control;
 mod covariance;
@@ -50,6 +51,7 @@ pub use nalgebra;
 /// The rand our signatures use ([`GaussianMixture::sample`] takes its `Rng`).
 pub use rand;
 
+pub use assignment::hungarian;
 pub use atomic_write::{write_all_atomic, write_atomic};
 pub use control::{FitControl, best_of_restarts};
 pub use covariance::{

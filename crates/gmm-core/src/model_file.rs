@@ -38,6 +38,12 @@ pub struct ModelFile {
     /// Estimator-specific posterior parameters (VB), kept as they were written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posterior: Option<serde_json::Value>,
+    /// The Gibbs sampler's posterior summary (standard deviations of the weights, means and
+    /// covariances, the settings, the convergence diagnostics), kept as it was written
+    /// (docs/model-format.md). The file's weights, means and covariances are then the
+    /// posterior means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gibbs: Option<serde_json::Value>,
 }
 
 impl ModelFile {
@@ -59,6 +65,7 @@ impl ModelFile {
             covariances,
             fit: None,
             posterior: None,
+            gibbs: None,
         }
     }
 
