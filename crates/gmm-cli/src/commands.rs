@@ -13,6 +13,7 @@ use gmm_core::{
     CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result, check_memory,
 };
 use gmm_em::EmParams;
+use gmm_gibbs::{GibbsFit, GibbsParams};
 use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
 use gmm_vb::VbParams;
 
@@ -111,6 +112,11 @@ pub fn fit(a: &FitArgs) -> CliResult {
     if a.method == Method::Em {
         vb_only(&a.options)?;
     }
+    if a.method != Method::Gibbs {
+        gibbs_only(a)?;
+    } else {
+        gibbs_start_flags(a)?;
+    }
     let start = fit_start(a, data)?;
     let k = start.n_components();
     check_memory(
@@ -128,6 +134,7 @@ pub fn fit(a: &FitArgs) -> CliResult {
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
+        Method::Gibbs => fit_gibbs(a, &s, start, data)?,
     };
     if a.model_to_stdout() {
         eprintln!("{summary}");
@@ -153,6 +160,139 @@ fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         fit.bic(data)?
     );
     Ok((fit.to_model_file(), summary))
+}
+
+/// Refuses the Gibbs-only flags with another method.
+fn gibbs_only(a: &FitArgs) -> Result<()> {
+    let given = a.gibbs_flags_given();
+    if let Some((first, rest)) = given.split_first() {
+        let value = if rest.is_empty() {
+            "given".to_string()
+        } else {
+            format!("(and {})", rest.join(", "))
+        };
+        return Err(GmmError::InvalidParameter {
+            name: first,
+            value,
+            reason: "Gibbs-only options: use them with --method gibbs, or drop them".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses the flags the sampler has no use for: it starts from --init, --init-means or
+/// --init-labels, once per chain, and keeps every draw (no iterations, tolerance or
+/// regularisation: the target is the exact posterior).
+fn gibbs_start_flags(a: &FitArgs) -> Result<()> {
+    let refuse = |flag: &'static str, reason: &str| {
+        Err(GmmError::InvalidParameter {
+            name: flag,
+            value: "given".into(),
+            reason: reason.into(),
+        })
+    };
+    if a.init_model.is_some() {
+        return refuse(
+            "--init-model",
+            "the Gibbs sampler starts each chain from --init, --init-means or --init-labels",
+        );
+    }
+    if a.n_init != 1 {
+        return refuse(
+            "--n-init",
+            "the Gibbs sampler runs --chains chains instead of restarts",
+        );
+    }
+    if a.options.max_iter.is_some() || a.options.tol.is_some() {
+        return refuse(
+            if a.options.max_iter.is_some() {
+                "--max-iter"
+            } else {
+                "--tol"
+            },
+            "the Gibbs sampler runs --burn-in + --draws sweeps per chain",
+        );
+    }
+    Ok(())
+}
+
+/// The Gibbs sampler from `start` under the priors of `s`: the model file and the summary;
+/// writes `--draws-out` (atomically) and warns on stderr when R-hat exceeds 1.01.
+fn fit_gibbs(
+    a: &FitArgs,
+    s: &ComparisonSettings,
+    start: Start,
+    data: &Dataset,
+) -> Result<(ModelFile, String)> {
+    let Start::Init(k, init) = start else {
+        unreachable!("--init-model is refused for Gibbs before the start is read")
+    };
+    let mut params = GibbsParams::new(k)
+        .covariance_type(s.covariance_type)
+        .weight_prior(s.weight_prior)
+        .seed(s.seed)
+        .init(init);
+    if let Some(n) = a.draws {
+        params = params.draws(n);
+    }
+    if let Some(n) = a.burn_in {
+        params = params.burn_in(n);
+    }
+    if let Some(n) = a.chains {
+        params = params.chains(n);
+    }
+    if let Some(b) = s.mean_precision_prior {
+        params = params.mean_precision_prior(b);
+    }
+    if let Some(nu) = s.degrees_of_freedom_prior {
+        params = params.degrees_of_freedom_prior(nu);
+    }
+    if let Some(m) = &s.mean_prior {
+        params = params.mean_prior(m.clone());
+    }
+    if let Some(c) = &s.covariance_prior {
+        params = params.covariance_prior(c.clone());
+    }
+    if let Some(bytes) = s.max_memory {
+        params = params.max_memory(bytes);
+    }
+    let fit = params.fit(data)?;
+    if let Some(path) = &a.draws_out {
+        write_draws(&fit, path)?;
+    }
+    let d = fit.diagnostics();
+    if fit.rhat_exceeded() {
+        eprintln!(
+            "warning: the largest R-hat is {:.4} (> {}): the chains have not mixed; run more \
+             --draws or a longer --burn-in, or use fewer components",
+            d.max_rhat, d.rhat_threshold
+        );
+    }
+    let summary = format!(
+        "Gibbs, K = {k}: {} chains x {} draws after {} burn-in sweeps, max R-hat {:.4}, \
+         min bulk ESS {:.0}, mean log-likelihood of the posterior-mean mixture {:.6}",
+        params.n_chains(),
+        params.draws_per_chain(),
+        params.burn_in_sweeps(),
+        d.max_rhat,
+        d.min_bulk_ess,
+        fit.score(data)?
+    );
+    Ok((fit.to_model_file(), summary))
+}
+
+/// Writes every relabelled draw to `path` atomically: JSON for a `.json` name, CSV
+/// otherwise.
+fn write_draws(fit: &GibbsFit, path: &Path) -> Result<()> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text = if json {
+        fit.draws_to_json()
+    } else {
+        fit.draws_to_csv()
+    };
+    write_atomic(path, text.as_bytes())
 }
 
 /// VB from `start`: the model file and the summary.

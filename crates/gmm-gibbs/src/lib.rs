@@ -34,6 +34,7 @@ mod chain;
 mod conditionals;
 mod diagnostics;
 mod draw;
+mod export;
 mod fit;
 mod params;
 mod random;
