@@ -11,7 +11,8 @@
 //!
 //! Inside the crate the modules import one way, each only from the layers below it (bottom
 //! to top): `simd` (lane width, fused multiply-add, horizontal sum, vectorised `exp`, the
-//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `data`; `stats`;
+//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `assignment` (the
+//! Hungarian algorithm), `atomic_write`, `memory`; `data`; `stats`;
 //! `covariance` and `kernel`; `init`; `mixture`; `fit_record` (the one record of a fit's
 //! progress); `control`, `model_file` and `synthetic`; `fitted` (the trait of a fitted model).
 //! A unit test (`layers.rs`) reads the sources and checks it.
