@@ -380,6 +380,20 @@ pub struct CompareArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Add the Gibbs sampler under VB's priors: held-out log predictive density of EM, VB
+    /// and Gibbs, and for each matched component the posterior sd of each mean coordinate
+    /// by VB and by Gibbs and their ratio.
+    #[arg(long)]
+    pub gibbs: bool,
+    /// With --gibbs: draws kept per chain [default: 1000].
+    #[arg(long, value_name = "N", requires = "gibbs")]
+    pub draws: Option<usize>,
+    /// With --gibbs: burn-in sweeps per chain [default: 500].
+    #[arg(long, value_name = "B", requires = "gibbs")]
+    pub burn_in: Option<usize>,
+    /// With --gibbs: number of chains [default: 4].
+    #[arg(long, value_name = "C", requires = "gibbs")]
+    pub chains: Option<usize>,
 }
 
 /// `gmm select`.

@@ -385,18 +385,45 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         mixture: None,
     };
     let comparison = cmp::compare(&table.data, &title, &s, truth)?;
+    let gibbs = if a.gibbs {
+        let mut g = cmp::GibbsSettings::default();
+        g.draws = a.draws.unwrap_or(g.draws);
+        g.burn_in = a.burn_in.unwrap_or(g.burn_in);
+        g.chains = a.chains.unwrap_or(g.chains);
+        let report = cmp::compare_gibbs(&table.data, &comparison, &s, g)?.report;
+        if report.rhat_exceeded {
+            eprintln!(
+                "warning: the Gibbs chains have not mixed (largest R-hat {:.4} > 1.01): run \
+                 more --draws or a longer --burn-in",
+                report.max_rhat
+            );
+        }
+        Some(report)
+    } else {
+        None
+    };
     if let Some(dir) = &a.out {
         let names: Vec<String> = (0..table.data.n_features())
             .map(|j| table.column_name(j))
             .collect();
         let mut files = comparison_figures(&comparison, &table.data, &names, &title)?;
         files.push((format!("{title}-report.json"), comparison.report.to_json()));
+        if let Some(g) = &gibbs {
+            files.push((format!("{title}-gibbs.json"), g.to_json()));
+        }
         report_written(&write_files(dir, files)?);
     }
     if a.json {
-        print_out(&format!("{}\n", comparison.report.to_json()))
+        let mut report: serde_json::Value =
+            serde_json::from_str(&comparison.report.to_json()).expect("the report is JSON");
+        if let Some(g) = &gibbs {
+            report["gibbs"] = serde_json::to_value(g).expect("the Gibbs report serialises");
+        }
+        let text = serde_json::to_string_pretty(&report).expect("JSON serialises");
+        print_out(&format!("{text}\n"))
     } else {
-        print_out(&comparison.report.to_string())
+        let extra = gibbs.map(|g| format!("\n{g}")).unwrap_or_default();
+        print_out(&format!("{}{extra}", comparison.report))
     }
 }
 

@@ -125,3 +125,45 @@ fn bad_flags_are_named_and_nothing_is_written() {
         assert!(!out.exists() && !draws.exists(), "{flags:?} left a file");
     }
 }
+
+#[test]
+fn compare_with_gibbs_reports_predictive_densities_and_posterior_spreads() {
+    let data_path = format!("{REAL_DATA_DIR}old_faithful.csv");
+    let out = ok(gmm(&[
+        "compare",
+        &data_path,
+        "-k",
+        "2",
+        "--gibbs",
+        "--draws",
+        "100",
+        "--burn-in",
+        "20",
+        "--chains",
+        "2",
+        "--json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let g = &report["gibbs"];
+    assert_eq!(g["chains"], 2);
+    let h = &g["holdout_log_predictive"];
+    // On two well-separated clusters the three predictive densities are close.
+    for m in ["em", "vb"] {
+        let gap = (h[m].as_f64().unwrap() - h["gibbs"].as_f64().unwrap()).abs();
+        assert!(gap < 0.1, "{m}: {h}");
+    }
+    let components = g["components"].as_array().unwrap();
+    assert_eq!(components.len(), 2);
+    for c in components {
+        for r in c["sd_ratio"].as_array().unwrap() {
+            // Separated components: VB's spread of the means is Gibbs's within the Monte
+            // Carlo error of 200 draws' standard deviations (about 10 %), far inside 2x.
+            let r = r.as_f64().unwrap();
+            assert!((0.5..2.0).contains(&r), "{c}");
+        }
+    }
+    // The Gibbs flags need --gibbs.
+    let o = gmm(&["compare", &data_path, "-k", "2", "--draws", "10"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--gibbs"), "{}", stderr(&o));
+}

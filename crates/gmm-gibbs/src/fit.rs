@@ -102,6 +102,41 @@ impl GibbsFit {
         &self.params
     }
 
+    /// The log posterior predictive density of each point of `data`,
+    /// `ln (1/S) sum_s p(x | theta_s)` over all `S` kept draws (docs/gibbs.md, D5): the
+    /// Monte Carlo estimate of `ln p(x | X)`, which the posterior-mean mixture of
+    /// [`MixtureModel::score_samples`] only approximates. Costs one pass of the kernel per
+    /// draw; memory O(N).
+    ///
+    /// # Errors
+    /// [`gmm_core::GmmError::ShapeMismatch`] for data of another dimension.
+    pub fn log_predictive_density(&self, data: &Dataset) -> Result<Vec<f64>> {
+        data.check_features(self.mixture.n_features())?;
+        let n = data.n_samples();
+        // Streamed log-sum-exp over draws: running maximum and scaled sum per point.
+        let mut max = vec![f64::NEG_INFINITY; n];
+        let mut sum = vec![0.0; n];
+        let mut count = 0usize;
+        for draw in self.draws.iter().flatten() {
+            let log_density = draw.kernel()?.log_norm(data);
+            for ((m, s), &v) in max.iter_mut().zip(&mut sum).zip(&log_density) {
+                if v > *m {
+                    *s = *s * (*m - v).exp() + 1.0;
+                    *m = v;
+                } else {
+                    *s += (v - *m).exp();
+                }
+            }
+            count += 1;
+        }
+        let ln_count = (count as f64).ln();
+        Ok(max
+            .iter()
+            .zip(&sum)
+            .map(|(m, s)| m + s.ln() - ln_count)
+            .collect())
+    }
+
     /// The summary written under `"gibbs"` in the model file.
     fn file_summary(&self) -> GibbsFileSummary {
         let rows = |m: &DMatrix<f64>| -> Vec<Vec<f64>> {

@@ -1,7 +1,7 @@
 //! Bad settings and inputs get a typed error naming the cause; degenerate data fit under VB's
 //! fallback prior.
 
-use gmm_core::{CovarianceType, Covariances, Dataset, GmmError};
+use gmm_core::{CovarianceType, Covariances, Dataset, GaussianMixture, GmmError};
 use gmm_gibbs::{Draw, GibbsParams, Sampler};
 use gmm_vb::{Priors, WeightPrior};
 use nalgebra::{DMatrix, DVector};
@@ -152,4 +152,39 @@ fn degenerate_data_fit_under_the_fallback_prior() {
         assert!(s.means_mean.iter().all(|v| v.is_finite()), "{t}");
         assert!((s.weights_mean.sum() - 1.0).abs() < 1e-9, "{t}");
     }
+}
+
+#[test]
+fn the_predictive_density_averages_the_draws_densities() {
+    let x = data();
+    let fit = GibbsParams::new(2)
+        .draws(8)
+        .burn_in(2)
+        .chains(2)
+        .fit(&x)
+        .unwrap();
+    let got = fit.log_predictive_density(&x).unwrap();
+    for (i, g) in got.iter().enumerate() {
+        let point = Dataset::from_rows(&[x.row(i).to_vec()]).unwrap();
+        let mut total = 0.0;
+        for d in fit.draws().iter().flatten() {
+            use gmm_core::MixtureModel;
+            let m = GaussianMixture::new(
+                d.weights() / d.weights().sum(),
+                d.means().clone(),
+                d.covariances().clone(),
+            )
+            .unwrap();
+            total += m.score_samples(&point).unwrap()[0].exp();
+        }
+        let want = (total / 16.0).ln();
+        assert!(
+            (g - want).abs() < 1e-9 * want.abs().max(1.0),
+            "point {i}: {g} vs {want}"
+        );
+    }
+    assert!(
+        fit.log_predictive_density(&Dataset::from_slice_1d(&[1.0]).unwrap())
+            .is_err()
+    );
 }
