@@ -175,7 +175,8 @@ impl Sampler {
                     let chunk_index = (b * CHUNKS_PER_BATCH + i) as u64;
                     let mut rng = StdRng::seed_from_u64(stream_seed(seed, chunk_index));
                     let ll = draw_chunk_labels(&kernel, chunk, chunk_labels, &mut rng);
-                    let stats = SufficientStats::from_labels(chunk, chunk_labels, k, &origin, kind);
+                    let stats =
+                        SufficientStats::from_labels(chunk, chunk_labels, None, k, &origin, kind);
                     (stats, ll)
                 })
                 .collect();
