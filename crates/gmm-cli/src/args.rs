@@ -312,7 +312,8 @@ impl FitArgs {
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
-    /// (variational responsibilities); an invalid posterior is an error.
+    /// (variational responsibilities); an invalid posterior is an error. A Gibbs model is
+    /// its posterior-mean mixture.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
@@ -327,7 +328,8 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
-    /// (posterior predictive); an invalid posterior is an error.
+    /// (posterior predictive); an invalid posterior is an error. A Gibbs model is scored by
+    /// its posterior-mean mixture (for the posterior predictive, `gmm compare --gibbs`).
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
