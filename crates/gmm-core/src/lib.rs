@@ -67,4 +67,4 @@ pub use memory::{
 };
 pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
 pub use model_file::ModelFile;
-pub use stats::{N_K_EPSILON, ScatterKind, SufficientStats};
+pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};
