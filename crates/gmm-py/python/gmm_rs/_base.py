@@ -125,7 +125,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     def score_samples(self, X):
         """Log density of every point (VB: the Student-t posterior predictive)."""
-        return self._model.score_samples(self._data(X))
+        data = self._data(X)
+        return self._model.score_samples(data)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log density of the points of X (weighted by sample_weight if given)."""
@@ -134,11 +135,13 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     def predict(self, X):
         """The most responsible component of every point."""
-        return self._model.predict(self._data(X))
+        data = self._data(X)
+        return self._model.predict(data)
 
     def predict_proba(self, X):
         """Responsibilities, (n_samples, n_components)."""
-        return self._model.predict_proba(self._data(X))
+        data = self._data(X)
+        return self._model.predict_proba(data)
 
     def sample(self, n_samples=1):
         """n_samples points drawn from the fitted (point-estimate) mixture, and their
@@ -152,11 +155,13 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion of the (point-estimate) mixture on X."""
-        return self._model.bic(self._data(X))
+        data = self._data(X)
+        return self._model.bic(data)
 
     def aic(self, X):
         """Akaike information criterion of the (point-estimate) mixture on X."""
-        return self._model.aic(self._data(X))
+        data = self._data(X)
+        return self._model.aic(data)
 
     # --- model files ---------------------------------------------------------------------
     def to_json(self):

@@ -45,10 +45,14 @@ def as_data(x, name="X"):
                 f"{name} holds a value that is not a number ({e}): give a numeric array"
             ) from e
     if arr.ndim != 2:
-        hint = " (one feature: reshape with X.reshape(-1, 1))" if arr.ndim == 1 else ""
+        hint = (
+            ": Reshape your data with X.reshape(-1, 1) if it has a single feature"
+            if arr.ndim == 1
+            else ""
+        )
         raise ValueError(
             f"{name} has {arr.ndim} dimension(s) (shape {arr.shape}): give a 2-D array of "
-            f"shape (n_samples, n_features){hint}; Expected 2D array"
+            f"shape (n_samples, n_features){hint}"
         )
     n, d = arr.shape
     if n == 0:
