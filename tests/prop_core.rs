@@ -112,7 +112,7 @@ proptest! {
         let kind = scatter_kind(kind);
         let resp = random_responsibilities(n, k, seed);
         let origin = &values[..d];
-        let whole = SufficientStats::from_chunk(&values, &resp, k, origin, kind);
+        let whole = SufficientStats::from_chunk(&values, &resp, None, k, origin, kind);
         let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (n + 1)).collect();
         bounds.extend([0, n]);
         bounds.sort_unstable();
@@ -121,7 +121,7 @@ proptest! {
         for w in bounds.windows(2) {
             let (a, b) = (w[0], w[1]);
             let chunk = &values[a * d..b * d];
-            let part = SufficientStats::from_chunk(chunk, &resp[a * k..b * k], k, &chunk[..d], kind);
+            let part = SufficientStats::from_chunk(chunk, &resp[a * k..b * k], None, k, &chunk[..d], kind);
             merged.merge(&part);
         }
         if let Err(e) = stats_close(&merged, &whole, STATS_REL) { prop_assert!(false, "{}", e); }
@@ -145,8 +145,8 @@ proptest! {
             pv.extend_from_slice(&values[i * d..(i + 1) * d]);
             pr.extend_from_slice(&resp[i * k..(i + 1) * k]);
         }
-        let a = SufficientStats::from_chunk(&values, &resp, k, &values[..d], kind);
-        let b = SufficientStats::from_chunk(&pv, &pr, k, &pv[..d], kind);
+        let a = SufficientStats::from_chunk(&values, &resp, None, k, &values[..d], kind);
+        let b = SufficientStats::from_chunk(&pv, &pr, None, k, &pv[..d], kind);
         if let Err(e) = stats_close(&b, &a, STATS_REL) { prop_assert!(false, "{}", e); }
     }
 

@@ -75,7 +75,7 @@ impl FitControl {
     /// # Errors
     /// [`GmmError::InvalidParameter`] naming `n_components` (0), `tol` (negative or not
     /// finite), `max_iter` (0), `reg_covar` (negative or not finite) or `n_init` (0);
-    /// [`GmmError::TooFewSamples`] when K exceeds the number of points;
+    /// [`GmmError::TooFewSamples`] when K exceeds the number of points (of positive weight);
     /// [`GmmError::DataRange`] when a column spans so widely that squared deviations
     /// overflow.
     pub fn check(&self, data: &Dataset) -> Result<()> {
@@ -121,9 +121,9 @@ impl FitControl {
                 "run at least one initialisation (n_init >= 1)",
             );
         }
-        if self.n_components > data.n_samples() {
+        if self.n_components > data.n_counted() {
             return Err(GmmError::TooFewSamples {
-                n_samples: data.n_samples(),
+                n_samples: data.n_counted(),
                 n_components: self.n_components,
             });
         }

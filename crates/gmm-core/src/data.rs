@@ -32,6 +32,8 @@ pub struct Dataset {
     values: Vec<f64>,
     n_samples: usize,
     n_features: usize,
+    /// Frequency weights, one per point; `None` when every point counts once.
+    weights: Option<Vec<f64>>,
 }
 
 impl Dataset {
@@ -104,7 +106,80 @@ impl Dataset {
             values,
             n_samples,
             n_features,
+            weights: None,
         })
+    }
+
+    /// The same points with frequency weights, one per point: a point of weight 3 counts as
+    /// three copies of it, a point of weight 0 as absent (docs/maths.md, "Sample weights").
+    /// Every fit, initialisation, score, BIC and AIC honours them; "N" becomes the sum of
+    /// the weights.
+    ///
+    /// ```
+    /// use gmm_core::{Dataset, GmmError};
+    /// let data = Dataset::from_slice_1d(&[0.0, 1.0, 5.0])?.with_weights(vec![2.0, 1.0, 0.0])?;
+    /// assert_eq!(data.total_weight(), 3.0);
+    /// assert_eq!(data.mean()[0], 1.0 / 3.0);
+    /// let bad = Dataset::from_slice_1d(&[0.0, 1.0])?.with_weights(vec![1.0, -1.0]);
+    /// assert_eq!(bad, Err(GmmError::InvalidSampleWeight { row: 1, value: -1.0 }));
+    /// # Ok::<(), GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when there is not one weight per point,
+    /// [`GmmError::InvalidSampleWeight`] naming the first negative, NaN or infinite weight,
+    /// [`GmmError::ZeroTotalWeight`] when every weight is zero.
+    pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
+        if weights.len() != self.n_samples {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of sample weights against the number of points".into(),
+                expected: self.n_samples,
+                found: weights.len(),
+            });
+        }
+        check_sample_weights(&weights, 0)?;
+        if weights.iter().all(|w| *w == 0.0) {
+            return Err(GmmError::ZeroTotalWeight {
+                n_samples: self.n_samples,
+            });
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// The same points, every one counting once.
+    pub fn without_weights(mut self) -> Self {
+        self.weights = None;
+        self
+    }
+
+    /// The frequency weights, if any were given.
+    pub fn weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+
+    /// The weight of point `n` (1 without weights).
+    ///
+    /// # Panics
+    /// If `n >= n_samples()` and the data set has weights.
+    pub fn weight(&self, n: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| w[n])
+    }
+
+    /// Number of points that count: those of positive weight (all of them without weights).
+    pub fn n_counted(&self) -> usize {
+        self.weights
+            .as_ref()
+            .map_or(self.n_samples, |w| w.iter().filter(|w| **w > 0.0).count())
+    }
+
+    /// The sum of the weights: the number of points without weights. It takes the place of
+    /// N in every per-point average, in BIC and in AIC.
+    pub fn total_weight(&self) -> f64 {
+        match &self.weights {
+            Some(w) => w.iter().sum(),
+            None => self.n_samples as f64,
+        }
     }
 
     /// Number of points N.
@@ -157,43 +232,60 @@ impl Dataset {
             }
             values.extend_from_slice(self.row(i));
         }
-        Self::from_row_major(indices.len(), self.n_features, values)
+        let subset = Self::from_row_major(indices.len(), self.n_features, values)?;
+        match &self.weights {
+            Some(w) => subset.with_weights(indices.iter().map(|&i| w[i]).collect()),
+            None => Ok(subset),
+        }
     }
 
-    /// Mean of the points (computed in two passes' worth of precision: a running mean).
+    /// Mean of the points, weighted by their weights (a running mean, which keeps its
+    /// precision far from the origin).
     pub fn mean(&self) -> DVector<f64> {
         let d = self.n_features;
         let mut mean = DVector::zeros(d);
+        let mut seen = 0.0;
         for (n, x) in self.rows().enumerate() {
-            let inv = 1.0 / (n + 1) as f64;
+            let w = self.weight(n);
+            if w == 0.0 {
+                continue;
+            }
+            seen += w;
+            let f = if self.weights.is_some() {
+                w / seen
+            } else {
+                1.0 / (n + 1) as f64
+            };
             for j in 0..d {
-                mean[j] += (x[j] - mean[j]) * inv;
+                mean[j] += (x[j] - mean[j]) * f;
             }
         }
         mean
     }
 
-    /// Sample covariance of the points around their mean, divided by `N - ddof`
-    /// (centred: the mean is subtracted before the products are formed).
+    /// Sample covariance of the points around their mean, divided by `N - ddof` with N the
+    /// sum of the weights (centred: the mean is subtracted before the products are formed).
     ///
-    /// With a single point and `ddof = 1` the divisor would be zero; the divisor is then
-    /// taken as 1 and the result is the zero matrix.
+    /// When `N - ddof` is not positive (a single point and `ddof = 1`) the divisor is taken
+    /// as 1 and the result is the zero matrix.
     pub fn covariance(&self, ddof: usize) -> DMatrix<f64> {
         let d = self.n_features;
         let mean = self.mean();
         let mut cov = DMatrix::zeros(d, d);
         let mut diff = vec![0.0; d];
-        for x in self.rows() {
+        for (n, x) in self.rows().enumerate() {
+            let w = self.weight(n);
             for j in 0..d {
                 diff[j] = x[j] - mean[j];
             }
             for a in 0..d {
                 for b in a..d {
-                    cov[(a, b)] += diff[a] * diff[b];
+                    cov[(a, b)] += w * diff[a] * diff[b];
                 }
             }
         }
-        let denom = self.n_samples.saturating_sub(ddof).max(1) as f64;
+        let excess = self.total_weight() - ddof as f64;
+        let denom = if excess > 0.0 { excess } else { 1.0 };
         for a in 0..d {
             for b in a..d {
                 let v = cov[(a, b)] / denom;
@@ -246,6 +338,21 @@ impl Dataset {
             });
         }
         Ok(())
+    }
+}
+
+/// Checks sample weights: each finite and `>= 0`. `first_row` is the index of `weights[0]`
+/// among all points, for the error.
+///
+/// # Errors
+/// [`GmmError::InvalidSampleWeight`] naming the first offending row.
+pub fn check_sample_weights(weights: &[f64], first_row: usize) -> Result<()> {
+    match weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        Some(i) => Err(GmmError::InvalidSampleWeight {
+            row: first_row + i,
+            value: weights[i],
+        }),
+        None => Ok(()),
     }
 }
 

@@ -43,6 +43,25 @@ pub enum GmmError {
         value: f64,
     },
 
+    /// A sample weight is negative, NaN or infinite.
+    #[error(
+        "sample weight of row {row} is {value}: weights must be finite and >= 0 (a weight \
+         counts the point that many times; 0 drops it)"
+    )]
+    InvalidSampleWeight {
+        /// Index of the offending row (0-based).
+        row: usize,
+        /// The weight found.
+        value: f64,
+    },
+
+    /// Every sample weight is zero: there is nothing to fit.
+    #[error("all {n_samples} sample weights are zero: give at least one point a positive weight")]
+    ZeroTotalWeight {
+        /// Number of points (all of weight zero).
+        n_samples: usize,
+    },
+
     /// Two things that must agree in size do not.
     #[error("{what}: expected {expected}, found {found}")]
     ShapeMismatch {

@@ -63,10 +63,22 @@ impl InitialResponsibilities {
             Self::Hard {
                 labels,
                 n_components,
-            } => SufficientStats::from_labels(data.as_slice(), labels, *n_components, origin, kind),
-            Self::Soft { resp, n_components } => {
-                SufficientStats::from_chunk(data.as_slice(), resp, *n_components, origin, kind)
-            }
+            } => SufficientStats::from_labels(
+                data.as_slice(),
+                labels,
+                data.weights(),
+                *n_components,
+                origin,
+                kind,
+            ),
+            Self::Soft { resp, n_components } => SufficientStats::from_chunk(
+                data.as_slice(),
+                resp,
+                data.weights(),
+                *n_components,
+                origin,
+                kind,
+            ),
         }
     }
 
@@ -180,7 +192,7 @@ impl InitMethod {
             Self::RandomFromData => {
                 let d = data.n_features();
                 let mut centres = Vec::with_capacity(k * d);
-                for i in sample(&mut rng, data.n_samples(), k) {
+                for i in distinct_points(data, k, &mut rng) {
                     centres.extend_from_slice(data.row(i));
                 }
                 Ok(hard(nearest_labels(data, &centres)))
@@ -198,7 +210,7 @@ impl InitMethod {
                 })
             }
             Self::FromLabels(labels) => {
-                check_labels(labels, data.n_samples(), k)?;
+                check_labels(labels, data, k)?;
                 Ok(hard(labels.clone()))
             }
             Self::FromMeans(means) => {
@@ -224,7 +236,7 @@ impl InitMethod {
                     flat.extend(means.row(c).iter().copied());
                 }
                 let labels = nearest_labels(data, &flat);
-                check_labels(&labels, data.n_samples(), k).map_err(|_| GmmError::InvalidLabels {
+                check_labels(&labels, data, k).map_err(|_| GmmError::InvalidLabels {
                     reason: "some initial mean is nearest to no point: move it towards the data or lower K".into(),
                 })?;
                 Ok(hard(labels))
@@ -241,16 +253,50 @@ fn check_k(data: &Dataset, k: usize) -> Result<()> {
             reason: "a mixture needs at least one component".into(),
         });
     }
-    if k > data.n_samples() {
+    let counted = data.n_counted();
+    if k > counted {
         return Err(GmmError::TooFewSamples {
-            n_samples: data.n_samples(),
+            n_samples: counted,
             n_components: k,
         });
     }
     Ok(())
 }
 
-fn check_labels(labels: &[usize], n: usize, k: usize) -> Result<()> {
+/// `k` distinct points: uniformly without weights, else drawn one after the other with
+/// probability proportional to their weights among those not drawn yet. Needs at least `k`
+/// points of positive weight (`check_k`).
+fn distinct_points(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<usize> {
+    let Some(weights) = data.weights() else {
+        return sample(rng, data.n_samples(), k).into_vec();
+    };
+    let mut left = weights.to_vec();
+    (0..k)
+        .map(|_| {
+            let pick = draw_proportional(&left, rng);
+            left[pick] = 0.0;
+            pick
+        })
+        .collect()
+}
+
+/// An index drawn with probability proportional to `masses` (finite, `>= 0`, not all zero).
+fn draw_proportional(masses: &[f64], rng: &mut StdRng) -> usize {
+    let total: f64 = masses.iter().sum();
+    let u = rng.random::<f64>() * total;
+    let mut acc = 0.0;
+    let last_positive = masses.iter().rposition(|m| *m > 0.0).unwrap_or(0);
+    for (i, m) in masses.iter().enumerate() {
+        acc += m;
+        if u < acc {
+            return i;
+        }
+    }
+    last_positive
+}
+
+fn check_labels(labels: &[usize], data: &Dataset, k: usize) -> Result<()> {
+    let n = data.n_samples();
     if labels.len() != n {
         return Err(GmmError::InvalidLabels {
             reason: format!(
@@ -266,11 +312,16 @@ fn check_labels(labels: &[usize], n: usize, k: usize) -> Result<()> {
                 reason: format!("label {l} at point {i} is not below n_components = {k}"),
             });
         }
-        counts[l] += 1;
+        if data.weight(i) > 0.0 {
+            counts[l] += 1;
+        }
     }
     if let Some(c) = counts.iter().position(|&c| c == 0) {
         return Err(GmmError::InvalidLabels {
-            reason: format!("component {c} has no point: every component needs at least one"),
+            reason: format!(
+                "component {c} has no point (of positive weight): every component needs at \
+                 least one"
+            ),
         });
     }
     Ok(())
@@ -300,16 +351,23 @@ pub(crate) fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
 
 /// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre uniformly, each next one
 /// with probability proportional to the squared distance to the nearest centre so far.
-/// Returns K x D centres, row-major. Where every remaining distance is zero (duplicate
-/// points), the next centre is drawn uniformly.
+/// With weights, every probability is also proportional to the point's weight (the first
+/// centre too), as if each point were repeated that many times. Returns K x D centres,
+/// row-major. Where every remaining distance is zero (duplicate points), the next centre is
+/// drawn as the first.
 pub(crate) fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
     let n = data.n_samples();
     let d = data.n_features();
+    let first_pick = |rng: &mut StdRng| match data.weights() {
+        Some(w) => draw_proportional(w, rng),
+        None => rng.random_range(0..n),
+    };
     let mut centres = Vec::with_capacity(k * d);
-    centres.extend_from_slice(data.row(rng.random_range(0..n)));
+    centres.extend_from_slice(data.row(first_pick(rng)));
     let mut dist: Vec<f64> = data
         .rows()
-        .map(|x| squared_distance(x, &centres[0..d]))
+        .enumerate()
+        .map(|(i, x)| data.weight(i) * squared_distance(x, &centres[0..d]))
         .collect();
     for _ in 1..k {
         let total: f64 = dist.iter().sum();
@@ -326,11 +384,11 @@ pub(crate) fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Ve
             }
             pick
         } else {
-            rng.random_range(0..n)
+            first_pick(rng)
         };
         let c = data.row(next).to_vec();
         for (i, x) in data.rows().enumerate() {
-            dist[i] = dist[i].min(squared_distance(x, &c));
+            dist[i] = dist[i].min(data.weight(i) * squared_distance(x, &c));
         }
         centres.extend_from_slice(&c);
     }
@@ -362,25 +420,27 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
         // update step: centroids, computed relative to the first point for precision
         let origin = data.row(0);
         let mut sums = vec![0.0; k * d];
-        let mut counts = vec![0usize; k];
-        for (x, &l) in data.rows().zip(&labels) {
-            counts[l] += 1;
+        let mut counts = vec![0.0; k];
+        for (i, (x, &l)) in data.rows().zip(&labels).enumerate() {
+            let w = data.weight(i);
+            counts[l] += w;
             for j in 0..d {
-                sums[l * d + j] += x[j] - origin[j];
+                sums[l * d + j] += w * (x[j] - origin[j]);
             }
         }
         for c in 0..k {
-            if counts[c] > 0 {
+            if counts[c] > 0.0 {
                 for j in 0..d {
-                    centres[c * d + j] = origin[j] + sums[c * d + j] / counts[c] as f64;
+                    centres[c * d + j] = origin[j] + sums[c * d + j] / counts[c];
                 }
             }
         }
         for c in 0..k {
-            if counts[c] == 0 {
+            if counts[c] == 0.0 {
                 let far = data
                     .rows()
                     .enumerate()
+                    .filter(|(i, _)| data.weight(*i) > 0.0)
                     .map(|(i, x)| {
                         (
                             i,
@@ -402,7 +462,8 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
     let inertia = data
         .rows()
         .zip(&labels)
-        .map(|(x, &l)| squared_distance(x, &centres[l * d..(l + 1) * d]))
+        .enumerate()
+        .map(|(i, (x, &l))| data.weight(i) * squared_distance(x, &centres[l * d..(l + 1) * d]))
         .sum();
     KMeansResult {
         centres,

@@ -56,7 +56,7 @@ pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,
     precision_factor_of, symmetrise,
 };
-pub use data::{Dataset, MAX_COLUMN_RANGE};
+pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;

@@ -26,10 +26,14 @@ pub trait MixtureModel {
     fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>>;
     /// Posterior probability of each component for each point, N x K.
     fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>>;
-    /// Mean log density per point.
+    /// Mean log density per point; with sample weights, the weighted mean
+    /// `sum_n w_n ln p(x_n) / sum_n w_n`.
     fn score(&self, data: &Dataset) -> Result<f64> {
         let s = self.score_samples(data)?;
-        Ok(s.iter().sum::<f64>() / s.len() as f64)
+        Ok(match data.weights() {
+            Some(w) => s.iter().zip(w).map(|(s, w)| w * s).sum::<f64>() / data.total_weight(),
+            None => s.iter().sum::<f64>() / s.len() as f64,
+        })
     }
     /// Most probable component of each point (ties to the lowest index).
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
@@ -225,15 +229,17 @@ impl GaussianMixture {
         k * d + k - 1 + self.covariance_type().n_parameters(k, d)
     }
 
-    /// Bayesian information criterion `-2 N score + p ln N` on `data` (lower is better).
+    /// Bayesian information criterion `-2 N score + p ln N` on `data` (lower is better); N
+    /// is the sum of the sample weights when there are some.
     pub fn bic(&self, data: &Dataset) -> Result<f64> {
-        let n = data.n_samples() as f64;
+        let n = data.total_weight();
         Ok(-2.0 * n * self.score(data)? + self.n_parameters() as f64 * n.ln())
     }
 
-    /// Akaike information criterion `-2 N score + 2 p` on `data` (lower is better).
+    /// Akaike information criterion `-2 N score + 2 p` on `data` (lower is better); N is the
+    /// sum of the sample weights when there are some.
     pub fn aic(&self, data: &Dataset) -> Result<f64> {
-        let n = data.n_samples() as f64;
+        let n = data.total_weight();
         Ok(-2.0 * n * self.score(data)? + 2.0 * self.n_parameters() as f64)
     }
 

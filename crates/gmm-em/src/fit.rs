@@ -82,7 +82,6 @@ impl EmParams {
     }
 
     fn run(&self, data: &Dataset, start: Start) -> Result<EmFit> {
-        let n = data.n_samples() as f64;
         let kind = self.control.covariance_type.scatter_kind();
         let mut reseeds = Vec::new();
         let mut model = match start {
@@ -93,7 +92,8 @@ impl EmParams {
         let mut converged = false;
         for iteration in 1..=self.control.max_iter {
             let out = model.kernel().e_step(data, kind);
-            let bound = out.log_norm_sum / n;
+            // per point: with sample weights, per unit of weight
+            let bound = out.log_norm_sum / out.total_weight;
             if !bound.is_finite() {
                 return Err(GmmError::InvalidParameter {
                     name: "data",

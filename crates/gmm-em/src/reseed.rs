@@ -63,7 +63,10 @@ pub(crate) fn reseed(
     let d = data.n_features();
     let healthy: Vec<usize> = (0..k).filter(|c| !components.contains(c)).collect();
     let badness = point_badness(data, params, &healthy)?;
-    let mut order: Vec<usize> = (0..data.n_samples()).collect();
+    // points of weight zero are absent
+    let mut order: Vec<usize> = (0..data.n_samples())
+        .filter(|&i| data.weight(i) > 0.0)
+        .collect();
     // worst explained first; ties to the lowest index (stable sort)
     order.sort_by(|&a, &b| badness[b].total_cmp(&badness[a]));
 

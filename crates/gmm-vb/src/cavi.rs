@@ -140,12 +140,17 @@ impl CaviParams {
         let init = self.init.initial_responsibilities(data, k, self.seed)?;
         let mut stats = init.sufficient_stats(data, ScatterKind::Diagonal);
         let mut resp_log_resp = match &init {
-            gmm_core::InitialResponsibilities::Soft { resp, .. } => {
-                resp.iter().filter(|r| **r > 0.0).map(|r| r * r.ln()).sum()
-            }
+            gmm_core::InitialResponsibilities::Soft { resp, .. } => resp
+                .chunks_exact(k)
+                .enumerate()
+                .map(|(i, row)| {
+                    let r_ln_r: f64 = row.iter().filter(|r| **r > 0.0).map(|r| r * r.ln()).sum();
+                    data.weight(i) * r_ln_r
+                })
+                .sum(),
             gmm_core::InitialResponsibilities::Hard { .. } => 0.0,
         };
-        let n = data.n_samples() as f64;
+        let n = data.total_weight();
         let mut record = FitRecord::new(Estimator::Cavi);
         let mut converged = false;
         let mut q = update_means(&stats, self.prior_variance);

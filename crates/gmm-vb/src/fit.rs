@@ -63,7 +63,8 @@ pub struct VbFit {
     model: VbModel,
     record: FitRecord,
     last_terms: ElboTerms,
-    n_samples: usize,
+    /// N, or the sum of the sample weights.
+    total_weight: f64,
 }
 
 impl VbParams {
@@ -141,7 +142,7 @@ impl VbParams {
             model: VbModel::assemble(state, priors.clone())?,
             record,
             last_terms,
-            n_samples: data.n_samples(),
+            total_weight: data.total_weight(),
         })
     }
 }
@@ -194,9 +195,9 @@ impl VbFit {
         &self.last_terms
     }
 
-    /// The final ELBO per training point.
+    /// The final ELBO per training point (per unit of weight with sample weights).
     pub fn elbo_per_point(&self) -> f64 {
-        self.elbo() / self.n_samples as f64
+        self.elbo() / self.total_weight
     }
 
     /// Expected weights `E[pi_k]`, normalised (scikit-learn's `weights_`).

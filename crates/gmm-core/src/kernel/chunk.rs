@@ -13,6 +13,7 @@ impl EStepKernel {
         pub(super) fn chunk_e_step(
             &self,
             chunk: &[f64],
+            weights: Option<&[f64]>,
             origin: &[f64],
             kind: ScatterKind,
             work: &mut TransposedChunk,
@@ -29,11 +30,14 @@ impl EStepKernel {
 
     /// The E-step over one chunk: load it feature-major, `log rho`, then per point the
     /// logsumexp, the responsibilities and `r ln r` (one `exp` per point and component),
-    /// then the statistics, all on the chunk while it is in cache.
+    /// then the statistics, all on the chunk while it is in cache. With `weights` (one per
+    /// point), each point's responsibilities, log normaliser and `r ln r` are multiplied by
+    /// its weight before they are summed; a weight of 1 changes no bit.
     #[inline(always)]
     pub(super) fn chunk_e_step_generic<const FMA: bool>(
         &self,
         chunk: &[f64],
+        weights: Option<&[f64]>,
         origin: &[f64],
         kind: ScatterKind,
         work: &mut TransposedChunk,
@@ -69,20 +73,21 @@ impl EStepKernel {
             // Padding points (past the last row, possibly a whole group of them) get
             // responsibility 0 and add nothing.
             let valid = LANES.min(rows.saturating_sub(t0));
+            let weight = lane_weights(weights, t0, valid);
             let mut lse = [0.0; LANES];
             let mut inv = [0.0; LANES];
             for l in 0..valid {
                 lse[l] = max[l] + sum[l].ln();
                 inv[l] = 1.0 / sum[l];
-                log_norm_lanes[l] += lse[l];
+                log_norm_lanes[l] += weight[l] * lse[l];
             }
             for (c, e) in exps.chunks_exact(LANES).enumerate() {
                 let v = &mut resp[c * stride + t0..c * stride + t0 + LANES];
                 for l in 0..LANES {
                     let r = e[l] * inv[l];
-                    let term = r * (v[l] - lse[l]);
+                    let term = weight[l] * (r * (v[l] - lse[l]));
                     resp_log_resp_lanes[l] += if r > 0.0 { term } else { 0.0 };
-                    v[l] = r;
+                    v[l] = r * weight[l];
                 }
             }
         }
@@ -102,6 +107,7 @@ impl EStepKernel {
             log_norm_sum,
             resp_log_resp_sum,
             n_samples: rows,
+            total_weight: weights.map_or(rows as f64, |w| w.iter().sum()),
         }
     }
 
@@ -177,4 +183,15 @@ impl EStepKernel {
             }
         }
     }
+}
+
+/// The weights of the [`LANES`] points from `t0`: theirs (1 without weights) for the first
+/// `valid`, 0 for the padding.
+#[inline(always)]
+fn lane_weights(weights: Option<&[f64]>, t0: usize, valid: usize) -> [f64; LANES] {
+    std::array::from_fn(|l| match weights {
+        _ if l >= valid => 0.0,
+        Some(w) => w[t0 + l],
+        None => 1.0,
+    })
 }

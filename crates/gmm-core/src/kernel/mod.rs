@@ -80,6 +80,33 @@ pub struct EStepOutput {
     pub resp_log_resp_sum: f64,
     /// Number of points visited.
     pub n_samples: usize,
+    /// Sum of the visited points' weights (`n_samples` without weights): the N of per-point
+    /// averages.
+    pub total_weight: f64,
+}
+
+impl EStepOutput {
+    /// The output of a pass over no points: statistics of K components with means stored
+    /// relative to `origin`.
+    pub fn zeros(k: usize, origin: &[f64], kind: ScatterKind) -> Self {
+        Self {
+            stats: SufficientStats::zeros(k, origin, kind),
+            log_norm_sum: 0.0,
+            resp_log_resp_sum: 0.0,
+            n_samples: 0,
+            total_weight: 0.0,
+        }
+    }
+
+    /// Adds the output of a disjoint set of points (the statistics by Chan's update, the
+    /// sums by addition).
+    pub fn merge(&mut self, other: &EStepOutput) {
+        self.stats.merge(&other.stats);
+        self.log_norm_sum += other.log_norm_sum;
+        self.resp_log_resp_sum += other.resp_log_resp_sum;
+        self.n_samples += other.n_samples;
+        self.total_weight += other.total_weight;
+    }
 }
 
 impl EStepKernel {
@@ -174,26 +201,47 @@ impl EStepKernel {
         );
         let d = self.n_features;
         let origin = data.row(0).to_vec();
-        let chunk_len = Self::chunk_rows(d) * d;
-        let mut total = EStepOutput {
-            stats: SufficientStats::zeros(self.n_components, &origin, kind),
-            log_norm_sum: 0.0,
-            resp_log_resp_sum: 0.0,
-            n_samples: 0,
-        };
-        for batch in data.as_slice().chunks(chunk_len * CHUNKS_PER_BATCH) {
-            let parts: Vec<EStepOutput> = batch
-                .par_chunks(chunk_len)
-                .map(|chunk| with_workspace(|work| self.chunk_e_step(chunk, &origin, kind, work)))
-                .collect();
-            for part in &parts {
-                total.stats.merge(&part.stats);
-                total.log_norm_sum += part.log_norm_sum;
-                total.resp_log_resp_sum += part.resp_log_resp_sum;
-                total.n_samples += part.n_samples;
-            }
+        let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
+        let batch_rows = Self::batch_rows(d);
+        for (b, batch) in data.as_slice().chunks(batch_rows * d).enumerate() {
+            let weights = data
+                .weights()
+                .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
+            self.e_step_batch(batch, weights, &origin, kind, &mut total);
         }
         total
+    }
+
+    /// Number of points the E-step hands to the threads at a time: a fixed number of
+    /// chunks (depending on D only). A pass over data in memory and a pass over a stream
+    /// cut the points into the same batches, so their results agree bit for bit.
+    pub fn batch_rows(d: usize) -> usize {
+        Self::chunk_rows(d) * CHUNKS_PER_BATCH
+    }
+
+    /// The E-step over one batch of points (row-major, with optional weights): its chunks in
+    /// parallel, their statistics merged into `total` in chunk order.
+    pub fn e_step_batch(
+        &self,
+        batch: &[f64],
+        weights: Option<&[f64]>,
+        origin: &[f64],
+        kind: ScatterKind,
+        total: &mut EStepOutput,
+    ) {
+        let d = self.n_features;
+        let chunk_rows = Self::chunk_rows(d);
+        let parts: Vec<EStepOutput> = batch
+            .par_chunks(chunk_rows * d)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let w = weights.map(|w| &w[c * chunk_rows..c * chunk_rows + chunk.len() / d]);
+                with_workspace(|work| self.chunk_e_step(chunk, w, origin, kind, work))
+            })
+            .collect();
+        for part in &parts {
+            total.merge(part);
+        }
     }
 
     /// The means as a K x D matrix.

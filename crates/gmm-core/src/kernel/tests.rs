@@ -79,8 +79,13 @@ fn log_rho_matches_a_direct_computation_for_every_factor_type() {
         );
         // The portable path (no FMA) agrees with the one the processor runs.
         let mut work = TransposedChunk::default();
-        let plain =
-            kernel.chunk_e_step_generic::<false>(&pts, data.row(0), ScatterKind::Full, &mut work);
+        let plain = kernel.chunk_e_step_generic::<false>(
+            &pts,
+            None,
+            data.row(0),
+            ScatterKind::Full,
+            &mut work,
+        );
         assert!((plain.log_norm_sum - out.log_norm_sum).abs() <= 1e-12 * direct.abs());
         for c in 0..2 {
             let (a, b) = (plain.stats.scatter(c), out.stats.scatter(c));
@@ -175,7 +180,7 @@ fn e_step_chunk(
         xt: std::mem::take(buf),
         ..TransposedChunk::default()
     };
-    let out = kernel.chunk_e_step(chunk, origin, kind, &mut work);
+    let out = kernel.chunk_e_step(chunk, None, origin, kind, &mut work);
     *buf = work.xt;
     out
 }

@@ -24,6 +24,17 @@ pub use wire::{STATS_FORMAT, STATS_FORMAT_VERSION};
 
 pub(crate) use tiles::{TransposedChunk, block_rows};
 
+/// Checks that there is one weight per point, each finite and `>= 0`.
+fn check_weights_shape(weights: Option<&[f64]>, rows: usize) {
+    if let Some(w) = weights {
+        assert_eq!(w.len(), rows, "one weight per point");
+        assert!(
+            w.iter().all(|w| w.is_finite() && *w >= 0.0),
+            "weights must be finite and non-negative"
+        );
+    }
+}
+
 /// Which part of the scatter matrix the statistics keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScatterKind {
@@ -80,103 +91,120 @@ impl SufficientStats {
     }
 
     /// Statistics of a chunk of points (row-major, `points.len() = rows * d`) with their
-    /// responsibilities (row-major `rows x k`), computed over blocks as large as the E-step's
-    /// chunks (about 128 KiB of points), in two passes per block (first `N_k` and the means,
-    /// then the scatter around those means), the blocks merged in order. The
-    /// responsibilities must be finite and non-negative (from D = 8 the scatter is summed
-    /// over `sqrt(r)`-scaled differences).
+    /// responsibilities (row-major `rows x k`) and optional weights (one per point, which
+    /// multiply its responsibilities): `zeros` then [`Self::add_points`].
     ///
     /// # Panics
-    /// If `resp.len() != rows * k`, or a responsibility is negative or not finite (user-given
-    /// responsibilities are checked by `InitialResponsibilities::check` first).
+    /// As [`Self::add_points`].
     pub fn from_chunk(
         points: &[f64],
         resp: &[f64],
+        weights: Option<&[f64]>,
         k: usize,
         origin: &[f64],
         kind: ScatterKind,
     ) -> Self {
-        let d = origin.len();
+        let mut stats = Self::zeros(k, origin, kind);
+        stats.add_points(points, resp, weights);
+        stats
+    }
+
+    /// Statistics of hard labels (each point fully in component `labels[n]`, with its
+    /// weight if `weights` are given): `zeros` then [`Self::add_labelled_points`].
+    ///
+    /// # Panics
+    /// As [`Self::add_labelled_points`].
+    pub fn from_labels(
+        points: &[f64],
+        labels: &[usize],
+        weights: Option<&[f64]>,
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+    ) -> Self {
+        let mut stats = Self::zeros(k, origin, kind);
+        stats.add_labelled_points(points, labels, weights);
+        stats
+    }
+
+    /// Merges in the statistics of a chunk of points with their responsibilities (row-major
+    /// `rows x k`, each multiplied by the point's weight when `weights` are given), computed
+    /// over blocks as large as the E-step's chunks (about 128 KiB of points), in two passes
+    /// per block (first `N_k` and the means, then the scatter around those means), the
+    /// blocks merged in order. A stream of batches cut at multiples of the block size gives
+    /// the same statistics bit for bit as the whole data at once. The responsibilities and
+    /// weights must be finite and non-negative (from D = 8 the scatter is summed over
+    /// `sqrt(r)`-scaled differences).
+    ///
+    /// # Panics
+    /// If `resp.len() != rows * k` or `weights` has another length than the points, or a
+    /// responsibility or weight is negative or not finite (user-given ones are checked by
+    /// `InitialResponsibilities::check` and `Dataset::with_weights` first).
+    pub fn add_points(&mut self, points: &[f64], resp: &[f64], weights: Option<&[f64]>) {
+        let (d, k) = (self.n_features, self.n_components());
         let rows = points.len() / d;
         assert_eq!(resp.len(), rows * k, "responsibilities are not rows x k");
         assert!(
             resp.iter().all(|r| r.is_finite() && *r >= 0.0),
             "responsibilities must be finite and non-negative"
         );
-        Self::from_row_blocks(
-            points,
-            k,
-            origin,
-            kind,
-            |first, block_rows, resp_t, stride| {
-                for c in 0..k {
-                    let dst = &mut resp_t[c * stride..c * stride + block_rows];
-                    for (n, r) in dst.iter_mut().enumerate() {
-                        *r = resp[(first + n) * k + c];
-                    }
+        check_weights_shape(weights, rows);
+        self.add_row_blocks(points, |first, block_rows, resp_t, stride| {
+            for c in 0..k {
+                let dst = &mut resp_t[c * stride..c * stride + block_rows];
+                for (n, r) in dst.iter_mut().enumerate() {
+                    let w = weights.map_or(1.0, |w| w[first + n]);
+                    *r = resp[(first + n) * k + c] * w;
                 }
-            },
-        )
+            }
+        });
     }
 
-    /// Statistics of hard labels (each point fully in component `labels[n]`).
+    /// Merges in the statistics of hard labels (each point fully in component `labels[n]`,
+    /// with its weight when `weights` are given), block by block as
+    /// [`Self::add_points`].
     ///
     /// # Panics
-    /// If a label is `>= k` or `labels.len()` differs from the number of points; callers
-    /// validate labels first (the initialisation does).
-    pub fn from_labels(
+    /// If a label is `>= k`, `labels.len()` or `weights.len()` differs from the number of
+    /// points, or a weight is negative or not finite; callers validate labels and weights
+    /// first (the initialisation and `Dataset` do).
+    pub fn add_labelled_points(
+        &mut self,
         points: &[f64],
         labels: &[usize],
-        k: usize,
-        origin: &[f64],
-        kind: ScatterKind,
-    ) -> Self {
-        let d = origin.len();
+        weights: Option<&[f64]>,
+    ) {
+        let (d, k) = (self.n_features, self.n_components());
         assert_eq!(labels.len() * d, points.len(), "one label per point");
         assert!(labels.iter().all(|&l| l < k), "a label is not below k");
-        Self::from_row_blocks(
-            points,
-            k,
-            origin,
-            kind,
-            |first, block_rows, resp_t, stride| {
-                for (n, &l) in labels[first..first + block_rows].iter().enumerate() {
-                    resp_t[l * stride + n] = 1.0;
-                }
-            },
-        )
+        check_weights_shape(weights, labels.len());
+        self.add_row_blocks(points, |first, block_rows, resp_t, stride| {
+            for (n, &l) in labels[first..first + block_rows].iter().enumerate() {
+                resp_t[l * stride + n] = weights.map_or(1.0, |w| w[first + n]);
+            }
+        });
     }
 
     /// Runs [`Self::from_transposed`] over blocks of [`block_rows`] points of a row-major
     /// `points`, with `fill_resp(first_row, rows, resp_t, stride)` writing the block's
-    /// responsibilities feature-major into a zeroed `resp_t`, and merges the blocks in order.
-    fn from_row_blocks(
+    /// responsibilities feature-major into a zeroed `resp_t`, and merges the blocks into
+    /// `self` in order.
+    fn add_row_blocks(
+        &mut self,
         points: &[f64],
-        k: usize,
-        origin: &[f64],
-        kind: ScatterKind,
         mut fill_resp: impl FnMut(usize, usize, &mut [f64], usize),
-    ) -> Self {
-        let d = origin.len();
-        let rows = points.len() / d;
+    ) {
+        let (d, k, kind) = (self.n_features, self.n_components(), self.kind);
         let block = block_rows(d);
-        if rows <= block {
-            let mut work = TransposedChunk::default();
-            work.load(points, origin);
-            let stride = work.stride;
-            fill_resp(0, rows, work.zeroed_resp(k), stride);
-            return work.stats(k, origin, kind);
-        }
-        let mut total = Self::zeros(k, origin, kind);
+        let origin = self.origin.clone();
         let mut work = TransposedChunk::default();
         for (b, chunk) in points.chunks(block * d).enumerate() {
-            work.load(chunk, origin);
+            work.load(chunk, &origin);
             let n = chunk.len() / d;
             let stride = work.stride;
             fill_resp(b * block, n, work.zeroed_resp(k), stride);
-            total.merge(&work.stats(k, origin, kind));
+            self.merge(&work.stats(k, &origin, kind));
         }
-        total
     }
 
     /// Adds the statistics of a disjoint set of points (Chan's pairwise update).

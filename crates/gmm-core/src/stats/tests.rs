@@ -52,11 +52,12 @@ fn merging_any_split_equals_the_whole() {
             let (d, k, rows) = (3, 4, 500);
             let (points, resp) = random_chunk(&mut rng, rows, d, k, offset);
             let origin = &points[0..d];
-            let whole = SufficientStats::from_chunk(&points, &resp, k, origin, kind);
+            let whole = SufficientStats::from_chunk(&points, &resp, None, k, origin, kind);
             for split in [1usize, 37, 250, 499] {
                 let mut a = SufficientStats::from_chunk(
                     &points[..split * d],
                     &resp[..split * k],
+                    None,
                     k,
                     origin,
                     kind,
@@ -64,6 +65,7 @@ fn merging_any_split_equals_the_whole() {
                 let b = SufficientStats::from_chunk(
                     &points[split * d..],
                     &resp[split * k..],
+                    None,
                     k,
                     origin,
                     kind,
@@ -75,7 +77,7 @@ fn merging_any_split_equals_the_whole() {
             let mut acc = SufficientStats::zeros(k, origin, kind);
             for (i, (pc, rc)) in points.chunks(7 * d).zip(resp.chunks(7 * k)).enumerate() {
                 let o: Vec<f64> = origin.iter().map(|x| x + i as f64 * 1e-3).collect();
-                acc.merge(&SufficientStats::from_chunk(pc, rc, k, &o, kind));
+                acc.merge(&SufficientStats::from_chunk(pc, rc, None, k, &o, kind));
             }
             assert_close(&acc, &whole, 1e-12);
         }
@@ -85,7 +87,8 @@ fn merging_any_split_equals_the_whole() {
 #[test]
 fn hard_labels_give_cluster_means_and_scatter() {
     let points = [0.0, 2.0, 10.0, 14.0];
-    let stats = SufficientStats::from_labels(&points, &[0, 0, 1, 1], 2, &[0.0], ScatterKind::Full);
+    let stats =
+        SufficientStats::from_labels(&points, &[0, 0, 1, 1], None, 2, &[0.0], ScatterKind::Full);
     assert_eq!(stats.n_k(), &[2.0, 2.0]);
     assert_eq!(stats.mean(0)[0], 1.0);
     assert_eq!(stats.mean(1)[0], 12.0);
@@ -97,7 +100,8 @@ fn hard_labels_give_cluster_means_and_scatter() {
 #[test]
 fn an_empty_component_merges_as_nothing() {
     let mut a = SufficientStats::zeros(2, &[0.0], ScatterKind::Diagonal);
-    let b = SufficientStats::from_labels(&[1.0, 3.0], &[1, 1], 2, &[0.0], ScatterKind::Diagonal);
+    let b =
+        SufficientStats::from_labels(&[1.0, 3.0], &[1, 1], None, 2, &[0.0], ScatterKind::Diagonal);
     a.merge(&b);
     assert_eq!(a, b);
 }
@@ -113,7 +117,8 @@ fn scatter_equals_a_direct_sum_for_every_block_shape() {
             let k = 2;
             let (points, resp) = random_chunk(&mut rng, rows, d, k, 5.0);
             let origin = &points[0..d];
-            let stats = SufficientStats::from_chunk(&points, &resp, k, origin, ScatterKind::Full);
+            let stats =
+                SufficientStats::from_chunk(&points, &resp, None, k, origin, ScatterKind::Full);
             for c in 0..k {
                 let n_k: f64 = (0..rows).map(|n| resp[n * k + c]).sum();
                 let mean: Vec<f64> = (0..d)
