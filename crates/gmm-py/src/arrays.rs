@@ -1,7 +1,7 @@
 //! NumPy arrays in and out: data sets from 2-D float64 arrays, model parameters as arrays of
 //! scikit-learn's shapes.
 
-use gmm_core::{Dataset, GmmError, Result};
+use gmm_core::{Dataset, Result};
 use nalgebra::{DMatrix, DVector};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -34,43 +34,17 @@ pub fn weights(w: Option<&PyReadonlyArray1<'_, f64>>) -> Option<Vec<f64>> {
     w.map(|w| w.as_array().iter().copied().collect())
 }
 
-/// Checks sample weights against `n` points: one per point, finite, non-negative, not all
-/// zero.
+/// A validated data set of the rows (the values are copied into it), with its weights.
 ///
 /// # Errors
-/// [`GmmError::ShapeMismatch`] or [`GmmError::InvalidParameter`] naming `sample_weight`.
-pub fn check_weights(w: &[f64], n: usize) -> Result<()> {
-    if w.len() != n {
-        return Err(GmmError::ShapeMismatch {
-            what: "number of sample weights against the number of points".into(),
-            expected: n,
-            found: w.len(),
-        });
+/// As [`Dataset::from_row_major`] (empty data, zero features, a non-finite value naming its
+/// row and column) and [`Dataset::with_weights`].
+pub fn dataset(rows: &Rows<'_>, weights: Option<Vec<f64>>) -> Result<Dataset> {
+    let data = Dataset::from_row_major(rows.n, rows.d, rows.values.to_vec())?;
+    match weights {
+        Some(w) => data.with_weights(w),
+        None => Ok(data),
     }
-    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err(GmmError::InvalidParameter {
-            name: "sample_weight",
-            value: w[i].to_string(),
-            reason: format!("the weight of point {i} must be finite and >= 0"),
-        });
-    }
-    if !w.iter().any(|v| *v > 0.0) {
-        return Err(GmmError::InvalidParameter {
-            name: "sample_weight",
-            value: "all zero".into(),
-            reason: "at least one point needs a positive weight".into(),
-        });
-    }
-    Ok(())
-}
-
-/// A validated data set of the rows (the values are copied into it).
-///
-/// # Errors
-/// As [`Dataset::from_row_major`]: empty data, zero features, a non-finite value naming its
-/// row and column.
-pub fn dataset(rows: &Rows<'_>) -> Result<Dataset> {
-    Dataset::from_row_major(rows.n, rows.d, rows.values.to_vec())
 }
 
 /// A K x D matrix from a 2-D array.

@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
-use crate::arrays::{self, Rows, check_weights};
+use crate::arrays;
 use crate::errors::guarded;
 use crate::model::{Inner, Model};
 
@@ -83,23 +83,6 @@ impl Common {
             .init(self.init.clone())
             .seed(self.seed)
     }
-}
-
-/// The data of a fit, with its weights checked (weighted fits wait for gmm-core's weighted
-/// data sets; weights that are all one are the unweighted fit).
-fn fit_data(rows: &Rows<'_>, weights: Option<&[f64]>) -> Result<Dataset> {
-    let data = arrays::dataset(rows)?;
-    if let Some(w) = weights {
-        check_weights(w, data.n_samples())?;
-        if w.iter().any(|v| *v != 1.0) {
-            return Err(invalid(
-                "sample_weight",
-                "(weights other than 1)",
-                "weighted fits are not available in this build yet",
-            ));
-        }
-    }
-    Ok(data)
 }
 
 /// Covariances from scikit-learn's `precisions_init` of the type's shape.
@@ -273,7 +256,7 @@ pub fn fit_em(
     let resp = resp_init.as_ref().map(|r| soft_responsibilities(r));
     let inner = py.detach(|| {
         guarded(|| {
-            let data = fit_data(&rows, weights.as_deref())?;
+            let data = arrays::dataset(&rows, weights)?;
             let mut params = common.apply_em();
             if let Some(Inner::Em { mixture, .. }) = &warm {
                 params = params.warm_start(mixture.clone());
@@ -435,7 +418,7 @@ pub fn fit_vb(
     let resp = resp_init.as_ref().map(|r| soft_responsibilities(r));
     let inner = py.detach(|| {
         guarded(|| {
-            let data = fit_data(&rows, weights.as_deref())?;
+            let data = arrays::dataset(&rows, weights)?;
             let mut params = priors.apply(common.apply_vb());
             if let Some(Inner::Vb { model, .. }) = &warm {
                 params = params.warm_start(model.as_ref().clone());

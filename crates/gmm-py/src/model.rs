@@ -91,7 +91,11 @@ impl Inner {
     }
 
     fn data(&self, rows: &Rows<'_>) -> Result<Dataset> {
-        let data = arrays::dataset(rows)?;
+        self.weighted_data(rows, None)
+    }
+
+    fn weighted_data(&self, rows: &Rows<'_>, weights: Option<Vec<f64>>) -> Result<Dataset> {
+        let data = arrays::dataset(rows, weights)?;
         data.check_features(self.queries().n_features())?;
         Ok(data)
     }
@@ -274,9 +278,9 @@ impl Model {
         let weights = arrays::weights(sample_weight.as_ref());
         let stats = py.detach(|| {
             guarded(|| {
-                let data = self.inner.data(&rows)?;
+                let data = self.inner.weighted_data(&rows, weights)?;
                 let (kernel, kind) = self.inner.kernel()?;
-                ChunkStats::of_chunk(&kernel, kind, &data, weights.as_deref())
+                Ok(ChunkStats::of_chunk(&kernel, kind, &data))
             })
         })?;
         Ok(Statistics::new(stats))

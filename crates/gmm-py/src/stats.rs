@@ -2,14 +2,12 @@
 //! byte form (the shuffle and reduce), and the M-step that turns merged statistics into the
 //! next model (docs/python.md, "The map-reduce step").
 
-use gmm_core::{
-    Dataset, EStepKernel, GmmError, Result, ScatterKind, SufficientStats, logsumexp,
-};
+use gmm_core::{Dataset, EStepKernel, GmmError, Result, ScatterKind, SufficientStats};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use serde::{Deserialize, Serialize};
 
-use crate::arrays::{array1, check_weights};
+use crate::arrays::array1;
 use crate::model::Inner;
 
 /// The format name of a chunk's statistics in bytes.
@@ -47,61 +45,16 @@ impl ChunkStats {
         }
     }
 
-    /// The E-step of `data` under `kernel`; with `weights`, every point's responsibilities
-    /// and sums are multiplied by its weight (frequency weights).
-    ///
-    /// # Errors
-    /// Weights that are not one finite non-negative value per point, not all zero.
-    pub fn of_chunk(
-        kernel: &EStepKernel,
-        kind: ScatterKind,
-        data: &Dataset,
-        weights: Option<&[f64]>,
-    ) -> Result<Self> {
-        let Some(w) = weights else {
-            let out = kernel.e_step(data, kind);
-            let n = out.n_samples as f64;
-            return Ok(Self::new(out.stats, out.log_norm_sum, out.resp_log_resp_sum, n));
-        };
-        check_weights(w, data.n_samples())?;
-        let (k, d) = (kernel.n_components(), data.n_features());
-        let origin = data.row(0).to_vec();
-        let rows_per_chunk = EStepKernel::chunk_rows(d);
-        let mut total = Self::new(SufficientStats::zeros(k, &origin, kind), 0.0, 0.0, 0.0);
-        let mut log_rho = Vec::new();
-        for (b, chunk) in data.as_slice().chunks(rows_per_chunk * d).enumerate() {
-            let rows = chunk.len() / d;
-            let first = b * rows_per_chunk;
-            log_rho.resize(rows * k, 0.0);
-            kernel.log_rho_into(chunk, &mut log_rho);
-            for (n, row) in log_rho.chunks_exact_mut(k).enumerate() {
-                let wn = w[first + n];
-                let lse = logsumexp(row);
-                let mut r_ln_r = 0.0;
-                if lse.is_finite() {
-                    for v in row.iter_mut() {
-                        let r = (*v - lse).exp();
-                        if r > 0.0 {
-                            r_ln_r += r * (*v - lse);
-                        }
-                        *v = r * wn;
-                    }
-                } else {
-                    let winner = kernel.nearest_in_the_limit(&chunk[n * d..(n + 1) * d]);
-                    for (c, v) in row.iter_mut().enumerate() {
-                        *v = if c == winner { wn } else { 0.0 };
-                    }
-                }
-                if wn > 0.0 {
-                    total.log_norm_sum += wn * lse;
-                    total.resp_log_resp_sum += wn * r_ln_r;
-                }
-                total.weight += wn;
-            }
-            let part = SufficientStats::from_chunk(chunk, &log_rho, k, &origin, kind);
-            total.stats.merge(&part);
-        }
-        Ok(total)
+    /// The E-step of `data` under `kernel` (with the data's weights, if any: every point's
+    /// responsibilities and sums multiplied by its weight).
+    pub fn of_chunk(kernel: &EStepKernel, kind: ScatterKind, data: &Dataset) -> Self {
+        let out = kernel.e_step(data, kind);
+        Self::new(
+            out.stats,
+            out.log_norm_sum,
+            out.resp_log_resp_sum,
+            data.total_weight(),
+        )
     }
 
     /// Adds the statistics of a disjoint chunk.
