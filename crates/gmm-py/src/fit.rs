@@ -3,8 +3,8 @@
 //! map-reduce step.
 
 use gmm_core::{
-    CovarianceType, Covariances, Dataset, FittedModel, GaussianMixture, GmmError,
-    InitMethod, InitialResponsibilities, Result,
+    CovarianceType, Covariances, Dataset, FittedModel, GaussianMixture, GmmError, InitMethod,
+    InitialResponsibilities, Result,
 };
 use gmm_em::EmParams;
 use gmm_vb::{VbModel, VbParams, WeightPrior};
@@ -29,7 +29,13 @@ pub fn covariance_type(name: &str) -> Result<CovarianceType> {
     CovarianceType::ALL
         .into_iter()
         .find(|t| t.name() == name)
-        .ok_or_else(|| invalid("covariance_type", name, "use 'full', 'tied', 'diag' or 'spherical'"))
+        .ok_or_else(|| {
+            invalid(
+                "covariance_type",
+                name,
+                "use 'full', 'tied', 'diag' or 'spherical'",
+            )
+        })
 }
 
 /// scikit-learn's `init_params` names.
@@ -116,30 +122,56 @@ fn covariances_of_precisions(
     };
     let inverse = |c: usize, m: DMatrix<f64>| -> Result<DMatrix<f64>> {
         let m = (&m + m.transpose()) * 0.5;
-        nalgebra::Cholesky::new(m).map(|ch| ch.inverse()).ok_or_else(|| not_spd(c))
+        nalgebra::Cholesky::new(m)
+            .map(|ch| ch.inverse())
+            .ok_or_else(|| not_spd(c))
     };
     let values: Vec<f64> = a.iter().copied().collect();
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(invalid("precisions_init", "a non-finite value", "give finite precisions"));
+        return Err(invalid(
+            "precisions_init",
+            "a non-finite value",
+            "give finite precisions",
+        ));
     }
-    let positive = |c: usize, v: f64| if v > 0.0 { Ok(1.0 / v) } else { Err(not_spd(c)) };
+    let positive = |c: usize, v: f64| {
+        if v > 0.0 {
+            Ok(1.0 / v)
+        } else {
+            Err(not_spd(c))
+        }
+    };
     Ok(match t {
         CovarianceType::Full => Covariances::Full(
             (0..k)
-                .map(|c| inverse(c, DMatrix::from_row_slice(d, d, &values[c * d * d..(c + 1) * d * d])))
+                .map(|c| {
+                    inverse(
+                        c,
+                        DMatrix::from_row_slice(d, d, &values[c * d * d..(c + 1) * d * d]),
+                    )
+                })
                 .collect::<Result<_>>()?,
         ),
-        CovarianceType::Tied => Covariances::Tied(inverse(0, DMatrix::from_row_slice(d, d, &values))?),
+        CovarianceType::Tied => {
+            Covariances::Tied(inverse(0, DMatrix::from_row_slice(d, d, &values))?)
+        }
         CovarianceType::Diagonal => Covariances::Diagonal(
             (0..k)
                 .map(|c| {
-                    let v = values[c * d..(c + 1) * d].iter().map(|&x| positive(c, x)).collect::<Result<Vec<_>>>()?;
+                    let v = values[c * d..(c + 1) * d]
+                        .iter()
+                        .map(|&x| positive(c, x))
+                        .collect::<Result<Vec<_>>>()?;
                     Ok(DVector::from_vec(v))
                 })
                 .collect::<Result<_>>()?,
         ),
         CovarianceType::Spherical => Covariances::Spherical(
-            values.iter().enumerate().map(|(c, &x)| positive(c, x)).collect::<Result<_>>()?,
+            values
+                .iter()
+                .enumerate()
+                .map(|(c, &x)| positive(c, x))
+                .collect::<Result<_>>()?,
         ),
     })
 }
@@ -259,9 +291,11 @@ pub fn fit_em(
             let data = arrays::dataset(&rows, weights)?;
             let mut params = common.apply_em();
             if let Some(Inner::Em { mixture, .. }) = &warm {
-                params = params.warm_start(mixture.clone());
+                params = params.warm_start(mixture.as_ref().clone());
             } else if init.any() {
-                params = params.clone().warm_start(init.start(&params, &common, &data)?);
+                params = params
+                    .clone()
+                    .warm_start(init.start(&params, &common, &data)?);
             }
             if !iterate {
                 return em_initial_model(&params, &common, &data, resp.as_ref());
@@ -272,7 +306,7 @@ pub fn fit_em(
             };
             let record = Some(fit.fit_record().clone());
             Ok(Inner::Em {
-                mixture: fit.into_mixture(),
+                mixture: Box::new(fit.into_mixture()),
                 record,
             })
         })
@@ -305,7 +339,7 @@ fn em_initial_model(
         }
     };
     Ok(Inner::Em {
-        mixture,
+        mixture: Box::new(mixture),
         record: None,
     })
 }
@@ -406,7 +440,10 @@ pub fn fit_vb(
             seed,
         };
         let priors = VbPriors {
-            weight_prior: weight_prior(weight_concentration_prior_type, weight_concentration_prior)?,
+            weight_prior: weight_prior(
+                weight_concentration_prior_type,
+                weight_concentration_prior,
+            )?,
             mean_precision_prior,
             mean_prior: mean_prior.as_ref().map(arrays::vector),
             degrees_of_freedom_prior,

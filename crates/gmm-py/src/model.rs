@@ -3,8 +3,7 @@
 //! statistics).
 
 use gmm_core::{
-    Dataset, EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Result,
-    ScatterKind,
+    Dataset, EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Result, ScatterKind,
 };
 use gmm_vb::VbModel;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -22,7 +21,7 @@ pub enum Inner {
     /// A maximum-likelihood mixture (EM).
     Em {
         /// The mixture.
-        mixture: GaussianMixture,
+        mixture: Box<GaussianMixture>,
         /// How it was fitted, if it was.
         record: Option<FitRecord>,
     },
@@ -38,14 +37,14 @@ pub enum Inner {
 impl Inner {
     fn queries(&self) -> &dyn MixtureModel {
         match self {
-            Self::Em { mixture, .. } => mixture,
+            Self::Em { mixture, .. } => mixture.as_ref(),
             Self::Vb { model, .. } => model.as_ref(),
         }
     }
 
     fn point_estimate(&self) -> &GaussianMixture {
         match self {
-            Self::Em { mixture, .. } => mixture,
+            Self::Em { mixture, .. } => mixture.as_ref(),
             Self::Vb { model, .. } => model.point_estimate(),
         }
     }
@@ -74,7 +73,7 @@ impl Inner {
             }
         } else {
             Self::Em {
-                mixture: file.to_mixture()?,
+                mixture: Box::new(file.to_mixture()?),
                 record,
             }
         })
@@ -152,9 +151,8 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let v = py.detach(|| {
-            guarded(|| self.inner.queries().score_samples(&self.inner.data(&rows)?))
-        })?;
+        let v =
+            py.detach(|| guarded(|| self.inner.queries().score_samples(&self.inner.data(&rows)?)))?;
         Ok(array1(py, v))
     }
 
@@ -165,9 +163,8 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let m = py.detach(|| {
-            guarded(|| self.inner.queries().predict_proba(&self.inner.data(&rows)?))
-        })?;
+        let m =
+            py.detach(|| guarded(|| self.inner.queries().predict_proba(&self.inner.data(&rows)?)))?;
         Ok(arrays::array2(py, &m))
     }
 
@@ -178,9 +175,8 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let labels = py.detach(|| {
-            guarded(|| self.inner.queries().predict(&self.inner.data(&rows)?))
-        })?;
+        let labels =
+            py.detach(|| guarded(|| self.inner.queries().predict(&self.inner.data(&rows)?)))?;
         let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
         Ok(labels.into_pyarray(py).into_any())
     }
@@ -239,7 +235,11 @@ impl Model {
     /// Reads a model from gmm's JSON model format (a VB file gives a VB model).
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        guarded(|| Ok(Self::new(Inner::from_model_file(&ModelFile::from_json(text)?)?)))
+        guarded(|| {
+            Ok(Self::new(Inner::from_model_file(&ModelFile::from_json(
+                text,
+            )?)?))
+        })
     }
 
     /// Writes the model file to `path` atomically.
@@ -258,10 +258,7 @@ impl Model {
         let from_json = py.get_type::<Model>().getattr("from_json")?;
         PyTuple::new(
             py,
-            [
-                from_json,
-                PyTuple::new(py, [self.to_json()])?.into_any(),
-            ],
+            [from_json, PyTuple::new(py, [self.to_json()])?.into_any()],
         )
     }
 
@@ -290,12 +287,7 @@ impl Model {
     /// VB: gmm_vb::m_step under this model's priors), and the bound these statistics give
     /// (EM: the mean log-likelihood of *this* model, as `lower_bounds_`; VB: the full ELBO
     /// of the next posterior).
-    fn m_step(
-        &self,
-        py: Python<'_>,
-        stats: &Statistics,
-        reg_covar: f64,
-    ) -> PyResult<(Model, f64)> {
+    fn m_step(&self, py: Python<'_>, stats: &Statistics, reg_covar: f64) -> PyResult<(Model, f64)> {
         py.detach(|| guarded(|| crate::stats::m_step(&self.inner, &stats.inner, reg_covar)))
             .map(|(inner, bound)| (Model::new(inner), bound))
     }

@@ -77,7 +77,11 @@ pub fn record_params<'py>(
 
 /// A value per component, or one value when the covariance is tied (scikit-learn keeps one
 /// number of degrees of freedom for the shared precision).
-fn per_component_or_tied<'py>(py: Python<'py>, v: &[f64], tied: bool) -> PyResult<Bound<'py, PyAny>> {
+fn per_component_or_tied<'py>(
+    py: Python<'py>,
+    v: &[f64],
+    tied: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     if tied {
         Ok(v[0].into_pyobject(py)?.into_any())
     } else {
@@ -124,7 +128,10 @@ pub fn posterior_params<'py>(
         array1(py, state.mean_precision().iter().copied()),
     )?;
     let dof: Vec<f64> = state.degrees_of_freedom().iter().copied().collect();
-    out.set_item("degrees_of_freedom_", per_component_or_tied(py, &dof, tied)?)?;
+    out.set_item(
+        "degrees_of_freedom_",
+        per_component_or_tied(py, &dof, tied)?,
+    )?;
     out.set_item("weight_concentration_prior_", priors.weight_concentration)?;
     out.set_item("mean_precision_prior_", priors.mean_precision)?;
     out.set_item("mean_prior_", array1(py, priors.mean.iter().copied()))?;

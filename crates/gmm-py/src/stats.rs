@@ -93,10 +93,16 @@ impl ChunkStats {
             )));
         }
         if !(s.weight.is_finite() && s.weight >= 0.0) {
-            return Err(bad(format!("the total weight {} must be finite and >= 0", s.weight)));
+            return Err(bad(format!(
+                "the total weight {} must be finite and >= 0",
+                s.weight
+            )));
         }
         // log_norm_sum may be -inf for a point beyond f64 distances; never NaN or +inf.
-        for (what, v) in [("log_norm_sum", s.log_norm_sum), ("resp_log_resp_sum", s.resp_log_resp_sum)] {
+        for (what, v) in [
+            ("log_norm_sum", s.log_norm_sum),
+            ("resp_log_resp_sum", s.resp_log_resp_sum),
+        ] {
             if v.is_nan() || v == f64::INFINITY {
                 return Err(bad(format!("{what} is {v}")));
             }
@@ -112,7 +118,8 @@ impl ChunkStats {
 /// M-step's errors (a collapsed component, a bad `reg_covar`).
 pub fn m_step(model: &Inner, stats: &ChunkStats, reg_covar: f64) -> Result<(Inner, f64)> {
     let (kernel, kind) = model.kernel()?;
-    let expected = SufficientStats::zeros(kernel.n_components(), &vec![0.0; kernel.n_features()], kind);
+    let expected =
+        SufficientStats::zeros(kernel.n_components(), &vec![0.0; kernel.n_features()], kind);
     expected.check_mergeable(&stats.stats)?;
     if stats.weight <= 0.0 {
         return Err(GmmError::InvalidParameter {
@@ -125,7 +132,13 @@ pub fn m_step(model: &Inner, stats: &ChunkStats, reg_covar: f64) -> Result<(Inne
         Inner::Em { mixture, .. } => {
             let next = gmm_em::m_step(&stats.stats, mixture.covariance_type(), reg_covar)?;
             let bound = stats.log_norm_sum / stats.weight;
-            Ok((Inner::Em { mixture: next, record: None }, bound))
+            Ok((
+                Inner::Em {
+                    mixture: Box::new(next),
+                    record: None,
+                },
+                bound,
+            ))
         }
         Inner::Vb { model, .. } => {
             let priors = model.priors();
@@ -133,7 +146,13 @@ pub fn m_step(model: &Inner, stats: &ChunkStats, reg_covar: f64) -> Result<(Inne
             let state = gmm_vb::m_step(&stats.stats, priors, cov, reg_covar)?;
             let bound = gmm_vb::elbo(&state, priors, &stats.stats, stats.resp_log_resp_sum).total();
             let next = gmm_vb::VbModel::new(state, priors.clone())?;
-            Ok((Inner::Vb { model: Box::new(next), record: None }, bound))
+            Ok((
+                Inner::Vb {
+                    model: Box::new(next),
+                    record: None,
+                },
+                bound,
+            ))
         }
     }
 }
@@ -200,7 +219,10 @@ impl Statistics {
         let from_bytes = py.get_type::<Statistics>().getattr("from_bytes")?;
         PyTuple::new(
             py,
-            [from_bytes, PyTuple::new(py, [self.to_bytes(py)])?.into_any()],
+            [
+                from_bytes,
+                PyTuple::new(py, [self.to_bytes(py)])?.into_any(),
+            ],
         )
     }
 

@@ -159,7 +159,7 @@ fn bytes_round_trip_exactly_for_both_kinds() {
     let mut rng = StdRng::seed_from_u64(11);
     let (points, resp) = random_chunk(&mut rng, 50, 3, 4, 1e3);
     for kind in [ScatterKind::Full, ScatterKind::Diagonal] {
-        let stats = SufficientStats::from_chunk(&points, &resp, 4, &points[..3], kind);
+        let stats = SufficientStats::from_chunk(&points, &resp, None, 4, &points[..3], kind);
         assert_eq!(
             SufficientStats::from_bytes(&stats.to_bytes()).unwrap(),
             stats
@@ -169,8 +169,14 @@ fn bytes_round_trip_exactly_for_both_kinds() {
 
 #[test]
 fn malformed_bytes_are_errors_naming_the_cause() {
-    let stats =
-        SufficientStats::from_labels(&[0.0, 1.0, 5.0], &[0, 0, 1], 2, &[0.0], ScatterKind::Full);
+    let stats = SufficientStats::from_labels(
+        &[0.0, 1.0, 5.0],
+        &[0, 0, 1],
+        None,
+        2,
+        &[0.0],
+        ScatterKind::Full,
+    );
     let good = String::from_utf8(stats.to_bytes()).unwrap();
     let cases: Vec<(String, &str)> = vec![
         (good[..good.len() / 2].to_string(), "EOF"),

@@ -102,7 +102,7 @@ impl SufficientStats {
     ///
     /// ```
     /// use gmm_core::{ScatterKind, SufficientStats};
-    /// let stats = SufficientStats::from_labels(&[0.0, 1.0, 5.0], &[0, 0, 1], 2, &[0.0], ScatterKind::Full);
+    /// let stats = SufficientStats::from_labels(&[0.0, 1.0, 5.0], &[0, 0, 1], None, 2, &[0.0], ScatterKind::Full);
     /// let back = SufficientStats::from_bytes(&stats.to_bytes())?;
     /// assert_eq!(back, stats);
     /// assert!(SufficientStats::from_bytes(b"{\"format\": 3}").is_err());
