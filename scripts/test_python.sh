@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The Python package's tests: a virtual environment of its own (.venv/ in the repository,
-# git-ignored), maturin, pytest, numpy, scikit-learn and pandas from PyPI, the package built
-# with `maturin develop --release`, then pytest on crates/gmm-py/tests.
+# git-ignored), maturin, pytest, numpy, scikit-learn, pandas, pyspark and pyarrow from PyPI,
+# the package built with `maturin develop --release`, then pytest on crates/gmm-py/tests.
 #
 # Needs python3 (>= 3.9, with the venv module: `apt-get install python3-venv` on Debian and
-# Ubuntu) and the Rust toolchain. GMM_PYTHON picks another interpreter; GMM_VENV another
-# environment directory. Extra arguments go to pytest.
+# Ubuntu), the Rust toolchain, and Java 17 for the Spark tests (`apt-get install
+# openjdk-17-jre-headless` on Debian and Ubuntu, `brew install openjdk@17` on macOS; without
+# `java` on the PATH the Spark tests are skipped, saying so). GMM_PYTHON picks another
+# interpreter; GMM_VENV another environment directory. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +21,10 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy scikit-learn pandas
+"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy scikit-learn pandas pyspark pyarrow
+if ! command -v java >/dev/null 2>&1; then
+    echo "java not found: the Spark tests will be skipped (install Java 17, see the top of this script)" >&2
+fi
 
 # maturin develop installs into the active environment.
 export VIRTUAL_ENV="$PWD/$venv"

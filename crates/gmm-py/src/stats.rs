@@ -203,6 +203,24 @@ impl Statistics {
         array1(py, self.inner.stats.n_k().iter().copied())
     }
 
+    /// The weighted means `xbar_k`, K x D (the origin for an empty component).
+    #[getter]
+    fn means<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        let s = &self.inner.stats;
+        let d = s.n_features();
+        let m = nalgebra::DMatrix::from_fn(s.n_components(), d, |c, j| s.mean(c)[j]);
+        crate::arrays::array2(py, &m)
+    }
+
+    /// The centred scatter `S_k = sum_n w_n r_nk (x_n - xbar_k)(x_n - xbar_k)^T`, K x D x D
+    /// (diagonal matrices when only the diagonal is kept: diag and spherical models).
+    #[getter]
+    fn scatter<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        let s = &self.inner.stats;
+        let mats: Vec<_> = (0..s.n_components()).map(|c| s.scatter(c)).collect();
+        crate::arrays::array3(py, &mats)
+    }
+
     /// The total weight (number of points when unweighted).
     #[getter]
     fn weight(&self) -> f64 {
