@@ -4,17 +4,18 @@
     est = spark.fit(GaussianMixture(n_components=8, random_state=0), df,
                     features=["x0", "x1", "x2"], weight_col=None)
 
-Each iteration broadcasts the current model (its JSON model file), computes every
-partition's sufficient statistics in Rust on the partition's Arrow batches
-(DataFrame.mapInArrow), and merges them on the driver in partition order; the M-step runs on
-the driver. A task that Spark retries contributes the result of its successful attempt only
-(results are collected per partition, never accumulated), so a retry cannot count a
-partition twice. The start is an initialisation on a sample of the DataFrame (at most
-sample_size rows), or the estimator's own model when it is already initialised or fitted
-(estimator.initialize(X) / fit): then the fit continues from it.
+The DataFrame is first turned, in one job, into blocks of rows held by the executors as
+NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per Arrow batch), and checked
+on the way (nulls, NaN, vectors of different lengths, bad weights). Each iteration is then
+one Spark job: the current model is broadcast (its JSON model file), every partition's
+sufficient statistics are computed in Rust on its blocks, and the driver merges them in
+partition order and runs the M-step. A task that Spark retries contributes the result of its
+successful attempt only (results are collected per partition, never accumulated), so a retry
+cannot count a partition twice. The start is an initialisation on a sample of the blocks (at
+most sample_size rows; for VB the default priors come from the whole DataFrame), or the
+estimator's own model when it is already initialised or fitted: then the fit continues.
 """
 
-import copy
 import functools
 import re
 import warnings
@@ -29,6 +30,17 @@ _FEATURES = "__gmm_features"
 _WEIGHT = "__gmm_weight"
 
 
+class Blocks:
+    """The DataFrame's rows as a cached RDD of (X, w) NumPy blocks on the executors, with
+    N (rows), D and the total weight."""
+
+    def __init__(self, rdd, n, d, weighted):
+        self.rdd, self.n, self.d, self.weighted = rdd, n, d, weighted
+
+    def unpersist(self):
+        self.rdd.unpersist()
+
+
 def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0, _task_hook=None):
     """Fits `estimator` (gmm_rs.GaussianMixture or BayesianGaussianMixture, its parameters
     as for fit) on the Spark DataFrame `df` and returns it, fitted.
@@ -39,20 +51,21 @@ def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0,
     the estimator has no model yet. Raises ValueError naming the problem for nulls, NaN,
     vectors of different lengths or bad weights, before the first iteration.
     """
-    selected, d = _select(df, features, weight_col)
-    has_weight = weight_col is not None
-    if getattr(estimator, "_model", None) is None:
-        _initialize_from_sample(estimator, selected, d, has_weight, sample_size, seed)
-    elif estimator._model.n_features != d:
-        raise ValueError(
-            f"the estimator's model has {estimator._model.n_features} features but features "
-            f"give {d}: fit a new estimator or select the model's features"
-        )
-    for iteration in range(int(estimator.max_iter)):
-        total = statistics(estimator, selected, d, has_weight, iteration, _task_hook)
-        estimator.m_step(total)
-        if estimator.converged_:
-            break
+    blocks = to_blocks(df, features, weight_col)
+    try:
+        if getattr(estimator, "_model", None) is None:
+            _initialize_from_sample(estimator, blocks, sample_size, seed)
+        elif estimator._model.n_features != blocks.d:
+            raise ValueError(
+                f"the estimator's model has {estimator._model.n_features} features but "
+                f"features give {blocks.d}: fit a new estimator or select the model's features"
+            )
+        for iteration in range(int(estimator.max_iter)):
+            estimator.m_step(statistics(estimator, blocks, iteration, _task_hook))
+            if estimator.converged_:
+                break
+    finally:
+        blocks.unpersist()
     if not estimator.converged_:
         warnings.warn(
             f"the Spark fit did not converge in {estimator.max_iter} iterations: raise "
@@ -62,43 +75,34 @@ def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0,
     return estimator
 
 
-def statistics(estimator, selected, d, has_weight, iteration=0, task_hook=None):
-    """One Spark job: the merged statistics of every partition of `selected` (from
-    _select) under the estimator's current model."""
-    import pyarrow as pa
+def statistics(estimator, blocks, iteration=0, task_hook=None):
+    """One Spark job: the merged statistics of every block under the estimator's current
+    model."""
     from pyspark import TaskContext
 
-    spark = selected.sparkSession
-    model_json = spark.sparkContext.broadcast(estimator._model.to_json())
+    sc = blocks.rdd.context
+    model_json = sc.broadcast(estimator._model.to_json())
 
-    def partition_statistics(batches):
+    def partition_statistics(items):
         if task_hook is not None:
             task_hook(TaskContext.get(), iteration)
         model = _core.Model.from_json(model_json.value)
         total = None
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            column = batch.column(0)
-            values = column.flatten().to_numpy(zero_copy_only=False)
-            X = np.ascontiguousarray(values, dtype=np.float64).reshape(batch.num_rows, d)
-            w = None
-            if has_weight:
-                w = np.ascontiguousarray(batch.column(1).to_numpy(zero_copy_only=False), dtype=np.float64)
+        for X, w in items:
             part = model.e_step(X, w)
             total = part if total is None else total.merge(part)
         if total is not None:
-            yield pa.RecordBatch.from_arrays([pa.array([total.to_bytes()], pa.binary())], names=["stats"])
+            yield total.to_bytes()
 
     try:
-        rows = selected.mapInArrow(partition_statistics, "stats binary").collect()
+        parts = blocks.rdd.mapPartitions(partition_statistics).collect()
     except Exception as e:  # an executor's error arrives wrapped: raise its message
         raise _worker_error(e) from None
     finally:
         model_json.unpersist()
-    if not rows:
+    if not parts:
         raise ValueError("the DataFrame has no rows: give at least one point")
-    return functools.reduce(Statistics.merge, (Statistics.from_bytes(bytes(r.stats)) for r in rows))
+    return functools.reduce(Statistics.merge, (Statistics.from_bytes(b) for b in parts))
 
 
 def _worker_error(e):
@@ -111,9 +115,7 @@ def _worker_error(e):
 
 
 def _select(df, features, weight_col):
-    """The DataFrame of one array<double> column of features (and a double weight column),
-    checked: no nulls or NaN, every vector of the same length D, weights finite and >= 0.
-    Returns it with D."""
+    """One array<double> column of features (and a double weight column)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -133,45 +135,109 @@ def _select(df, features, weight_col):
     cols = [col.alias(_FEATURES)]
     if weight_col is not None:
         cols.append(F.col(weight_col).cast("double").alias(_WEIGHT))
-    selected = df.select(*cols)
-    first = selected.select(F.size(_FEATURES).alias("d")).where(F.col(_FEATURES).isNotNull()).first()
-    if first is None:
-        raise ValueError("the DataFrame has no rows: give at least one point")
-    d = int(first.d)
-    if d < 1:
-        raise ValueError("the feature vectors are empty: give at least one feature")
-    bad_value = F.exists(_FEATURES, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == float("inf")))
-    problems = [
-        (F.col(_FEATURES).isNull() | bad_value, "a null, NaN or infinite feature value"),
-        (F.size(_FEATURES) != d, f"feature vectors of different lengths (the first has {d})"),
-    ]
-    if weight_col is not None:
-        w = F.col(_WEIGHT)
-        problems.append(
-            (w.isNull() | F.isnan(w) | (w < 0) | (w == float("inf")), f"a null, NaN, infinite or negative weight in {weight_col}")
-        )
-    for condition, what in problems:
-        if selected.where(condition).limit(1).count() > 0:
-            raise ValueError(
-                f"the DataFrame holds {what}: drop or impute such rows (e.g. df.na.drop()) "
-                "before fitting"
+    return df.select(*cols)
+
+
+def _block_of_batch(batch, weighted):
+    """(X bytes, w bytes, rows, D, problem) of one Arrow batch; problem is "" or what is
+    wrong with it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    column = batch.column(0)
+    if column.null_count:
+        return None, None, n, -1, "a null feature vector"
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    d = int(lengths[0]) if n else 0
+    if n and np.any(lengths != d):
+        return None, None, n, d, "feature vectors of different lengths"
+    values = column.flatten()
+    if values.null_count:
+        return None, None, n, d, "a null feature value"
+    X = np.ascontiguousarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.all(np.isfinite(X)):
+        return None, None, n, d, "a NaN or infinite feature value"
+    w = b""
+    if weighted:
+        wc = batch.column(1)
+        wv = np.ascontiguousarray(wc.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if wc.null_count or not np.all(np.isfinite(wv)) or np.any(wv < 0):
+            return None, None, n, d, "a null, NaN, infinite or negative weight"
+        w = wv.tobytes()
+    return X.tobytes(), w, n, d, ""
+
+
+def to_blocks(df, features, weight_col):
+    """The rows of `df` as cached (X, w) blocks on the executors, checked: one job."""
+    import pyarrow as pa
+
+    selected = _select(df, features, weight_col)
+    weighted = weight_col is not None
+
+    def encode(batches):
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            X, w, n, d, problem = _block_of_batch(batch, weighted)
+            yield pa.RecordBatch.from_pylist(
+                [{"X": X, "w": w, "n": n, "d": d, "problem": problem}]
             )
-    return selected, d
+
+    schema = "X binary, w binary, n long, d long, problem string"
+    encoded = selected.mapInArrow(encode, schema)
+
+    def decode(row):
+        if row.problem:
+            return (row.n, row.d, row.problem)
+        X = np.frombuffer(row.X, dtype=np.float64).reshape(row.n, row.d)
+        w = np.frombuffer(row.w, dtype=np.float64) if weighted else None
+        return X, w
+
+    rdd = encoded.rdd.map(decode).cache()
+    try:
+        shapes = rdd.map(lambda b: (b[0], b[1], b[2]) if len(b) == 3 else (len(b[0]), b[0].shape[1], "")).collect()
+    except Exception as e:
+        rdd.unpersist()
+        raise _worker_error(e) from None
+    what = [(n, d, p) for n, d, p in shapes if p]
+    dims = {d for _, d, p in shapes if not p}
+    if not what and len(dims) > 1:
+        what = [(0, 0, f"feature vectors of different lengths ({sorted(dims)})")]
+    if what:
+        rdd.unpersist()
+        name = f" in {weight_col}" if "weight" in what[0][2] else ""
+        raise ValueError(
+            f"the DataFrame holds {what[0][2]}{name}: drop or impute such rows (e.g. "
+            "df.na.drop()) before fitting"
+        )
+    if not shapes:
+        rdd.unpersist()
+        raise ValueError("the DataFrame has no rows: give at least one point")
+    d = dims.pop()
+    if d < 1:
+        rdd.unpersist()
+        raise ValueError("the feature vectors are empty: give at least one feature")
+    return Blocks(rdd, sum(n for n, _, _ in shapes), d, weighted)
 
 
-def _initialize_from_sample(estimator, selected, d, has_weight, sample_size, seed):
-    """estimator.initialize on a sample of at most sample_size rows; for VB with default
-    priors, the priors are the whole DataFrame's (weighted) mean and covariance, computed in
-    one Spark job."""
-    n = selected.count()
-    fraction = min(1.0, 1.2 * sample_size / max(n, 1))
-    pdf = selected.sample(False, fraction, seed).limit(sample_size).toPandas()
-    if len(pdf) < estimator.n_components:
-        pdf = selected.limit(max(sample_size, estimator.n_components)).toPandas()
-    X = np.ascontiguousarray(np.vstack(pdf[_FEATURES].to_numpy()), dtype=np.float64).reshape(-1, d)
-    w = pdf[_WEIGHT].to_numpy(dtype=np.float64) if has_weight else None
+def _initialize_from_sample(estimator, blocks, sample_size, seed):
+    """estimator.initialize on every step-th row of the blocks (at most about sample_size
+    rows; the step is random per block, from seed); for VB with default priors, the priors
+    are the whole DataFrame's (weighted) mean and covariance, computed in one Spark job."""
+    step = max(1, blocks.n // max(sample_size, estimator.n_components))
+
+    def take(index, items):
+        rng = np.random.default_rng([seed, index])
+        for X, w in items:
+            first = int(rng.integers(0, step)) if step > 1 else 0
+            yield X[first::step], (None if w is None else w[first::step])
+
+    parts = blocks.rdd.mapPartitionsWithIndex(take).collect()
+    X = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
+    w = np.concatenate([p[1] for p in parts]) if blocks.weighted else None
     if estimator._kind == "vb" and (estimator.mean_prior is None or estimator.covariance_prior is None):
-        mean, cov = _data_moments(selected, d, has_weight, X)
+        mean, cov = _data_moments(blocks, X)
         saved = (estimator.mean_prior, estimator.covariance_prior)
         try:  # the whole DataFrame's priors, for this initialisation only
             if saved[0] is None:
@@ -185,12 +251,12 @@ def _initialize_from_sample(estimator, selected, d, has_weight, sample_size, see
         estimator.initialize(X, sample_weight=w)
 
 
-def _data_moments(selected, d, has_weight, X):
+def _data_moments(blocks, X):
     """The (weighted) mean and covariance (divided by the total weight - 1, as the core's
     default prior) of the whole DataFrame: the statistics of one component."""
     from ._mixture import GaussianMixture
 
     one = GaussianMixture(1).initialize(X[:1])
-    moments = statistics(one, selected, d, has_weight)
+    moments = statistics(one, blocks)
     cov = moments.scatter[0] / max(moments.weight - 1.0, 1.0)
     return moments.means[0], cov
