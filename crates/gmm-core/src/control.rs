@@ -4,12 +4,14 @@
 //! embed it.
 
 use crate::covariance::CovarianceType;
-use crate::data::Dataset;
+use crate::data::{Dataset, MAX_COLUMN_RANGE};
 use crate::error::{GmmError, Result};
 use crate::fit_record::FitRecord;
-use crate::init::{InitMethod, InitialResponsibilities};
+use crate::init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities};
 use crate::kernel::EStepKernel;
 use crate::memory::{FitShape, check_memory, fit_bytes};
+use crate::source::{PassSummary, Passes};
+use crate::stats::SufficientStats;
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
 /// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO).
@@ -52,6 +54,9 @@ pub struct FitControl {
     /// The memory a fit may use, in bytes (`None`: what the machine, the process's limits and
     /// its cgroup allow). A fit that would need more is refused before it allocates.
     pub max_memory: Option<u64>,
+    /// How many points k-means (and k-means++, random-from-data) initialisation samples when
+    /// the data come as a stream (default [`DEFAULT_INIT_SAMPLE`]).
+    pub init_sample: usize,
 }
 
 impl FitControl {
@@ -67,6 +72,7 @@ impl FitControl {
             init: InitMethod::KMeans,
             seed: 0,
             max_memory: None,
+            init_sample: DEFAULT_INIT_SAMPLE,
         }
     }
 
@@ -79,6 +85,63 @@ impl FitControl {
     /// [`GmmError::DataRange`] when a column spans so widely that squared deviations
     /// overflow.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        self.check_values()?;
+        if self.n_components > data.n_counted() {
+            return Err(GmmError::TooFewSamples {
+                n_samples: data.n_counted(),
+                n_components: self.n_components,
+            });
+        }
+        data.check_range()?;
+        self.check_memory(data, self.holds_full_matrices())
+    }
+
+    /// [`FitControl::check`] for data read as a stream: the values, then K, the columns'
+    /// ranges and the memory from a first pass's summary (the memory counts one batch of
+    /// points and the initialisation's sample, not N). Returns the summary.
+    ///
+    /// # Errors
+    /// As [`FitControl::check`], and errors of the pass.
+    pub fn check_passes(
+        &self,
+        passes: &mut Passes<'_>,
+        full_matrices: bool,
+    ) -> Result<PassSummary> {
+        self.check_values()?;
+        let summary = passes.summary()?;
+        if self.n_components > summary.n_counted {
+            return Err(GmmError::TooFewSamples {
+                n_samples: summary.n_counted,
+                n_components: self.n_components,
+            });
+        }
+        for (j, (low, high)) in summary
+            .column_low
+            .iter()
+            .zip(&summary.column_high)
+            .enumerate()
+        {
+            let range = high - low;
+            if range.is_nan() || range > MAX_COLUMN_RANGE {
+                return Err(GmmError::DataRange { column: j, range });
+            }
+        }
+        let d = passes.n_features();
+        let held = EStepKernel::batch_rows(d) + self.init_sample.min(summary.n_samples);
+        self.check_memory_of(held, d, full_matrices)?;
+        Ok(summary)
+    }
+
+    /// Whether the covariance type keeps D x D matrices (full, tied).
+    fn holds_full_matrices(&self) -> bool {
+        matches!(
+            self.covariance_type,
+            CovarianceType::Full | CovarianceType::Tied
+        )
+    }
+
+    /// Checks the settings' own values.
+    fn check_values(&self) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
                 name,
@@ -121,18 +184,14 @@ impl FitControl {
                 "run at least one initialisation (n_init >= 1)",
             );
         }
-        if self.n_components > data.n_counted() {
-            return Err(GmmError::TooFewSamples {
-                n_samples: data.n_counted(),
-                n_components: self.n_components,
-            });
+        if self.init_sample == 0 {
+            return invalid(
+                "init_sample",
+                "0".into(),
+                "the initialisation of a stream samples at least one point",
+            );
         }
-        data.check_range()?;
-        let full = matches!(
-            self.covariance_type,
-            CovarianceType::Full | CovarianceType::Tied
-        );
-        self.check_memory(data, full)
+        Ok(())
     }
 
     /// Refuses a fit whose estimate (`fit_bytes`) exceeds
@@ -142,14 +201,19 @@ impl FitControl {
     /// # Errors
     /// [`GmmError::MemoryLimit`].
     pub fn check_memory(&self, data: &Dataset, full_matrices: bool) -> Result<()> {
+        self.check_memory_of(data.n_samples(), data.n_features(), full_matrices)
+    }
+
+    /// [`FitControl::check_memory`] for `n` points of dimension `d` held in memory.
+    fn check_memory_of(&self, n: usize, d: usize, full_matrices: bool) -> Result<()> {
         let shape = FitShape {
-            n: data.n_samples(),
-            d: data.n_features(),
+            n,
+            d,
             k: self.n_components,
             full_matrices,
             tied: self.covariance_type == CovarianceType::Tied,
         };
-        let rows = EStepKernel::chunk_rows(data.n_features());
+        let rows = EStepKernel::chunk_rows(d);
         let needed = fit_bytes(shape, rows, rayon::current_num_threads());
         check_memory(needed, self.max_memory, "the fit")
     }
@@ -157,6 +221,25 @@ impl FitControl {
     /// The seed of run `restart` (0-based): `seed.wrapping_add(restart)`.
     pub fn restart_seed(&self, restart: usize) -> u64 {
         self.seed.wrapping_add(restart as u64)
+    }
+
+    /// The initial statistics of run `restart` over the points of `passes` (see
+    /// [`InitMethod::initial_stats`]).
+    ///
+    /// # Errors
+    /// As [`InitMethod::initial_stats`].
+    pub fn initial_stats(
+        &self,
+        passes: &mut Passes<'_>,
+        restart: usize,
+    ) -> Result<SufficientStats> {
+        self.init.initial_stats(
+            passes,
+            self.n_components,
+            self.restart_seed(restart),
+            self.covariance_type.scatter_kind(),
+            self.init_sample,
+        )
     }
 
     /// The initial responsibilities of run `restart`.
@@ -173,24 +256,24 @@ impl FitControl {
     }
 }
 
-/// Runs `run` once per restart of `control` and keeps the result with the largest final
-/// bound (ties: the earliest), recording every restart's final bound and the winner's index in
-/// its [`FitRecord`] (reached through `record`). The first error of a run is returned as it is.
+/// Runs `run(restart)` once per restart of `control` (run `i` starts from
+/// [`FitControl::initial_stats`] or [`FitControl::initial_responsibilities`] of restart `i`)
+/// and keeps the result with the largest final bound (ties: the earliest), recording every
+/// restart's final bound and the winner's index in its [`FitRecord`] (reached through
+/// `record`). The first error of a run is returned as it is.
 ///
 /// # Errors
 /// Whatever `run` returns.
 pub fn best_of_restarts<T>(
     control: &FitControl,
-    data: &Dataset,
-    mut run: impl FnMut(&InitialResponsibilities) -> Result<T>,
+    mut run: impl FnMut(usize) -> Result<T>,
     record: impl Fn(&mut T) -> &mut FitRecord,
 ) -> Result<T> {
     let n_restarts = control.n_init.max(1);
     let mut bounds = Vec::with_capacity(n_restarts);
     let mut best: Option<(T, usize)> = None;
     for restart in 0..n_restarts {
-        let init = control.initial_responsibilities(data, restart)?;
-        let mut fit = run(&init)?;
+        let mut fit = run(restart)?;
         let bound = record(&mut fit).lower_bound();
         bounds.push(bound);
         if best.as_ref().is_none_or(|(_, b)| bound > bounds[*b]) {
@@ -269,6 +352,14 @@ macro_rules! fit_control_methods {
             self
         }
 
+        /// How many points k-means initialisation samples when the data come as a stream
+        /// (default [`DEFAULT_INIT_SAMPLE`]($crate::DEFAULT_INIT_SAMPLE)); data in memory
+        /// are always initialised from every point.
+        pub fn init_sample(mut self, n: usize) -> Self {
+            self.control.init_sample = n;
+            self
+        }
+
         /// The shared settings.
         pub fn control(&self) -> &$crate::FitControl {
             &self.control
@@ -318,9 +409,8 @@ mod tests {
         let mut seen = Vec::new();
         let (best, record) = best_of_restarts(
             &control,
-            &data,
-            |init| {
-                seen.push(init.clone());
+            |restart| {
+                seen.push(control.initial_responsibilities(&data, restart).unwrap());
                 // Run i's bound is -|i - 3|: the fourth run (index 2) wins, ties to the earlier.
                 let mut record = FitRecord::new(crate::Estimator::Em);
                 record.push_bound(-((seen.len() as f64) - 3.0).abs(), 1.0, 0.0);

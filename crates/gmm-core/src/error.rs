@@ -62,6 +62,14 @@ pub enum GmmError {
         n_samples: usize,
     },
 
+    /// A data source handed out other points on a later pass than on the first, or broke
+    /// its promises about batch sizes.
+    #[error("the data source is inconsistent: {reason}")]
+    SourceChanged {
+        /// What differed.
+        reason: String,
+    },
+
     /// Two things that must agree in size do not.
     #[error("{what}: expected {expected}, found {found}")]
     ShapeMismatch {

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 /// The layers of the crate doc, bottom to top: a module may name only modules of its own
 /// layer or below. A new top-level module must be given its layer here.
-const LAYERS: [&[&str]; 12] = [
+const LAYERS: [&[&str]; 13] = [
     &["simd"],
     &["error"],
     &["atomic_write", "memory"],
     &["data"],
+    &["source"],
     &["stats"],
     &["covariance"],
     &["kernel"],

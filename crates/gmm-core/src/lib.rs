@@ -11,7 +11,8 @@
 //!
 //! Inside the crate the modules import one way, each only from the layers below it (bottom
 //! to top): `simd` (lane width, fused multiply-add, horizontal sum, vectorised `exp`, the
-//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `data`; `stats`;
+//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `data`; `source` (data
+//! as a stream of batches); `stats`;
 //! `covariance` and `kernel`; `init`; `mixture`; `fit_record` (the one record of a fit's
 //! progress); `control`, `model_file` and `synthetic`; `fitted` (the trait of a fitted model).
 //! A unit test (`layers.rs`) reads the sources and checks it.
@@ -41,6 +42,7 @@ mod memory;
 mod mixture;
 pub mod model_file;
 mod simd;
+mod source;
 mod stats;
 pub mod synthetic;
 
@@ -60,11 +62,12 @@ pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
-pub use init::{InitMethod, InitialResponsibilities};
+pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics};
 pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
 pub use memory::{
     FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
 };
 pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
 pub use model_file::ModelFile;
+pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
 pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};

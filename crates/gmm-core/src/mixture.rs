@@ -9,6 +9,7 @@ use crate::covariance::{CovarianceType, Covariances, PrecisionCholesky, cholesky
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
 use crate::kernel::{EStepKernel, half_log_2pi};
+use crate::source::{DataSource, Passes};
 
 /// Tolerance on `|sum w - 1|` accepted when a mixture is built.
 pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-8;
@@ -74,6 +75,88 @@ pub trait MixtureModel {
     fn predict_point(&self, x: &[f64]) -> Result<usize> {
         Ok(self.predict(&point_dataset(x, self.n_features())?)?[0])
     }
+
+    /// [`MixtureModel::score_samples`] of the points of a stream, one batch at a time:
+    /// `out(first_row, log_densities)` receives each batch's values, in order. Holds one
+    /// batch, whatever N.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] for a source of another dimension; errors of the pass
+    /// (reading, validation) and of `out`.
+    fn score_samples_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[f64]) -> Result<()>,
+    ) -> Result<()> {
+        for_each_batch_dataset(source, self.n_features(), &mut |first, batch, _| {
+            out(first, &self.score_samples(batch)?)
+        })
+    }
+
+    /// [`MixtureModel::predict`] of the points of a stream, one batch at a time (see
+    /// [`MixtureModel::score_samples_source`]).
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_samples_source`].
+    fn predict_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[usize]) -> Result<()>,
+    ) -> Result<()> {
+        for_each_batch_dataset(source, self.n_features(), &mut |first, batch, _| {
+            out(first, &self.predict(batch)?)
+        })
+    }
+
+    /// [`MixtureModel::score`] of the points of a stream: the mean log density per point
+    /// (weighted by the source's weights), holding one batch at a time.
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_samples_source`].
+    fn score_source(&self, source: &mut dyn DataSource) -> Result<f64> {
+        let (mut sum, mut total) = (0.0, 0.0);
+        for_each_batch_dataset(source, self.n_features(), &mut |_, batch, weights| {
+            let s = self.score_samples(batch)?;
+            match weights {
+                Some(w) => {
+                    sum += s.iter().zip(w).map(|(s, w)| w * s).sum::<f64>();
+                    total += w.iter().sum::<f64>();
+                }
+                None => {
+                    sum += s.iter().sum::<f64>();
+                    total += s.len() as f64;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(sum / total)
+    }
+}
+
+/// What [`for_each_batch_dataset`] calls per batch: the index of its first point, its
+/// points and its weights.
+type BatchVisitor<'v> = dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()> + 'v;
+
+/// One pass over `source` in the E-step's batches, each batch copied into a small
+/// [`Dataset`] and handed to `visit` with the index of its first point and its weights.
+fn for_each_batch_dataset(
+    source: &mut dyn DataSource,
+    d: usize,
+    visit: &mut BatchVisitor<'_>,
+) -> Result<()> {
+    if source.n_features() != d {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of features of the data against the model".into(),
+            expected: d,
+            found: source.n_features(),
+        });
+    }
+    Passes::new(source).run(EStepKernel::batch_rows(d), &mut |batch| {
+        let rows = batch.points.len() / d;
+        let data = Dataset::from_row_major(rows, d, batch.points.to_vec())?;
+        visit(batch.first_row, &data, batch.weights)
+    })?;
+    Ok(())
 }
 
 /// One point as a validated data set of one row of dimension `d`.

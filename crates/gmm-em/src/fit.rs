@@ -8,8 +8,9 @@
 //! kernel and keeps only the sufficient statistics.
 
 use gmm_core::{
-    Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, GmmError, InitialResponsibilities,
-    MixtureModel, ModelFile, Result, SufficientStats, best_of_restarts,
+    DataSource, Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, GmmError,
+    InitialResponsibilities, MixtureModel, ModelFile, Passes, Result, SufficientStats,
+    best_of_restarts,
 };
 use nalgebra::DMatrix;
 
@@ -48,14 +49,36 @@ impl EmParams {
     /// re-seeding is off or exhausted.
     pub fn fit(&self, data: &Dataset) -> Result<EmFit> {
         self.check(data)?;
+        let mut source = data;
+        self.fit_checked(&mut Passes::new(&mut source))
+    }
+
+    /// [`EmParams::fit`] on data read as a stream of batches, pass after pass: the memory
+    /// held is one batch and the model, whatever N (docs/architecture.md, "Streaming").
+    /// k-means initialisation runs on a sample of `init_sample` points (all of them when
+    /// N is at most that); from the same initial means (`InitMethod::FromMeans`) or warm
+    /// start, the fit equals the in-memory fit of the same points bit for bit.
+    ///
+    /// # Errors
+    /// As [`EmParams::fit`]; errors of the source (reading, a value that is not finite, a
+    /// source that changes between passes); re-seeding is refused for a stream.
+    pub fn fit_source(&self, source: &mut dyn DataSource) -> Result<EmFit> {
+        let mut passes = Passes::new(source);
+        self.check_passes(&mut passes)?;
+        self.fit_checked(&mut passes)
+    }
+
+    /// The fit once the parameters are checked against the data.
+    fn fit_checked(&self, passes: &mut Passes<'_>) -> Result<EmFit> {
         if let Some(model) = &self.warm_start {
-            return self.run(data, Start::Model(model.clone()));
+            return self.run(passes, Start::Model(model.clone()));
         }
-        let kind = self.control.covariance_type.scatter_kind();
         best_of_restarts(
             &self.control,
-            data,
-            |init| self.run(data, Start::Stats(init.sufficient_stats(data, kind))),
+            |restart| {
+                let stats = self.control.initial_stats(passes, restart)?;
+                self.run(passes, Start::Stats(stats))
+            },
             |fit| &mut fit.record,
         )
     }
@@ -70,7 +93,8 @@ impl EmParams {
         self.cold_check(data)?;
         init.check(data.n_samples(), self.control.n_components)?;
         let stats = init.sufficient_stats(data, self.control.covariance_type.scatter_kind());
-        self.run(data, Start::Stats(stats))
+        let mut source = data;
+        self.run(&mut Passes::new(&mut source), Start::Stats(stats))
     }
 
     fn cold_check(&self, data: &Dataset) -> Result<()> {
@@ -81,17 +105,17 @@ impl EmParams {
         }
     }
 
-    fn run(&self, data: &Dataset, start: Start) -> Result<EmFit> {
+    fn run(&self, passes: &mut Passes<'_>, start: Start) -> Result<EmFit> {
         let kind = self.control.covariance_type.scatter_kind();
         let mut reseeds = Vec::new();
         let mut model = match start {
-            Start::Stats(stats) => self.m_step_or_reseed(data, &stats, 0, &mut reseeds)?,
+            Start::Stats(stats) => self.m_step_or_reseed(passes, &stats, 0, &mut reseeds)?,
             Start::Model(m) => m,
         };
         let mut record = FitRecord::new(Estimator::Em);
         let mut converged = false;
         for iteration in 1..=self.control.max_iter {
-            let out = model.kernel().e_step(data, kind);
+            let out = model.kernel().e_step_pass(passes, kind)?;
             // per point: with sample weights, per unit of weight
             let bound = out.log_norm_sum / out.total_weight;
             if !bound.is_finite() {
@@ -108,7 +132,7 @@ impl EmParams {
                 .is_some_and(|e: &ReseedEvent| e.iteration + 1 == iteration);
             // EM's bound is already per point.
             let within_tol = record.push_bound(bound, 1.0, self.control.tol);
-            model = self.m_step_or_reseed(data, &out.stats, iteration, &mut reseeds)?;
+            model = self.m_step_or_reseed(passes, &out.stats, iteration, &mut reseeds)?;
             if !model_was_reseeded && within_tol {
                 converged = true;
                 break;
@@ -124,7 +148,7 @@ impl EmParams {
 
     fn m_step_or_reseed(
         &self,
-        data: &Dataset,
+        passes: &Passes<'_>,
         stats: &SufficientStats,
         iteration: usize,
         reseeds: &mut Vec<ReseedEvent>,
@@ -135,7 +159,8 @@ impl EmParams {
         if self.reseed_collapsed && budget > 0 {
             let mut collapsed = collapsed_components(&params);
             collapsed.truncate(budget);
-            if !collapsed.is_empty() {
+            // checked before the fit: re-seeding is on only for data in memory
+            if let (false, Some(data)) = (collapsed.is_empty(), passes.in_memory()) {
                 reseeds.extend(reseed(data, &mut params, &collapsed, iteration)?);
             }
         }

@@ -2,7 +2,9 @@
 //! ([`EmParams::check`]).
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
-use gmm_core::{Dataset, FitControl, GaussianMixture, GmmError, MixtureModel, Result};
+use gmm_core::{
+    Dataset, FitControl, GaussianMixture, GmmError, MixtureModel, Passes, Result, ScatterKind,
+};
 
 /// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
 ///
@@ -93,6 +95,30 @@ impl EmParams {
     /// - [`GmmError::ShapeMismatch`]: a warm-start model with another K or dimension.
     pub fn check(&self, data: &Dataset) -> Result<()> {
         self.control.check(data)?;
+        self.check_warm_start(data.n_features())
+    }
+
+    /// [`EmParams::check`] for data read as a stream (see [`FitControl::check_passes`]);
+    /// re-seeding collapsed components needs the data in memory, so it is refused here.
+    ///
+    /// # Errors
+    /// As [`EmParams::check`]; [`GmmError::InvalidParameter`] naming `reseed_collapsed`.
+    pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
+        let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
+        self.control.check_passes(passes, full)?;
+        if self.reseed_collapsed && passes.in_memory().is_none() {
+            return Err(invalid(
+                "reseed_collapsed",
+                true,
+                "re-seeding moves a component to the worst-explained point, which needs the \
+                 data in memory: fit a Dataset, or turn re-seeding off for a stream",
+            ));
+        }
+        self.check_warm_start(passes.n_features())
+    }
+
+    /// Checks the warm-start model against K, the covariance type and dimension `d`.
+    fn check_warm_start(&self, d: usize) -> Result<()> {
         if let Some(model) = &self.warm_start {
             if model.n_components() != self.control.n_components {
                 return Err(GmmError::ShapeMismatch {
@@ -102,7 +128,13 @@ impl EmParams {
                     found: model.n_components(),
                 });
             }
-            data.check_features(model.n_features())?;
+            if model.n_features() != d {
+                return Err(GmmError::ShapeMismatch {
+                    what: "number of features of the data against the model".into(),
+                    expected: model.n_features(),
+                    found: d,
+                });
+            }
             if model.covariance_type() != self.control.covariance_type {
                 return Err(invalid(
                     "warm_start",

@@ -13,7 +13,7 @@
 //! for bit.
 
 use gmm_core::cholesky_lower;
-use gmm_core::{CovarianceType, Dataset, GmmError, Result};
+use gmm_core::{CovarianceType, GmmError, Result};
 use nalgebra::{DMatrix, DVector};
 
 /// The ridge on a column with positive variance, relative to that variance.
@@ -55,20 +55,18 @@ pub(crate) fn is_clearly_positive_definite(c: &DMatrix<f64>) -> bool {
     (0..c.nrows()).all(|j| l[(j, j)] * l[(j, j)] > SINGULAR_PIVOT_RATIO * c[(j, j)])
 }
 
-/// The default covariance prior on `data` for `covariance_type`: the data covariance, or,
-/// when that is not clearly positive definite once reduced to the type
-/// ([`is_clearly_positive_definite`]), the data covariance with the ridge of [`ridge`] on
-/// its diagonal.
+/// The default covariance prior for `covariance_type` from the data covariance `base`:
+/// `base` reduced to the type, or, when that is not clearly positive definite
+/// ([`is_clearly_positive_definite`]), `base` with the ridge of [`ridge`] on its diagonal.
 ///
 /// # Errors
 /// [`GmmError::InvalidParameter`] naming `covariance_prior` when even the ridged matrix is
 /// not positive definite (not expected for finite data; never a panic).
 pub(crate) fn default_covariance_prior(
-    data: &Dataset,
+    base: DMatrix<f64>,
     covariance_type: CovarianceType,
     reg_covar: f64,
 ) -> Result<DMatrix<f64>> {
-    let base = data.covariance(1);
     let plain = reduce_to_type(base.clone(), covariance_type);
     if is_clearly_positive_definite(&plain) {
         return Ok(plain);
@@ -121,6 +119,7 @@ pub(crate) fn ridge(variances: &DVector<f64>, reg_covar: f64) -> DVector<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gmm_core::Dataset;
 
     #[test]
     fn ridge_is_relative_on_varying_columns_and_a_floor_on_constant_ones() {
@@ -136,7 +135,7 @@ mod tests {
     fn non_degenerate_data_keep_the_data_covariance() {
         let data = Dataset::from_rows(&[[0.0, 1.0], [1.0, 0.5], [3.0, 4.0], [2.0, -1.0]]).unwrap();
         for ct in CovarianceType::ALL {
-            let prior = default_covariance_prior(&data, ct, 1e-6).unwrap();
+            let prior = default_covariance_prior(data.covariance(1), ct, 1e-6).unwrap();
             assert_eq!(prior, reduce_to_type(data.covariance(1), ct), "{ct}");
         }
     }
@@ -158,12 +157,14 @@ mod tests {
     #[test]
     fn a_constant_column_gets_reg_covar() {
         let data = Dataset::from_rows(&[[0.0, 2.0], [1.0, 2.0], [2.0, 2.0]]).unwrap();
-        let prior = default_covariance_prior(&data, CovarianceType::Full, 1e-6).unwrap();
+        let prior =
+            default_covariance_prior(data.covariance(1), CovarianceType::Full, 1e-6).unwrap();
         assert_eq!(prior[(0, 0)], 1.0 + 1e-6);
         assert_eq!(prior[(1, 1)], 1e-6);
         assert_eq!(prior[(0, 1)], 0.0);
         // spherical averages the constant column away: no ridge
-        let prior = default_covariance_prior(&data, CovarianceType::Spherical, 1e-6).unwrap();
+        let prior =
+            default_covariance_prior(data.covariance(1), CovarianceType::Spherical, 1e-6).unwrap();
         assert_eq!(prior[(0, 0)], 0.5);
     }
 }

@@ -2,7 +2,10 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::cholesky_lower;
-use gmm_core::{Dataset, FitControl, GmmError, MixtureModel, Result};
+use gmm_core::{
+    Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind, SufficientStats,
+    data_statistics,
+};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -185,6 +188,23 @@ impl VbParams {
     /// [`GmmError::InvalidParameter`] naming `covariance_prior` for a covariance prior that
     /// is not symmetric positive definite.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        self.control.check(data)?;
+        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
+        self.control.check_memory(data, true)?;
+        self.check_settings(data.n_features())
+    }
+
+    /// [`VbParams::check`] for data read as a stream (see `FitControl::check_passes`).
+    ///
+    /// # Errors
+    /// As [`VbParams::check`], and errors of the pass.
+    pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
+        self.control.check_passes(passes, true)?;
+        self.check_settings(passes.n_features())
+    }
+
+    /// Checks the priors and the warm-start model against dimension `d`.
+    fn check_settings(&self, d: usize) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
                 name,
@@ -192,9 +212,6 @@ impl VbParams {
                 reason: reason.into(),
             })
         };
-        self.control.check(data)?;
-        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
-        self.control.check_memory(data, true)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {
@@ -212,7 +229,6 @@ impl VbParams {
                 "use a finite value > 0",
             );
         }
-        let d = data.n_features();
         if let Some(nu0) = self.degrees_of_freedom_prior
             && !(nu0.is_finite() && nu0 > d as f64 - 1.0)
         {
@@ -250,11 +266,11 @@ impl VbParams {
                     other => other,
                 })?;
         }
-        self.check_warm_start(data)
+        self.check_warm_start(d)
     }
 
-    /// A warm-start model must have the fit's K and covariance type and the data's dimension.
-    fn check_warm_start(&self, data: &Dataset) -> Result<()> {
+    /// A warm-start model must have the fit's K and covariance type and dimension `d`.
+    fn check_warm_start(&self, d: usize) -> Result<()> {
         let Some(model) = &self.warm_start else {
             return Ok(());
         };
@@ -265,7 +281,13 @@ impl VbParams {
                 found: model.n_components(),
             });
         }
-        data.check_features(model.n_features())?;
+        if model.n_features() != d {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: model.n_features(),
+                found: d,
+            });
+        }
         let model_type = model.state().covariance_type();
         if model_type != self.control.covariance_type {
             return Err(GmmError::InvalidParameter {
@@ -295,13 +317,30 @@ impl VbParams {
     /// even the ridged default is not positive definite (not expected for finite data).
     pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
         self.check(data)?;
-        let d = data.n_features();
+        let mut source = data;
+        self.priors_of(&mut Passes::new(&mut source))
+    }
+
+    /// The priors on the points of `passes` (checked already); one pass for the data's
+    /// mean and covariance when a default needs them ([`gmm_core::data_statistics`]: the
+    /// same numbers for a stream as in memory).
+    pub(crate) fn priors_of(&self, passes: &mut Passes<'_>) -> Result<Priors> {
+        let d = passes.n_features();
         let k = self.control.n_components;
         let covariance_type = self.control.covariance_type;
-        let covariance = match &self.covariance_prior {
+        let stats = match (&self.mean_prior, &self.covariance_prior) {
+            (Some(_), Some(_)) => None,
+            _ => Some(data_statistics(passes, ScatterKind::Full)?),
+        };
+        let covariance = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
-            Some(c) => reduce_to_type(c.clone(), covariance_type),
-            None => default_covariance_prior(data, covariance_type, self.control.reg_covar)?,
+            (Some(c), _) => reduce_to_type(c.clone(), covariance_type),
+            (None, Some(stats)) => default_covariance_prior(
+                data_covariance(stats),
+                covariance_type,
+                self.control.reg_covar,
+            )?,
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
@@ -313,11 +352,22 @@ impl VbParams {
             weight_prior: self.weight_prior,
             weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
             mean_precision: self.mean_precision_prior,
-            mean: self.mean_prior.clone().unwrap_or_else(|| data.mean()),
+            mean: match (&self.mean_prior, &stats) {
+                (Some(m0), _) => m0.clone(),
+                (None, Some(stats)) => stats.mean(0),
+                (None, None) => unreachable!("statistics are computed when a default needs them"),
+            },
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
         })
     }
+}
+
+/// The data covariance (`ddof = 1`, N the sum of the weights; divisor 1 when that is not
+/// above 1) from the statistics of every point in one component.
+fn data_covariance(stats: &SufficientStats) -> DMatrix<f64> {
+    let excess = stats.n_k()[0] - 1.0;
+    stats.scatter(0) / if excess > 0.0 { excess } else { 1.0 }
 }
 
 /// The error for a covariance prior given by the user that is not symmetric positive

@@ -154,10 +154,26 @@ fn more_components_than_distinct_points() {
 
 /// The fallback is the data covariance plus `1e-6 var_j` on a varying column and
 /// `reg_covar` on a constant one; where the default is positive definite it is untouched.
+/// The data covariance (`ddof = 1`) as the default prior computes it: from the statistics
+/// of one pass ([`gmm_core::data_statistics`]), within 1e-12 of `Dataset::covariance`.
+fn data_covariance(data: &Dataset) -> DMatrix<f64> {
+    let mut source = data;
+    let stats = gmm_core::data_statistics(
+        &mut gmm_core::Passes::new(&mut source),
+        gmm_core::ScatterKind::Full,
+    )
+    .unwrap();
+    let cov = stats.scatter(0) / (data.n_samples() as f64 - 1.0).max(1.0);
+    let direct = data.covariance(1);
+    let gap = (&cov - &direct).abs().max();
+    assert!(gap <= 1e-12 * direct.abs().max().max(1.0), "gap {gap:e}");
+    cov
+}
+
 #[test]
 fn the_resolved_prior_is_the_ridged_data_covariance() {
     let data = constant_column();
-    let cov = data.covariance(1);
+    let cov = data_covariance(&data);
     let full = VbParams::new(2).resolve_priors(&data).unwrap().covariance;
     for a in 0..3 {
         for b in 0..3 {
@@ -179,11 +195,11 @@ fn the_resolved_prior_is_the_ridged_data_covariance() {
     // N = D + 1 points in general position: the data covariance has full rank, no ridge
     let four = few_points(4);
     let prior = VbParams::new(2).resolve_priors(&four).unwrap().covariance;
-    assert_eq!(prior, four.covariance(1));
+    assert_eq!(prior, data_covariance(&four));
     // a column the sum of two others: the plain factorisation succeeds on a pivot of
     // rounding size, but the prior still gets the ridge
     let summed = sum_column();
-    let cov = summed.covariance(1);
+    let cov = data_covariance(&summed);
     assert!(gmm_core::cholesky_lower(0, &cov).is_ok());
     let prior = VbParams::new(2).resolve_priors(&summed).unwrap().covariance;
     for j in 0..4 {

@@ -31,6 +31,7 @@ use rayon::prelude::*;
 use crate::covariance::PrecisionCholesky;
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
+use crate::source::Passes;
 use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
 use factors::Factors;
@@ -210,6 +211,35 @@ impl EStepKernel {
             self.e_step_batch(batch, weights, &origin, kind, &mut total);
         }
         total
+    }
+
+    /// The E-step over one pass of a stream: the same batches, chunks and merge order as
+    /// [`Self::e_step`] on the same points in memory, so the same result bit for bit. Means
+    /// in the statistics are stored relative to the pass's first point.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when the source's dimension differs from the kernel's;
+    /// errors of the pass (reading, validation, a source that changed).
+    pub fn e_step_pass(&self, passes: &mut Passes<'_>, kind: ScatterKind) -> Result<EStepOutput> {
+        let d = self.n_features;
+        if passes.n_features() != d {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: d,
+                found: passes.n_features(),
+            });
+        }
+        let mut total: Option<(Vec<f64>, EStepOutput)> = None;
+        passes.run(Self::batch_rows(d), &mut |batch| {
+            let (origin, out) = total.get_or_insert_with(|| {
+                let origin = batch.points[..d].to_vec();
+                let out = EStepOutput::zeros(self.n_components, &origin, kind);
+                (origin, out)
+            });
+            self.e_step_batch(batch.points, batch.weights, origin, kind, out);
+            Ok(())
+        })?;
+        Ok(total.expect("a pass that succeeded saw a point").1)
     }
 
     /// Number of points the E-step hands to the threads at a time: a fixed number of

@@ -16,6 +16,10 @@ use crate::data::Dataset;
 use crate::error::{GmmError, Result};
 use crate::stats::{ScatterKind, SufficientStats};
 
+mod streamed;
+
+pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics};
+
 /// How to choose the initial responsibilities.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum InitMethod {
@@ -214,38 +218,52 @@ impl InitMethod {
                 Ok(hard(labels.clone()))
             }
             Self::FromMeans(means) => {
-                if means.shape() != (k, data.n_features()) {
-                    return Err(GmmError::ShapeMismatch {
-                        what: format!(
-                            "initial means must be {k} x {} (rows x columns); rows given",
-                            data.n_features()
-                        ),
-                        expected: k,
-                        found: means.nrows(),
-                    });
-                }
-                if let Some(v) = means.iter().find(|v| !v.is_finite()) {
-                    return Err(GmmError::InvalidParameter {
-                        name: "init_means",
-                        value: v.to_string(),
-                        reason: "initial means must be finite".into(),
-                    });
-                }
-                let mut flat = Vec::with_capacity(means.len());
-                for c in 0..k {
-                    flat.extend(means.row(c).iter().copied());
-                }
+                let flat = flat_means(means, k, data.n_features())?;
                 let labels = nearest_labels(data, &flat);
-                check_labels(&labels, data, k).map_err(|_| GmmError::InvalidLabels {
-                    reason: "some initial mean is nearest to no point: move it towards the data or lower K".into(),
-                })?;
+                check_labels(&labels, data, k).map_err(|_| mean_without_points())?;
                 Ok(hard(labels))
             }
         }
     }
 }
 
+/// Given K x D initial means, checked (shape, finite values), row-major.
+fn flat_means(means: &DMatrix<f64>, k: usize, d: usize) -> Result<Vec<f64>> {
+    if means.shape() != (k, d) {
+        return Err(GmmError::ShapeMismatch {
+            what: format!("initial means must be {k} x {d} (rows x columns); rows given"),
+            expected: k,
+            found: means.nrows(),
+        });
+    }
+    if let Some(v) = means.iter().find(|v| !v.is_finite()) {
+        return Err(GmmError::InvalidParameter {
+            name: "init_means",
+            value: v.to_string(),
+            reason: "initial means must be finite".into(),
+        });
+    }
+    let mut flat = Vec::with_capacity(means.len());
+    for c in 0..k {
+        flat.extend(means.row(c).iter().copied());
+    }
+    Ok(flat)
+}
+
+/// The error of initial means one of which is nearest to no point (of positive weight).
+fn mean_without_points() -> GmmError {
+    GmmError::InvalidLabels {
+        reason: "some initial mean is nearest to no point: move it towards the data or lower K"
+            .into(),
+    }
+}
+
 fn check_k(data: &Dataset, k: usize) -> Result<()> {
+    check_k_of(data.n_counted(), k)
+}
+
+/// Checks `k` against the number of points of positive weight.
+fn check_k_of(counted: usize, k: usize) -> Result<()> {
     if k == 0 {
         return Err(GmmError::InvalidParameter {
             name: "n_components",
@@ -253,7 +271,6 @@ fn check_k(data: &Dataset, k: usize) -> Result<()> {
             reason: "a mixture needs at least one component".into(),
         });
     }
-    let counted = data.n_counted();
     if k > counted {
         return Err(GmmError::TooFewSamples {
             n_samples: counted,
@@ -296,7 +313,31 @@ fn draw_proportional(masses: &[f64], rng: &mut StdRng) -> usize {
 }
 
 fn check_labels(labels: &[usize], data: &Dataset, k: usize) -> Result<()> {
-    let n = data.n_samples();
+    check_label_values(labels, data.n_samples(), k)?;
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        if data.weight(i) > 0.0 {
+            counts[l] += 1;
+        }
+    }
+    check_label_counts(&counts)
+}
+
+/// Checks that every component has a point (of positive weight), given their counts.
+fn check_label_counts(counts: &[usize]) -> Result<()> {
+    match counts.iter().position(|&c| c == 0) {
+        Some(c) => Err(GmmError::InvalidLabels {
+            reason: format!(
+                "component {c} has no point (of positive weight): every component needs at \
+                 least one"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that there is one label per point, each below `k`.
+fn check_label_values(labels: &[usize], n: usize, k: usize) -> Result<()> {
     if labels.len() != n {
         return Err(GmmError::InvalidLabels {
             reason: format!(
@@ -305,23 +346,9 @@ fn check_labels(labels: &[usize], data: &Dataset, k: usize) -> Result<()> {
             ),
         });
     }
-    let mut counts = vec![0usize; k];
-    for (i, &l) in labels.iter().enumerate() {
-        if l >= k {
-            return Err(GmmError::InvalidLabels {
-                reason: format!("label {l} at point {i} is not below n_components = {k}"),
-            });
-        }
-        if data.weight(i) > 0.0 {
-            counts[l] += 1;
-        }
-    }
-    if let Some(c) = counts.iter().position(|&c| c == 0) {
+    if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l >= k) {
         return Err(GmmError::InvalidLabels {
-            reason: format!(
-                "component {c} has no point (of positive weight): every component needs at \
-                 least one"
-            ),
+            reason: format!("label {l} at point {i} is not below n_components = {k}"),
         });
     }
     Ok(())

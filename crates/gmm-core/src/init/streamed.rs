@@ -1,0 +1,239 @@
+//! Initialisation of a fit that reads its data as a stream: the initial statistics without
+//! holding the data (docs/maths.md, "Streaming").
+//!
+//! - Given means: each point to its nearest mean, in one pass.
+//! - Given labels, and random responsibilities: in one pass, the same numbers as in memory.
+//! - k-means, k-means++ and random-from-data: the method runs on a seeded reservoir sample
+//!   (Vitter's algorithm R) of at most `sample_size` points; then each point goes to the
+//!   nearest of the sample's cluster means in one more pass. When the whole data fit in the
+//!   sample, the sample is the data, in order, and the method's own labels are used: the
+//!   result is then the in-memory one exactly.
+//!
+//! The statistics are accumulated batch by batch in the E-step's batches, whose block
+//! boundaries are those of the in-memory computation, so from the same labels or
+//! responsibilities a stream gives the same statistics bit for bit.
+
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+use super::{
+    InitMethod, InitialResponsibilities, check_k_of, check_label_counts, check_label_values,
+    flat_means, mean_without_points, nearest,
+};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::kernel::EStepKernel;
+use crate::source::Passes;
+use crate::stats::{ScatterKind, SufficientStats};
+
+/// How many points k-means initialisation of a stream samples by default.
+pub const DEFAULT_INIT_SAMPLE: usize = 100_000;
+
+/// At most this many values (32 MiB) go into the sample, whatever `sample_size` asks.
+const MAX_SAMPLE_VALUES: usize = 1 << 22;
+
+impl InitMethod {
+    /// The initial statistics of `k` components over the points of `passes`, from `seed`
+    /// (see the module documentation). Data in memory are initialised exactly as
+    /// [`InitMethod::initial_responsibilities`] does.
+    ///
+    /// # Errors
+    /// As [`InitMethod::initial_responsibilities`], and errors of the passes.
+    pub fn initial_stats(
+        &self,
+        passes: &mut Passes<'_>,
+        k: usize,
+        seed: u64,
+        kind: ScatterKind,
+        sample_size: usize,
+    ) -> Result<SufficientStats> {
+        if let Some(data) = passes.in_memory() {
+            let init = self.initial_responsibilities(data, k, seed)?;
+            return Ok(init.sufficient_stats(data, kind));
+        }
+        check_k_of(passes.summary()?.n_counted, k)?;
+        let d = passes.n_features();
+        match self {
+            Self::FromMeans(means) => stats_of_nearest(passes, &flat_means(means, k, d)?, kind),
+            Self::FromLabels(labels) => stats_of_labels(passes, labels, k, kind),
+            Self::Random => stats_of_random(passes, k, seed, kind),
+            Self::KMeans | Self::KMeansPlusPlus | Self::RandomFromData => {
+                let (sample, whole) = reservoir_sample(passes, sample_size, seed)?;
+                let InitialResponsibilities::Hard { labels, .. } =
+                    self.initial_responsibilities(&sample, k, seed)?
+                else {
+                    unreachable!("k-means, k-means++ and random-from-data give labels")
+                };
+                if whole {
+                    stats_of_labels(passes, &labels, k, kind)
+                } else {
+                    stats_of_nearest(passes, &cluster_means(&sample, &labels, k), kind)
+                }
+            }
+        }
+    }
+}
+
+/// The statistics of every point in one component (K = 1): the data's weighted mean and
+/// centred scatter (full or diagonal by `kind`), in one pass in the E-step's batches, so a
+/// stream gives the same numbers bit for bit as data in memory. Means are stored relative
+/// to the first point.
+///
+/// # Errors
+/// Errors of the pass (reading, validation).
+pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let mut labels = Vec::new();
+    accumulate(passes, 1, kind, &mut |stats, batch| {
+        labels.resize(batch.points.len() / d, 0);
+        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        Ok(())
+    })
+}
+
+/// Statistics of every point given to its nearest centre (row-major K x D); an error when
+/// a centre is nearest to no point of positive weight.
+fn stats_of_nearest(
+    passes: &mut Passes<'_>,
+    centres: &[f64],
+    kind: ScatterKind,
+) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let k = centres.len() / d;
+    let mut counts = vec![0usize; k];
+    let mut labels = Vec::new();
+    let stats = accumulate(passes, k, kind, &mut |stats, batch| {
+        labels.clear();
+        for (i, x) in batch.points.chunks_exact(d).enumerate() {
+            let l = nearest(x, centres).0;
+            if batch.weights.is_none_or(|w| w[i] > 0.0) {
+                counts[l] += 1;
+            }
+            labels.push(l);
+        }
+        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        Ok(())
+    })?;
+    if counts.contains(&0) {
+        return Err(mean_without_points());
+    }
+    Ok(stats)
+}
+
+/// Statistics of given labels, one per point.
+fn stats_of_labels(
+    passes: &mut Passes<'_>,
+    labels: &[usize],
+    k: usize,
+    kind: ScatterKind,
+) -> Result<SufficientStats> {
+    check_label_values(labels, passes.summary()?.n_samples, k)?;
+    let d = passes.n_features();
+    let mut counts = vec![0usize; k];
+    let stats = accumulate(passes, k, kind, &mut |stats, batch| {
+        let rows = batch.points.len() / d;
+        let mine = &labels[batch.first_row..batch.first_row + rows];
+        for (i, &l) in mine.iter().enumerate() {
+            if batch.weights.is_none_or(|w| w[i] > 0.0) {
+                counts[l] += 1;
+            }
+        }
+        stats.add_labelled_points(batch.points, mine, batch.weights);
+        Ok(())
+    })?;
+    check_label_counts(&counts)?;
+    Ok(stats)
+}
+
+/// Statistics of responsibilities drawn from U(0, 1) and normalised per point, drawn in
+/// the order of [`InitMethod::initial_responsibilities`].
+fn stats_of_random(
+    passes: &mut Passes<'_>,
+    k: usize,
+    seed: u64,
+    kind: ScatterKind,
+) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut resp = Vec::new();
+    accumulate(passes, k, kind, &mut |stats, batch| {
+        resp.clear();
+        for _ in 0..batch.points.len() / d {
+            let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+            let s: f64 = row.iter().sum();
+            resp.extend(row.iter().map(|v| v / s));
+        }
+        stats.add_points(batch.points, &resp, batch.weights);
+        Ok(())
+    })
+}
+
+/// One pass in the E-step's batches, `add` merging each batch into statistics whose origin
+/// is the pass's first point.
+fn accumulate(
+    passes: &mut Passes<'_>,
+    k: usize,
+    kind: ScatterKind,
+    add: &mut dyn FnMut(&mut SufficientStats, crate::source::Batch<'_>) -> Result<()>,
+) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let mut total: Option<SufficientStats> = None;
+    passes.run(EStepKernel::batch_rows(d), &mut |batch| {
+        let stats =
+            total.get_or_insert_with(|| SufficientStats::zeros(k, &batch.points[..d], kind));
+        add(stats, batch)
+    })?;
+    Ok(total.expect("a pass that succeeded saw a point"))
+}
+
+/// A uniform sample of at most `size` points (fewer when D is large: at most
+/// [`MAX_SAMPLE_VALUES`] values), with their weights, by algorithm R from `seed`; and whether
+/// it holds every point (then in their order).
+fn reservoir_sample(passes: &mut Passes<'_>, size: usize, seed: u64) -> Result<(Dataset, bool)> {
+    let d = passes.n_features();
+    let cap = size.min(MAX_SAMPLE_VALUES / d).max(1);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (mut values, mut weights) = (Vec::new(), Vec::new());
+    let mut seen = 0usize;
+    passes.run(EStepKernel::batch_rows(d), &mut |batch| {
+        for (i, x) in batch.points.chunks_exact(d).enumerate() {
+            let w = batch.weights.map_or(1.0, |w| w[i]);
+            if seen < cap {
+                values.extend_from_slice(x);
+                weights.push(w);
+            } else {
+                let j = rng.random_range(0..=seen);
+                if j < cap {
+                    values[j * d..(j + 1) * d].copy_from_slice(x);
+                    weights[j] = w;
+                }
+            }
+            seen += 1;
+        }
+        Ok(())
+    })?;
+    let mut sample = Dataset::from_row_major(weights.len(), d, values)?;
+    if passes.has_weights() {
+        sample = sample.with_weights(weights)?;
+    }
+    Ok((sample, seen <= cap))
+}
+
+/// The weighted mean of each label's points (row-major K x D).
+fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> Vec<f64> {
+    let d = sample.n_features();
+    let mut sums = vec![0.0; k * d];
+    let mut totals = vec![0.0; k];
+    for (i, (x, &l)) in sample.rows().zip(labels).enumerate() {
+        let w = sample.weight(i);
+        totals[l] += w;
+        for j in 0..d {
+            sums[l * d + j] += w * x[j];
+        }
+    }
+    for c in 0..k {
+        for j in 0..d {
+            sums[c * d + j] /= totals[c].max(f64::MIN_POSITIVE);
+        }
+    }
+    sums
+}

@@ -1,0 +1,499 @@
+//! Data as a stream of batches that can start again: what a fit reads when the data do not
+//! sit whole in memory (docs/architecture.md, "Streaming").
+//!
+//! A [`DataSource`] hands out the points of one pass in batches of consecutive rows, with
+//! optional frequency weights. Every estimator reads its data through [`Passes`], which runs
+//! one pass at a time, validates each batch (finite values, weights finite and `>= 0`, the
+//! promised sizes), and checks that every pass sees the same points as the first (a file
+//! that changes between passes is an error, not a silent wrong result).
+//!
+//! The fits ask for batches of a size that depends only on D (the E-step's batch), and cut
+//! them into the same chunks as data in memory, so a streamed fit and an in-memory fit from
+//! the same start agree bit for bit, whatever the source's own read size.
+
+use crate::data::{Dataset, check_sample_weights};
+use crate::error::{GmmError, Result};
+
+/// Consecutive points of one pass, handed out by a [`DataSource`].
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// Index of the batch's first point in the pass (0-based).
+    pub first_row: usize,
+    /// The points, row-major: D values per point.
+    pub points: &'a [f64],
+    /// One weight per point, when the source has weights.
+    pub weights: Option<&'a [f64]>,
+}
+
+impl Batch<'_> {
+    /// Number of points in the batch.
+    pub fn n_rows(&self, n_features: usize) -> usize {
+        self.points.len() / n_features
+    }
+}
+
+/// A source of points that can be read from the start again, pass after pass: data in
+/// memory ([`Dataset`], [`SliceSource`]), or a file read in pieces (the `gmm-io` crate).
+///
+/// Implementors hand out every point once per call of [`DataSource::for_each_batch`], in
+/// the same order every time, in batches of exactly `batch_rows` points but the last (which
+/// may be shorter). They need not validate the values: [`Passes`] does.
+pub trait DataSource {
+    /// Dimension D of the points.
+    fn n_features(&self) -> usize;
+
+    /// Whether the batches carry weights.
+    fn has_weights(&self) -> bool;
+
+    /// One pass over every point, from the first, in batches of `batch_rows` points (the
+    /// last may be shorter), each handed to `visit`; an error of `visit` ends the pass and
+    /// is returned.
+    ///
+    /// # Errors
+    /// Reading errors of the source (naming the file and the place), or `visit`'s.
+    fn for_each_batch(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()>;
+
+    /// The data, when they are already in memory and validated (lets a fit use what needs
+    /// the whole data, such as k-means initialisation, without a sample).
+    fn in_memory(&self) -> Option<&Dataset> {
+        None
+    }
+}
+
+impl DataSource for &Dataset {
+    fn n_features(&self) -> usize {
+        Dataset::n_features(self)
+    }
+
+    fn has_weights(&self) -> bool {
+        self.weights().is_some()
+    }
+
+    fn for_each_batch(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        slice_batches(
+            self.as_slice(),
+            self.weights(),
+            Dataset::n_features(self),
+            batch_rows,
+            visit,
+        )
+    }
+
+    fn in_memory(&self) -> Option<&Dataset> {
+        Some(self)
+    }
+}
+
+/// Points borrowed from memory without a copy: row-major values (D per point) and optional
+/// weights, for example a NumPy array or an ndarray view in standard layout.
+///
+/// ```
+/// use gmm_core::{DataSource, Passes, SliceSource};
+/// let values = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+/// let mut source = SliceSource::new(&values, 2)?;
+/// let summary = Passes::new(&mut source).summary()?;
+/// assert_eq!(summary.n_samples, 3);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SliceSource<'a> {
+    values: &'a [f64],
+    n_features: usize,
+    weights: Option<&'a [f64]>,
+}
+
+impl<'a> SliceSource<'a> {
+    /// Borrows `values` as points of dimension `n_features`.
+    ///
+    /// # Errors
+    /// [`GmmError::ZeroFeatures`], [`GmmError::EmptyData`], or [`GmmError::ShapeMismatch`]
+    /// when the length is not a multiple of `n_features`. Values are checked as they are
+    /// read.
+    pub fn new(values: &'a [f64], n_features: usize) -> Result<Self> {
+        if n_features == 0 {
+            return Err(GmmError::ZeroFeatures);
+        }
+        if values.is_empty() {
+            return Err(GmmError::EmptyData);
+        }
+        if values.len() % n_features != 0 {
+            return Err(GmmError::ShapeMismatch {
+                what: format!("number of values for points of dimension {n_features}"),
+                expected: values.len() / n_features * n_features + n_features,
+                found: values.len(),
+            });
+        }
+        Ok(Self {
+            values,
+            n_features,
+            weights: None,
+        })
+    }
+
+    /// The same points with one frequency weight each (checked as they are read).
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when there is not one weight per point.
+    pub fn with_weights(mut self, weights: &'a [f64]) -> Result<Self> {
+        let n = self.values.len() / self.n_features;
+        if weights.len() != n {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of sample weights against the number of points".into(),
+                expected: n,
+                found: weights.len(),
+            });
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+}
+
+impl DataSource for SliceSource<'_> {
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn has_weights(&self) -> bool {
+        self.weights.is_some()
+    }
+
+    fn for_each_batch(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        slice_batches(
+            self.values,
+            self.weights,
+            self.n_features,
+            batch_rows,
+            visit,
+        )
+    }
+}
+
+/// Batches of `batch_rows` points of row-major `values` (and their weights).
+fn slice_batches(
+    values: &[f64],
+    weights: Option<&[f64]>,
+    d: usize,
+    batch_rows: usize,
+    visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+) -> Result<()> {
+    let batch_rows = batch_rows.max(1);
+    for (b, points) in values.chunks(batch_rows * d).enumerate() {
+        let first_row = b * batch_rows;
+        let rows = points.len() / d;
+        visit(Batch {
+            first_row,
+            points,
+            weights: weights.map(|w| &w[first_row..first_row + rows]),
+        })?;
+    }
+    Ok(())
+}
+
+/// What one pass over a source saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassSummary {
+    /// Number of points.
+    pub n_samples: usize,
+    /// Number of points of positive weight (all of them without weights).
+    pub n_counted: usize,
+    /// Sum of the weights (N without weights).
+    pub total_weight: f64,
+    /// Smallest value of each column.
+    pub column_low: Vec<f64>,
+    /// Largest value of each column.
+    pub column_high: Vec<f64>,
+}
+
+/// Passes over a [`DataSource`]: each batch validated, every pass checked against the
+/// first.
+pub struct Passes<'s> {
+    source: &'s mut dyn DataSource,
+    first: Option<PassSummary>,
+    passes: usize,
+}
+
+impl<'s> Passes<'s> {
+    /// Passes over `source` (none run yet).
+    pub fn new(source: &'s mut dyn DataSource) -> Self {
+        Self {
+            source,
+            first: None,
+            passes: 0,
+        }
+    }
+
+    /// Dimension D.
+    pub fn n_features(&self) -> usize {
+        self.source.n_features()
+    }
+
+    /// Whether the points carry weights.
+    pub fn has_weights(&self) -> bool {
+        self.source.has_weights()
+    }
+
+    /// The data, when the source holds them in memory.
+    pub fn in_memory(&self) -> Option<&Dataset> {
+        self.source.in_memory()
+    }
+
+    /// Number of passes run so far.
+    pub fn passes_run(&self) -> usize {
+        self.passes
+    }
+
+    /// What the first pass saw, running one (that only looks) if none has run.
+    ///
+    /// # Errors
+    /// As [`Passes::run`].
+    pub fn summary(&mut self) -> Result<PassSummary> {
+        if self.first.is_none() {
+            self.run(1 << 16, &mut |_| Ok(()))?;
+        }
+        Ok(self.first.clone().expect("a pass has run"))
+    }
+
+    /// One pass in batches of `batch_rows` points, each validated then handed to `visit`.
+    ///
+    /// # Errors
+    /// [`GmmError::NonFinite`] or [`GmmError::InvalidSampleWeight`] naming the row,
+    /// [`GmmError::EmptyData`], [`GmmError::ZeroTotalWeight`], [`GmmError::SourceChanged`]
+    /// when this pass saw other points than the first, errors of the source and of `visit`.
+    pub fn run(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<PassSummary> {
+        let d = self.source.n_features();
+        let trusted = self.source.in_memory().is_some();
+        let has_weights = self.source.has_weights();
+        let mut seen = PassSummary {
+            n_samples: 0,
+            n_counted: 0,
+            total_weight: 0.0,
+            column_low: vec![f64::INFINITY; d],
+            column_high: vec![f64::NEG_INFINITY; d],
+        };
+        let track_ranges = self.first.is_none();
+        self.source.for_each_batch(batch_rows, &mut |batch| {
+            check_batch(&batch, d, batch_rows, has_weights, trusted, &seen)?;
+            tally(&batch, d, track_ranges, &mut seen);
+            visit(batch)
+        })?;
+        self.passes += 1;
+        if seen.n_samples == 0 {
+            return Err(GmmError::EmptyData);
+        }
+        if seen.n_counted == 0 {
+            return Err(GmmError::ZeroTotalWeight {
+                n_samples: seen.n_samples,
+            });
+        }
+        match &self.first {
+            None => self.first = Some(seen.clone()),
+            Some(first) => check_same_pass(first, &seen, self.passes)?,
+        }
+        Ok(seen)
+    }
+}
+
+/// Checks one batch: its place, its size, finite values (unless already validated) and its
+/// weights.
+fn check_batch(
+    batch: &Batch<'_>,
+    d: usize,
+    batch_rows: usize,
+    has_weights: bool,
+    trusted: bool,
+    seen: &PassSummary,
+) -> Result<()> {
+    let rows = batch.points.len() / d;
+    let broken = |reason: String| GmmError::SourceChanged { reason };
+    if batch.first_row != seen.n_samples
+        || batch.points.len() % d != 0
+        || rows == 0
+        || rows > batch_rows
+    {
+        return Err(broken(format!(
+            "the source handed out {} values from row {} where {} whole rows of {d} from row {} \
+             were due (a bug of the data source)",
+            batch.points.len(),
+            batch.first_row,
+            batch_rows,
+            seen.n_samples
+        )));
+    }
+    if seen.n_samples % batch_rows != 0 {
+        return Err(broken(format!(
+            "the source handed out a short batch before row {}, not at the end (a bug of the \
+             data source)",
+            seen.n_samples
+        )));
+    }
+    if batch.weights.is_some() != has_weights || batch.weights.is_some_and(|w| w.len() != rows) {
+        return Err(broken(format!(
+            "the weights of the batch from row {} do not match its {rows} points",
+            batch.first_row
+        )));
+    }
+    if !trusted {
+        if let Some(pos) = batch.points.iter().position(|v| !v.is_finite()) {
+            return Err(GmmError::NonFinite {
+                row: batch.first_row + pos / d,
+                column: pos % d,
+                value: batch.points[pos],
+            });
+        }
+        if let Some(w) = batch.weights {
+            check_sample_weights(w, batch.first_row)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a (valid) batch to what the pass has seen.
+fn tally(batch: &Batch<'_>, d: usize, track_ranges: bool, seen: &mut PassSummary) {
+    let rows = batch.points.len() / d;
+    seen.n_samples += rows;
+    match batch.weights {
+        Some(w) => {
+            seen.n_counted += w.iter().filter(|w| **w > 0.0).count();
+            seen.total_weight += w.iter().sum::<f64>();
+        }
+        None => {
+            seen.n_counted += rows;
+            seen.total_weight += rows as f64;
+        }
+    }
+    if track_ranges {
+        for x in batch.points.chunks_exact(d) {
+            for ((low, high), v) in seen.column_low.iter_mut().zip(&mut seen.column_high).zip(x) {
+                *low = low.min(*v);
+                *high = high.max(*v);
+            }
+        }
+    }
+}
+
+/// Checks that pass number `pass` saw what the first did.
+fn check_same_pass(first: &PassSummary, now: &PassSummary, pass: usize) -> Result<()> {
+    if first.n_samples != now.n_samples || first.total_weight != now.total_weight {
+        return Err(GmmError::SourceChanged {
+            reason: format!(
+                "pass {pass} read {} points of total weight {}, the first pass {} of total \
+                 weight {}: the data changed while the fit read them (do not modify a file \
+                 being fitted)",
+                now.n_samples, now.total_weight, first.n_samples, first.total_weight
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_validates_and_counts() {
+        let values = [0.0, 1.0, 2.0, f64::NAN, 4.0, 5.0];
+        let mut source = SliceSource::new(&values, 2).unwrap();
+        let err = Passes::new(&mut source)
+            .run(2, &mut |_| Ok(()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            GmmError::NonFinite {
+                row: 1,
+                column: 1,
+                ..
+            }
+        ));
+
+        let values = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let weights = [1.0, -1.0, 2.0];
+        let mut source = SliceSource::new(&values, 2)
+            .unwrap()
+            .with_weights(&weights)
+            .unwrap();
+        let err = Passes::new(&mut source)
+            .run(1, &mut |_| Ok(()))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            GmmError::InvalidSampleWeight {
+                row: 1,
+                value: -1.0
+            }
+        );
+
+        let weights = [1.0, 0.0, 2.0];
+        let mut source = SliceSource::new(&values, 2)
+            .unwrap()
+            .with_weights(&weights)
+            .unwrap();
+        let mut passes = Passes::new(&mut source);
+        let summary = passes.summary().unwrap();
+        assert_eq!((summary.n_samples, summary.n_counted), (3, 2));
+        assert_eq!(summary.total_weight, 3.0);
+        assert_eq!(summary.column_low, vec![0.0, 1.0]);
+        assert_eq!(summary.column_high, vec![4.0, 5.0]);
+    }
+
+    /// A source whose second pass loses its last point.
+    struct Shrinking(usize);
+
+    impl DataSource for Shrinking {
+        fn n_features(&self) -> usize {
+            1
+        }
+        fn has_weights(&self) -> bool {
+            false
+        }
+        fn for_each_batch(
+            &mut self,
+            batch_rows: usize,
+            visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+        ) -> Result<()> {
+            let values: Vec<f64> = (0..self.0).map(|i| i as f64).collect();
+            self.0 -= 1;
+            slice_batches(&values, None, 1, batch_rows, visit)
+        }
+    }
+
+    #[test]
+    fn a_source_that_changes_between_passes_is_an_error() {
+        let mut source = Shrinking(10);
+        let mut passes = Passes::new(&mut source);
+        passes.run(4, &mut |_| Ok(())).unwrap();
+        let err = passes.run(4, &mut |_| Ok(())).unwrap_err();
+        assert!(matches!(err, GmmError::SourceChanged { .. }), "{err:?}");
+        assert!(err.to_string().contains("pass 2 read 9 points"), "{err}");
+    }
+
+    #[test]
+    fn data_in_memory_come_in_the_batches_asked_for() {
+        let data = Dataset::from_slice_1d(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let mut source = &data;
+        let mut sizes = Vec::new();
+        Passes::new(&mut source)
+            .run(2, &mut |b| {
+                sizes.push((b.first_row, b.points.len()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(sizes, vec![(0, 2), (2, 2), (4, 1)]);
+    }
+}
