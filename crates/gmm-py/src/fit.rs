@@ -4,7 +4,7 @@
 
 use gmm_core::{
     CovarianceType, Covariances, Dataset, FittedModel, GaussianMixture, GmmError, InitMethod,
-    InitialResponsibilities, Result,
+    InitialResponsibilities, Result, SliceSource,
 };
 use gmm_em::EmParams;
 use gmm_vb::{VbModel, VbParams, WeightPrior};
@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
-use crate::arrays;
+use crate::arrays::{self, Rows};
 use crate::errors::guarded;
 use crate::model::{Inner, Model};
 
@@ -88,6 +88,15 @@ impl Common {
             .n_init(self.n_init)
             .init(self.init.clone())
             .seed(self.seed)
+    }
+}
+
+/// The rows (and weights) as a data source borrowed without a copy.
+fn borrowed<'a>(rows: &'a Rows<'_>, weights: Option<&'a [f64]>) -> Result<SliceSource<'a>> {
+    let source = SliceSource::new(&rows.values, rows.d)?;
+    match weights {
+        Some(w) => source.with_weights(w),
+        None => Ok(source),
     }
 }
 
@@ -288,21 +297,28 @@ pub fn fit_em(
     let resp = resp_init.as_ref().map(|r| soft_responsibilities(r));
     let inner = py.detach(|| {
         guarded(|| {
-            let data = arrays::dataset(&rows, weights)?;
             let mut params = common.apply_em();
             if let Some(Inner::Em { mixture, .. }) = &warm {
                 params = params.warm_start(mixture.as_ref().clone());
-            } else if init.any() {
-                params = params
-                    .clone()
-                    .warm_start(init.start(&params, &common, &data)?);
             }
-            if !iterate {
-                return em_initial_model(&params, &common, &data, resp.as_ref());
-            }
-            let fit = match &resp {
-                Some(r) => params.fit_from(&data, r)?,
-                None => params.fit(&data)?,
+            let fit = if (warm.is_some() || !init.any()) && resp.is_none() && iterate {
+                // the array itself is the source: no copy
+                params.fit_source(&mut borrowed(&rows, weights.as_deref())?)?
+            } else {
+                // given initial parameters or responsibilities need the data set
+                let data = arrays::dataset(&rows, weights)?;
+                if warm.is_none() && init.any() {
+                    params = params
+                        .clone()
+                        .warm_start(init.start(&params, &common, &data)?);
+                }
+                if !iterate {
+                    return em_initial_model(&params, &common, &data, resp.as_ref());
+                }
+                match &resp {
+                    Some(r) => params.fit_from(&data, r)?,
+                    None => params.fit(&data)?,
+                }
             };
             let record = Some(fit.fit_record().clone());
             Ok(Inner::Em {
@@ -455,17 +471,22 @@ pub fn fit_vb(
     let resp = resp_init.as_ref().map(|r| soft_responsibilities(r));
     let inner = py.detach(|| {
         guarded(|| {
-            let data = arrays::dataset(&rows, weights)?;
             let mut params = priors.apply(common.apply_vb());
             if let Some(Inner::Vb { model, .. }) = &warm {
                 params = params.warm_start(model.as_ref().clone());
             }
-            if !iterate {
-                return vb_initial_model(&params, &data, resp.as_ref());
-            }
-            let fit = match &resp {
-                Some(r) => params.fit_from(&data, r)?,
-                None => params.fit(&data)?,
+            let fit = if resp.is_none() && iterate {
+                // the array itself is the source: no copy
+                params.fit_source(&mut borrowed(&rows, weights.as_deref())?)?
+            } else {
+                let data = arrays::dataset(&rows, weights)?;
+                if !iterate {
+                    return vb_initial_model(&params, &data, resp.as_ref());
+                }
+                match &resp {
+                    Some(r) => params.fit_from(&data, r)?,
+                    None => params.fit(&data)?,
+                }
             };
             let record = Some(fit.fit_record().clone());
             Ok(Inner::Vb {
