@@ -78,12 +78,16 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
-        """Fits the mixture to X (n_samples, n_features); sample_weight: frequency weights."""
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        """Fits the mixture to X (n_samples, n_features); sample_weight: frequency weights.
+        A C-contiguous float64 X is read in place, not copied."""
+        self._fit_array(X, sample_weight)
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fits the mixture and returns the most responsible component of every point."""
+        return self._model.predict(self._fit_array(X, sample_weight))
+
+    def _fit_array(self, X, sample_weight):
         arr = self._validate(X, reset=not self._continues())
         w = as_weights(sample_weight, arr.shape[0])
         warm = self._model if self._continues() else None
@@ -95,7 +99,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
                 f"{self.max_iter} iterations: raise max_iter or tol, or check the data",
                 ConvergenceWarning,
             )
-        return self._model.predict(arr)
+        return arr
 
     def fit_from_responsibilities(self, X, resp, sample_weight=None):
         """Fits from given initial responsibilities, an (n_samples, n_components) array of
