@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seconds per EM iteration from Python (gmm_rs.GaussianMixture) against the Rust library
-(gmm_em::EmParams, crates/gmm-em/examples/em_iteration_seconds.rs), side by side, on the
-same data with the same settings (full covariances, k-means start with seed 0, tol 0).
+(gmm_em::EmParams::fit_source on a SliceSource, the path gmm_rs takes, in
+crates/gmm-em/examples/em_iteration_seconds.rs), side by side, on the same data with the
+same settings (full covariances, k-means start with seed 0, tol 0).
 
     scripts/test_python.sh -k nothing        # or any way of installing gmm_rs (maturin develop --release)
     .venv/bin/python scripts/bench_python.py [--n 100000 --d 8 --k 8]
@@ -62,6 +63,7 @@ def rust_seconds(X, k, counts):
         X.astype("<f8").tofile(f.name)
         out = subprocess.run(
             [exe, f.name, str(X.shape[0]), str(X.shape[1]), str(k)] + [str(c) for c in counts],
+            env=dict(os.environ, GMM_BENCH_SOURCE="1"),  # in place, as gmm_rs reads NumPy arrays
             check=True,
             capture_output=True,
             text=True,
