@@ -76,4 +76,4 @@ pub use mixture::{
 };
 pub use model_file::ModelFile;
 pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
-pub use stats::{N_K_EPSILON, ScatterKind, SufficientStats};
+pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};

@@ -18,6 +18,9 @@ mod rank_update;
 #[cfg(test)]
 mod tests;
 mod tiles;
+mod wire;
+
+pub use wire::{STATS_FORMAT, STATS_FORMAT_VERSION};
 
 pub(crate) use tiles::{TransposedChunk, block_rows};
 
@@ -56,7 +59,8 @@ pub const N_K_EPSILON: f64 = 10.0 * f64::EPSILON;
 
 /// Sufficient statistics of K components over some points: `N_k`, weighted means and centred
 /// weighted scatter. See the module documentation for the definitions and the merge rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "wire::StatsWire", try_from = "wire::StatsWire")]
 pub struct SufficientStats {
     n_features: usize,
     kind: ScatterKind,

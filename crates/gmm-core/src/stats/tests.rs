@@ -153,3 +153,75 @@ fn scatter_equals_a_direct_sum_for_every_block_shape() {
         }
     }
 }
+
+#[test]
+fn bytes_round_trip_exactly_for_both_kinds() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let (points, resp) = random_chunk(&mut rng, 50, 3, 4, 1e3);
+    for kind in [ScatterKind::Full, ScatterKind::Diagonal] {
+        let stats = SufficientStats::from_chunk(&points, &resp, None, 4, &points[..3], kind);
+        assert_eq!(
+            SufficientStats::from_bytes(&stats.to_bytes()).unwrap(),
+            stats
+        );
+    }
+}
+
+#[test]
+fn malformed_bytes_are_errors_naming_the_cause() {
+    let stats = SufficientStats::from_labels(
+        &[0.0, 1.0, 5.0],
+        &[0, 0, 1],
+        None,
+        2,
+        &[0.0],
+        ScatterKind::Full,
+    );
+    let good = String::from_utf8(stats.to_bytes()).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (good[..good.len() / 2].to_string(), "EOF"),
+        ("\u{0}\u{1}binary".into(), "expected value"),
+        (good.replace("\"version\":1", "\"version\":2"), "version 2"),
+        (good.replace("gmm-sufficient-stats", "other"), "format"),
+        (
+            good.replace("\"n_k\":[2.0,1.0]", "\"n_k\":[2.0,-1.0]"),
+            "negative",
+        ),
+        (
+            good.replace("\"n_k\":[2.0,1.0]", "\"n_k\":[2.0]"),
+            "values, not the",
+        ),
+        (
+            good.replace("\"n_features\":1", "\"n_features\":0"),
+            "at least 1",
+        ),
+        (
+            good.replace("\"n_k\":[2.0,1.0]", "\"n_k\":[2.0,1e999]"),
+            "number out of range",
+        ),
+    ];
+    for (text, expected) in cases {
+        match SufficientStats::from_bytes(text.as_bytes()) {
+            Err(crate::GmmError::InvalidParameter { reason, .. }) => {
+                assert!(reason.contains(expected), "{reason:?} lacks {expected:?}")
+            }
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn check_mergeable_names_what_differs() {
+    let a = SufficientStats::zeros(2, &[0.0, 0.0], ScatterKind::Full);
+    assert!(a.check_mergeable(&a.clone()).is_ok());
+    for other in [
+        SufficientStats::zeros(3, &[0.0, 0.0], ScatterKind::Full),
+        SufficientStats::zeros(2, &[0.0], ScatterKind::Full),
+        SufficientStats::zeros(2, &[0.0, 0.0], ScatterKind::Diagonal),
+    ] {
+        assert!(matches!(
+            a.check_mergeable(&other),
+            Err(crate::GmmError::ShapeMismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+"""gmm_rs: Gaussian mixtures by EM and variational Bayes, computed in Rust, as
+scikit-learn estimators.
+
+    from gmm_rs import GaussianMixture, BayesianGaussianMixture
+    gm = GaussianMixture(n_components=3, random_state=0).fit(X)
+
+The map-reduce step (statistics of a chunk, merge, bytes, M-step) is in
+GaussianMixture.initialize / .statistics / .m_step and gmm_rs.Statistics; see
+docs/python.md in the repository.
+"""
+
+from ._core import Statistics
+from ._mixture import BayesianGaussianMixture, GaussianMixture
+
+__all__ = ["GaussianMixture", "BayesianGaussianMixture", "Statistics"]
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""Turning user input into what the Rust core takes: C-contiguous float64 arrays.
+
+A C-contiguous float64 array goes through untouched (no copy); float32, integer, boolean
+and Fortran-ordered arrays are converted once. Everything else gets a ValueError or
+TypeError whose message names the problem and what to do; NaN, infinite values, K > N
+and invalid parameters are refused by the Rust core with its own message.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import _core
+
+
+def _is_sparse(x):
+    module = type(x).__module__ or ""
+    return module.startswith("scipy.sparse") or hasattr(x, "tocsr")
+
+
+def as_data(x, name="X"):
+    """`x` as a 2-D C-contiguous float64 array of at least one point and one feature."""
+    if _is_sparse(x):
+        raise TypeError(
+            f"{name} is a sparse matrix: gmm_rs fits dense data only; convert it with "
+            f"{name}.toarray() (sparse input is not supported)"
+        )
+    if isinstance(x, (list, tuple)):
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except ValueError:
+            # ragged rows: the core's RaggedRow error names the row
+            arr = _core.rows_to_array([list(r) for r in x])
+        except TypeError as e:
+            raise TypeError(f"{name} holds a value that is not a number ({e}): give numbers") from e
+    else:
+        arr = np.asarray(x)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} is complex: Complex data not supported; give real values")
+    if arr.dtype != np.float64:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"{name} holds a value that is not a number ({e}): give a numeric array"
+            ) from e
+    if arr.ndim != 2:
+        hint = (
+            ": Reshape your data with X.reshape(-1, 1) if it has a single feature"
+            if arr.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name} has {arr.ndim} dimension(s) (shape {arr.shape}): give a 2-D array of "
+            f"shape (n_samples, n_features){hint}"
+        )
+    n, d = arr.shape
+    if n == 0:
+        raise ValueError(
+            f"{name} is empty (0 sample(s), shape={arr.shape}): give at least one point; "
+            "a minimum of 1 is required"
+        )
+    if d == 0:
+        raise ValueError(
+            f"{name} has zero columns: give at least one feature per point (0 feature(s) "
+            f"(shape=({n}, 0)) while a minimum of 1 is required.)"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def as_weights(sample_weight, n):
+    """`sample_weight` as a float64 vector of length n, or None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, float(sample_weight))
+    if _is_sparse(sample_weight):
+        raise TypeError("sample_weight is sparse: give a 1-D array of one weight per point")
+    w = np.asarray(sample_weight)
+    try:
+        w = w.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"sample_weight holds a value that is not a number ({e})") from e
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(
+            f"sample_weight has shape {w.shape} but X has {n} points: give one weight per "
+            f"point, shape ({n},)"
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must hold finite values >= 0")
+    return np.ascontiguousarray(w)
+
+
+def seed_of(random_state):
+    """Our u64 seed from scikit-learn's random_state.
+
+    An int is the seed itself (>= 0). None draws a seed from NumPy's global RNG
+    (np.random), so np.random.seed(...) makes an unseeded fit reproducible. A
+    RandomState or Generator gives a seed drawn from it.
+    """
+    high = np.iinfo(np.int64).max
+    if random_state is None:
+        return int(np.random.randint(0, high, dtype=np.int64))
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(
+        random_state, bool
+    ):
+        if random_state < 0:
+            raise ValueError(
+                f"random_state = {random_state}: give an int >= 0, None, or a RandomState"
+            )
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, high, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, high))
+    raise ValueError(
+        f"random_state = {random_state!r}: give an int >= 0, None, a RandomState or a Generator"
+    )

@@ -1,0 +1,262 @@
+"""Fits on a Spark DataFrame: one Spark job per iteration (docs/spark.md).
+
+    from gmm_rs import GaussianMixture, spark
+    est = spark.fit(GaussianMixture(n_components=8, random_state=0), df,
+                    features=["x0", "x1", "x2"], weight_col=None)
+
+The DataFrame is first turned, in one job, into blocks of rows held by the executors as
+NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per Arrow batch), and checked
+on the way (nulls, NaN, vectors of different lengths, bad weights). Each iteration is then
+one Spark job: the current model is broadcast (its JSON model file), every partition's
+sufficient statistics are computed in Rust on its blocks, and the driver merges them in
+partition order and runs the M-step. A task that Spark retries contributes the result of its
+successful attempt only (results are collected per partition, never accumulated), so a retry
+cannot count a partition twice. The start is an initialisation on a sample of the blocks (at
+most sample_size rows; for VB the default priors come from the whole DataFrame), or the
+estimator's own model when it is already initialised or fitted: then the fit continues.
+"""
+
+import functools
+import re
+import warnings
+
+import numpy as np
+
+from . import _core
+from ._base import ConvergenceWarning
+from ._core import Statistics
+
+_FEATURES = "__gmm_features"
+_WEIGHT = "__gmm_weight"
+
+
+class Blocks:
+    """The DataFrame's rows as a cached RDD of (X, w) NumPy blocks on the executors, with
+    N (rows), D and the total weight."""
+
+    def __init__(self, rdd, n, d, weighted):
+        self.rdd, self.n, self.d, self.weighted = rdd, n, d, weighted
+
+    def unpersist(self):
+        self.rdd.unpersist()
+
+
+def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0, _task_hook=None):
+    """Fits `estimator` (gmm_rs.GaussianMixture or BayesianGaussianMixture, its parameters
+    as for fit) on the Spark DataFrame `df` and returns it, fitted.
+
+    features: the name of a vector column (pyspark.ml.linalg vectors) or of an array of
+    numbers, or a list of numeric column names. weight_col: a column of frequency weights
+    (finite, >= 0), or None. sample_size, seed: the sample the initialisation runs on when
+    the estimator has no model yet. Raises ValueError naming the problem for nulls, NaN,
+    vectors of different lengths or bad weights, before the first iteration.
+    """
+    blocks = to_blocks(df, features, weight_col)
+    try:
+        if getattr(estimator, "_model", None) is None:
+            _initialize_from_sample(estimator, blocks, sample_size, seed)
+        elif estimator._model.n_features != blocks.d:
+            raise ValueError(
+                f"the estimator's model has {estimator._model.n_features} features but "
+                f"features give {blocks.d}: fit a new estimator or select the model's features"
+            )
+        for iteration in range(int(estimator.max_iter)):
+            estimator.m_step(statistics(estimator, blocks, iteration, _task_hook))
+            if estimator.converged_:
+                break
+    finally:
+        blocks.unpersist()
+    if not estimator.converged_:
+        warnings.warn(
+            f"the Spark fit did not converge in {estimator.max_iter} iterations: raise "
+            "max_iter or tol",
+            ConvergenceWarning,
+        )
+    return estimator
+
+
+def statistics(estimator, blocks, iteration=0, task_hook=None):
+    """One Spark job: the merged statistics of every block under the estimator's current
+    model."""
+    from pyspark import TaskContext
+
+    sc = blocks.rdd.context
+    model_json = sc.broadcast(estimator._model.to_json())
+
+    def partition_statistics(items):
+        if task_hook is not None:
+            task_hook(TaskContext.get(), iteration)
+        model = _core.Model.from_json(model_json.value)
+        total = None
+        for X, w in items:
+            part = model.e_step(X, w)
+            total = part if total is None else total.merge(part)
+        if total is not None:
+            yield total.to_bytes()
+
+    try:
+        parts = blocks.rdd.mapPartitions(partition_statistics).collect()
+    except Exception as e:  # an executor's error arrives wrapped: raise its message
+        raise _worker_error(e) from None
+    finally:
+        model_json.unpersist()
+    if not parts:
+        raise ValueError("the DataFrame has no rows: give at least one point")
+    return functools.reduce(Statistics.merge, (Statistics.from_bytes(b) for b in parts))
+
+
+def _worker_error(e):
+    text = str(e)
+    for kind in (ValueError, TypeError, MemoryError):
+        m = re.search(kind.__name__ + r": (.*)", text)
+        if m:
+            return kind(m.group(1).strip())
+    return e
+
+
+def _select(df, features, weight_col):
+    """One array<double> column of features (and a double weight column)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if isinstance(features, str):
+        field = df.schema[features]
+        if isinstance(field.dataType, T.ArrayType):
+            col = F.col(features).cast("array<double>")
+        else:
+            from pyspark.ml.functions import vector_to_array
+
+            col = vector_to_array(F.col(features))
+    else:
+        names = list(features)
+        if not names:
+            raise ValueError("features is empty: give a vector column or numeric column names")
+        col = F.array(*[F.col(c).cast("double") for c in names])
+    cols = [col.alias(_FEATURES)]
+    if weight_col is not None:
+        cols.append(F.col(weight_col).cast("double").alias(_WEIGHT))
+    return df.select(*cols)
+
+
+def _block_of_batch(batch, weighted):
+    """(X bytes, w bytes, rows, D, problem) of one Arrow batch; problem is "" or what is
+    wrong with it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    column = batch.column(0)
+    if column.null_count:
+        return None, None, n, -1, "a null feature vector"
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    d = int(lengths[0]) if n else 0
+    if n and np.any(lengths != d):
+        return None, None, n, d, "feature vectors of different lengths"
+    values = column.flatten()
+    if values.null_count:
+        return None, None, n, d, "a null feature value"
+    X = np.ascontiguousarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.all(np.isfinite(X)):
+        return None, None, n, d, "a NaN or infinite feature value"
+    w = b""
+    if weighted:
+        wc = batch.column(1)
+        wv = np.ascontiguousarray(wc.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if wc.null_count or not np.all(np.isfinite(wv)) or np.any(wv < 0):
+            return None, None, n, d, "a null, NaN, infinite or negative weight"
+        w = wv.tobytes()
+    return X.tobytes(), w, n, d, ""
+
+
+def to_blocks(df, features, weight_col):
+    """The rows of `df` as cached (X, w) blocks on the executors, checked: one job."""
+    import pyarrow as pa
+
+    selected = _select(df, features, weight_col)
+    weighted = weight_col is not None
+
+    def encode(batches):
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            X, w, n, d, problem = _block_of_batch(batch, weighted)
+            yield pa.RecordBatch.from_pylist(
+                [{"X": X, "w": w, "n": n, "d": d, "problem": problem}]
+            )
+
+    schema = "X binary, w binary, n long, d long, problem string"
+    encoded = selected.mapInArrow(encode, schema)
+
+    def decode(row):
+        if row.problem:
+            return (row.n, row.d, row.problem)
+        X = np.frombuffer(row.X, dtype=np.float64).reshape(row.n, row.d)
+        w = np.frombuffer(row.w, dtype=np.float64) if weighted else None
+        return X, w
+
+    rdd = encoded.rdd.map(decode).cache()
+    try:
+        shapes = rdd.map(lambda b: (b[0], b[1], b[2]) if len(b) == 3 else (len(b[0]), b[0].shape[1], "")).collect()
+    except Exception as e:
+        rdd.unpersist()
+        raise _worker_error(e) from None
+    what = [(n, d, p) for n, d, p in shapes if p]
+    dims = {d for _, d, p in shapes if not p}
+    if not what and len(dims) > 1:
+        what = [(0, 0, f"feature vectors of different lengths ({sorted(dims)})")]
+    if what:
+        rdd.unpersist()
+        name = f" in {weight_col}" if "weight" in what[0][2] else ""
+        raise ValueError(
+            f"the DataFrame holds {what[0][2]}{name}: drop or impute such rows (e.g. "
+            "df.na.drop()) before fitting"
+        )
+    if not shapes:
+        rdd.unpersist()
+        raise ValueError("the DataFrame has no rows: give at least one point")
+    d = dims.pop()
+    if d < 1:
+        rdd.unpersist()
+        raise ValueError("the feature vectors are empty: give at least one feature")
+    return Blocks(rdd, sum(n for n, _, _ in shapes), d, weighted)
+
+
+def _initialize_from_sample(estimator, blocks, sample_size, seed):
+    """estimator.initialize on every step-th row of the blocks (at most about sample_size
+    rows; the step is random per block, from seed); for VB with default priors, the priors
+    are the whole DataFrame's (weighted) mean and covariance, computed in one Spark job."""
+    step = max(1, blocks.n // max(sample_size, estimator.n_components))
+
+    def take(index, items):
+        rng = np.random.default_rng([seed, index])
+        for X, w in items:
+            first = int(rng.integers(0, step)) if step > 1 else 0
+            yield X[first::step], (None if w is None else w[first::step])
+
+    parts = blocks.rdd.mapPartitionsWithIndex(take).collect()
+    X = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
+    w = np.concatenate([p[1] for p in parts]) if blocks.weighted else None
+    if estimator._kind == "vb" and (estimator.mean_prior is None or estimator.covariance_prior is None):
+        mean, cov = _data_moments(blocks, X)
+        saved = (estimator.mean_prior, estimator.covariance_prior)
+        try:  # the whole DataFrame's priors, for this initialisation only
+            if saved[0] is None:
+                estimator.mean_prior = mean
+            if saved[1] is None:
+                estimator.covariance_prior = cov
+            estimator.initialize(X, sample_weight=w)
+        finally:
+            estimator.mean_prior, estimator.covariance_prior = saved
+    else:
+        estimator.initialize(X, sample_weight=w)
+
+
+def _data_moments(blocks, X):
+    """The (weighted) mean and covariance (divided by the total weight - 1, as the core's
+    default prior) of the whole DataFrame: the statistics of one component."""
+    from ._mixture import GaussianMixture
+
+    one = GaussianMixture(1).initialize(X[:1])
+    moments = statistics(one, blocks)
+    cov = moments.scatter[0] / max(moments.weight - 1.0, 1.0)
+    return moments.means[0], cov

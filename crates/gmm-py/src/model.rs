@@ -1,0 +1,294 @@
+//! `gmm_rs._core.Model`: a fitted or initial EM mixture or VB posterior, its queries, its
+//! model file, and the map-reduce step (E-step statistics of a chunk, M-step from merged
+//! statistics).
+
+use gmm_core::{
+    Dataset, EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Result, ScatterKind,
+};
+use gmm_vb::VbModel;
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::arrays::{self, Rows, array1};
+use crate::errors::guarded;
+use crate::params::{mixture_params, posterior_params, record_params};
+use crate::stats::{ChunkStats, Statistics};
+
+/// What a [`Model`] holds.
+#[derive(Debug, Clone)]
+pub enum Inner {
+    /// A maximum-likelihood mixture (EM).
+    Em {
+        /// The mixture.
+        mixture: Box<GaussianMixture>,
+        /// How it was fitted, if it was.
+        record: Option<FitRecord>,
+    },
+    /// A variational posterior with its priors (VB).
+    Vb {
+        /// The posterior.
+        model: Box<VbModel>,
+        /// How it was fitted, if it was.
+        record: Option<FitRecord>,
+    },
+}
+
+impl Inner {
+    fn queries(&self) -> &dyn MixtureModel {
+        match self {
+            Self::Em { mixture, .. } => mixture.as_ref(),
+            Self::Vb { model, .. } => model.as_ref(),
+        }
+    }
+
+    fn point_estimate(&self) -> &GaussianMixture {
+        match self {
+            Self::Em { mixture, .. } => mixture.as_ref(),
+            Self::Vb { model, .. } => model.point_estimate(),
+        }
+    }
+
+    fn record(&self) -> Option<&FitRecord> {
+        match self {
+            Self::Em { record, .. } | Self::Vb { record, .. } => record.as_ref(),
+        }
+    }
+
+    fn to_model_file(&self) -> ModelFile {
+        let mut file = match self {
+            Self::Em { mixture, .. } => ModelFile::from_mixture(mixture),
+            Self::Vb { model, .. } => model.to_model_file(),
+        };
+        file.fit = self.record().cloned();
+        file
+    }
+
+    fn from_model_file(file: &ModelFile) -> Result<Self> {
+        let record = file.fit.clone();
+        Ok(if file.holds_vb_posterior() {
+            Self::Vb {
+                model: Box::new(VbModel::from_model_file(file)?),
+                record,
+            }
+        } else {
+            Self::Em {
+                mixture: Box::new(file.to_mixture()?),
+                record,
+            }
+        })
+    }
+
+    /// The E-step kernel (EM's constants, or VB's expectations) and the scatter the M-step
+    /// needs.
+    pub fn kernel(&self) -> Result<(EStepKernel, ScatterKind)> {
+        let kind = self.point_estimate().covariance_type().scatter_kind();
+        Ok(match self {
+            Self::Em { mixture, .. } => (mixture.kernel().clone(), kind),
+            Self::Vb { model, .. } => (model.state().kernel()?, kind),
+        })
+    }
+
+    fn data(&self, rows: &Rows<'_>) -> Result<Dataset> {
+        self.weighted_data(rows, None)
+    }
+
+    fn weighted_data(&self, rows: &Rows<'_>, weights: Option<Vec<f64>>) -> Result<Dataset> {
+        let data = arrays::dataset(rows, weights)?;
+        data.check_features(self.queries().n_features())?;
+        Ok(data)
+    }
+}
+
+/// A fitted or initial model: an EM mixture or a VB posterior.
+#[pyclass(module = "gmm_rs._core", name = "Model", frozen)]
+pub struct Model {
+    /// The model.
+    pub inner: Inner,
+}
+
+impl Model {
+    /// Wraps a model.
+    pub fn new(inner: Inner) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// "em" or "vb".
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.inner {
+            Inner::Em { .. } => "em",
+            Inner::Vb { .. } => "vb",
+        }
+    }
+
+    /// Number of components K.
+    #[getter]
+    fn n_components(&self) -> usize {
+        self.inner.queries().n_components()
+    }
+
+    /// Dimension D.
+    #[getter]
+    fn n_features(&self) -> usize {
+        self.inner.queries().n_features()
+    }
+
+    /// The covariance type ("full", "tied", "diag", "spherical").
+    #[getter]
+    fn covariance_type(&self) -> &'static str {
+        self.inner.point_estimate().covariance_type().name()
+    }
+
+    /// Log density of every point: EM's mixture density; VB's Student-t posterior
+    /// predictive.
+    fn score_samples<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = arrays::rows(&x);
+        let v =
+            py.detach(|| guarded(|| self.inner.queries().score_samples(&self.inner.data(&rows)?)))?;
+        Ok(array1(py, v))
+    }
+
+    /// Responsibilities, N x K.
+    fn predict_proba<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = arrays::rows(&x);
+        let m =
+            py.detach(|| guarded(|| self.inner.queries().predict_proba(&self.inner.data(&rows)?)))?;
+        Ok(arrays::array2(py, &m))
+    }
+
+    /// The most responsible component of every point.
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = arrays::rows(&x);
+        let labels =
+            py.detach(|| guarded(|| self.inner.queries().predict(&self.inner.data(&rows)?)))?;
+        let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
+        Ok(labels.into_pyarray(py).into_any())
+    }
+
+    /// `n` points drawn from the point estimate with seed `seed`, and their components.
+    fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Bound<'py, PyTuple>> {
+        let (data, labels) =
+            py.detach(|| guarded(|| self.inner.point_estimate().sample_seeded(n, seed)))?;
+        let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
+        PyTuple::new(
+            py,
+            [
+                arrays::array2(py, &data.to_matrix()),
+                labels.into_pyarray(py).into_any(),
+            ],
+        )
+    }
+
+    /// Bayesian information criterion of the point estimate on `x`,
+    /// `-2 N mean_log_likelihood + p ln N` (lower is better).
+    fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+        let rows = arrays::rows(&x);
+        py.detach(|| guarded(|| self.inner.point_estimate().bic(&self.inner.data(&rows)?)))
+    }
+
+    /// Akaike information criterion of the point estimate on `x`,
+    /// `-2 N mean_log_likelihood + 2 p` (lower is better).
+    fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+        let rows = arrays::rows(&x);
+        py.detach(|| guarded(|| self.inner.point_estimate().aic(&self.inner.data(&rows)?)))
+    }
+
+    /// Number of free parameters of the point estimate (what BIC and AIC count).
+    fn n_parameters(&self) -> usize {
+        self.inner.point_estimate().n_parameters()
+    }
+
+    /// The fitted attributes with scikit-learn's names, as a dict of arrays and numbers.
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        mixture_params(py, self.inner.point_estimate(), &out)?;
+        if let Some(record) = self.inner.record() {
+            record_params(py, record, &out)?;
+        }
+        if let Inner::Vb { model, .. } = &self.inner {
+            posterior_params(py, model, &out)?;
+        }
+        Ok(out)
+    }
+
+    /// The model in gmm's JSON model format (what `gmm` on the command line reads).
+    fn to_json(&self) -> String {
+        self.inner.to_model_file().to_json()
+    }
+
+    /// Reads a model from gmm's JSON model format (a VB file gives a VB model).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        guarded(|| {
+            Ok(Self::new(Inner::from_model_file(&ModelFile::from_json(
+                text,
+            )?)?))
+        })
+    }
+
+    /// Writes the model file to `path` atomically.
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        py.detach(|| guarded(|| self.inner.to_model_file().save(&path)))
+    }
+
+    /// Reads the model file at `path`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        py.detach(|| guarded(|| Ok(Self::new(Inner::from_model_file(&ModelFile::load(&path)?)?))))
+    }
+
+    /// Pickles as the model file's JSON.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let from_json = py.get_type::<Model>().getattr("from_json")?;
+        PyTuple::new(
+            py,
+            [from_json, PyTuple::new(py, [self.to_json()])?.into_any()],
+        )
+    }
+
+    /// The map step: the sufficient statistics of the chunk `x` (with optional weights)
+    /// under this model, with the sums the bound needs.
+    #[pyo3(signature = (x, sample_weight=None))]
+    fn e_step(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Statistics> {
+        let rows = arrays::rows(&x);
+        let weights = arrays::weights(sample_weight.as_ref());
+        let stats = py.detach(|| {
+            guarded(|| {
+                let data = self.inner.weighted_data(&rows, weights)?;
+                let (kernel, kind) = self.inner.kernel()?;
+                Ok(ChunkStats::of_chunk(&kernel, kind, &data))
+            })
+        })?;
+        Ok(Statistics::new(stats))
+    }
+
+    /// The reduce step's end: the next model from merged statistics (EM: gmm_em::m_step;
+    /// VB: gmm_vb::m_step under this model's priors), and the bound these statistics give
+    /// (EM: the mean log-likelihood of *this* model, as `lower_bounds_`; VB: the full ELBO
+    /// of the next posterior).
+    fn m_step(&self, py: Python<'_>, stats: &Statistics, reg_covar: f64) -> PyResult<(Model, f64)> {
+        py.detach(|| guarded(|| crate::stats::m_step(&self.inner, &stats.inner, reg_covar)))
+            .map(|(inner, bound)| (Model::new(inner), bound))
+    }
+}

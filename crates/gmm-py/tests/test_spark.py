@@ -1,0 +1,138 @@
+"""Spark with two executor processes (local-cluster[2,1,1024]): a DataFrame of 2e5 x 8 points
+in 16 partitions fits, from the same initial model, to the in-memory fit within 1e-9
+relative, for EM and VB, with and without a weight column; a task that fails on its first
+attempt gives the same fit after Spark retries it; nulls are refused.
+
+Needs pyspark and Java 17 (skipped without them): scripts/test_python.sh installs pyspark.
+"""
+
+import copy
+import shutil
+import warnings
+import sys
+
+import numpy as np
+import pytest
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None:
+    pytest.skip("Java is not installed (Spark needs Java 17)", allow_module_level=True)
+
+import gmm_rs  # noqa: E402
+from gmm_rs import spark as gspark  # noqa: E402
+from conftest import blobs, relative_error  # noqa: E402
+
+N, D, K = 200_000, 8, 8
+COLUMNS = [f"x{j}" for j in range(D)]
+
+
+@pytest.fixture(scope="module")
+def session():
+    import os
+
+    from pyspark.sql import SparkSession
+
+    # the executors' Python workers must be this interpreter (gmm_rs, pyarrow installed)
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    s = (
+        SparkSession.builder.master("local-cluster[2,1,1024]")
+        .appName("gmm_rs tests")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.task.maxFailures", "4")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def data(session):
+    import pandas as pd
+
+    X = blobs(n=N, d=D, k=K, seed=11)
+    w = np.random.default_rng(12).uniform(0.0, 2.0, size=N)
+    pdf = pd.DataFrame(X, columns=COLUMNS)
+    pdf["w"] = w
+    df = session.createDataFrame(pdf).repartition(16).cache()
+    assert df.rdd.getNumPartitions() == 16
+    rows = df.toPandas()  # the rows as Spark holds them, for the in-memory fit
+    return df, np.ascontiguousarray(rows[COLUMNS].to_numpy()), rows["w"].to_numpy()
+
+
+warnings.filterwarnings("ignore", category=FutureWarning)  # pyspark on pandas 3
+
+
+def in_memory(est, X, w):
+    for _ in range(est.max_iter):
+        est.m_step(est.statistics(X, sample_weight=w))
+        if est.converged_:
+            break
+    return est
+
+
+def estimator(kind):
+    kw = dict(n_components=K, tol=1e-6, max_iter=8, random_state=0)
+    if kind == "em":
+        return gmm_rs.GaussianMixture(**kw)
+    return gmm_rs.BayesianGaussianMixture(**kw)
+
+
+def assert_same_fit(a, b):
+    assert a.n_iter_ == b.n_iter_
+    for name in ["weights_", "means_", "covariances_", "lower_bounds_"]:
+        err = relative_error(getattr(a, name), getattr(b, name))
+        assert err <= 1e-9, f"{name}: {err:.2e}"
+
+
+@pytest.mark.parametrize("kind", ["em", "vb"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted):
+    df, X, w = data
+    w = w if weighted else None
+    start = estimator(kind).initialize(X, sample_weight=w)
+    expected = in_memory(copy.deepcopy(start), X, w)
+    got = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, weight_col="w" if weighted else None)
+    assert_same_fit(got, expected)
+
+
+def test_a_task_failing_once_gives_the_same_fit(data):
+    df, X, _ = data
+
+    def fail_once(ctx, iteration):
+        if iteration == 1 and ctx.partitionId() == 5 and ctx.attemptNumber() == 0:
+            raise RuntimeError("injected failure of the first attempt")
+
+    start = estimator("em").initialize(X)
+    clean = gspark.fit(copy.deepcopy(start), df, features=COLUMNS)
+    retried = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, _task_hook=fail_once)
+    assert np.array_equal(retried.means_, clean.means_)
+    assert np.array_equal(retried.lower_bounds_, clean.lower_bounds_)
+
+
+def test_a_vector_column_fits_from_a_sample(session, data):
+    from pyspark.ml.feature import VectorAssembler
+
+    df, X, _ = data
+    vectors = VectorAssembler(inputCols=COLUMNS, outputCol="v").transform(df).select("v")
+    est = gspark.fit(estimator("vb"), vectors, features="v")
+    assert est.converged_ or est.n_iter_ == est.max_iter
+    assert est.means_.shape == (K, D)
+    # the priors are the whole DataFrame's moments, not the sample's
+    assert relative_error(est.mean_prior_, X.mean(axis=0)) <= 1e-9
+
+
+def test_nulls_and_nan_are_refused_naming_the_cause(session):
+    df = session.createDataFrame([(1.0, float("nan")), (2.0, 1.0)], ["a", "b"])
+    with pytest.raises(ValueError, match="NaN or infinite feature value"):
+        gspark.fit(gmm_rs.GaussianMixture(1), df, features=["a", "b"])
+    df = session.createDataFrame([(1.0, 2.0), (None, 1.0), (3.0, 0.5)], ["a", "b"])
+    with pytest.raises(ValueError, match="null feature value"):
+        gspark.fit(gmm_rs.GaussianMixture(1), df, features=["a", "b"])
+    df = session.createDataFrame([(1.0, 2.0, 1.0), (2.0, 1.0, -1.0)], ["a", "b", "w"])
+    with pytest.raises(ValueError, match="negative weight in w"):
+        gspark.fit(gmm_rs.GaussianMixture(1), df, features=["a", "b"], weight_col="w")
