@@ -256,6 +256,17 @@ fn bad_settings_are_rejected_by_name() {
         invalid_name(&with(&|s| s.replicates = usize::MAX)),
         "replicates"
     );
+    // points beyond any memory are refused before anything is drawn
+    for (size, test) in [(usize::MAX, 1000), (10, usize::MAX)] {
+        let huge = with(&|s| {
+            s.sizes = vec![size];
+            s.test_size = test;
+        });
+        assert!(
+            matches!(run_study(&huge, &|| {}), Err(GmmError::MemoryLimit { .. })),
+            "{size} + {test}"
+        );
+    }
     assert!(TrueScenario::synthetic("four-d").is_err());
     assert_eq!(
         StudyMethod::from_name("em-noreg").unwrap(),

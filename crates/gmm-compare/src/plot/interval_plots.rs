@@ -130,7 +130,13 @@ mod tests {
         ];
         let svg = intervals_svg(&series, "t", "N", "log pred").unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
-        assert!(svg.contains(">EM<") && svg.contains(">VB<"));
+        assert!(svg.contains("\nEM\n") && svg.contains("\nVB\n"), "{svg}");
+        // one filled marker per point, in its series' colour (Category10 blue and orange)
+        let filled = |c: &str| {
+            svg.matches(&format!("fill=\"{c}\" stroke=\"none\""))
+                .count()
+        };
+        assert_eq!((filled("#1F77B4"), filled("#FF7F0E")), (2, 2), "{svg}");
         // an empty plot still draws
         assert!(intervals_svg(&[], "t", "N", "y").unwrap().contains("<svg"));
     }

@@ -79,14 +79,14 @@ impl StudyReport {
     /// # Errors
     /// Errors of drawing.
     pub fn files(&self) -> Result<Vec<(String, String)>> {
-        let mut files = vec![
+        let tables = vec![
             ("runs.csv".to_string(), self.runs_csv()),
             ("cells.csv".to_string(), self.cells_csv()),
             ("report.json".to_string(), self.to_json()),
         ];
         #[cfg(feature = "plots")]
-        files.extend(self.figures()?);
-        Ok(files)
+        let tables = tables.into_iter().chain(self.figures()?).collect();
+        Ok(tables)
     }
 
     /// One SVG per measure that has values: each method's mean against N (log scale) with

@@ -280,9 +280,12 @@ impl StudySettings {
         self.check_stopping()?;
         self.check_scenario()?;
         let largest = self.sizes.iter().max().copied().unwrap_or(0);
-        let per_run = (largest + self.test_size) as u64 * self.scenario.n_features() as u64 * 8;
+        let per_run = (largest as u64)
+            .saturating_add(self.test_size as u64)
+            .saturating_mul(self.scenario.n_features() as u64)
+            .saturating_mul(8);
         check_memory(
-            per_run * 4 * rayon::current_num_threads() as u64,
+            per_run.saturating_mul(4 * rayon::current_num_threads() as u64),
             None,
             "the study's concurrent runs (points and their copies)",
         )
