@@ -150,9 +150,9 @@ pub struct FitOptions {
     /// Maximum number of iterations [default: 100].
     #[arg(long, value_name = "N")]
     pub max_iter: Option<usize>,
-    /// Convergence tolerance on the change of the bound (EM: per point; VB: the total ELBO, as
-    /// scikit-learn); 0 runs exactly
-    /// --max-iter iterations [default: 1e-3].
+    /// Convergence tolerance on the change of the bound (EM: per point, as scikit-learn; VB:
+    /// the total ELBO, as scikit-learn, for 5 iterations in a row); 0 runs exactly --max-iter
+    /// iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,
     /// Added to the diagonal of every covariance, to keep it positive definite.
@@ -300,6 +300,11 @@ pub struct PredictArgs {
     /// Print the probability of every component instead of the most probable one.
     #[arg(long)]
     pub proba: bool,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm score`.
@@ -316,6 +321,11 @@ pub struct ScoreArgs {
     /// mean.
     #[arg(long)]
     pub per_point: bool,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm sample`.
@@ -330,6 +340,11 @@ pub struct SampleArgs {
     /// Seed of the draw.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm compare`.

@@ -11,6 +11,7 @@ use gmm_compare::{
 };
 use gmm_core::{
     CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result, check_memory,
+    predict_proba_bytes,
 };
 use gmm_em::EmParams;
 use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
@@ -39,6 +40,14 @@ pub fn print_out(text: &str) -> CliResult {
         }
         .into()),
     }
+}
+
+/// Bytes of a printed table of `rows` x `columns` numbers: each number held as an `f64` in
+/// a row's copy and as up to 25 characters of text with its separator.
+fn printed_bytes(rows: usize, columns: usize) -> u64 {
+    (rows as u64)
+        .saturating_mul(columns as u64)
+        .saturating_mul(8 + 25)
 }
 
 fn read_data_for(path: &Path, model: &dyn MixtureModel) -> Result<DataTable> {
@@ -104,6 +113,34 @@ fn settings(
     Ok(s)
 }
 
+/// Refuses a fit whose model file would not fit in memory (the file holds what the
+/// covariance type stores; a VB file also its posterior: `gmm_vb::model_file_bytes`).
+fn check_model_file_memory(
+    method: Method,
+    covariance_type: CovarianceType,
+    k: usize,
+    data: &Dataset,
+    max_memory: Option<u64>,
+) -> Result<()> {
+    let d = data.n_features();
+    let (bytes, what) = match method {
+        Method::Em => (
+            ModelFile::estimated_bytes(covariance_type, k, d),
+            "the model file",
+        ),
+        Method::Vb => (
+            gmm_vb::model_file_bytes(covariance_type, k, d),
+            "the model file with its posterior",
+        ),
+    };
+    let what = if matches!(covariance_type, CovarianceType::Full | CovarianceType::Tied) {
+        format!("{what} ({covariance_type} covariances: D x D numbers per component)")
+    } else {
+        what.to_string()
+    };
+    check_memory(bytes, max_memory, &what)
+}
+
 /// `gmm fit`.
 pub fn fit(a: &FitArgs) -> CliResult {
     let table = read_data_file(&a.data)?;
@@ -113,18 +150,9 @@ pub fn fit(a: &FitArgs) -> CliResult {
     }
     let start = fit_start(a, data)?;
     let k = start.n_components();
-    check_memory(
-        ModelFile::estimated_bytes(k, data.n_features()),
-        a.options.max_memory,
-        "the model file (every covariance a full D x D matrix, whatever the type)",
-    )?;
-    let s = settings(
-        k,
-        start.covariance_type(&a.options),
-        &a.options,
-        data,
-        false,
-    )?;
+    let covariance_type = start.covariance_type(&a.options);
+    check_model_file_memory(a.method, covariance_type, k, data, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, data, false)?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
@@ -179,7 +207,14 @@ pub fn predict(a: &PredictArgs) -> CliResult {
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
     let text = if a.proba {
-        let p = model.predict_proba(&data)?;
+        let (n, k) = (data.n_samples(), model.n_components());
+        check_memory(
+            printed_bytes(n, k).saturating_add(predict_proba_bytes(n, k)),
+            a.max_memory,
+            "the printed probabilities, N x K numbers (print the labels alone, or predict \
+             fewer points at a time)",
+        )?;
+        let p = model.predict_proba_within(&data, a.max_memory)?;
         let header: Vec<String> = (0..model.n_components()).map(|k| format!("p{k}")).collect();
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
@@ -201,6 +236,11 @@ pub fn score(a: &ScoreArgs) -> CliResult {
     let model = model.as_ref();
     let data = read_data_for(&a.data, model)?.data;
     if a.per_point {
+        check_memory(
+            printed_bytes(data.n_samples(), 1),
+            a.max_memory,
+            "the printed log densities, one per point (score fewer points at a time)",
+        )?;
         let lines: String = model
             .score_samples(&data)?
             .into_iter()
@@ -214,7 +254,12 @@ pub fn score(a: &ScoreArgs) -> CliResult {
 /// `gmm sample`: always from the point estimate.
 pub fn sample(a: &SampleArgs) -> CliResult {
     let gm = read_point_estimate(&a.model)?;
-    let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
+    check_memory(
+        printed_bytes(a.n, gm.n_features()),
+        a.max_memory,
+        "the printed sample, N x D numbers (draw fewer points at a time)",
+    )?;
+    let (data, _) = gm.sample_within(a.n, &mut StdRng::seed_from_u64(a.seed), a.max_memory)?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
     print_out(&csv_table(&header, data.rows()))
 }

@@ -3,13 +3,13 @@
 
 use gmm_core::cholesky_lower;
 use gmm_core::{
-    Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind, SufficientStats,
+    Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
     data_statistics,
 };
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::default_prior::{default_covariance_prior, is_positive_definite, reduce_to_type};
+use crate::default_prior::{default_covariance_prior, given_prior, is_positive_definite};
 use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
@@ -70,7 +70,7 @@ impl WeightPrior {
 /// Parameters of a variational Bayesian Gaussian mixture fit (Bishop 10.2).
 ///
 /// Defaults follow scikit-learn's `BayesianGaussianMixture`: full covariances, tol `1e-3`
-/// (here on the **per-point** ELBO change, see docs/vb.md), reg_covar `1e-6`, 100
+/// (on the total ELBO change, five times in a row: docs/vb.md), reg_covar `1e-6`, 100
 /// iterations, one initialisation by k-means, seed 0, a Dirichlet-process weight prior with
 /// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
 /// (per type) as covariance prior `W0^{-1}`; where that is singular (constant or collinear
@@ -188,9 +188,9 @@ impl VbParams {
     /// [`GmmError::InvalidParameter`] naming `covariance_prior` for a covariance prior that
     /// is not symmetric positive definite.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        // The memory check of `control.check` holds for VB too: its Wishart posteriors and
+        // priors have the storage of the covariance type (D x D only for full and tied).
         self.control.check(data)?;
-        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
-        self.control.check_memory(data, true)?;
         self.check_settings(data.n_features())
     }
 
@@ -199,7 +199,8 @@ impl VbParams {
     /// # Errors
     /// As [`VbParams::check`], and errors of the pass.
     pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
-        self.control.check_passes(passes, true)?;
+        let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
+        self.control.check_passes(passes, full)?;
         self.check_settings(passes.n_features())
     }
 
@@ -262,7 +263,9 @@ impl VbParams {
                 .check_shape(1, d)
                 .and_then(|()| cholesky_lower(0, c))
                 .map_err(|e| match e {
-                    GmmError::NotPositiveDefinite { reason, .. } => not_spd_prior(c, &reason),
+                    GmmError::NotPositiveDefinite { reason, .. } => {
+                        not_spd_prior(format!("{c}"), &reason)
+                    }
                     other => other,
                 })?;
         }
@@ -330,52 +333,44 @@ impl VbParams {
         let covariance_type = self.control.covariance_type;
         let stats = match (&self.mean_prior, &self.covariance_prior) {
             (Some(_), Some(_)) => None,
-            _ => Some(data_statistics(passes, ScatterKind::Full)?),
+            _ => Some(data_statistics(passes, covariance_type.scatter_kind())?),
         };
         let covariance = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
-            (Some(c), _) => reduce_to_type(c.clone(), covariance_type),
-            (None, Some(stats)) => default_covariance_prior(
-                data_covariance(stats),
-                covariance_type,
-                self.control.reg_covar,
-            )?,
+            (Some(c), _) => given_prior(c, covariance_type),
+            (None, Some(stats)) => {
+                default_covariance_prior(stats, covariance_type, self.control.reg_covar)?
+            }
             (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
-                &covariance,
+                format!("{covariance:?}"),
                 "its reduction to the covariance type",
             ));
         }
+        let mean = match (&self.mean_prior, &stats) {
+            (Some(m0), _) => m0.clone(),
+            (None, Some(stats)) => stats.mean(0),
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
+        };
         Ok(Priors {
             weight_prior: self.weight_prior,
             weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
             mean_precision: self.mean_precision_prior,
-            mean: match (&self.mean_prior, &stats) {
-                (Some(m0), _) => m0.clone(),
-                (None, Some(stats)) => stats.mean(0),
-                (None, None) => unreachable!("statistics are computed when a default needs them"),
-            },
+            mean,
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
         })
     }
 }
 
-/// The data covariance (`ddof = 1`, N the sum of the weights; divisor 1 when that is not
-/// above 1) from the statistics of every point in one component.
-fn data_covariance(stats: &SufficientStats) -> DMatrix<f64> {
-    let excess = stats.n_k()[0] - 1.0;
-    stats.scatter(0) / if excess > 0.0 { excess } else { 1.0 }
-}
-
 /// The error for a covariance prior given by the user that is not symmetric positive
 /// definite (`what` says what failed).
-fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
+fn not_spd_prior(value: String, what: &str) -> GmmError {
     GmmError::InvalidParameter {
         name: "covariance_prior",
-        value: format!("{c}"),
+        value,
         reason: format!(
             "the covariance prior must be symmetric positive definite ({what}): give such a \
              matrix, or leave covariance_prior unset for the default (the data covariance, \
@@ -384,8 +379,9 @@ fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
     }
 }
 
-/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3). Their file form is
+/// [`crate::PriorRecord`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Priors {
     /// The weight prior as asked for.
     pub weight_prior: WeightPrior,
@@ -397,15 +393,22 @@ pub struct Priors {
     pub mean: DVector<f64>,
     /// `nu0`.
     pub degrees_of_freedom: f64,
-    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical):
-    /// the prior actually used, with the fallback's ridge where the data covariance is
-    /// singular.
-    pub covariance: DMatrix<f64>,
+    /// `W0^{-1}` in the storage of the covariance type, as one component: a D x D matrix for
+    /// full (`Covariances::Full` of one matrix) and tied (`Covariances::Tied`), D variances
+    /// for diag, one variance for spherical. The prior actually used, with the fallback's
+    /// ridge where the data covariance is singular.
+    pub covariance: Covariances,
 }
 
 impl Priors {
     /// Dimension D.
     pub fn n_features(&self) -> usize {
         self.mean.len()
+    }
+
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    /// It has D x D numbers: for small D (display, tests), not for wide data.
+    pub fn covariance_matrix(&self) -> DMatrix<f64> {
+        self.covariance.full_matrix(0, self.n_features())
     }
 }
