@@ -6,6 +6,7 @@
 //!   E-step kernel, sufficient statistics, initialisation, model files, the fit record.
 //! - [`em`] (`gmm-em`): maximum-likelihood EM.
 //! - [`vb`] (`gmm-vb`): variational Bayes and the known-variance CAVI model.
+//! - [`gibbs`] (`gmm-gibbs`): the Gibbs sampler under VB's priors, with its diagnostics.
 //! - [`compare`] (`gmm-compare`): both estimators side by side, metrics, reports, plots.
 //! - [`io`] (`gmm-io`): reading data files, atomic writes.
 //! - [`load_model`] and [`Model`]: one way to read any model file back.
@@ -15,6 +16,7 @@
 pub use gmm_compare as compare;
 pub use gmm_core as core;
 pub use gmm_em as em;
+pub use gmm_gibbs as gibbs;
 pub use gmm_io as io;
 pub use gmm_vb as vb;
 

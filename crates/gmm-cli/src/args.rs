@@ -81,6 +81,9 @@ pub enum Method {
     Em,
     /// Variational Bayes (Normal-Wishart priors on the components).
     Vb,
+    /// Gibbs sampling of the exact posterior under VB's priors (--draws, --burn-in,
+    /// --chains); the model file holds the posterior means and standard deviations.
+    Gibbs,
 }
 
 /// Covariance types.
@@ -264,6 +267,20 @@ pub struct FitArgs {
         conflicts_with_all = ["init", "init_means", "init_labels", "n_init"]
     )]
     pub init_model: Option<PathBuf>,
+    /// Gibbs: draws kept per chain after burn-in (at least 4) [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub draws: Option<usize>,
+    /// Gibbs: sweeps discarded at the start of each chain [default: 500].
+    #[arg(long, value_name = "B")]
+    pub burn_in: Option<usize>,
+    /// Gibbs: number of chains, run in parallel, chain c seeded by --seed + c [default: 4].
+    #[arg(long, value_name = "C")]
+    pub chains: Option<usize>,
+    /// Gibbs: write every relabelled draw to this file: JSON if its name ends in .json,
+    /// CSV otherwise (one row per draw). Written atomically; nothing is written if the fit
+    /// fails.
+    #[arg(long, value_name = "FILE")]
+    pub draws_out: Option<PathBuf>,
     /// Where to write the model (JSON). `-` (the default) writes it to standard output and
     /// the summary to standard error, so `gmm fit data.csv --method em -k 2 > model.json`
     /// gives a model file; with a FILE the summary goes to standard output. A failed fit
@@ -281,6 +298,19 @@ pub struct FitArgs {
 pub const STDOUT: &str = "-";
 
 impl FitArgs {
+    /// The Gibbs-only options given, as the user typed their flags.
+    pub fn gibbs_flags_given(&self) -> Vec<&'static str> {
+        [
+            ("--draws", self.draws.is_some()),
+            ("--burn-in", self.burn_in.is_some()),
+            ("--chains", self.chains.is_some()),
+            ("--draws-out", self.draws_out.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
+
     /// Whether the model goes to standard output (`-o -`).
     pub fn model_to_stdout(&self) -> bool {
         self.output.as_os_str() == STDOUT
@@ -291,7 +321,8 @@ impl FitArgs {
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
-    /// (variational responsibilities); an invalid posterior is an error.
+    /// (variational responsibilities); an invalid posterior is an error. A Gibbs model is
+    /// its posterior-mean mixture.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
@@ -311,7 +342,8 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// The model file (JSON), as written by `gmm fit`. A VB model's posterior is used
-    /// (posterior predictive); an invalid posterior is an error.
+    /// (posterior predictive); an invalid posterior is an error. A Gibbs model is scored by
+    /// its posterior-mean mixture (for the posterior predictive, `gmm compare --gibbs`).
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
     /// The data (CSV).
@@ -374,6 +406,20 @@ pub struct CompareArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Add the Gibbs sampler under VB's priors: held-out log predictive density of EM, VB
+    /// and Gibbs, and for each matched component the posterior sd of each mean coordinate
+    /// by VB and by Gibbs and their ratio.
+    #[arg(long)]
+    pub gibbs: bool,
+    /// With --gibbs: draws kept per chain [default: 1000].
+    #[arg(long, value_name = "N", requires = "gibbs")]
+    pub draws: Option<usize>,
+    /// With --gibbs: burn-in sweeps per chain [default: 500].
+    #[arg(long, value_name = "B", requires = "gibbs")]
+    pub burn_in: Option<usize>,
+    /// With --gibbs: number of chains [default: 4].
+    #[arg(long, value_name = "C", requires = "gibbs")]
+    pub chains: Option<usize>,
 }
 
 /// `gmm select`.

@@ -14,6 +14,7 @@ use gmm_core::{
     predict_proba_bytes,
 };
 use gmm_em::EmParams;
+use gmm_gibbs::{GibbsFit, GibbsParams};
 use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
 use gmm_vb::VbParams;
 
@@ -132,6 +133,11 @@ fn check_model_file_memory(
             gmm_vb::model_file_bytes(covariance_type, k, d),
             "the model file with its posterior",
         ),
+        // the posterior-mean mixture and, beside it, a standard deviation per number
+        Method::Gibbs => (
+            2 * ModelFile::estimated_bytes(covariance_type, k, d),
+            "the model file with its posterior standard deviations",
+        ),
     };
     let what = if matches!(covariance_type, CovarianceType::Full | CovarianceType::Tied) {
         format!("{what} ({covariance_type} covariances: D x D numbers per component)")
@@ -148,6 +154,11 @@ pub fn fit(a: &FitArgs) -> CliResult {
     if a.method == Method::Em {
         vb_only(&a.options)?;
     }
+    if a.method != Method::Gibbs {
+        gibbs_only(a)?;
+    } else {
+        gibbs_start_flags(a)?;
+    }
     let start = fit_start(a, data)?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);
@@ -156,6 +167,7 @@ pub fn fit(a: &FitArgs) -> CliResult {
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
+        Method::Gibbs => fit_gibbs(a, &s, start, data)?,
     };
     if a.model_to_stdout() {
         eprintln!("{summary}");
@@ -181,6 +193,139 @@ fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         fit.bic(data)?
     );
     Ok((fit.to_model_file(), summary))
+}
+
+/// Refuses the Gibbs-only flags with another method.
+fn gibbs_only(a: &FitArgs) -> Result<()> {
+    let given = a.gibbs_flags_given();
+    if let Some((first, rest)) = given.split_first() {
+        let value = if rest.is_empty() {
+            "given".to_string()
+        } else {
+            format!("(and {})", rest.join(", "))
+        };
+        return Err(GmmError::InvalidParameter {
+            name: first,
+            value,
+            reason: "Gibbs-only options: use them with --method gibbs, or drop them".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses the flags the sampler has no use for: it starts from --init, --init-means or
+/// --init-labels, once per chain, and keeps every draw (no iterations, tolerance or
+/// regularisation: the target is the exact posterior).
+fn gibbs_start_flags(a: &FitArgs) -> Result<()> {
+    let refuse = |flag: &'static str, reason: &str| {
+        Err(GmmError::InvalidParameter {
+            name: flag,
+            value: "given".into(),
+            reason: reason.into(),
+        })
+    };
+    if a.init_model.is_some() {
+        return refuse(
+            "--init-model",
+            "the Gibbs sampler starts each chain from --init, --init-means or --init-labels",
+        );
+    }
+    if a.n_init != 1 {
+        return refuse(
+            "--n-init",
+            "the Gibbs sampler runs --chains chains instead of restarts",
+        );
+    }
+    if a.options.max_iter.is_some() || a.options.tol.is_some() {
+        return refuse(
+            if a.options.max_iter.is_some() {
+                "--max-iter"
+            } else {
+                "--tol"
+            },
+            "the Gibbs sampler runs --burn-in + --draws sweeps per chain",
+        );
+    }
+    Ok(())
+}
+
+/// The Gibbs sampler from `start` under the priors of `s`: the model file and the summary;
+/// writes `--draws-out` (atomically) and warns on stderr when R-hat exceeds 1.01.
+fn fit_gibbs(
+    a: &FitArgs,
+    s: &ComparisonSettings,
+    start: Start,
+    data: &Dataset,
+) -> Result<(ModelFile, String)> {
+    let Start::Init(k, init) = start else {
+        unreachable!("--init-model is refused for Gibbs before the start is read")
+    };
+    let mut params = GibbsParams::new(k)
+        .covariance_type(s.covariance_type)
+        .weight_prior(s.weight_prior)
+        .seed(s.seed)
+        .init(init);
+    if let Some(n) = a.draws {
+        params = params.draws(n);
+    }
+    if let Some(n) = a.burn_in {
+        params = params.burn_in(n);
+    }
+    if let Some(n) = a.chains {
+        params = params.chains(n);
+    }
+    if let Some(b) = s.mean_precision_prior {
+        params = params.mean_precision_prior(b);
+    }
+    if let Some(nu) = s.degrees_of_freedom_prior {
+        params = params.degrees_of_freedom_prior(nu);
+    }
+    if let Some(m) = &s.mean_prior {
+        params = params.mean_prior(m.clone());
+    }
+    if let Some(c) = &s.covariance_prior {
+        params = params.covariance_prior(c.clone());
+    }
+    if let Some(bytes) = s.max_memory {
+        params = params.max_memory(bytes);
+    }
+    let fit = params.fit(data)?;
+    if let Some(path) = &a.draws_out {
+        write_draws(&fit, path)?;
+    }
+    let d = fit.diagnostics();
+    if fit.rhat_exceeded() {
+        eprintln!(
+            "warning: the largest R-hat is {:.4} (> {}): the chains have not mixed; run more \
+             --draws or a longer --burn-in, or use fewer components",
+            d.max_rhat, d.rhat_threshold
+        );
+    }
+    let summary = format!(
+        "Gibbs, K = {k}: {} chains x {} draws after {} burn-in sweeps, max R-hat {:.4}, \
+         min bulk ESS {:.0}, mean log-likelihood of the posterior-mean mixture {:.6}",
+        params.n_chains(),
+        params.draws_per_chain(),
+        params.burn_in_sweeps(),
+        d.max_rhat,
+        d.min_bulk_ess,
+        fit.score(data)?
+    );
+    Ok((fit.to_model_file(), summary))
+}
+
+/// Writes every relabelled draw to `path` atomically: JSON for a `.json` name, CSV
+/// otherwise.
+fn write_draws(fit: &GibbsFit, path: &Path) -> Result<()> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text = if json {
+        fit.draws_to_json()
+    } else {
+        fit.draws_to_csv()
+    };
+    write_atomic(path, text.as_bytes())
 }
 
 /// VB from `start`: the model file and the summary.
@@ -290,18 +435,45 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         mixture: None,
     };
     let comparison = cmp::compare(&table.data, &title, &s, truth)?;
+    let gibbs = if a.gibbs {
+        let mut g = cmp::GibbsSettings::default();
+        g.draws = a.draws.unwrap_or(g.draws);
+        g.burn_in = a.burn_in.unwrap_or(g.burn_in);
+        g.chains = a.chains.unwrap_or(g.chains);
+        let report = cmp::compare_gibbs(&table.data, &comparison, &s, g)?.report;
+        if report.rhat_exceeded {
+            eprintln!(
+                "warning: the Gibbs chains have not mixed (largest R-hat {:.4} > 1.01): run \
+                 more --draws or a longer --burn-in",
+                report.max_rhat
+            );
+        }
+        Some(report)
+    } else {
+        None
+    };
     if let Some(dir) = &a.out {
         let names: Vec<String> = (0..table.data.n_features())
             .map(|j| table.column_name(j))
             .collect();
         let mut files = comparison_figures(&comparison, &table.data, &names, &title)?;
         files.push((format!("{title}-report.json"), comparison.report.to_json()));
+        if let Some(g) = &gibbs {
+            files.push((format!("{title}-gibbs.json"), g.to_json()));
+        }
         report_written(&write_files(dir, files)?);
     }
     if a.json {
-        print_out(&format!("{}\n", comparison.report.to_json()))
+        let mut report: serde_json::Value =
+            serde_json::from_str(&comparison.report.to_json()).expect("the report is JSON");
+        if let Some(g) = &gibbs {
+            report["gibbs"] = serde_json::to_value(g).expect("the Gibbs report serialises");
+        }
+        let text = serde_json::to_string_pretty(&report).expect("JSON serialises");
+        print_out(&format!("{text}\n"))
     } else {
-        print_out(&comparison.report.to_string())
+        let extra = gibbs.map(|g| format!("\n{g}")).unwrap_or_default();
+        print_out(&format!("{}{extra}", comparison.report))
     }
 }
 

@@ -49,6 +49,9 @@ const FLAGS: &[(&str, &str)] = &[
     ("init_means", "--init-means"),
     ("k range", "--k-min/--k-max"),
     ("k_range", "--k-min/--k-max"),
+    ("draws", "--draws"),
+    ("chains", "--chains"),
+    ("burn_in", "--burn-in"),
 ];
 
 /// The flag that sets the library's parameter `name`, if the CLI has one.

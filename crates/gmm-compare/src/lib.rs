@@ -37,6 +37,7 @@ mod compare;
 pub mod demo;
 #[cfg(feature = "plots")]
 mod figures;
+mod gibbs;
 mod matching;
 mod metrics;
 mod pca;
@@ -51,9 +52,13 @@ pub use compare::{
 };
 #[cfg(feature = "plots")]
 pub use figures::{comparison_figures, selection_figures};
+pub use gibbs::{
+    ComponentSpread, GibbsComparison, GibbsReport, GibbsSettings, HoldoutLogPredictive,
+    compare_gibbs,
+};
+pub use gmm_core::hungarian;
 pub use matching::{
-    ComponentMatching, ParameterError, hungarian, match_components, mixture_of_labels,
-    parameter_error,
+    ComponentMatching, ParameterError, match_components, mixture_of_labels, parameter_error,
 };
 pub use metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
 pub use pca::Pca2;

@@ -170,6 +170,19 @@ impl Covariances {
         }
     }
 
+    /// The D variances (the diagonal) of component `k`, without forming a D x D matrix.
+    ///
+    /// # Panics
+    /// If `k` is out of range.
+    pub fn variances(&self, k: usize, d: usize) -> DVector<f64> {
+        match self {
+            Self::Full(m) => m[k].diagonal(),
+            Self::Tied(m) => m.diagonal(),
+            Self::Diagonal(v) => v[k].clone(),
+            Self::Spherical(v) => DVector::from_element(d, v[k]),
+        }
+    }
+
     /// Rebuilds storage of type `kind` from one full matrix per component, checking that the
     /// matrices have the structure the type requires (equal for tied, diagonal for diag, a
     /// multiple of the identity for spherical). Values are taken as they are, bit for bit.

@@ -18,15 +18,19 @@ pub enum Estimator {
     Vb,
     /// CAVI for the known-variance mixture (`gmm-vb`'s `cavi`); bounds are ELBO totals.
     Cavi,
+    /// The Gibbs sampler (`gmm-gibbs`); "bounds" are the log-likelihoods of the kept draws
+    /// (totals over the training points, averaged over the chains), not bounds.
+    Gibbs,
 }
 
 impl Estimator {
-    /// The name written in model files (`"em"`, `"vb"`, `"cavi"`).
+    /// The name written in model files (`"em"`, `"vb"`, `"cavi"`, `"gibbs"`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Em => "em",
             Self::Vb => "vb",
             Self::Cavi => "cavi",
+            Self::Gibbs => "gibbs",
         }
     }
 }
@@ -185,9 +189,10 @@ impl TryFrom<FitRecordFile> for FitRecord {
             "em" => Estimator::Em,
             "vb" => Estimator::Vb,
             "cavi" => Estimator::Cavi,
+            "gibbs" => Estimator::Gibbs,
             other => {
                 return Err(invalid(format!(
-                    "method is {other:?}: expected \"em\", \"vb\" or \"cavi\""
+                    "method is {other:?}: expected \"em\", \"vb\", \"cavi\" or \"gibbs\""
                 )));
             }
         };

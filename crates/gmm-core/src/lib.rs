@@ -11,8 +11,9 @@
 //!
 //! Inside the crate the modules import one way, each only from the layers below it (bottom
 //! to top): `simd` (lane width, fused multiply-add, horizontal sum, vectorised `exp`, the
-//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `data`; `source` (data
-//! as a stream of batches); `stats`;
+//! AVX2 + FMA dispatch; it imports nothing of the crate); `error`; `assignment` (the
+//! Hungarian algorithm), `atomic_write`, `memory`; `data`; `source` (data as a stream of
+//! batches); `stats`;
 //! `covariance` and `kernel`; `init`; `mixture`; `fit_record` (the one record of a fit's
 //! progress); `control`, `model_file` and `synthetic`; `fitted` (the trait of a fitted model).
 //! A unit test (`layers.rs`) reads the sources and checks it.
@@ -27,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod assignment;
 mod atomic_write;
 pub mod control;
 mod covariance;
@@ -52,6 +54,7 @@ pub use nalgebra;
 /// The rand our signatures use ([`GaussianMixture::sample`] takes its `Rng`).
 pub use rand;
 
+pub use assignment::hungarian;
 pub use atomic_write::{write_all_atomic, write_atomic};
 pub use control::{FitControl, best_of_restarts};
 pub use covariance::{

@@ -46,6 +46,12 @@ pub struct ModelFile {
     /// Estimator-specific posterior parameters (VB), kept as they were written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posterior: Option<serde_json::Value>,
+    /// The Gibbs sampler's posterior summary (standard deviations of the weights, means and
+    /// covariances, the settings, the convergence diagnostics), kept as it was written
+    /// (docs/model-format.md). The file's weights, means and covariances are then the
+    /// posterior means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gibbs: Option<serde_json::Value>,
 }
 
 /// The format version this library writes. Version 2 stores diag covariances as K rows of D
@@ -71,6 +77,7 @@ impl ModelFile {
             covariances: StoredCovariances::of(gm.covariances(), k),
             fit: None,
             posterior: None,
+            gibbs: None,
         }
     }
 
