@@ -47,7 +47,8 @@ pub struct StudyArgs {
     /// components at K = MAX_K.
     #[arg(long, value_name = "MAX_K")]
     pub max_k: Option<usize>,
-    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), vb.
+    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), vb, gibbs
+    /// (the Gibbs sampler under VB's priors; --draws, --burn-in, --chains).
     #[arg(
         long,
         value_name = "M,...",
@@ -65,6 +66,15 @@ pub struct StudyArgs {
     /// Bootstrap resamples of each cell's mean (95% percentile intervals).
     #[arg(long, value_name = "B", default_value_t = 1000)]
     pub bootstrap: usize,
+    /// Gibbs: draws kept per chain (at least 4) [default: 250].
+    #[arg(long, value_name = "N")]
+    pub draws: Option<usize>,
+    /// Gibbs: burn-in sweeps per chain [default: 250].
+    #[arg(long, value_name = "B")]
+    pub burn_in: Option<usize>,
+    /// Gibbs: chains per fit [default: 2].
+    #[arg(long, value_name = "C")]
+    pub chains: Option<usize>,
     /// Covariance type of every fit [default: full].
     #[arg(long, value_enum)]
     pub covariance: Option<CovarianceArg>,
@@ -93,6 +103,9 @@ const STUDY_FLAGS: &[(&str, &str)] = &[
     ("test_size", "--test-size"),
     ("bootstrap_resamples", "--bootstrap"),
     ("scenario", "--scenario"),
+    ("draws", "--draws"),
+    ("chains", "--chains"),
+    ("burn_in", "--burn-in"),
 ];
 
 /// A library error about a study setting, with the setting named by its flag.
@@ -146,6 +159,23 @@ fn settings(a: &StudyArgs) -> Result<StudySettings, GmmError> {
         .bootstrap_resamples(a.bootstrap);
     s.max_k = a.max_k;
     s.covariance_type = a.covariance.unwrap_or(CovarianceArg::Full).into();
+    s.gibbs_draws = a.draws.unwrap_or(s.gibbs_draws);
+    s.gibbs_burn_in = a.burn_in.unwrap_or(s.gibbs_burn_in);
+    s.gibbs_chains = a.chains.unwrap_or(s.gibbs_chains);
+    let gibbs_flags = [
+        ("--draws", a.draws),
+        ("--burn-in", a.burn_in),
+        ("--chains", a.chains),
+    ];
+    if let Some((flag, Some(value))) = gibbs_flags.iter().find(|(_, v)| v.is_some())
+        && !s.methods.contains(&StudyMethod::Gibbs)
+    {
+        return Err(GmmError::InvalidParameter {
+            name: flag,
+            value: value.to_string(),
+            reason: "a Gibbs option: add gibbs to --methods, or drop it".into(),
+        });
+    }
     s.check()?;
     Ok(s)
 }

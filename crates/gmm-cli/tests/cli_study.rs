@@ -226,6 +226,23 @@ fn bad_flags_are_named_and_nothing_is_written() {
         &["--scenario", "four-d", "--sizes", "10", "-k", "3"],
         "error: --scenario four-d",
     );
+    fails_naming(
+        &with(&["--sizes", "10", "-k", "3", "--draws", "50"]),
+        "error: --draws 50: a Gibbs option",
+    );
+    fails_naming(
+        &with(&[
+            "--sizes",
+            "10",
+            "-k",
+            "3",
+            "--methods",
+            "gibbs",
+            "--draws",
+            "3",
+        ]),
+        "error: the Gibbs sampler with K = 3 failed: --draws 3",
+    );
     fails_naming(&["--sizes", "10", "-k", "3"], "--scenario");
     fails_naming(
         &["no-such-file.csv", "--sizes", "10", "-k", "3"],

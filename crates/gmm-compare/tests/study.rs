@@ -293,3 +293,43 @@ fn bad_settings_are_rejected_by_name() {
         Err(GmmError::ShapeMismatch { .. })
     ));
 }
+
+#[test]
+fn the_gibbs_sampler_is_a_method_like_the_others() {
+    let mut settings = StudySettings::new(
+        TrueScenario::synthetic("two-d-three-clusters").unwrap(),
+        vec![40, 150],
+        3,
+    )
+    .replicates(2)
+    .test_size(200)
+    .seed(3)
+    .bootstrap_resamples(100)
+    .methods(vec![StudyMethod::Vb, StudyMethod::Gibbs]);
+    settings.gibbs_draws = 60;
+    settings.gibbs_burn_in = 60;
+    let one = without_times(on_threads(1, &settings));
+    let three = without_times(on_threads(3, &settings));
+    assert_eq!(one, three);
+    for pair in one.runs.chunks(2) {
+        let (vb, gibbs) = (&pair[0], &pair[1]);
+        assert_eq!(
+            (vb.method, gibbs.method),
+            (StudyMethod::Vb, StudyMethod::Gibbs)
+        );
+        // same points; under the same priors the two held-out densities are close (per
+        // point, within 0.5 nats at N >= 40 on these well-separated clusters)
+        let (v, g) = (
+            vb.holdout_log_predictive.unwrap(),
+            gibbs.holdout_log_predictive.unwrap(),
+        );
+        assert!((v - g).abs() < 0.5, "VB {v}, Gibbs {g} at N = {}", vb.n);
+        // the posterior-mean mixture of a short run labels the points better than chance
+        // (0), and well once there are points enough
+        let ari = gibbs.adjusted_rand_index.unwrap();
+        let floor = if gibbs.n >= 150 { 0.5 } else { 0.2 };
+        assert!(ari > floor, "{gibbs:?}");
+        assert!(gibbs.k_bic.is_none() && gibbs.k_elbo.is_none());
+    }
+    assert_eq!(StudyMethod::from_name("gibbs").unwrap(), StudyMethod::Gibbs);
+}

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use gmm_core::{
     Dataset, FittedModel, GmmError, InitMethod, InitialResponsibilities, MixtureModel, Result,
 };
-use gmm_em::EmParams;
+use gmm_em::{EmFit, EmParams};
+use gmm_gibbs::{GibbsFit, GibbsParams};
 use gmm_vb::{VbFit, VbParams};
 
 use super::settings::{StudyMethod, StudySettings, TrueScenario};
@@ -166,7 +167,7 @@ fn run_unit(
     };
     let mut runs = Vec::with_capacity(settings.methods.len());
     for &method in &settings.methods {
-        let mut run = fit_method(settings, method, &points, &init)?;
+        let mut run = fit_method(settings, method, &points, &init, seed)?;
         run.n = n;
         run.replicate = replicate;
         run.seed = seed;
@@ -222,12 +223,14 @@ fn vb_params(settings: &StudySettings, k: usize) -> VbParams {
         .max_iter(settings.max_iter)
 }
 
-/// `method` fitted at K on the unit's training points from `init`, and measured.
+/// `method` fitted at K on the unit's training points from `init` (the Gibbs sampler from
+/// the same k-means start, made again from the unit's seed), and measured.
 fn fit_method(
     settings: &StudySettings,
     method: StudyMethod,
     points: &UnitSample,
     init: &InitialResponsibilities,
+    seed: u64,
 ) -> Result<StudyRun> {
     let k = settings.n_components;
     let start = Instant::now();
@@ -245,6 +248,15 @@ fn fit_method(
         StudyMethod::Vb => vb_params(settings, k)
             .fit_from(&points.train, init)
             .map(|f| Box::new(f) as Box<dyn FittedAndScored>),
+        StudyMethod::Gibbs => GibbsParams::new(k)
+            .covariance_type(settings.covariance_type)
+            .draws(settings.gibbs_draws)
+            .burn_in(settings.gibbs_burn_in)
+            .chains(settings.gibbs_chains)
+            .seed(seed)
+            .init(InitMethod::KMeans)
+            .fit(&points.train)
+            .map(|f| Box::new(f) as Box<dyn FittedAndScored>),
     };
     let seconds = start.elapsed().as_secs_f64();
     let mut run = empty_run(method);
@@ -260,7 +272,7 @@ fn fit_method(
     };
     run.converged = Some(fit.converged());
     run.n_iter = Some(fit.n_iter());
-    run.holdout_log_predictive = Some(fit.score(&points.test)?);
+    run.holdout_log_predictive = Some(fit.holdout_log_predictive(&points.test)?);
     if let Some(labels) = &points.test_labels {
         let predicted = fit.predict(&points.test)?;
         run.adjusted_rand_index = Some(adjusted_rand_index(labels, &predicted)?);
@@ -274,12 +286,29 @@ fn method_step(method: StudyMethod) -> &'static str {
         StudyMethod::Em => "EM fit",
         StudyMethod::EmNoReg => "EM fit with reg_covar 0",
         StudyMethod::Vb => "VB fit",
+        StudyMethod::Gibbs => "Gibbs sampler",
     }
 }
 
-/// What the study asks of a fit: its record and its scores.
-trait FittedAndScored: MixtureModel + FittedModel {}
-impl<T: MixtureModel + FittedModel> FittedAndScored for T {}
+/// What the study asks of a fit: its record, its labels and its held-out density.
+trait FittedAndScored: MixtureModel + FittedModel {
+    /// The mean log predictive density of `test` (the fit's own `score`, but for Gibbs).
+    fn holdout_log_predictive(&self, test: &Dataset) -> Result<f64> {
+        self.score(test)
+    }
+}
+
+impl FittedAndScored for EmFit {}
+impl FittedAndScored for VbFit {}
+
+impl FittedAndScored for GibbsFit {
+    /// The Monte Carlo posterior predictive, averaged over the kept draws (not the
+    /// posterior-mean mixture's density).
+    fn holdout_log_predictive(&self, test: &Dataset) -> Result<f64> {
+        let densities = self.log_predictive_density(test)?;
+        Ok(densities.iter().sum::<f64>() / densities.len() as f64)
+    }
+}
 
 /// The choice of K of one unit.
 struct KChoice {
@@ -303,7 +332,7 @@ impl KChoice {
                 run.k_effective = self.k_effective;
                 run.selection_seconds = self.vb_seconds;
             }
-            StudyMethod::EmNoReg => {}
+            StudyMethod::EmNoReg | StudyMethod::Gibbs => {}
         }
     }
 }

@@ -24,6 +24,16 @@ pub const SELECTION_MAX_ITER: usize = 1000;
 /// The default number of bootstrap resamples of each cell's mean.
 pub const DEFAULT_BOOTSTRAP_RESAMPLES: usize = 1000;
 
+/// The Gibbs sampler's draws kept per chain in a study: fewer than `gmm fit`'s 1000, since
+/// a study runs it once per (N, replicate) and uses only its held-out density and labels.
+pub const STUDY_GIBBS_DRAWS: usize = 250;
+
+/// The Gibbs sampler's burn-in sweeps per chain in a study.
+pub const STUDY_GIBBS_BURN_IN: usize = 250;
+
+/// The Gibbs sampler's chains in a study.
+pub const STUDY_GIBBS_CHAINS: usize = 2;
+
 /// At most this many fits in one study (sizes x replicates x methods): the run records are
 /// kept in memory.
 pub const MAX_RUNS: usize = 10_000_000;
@@ -43,11 +53,14 @@ pub enum StudyMethod {
     EmNoReg,
     /// Variational Bayes with the default priors (Dirichlet-process weights).
     Vb,
+    /// The Gibbs sampler (gmm-gibbs) under VB's priors: the exact posterior, its held-out
+    /// density the average over the kept draws.
+    Gibbs,
 }
 
 impl StudyMethod {
     /// Every method, in the order of tables and plots.
-    pub const ALL: [StudyMethod; 3] = [Self::Em, Self::EmNoReg, Self::Vb];
+    pub const ALL: [StudyMethod; 4] = [Self::Em, Self::EmNoReg, Self::Vb, Self::Gibbs];
 
     /// The name used in files and on the command line (`em`, `em-noreg`, `vb`).
     pub fn name(self) -> &'static str {
@@ -55,6 +68,7 @@ impl StudyMethod {
             Self::Em => "em",
             Self::EmNoReg => "em-noreg",
             Self::Vb => "vb",
+            Self::Gibbs => "gibbs",
         }
     }
 
@@ -64,6 +78,7 @@ impl StudyMethod {
             Self::Em => "EM",
             Self::EmNoReg => "EM, reg_covar 0",
             Self::Vb => "VB",
+            Self::Gibbs => "Gibbs",
         }
     }
 
@@ -193,6 +208,12 @@ pub struct StudySettings {
     pub bootstrap_resamples: usize,
     /// Covariance type of every fit (default full).
     pub covariance_type: CovarianceType,
+    /// The Gibbs sampler's draws kept per chain (default [`STUDY_GIBBS_DRAWS`]).
+    pub gibbs_draws: usize,
+    /// The Gibbs sampler's burn-in sweeps per chain (default [`STUDY_GIBBS_BURN_IN`]).
+    pub gibbs_burn_in: usize,
+    /// The Gibbs sampler's chains (default [`STUDY_GIBBS_CHAINS`]).
+    pub gibbs_chains: usize,
     /// Tolerance of the fits at K = `n_components` (default [`COMPARISON_TOL`]).
     pub tol: f64,
     /// Iteration limit of those fits (default [`COMPARISON_MAX_ITER`]).
@@ -220,6 +241,9 @@ impl StudySettings {
             seed: 0,
             bootstrap_resamples: DEFAULT_BOOTSTRAP_RESAMPLES,
             covariance_type: CovarianceType::Full,
+            gibbs_draws: STUDY_GIBBS_DRAWS,
+            gibbs_burn_in: STUDY_GIBBS_BURN_IN,
+            gibbs_chains: STUDY_GIBBS_CHAINS,
             tol: COMPARISON_TOL,
             max_iter: COMPARISON_MAX_ITER,
             selection_tol: SELECTION_TOL,
