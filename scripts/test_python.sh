@@ -27,7 +27,7 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 
 # maturin develop installs into the active environment.
-export VIRTUAL_ENV="$PWD/$venv"
+export VIRTUAL_ENV="$(cd "$venv" && pwd)"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 (cd crates/gmm-py && maturin develop --release --quiet)
 python -m pytest -q crates/gmm-py/tests "$@"

@@ -30,7 +30,7 @@ use crate::selection::select_k;
 use crate::start::{Start, fit_start, prior_files, responsibilities_of};
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
-fn print_out(text: &str) -> CliResult {
+pub fn print_out(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

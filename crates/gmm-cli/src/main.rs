@@ -10,6 +10,7 @@ mod numbers;
 mod progress;
 mod selection;
 mod start;
+mod study;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::compare(&a),
         Command::Select(a) => commands::select(&a),
         Command::Demo(a) => commands::demo(&a),
+        Command::Study(a) => study::study(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,6 +12,9 @@
 //! - Metrics: [`adjusted_rand_index`], [`normalized_mutual_info`], [`holdout_split`]; label
 //!   switching and parameter error: [`match_components`], [`parameter_error`],
 //!   [`hungarian`], [`mixture_of_labels`]; [`Pca2`] to plot data of dimension D > 2.
+//! - Replicated studies: [`run_study`] over a grid of sample sizes and replicates
+//!   ([`StudySettings`], [`TrueScenario`], [`StudyMethod`]) gives a [`StudyReport`] with
+//!   every [`StudyRun`] and per cell ([`CellSummary`]) the mean and a 95% bootstrap interval.
 //! - With the feature `plots`: `plot` (SVG plots), `comparison_figures` and
 //!   `selection_figures` (the named SVG files of a comparison or a choice of K), and
 //!   `demo` (the standard scenarios of `gmm demo`).
@@ -41,6 +44,7 @@ mod pca;
 #[cfg(feature = "plots")]
 pub mod plot;
 mod report;
+mod study;
 
 pub use compare::{
     COMPARISON_MAX_ITER, COMPARISON_TOL, Comparison, ComparisonSettings, Truth, compare,
@@ -59,3 +63,9 @@ pub use matching::{
 pub use metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
 pub use pca::Pca2;
 pub use report::{ComparisonReport, MethodSummary, SelectionReport, SelectionRow};
+pub use study::{
+    CellSummary, DEFAULT_BOOTSTRAP_RESAMPLES, MAX_RUNS, Measure, RUNS_CSV_HEADER,
+    SELECTION_MAX_ITER, SELECTION_TOL, STUDY_GIBBS_BURN_IN, STUDY_GIBBS_CHAINS, STUDY_GIBBS_DRAWS,
+    SYNTHETIC_SCENARIOS, StudyDescription, StudyMethod, StudyReport, StudyRun, StudySettings,
+    TrueScenario, run_study,
+};

@@ -5,9 +5,11 @@
 //! Colours follow the matching of components: the reference fit's component `k` and the
 //! component of the other fit matched to it share colour `k`.
 
+mod interval_plots;
 mod mixture_plots;
 mod series_plots;
 
+pub use interval_plots::{IntervalSeries, intervals_svg};
 pub use mixture_plots::{MixturePanel, density_svg, ellipses_svg};
 pub use series_plots::{bounds_svg, selection_svg, weights_svg};
 
