@@ -29,15 +29,48 @@
 //! ```
 #![warn(missing_docs)]
 
+mod atomic_stream;
+#[cfg_attr(
+    not(any(feature = "csv", feature = "parquet", feature = "ndarray")),
+    allow(dead_code)
+)]
+mod batcher;
+mod collect;
+#[cfg_attr(not(any(feature = "csv", feature = "parquet")), allow(dead_code))]
+mod columns;
 #[cfg(feature = "csv")]
 mod csv_data;
+#[cfg(feature = "csv")]
+mod csv_source;
+#[cfg_attr(
+    not(any(feature = "csv", feature = "npy", feature = "parquet")),
+    allow(dead_code)
+)]
+mod file_stamp;
+#[cfg(feature = "ndarray")]
+mod ndarray_source;
+#[cfg(feature = "npy")]
+mod npy;
+#[cfg(feature = "parquet")]
+mod parquet_file;
 mod table;
 
+pub use atomic_stream::AtomicWriter;
+pub use collect::read_all;
+pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{
     LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
     rows_to_csv,
 };
+#[cfg(feature = "csv")]
+pub use csv_source::{CsvFile, WithWeightsFile};
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
 pub use gmm_core::{write_all_atomic, write_atomic};
+#[cfg(feature = "ndarray")]
+pub use ndarray_source::ArraySource;
+#[cfg(feature = "npy")]
+pub use npy::{NpyDtype, NpyFile, NpyWriter};
+#[cfg(feature = "parquet")]
+pub use parquet_file::ParquetFile;
 pub use table::DataTable;
