@@ -10,22 +10,26 @@ use gmm_compare::{
     selection_figures,
 };
 use gmm_core::{
-    CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result, check_memory,
+    CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
+    Result, check_memory,
 };
 use gmm_em::EmParams;
-use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
+use gmm_io::{NpyDtype, NpyWriter, read_data_file, read_labels_file, write_all_atomic, write_atomic};
 use gmm_vb::VbParams;
 
 use crate::args::{
-    CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
-    SelectArgs,
+    CompareArgs, DataOptions, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs,
+    ScoreArgs, SelectArgs,
 };
 use crate::errors::CliResult;
+use crate::input::{check_dimension, open_source, read_data};
 use crate::model_io::{read_model, read_point_estimate};
-use crate::numbers::{csv_table, shortest};
+use crate::numbers::{csv_rows, csv_table, shortest};
+use crate::output::Sink;
 use crate::progress::Progress;
 use crate::selection::select_k;
 use crate::start::{Start, fit_start, prior_files, responsibilities_of};
+use crate::streamed::{for_each_dataset, score_stream};
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
 fn print_out(text: &str) -> CliResult {
@@ -39,21 +43,6 @@ fn print_out(text: &str) -> CliResult {
         }
         .into()),
     }
-}
-
-fn read_data_for(path: &Path, model: &dyn MixtureModel) -> Result<DataTable> {
-    let table = read_data_file(path)?;
-    if table.data.n_features() != model.n_features() {
-        return Err(GmmError::ShapeMismatch {
-            what: format!(
-                "{}: number of columns against the model's dimension",
-                path.display()
-            ),
-            expected: model.n_features(),
-            found: table.data.n_features(),
-        });
-    }
-    Ok(table)
 }
 
 fn vb_only(options: &FitOptions) -> Result<()> {
@@ -75,14 +64,14 @@ fn vb_only(options: &FitOptions) -> Result<()> {
 }
 
 /// The settings of `options` for K = `k` and the covariance type `cov`, with VB's prior files
-/// read and checked against `data`. Without `--tol` / `--max-iter`, `runs_to_convergence`
+/// read and checked against the data's dimension `d`. Without `--tol` / `--max-iter`, `runs_to_convergence`
 /// takes the comparison's defaults (`compare`, `select`: converged fits), else the
 /// estimators' (`fit`: scikit-learn's).
 fn settings(
     k: usize,
     cov: CovarianceType,
     options: &FitOptions,
-    data: &Dataset,
+    d: usize,
     runs_to_convergence: bool,
 ) -> Result<ComparisonSettings> {
     let mut s = ComparisonSettings::new(k)
@@ -100,35 +89,47 @@ fn settings(
     s.max_memory = options.max_memory;
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
-    (s.mean_prior, s.covariance_prior) = prior_files(options, data)?;
+    (s.mean_prior, s.covariance_prior) = prior_files(options, d)?;
     Ok(s)
 }
 
 /// `gmm fit`.
 pub fn fit(a: &FitArgs) -> CliResult {
-    let table = read_data_file(&a.data)?;
-    let data = &table.data;
     if a.method == Method::Em {
         vb_only(&a.options)?;
     }
-    let start = fit_start(a, data)?;
+    if a.input.stream {
+        return fit_streamed(a);
+    }
+    let data = &read_data(&a.data, &a.input)?;
+    let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
     let k = start.n_components();
-    check_memory(
-        ModelFile::estimated_bytes(k, data.n_features()),
-        a.options.max_memory,
-        "the model file (every covariance a full D x D matrix, whatever the type)",
-    )?;
+    check_model_memory(a, k, data.n_features())?;
     let s = settings(
         k,
         start.covariance_type(&a.options),
         &a.options,
-        data,
+        data.n_features(),
         false,
     )?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
     };
+    write_model(a, &file, &summary)
+}
+
+/// Refuses a model file that would not fit in the memory allowed.
+fn check_model_memory(a: &FitArgs, k: usize, d: usize) -> Result<()> {
+    check_memory(
+        ModelFile::estimated_bytes(k, d),
+        a.options.max_memory,
+        "the model file (every covariance a full D x D matrix, whatever the type)",
+    )
+}
+
+/// Writes the model to `-o` (or stdout) and the summary to the other stream.
+fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
     if a.model_to_stdout() {
         eprintln!("{summary}");
         print_out(&format!("{}\n", file.to_json()))
@@ -136,6 +137,45 @@ pub fn fit(a: &FitArgs) -> CliResult {
         write_atomic(&a.output, file.to_json().as_bytes())?;
         print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
     }
+}
+
+/// `gmm fit --stream`: EM reading the file again on every pass; the summary's score and BIC
+/// from one more pass.
+fn fit_streamed(a: &FitArgs) -> CliResult {
+    if a.method == Method::Vb {
+        return Err(GmmError::InvalidParameter {
+            name: "--stream",
+            value: "with --method vb".into(),
+            reason: "VB does not read a stream yet: drop --stream (VB holds the data in \
+                     memory) or use --method em"
+                .into(),
+        }
+        .into());
+    }
+    let mut source = open_source(&a.data, &a.input)?;
+    let d = source.n_features();
+    let start = fit_start(a, d, &mut || Ok(Passes::new(source.as_mut()).summary()?.n_samples))?;
+    let k = start.n_components();
+    check_model_memory(a, k, d)?;
+    let s = settings(k, start.covariance_type(&a.options), &a.options, d, false)?;
+    let params = s.em_params(k).n_init(a.n_init);
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
+        Start::Mixture(gm) => params.warm_start(gm).fit_source(source.as_mut())?,
+        Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+    };
+    let mixture = fit.mixture();
+    let sums = score_stream(mixture, source.as_mut())?;
+    let n = sums.total_weight;
+    let bic = -2.0 * n * sums.mean() + mixture.n_parameters() as f64 * n.ln();
+    let summary = format!(
+        "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
+        mixture.n_components(),
+        iterations_summary(fit.n_iter(), fit.converged()),
+        sums.mean(),
+        bic
+    );
+    write_model(a, &fit.to_model_file(), &summary)
 }
 
 /// EM from `start`: the model file and the summary.
@@ -177,46 +217,126 @@ fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
 pub fn predict(a: &PredictArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
-    let data = read_data_for(&a.data, model)?.data;
-    let text = if a.proba {
-        let p = model.predict_proba(&data)?;
-        let header: Vec<String> = (0..model.n_components()).map(|k| format!("p{k}")).collect();
+    let header: Vec<String> = if a.proba {
+        (0..model.n_components()).map(|k| format!("p{k}")).collect()
+    } else {
+        vec!["label".into()]
+    };
+    let rows = |data: &Dataset| prediction_rows(model, data, a.proba);
+    write_rows(&a.data, &a.input, model, &a.output, Some(&header), &rows)
+}
+
+/// The CSV lines of the predictions of `data`: labels, or probabilities.
+fn prediction_rows(model: &dyn MixtureModel, data: &Dataset, proba: bool) -> Result<String> {
+    if proba {
+        let p = model.predict_proba(data)?;
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
-        csv_table(&header, rows.iter().map(Vec::as_slice))
+        Ok(csv_rows(rows.iter().map(Vec::as_slice)))
     } else {
-        let mut out = String::from("label\n");
-        for l in model.predict(&data)? {
-            out.push_str(&format!("{l}\n"));
-        }
-        out
-    };
-    print_out(&text)
+        Ok(model
+            .predict(data)?
+            .into_iter()
+            .map(|l| format!("{l}\n"))
+            .collect())
+    }
+}
+
+/// Writes `header` then `rows` of the data file to `output`: of the whole file read first,
+/// or with `--stream` batch by batch as the file is read. A failure leaves no `-o` file.
+fn write_rows(
+    path: &Path,
+    input: &DataOptions,
+    model: &dyn MixtureModel,
+    output: &Path,
+    header: Option<&[String]>,
+    rows: &dyn Fn(&Dataset) -> Result<String>,
+) -> CliResult {
+    if input.stream {
+        return emit_rows(open_source(path, input)?.as_mut(), path, model, output, header, rows);
+    }
+    let data = read_data(path, input)?;
+    emit_rows(&mut &data, path, model, output, header, rows)
+}
+
+/// [`write_rows`] of the points of `source` (read from `path`).
+fn emit_rows(
+    source: &mut dyn DataSource,
+    path: &Path,
+    model: &dyn MixtureModel,
+    output: &Path,
+    header: Option<&[String]>,
+    rows: &dyn Fn(&Dataset) -> Result<String>,
+) -> CliResult {
+    check_dimension(path, source.n_features(), model)?;
+    let mut sink = Sink::to(output)?;
+    if let Some(header) = header {
+        sink.write(&format!("{}\n", header.join(",")))?;
+    }
+    for_each_dataset(source, &mut |data, _| sink.write(&rows(data)?))?;
+    Ok(sink.finish()?)
 }
 
 /// `gmm score`: for a VB model with its posterior, the posterior predictive.
 pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
-    let data = read_data_for(&a.data, model)?.data;
     if a.per_point {
-        let lines: String = model
-            .score_samples(&data)?
-            .into_iter()
-            .map(|v| format!("{}\n", shortest(v)))
-            .collect();
-        return print_out(&lines);
+        let rows = |data: &Dataset| -> Result<String> {
+            Ok(model
+                .score_samples(data)?
+                .into_iter()
+                .map(|v| format!("{}\n", shortest(v)))
+                .collect())
+        };
+        return write_rows(&a.data, &a.input, model, &a.output, None, &rows);
     }
-    print_out(&format!("{}\n", shortest(model.score(&data)?)))
+    let mean = if a.input.stream {
+        let mut source = open_source(&a.data, &a.input)?;
+        check_dimension(&a.data, source.n_features(), model)?;
+        score_stream(model, source.as_mut())?.mean()
+    } else {
+        let data = read_data(&a.data, &a.input)?;
+        check_dimension(&a.data, data.n_features(), model)?;
+        model.score(&data)?
+    };
+    let mut sink = Sink::to(&a.output)?;
+    sink.write(&format!("{}\n", shortest(mean)))?;
+    Ok(sink.finish()?)
 }
 
-/// `gmm sample`: always from the point estimate.
+/// Points drawn at a time by `gmm sample -o FILE.npy`.
+const SAMPLE_BLOCK: usize = 1 << 16;
+
+/// `gmm sample`: always from the point estimate; to a .npy file block by block.
 pub fn sample(a: &SampleArgs) -> CliResult {
     let gm = read_point_estimate(&a.model)?;
-    let (data, _) = gm.sample(a.n, &mut StdRng::seed_from_u64(a.seed))?;
-    let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
-    print_out(&csv_table(&header, data.rows()))
+    let mut rng = StdRng::seed_from_u64(a.seed);
+    let is_npy = a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if !is_npy {
+        let (data, _) = gm.sample(a.n, &mut rng)?;
+        let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
+        let mut sink = Sink::to(&a.output)?;
+        sink.write(&csv_table(&header, data.rows()))?;
+        return Ok(sink.finish()?);
+    }
+    if a.n == 0 {
+        // the draw's own check, with its message
+        gm.sample(0, &mut rng)?;
+    }
+    // every point draws from the generator in turn, so blocks give the numbers of one draw
+    let mut npy = NpyWriter::create(&a.output, a.n as u64, gm.n_features(), NpyDtype::F64)?;
+    let mut left = a.n;
+    while left > 0 {
+        let (block, _) = gm.sample(left.min(SAMPLE_BLOCK), &mut rng)?;
+        npy.write_rows(block.as_slice())?;
+        left -= block.n_samples();
+    }
+    Ok(npy.finish()?)
 }
 
 fn title_of(path: &Path) -> String {
@@ -235,7 +355,7 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         a.k,
         a.options.covariance_type(),
         &a.options,
-        &table.data,
+        table.data.n_features(),
         true,
     )?
     .holdout(a.holdout);
@@ -287,7 +407,7 @@ pub fn select(a: &SelectArgs) -> CliResult {
         a.k_min.max(1),
         a.options.covariance_type(),
         &a.options,
-        &table.data,
+        table.data.n_features(),
         true,
     )?;
     let title = title_of(&a.data);

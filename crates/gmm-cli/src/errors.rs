@@ -49,6 +49,9 @@ const FLAGS: &[(&str, &str)] = &[
     ("init_means", "--init-means"),
     ("k range", "--k-min/--k-max"),
     ("k_range", "--k-min/--k-max"),
+    ("columns", "--columns"),
+    ("weight_column", "--weight-column"),
+    ("weights", "--weights"),
 ];
 
 /// The flag that sets the library's parameter `name`, if the CLI has one.

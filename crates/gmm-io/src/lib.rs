@@ -3,14 +3,25 @@
 //! Where the data of a Gaussian mixture fit come from and where results go, for library
 //! users and the `gmm` command alike:
 //!
-//! - reading data files into a [`DataTable`] (points and column names), label files into a
-//!   [`LabelsFile`], and means files into a matrix, with errors that give the line and
-//!   column of the first problem (feature `csv`, on by default);
-//! - writing output files atomically ([`write_atomic`], [`write_all_atomic`]): nothing
-//!   half-written is ever left at the target path.
+//! - data sources that a fit reads pass after pass, holding one batch of points whatever
+//!   the file's size (`gmm_core::DataSource`; docs/architecture.md, "Streaming"):
+//!   [`NpyFile`] (NumPy .npy, f8 or f4, C order; feature `npy`), [`ParquetFile`] (numeric
+//!   columns by name; feature `parquet`), [`CsvFile`] (CSV row by row, columns and a weight
+//!   column by name; feature `csv`), [`ArraySource`] (ndarray views without a copy; feature
+//!   `ndarray`), and [`WithWeightsFile`] (frequency weights from a file, one per line);
+//!   [`read_all`] reads any of them into a `Dataset` when the data fit in memory;
+//! - reading CSV data files into a [`DataTable`] (points and column names), label files into
+//!   a [`LabelsFile`], and means files into a matrix, with errors that give the line and
+//!   column of the first problem (feature `csv`);
+//! - writing output files atomically ([`write_atomic`], [`write_all_atomic`], and
+//!   [`AtomicWriter`] for output written as it is produced; [`NpyWriter`] for .npy files
+//!   of any size): nothing half-written is ever left at the target path.
 //!
 //! Each file format sits behind a cargo feature of its own, so a program compiles only the
-//! readers it uses.
+//! readers it uses: `csv` and `npy` (no dependency of its own) are on by default, `parquet`
+//! (the arrow-rs crates) and `ndarray` are opt-in. Every reader names the file in its errors
+//! (with the line and column, or the byte, row group, row and column), and notices a file
+//! that changed between two passes (`GmmError::SourceChanged`).
 //!
 //! ```
 //! # #[cfg(feature = "csv")] {
