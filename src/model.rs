@@ -98,8 +98,12 @@ impl MixtureModel for Model {
         self.inner().score_samples(data)
     }
 
-    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        self.inner().predict_proba(data)
+    fn predict_proba_within(
+        &self,
+        data: &Dataset,
+        max_memory: Option<u64>,
+    ) -> Result<DMatrix<f64>> {
+        self.inner().predict_proba_within(data, max_memory)
     }
 
     fn score(&self, data: &Dataset) -> Result<f64> {

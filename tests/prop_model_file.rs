@@ -6,7 +6,7 @@ mod common;
 use common::{config, mixture_spec, random_spd};
 use gmm::core::{
     CovarianceType, Covariances, Estimator, FitRecord, GaussianMixture, GmmError, MixtureModel,
-    ModelFile,
+    ModelFile, model_file::StoredCovariances,
 };
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -42,6 +42,48 @@ fn extreme_mixture(k: usize, d: usize, ct: CovarianceType, seed: u64) -> Gaussia
     GaussianMixture::new(w, means, covs).expect("a valid generated mixture")
 }
 
+/// The file of `gm` as format 1 wrote it: every covariance a full D x D matrix.
+fn format_one(gm: &GaussianMixture) -> ModelFile {
+    let (k, d) = (gm.n_components(), gm.n_features());
+    let mut file = ModelFile::from_mixture(gm);
+    file.format_version = 1;
+    file.covariances = StoredCovariances::Matrices(
+        (0..k)
+            .map(|c| {
+                let m = gm.covariances().full_matrix(c, d);
+                (0..d).map(|a| m.row(a).iter().copied().collect()).collect()
+            })
+            .collect(),
+    );
+    file
+}
+
+/// The file of `gm` in format 2 (`false`) or format 1 (`true`).
+fn file_of(gm: &GaussianMixture, old_format: bool) -> ModelFile {
+    if old_format {
+        format_one(gm)
+    } else {
+        ModelFile::from_mixture(gm)
+    }
+}
+
+/// Sets diagonal entry `j` of stored covariance `c` to `f` of its value, in any stored form
+/// (a spherical component has one entry, whatever `j`; its matrix form has all D set).
+fn edit_diagonal(file: &mut ModelFile, c: usize, j: usize, f: impl Fn(f64) -> f64) {
+    let spherical = file.covariance_type == CovarianceType::Spherical;
+    match &mut file.covariances {
+        StoredCovariances::Matrices(m) => {
+            let d = m[c].len();
+            let rows: Vec<usize> = if spherical { (0..d).collect() } else { vec![j] };
+            for a in rows {
+                m[c][a][a] = f(m[c][a][a]);
+            }
+        }
+        StoredCovariances::Variances(v) => v[c][j] = f(v[c][j]),
+        StoredCovariances::Scalars(s) => s[c] = f(s[c]),
+    }
+}
+
 fn fit_record(seed: u64) -> FitRecord {
     let mut rng = StdRng::seed_from_u64(seed);
     let estimator = [Estimator::Em, Estimator::Vb, Estimator::Cavi][(seed % 3) as usize];
@@ -58,6 +100,7 @@ fn json_in_order(file: &ModelFile, order: &[usize]) -> String {
     let value = serde_json::to_value(file).unwrap();
     let obj = value.as_object().unwrap();
     let keys = [
+        "format_version",
         "covariance_type",
         "weights",
         "means",
@@ -100,7 +143,7 @@ proptest! {
     /// A file whose fields come in any order (an older writer's order, a hand-edited file)
     /// reads to the same model.
     #[test]
-    fn fields_in_any_order_read_the_same(spec in mixture_spec(4), order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle()) {
+    fn fields_in_any_order_read_the_same(spec in mixture_spec(4), order in Just((0..7).collect::<Vec<usize>>()).prop_shuffle()) {
         let gm = spec.build(10.0);
         let mut file = ModelFile::from_mixture(&gm);
         file.fit = Some(fit_record(spec.seed));
@@ -146,42 +189,34 @@ proptest! {
         prop_assert!(is_invalid, "{:?}", file.weights);
     }
 
-    /// A covariance that is not symmetric positive definite is rejected, naming the component.
+    /// A covariance that is not symmetric positive definite is rejected, naming the component,
+    /// in files of either format.
     #[test]
-    fn non_spd_covariances_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..3) {
+    fn non_spd_covariances_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..3, old in any::<bool>()) {
         let gm = spec.build(10.0);
-        let mut file = ModelFile::from_mixture(&gm);
+        let mut file = file_of(&gm, old);
         let (k, d) = (spec.k, spec.d);
-        let c = if spec.covariance_type == CovarianceType::Tied { 0 } else { which % k };
+        let tied = spec.covariance_type == CovarianceType::Tied;
+        let c = if tied { 0 } else { which % k };
         let j = which % d;
-        let targets: Vec<usize> = if spec.covariance_type == CovarianceType::Tied { (0..k).collect() } else { vec![c] };
+        let targets: Vec<usize> = if tied { (0..k).collect() } else { vec![c] };
+        let full_form = matches!(spec.covariance_type, CovarianceType::Full | CovarianceType::Tied);
         for &t in &targets {
-            let m = &mut file.covariances[t];
             match how {
                 // a zero or negative variance
-                0 => m[j][j] = 0.0,
-                1 => {
-                    if spec.covariance_type == CovarianceType::Spherical {
-                        for (a, row) in m.iter_mut().enumerate() { row[a] = -1.0; }
-                    } else {
-                        m[j][j] = -m[j][j];
-                    }
-                }
+                0 => edit_diagonal(&mut file, t, j, |_| 0.0),
+                1 => edit_diagonal(&mut file, t, j, |x| -x),
                 // indefinite: a huge symmetric off-diagonal pair (full and tied only)
-                _ => {
-                    if d >= 2 && matches!(spec.covariance_type, CovarianceType::Full | CovarianceType::Tied) {
+                _ => match (&mut file.covariances, full_form && d >= 2) {
+                    (StoredCovariances::Matrices(m), true) => {
+                        let m = &mut m[t];
                         let big = 10.0 * (m[0][0] * m[1][1]).sqrt();
                         m[0][1] = big;
                         m[1][0] = big;
-                    } else {
-                        for (a, row) in m.iter_mut().enumerate() { row[a] = 0.0; }
                     }
-                }
+                    _ => edit_diagonal(&mut file, t, j, |_| 0.0),
+                },
             }
-        }
-        if spec.covariance_type == CovarianceType::Spherical && how == 0 {
-            let m = &mut file.covariances[c];
-            for (a, row) in m.iter_mut().enumerate() { row[a] = 0.0; }
         }
         match file.to_mixture() {
             Err(GmmError::NotPositiveDefinite { component, .. }) => prop_assert_eq!(component, c),
@@ -189,21 +224,42 @@ proptest! {
         }
     }
 
+    /// Files of format 1 (every covariance a full matrix) read to the same mixture bit for bit.
+    #[test]
+    fn format_one_files_still_read(spec in mixture_spec(5)) {
+        let gm = spec.build(10.0);
+        let text = serde_json::to_string(&format_one(&gm)).unwrap().replace("\"format_version\":1,", "");
+        prop_assert!(!text.contains("format_version"));
+        prop_assert_eq!(GaussianMixture::from_json(&text).unwrap(), gm);
+    }
+
     /// Every kind of wrong shape is rejected with a typed error, never a panic.
     #[test]
-    fn wrong_shapes_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..6) {
-        let mut file = ModelFile::from_mixture(&spec.build(10.0));
+    fn wrong_shapes_are_rejected(spec in mixture_spec(4), which in any::<usize>(), how in 0usize..6, old in any::<bool>()) {
+        let mut file = file_of(&spec.build(10.0), old);
         let (k, d) = (spec.k, spec.d);
         let c = which % k;
-        match how {
-            0 => { file.means[c].push(0.0); }
-            1 => { file.means.push(vec![0.0; d]); }
-            2 => { file.covariances.pop(); }
-            3 => { file.covariances[c][which % d].push(1.0); }
-            4 => { file.covariances[c].pop(); }
+        match (how, &mut file.covariances) {
+            (0, _) => { file.means[c].push(0.0); }
+            (1, _) => { file.means.push(vec![0.0; d]); }
+            (2, StoredCovariances::Matrices(m)) => { m.pop(); }
+            (2, StoredCovariances::Variances(v)) => { v.pop(); }
+            (2, StoredCovariances::Scalars(s)) => { s.pop(); }
+            (3, StoredCovariances::Matrices(m)) => { m[c][which % d].push(1.0); }
+            (3, StoredCovariances::Variances(v)) => { v[c].push(1.0); }
+            (4, StoredCovariances::Matrices(m)) => { m[c].pop(); }
+            (4, StoredCovariances::Variances(v)) => { v[c].pop(); }
+            // a spherical file's one number per component has no shape but its count
+            (3 | 4, StoredCovariances::Scalars(s)) => { s.push(1.0); }
             _ => { file.weights.clear(); }
         }
         let result = file.to_mixture();
+        // A spherical file of format 2 holds no D beyond its means: with one component, a
+        // longer mean is a valid model of one more dimension.
+        if how == 0 && k == 1 && !old && spec.covariance_type == CovarianceType::Spherical {
+            prop_assert_eq!(result.map(|gm| gm.n_features()).ok(), Some(d + 1));
+            return Ok(());
+        }
         let is_shape_error = matches!(result, Err(GmmError::InvalidModel { .. } | GmmError::ShapeMismatch { .. }));
         prop_assert!(is_shape_error, "{:?}", result);
     }

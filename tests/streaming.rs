@@ -186,3 +186,69 @@ proptest! {
         prop_assert!(same_bits(memory.mixture(), streamed.mixture()));
     }
 }
+
+#[test]
+fn queries_over_a_stream_equal_the_queries_in_memory() {
+    use gmm::core::MixtureModel;
+    let data = sample(70_001);
+    let weights: Vec<f64> = (0..data.n_samples()).map(|i| (i % 5) as f64).collect();
+    let truth = synthetic::two_d_three_clusters();
+    let mut source = SliceSource::new(data.as_slice(), 2).unwrap();
+    let mut scores = Vec::new();
+    truth
+        .score_samples_source(&mut source, &mut |first, s| {
+            assert_eq!(first, scores.len());
+            scores.extend_from_slice(s);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(scores, truth.score_samples(&data).unwrap());
+    let mut labels = Vec::new();
+    truth
+        .predict_source(&mut source, &mut |_, l| {
+            labels.extend_from_slice(l);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(labels, truth.predict(&data).unwrap());
+    let weighted = data.clone().with_weights(weights.clone()).unwrap();
+    let mut source = SliceSource::new(data.as_slice(), 2)
+        .unwrap()
+        .with_weights(&weights)
+        .unwrap();
+    let streamed = truth.score_source(&mut source).unwrap();
+    let memory = truth.score(&weighted).unwrap();
+    assert!((streamed - memory).abs() < 1e-12 * memory.abs());
+}
+
+#[test]
+fn streamed_vb_equals_in_memory_vb_bit_for_bit() {
+    use gmm::vb::VbParams;
+    let data = sample(70_000);
+    let weights: Vec<f64> = (0..data.n_samples()).map(|i| (i % 3) as f64).collect();
+    let weighted = data.clone().with_weights(weights.clone()).unwrap();
+    for kind in [
+        CovarianceType::Full,
+        CovarianceType::Tied,
+        CovarianceType::Diagonal,
+        CovarianceType::Spherical,
+    ] {
+        let vb = VbParams::new(3)
+            .covariance_type(kind)
+            .init(start())
+            .tol(0.0)
+            .max_iter(6);
+        let memory = vb.fit(&weighted).unwrap();
+        let mut chunked = Chunked {
+            values: data.as_slice(),
+            weights: Some(&weights),
+            d: 2,
+            read_rows: 999,
+        };
+        let streamed = vb.fit_source(&mut chunked).unwrap();
+        assert_eq!(memory.priors(), streamed.priors(), "{kind:?}");
+        assert_eq!(memory.posterior(), streamed.posterior(), "{kind:?}");
+        assert_eq!(memory.lower_bounds(), streamed.lower_bounds(), "{kind:?}");
+        assert_eq!(memory.elbo_per_point(), streamed.elbo_per_point());
+    }
+}

@@ -229,3 +229,60 @@ fn more_components_than_weighted_points_is_an_error() {
         })
     ));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn covariance_type() -> impl Strategy<Value = CovarianceType> {
+        prop_oneof![
+            Just(CovarianceType::Full),
+            Just(CovarianceType::Tied),
+            Just(CovarianceType::Diagonal),
+            Just(CovarianceType::Spherical),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Integer weights give the fit of the repeated rows, for EM and VB, from the same
+        /// initial means, on random data and weights.
+        #[test]
+        fn integer_weights_are_repetitions(
+            seed in 0u64..1000,
+            n in 30usize..200,
+            weights in proptest::collection::vec(0u32..4, 200),
+            kind in covariance_type(),
+        ) {
+            let data = synthetic::draw(&synthetic::two_d_three_clusters(), n, seed).unwrap().data;
+            let w: Vec<f64> = weights[..n].iter().map(|w| *w as f64).collect();
+            prop_assume!(w.iter().filter(|w| **w > 0.0).count() >= 6);
+            let repeated: Vec<usize> =
+                (0..n).flat_map(|i| std::iter::repeat_n(i, weights[i] as usize)).collect();
+            let plain = data.select(&repeated).unwrap();
+            let weighted = data.with_weights(w).unwrap();
+            let em = EmParams::new(3).covariance_type(kind).init(start_means()).tol(0.0).max_iter(10);
+            match (em.fit(&weighted), em.fit(&plain)) {
+                (Ok(a), Ok(b)) => {
+                    let gap = max_error_relative_to_largest(&parameters(a.mixture()), &parameters(b.mixture()));
+                    prop_assert!(gap < TOL, "EM {kind:?}: {gap:e}");
+                }
+                // a component with no point: the same error either way
+                (Err(a), Err(b)) => prop_assert_eq!(
+                    std::mem::discriminant(&a), std::mem::discriminant(&b)),
+                (a, b) => prop_assert!(false, "one fit failed: {:?} / {:?}", a.err(), b.err()),
+            }
+            let vb = VbParams::new(3).covariance_type(kind).init(start_means()).tol(0.0).max_iter(10);
+            match (vb.fit(&weighted), vb.fit(&plain)) {
+                (Ok(a), Ok(b)) => {
+                    let gap = max_error_relative_to_largest(a.lower_bounds(), b.lower_bounds());
+                    prop_assert!(gap < TOL, "VB {kind:?}: {gap:e}");
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(
+                    std::mem::discriminant(&a), std::mem::discriminant(&b)),
+                (a, b) => prop_assert!(false, "one fit failed: {:?} / {:?}", a.err(), b.err()),
+            }
+        }
+    }
+}

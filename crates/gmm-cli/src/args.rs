@@ -143,9 +143,9 @@ pub struct FitOptions {
     /// Maximum number of iterations [default: 100].
     #[arg(long, value_name = "N")]
     pub max_iter: Option<usize>,
-    /// Convergence tolerance on the change of the bound (EM: per point; VB: the total ELBO, as
-    /// scikit-learn); 0 runs exactly
-    /// --max-iter iterations [default: 1e-3].
+    /// Convergence tolerance on the change of the bound (EM: per point, as scikit-learn; VB:
+    /// the total ELBO, as scikit-learn, for 5 iterations in a row); 0 runs exactly --max-iter
+    /// iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,
     /// Added to the diagonal of every covariance, to keep it positive definite.
@@ -325,6 +325,11 @@ pub struct PredictArgs {
     /// appears only when complete (nothing half-written on error).
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
     pub output: PathBuf,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm score`.
@@ -348,6 +353,11 @@ pub struct ScoreArgs {
     /// appears only when complete (nothing half-written on error).
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
     pub output: PathBuf,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm sample`.
@@ -367,6 +377,11 @@ pub struct SampleArgs {
     /// extension; the same seed gives the same numbers either way.
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
     pub output: PathBuf,
+    /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
+    /// the machine, the process's limits and its cgroup allow]; output that would need more
+    /// is refused before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `gmm compare`.

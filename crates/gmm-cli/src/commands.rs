@@ -11,7 +11,7 @@ use gmm_compare::{
 };
 use gmm_core::{
     CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
-    Result, check_memory,
+    Result, check_memory, predict_proba_bytes,
 };
 use gmm_em::EmParams;
 use gmm_io::{NpyDtype, NpyWriter, read_data_file, read_labels_file, write_all_atomic, write_atomic};
@@ -43,6 +43,14 @@ fn print_out(text: &str) -> CliResult {
         }
         .into()),
     }
+}
+
+/// Bytes of a printed table of `rows` x `columns` numbers: each number held as an `f64` in
+/// a row's copy and as up to 25 characters of text with its separator.
+fn printed_bytes(rows: usize, columns: usize) -> u64 {
+    (rows as u64)
+        .saturating_mul(columns as u64)
+        .saturating_mul(8 + 25)
 }
 
 fn vb_only(options: &FitOptions) -> Result<()> {
@@ -93,6 +101,33 @@ fn settings(
     Ok(s)
 }
 
+/// Refuses a fit whose model file would not fit in memory (the file holds what the
+/// covariance type stores; a VB file also its posterior: `gmm_vb::model_file_bytes`).
+fn check_model_file_memory(
+    method: Method,
+    covariance_type: CovarianceType,
+    k: usize,
+    d: usize,
+    max_memory: Option<u64>,
+) -> Result<()> {
+    let (bytes, what) = match method {
+        Method::Em => (
+            ModelFile::estimated_bytes(covariance_type, k, d),
+            "the model file",
+        ),
+        Method::Vb => (
+            gmm_vb::model_file_bytes(covariance_type, k, d),
+            "the model file with its posterior",
+        ),
+    };
+    let what = if matches!(covariance_type, CovarianceType::Full | CovarianceType::Tied) {
+        format!("{what} ({covariance_type} covariances: D x D numbers per component)")
+    } else {
+        what.to_string()
+    };
+    check_memory(bytes, max_memory, &what)
+}
+
 /// `gmm fit`.
 pub fn fit(a: &FitArgs) -> CliResult {
     if a.method == Method::Em {
@@ -104,28 +139,15 @@ pub fn fit(a: &FitArgs) -> CliResult {
     let data = &read_data(&a.data, &a.input)?;
     let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
     let k = start.n_components();
-    check_model_memory(a, k, data.n_features())?;
-    let s = settings(
-        k,
-        start.covariance_type(&a.options),
-        &a.options,
-        data.n_features(),
-        false,
-    )?;
+    let covariance_type = start.covariance_type(&a.options);
+    let d = data.n_features();
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
     };
     write_model(a, &file, &summary)
-}
-
-/// Refuses a model file that would not fit in the memory allowed.
-fn check_model_memory(a: &FitArgs, k: usize, d: usize) -> Result<()> {
-    check_memory(
-        ModelFile::estimated_bytes(k, d),
-        a.options.max_memory,
-        "the model file (every covariance a full D x D matrix, whatever the type)",
-    )
 }
 
 /// Writes the model to `-o` (or stdout) and the summary to the other stream.
@@ -139,43 +161,56 @@ fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
     }
 }
 
-/// `gmm fit --stream`: EM reading the file again on every pass; the summary's score and BIC
-/// from one more pass.
+/// `gmm fit --stream`: EM or VB reading the file again on every pass; EM's summary score
+/// and BIC from one more pass.
 fn fit_streamed(a: &FitArgs) -> CliResult {
-    if a.method == Method::Vb {
-        return Err(GmmError::InvalidParameter {
-            name: "--stream",
-            value: "with --method vb".into(),
-            reason: "VB does not read a stream yet: drop --stream (VB holds the data in \
-                     memory) or use --method em"
-                .into(),
-        }
-        .into());
-    }
     let mut source = open_source(&a.data, &a.input)?;
     let d = source.n_features();
     let start = fit_start(a, d, &mut || Ok(Passes::new(source.as_mut()).summary()?.n_samples))?;
     let k = start.n_components();
-    check_model_memory(a, k, d)?;
-    let s = settings(k, start.covariance_type(&a.options), &a.options, d, false)?;
-    let params = s.em_params(k).n_init(a.n_init);
-    let fit = match start {
-        Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
-        Start::Mixture(gm) => params.warm_start(gm).fit_source(source.as_mut())?,
-        Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+    let covariance_type = start.covariance_type(&a.options);
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
+    let (file, summary) = match a.method {
+        Method::Em => {
+            let params = s.em_params(k).n_init(a.n_init);
+            let fit = match start {
+                Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
+                Start::Mixture(gm) => params.warm_start(gm).fit_source(source.as_mut())?,
+                Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+            };
+            let sums = score_stream(fit.mixture(), source.as_mut())?;
+            let n = sums.total_weight;
+            let bic = -2.0 * n * sums.mean() + fit.mixture().n_parameters() as f64 * n.ln();
+            (fit.to_model_file(), em_summary(&fit, sums.mean(), bic))
+        }
+        Method::Vb => {
+            let params = s.vb_params(k).n_init(a.n_init);
+            let fit = match start {
+                Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
+                Start::Posterior(model) => params.warm_start(*model).fit_source(source.as_mut())?,
+                Start::Mixture(_) => return Err(vb_from_mixture_streamed(a).into()),
+            };
+            (fit.to_model_file(), vb_summary(&fit))
+        }
     };
-    let mixture = fit.mixture();
-    let sums = score_stream(mixture, source.as_mut())?;
-    let n = sums.total_weight;
-    let bic = -2.0 * n * sums.mean() + mixture.n_parameters() as f64 * n.ln();
-    let summary = format!(
-        "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
-        mixture.n_components(),
-        iterations_summary(fit.n_iter(), fit.converged()),
-        sums.mean(),
-        bic
-    );
-    write_model(a, &fit.to_model_file(), &summary)
+    write_model(a, &file, &summary)
+}
+
+/// The error of `--method vb --stream --init-model` with a mixture (an EM file): VB starts
+/// from the mixture's responsibilities on the data, which are not held.
+fn vb_from_mixture_streamed(a: &FitArgs) -> GmmError {
+    GmmError::InvalidParameter {
+        name: "--init-model",
+        value: a
+            .init_model
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        reason: "with --method vb --stream, give a VB model file (its posterior is continued) \
+                 or --init-means; VB's start from a mixture needs the data in memory (drop \
+                 --stream)"
+            .into(),
+    }
 }
 
 /// EM from `start`: the model file and the summary.
@@ -185,14 +220,17 @@ fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         Start::Mixture(gm) => params.warm_start(gm).fit(data)?,
         Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
     };
-    let summary = format!(
-        "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
+    let summary = em_summary(&fit, fit.score(data)?, fit.bic(data)?);
+    Ok((fit.to_model_file(), summary))
+}
+
+/// "EM, K = ...: iterations, mean log-likelihood, BIC".
+fn em_summary(fit: &gmm_em::EmFit, score: f64, bic: f64) -> String {
+    format!(
+        "EM, K = {}: {}, mean log-likelihood {score:.6}, BIC {bic:.3}",
         fit.mixture().n_components(),
         iterations_summary(fit.n_iter(), fit.converged()),
-        fit.score(data)?,
-        fit.bic(data)?
-    );
-    Ok((fit.to_model_file(), summary))
+    )
 }
 
 /// VB from `start`: the model file and the summary.
@@ -202,15 +240,19 @@ fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         Start::Mixture(gm) => params.fit_from(data, &responsibilities_of(&gm, data)?)?,
         Start::Posterior(model) => params.warm_start(*model).fit(data)?,
     };
-    let summary = format!(
+    Ok((fit.to_model_file(), vb_summary(&fit)))
+}
+
+/// "VB, K = ...: iterations, ELBO, effective components".
+fn vb_summary(fit: &gmm_vb::VbFit) -> String {
+    format!(
         "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
         fit.model().n_components(),
         iterations_summary(fit.n_iter(), fit.converged()),
         fit.elbo(),
         fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
         gmm_vb::DEFAULT_WEIGHT_THRESHOLD
-    );
-    Ok((fit.to_model_file(), summary))
+    )
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
@@ -222,14 +264,27 @@ pub fn predict(a: &PredictArgs) -> CliResult {
     } else {
         vec!["label".into()]
     };
-    let rows = |data: &Dataset| prediction_rows(model, data, a.proba);
+    let rows = |data: &Dataset| prediction_rows(model, data, a.proba, a.max_memory);
     write_rows(&a.data, &a.input, model, &a.output, Some(&header), &rows)
 }
 
-/// The CSV lines of the predictions of `data`: labels, or probabilities.
-fn prediction_rows(model: &dyn MixtureModel, data: &Dataset, proba: bool) -> Result<String> {
+/// The CSV lines of the predictions of `data` (one batch): labels, or probabilities (their
+/// N x K numbers checked against `max_memory` first).
+fn prediction_rows(
+    model: &dyn MixtureModel,
+    data: &Dataset,
+    proba: bool,
+    max_memory: Option<u64>,
+) -> Result<String> {
     if proba {
-        let p = model.predict_proba(data)?;
+        let (n, k) = (data.n_samples(), model.n_components());
+        check_memory(
+            printed_bytes(n, k).saturating_add(predict_proba_bytes(n, k)),
+            max_memory,
+            "the printed probabilities of a batch of points, N x K numbers (print the labels \
+             alone)",
+        )?;
+        let p = model.predict_proba_within(data, max_memory)?;
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
@@ -284,6 +339,11 @@ pub fn score(a: &ScoreArgs) -> CliResult {
     let model = model.as_ref();
     if a.per_point {
         let rows = |data: &Dataset| -> Result<String> {
+            check_memory(
+                printed_bytes(data.n_samples(), 1),
+                a.max_memory,
+                "the printed log densities of a batch of points, one per point",
+            )?;
             Ok(model
                 .score_samples(data)?
                 .into_iter()
@@ -318,7 +378,13 @@ pub fn sample(a: &SampleArgs) -> CliResult {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if !is_npy {
-        let (data, _) = gm.sample(a.n, &mut rng)?;
+        check_memory(
+            printed_bytes(a.n, gm.n_features()),
+            a.max_memory,
+            "the printed sample, N x D numbers (draw fewer points at a time, or write them \
+             to a .npy file with -o FILE.npy)",
+        )?;
+        let (data, _) = gm.sample_within(a.n, &mut rng, a.max_memory)?;
         let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
         let mut sink = Sink::to(&a.output)?;
         sink.write(&csv_table(&header, data.rows()))?;
@@ -332,7 +398,7 @@ pub fn sample(a: &SampleArgs) -> CliResult {
     let mut npy = NpyWriter::create(&a.output, a.n as u64, gm.n_features(), NpyDtype::F64)?;
     let mut left = a.n;
     while left > 0 {
-        let (block, _) = gm.sample(left.min(SAMPLE_BLOCK), &mut rng)?;
+        let (block, _) = gm.sample_within(left.min(SAMPLE_BLOCK), &mut rng, a.max_memory)?;
         npy.write_rows(block.as_slice())?;
         left -= block.n_samples();
     }

@@ -99,11 +99,14 @@ fn write_parquet(path: &Path, data: &Dataset) {
 /// Fits `data` with `extra` flags from the means file and returns the model file's bytes.
 fn fit_model(files: &Files, data: &Path, extra: &[&str], name: &str) -> Vec<u8> {
     let out = files.dir.join(name);
-    let mut args = vec![
-        "fit",
-        s(data),
-        "--method",
-        "em",
+    let method = if extra.contains(&"--method") {
+        &[][..]
+    } else {
+        &["--method", "em"][..]
+    };
+    let mut args = vec!["fit", s(data)];
+    args.extend_from_slice(method);
+    args.extend([
         "-k",
         "3",
         "--init-means",
@@ -114,7 +117,7 @@ fn fit_model(files: &Files, data: &Path, extra: &[&str], name: &str) -> Vec<u8> 
         "0",
         "-o",
         s(&out),
-    ];
+    ]);
     args.extend_from_slice(extra);
     ok(gmm(&args));
     std::fs::read(&out).unwrap()
@@ -135,6 +138,15 @@ fn every_format_streamed_or_not_gives_the_same_model_file() {
         let model = fit_model(&files, data, flags, &format!("{name}.json"));
         assert!(model == reference, "{name}: another model file than npy's");
     }
+    // VB streams too
+    let vb = |flags: &[&str], name: &str| {
+        let mut all = vec!["--method", "vb"];
+        all.extend_from_slice(flags);
+        fit_model(&files, &files.parquet, &all, name)
+    };
+    let vb_memory = vb(&["--columns", "x,y"], "vb.json");
+    assert!(vb_memory == vb(&["--columns", "x,y", "--stream"], "vb-stream.json"));
+    assert!(vb_memory != reference);
     // the columns in another order are another fit
     let swapped = fit_model(&files, &files.parquet, &["--columns", "y,x"], "yx.json");
     assert!(swapped != reference);
@@ -275,7 +287,12 @@ fn bad_files_and_flags_are_errors_naming_them() {
         fit(&files.npy, &["--columns", "x"]),
         &["--columns", ".npy file", "points.npy"],
     );
-    run(fit(&files.npy, &["--method", "vb", "--stream"]), &["--stream"]);
+    let em_model = dir.join("em.json");
+    fit_model(&files, &files.npy, &[], "em.json");
+    let mut vb_from_em = fit(&files.npy, &["--stream", "--init-model", s(&em_model)]);
+    vb_from_em[3] = "vb".into();
+    vb_from_em.retain(|a| a != "-k" && a != "2");
+    run(vb_from_em, &["--init-model", "em.json", "--stream"]);
     let short = dir.join("short.txt");
     std::fs::write(&short, "1\n2\n").unwrap();
     run(

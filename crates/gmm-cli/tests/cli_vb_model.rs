@@ -234,7 +234,15 @@ fn an_invalid_posterior_is_an_error_naming_the_field() {
         ),
         (
             "scale.json",
-            |v| v["posterior"]["scale_inverse"][1] = json!([[1.0, 0.0], [0.0, -2.0]]),
+            // a negative variance, in the form the covariance type stores
+            |v| {
+                let scales = &mut v["posterior"]["scale_inverse"];
+                scales[1] = match &scales[0] {
+                    Value::Number(_) => json!(-2.0),
+                    Value::Array(row) if row[0].is_number() => json!([1.0, -2.0]),
+                    _ => json!([[1.0, 0.0], [0.0, -2.0]]),
+                };
+            },
             "posterior.scale_inverse[1] is not symmetric positive definite",
         ),
     ];

@@ -228,7 +228,7 @@ fn a_file_too_wide_for_memory_is_refused_at_once() {
             "-k",
             "1",
             "--covariance",
-            "diag",
+            "tied",
             "-o",
             "m.json",
         ],

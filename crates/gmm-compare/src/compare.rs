@@ -218,6 +218,48 @@ pub struct Truth<'a> {
     pub mixture: Option<&'a GaussianMixture>,
 }
 
+/// Refuses a comparison whose model files, or whose parameter errors against the truth (D x D
+/// covariance matrices), would exceed the memory limit.
+fn check_comparison_memory(
+    d: usize,
+    settings: &ComparisonSettings,
+    truth: Truth<'_>,
+) -> Result<()> {
+    let (ct, k) = (settings.covariance_type, settings.n_components);
+    check_memory(
+        ModelFile::estimated_bytes(ct, k, d).saturating_add(gmm_vb::model_file_bytes(ct, k, d)),
+        settings.max_memory,
+        "the comparison's two model files",
+    )?;
+    let reference_components = match (truth.mixture, truth.labels) {
+        (Some(m), _) => m.n_components(),
+        (None, Some(labels)) => labels.iter().max().map_or(0, |m| m + 1),
+        (None, None) => 0,
+    };
+    let reference_needs = if reference_components == 0 {
+        0
+    } else {
+        reference_bytes(reference_components.max(k), d)
+    };
+    check_memory(
+        reference_needs,
+        settings.max_memory,
+        "the parameter errors against the truth (a D x D covariance matrix per component; \
+         compare without true labels)",
+    )?;
+    Ok(())
+}
+
+/// Bytes the parameter errors against a reference of `k` components of dimension `d` hold:
+/// each component's full D x D covariance, its Cholesky factor and a temporary, for the
+/// reference and the fit (`matching::parameter_error` compares full matrices).
+fn reference_bytes(k: usize, d: usize) -> u64 {
+    (k as u64)
+        .saturating_mul(d as u64)
+        .saturating_mul(d as u64)
+        .saturating_mul(8 * 6)
+}
+
 /// Fits EM and VB to the training part of `data` from the same initial responsibilities
 /// (made once, by `settings.init` with `settings.seed`) and measures both.
 ///
@@ -252,11 +294,7 @@ pub fn compare(
             found: labels.len(),
         });
     }
-    check_memory(
-        2 * ModelFile::estimated_bytes(k, data.n_features()),
-        settings.max_memory,
-        "the comparison's two model files (every covariance a full D x D matrix)",
-    )?;
+    check_comparison_memory(data.n_features(), settings, truth)?;
     let (train_idx, test_idx) = holdout_split(data.n_samples(), settings.holdout, settings.seed)?;
     let train = data.select(&train_idx)?;
     let test = if test_idx.is_empty() {

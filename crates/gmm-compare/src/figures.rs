@@ -107,7 +107,7 @@ impl Plane {
                 y_label: column_name(column_names, 1),
             });
         }
-        let pca = Pca2::fit(data)?;
+        let pca = Pca2::fit_within(data, comparison.vb.params().control().max_memory)?;
         let ratio = pca.explained_variance_ratio();
         Ok(Self {
             points: pca.project_data(data)?,

@@ -307,7 +307,8 @@ pub fn parameter_error(
 /// # Errors
 /// [`GmmError::ShapeMismatch`] when the labels and points differ in number;
 /// [`GmmError::NotPositiveDefinite`] when a class is too small for its covariance and
-/// `reg_covar` does not rescue it.
+/// `reg_covar` does not rescue it; [`GmmError::MemoryLimit`] when the classes' D x D
+/// matrices exceed the memory this process may use.
 pub fn mixture_of_labels(
     data: &gmm_core::Dataset,
     labels: &[usize],
@@ -326,6 +327,14 @@ pub fn mixture_of_labels(
         .filter(|v: &Vec<usize>| !v.is_empty())
         .collect();
     let d = data.n_features();
+    gmm_core::check_memory(
+        (classes.len() as u64)
+            .saturating_mul(d as u64)
+            .saturating_mul(d as u64)
+            .saturating_mul(8 * 3),
+        None,
+        "the mixture of the true labels (a D x D covariance per class)",
+    )?;
     let n = data.n_samples() as f64;
     let mut weights = Vec::new();
     let mut means = DMatrix::zeros(classes.len(), d);

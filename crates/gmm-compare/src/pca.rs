@@ -33,8 +33,19 @@ impl Pca2 {
     /// ```
     ///
     /// # Errors
-    /// [`GmmError::InvalidParameter`] when the data have fewer than two features.
+    /// [`GmmError::InvalidParameter`] when the data have fewer than two features;
+    /// [`GmmError::MemoryLimit`] when the D x D matrices exceed the memory this process may
+    /// use.
     pub fn fit(data: &Dataset) -> Result<Self> {
+        Self::fit_within(data, None)
+    }
+
+    /// [`Pca2::fit`] within `max_memory` bytes (or, when `None`, the memory this process may
+    /// use): the D x D covariance and its eigenvectors are refused before they are allocated.
+    ///
+    /// # Errors
+    /// As [`Pca2::fit`].
+    pub fn fit_within(data: &Dataset, max_memory: Option<u64>) -> Result<Self> {
         let d = data.n_features();
         if d < 2 {
             return Err(GmmError::InvalidParameter {
@@ -43,6 +54,13 @@ impl Pca2 {
                 reason: "principal components to 2-D need at least two features".into(),
             });
         }
+        let dd = (d as u64).saturating_mul(d as u64);
+        gmm_core::check_memory(
+            dd.saturating_mul(8 * 4),
+            max_memory,
+            "the principal axes of the plots (a D x D covariance and its eigenvectors; plot \
+             fewer columns, or leave out the plots)",
+        )?;
         let cov = data.covariance(1);
         let eig = SymmetricEigen::new(cov);
         let mut order: Vec<usize> = (0..d).collect();

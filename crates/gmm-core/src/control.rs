@@ -14,7 +14,8 @@ use crate::source::{PassSummary, Passes};
 use crate::stats::SufficientStats;
 
 /// scikit-learn's default convergence tolerance (EM: on the mean per-point log-likelihood;
-/// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO).
+/// VB, as scikit-learn's BayesianGaussianMixture, on the total ELBO, here for five changes
+/// in a row).
 pub const DEFAULT_TOL: f64 = 1e-3;
 /// scikit-learn's default maximum number of iterations.
 pub const DEFAULT_MAX_ITER: usize = 100;
@@ -196,7 +197,8 @@ impl FitControl {
 
     /// Refuses a fit whose estimate (`fit_bytes`) exceeds
     /// [`FitControl::max_memory`] (or the machine's limit); `full_matrices`: whether the
-    /// estimator holds D x D matrices (VB always does, for its Wishart posteriors).
+    /// estimator holds D x D matrices (EM and VB do for full and tied covariances only: VB's
+    /// Wishart posteriors and priors have the storage of the covariance type).
     ///
     /// # Errors
     /// [`GmmError::MemoryLimit`].
@@ -304,8 +306,9 @@ macro_rules! fit_control_methods {
         }
 
         /// Convergence tolerance (default 1e-3): the fit stops when its bound (EM: the mean
-        /// log-likelihood per point; VB: the total ELBO, as scikit-learn) changes by less than `tol`
-        /// between two iterations. Finite and `>= 0`; 0 runs exactly `max_iter` iterations.
+        /// log-likelihood per point; VB: the total ELBO, as scikit-learn) changes by less than
+        /// `tol` between two iterations (VB: five times in a row). Finite and `>= 0`; 0 runs
+        /// exactly `max_iter` iterations.
         pub fn tol(mut self, tol: f64) -> Self {
             self.control.tol = tol;
             self

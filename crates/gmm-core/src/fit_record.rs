@@ -79,9 +79,30 @@ impl FitRecord {
     /// (`points` = 1 for bounds that are already per point, as EM's). The first bound never
     /// converges. The caller decides whether to stop (EM does not after a re-seeded model).
     pub fn push_bound(&mut self, bound: f64, points: f64, tol: f64) -> bool {
-        let previous = self.lower_bounds.last().copied();
+        self.push_bound_with_patience(bound, points, tol, 1)
+    }
+
+    /// [`FitRecord::push_bound`] with patience: the run has converged when each of the last
+    /// `patience` changes of the bound per point was below `tol`,
+    /// `|(bound_s - bound_{s-1}) / points| < tol` for `s = t - patience + 1 ..= t`
+    /// (`patience` 0 counts as 1). One change under tol can land in a lull of a slow tail
+    /// (a component emptying), several in a row rarely do; VB uses
+    /// `gmm_vb`'s `STOP_PATIENCE` consecutive changes (docs/vb.md, "Convergence"). With
+    /// `tol = 0` no run converges, whatever the patience.
+    pub fn push_bound_with_patience(
+        &mut self,
+        bound: f64,
+        points: f64,
+        tol: f64,
+        patience: usize,
+    ) -> bool {
         self.lower_bounds.push(bound);
-        previous.is_some_and(|p| ((bound - p) / points).abs() < tol)
+        let patience = patience.max(1);
+        let n = self.lower_bounds.len();
+        n > patience
+            && self.lower_bounds[n - 1 - patience..]
+                .windows(2)
+                .all(|w| ((w[1] - w[0]) / points).abs() < tol)
     }
 
     /// Ends a run: whether it converged, and its final bound as the bound of its one
@@ -228,6 +249,33 @@ mod tests {
         assert!(vb.push_bound(-997.5, 1000.0, 1e-3));
         // tol 0 never converges.
         assert!(!vb.push_bound(-997.5, 1000.0, 0.0));
+    }
+
+    #[test]
+    fn patience_asks_for_that_many_changes_under_tol_in_a_row() {
+        let mut vb = FitRecord::new(Estimator::Vb);
+        let bounds = [-10.0, -9.0, -8.9995, -8.999, -8.0, -7.9995, -7.9991, -7.999];
+        let stops: Vec<bool> = bounds
+            .iter()
+            .map(|&b| vb.push_bound_with_patience(b, 1.0, 1e-3, 3))
+            .collect();
+        // changes: 1, 5e-4, 5e-4, 1, 5e-4, 4e-4, 1e-4: three in a row only at the end
+        assert_eq!(
+            stops,
+            [false, false, false, false, false, false, false, true]
+        );
+        let mut one = FitRecord::new(Estimator::Vb);
+        let single: Vec<bool> = bounds
+            .iter()
+            .map(|&b| one.push_bound_with_patience(b, 1.0, 1e-3, 0))
+            .collect();
+        assert_eq!(single, [false, false, true, true, false, true, true, true]);
+        let mut zero = FitRecord::new(Estimator::Vb);
+        assert!(
+            [1.0; 10]
+                .iter()
+                .all(|&b| !zero.push_bound_with_patience(b, 1.0, 0.0, 3))
+        );
     }
 
     #[test]

@@ -62,12 +62,15 @@ pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
-pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities};
+pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics};
 pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
 pub use memory::{
     FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
+    predict_proba_bytes, sample_bytes,
 };
-pub use mixture::{GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE};
+pub use mixture::{
+    GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE, check_responsibilities_memory,
+};
 pub use model_file::ModelFile;
 pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
 pub use stats::{N_K_EPSILON, ScatterKind, SufficientStats};

@@ -53,6 +53,28 @@ pub fn fit_bytes(shape: FitShape, chunk_rows: usize, threads: usize) -> u64 {
         .saturating_mul(F64)
 }
 
+/// Bytes `predict_proba` holds for `n` points and `k` components: the N x K log
+/// responsibilities and their exponentials.
+pub fn predict_proba_bytes(n: usize, k: usize) -> u64 {
+    (n as u64).saturating_mul(k as u64).saturating_mul(2 * F64)
+}
+
+/// Bytes `sample` holds to draw `n` points of dimension `d` from `k` components whose
+/// covariances are D x D matrices (`full_matrices`) or not: the N x D points, their labels,
+/// and each component's covariance factor (D x D, or D square roots).
+pub fn sample_bytes(n: usize, d: usize, k: usize, full_matrices: bool) -> u64 {
+    let (n, d, k) = (n as u64, d as u64, k as u64);
+    let factor = if full_matrices {
+        d.saturating_mul(d)
+    } else {
+        d
+    };
+    n.saturating_mul(d.saturating_add(1))
+        .saturating_add(k.saturating_mul(factor))
+        .saturating_add(d)
+        .saturating_mul(F64)
+}
+
 /// The shape of a fit, for [`fit_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FitShape {
@@ -167,6 +189,15 @@ mod tests {
         assert!(diag < 1_000_000_000, "{diag}");
         assert!(check_memory(full, Some(24 << 30), "the fit").is_err());
         assert!(check_memory(diag, Some(24 << 30), "the fit").is_ok());
+    }
+
+    #[test]
+    fn query_estimates_grow_with_what_they_return_and_saturate() {
+        assert_eq!(predict_proba_bytes(1_000, 3), 48_000);
+        assert_eq!(predict_proba_bytes(usize::MAX, 2), u64::MAX);
+        assert!(sample_bytes(1_000, 40_000, 1, false) < sample_bytes(1_000, 40_000, 1, true));
+        assert!(sample_bytes(1_000, 2, 3, true) >= 1_000 * 3 * 8);
+        assert_eq!(sample_bytes(usize::MAX, 2, 1, false), u64::MAX);
     }
 
     #[test]

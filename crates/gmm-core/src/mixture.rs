@@ -9,6 +9,8 @@ use crate::covariance::{CovarianceType, Covariances, PrecisionCholesky, cholesky
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
 use crate::kernel::{EStepKernel, half_log_2pi};
+use crate::memory::{check_memory, predict_proba_bytes, sample_bytes};
+use crate::source::{DataSource, Passes};
 
 /// Tolerance on `|sum w - 1|` accepted when a mixture is built.
 pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-8;
@@ -24,8 +26,23 @@ pub trait MixtureModel {
     fn n_features(&self) -> usize;
     /// Log density of each point under the model.
     fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>>;
-    /// Posterior probability of each component for each point, N x K.
-    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>>;
+    /// Posterior probability of each component for each point, N x K, after checking that
+    /// the N x K result ([`crate::predict_proba_bytes`]) fits within `max_memory` (or, when
+    /// `None`, the memory this process may use: [`crate::default_memory_limit`]).
+    ///
+    /// # Errors
+    /// [`GmmError::MemoryLimit`] before anything is allocated when it does not;
+    /// [`GmmError::ShapeMismatch`] for data of another dimension.
+    fn predict_proba_within(&self, data: &Dataset, max_memory: Option<u64>)
+    -> Result<DMatrix<f64>>;
+    /// Posterior probability of each component for each point, N x K, within the memory this
+    /// process may use ([`MixtureModel::predict_proba_within`] with no limit of its own).
+    ///
+    /// # Errors
+    /// As [`MixtureModel::predict_proba_within`].
+    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+        self.predict_proba_within(data, None)
+    }
     /// Mean log density per point; with sample weights, the weighted mean
     /// `sum_n w_n ln p(x_n) / sum_n w_n`.
     fn score(&self, data: &Dataset) -> Result<f64> {
@@ -74,6 +91,101 @@ pub trait MixtureModel {
     fn predict_point(&self, x: &[f64]) -> Result<usize> {
         Ok(self.predict(&point_dataset(x, self.n_features())?)?[0])
     }
+
+    /// [`MixtureModel::score_samples`] of the points of a stream, one batch at a time:
+    /// `out(first_row, log_densities)` receives each batch's values, in order. Holds one
+    /// batch, whatever N.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] for a source of another dimension; errors of the pass
+    /// (reading, validation) and of `out`.
+    fn score_samples_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[f64]) -> Result<()>,
+    ) -> Result<()> {
+        for_each_batch_dataset(source, self.n_features(), &mut |first, batch, _| {
+            out(first, &self.score_samples(batch)?)
+        })
+    }
+
+    /// [`MixtureModel::predict`] of the points of a stream, one batch at a time (see
+    /// [`MixtureModel::score_samples_source`]).
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_samples_source`].
+    fn predict_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[usize]) -> Result<()>,
+    ) -> Result<()> {
+        for_each_batch_dataset(source, self.n_features(), &mut |first, batch, _| {
+            out(first, &self.predict(batch)?)
+        })
+    }
+
+    /// [`MixtureModel::score`] of the points of a stream: the mean log density per point
+    /// (weighted by the source's weights), holding one batch at a time.
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_samples_source`].
+    fn score_source(&self, source: &mut dyn DataSource) -> Result<f64> {
+        let (mut sum, mut total) = (0.0, 0.0);
+        for_each_batch_dataset(source, self.n_features(), &mut |_, batch, weights| {
+            let s = self.score_samples(batch)?;
+            match weights {
+                Some(w) => {
+                    sum += s.iter().zip(w).map(|(s, w)| w * s).sum::<f64>();
+                    total += w.iter().sum::<f64>();
+                }
+                None => {
+                    sum += s.iter().sum::<f64>();
+                    total += s.len() as f64;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(sum / total)
+    }
+}
+
+/// What [`for_each_batch_dataset`] calls per batch: the index of its first point, its
+/// points and its weights.
+type BatchVisitor<'v> = dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()> + 'v;
+
+/// One pass over `source` in the E-step's batches, each batch copied into a small
+/// [`Dataset`] and handed to `visit` with the index of its first point and its weights.
+fn for_each_batch_dataset(
+    source: &mut dyn DataSource,
+    d: usize,
+    visit: &mut BatchVisitor<'_>,
+) -> Result<()> {
+    if source.n_features() != d {
+        return Err(GmmError::ShapeMismatch {
+            what: "number of features of the data against the model".into(),
+            expected: d,
+            found: source.n_features(),
+        });
+    }
+    Passes::new(source).run(EStepKernel::batch_rows(d), &mut |batch| {
+        let rows = batch.points.len() / d;
+        let data = Dataset::from_row_major(rows, d, batch.points.to_vec())?;
+        visit(batch.first_row, &data, batch.weights)
+    })?;
+    Ok(())
+}
+
+/// Refuses an N x K matrix of responsibilities over `max_memory` (or the default limit).
+///
+/// # Errors
+/// [`GmmError::MemoryLimit`] saying what to do.
+pub fn check_responsibilities_memory(n: usize, k: usize, max_memory: Option<u64>) -> Result<()> {
+    check_memory(
+        predict_proba_bytes(n, k),
+        max_memory,
+        "the responsibilities, an N x K matrix (predict the labels alone, or predict fewer \
+         points at a time)",
+    )
 }
 
 /// One point as a validated data set of one row of dimension `d`.
@@ -269,6 +381,23 @@ impl GaussianMixture {
     /// # Errors
     /// [`GmmError::InvalidParameter`] when `n = 0`.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<(Dataset, Vec<usize>)> {
+        self.sample_within(n, rng, None)
+    }
+
+    /// [`GaussianMixture::sample`] after checking that the N x D points and the covariance
+    /// factors ([`crate::sample_bytes`]) fit within `max_memory` (or, when `None`, the memory
+    /// this process may use). Diagonal and spherical components are drawn with their
+    /// standard deviations, never a D x D matrix.
+    ///
+    /// # Errors
+    /// [`GmmError::MemoryLimit`] before anything is allocated; [`GmmError::InvalidParameter`]
+    /// when `n = 0`.
+    pub fn sample_within<R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        rng: &mut R,
+        max_memory: Option<u64>,
+    ) -> Result<(Dataset, Vec<usize>)> {
         if n == 0 {
             return Err(GmmError::InvalidParameter {
                 name: "n_samples",
@@ -277,9 +406,16 @@ impl GaussianMixture {
             });
         }
         let (k, d) = self.means.shape();
-        let factors: Vec<DMatrix<f64>> = (0..k)
-            .map(|c| cholesky_lower(c, &self.covariances.full_matrix(c, d)))
-            .collect::<Result<_>>()?;
+        let full = matches!(
+            self.covariances,
+            Covariances::Full(_) | Covariances::Tied(_)
+        );
+        check_memory(
+            sample_bytes(n, d, k, full),
+            max_memory,
+            "the sample, N x D numbers (draw fewer points at a time)",
+        )?;
+        let factors = self.sampling_factors()?;
         let cumulative: Vec<f64> = self
             .weights
             .iter()
@@ -297,11 +433,37 @@ impl GaussianMixture {
             for j in 0..d {
                 z[j] = StandardNormal.sample(rng);
             }
-            let x = &factors[c] * &z;
-            values.extend((0..d).map(|j| self.means[(c, j)] + x[j]));
+            match &factors[c] {
+                SamplingFactor::Lower(l) => {
+                    let x = l * &z;
+                    values.extend((0..d).map(|j| self.means[(c, j)] + x[j]));
+                }
+                SamplingFactor::Scales(s) => {
+                    values.extend((0..d).map(|j| self.means[(c, j)] + s[j] * z[j]));
+                }
+            }
             labels.push(c);
         }
         Ok((Dataset::from_row_major(n, d, values)?, labels))
+    }
+
+    /// Each component's factor `C_k` with `Sigma_k = C_k C_k^T`: the lower Cholesky factor
+    /// for full and tied, the standard deviations for diag and spherical (the Cholesky factor
+    /// of a diagonal matrix, without its zeros).
+    fn sampling_factors(&self) -> Result<Vec<SamplingFactor>> {
+        let (k, d) = self.means.shape();
+        (0..k)
+            .map(|c| match &self.covariances {
+                Covariances::Full(_) | Covariances::Tied(_) => Ok(SamplingFactor::Lower(
+                    cholesky_lower(c, &self.covariances.full_matrix(c, d))?,
+                )),
+                Covariances::Diagonal(v) => Ok(SamplingFactor::Scales(v[c].map(f64::sqrt))),
+                Covariances::Spherical(v) => Ok(SamplingFactor::Scales(DVector::from_element(
+                    d,
+                    v[c].sqrt(),
+                ))),
+            })
+            .collect()
     }
 
     /// Log responsibilities `ln p(k | x_n)`, N x K.
@@ -309,6 +471,12 @@ impl GaussianMixture {
         data.check_features(self.n_features())?;
         Ok(self.kernel.log_resp(data))
     }
+}
+
+/// How a component's points are drawn: `mu + L z` or `mu + s .* z`.
+enum SamplingFactor {
+    Lower(DMatrix<f64>),
+    Scales(DVector<f64>),
 }
 
 impl MixtureModel for GaussianMixture {
@@ -325,7 +493,13 @@ impl MixtureModel for GaussianMixture {
         Ok(self.kernel.log_norm(data))
     }
 
-    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+    fn predict_proba_within(
+        &self,
+        data: &Dataset,
+        max_memory: Option<u64>,
+    ) -> Result<DMatrix<f64>> {
+        data.check_features(self.n_features())?;
+        check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
         Ok(self.log_resp(data)?.map(f64::exp))
     }
 
@@ -488,6 +662,56 @@ mod tests {
         let frac = la.iter().filter(|&&l| l == 1).count() as f64 / 4000.0;
         assert!((frac - 0.7).abs() < 0.03, "fraction of component 1: {frac}");
         assert!(gm.sample(0, &mut StdRng::seed_from_u64(3)).is_err());
+    }
+
+    #[test]
+    fn diagonal_and_spherical_draws_equal_those_of_their_full_matrices() {
+        let means = DMatrix::from_row_slice(2, 3, &[0.0, 1.0, -2.0, 5.0, 5.0, 5.0]);
+        let w = DVector::from_vec(vec![0.4, 0.6]);
+        let variances = vec![
+            DVector::from_vec(vec![0.5, 2.0, 1e-3]),
+            DVector::from_vec(vec![3.0, 0.25, 7.0]),
+        ];
+        for covs in [
+            Covariances::Diagonal(variances),
+            Covariances::Spherical(vec![0.3, 4.0]),
+        ] {
+            let full = Covariances::Full((0..2).map(|c| covs.full_matrix(c, 3)).collect());
+            let gm = GaussianMixture::new(w.clone(), means.clone(), covs).unwrap();
+            let as_full = GaussianMixture::new(w.clone(), means.clone(), full).unwrap();
+            assert_eq!(
+                gm.sample_seeded(500, 9).unwrap(),
+                as_full.sample_seeded(500, 9).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn queries_over_the_memory_limit_are_refused_before_allocating() {
+        let gm = one_d();
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 3.0]).unwrap();
+        // 4 points x 2 components x 16 bytes = 128 bytes
+        assert!(matches!(
+            gm.predict_proba_within(&data, Some(127)),
+            Err(GmmError::MemoryLimit { .. })
+        ));
+        assert_eq!(
+            gm.predict_proba_within(&data, Some(128)).unwrap(),
+            gm.predict_proba(&data).unwrap()
+        );
+        let mut rng = StdRng::seed_from_u64(1);
+        assert!(matches!(
+            gm.sample_within(1000, &mut rng, Some(1000)),
+            Err(GmmError::MemoryLimit { .. })
+        ));
+        // without a limit of its own, 10^15 points of the default limit: refused, not
+        // allocated (8 PB would abort the process)
+        if crate::default_memory_limit().is_some() {
+            assert!(matches!(
+                gm.sample(1_000_000_000_000_000, &mut rng),
+                Err(GmmError::MemoryLimit { .. })
+            ));
+        }
     }
 
     #[test]

@@ -4,16 +4,20 @@
 //! {"covariance_type": "full", "weights": [...], "means": [[...], ...],
 //!  "covariances": [[[...], ...], ...], "fit": {...}, "posterior": {...}}
 //! ```
-//! `covariances` always holds K full D x D matrices, whatever the type; `fit` and `posterior`
-//! are optional. Reading validates the model exactly as [`GaussianMixture::new`] does, and
+//! `covariances` holds what the type has (format 2): K full D x D matrices for full and tied,
+//! K rows of D variances for diag, K numbers for spherical; files of format 1, which wrote K
+//! full matrices for every type, still read. `fit` and `posterior` are optional. Reading validates the model exactly as [`GaussianMixture::new`] does, and
 //! the round trip is exact: numbers are written with the shortest representation that reads
 //! back to the same `f64`.
 
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::covariance::{CovarianceType, Covariances};
+use crate::covariance::CovarianceType;
 use std::path::Path;
+
+mod stored_covariances;
+pub use stored_covariances::{StoredCovariances, StoredMatrix};
 
 use crate::atomic_write::write_atomic;
 use crate::error::{GmmError, Result};
@@ -24,14 +28,18 @@ use crate::mixture::{GaussianMixture, MixtureModel};
 /// [`ModelFile::to_mixture`] to move between it and a validated [`GaussianMixture`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelFile {
+    /// The version of the format: [`FORMAT_VERSION`] when written by this library; files
+    /// without the field are of format 1.
+    #[serde(default = "format_one")]
+    pub format_version: u32,
     /// The covariance type.
     pub covariance_type: CovarianceType,
     /// K weights.
     pub weights: Vec<f64>,
     /// K means of length D.
     pub means: Vec<Vec<f64>>,
-    /// K full D x D covariance matrices (rows of columns).
-    pub covariances: Vec<Vec<Vec<f64>>>,
+    /// The covariances in the form their type stores.
+    pub covariances: StoredCovariances,
     /// What the fit recorded, if this model came from a fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitRecord>,
@@ -40,23 +48,27 @@ pub struct ModelFile {
     pub posterior: Option<serde_json::Value>,
 }
 
+/// The format version this library writes. Version 2 stores diag covariances as K rows of D
+/// variances and spherical ones as K numbers; version 1 (files without `format_version`)
+/// stored every type as K full D x D matrices, and still reads.
+pub const FORMAT_VERSION: u32 = 2;
+
+fn format_one() -> u32 {
+    1
+}
+
 impl ModelFile {
     /// The file form of a mixture, with no fit record.
     pub fn from_mixture(gm: &GaussianMixture) -> Self {
-        let (k, d) = (gm.n_components(), gm.n_features());
-        let covariances = (0..k)
-            .map(|c| {
-                let m = gm.covariances().full_matrix(c, d);
-                (0..d).map(|a| m.row(a).iter().copied().collect()).collect()
-            })
-            .collect();
+        let k = gm.n_components();
         Self {
+            format_version: FORMAT_VERSION,
             covariance_type: gm.covariance_type(),
             weights: gm.weights().iter().copied().collect(),
             means: (0..k)
                 .map(|c| gm.means().row(c).iter().copied().collect())
                 .collect(),
-            covariances,
+            covariances: StoredCovariances::of(gm.covariances(), k),
             fit: None,
             posterior: None,
         }
@@ -65,10 +77,12 @@ impl ModelFile {
     /// Validates the file and builds the mixture.
     ///
     /// # Errors
-    /// [`GmmError::InvalidModel`] for ragged or inconsistent shapes and for covariances without
-    /// the structure their type requires; any error of [`GaussianMixture::new`].
+    /// [`GmmError::InvalidModel`] for a format newer than [`FORMAT_VERSION`], ragged or
+    /// inconsistent shapes, and covariances in a form or without the structure their type
+    /// requires; any error of [`GaussianMixture::new`].
     pub fn to_mixture(&self) -> Result<GaussianMixture> {
         let invalid = |reason: String| GmmError::InvalidModel { reason };
+        self.check_version()?;
         let k = self.weights.len();
         if k == 0 {
             return Err(invalid("no components (weights is empty)".into()));
@@ -90,16 +104,26 @@ impl ModelFile {
                 self.means[c].len()
             )));
         }
-        let mut mats = Vec::with_capacity(k);
-        for (c, rows) in self.covariances.iter().enumerate() {
-            if rows.len() != d || rows.iter().any(|r| r.len() != d) {
-                return Err(invalid(format!("covariance {c} is not {d} x {d}")));
-            }
-            mats.push(DMatrix::from_fn(d, d, |a, b| rows[a][b]));
-        }
-        let covariances = Covariances::from_full_matrices(self.covariance_type, mats)?;
+        let covariances = self.covariances.to_covariances(self.covariance_type, d)?;
         let means = DMatrix::from_fn(k, d, |c, j| self.means[c][j]);
         GaussianMixture::new(DVector::from_vec(self.weights.clone()), means, covariances)
+    }
+
+    /// Refuses a file of a format this library does not know.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`] when `format_version` is 0 or above [`FORMAT_VERSION`].
+    pub fn check_version(&self) -> Result<()> {
+        if (1..=FORMAT_VERSION).contains(&self.format_version) {
+            return Ok(());
+        }
+        Err(GmmError::InvalidModel {
+            reason: format!(
+                "format_version {} is not one this gmm reads (1 to {FORMAT_VERSION}): a newer \
+                 gmm wrote it; read it with that version, or upgrade",
+                self.format_version
+            ),
+        })
     }
 
     /// Serialises to pretty-printed JSON.
@@ -107,14 +131,20 @@ impl ModelFile {
         serde_json::to_string_pretty(self).expect("a model file always serialises")
     }
 
-    /// About how many bytes the file of a model with `k` components of dimension `d` takes
-    /// while it is built and written: every covariance is written as a full D x D matrix,
-    /// whatever the type, each number held as an `f64` and as up to 25 characters of text.
-    pub fn estimated_bytes(k: usize, d: usize) -> u64 {
-        let (k, d) = (k as u64, d as u64);
-        k.saturating_mul(d.saturating_add(1))
-            .saturating_mul(d.saturating_add(1))
-            .saturating_mul(33)
+    /// About how many bytes the file of a mixture of type `covariance_type` with `k`
+    /// components of dimension `d` takes while it is built and written: the weights, means
+    /// and the covariances in their stored form (D x D per component for full and tied, D
+    /// for diag, 1 for spherical), each number held as an `f64` and as up to 25 characters
+    /// of text.
+    pub fn estimated_bytes(covariance_type: CovarianceType, k: usize, d: usize) -> u64 {
+        let (k64, d64) = (k as u64, d as u64);
+        let per_component = match covariance_type {
+            CovarianceType::Full | CovarianceType::Tied => d64.saturating_mul(d64),
+            CovarianceType::Diagonal => d64,
+            CovarianceType::Spherical => 1,
+        };
+        let numbers = k64.saturating_mul(d64.saturating_add(1).saturating_add(per_component));
+        numbers.saturating_mul(33)
     }
 
     /// Writes the file to `path` atomically (nothing half-written is ever left there).
@@ -245,6 +275,15 @@ impl GaussianMixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::covariance::Covariances;
+
+    /// The stored matrices of a full or tied file.
+    fn matrices(file: &mut ModelFile) -> &mut Vec<Vec<Vec<f64>>> {
+        match &mut file.covariances {
+            StoredCovariances::Matrices(m) => m,
+            other => panic!("expected matrices, found {other:?}"),
+        }
+    }
 
     fn mixtures() -> Vec<GaussianMixture> {
         let w = DVector::from_vec(vec![0.1 + 1e-17, 0.2, 0.7 - 1e-17]);
@@ -301,7 +340,7 @@ mod tests {
             Err(GmmError::InvalidWeights { .. })
         ));
         let mut spd = good.clone();
-        spd.covariances[1] = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
+        matrices(&mut spd)[1] = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
         assert!(matches!(
             spd.to_mixture(),
             Err(GmmError::NotPositiveDefinite { component: 1, .. })
@@ -313,7 +352,7 @@ mod tests {
             Err(GmmError::InvalidModel { .. })
         ));
         let mut cov_shape = good.clone();
-        cov_shape.covariances[0] = vec![vec![1.0]];
+        matrices(&mut cov_shape)[0] = vec![vec![1.0]];
         assert!(matches!(
             cov_shape.to_mixture(),
             Err(GmmError::InvalidModel { .. })
@@ -324,7 +363,7 @@ mod tests {
             Err(GmmError::InvalidModel { .. })
         ));
         let mut tied = ModelFile::from_mixture(&mixtures()[1]);
-        tied.covariances[2][0][0] += 1.0;
+        matrices(&mut tied)[2][0][0] += 1.0;
         assert!(matches!(
             tied.to_mixture(),
             Err(GmmError::InvalidModel { .. })
@@ -336,5 +375,107 @@ mod tests {
         let text = r#"{"covariances": [[[2.0]]], "means": [[1.0]], "weights": [1.0], "covariance_type": "spherical"}"#;
         let gm = GaussianMixture::from_json(text).unwrap();
         assert_eq!(gm.covariances(), &Covariances::Spherical(vec![2.0]));
+    }
+
+    #[test]
+    fn diag_and_spherical_store_only_their_numbers() {
+        let all = mixtures();
+        let diag = serde_json::to_value(ModelFile::from_mixture(&all[2])).unwrap();
+        assert_eq!(diag["format_version"], 2);
+        assert_eq!(diag["covariances"].as_array().unwrap().len(), 3);
+        assert_eq!(diag["covariances"][0].as_array().unwrap().len(), 2);
+        assert!(diag["covariances"][0][0].is_number());
+        let spherical = serde_json::to_value(ModelFile::from_mixture(&all[3])).unwrap();
+        assert_eq!(
+            spherical["covariances"],
+            serde_json::json!([0.1, 0.2, 1e-8])
+        );
+    }
+
+    /// A mixture's file as format 1 wrote it: no version, every covariance a full matrix.
+    fn format_one_text(gm: &GaussianMixture) -> String {
+        let (k, d) = (gm.n_components(), gm.n_features());
+        let mut v = serde_json::to_value(ModelFile::from_mixture(gm)).unwrap();
+        let full: Vec<Vec<Vec<f64>>> = (0..k)
+            .map(|c| {
+                let m = gm.covariances().full_matrix(c, d);
+                (0..d).map(|a| m.row(a).iter().copied().collect()).collect()
+            })
+            .collect();
+        v["covariances"] = serde_json::to_value(full).unwrap();
+        v.as_object_mut().unwrap().remove("format_version");
+        v.to_string()
+    }
+
+    #[test]
+    fn files_of_format_one_still_read_bit_for_bit() {
+        for gm in mixtures() {
+            let old = format_one_text(&gm);
+            let file = ModelFile::from_json(&old).unwrap();
+            assert_eq!(file.format_version, 1);
+            assert_eq!(file.to_mixture().unwrap(), gm, "{old}");
+        }
+    }
+
+    #[test]
+    fn format_one_matrices_must_have_their_type_s_structure() {
+        let all = mixtures();
+        let mut diag = ModelFile::from_json(&format_one_text(&all[2])).unwrap();
+        matrices(&mut diag)[1][0][1] = 1e-3;
+        matrices(&mut diag)[1][1][0] = 1e-3;
+        let e = diag.to_mixture().unwrap_err().to_string();
+        assert!(e.contains("non-zero off-diagonal"), "{e}");
+        let mut spherical = ModelFile::from_json(&format_one_text(&all[3])).unwrap();
+        matrices(&mut spherical)[2][1][1] *= 2.0;
+        let e = spherical.to_mixture().unwrap_err().to_string();
+        assert!(e.contains("not a multiple of the identity"), "{e}");
+    }
+
+    #[test]
+    fn a_newer_format_or_a_wrong_form_is_refused() {
+        let mut file = ModelFile::from_mixture(&mixtures()[0]);
+        file.format_version = FORMAT_VERSION + 1;
+        let e = file.to_mixture().unwrap_err().to_string();
+        assert!(e.contains("format_version 3"), "{e}");
+        let mut spherical = ModelFile::from_mixture(&mixtures()[3]);
+        spherical.covariance_type = CovarianceType::Diagonal;
+        let e = spherical.to_mixture().unwrap_err().to_string();
+        assert!(
+            e.contains("covariance type is diag but covariances holds single numbers"),
+            "{e}"
+        );
+        let mut short = ModelFile::from_mixture(&mixtures()[2]);
+        if let StoredCovariances::Variances(rows) = &mut short.covariances {
+            rows[1].pop();
+        }
+        assert!(matches!(
+            short.to_mixture(),
+            Err(GmmError::InvalidModel { .. })
+        ));
+    }
+
+    #[test]
+    fn the_estimate_follows_the_stored_form() {
+        let (k, d) = (1, 40_000);
+        let full = ModelFile::estimated_bytes(CovarianceType::Full, k, d);
+        let diag = ModelFile::estimated_bytes(CovarianceType::Diagonal, k, d);
+        let spherical = ModelFile::estimated_bytes(CovarianceType::Spherical, k, d);
+        assert!(full > 50_000_000_000, "{full}");
+        assert!(diag < 3_000_000, "{diag}");
+        assert!(spherical < diag);
+        assert_eq!(
+            ModelFile::estimated_bytes(CovarianceType::Tied, usize::MAX, usize::MAX),
+            u64::MAX
+        );
+        // the written text stays within the estimate
+        for gm in mixtures() {
+            let (k, d) = (gm.n_components(), gm.n_features());
+            let bytes = ModelFile::estimated_bytes(gm.covariance_type(), k, d);
+            assert!(
+                (gm.to_json().len() as u64) < bytes,
+                "{}",
+                gm.covariance_type()
+            );
+        }
     }
 }

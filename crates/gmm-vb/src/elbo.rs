@@ -2,8 +2,9 @@
 //! with every term and constant, and scikit-learn's shortened bound for comparison.
 //! docs/vb.md, section "The ELBO".
 
-use gmm_core::SufficientStats;
 use gmm_core::half_log_2pi;
+use gmm_core::{Covariances, PrecisionCholesky, SufficientStats};
+use nalgebra::{DMatrix, DVector};
 use special::Gamma;
 
 use crate::params::Priors;
@@ -67,8 +68,9 @@ pub fn elbo(
     let nu0 = priors.degrees_of_freedom;
     let m0 = &priors.mean;
     let ln_2pi = (2.0 * std::f64::consts::PI).ln();
-    let log_det_w0 = -log_det_spd(&priors.covariance);
+    let log_det_w0 = -log_det_spd(&priors.covariance, d);
     let log_b0 = log_wishart_normaliser(log_det_w0, nu0, d);
+    let u = &state.scale_factor; // U_k U_k^T = W_k
 
     let mut log_likelihood = 0.0;
     let mut normal_wishart = 0.0;
@@ -77,27 +79,26 @@ pub fn elbo(
         let n = stats.n_k()[c];
         let nu = state.degrees_of_freedom[c];
         let beta = state.mean_precision[c];
-        let u = &state.scale_factor[c]; // U U^T = W
         let ln_lambda = state.expected_log_det[c];
         let m = state.means.row(c).transpose();
         // 10.71
         if n > 0.0 {
             let xbar = stats.mean(c);
             let diff = &xbar - &m;
-            let quad = (u.transpose() * &diff).norm_squared();
-            let trace_sw = trace_of_product(&stats.scatter(c), u);
+            let quad = quadratic_form(u, c, &diff);
+            let trace_sw = trace_with_scatter(stats, c, u);
             log_likelihood +=
                 0.5 * (n * (ln_lambda - df / beta - df * ln_2pi) - nu * trace_sw - n * nu * quad);
             log_p_z += n * state.expected_log_weights[c];
         }
         // 10.74
         let dm = &m - m0;
-        let quad0 = (u.transpose() * &dm).norm_squared();
+        let quad0 = quadratic_form(u, c, &dm);
         let prior = 0.5
             * (df * (beta0.ln() - ln_2pi) + ln_lambda - df * beta0 / beta - beta0 * nu * quad0)
             + log_b0
             + 0.5 * (nu0 - df - 1.0) * ln_lambda
-            - 0.5 * nu * trace_of_product(&priors.covariance, u);
+            - 0.5 * nu * trace_with_prior(&priors.covariance, u, c, d);
         // 10.77 with H[q(Lambda)] (B.82)
         let log_b = log_wishart_normaliser(state.log_det_scale(c), nu, d);
         let entropy_lambda = -log_b - 0.5 * (nu - df - 1.0) * ln_lambda + 0.5 * nu * df;
@@ -148,14 +149,84 @@ fn weights_prior_minus_entropy(state: &VariationalState, priors: &Priors) -> f64
     }
 }
 
-/// `tr(A U U^T) = ||A^{1/2}...||`: computed as `sum_ij (U^T A U)_ii`.
-fn trace_of_product(a: &nalgebra::DMatrix<f64>, u: &nalgebra::DMatrix<f64>) -> f64 {
+/// `||U_k^T v||^2 = v^T W_k v` for component `k`'s factor, in its storage.
+fn quadratic_form(u: &PrecisionCholesky, k: usize, v: &DVector<f64>) -> f64 {
+    match u {
+        PrecisionCholesky::Full(m) => (m[k].transpose() * v).norm_squared(),
+        PrecisionCholesky::Tied(m) => (m.transpose() * v).norm_squared(),
+        PrecisionCholesky::Diagonal(s) => s[k]
+            .iter()
+            .zip(v.iter())
+            .map(|(u, x)| (u * x) * (u * x))
+            .sum(),
+        PrecisionCholesky::Spherical(s) => v.iter().map(|x| (s[k] * x) * (s[k] * x)).sum(),
+    }
+}
+
+/// `tr(A U U^T)` of a full matrix `A` and an upper triangular `U`, as `tr(U^T A U)`.
+fn trace_of_product(a: &DMatrix<f64>, u: &DMatrix<f64>) -> f64 {
     (u.transpose() * a * u).trace()
 }
 
-/// `ln |A|` of a symmetric positive definite matrix (by Cholesky; `-inf`-free for SPD input).
-fn log_det_spd(a: &nalgebra::DMatrix<f64>) -> f64 {
-    match gmm_core::cholesky_lower(0, a) {
+/// `tr(A W_k)` of a diagonal `A` (its entries `a`) and a diagonal or spherical factor:
+/// `sum_j u_j a_j u_j`.
+fn trace_of_diagonal_product(a: &DVector<f64>, u: &PrecisionCholesky, k: usize) -> f64 {
+    match u {
+        PrecisionCholesky::Diagonal(s) => s[k].iter().zip(a.iter()).map(|(u, a)| (u * a) * u).sum(),
+        PrecisionCholesky::Spherical(s) => a.iter().map(|a| (s[k] * a) * s[k]).sum(),
+        PrecisionCholesky::Full(m) => trace_of_product(&DMatrix::from_diagonal(a), &m[k]),
+        PrecisionCholesky::Tied(m) => trace_of_product(&DMatrix::from_diagonal(a), m),
+    }
+}
+
+/// `tr(S_k W_k)` with the centred scatter of component `k` (full for full and tied, its
+/// diagonal for diag and spherical).
+fn trace_with_scatter(stats: &SufficientStats, k: usize, u: &PrecisionCholesky) -> f64 {
+    match u {
+        PrecisionCholesky::Full(m) => trace_of_product(&stats.scatter(k), &m[k]),
+        PrecisionCholesky::Tied(m) => trace_of_product(&stats.scatter(k), m),
+        _ => trace_of_diagonal_product(&stats.scatter_diagonal(k), u, k),
+    }
+}
+
+/// `tr(W0^{-1} W_k)` with the covariance prior in its storage (one component).
+fn trace_with_prior(prior: &Covariances, u: &PrecisionCholesky, k: usize, d: usize) -> f64 {
+    match (prior, u) {
+        (Covariances::Full(a), PrecisionCholesky::Full(m)) => trace_of_product(&a[0], &m[k]),
+        (Covariances::Tied(a), PrecisionCholesky::Tied(m)) => trace_of_product(a, m),
+        (Covariances::Diagonal(a), _) => trace_of_diagonal_product(&a[0], u, k),
+        (Covariances::Spherical(a), _) => {
+            trace_of_diagonal_product(&DVector::from_element(d, a[0]), u, k)
+        }
+        (prior, u) => trace_of_product(&prior.full_matrix(0, d), &factor_matrix(u, k, d)),
+    }
+}
+
+/// Component `k`'s factor as a D x D matrix (only for a prior stored in another form than
+/// the posterior, which the fits never produce).
+fn factor_matrix(u: &PrecisionCholesky, k: usize, d: usize) -> DMatrix<f64> {
+    match u {
+        PrecisionCholesky::Full(m) => m[k].clone(),
+        PrecisionCholesky::Tied(m) => m.clone(),
+        PrecisionCholesky::Diagonal(s) => DMatrix::from_diagonal(&s[k]),
+        PrecisionCholesky::Spherical(s) => DMatrix::from_diagonal_element(d, d, s[k]),
+    }
+}
+
+/// `ln |A|` of the one-component symmetric positive definite `A` in its storage, of
+/// dimension `d`: `2 sum_j ln L_jj` of its Cholesky factor `L` (`sqrt(a_j)` on a diagonal;
+/// NaN when it has no factor).
+fn log_det_spd(a: &Covariances, d: usize) -> f64 {
+    let diagonal_log_det = |entries: &mut dyn Iterator<Item = f64>| -> f64 {
+        2.0 * entries.map(|x| x.sqrt().ln()).sum::<f64>()
+    };
+    let matrix = match a {
+        Covariances::Full(m) => &m[0],
+        Covariances::Tied(m) => m,
+        Covariances::Diagonal(v) => return diagonal_log_det(&mut v[0].iter().copied()),
+        Covariances::Spherical(s) => return diagonal_log_det(&mut (0..d).map(|_| s[0])),
+    };
+    match gmm_core::cholesky_lower(0, matrix) {
         Ok(c) => 2.0 * c.diagonal().iter().map(|x| x.ln()).sum::<f64>(),
         Err(_) => f64::NAN,
     }
@@ -202,7 +273,7 @@ pub fn sklearn_dropped_constant(priors: &Priors, k: usize, n_samples: f64) -> f6
     } else {
         ln_gamma(kf * c) - kf * ln_gamma(c)
     };
-    let log_det_w0 = -log_det_spd(&priors.covariance);
+    let log_det_w0 = -log_det_spd(&priors.covariance, d);
     weights
         + kf * (log_wishart_normaliser(log_det_w0, priors.degrees_of_freedom, d)
             + 0.25 * df * (df - 1.0) * std::f64::consts::PI.ln())

@@ -2,8 +2,8 @@
 //! fitted result.
 
 use gmm_core::{
-    Dataset, EStepOutput, Estimator, FitRecord, FittedModel, GaussianMixture,
-    InitialResponsibilities, MixtureModel, ModelFile, Result, best_of_restarts,
+    DataSource, Dataset, EStepOutput, Estimator, FitRecord, FittedModel, GaussianMixture,
+    InitialResponsibilities, MixtureModel, ModelFile, Passes, Result, best_of_restarts,
 };
 use nalgebra::{DMatrix, DVector};
 
@@ -16,6 +16,12 @@ use crate::state::{Posterior, VariationalState, m_step};
 /// Weights above this count as an effective component by default: an emptied component keeps
 /// `alpha0 / (K alpha0 + N)` of the weight (not 0), far below 1e-2 for any N above ~100.
 pub const DEFAULT_WEIGHT_THRESHOLD: f64 = 1e-2;
+
+/// How many consecutive changes of the total ELBO must each be below `tol` before a VB run
+/// counts as converged. scikit-learn stops at the first; on Old Faithful with K = 6 that
+/// first small change fell in a lull of a slow tail and stopped 1.9e-7 per point short,
+/// where five in a row stop 3.8e-11 short (docs/vb.md, "Convergence", has the table).
+pub const STOP_PATIENCE: usize = 5;
 
 /// One VB iteration on `data` from the posterior `state`: the E-step with VB's constants on
 /// the shared kernel, the M-step from its statistics, and the full ELBO of the new posterior
@@ -48,8 +54,19 @@ pub fn iterate(
     priors: &Priors,
     reg_covar: f64,
 ) -> Result<(VariationalState, ElboTerms)> {
+    let mut source = data;
+    iterate_pass(&mut Passes::new(&mut source), state, priors, reg_covar)
+}
+
+/// [`iterate`] over one pass of a stream.
+fn iterate_pass(
+    passes: &mut Passes<'_>,
+    state: &VariationalState,
+    priors: &Priors,
+    reg_covar: f64,
+) -> Result<(VariationalState, ElboTerms)> {
     let kind = state.covariance_type.scatter_kind();
-    let out: EStepOutput = state.kernel()?.e_step(data, kind);
+    let out: EStepOutput = state.kernel()?.e_step_pass(passes, kind)?;
     let next = m_step(&out.stats, priors, state.covariance_type, reg_covar)?;
     let bound = elbo(&next, priors, &out.stats, out.resp_log_resp_sum);
     Ok((next, bound))
@@ -75,16 +92,44 @@ impl VbParams {
     /// Invalid parameters ([`VbParams::check`]), initialisation errors, and
     /// [`GmmError::SingularComponent`](gmm_core::GmmError::SingularComponent) should a posterior scale matrix fail to factorise.
     pub fn fit(&self, data: &Dataset) -> Result<VbFit> {
+        self.check(data)?;
+        let mut source = data;
+        self.fit_checked(&mut Passes::new(&mut source))
+    }
+
+    /// [`VbParams::fit`] on data read as a stream of batches, pass after pass: the memory
+    /// held is one batch and the model, whatever N (docs/architecture.md, "Streaming"). The
+    /// default priors take one pass; k-means initialisation runs on a sample of
+    /// `init_sample` points (all of them when N is at most that). From the same initial
+    /// means (`InitMethod::FromMeans`) or warm start, the fit equals the in-memory fit of
+    /// the same points bit for bit.
+    ///
+    /// # Errors
+    /// As [`VbParams::fit`]; errors of the source (reading, a value that is not finite, a
+    /// source that changes between passes).
+    pub fn fit_source(&self, source: &mut dyn DataSource) -> Result<VbFit> {
+        let mut passes = Passes::new(source);
+        self.check_passes(&mut passes)?;
+        self.fit_checked(&mut passes)
+    }
+
+    /// The fit once the parameters are checked against the data.
+    fn fit_checked(&self, passes: &mut Passes<'_>) -> Result<VbFit> {
         if let Some(model) = &self.warm_start {
-            self.check(data)?;
-            return self.run(data, model.priors(), model.state().clone());
+            return self.run(passes, model.priors(), model.state().clone());
         }
-        let priors = self.resolve_priors(data)?;
+        let priors = self.priors_of(passes)?;
         best_of_restarts(
             &self.control,
             |restart| {
-                let init = self.control.initial_responsibilities(data, restart)?;
-                self.run_from(data, &priors, &init)
+                let stats = self.control.initial_stats(passes, restart)?;
+                let state = m_step(
+                    &stats,
+                    &priors,
+                    self.control.covariance_type,
+                    self.control.reg_covar,
+                )?;
+                self.run(passes, &priors, state)
             },
             |fit| &mut fit.record,
         )
@@ -118,19 +163,31 @@ impl VbParams {
             self.control.covariance_type,
             self.control.reg_covar,
         )?;
-        self.run(data, priors, state)
+        let mut source = data;
+        self.run(&mut Passes::new(&mut source), priors, state)
     }
 
     /// One run from the posterior `state`: iterations until convergence or `max_iter`.
-    fn run(&self, data: &Dataset, priors: &Priors, mut state: VariationalState) -> Result<VbFit> {
+    fn run(
+        &self,
+        passes: &mut Passes<'_>,
+        priors: &Priors,
+        mut state: VariationalState,
+    ) -> Result<VbFit> {
         let mut record = FitRecord::new(Estimator::Vb);
         let mut converged = false;
         let mut last_terms = None;
         for _ in 0..self.control.max_iter {
-            let (next, terms) = iterate(data, &state, priors, self.control.reg_covar)?;
+            let (next, terms) = iterate_pass(passes, &state, priors, self.control.reg_covar)?;
             state = next;
-            // scikit-learn's rule: the change of the total bound against tol (docs/vb.md).
-            let within_tol = record.push_bound(terms.total(), 1.0, self.control.tol);
+            // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a
+            // row (docs/vb.md, "Convergence").
+            let within_tol = record.push_bound_with_patience(
+                terms.total(),
+                1.0,
+                self.control.tol,
+                STOP_PATIENCE,
+            );
             last_terms = Some(terms);
             if within_tol {
                 converged = true;
@@ -144,7 +201,7 @@ impl VbParams {
             model: VbModel::assemble(state, priors.clone())?,
             record,
             last_terms,
-            total_weight: data.total_weight(),
+            total_weight: passes.summary()?.total_weight,
         })
     }
 }
@@ -267,8 +324,12 @@ impl MixtureModel for VbFit {
     }
 
     /// Responsibilities of the variational E-step, `exp(E ln pi + E ln N)` normalised.
-    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        self.model.predict_proba(data)
+    fn predict_proba_within(
+        &self,
+        data: &Dataset,
+        max_memory: Option<u64>,
+    ) -> Result<DMatrix<f64>> {
+        self.model.predict_proba_within(data, max_memory)
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {

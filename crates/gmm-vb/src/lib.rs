@@ -8,7 +8,8 @@
 //!   truncated Dirichlet process on the weights ([`WeightPrior`]), Normal-Wishart on each
 //!   component's mean and precision; all four covariance types.
 //! - The full ELBO with every constant ([`ElboTerms`]), a true lower bound on the log
-//!   evidence, also per point; convergence on the change of the total ELBO (scikit-learn's rule).
+//!   evidence, also per point; convergence on the change of the total ELBO (scikit-learn's rule),
+//!   held for [`STOP_PATIENCE`] iterations in a row.
 //! - The fitted [`VbFit`]: posterior parameters ([`Posterior`]), a point-estimate
 //!   [`gmm_core::GaussianMixture`], effective components, and `score_samples` from the
 //!   Student-t posterior predictive (Bishop 10.81), not a plug-in density.
@@ -49,8 +50,8 @@ mod predictive;
 mod state;
 
 pub use elbo::{ElboTerms, elbo, sklearn_bound, sklearn_dropped_constant};
-pub use fit::{DEFAULT_WEIGHT_THRESHOLD, VbFit, iterate};
-pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel};
+pub use fit::{DEFAULT_WEIGHT_THRESHOLD, STOP_PATIENCE, VbFit, iterate};
+pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel, model_file_bytes};
 pub use params::{
     DEFAULT_MAX_ITER, DEFAULT_MEAN_PRECISION_PRIOR, DEFAULT_REG_COVAR, DEFAULT_TOL, Priors,
     VbParams, WeightPrior,

@@ -2,11 +2,14 @@
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
 use gmm_core::cholesky_lower;
-use gmm_core::{Dataset, FitControl, GmmError, MixtureModel, Result};
+use gmm_core::{
+    Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
+    data_statistics,
+};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::default_prior::{default_covariance_prior, is_positive_definite, reduce_to_type};
+use crate::default_prior::{default_covariance_prior, given_prior, is_positive_definite};
 use crate::model::VbModel;
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
@@ -67,7 +70,7 @@ impl WeightPrior {
 /// Parameters of a variational Bayesian Gaussian mixture fit (Bishop 10.2).
 ///
 /// Defaults follow scikit-learn's `BayesianGaussianMixture`: full covariances, tol `1e-3`
-/// (here on the **per-point** ELBO change, see docs/vb.md), reg_covar `1e-6`, 100
+/// (on the total ELBO change, five times in a row: docs/vb.md), reg_covar `1e-6`, 100
 /// iterations, one initialisation by k-means, seed 0, a Dirichlet-process weight prior with
 /// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
 /// (per type) as covariance prior `W0^{-1}`; where that is singular (constant or collinear
@@ -185,6 +188,24 @@ impl VbParams {
     /// [`GmmError::InvalidParameter`] naming `covariance_prior` for a covariance prior that
     /// is not symmetric positive definite.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        // The memory check of `control.check` holds for VB too: its Wishart posteriors and
+        // priors have the storage of the covariance type (D x D only for full and tied).
+        self.control.check(data)?;
+        self.check_settings(data.n_features())
+    }
+
+    /// [`VbParams::check`] for data read as a stream (see `FitControl::check_passes`).
+    ///
+    /// # Errors
+    /// As [`VbParams::check`], and errors of the pass.
+    pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
+        let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
+        self.control.check_passes(passes, full)?;
+        self.check_settings(passes.n_features())
+    }
+
+    /// Checks the priors and the warm-start model against dimension `d`.
+    fn check_settings(&self, d: usize) -> Result<()> {
         let invalid = |name: &'static str, value: String, reason: &str| {
             Err(GmmError::InvalidParameter {
                 name,
@@ -192,9 +213,6 @@ impl VbParams {
                 reason: reason.into(),
             })
         };
-        self.control.check(data)?;
-        // VB's Wishart posteriors and priors are D x D matrices for every covariance type.
-        self.control.check_memory(data, true)?;
         if let Some(c) = self.weight_prior.concentration()
             && !(c.is_finite() && c > 0.0)
         {
@@ -212,7 +230,6 @@ impl VbParams {
                 "use a finite value > 0",
             );
         }
-        let d = data.n_features();
         if let Some(nu0) = self.degrees_of_freedom_prior
             && !(nu0.is_finite() && nu0 > d as f64 - 1.0)
         {
@@ -246,15 +263,17 @@ impl VbParams {
                 .check_shape(1, d)
                 .and_then(|()| cholesky_lower(0, c))
                 .map_err(|e| match e {
-                    GmmError::NotPositiveDefinite { reason, .. } => not_spd_prior(c, &reason),
+                    GmmError::NotPositiveDefinite { reason, .. } => {
+                        not_spd_prior(format!("{c}"), &reason)
+                    }
                     other => other,
                 })?;
         }
-        self.check_warm_start(data)
+        self.check_warm_start(d)
     }
 
-    /// A warm-start model must have the fit's K and covariance type and the data's dimension.
-    fn check_warm_start(&self, data: &Dataset) -> Result<()> {
+    /// A warm-start model must have the fit's K and covariance type and dimension `d`.
+    fn check_warm_start(&self, d: usize) -> Result<()> {
         let Some(model) = &self.warm_start else {
             return Ok(());
         };
@@ -265,7 +284,13 @@ impl VbParams {
                 found: model.n_components(),
             });
         }
-        data.check_features(model.n_features())?;
+        if model.n_features() != d {
+            return Err(GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: model.n_features(),
+                found: d,
+            });
+        }
         let model_type = model.state().covariance_type();
         if model_type != self.control.covariance_type {
             return Err(GmmError::InvalidParameter {
@@ -295,25 +320,45 @@ impl VbParams {
     /// even the ridged default is not positive definite (not expected for finite data).
     pub fn resolve_priors(&self, data: &Dataset) -> Result<Priors> {
         self.check(data)?;
-        let d = data.n_features();
+        let mut source = data;
+        self.priors_of(&mut Passes::new(&mut source))
+    }
+
+    /// The priors on the points of `passes` (checked already); one pass for the data's
+    /// mean and covariance when a default needs them ([`gmm_core::data_statistics`]: the
+    /// same numbers for a stream as in memory).
+    pub(crate) fn priors_of(&self, passes: &mut Passes<'_>) -> Result<Priors> {
+        let d = passes.n_features();
         let k = self.control.n_components;
         let covariance_type = self.control.covariance_type;
-        let covariance = match &self.covariance_prior {
+        let stats = match (&self.mean_prior, &self.covariance_prior) {
+            (Some(_), Some(_)) => None,
+            _ => Some(data_statistics(passes, covariance_type.scatter_kind())?),
+        };
+        let covariance = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
-            Some(c) => reduce_to_type(c.clone(), covariance_type),
-            None => default_covariance_prior(data, covariance_type, self.control.reg_covar)?,
+            (Some(c), _) => given_prior(c, covariance_type),
+            (None, Some(stats)) => {
+                default_covariance_prior(stats, covariance_type, self.control.reg_covar)?
+            }
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
-                &covariance,
+                format!("{covariance:?}"),
                 "its reduction to the covariance type",
             ));
         }
+        let mean = match (&self.mean_prior, &stats) {
+            (Some(m0), _) => m0.clone(),
+            (None, Some(stats)) => stats.mean(0),
+            (None, None) => unreachable!("statistics are computed when a default needs them"),
+        };
         Ok(Priors {
             weight_prior: self.weight_prior,
             weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
             mean_precision: self.mean_precision_prior,
-            mean: self.mean_prior.clone().unwrap_or_else(|| data.mean()),
+            mean,
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
         })
@@ -322,10 +367,10 @@ impl VbParams {
 
 /// The error for a covariance prior given by the user that is not symmetric positive
 /// definite (`what` says what failed).
-fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
+fn not_spd_prior(value: String, what: &str) -> GmmError {
     GmmError::InvalidParameter {
         name: "covariance_prior",
-        value: format!("{c}"),
+        value,
         reason: format!(
             "the covariance prior must be symmetric positive definite ({what}): give such a \
              matrix, or leave covariance_prior unset for the default (the data covariance, \
@@ -334,8 +379,9 @@ fn not_spd_prior(c: &DMatrix<f64>, what: &str) -> GmmError {
     }
 }
 
-/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3). Their file form is
+/// [`crate::PriorRecord`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Priors {
     /// The weight prior as asked for.
     pub weight_prior: WeightPrior,
@@ -347,15 +393,22 @@ pub struct Priors {
     pub mean: DVector<f64>,
     /// `nu0`.
     pub degrees_of_freedom: f64,
-    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical):
-    /// the prior actually used, with the fallback's ridge where the data covariance is
-    /// singular.
-    pub covariance: DMatrix<f64>,
+    /// `W0^{-1}` in the storage of the covariance type, as one component: a D x D matrix for
+    /// full (`Covariances::Full` of one matrix) and tied (`Covariances::Tied`), D variances
+    /// for diag, one variance for spherical. The prior actually used, with the fallback's
+    /// ridge where the data covariance is singular.
+    pub covariance: Covariances,
 }
 
 impl Priors {
     /// Dimension D.
     pub fn n_features(&self) -> usize {
         self.mean.len()
+    }
+
+    /// `W0^{-1}` as a full D x D matrix (diagonal for diag, a multiple of I for spherical).
+    /// It has D x D numbers: for small D (display, tests), not for wide data.
+    pub fn covariance_matrix(&self) -> DMatrix<f64> {
+        self.covariance.full_matrix(0, self.n_features())
     }
 }

@@ -1,9 +1,10 @@
 //! The posterior predictive density, a mixture of Student-t distributions (Bishop
 //! 10.78-10.82; docs/vb.md, section "Predictive density").
 
+use gmm_core::PrecisionCholesky;
 use nalgebra::{DMatrix, DVector};
 
-use crate::state::ln_gamma;
+use crate::state::{half_log_det, ln_gamma};
 
 use crate::params::Priors;
 use crate::state::VariationalState;
@@ -18,10 +19,71 @@ use crate::state::VariationalState;
 pub struct PredictiveDensity {
     log_weights: Vec<f64>,
     means: Vec<DVector<f64>>,
-    /// Upper triangular `F` with `F F^T = L` (the precision factor of the t scale).
-    factors: Vec<DMatrix<f64>>,
+    /// `F` with `F F^T = L` (the precision factor of the t scale), in the storage of the
+    /// covariance type.
+    factors: Vec<ScaleFactor>,
     dof: Vec<f64>,
     log_norm: Vec<f64>,
+}
+
+/// One component's factor `F` of the Student-t scale: upper triangular D x D (full, tied),
+/// D entries of a diagonal (diag), or one entry times the identity (spherical).
+#[derive(Debug, Clone, PartialEq)]
+enum ScaleFactor {
+    Upper(DMatrix<f64>),
+    Diagonal(DVector<f64>),
+    Spherical(f64),
+}
+
+impl ScaleFactor {
+    /// Component `k`'s factor of `u`, times `scale`.
+    fn of(u: &PrecisionCholesky, k: usize, scale: f64) -> Self {
+        match u {
+            PrecisionCholesky::Full(m) => Self::Upper(&m[k] * scale),
+            PrecisionCholesky::Tied(m) => Self::Upper(m * scale),
+            PrecisionCholesky::Diagonal(v) => Self::Diagonal(&v[k] * scale),
+            PrecisionCholesky::Spherical(v) => Self::Spherical(v[k] * scale),
+        }
+    }
+
+    /// `||F^T (x - m)||^2`, allocation-free: for a triangular `F` summed column by column.
+    fn quadratic(&self, x: &[f64], mean: &[f64]) -> f64 {
+        match self {
+            Self::Upper(f) => {
+                let d = mean.len();
+                let factor = f.as_slice(); // column-major, upper triangular
+                let mut delta2 = 0.0;
+                for i in 0..d {
+                    let column = &factor[i * d..=i * d + i];
+                    let projected: f64 = column
+                        .iter()
+                        .zip(x)
+                        .zip(mean)
+                        .map(|((f, x), m)| f * (x - m))
+                        .sum();
+                    delta2 += projected * projected;
+                }
+                delta2
+            }
+            Self::Diagonal(f) => f
+                .iter()
+                .zip(x)
+                .zip(mean)
+                .map(|((f, x), m)| {
+                    let projected = f * (x - m);
+                    projected * projected
+                })
+                .fold(0.0, |sum, v| sum + v),
+            Self::Spherical(f) => x
+                .iter()
+                .zip(mean)
+                .map(|(x, m)| {
+                    let projected = f * (x - m);
+                    projected * projected
+                })
+                .fold(0.0, |sum, v| sum + v),
+        }
+    }
 }
 
 impl PredictiveDensity {
@@ -37,41 +99,44 @@ impl PredictiveDensity {
             dof: Vec::new(),
             log_norm: Vec::new(),
         };
-        let mut push =
-            |w: f64, m: DVector<f64>, u: &DMatrix<f64>, log_det_w: f64, nu: f64, beta: f64| {
-                if w <= 0.0 {
-                    return;
-                }
-                let dof = nu + 1.0 - df;
-                let c = dof * beta / (1.0 + beta);
-                out.log_weights.push(w.ln());
-                out.means.push(m);
-                out.factors.push(u * c.sqrt());
-                out.dof.push(dof);
-                out.log_norm.push(
-                    ln_gamma(0.5 * (dof + df)) - ln_gamma(0.5 * dof)
-                        + 0.5 * (df * c.ln() + log_det_w)
-                        - 0.5 * df * (dof * std::f64::consts::PI).ln(),
-                );
-            };
+        let mut push = |w: f64,
+                        m: DVector<f64>,
+                        (u, k): (&PrecisionCholesky, usize),
+                        log_det_w: f64,
+                        nu: f64,
+                        beta: f64| {
+            if w <= 0.0 {
+                return;
+            }
+            let dof = nu + 1.0 - df;
+            let c = dof * beta / (1.0 + beta);
+            out.log_weights.push(w.ln());
+            out.means.push(m);
+            out.factors.push(ScaleFactor::of(u, k, c.sqrt()));
+            out.dof.push(dof);
+            out.log_norm.push(
+                ln_gamma(0.5 * (dof + df)) - ln_gamma(0.5 * dof) + 0.5 * (df * c.ln() + log_det_w)
+                    - 0.5 * df * (dof * std::f64::consts::PI).ln(),
+            );
+        };
         for (c, &w) in weights.iter().enumerate() {
             push(
                 w,
                 state.means.row(c).transpose(),
-                &state.scale_factor[c],
+                (&state.scale_factor, c),
                 state.log_det_scale(c),
                 state.degrees_of_freedom[c],
                 state.mean_precision[c],
             );
         }
         if rest > 0.0
-            && let Ok(u0) = gmm_core::precision_factor_of(0, &priors.covariance)
+            && let Ok(u0) = priors.covariance.precision_cholesky()
         {
-            let log_det_w0 = 2.0 * u0.diagonal().iter().map(|x| x.ln()).sum::<f64>();
+            let log_det_w0 = 2.0 * half_log_det(&u0, 0, d);
             push(
                 rest,
                 priors.mean.clone(),
-                &u0,
+                (&u0, 0),
                 log_det_w0,
                 priors.degrees_of_freedom,
                 priors.mean_precision,
@@ -102,19 +167,7 @@ impl PredictiveDensity {
         let mut max = f64::NEG_INFINITY;
         let mut sum = 0.0;
         for c in 0..self.log_weights.len() {
-            let mean = self.means[c].as_slice();
-            let factor = self.factors[c].as_slice(); // column-major, upper triangular
-            let mut delta2 = 0.0;
-            for i in 0..d {
-                let column = &factor[i * d..=i * d + i];
-                let projected: f64 = column
-                    .iter()
-                    .zip(x)
-                    .zip(mean)
-                    .map(|((f, x), m)| f * (x - m))
-                    .sum();
-                delta2 += projected * projected;
-            }
+            let delta2 = self.factors[c].quadratic(x, self.means[c].as_slice());
             let dof = self.dof[c];
             let term =
                 self.log_weights[c] + self.log_norm[c] - 0.5 * (dof + df) * (delta2 / dof).ln_1p();
@@ -212,7 +265,14 @@ mod tests {
                     x.len(),
                     x.iter().zip(p.means[c].iter()).map(|(x, m)| x - m),
                 );
-                let delta2 = (p.factors[c].transpose() * &diff).norm_squared();
+                let factor = match &p.factors[c] {
+                    ScaleFactor::Upper(f) => f.clone(),
+                    ScaleFactor::Diagonal(f) => DMatrix::from_diagonal(f),
+                    ScaleFactor::Spherical(f) => {
+                        DMatrix::from_diagonal_element(x.len(), x.len(), *f)
+                    }
+                };
+                let delta2 = (factor.transpose() * &diff).norm_squared();
                 let dof = p.dof[c];
                 p.log_weights[c] + p.log_norm[c] - 0.5 * (dof + df) * (delta2 / dof).ln_1p()
             })

@@ -3,7 +3,7 @@
 //! (Bishop 10.64-10.66). docs/vb.md, sections "M-step" and "E-step".
 
 use gmm_core::half_log_2pi;
-use gmm_core::precision_factor_of;
+use gmm_core::model_file::{StoredCovariances, StoredMatrix};
 use gmm_core::{
     CovarianceType, Covariances, EStepKernel, GaussianMixture, GmmError, N_K_EPSILON,
     PrecisionCholesky, Result, SufficientStats, symmetrise,
@@ -92,8 +92,9 @@ impl WeightConcentration {
 /// The variational posterior `q(pi) prod_k N(mu_k | m_k, (beta_k Lambda_k)^{-1})
 /// W(Lambda_k | W_k, nu_k)` with the quantities derived from it.
 ///
-/// `W_k^{-1}` is kept as a full matrix for every covariance type: diagonal for diag, a
-/// multiple of the identity for spherical, the same matrix for every k when tied.
+/// `W_k^{-1}` is kept in the storage of the covariance type (as [`Covariances`]): K D x D
+/// matrices for full, one for tied, K rows of D numbers for diag, K numbers for spherical,
+/// so that diag and spherical posteriors never hold a D x D matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariationalState {
     /// The covariance type.
@@ -106,10 +107,11 @@ pub struct VariationalState {
     pub(crate) means: DMatrix<f64>,
     /// `nu_k`.
     pub(crate) degrees_of_freedom: DVector<f64>,
-    /// `W_k^{-1}`.
-    pub(crate) scale_inverse: Vec<DMatrix<f64>>,
-    /// Upper triangular `U_k` with `U_k U_k^T = W_k` (the precision factor of `W_k^{-1}`).
-    pub(crate) scale_factor: Vec<DMatrix<f64>>,
+    /// `W_k^{-1}`, in the storage of the covariance type.
+    pub(crate) scale_inverse: Covariances,
+    /// `U_k` with `U_k U_k^T = W_k` (the precision factor of `W_k^{-1}`): upper triangular
+    /// for full and tied, `1 / sqrt` of the entries for diag and spherical.
+    pub(crate) scale_factor: PrecisionCholesky,
     /// `E[ln |Lambda_k|]` (Bishop 10.65).
     pub(crate) expected_log_det: Vec<f64>,
     /// `E[ln pi_k]`.
@@ -160,7 +162,7 @@ pub fn m_step(
     let weights = weight_posterior(&n_eps, priors);
     let beta0 = priors.mean_precision;
     let beta = DVector::from_iterator(k, n_eps.iter().map(|n| beta0 + n));
-    let (means, between) = mean_posterior(stats, priors, &n_eps, &beta);
+    let (means, between) = mean_posterior(stats, priors, &n_eps, &beta, covariance_type);
     let (nu, scale_inverse) =
         wishart_posterior(stats, priors, covariance_type, reg_covar, &n_eps, &between);
     VariationalState::new(
@@ -202,94 +204,143 @@ fn weight_posterior(n_eps: &[f64], priors: &Priors) -> WeightConcentration {
     }
 }
 
-/// The means `m_k` (Bishop 10.61) and each component's between-means term
-/// `(beta0 N'_k / beta_k)(xbar_k - m0)(xbar_k - m0)^T` of the Wishart update.
+/// Each component's between-means term `(beta0 N'_k / beta_k)(xbar_k - m0)(xbar_k - m0)^T`
+/// of the Wishart update: the D x D matrices for full and tied, only their diagonals for
+/// diag and spherical.
+enum BetweenMeans {
+    Matrices(Vec<DMatrix<f64>>),
+    Diagonals(Vec<DVector<f64>>),
+}
+
+/// The means `m_k` (Bishop 10.61) and each component's between-means term of the Wishart
+/// update.
 fn mean_posterior(
     stats: &SufficientStats,
     priors: &Priors,
     n_eps: &[f64],
     beta: &DVector<f64>,
-) -> (DMatrix<f64>, Vec<DMatrix<f64>>) {
+    covariance_type: CovarianceType,
+) -> (DMatrix<f64>, BetweenMeans) {
     let (k, d) = (stats.n_components(), stats.n_features());
     let (beta0, m0) = (priors.mean_precision, &priors.mean);
+    let full = matches!(covariance_type, CovarianceType::Full | CovarianceType::Tied);
     let mut means = DMatrix::zeros(k, d);
-    let mut between = Vec::with_capacity(k);
+    let mut matrices = Vec::new();
+    let mut diagonals = Vec::new();
     for c in 0..k {
         let xbar = stats.mean(c);
         let m = (m0 * beta0 + &xbar * stats.n_k()[c]) / beta[c];
         means.row_mut(c).copy_from(&m.transpose());
         let diff = &xbar - m0;
-        between.push(&diff * diff.transpose() * (beta0 * n_eps[c] / beta[c]));
+        let coefficient = beta0 * n_eps[c] / beta[c];
+        if full {
+            matrices.push(&diff * diff.transpose() * coefficient);
+        } else {
+            diagonals.push(diff.map(|x| x * x) * coefficient);
+        }
     }
+    let between = if full {
+        BetweenMeans::Matrices(matrices)
+    } else {
+        BetweenMeans::Diagonals(diagonals)
+    };
     (means, between)
 }
 
 /// The Wishart posteriors' degrees of freedom `nu_k` and scale inverses `W_k^{-1}`
-/// (Bishop 10.62-10.63), with the structure of the covariance type.
+/// (Bishop 10.62-10.63), in the storage of the covariance type.
 fn wishart_posterior(
     stats: &SufficientStats,
     priors: &Priors,
     covariance_type: CovarianceType,
     reg_covar: f64,
     n_eps: &[f64],
-    between: &[DMatrix<f64>],
-) -> (Vec<f64>, Vec<DMatrix<f64>>) {
-    let (k, d) = (stats.n_components(), stats.n_features());
-    let w0_inv = &priors.covariance;
+    between: &BetweenMeans,
+) -> (Vec<f64>, Covariances) {
+    let k = stats.n_components();
     let nu0 = priors.degrees_of_freedom;
-    if covariance_type == CovarianceType::Tied {
-        let n_total: f64 = n_eps.iter().sum();
-        let kf = k as f64;
-        let mut a = stats.pooled_scatter();
-        for j in 0..d {
-            a[(j, j)] += n_total * reg_covar;
-        }
-        let mut w_inv = w0_inv + a / kf;
-        for b in between {
-            w_inv += b / kf;
-        }
-        symmetrise(&mut w_inv);
-        return (vec![nu0 + n_total / kf; k], vec![w_inv; k]);
-    }
-    (0..k)
-        .map(|c| {
-            let mut a = stats.scatter(c) + &between[c];
-            for j in 0..d {
-                a[(j, j)] += n_eps[c] * reg_covar;
+    let nu = || n_eps.iter().map(|n| nu0 + n).collect::<Vec<f64>>();
+    match (&priors.covariance, between) {
+        (Covariances::Tied(w0_inv), BetweenMeans::Matrices(between)) => {
+            let n_total: f64 = n_eps.iter().sum();
+            let kf = k as f64;
+            let mut a = stats.pooled_scatter();
+            for j in 0..a.nrows() {
+                a[(j, j)] += n_total * reg_covar;
             }
-            let w_inv = match covariance_type {
-                CovarianceType::Full => {
-                    let mut w = w0_inv + a;
+            let mut w_inv = w0_inv + a / kf;
+            for b in between {
+                w_inv += b / kf;
+            }
+            symmetrise(&mut w_inv);
+            (vec![nu0 + n_total / kf; k], Covariances::Tied(w_inv))
+        }
+        (Covariances::Full(w0_inv), BetweenMeans::Matrices(between)) => {
+            let w_inv = (0..k)
+                .map(|c| {
+                    let mut a = stats.scatter(c) + &between[c];
+                    for j in 0..a.nrows() {
+                        a[(j, j)] += n_eps[c] * reg_covar;
+                    }
+                    let mut w = &w0_inv[0] + a;
                     symmetrise(&mut w);
                     w
+                })
+                .collect();
+            (nu(), Covariances::Full(w_inv))
+        }
+        (prior, BetweenMeans::Diagonals(between)) => {
+            // diag: the diagonal of the full update; spherical: its mean
+            let diagonal = |c: usize| -> DVector<f64> {
+                let mut a = stats.scatter_diagonal(c) + &between[c];
+                a.iter_mut().for_each(|x| *x += n_eps[c] * reg_covar);
+                match prior {
+                    Covariances::Diagonal(w0) => &w0[0] + a,
+                    Covariances::Spherical(s0) => a.map(|x| s0[0] + x),
+                    _ => unreachable!("the prior has the fit's covariance type"),
                 }
-                CovarianceType::Diagonal => DMatrix::from_diagonal(&(w0_inv + a).diagonal()),
-                _ => DMatrix::from_diagonal_element(d, d, (w0_inv + a).diagonal().mean()),
             };
-            (nu0 + n_eps[c], w_inv)
-        })
-        .unzip()
+            let w_inv = if covariance_type == CovarianceType::Spherical {
+                Covariances::Spherical((0..k).map(|c| diagonal(c).mean()).collect())
+            } else {
+                Covariances::Diagonal((0..k).map(diagonal).collect())
+            };
+            (nu(), w_inv)
+        }
+        _ => unreachable!("the between-means terms have the fit's covariance type"),
+    }
 }
 
 impl VariationalState {
     /// Builds a state from the posterior parameters and computes the derived quantities.
     ///
+    /// `scale_inverse` holds the `W_k^{-1}` in the storage of `covariance_type`.
+    ///
     /// # Errors
     /// [`GmmError::NotPositiveDefinite`] when a `W_k^{-1}` is not SPD; [`GmmError::ShapeMismatch`]
-    /// for inconsistent sizes.
+    /// for inconsistent sizes; [`GmmError::InvalidModel`] when `scale_inverse` has another
+    /// covariance type.
     pub fn new(
         covariance_type: CovarianceType,
         weights: WeightConcentration,
         mean_precision: DVector<f64>,
         means: DMatrix<f64>,
         degrees_of_freedom: DVector<f64>,
-        scale_inverse: Vec<DMatrix<f64>>,
+        scale_inverse: Covariances,
     ) -> Result<Self> {
         let (k, d) = means.shape();
+        if scale_inverse.covariance_type() != covariance_type {
+            return Err(GmmError::InvalidModel {
+                reason: format!(
+                    "the scale matrices are stored as {} but the covariance type is \
+                     {covariance_type}",
+                    scale_inverse.covariance_type()
+                ),
+            });
+        }
         for (what, found) in [
             ("number of mean precisions", mean_precision.len()),
             ("number of degrees of freedom", degrees_of_freedom.len()),
-            ("number of scale matrices", scale_inverse.len()),
         ] {
             if found != k {
                 return Err(GmmError::ShapeMismatch {
@@ -299,19 +350,11 @@ impl VariationalState {
                 });
             }
         }
-        let scale_factor = scale_inverse
-            .iter()
-            .enumerate()
-            .map(|(c, w)| precision_factor_of(c, w))
-            .collect::<Result<Vec<_>>>()?;
+        scale_inverse.check_shape(k, d)?;
+        let scale_factor = scale_inverse.precision_cholesky()?;
         let expected_log_det = (0..k)
             .map(|c| {
-                let log_det_w: f64 = 2.0
-                    * scale_factor[c]
-                        .diagonal()
-                        .iter()
-                        .map(|x| x.ln())
-                        .sum::<f64>();
+                let log_det_w = 2.0 * half_log_det(&scale_factor, c, d);
                 multi_digamma(degrees_of_freedom[c], d)
                     + d as f64 * std::f64::consts::LN_2
                     + log_det_w
@@ -356,9 +399,14 @@ impl VariationalState {
         &self.degrees_of_freedom
     }
 
-    /// `W_k^{-1}`.
-    pub fn scale_inverse(&self) -> &[DMatrix<f64>] {
+    /// `W_k^{-1}`, in the storage of the covariance type (one matrix when tied).
+    pub fn scale_inverse(&self) -> &Covariances {
         &self.scale_inverse
+    }
+
+    /// `U_k` with `U_k U_k^T = W_k`, in the storage of the covariance type.
+    pub fn scale_factor(&self) -> &PrecisionCholesky {
+        &self.scale_factor
     }
 
     /// `E[ln |Lambda_k|]` (Bishop 10.65).
@@ -383,25 +431,22 @@ impl VariationalState {
 
     /// `ln |W_k|`.
     pub fn log_det_scale(&self, k: usize) -> f64 {
-        2.0 * self.scale_factor[k]
-            .diagonal()
-            .iter()
-            .map(|x| x.ln())
-            .sum::<f64>()
+        2.0 * half_log_det(&self.scale_factor, k, self.n_features())
     }
 
     /// `E[Lambda_k]^{-1} = W_k^{-1} / nu_k` in the storage of the covariance type.
     pub fn expected_covariances(&self) -> Covariances {
-        let k = self.n_components();
-        let cov = |c: usize| &self.scale_inverse[c] / self.degrees_of_freedom[c];
-        match self.covariance_type {
-            CovarianceType::Full => Covariances::Full((0..k).map(cov).collect()),
-            CovarianceType::Tied => Covariances::Tied(cov(0)),
-            CovarianceType::Diagonal => {
-                Covariances::Diagonal((0..k).map(|c| cov(c).diagonal()).collect())
+        let nu = &self.degrees_of_freedom;
+        match &self.scale_inverse {
+            Covariances::Full(w) => {
+                Covariances::Full(w.iter().zip(nu.iter()).map(|(w, n)| w / *n).collect())
             }
-            CovarianceType::Spherical => {
-                Covariances::Spherical((0..k).map(|c| cov(c)[(0, 0)]).collect())
+            Covariances::Tied(w) => Covariances::Tied(w / nu[0]),
+            Covariances::Diagonal(w) => {
+                Covariances::Diagonal(w.iter().zip(nu.iter()).map(|(w, n)| w / *n).collect())
+            }
+            Covariances::Spherical(w) => {
+                Covariances::Spherical(w.iter().zip(nu.iter()).map(|(w, n)| w / n).collect())
             }
         }
     }
@@ -456,13 +501,13 @@ impl VariationalState {
             mean_precision: self.mean_precision.iter().copied().collect(),
             means: to_rows(&self.means),
             degrees_of_freedom: self.degrees_of_freedom.iter().copied().collect(),
-            scale_inverse: (0..k).map(|c| to_rows(&self.scale_inverse[c])).collect(),
+            scale_inverse: StoredCovariances::of(&self.scale_inverse, k),
             priors: PriorRecord {
                 weight_concentration_prior: priors.weight_concentration,
                 mean_precision_prior: priors.mean_precision,
                 mean_prior: priors.mean.iter().copied().collect(),
                 degrees_of_freedom_prior: priors.degrees_of_freedom,
-                covariance_prior: to_rows(&priors.covariance),
+                covariance_prior: StoredMatrix::of(&priors.covariance),
             },
         }
     }
@@ -470,9 +515,11 @@ impl VariationalState {
 
 /// The variational posterior in its file form (the `"posterior"` of a VB model file).
 ///
-/// Matrices are rows of columns; `scale_inverse` holds K full D x D matrices `W_k^{-1}`
-/// whatever the covariance type (equal for tied, diagonal for diag, multiples of I for
-/// spherical), as the model file's `covariances` do.
+/// Matrices are rows of columns. `scale_inverse` holds the K matrices `W_k^{-1}` in the
+/// form the model file's `covariances` use (format 2): K D x D matrices for full and tied
+/// (tied repeats its matrix), K rows of D numbers for diag, K numbers for spherical; the
+/// covariance prior likewise as one matrix, D numbers or one number. Files of format 1
+/// wrote full D x D matrices for every type and still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Posterior {
     /// The covariance type.
@@ -488,7 +535,7 @@ pub struct Posterior {
     /// `nu_k`.
     pub degrees_of_freedom: Vec<f64>,
     /// `W_k^{-1}`.
-    pub scale_inverse: Vec<Vec<Vec<f64>>>,
+    pub scale_inverse: StoredCovariances,
     /// The resolved priors.
     pub priors: PriorRecord,
 }
@@ -505,7 +552,18 @@ pub struct PriorRecord {
     /// `nu0`.
     pub degrees_of_freedom_prior: f64,
     /// `W0^{-1}`.
-    pub covariance_prior: Vec<Vec<f64>>,
+    pub covariance_prior: StoredMatrix,
+}
+
+/// `sum_j ln (U_k)_jj = 1/2 ln |W_k|` of the factor `U_k` of component `k` (`d` features;
+/// a spherical factor's one entry counts `d` times, summed as the D x D matrix's would be).
+pub(crate) fn half_log_det(u: &PrecisionCholesky, k: usize, d: usize) -> f64 {
+    match u {
+        PrecisionCholesky::Full(m) => m[k].diagonal().iter().map(|x| x.ln()).sum(),
+        PrecisionCholesky::Tied(m) => m.diagonal().iter().map(|x| x.ln()).sum(),
+        PrecisionCholesky::Diagonal(v) => v[k].iter().map(|x| x.ln()).sum(),
+        PrecisionCholesky::Spherical(v) => (0..d).map(|_| v[k].ln()).sum(),
+    }
 }
 
 /// `ln Gamma(x)` for `x > 0`.

@@ -177,7 +177,7 @@ fn predictive_is_a_student_t_mixture() {
         post.degrees_of_freedom[0],
         post.means[0][0],
     );
-    let w = 1.0 / post.scale_inverse[0][0][0];
+    let w = 1.0 / fit.state().scale_inverse().full_matrix(0, 1)[(0, 0)];
     let dof = nu; // nu + 1 - D with D = 1
     let precision = dof * beta / (1.0 + beta) * w; // Bishop 10.82
     let t = StudentsT::new(m, 1.0 / precision.sqrt(), dof).unwrap();
@@ -412,12 +412,12 @@ fn one_component_elbo_is_the_exact_log_evidence() {
             let xbar = data.mean();
             let scatter = data.covariance(0) * n;
             let diff = &xbar - m0;
-            let w_n_inv =
-                &priors.covariance + scatter + &diff * diff.transpose() * (beta0 * n / (beta0 + n));
+            let w0_inv = priors.covariance_matrix();
+            let w_n_inv = &w0_inv + scatter + &diff * diff.transpose() * (beta0 * n / (beta0 + n));
             let (nu_n, beta_n) = (nu0 + n, beta0 + n);
             let log_evidence = -0.5 * n * df * std::f64::consts::PI.ln() + multi_ln_gamma(nu_n, d)
                 - multi_ln_gamma(nu0, d)
-                + 0.5 * nu0 * priors.covariance.determinant().ln()
+                + 0.5 * nu0 * w0_inv.determinant().ln()
                 - 0.5 * nu_n * w_n_inv.determinant().ln()
                 + 0.5 * df * (beta0 / beta_n).ln();
             let fit = params.max_iter(2).fit(data).unwrap();

@@ -73,6 +73,23 @@ impl InitMethod {
     }
 }
 
+/// The statistics of every point in one component (K = 1): the data's weighted mean and
+/// centred scatter (full or diagonal by `kind`), in one pass in the E-step's batches, so a
+/// stream gives the same numbers bit for bit as data in memory. Means are stored relative
+/// to the first point.
+///
+/// # Errors
+/// Errors of the pass (reading, validation).
+pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let mut labels = Vec::new();
+    accumulate(passes, 1, kind, &mut |stats, batch| {
+        labels.resize(batch.points.len() / d, 0);
+        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        Ok(())
+    })
+}
+
 /// Statistics of every point given to its nearest centre (row-major K x D); an error when
 /// a centre is nearest to no point of positive weight.
 fn stats_of_nearest(

@@ -1,6 +1,6 @@
 //! The model restricted to its effective components (docs/vb.md, section "Effective model").
 
-use gmm_core::{GmmError, Result};
+use gmm_core::{Covariances, GmmError, Result};
 use nalgebra::DMatrix;
 
 use super::VbModel;
@@ -70,9 +70,7 @@ impl VbModel {
             state.mean_precision().select_rows(kept.iter()),
             rows(state.means()),
             state.degrees_of_freedom().select_rows(kept.iter()),
-            kept.iter()
-                .map(|&c| state.scale_inverse()[c].clone())
-                .collect(),
+            kept_scales(state.scale_inverse(), &kept),
         )?;
         VbModel::new(restricted, priors)
     }
@@ -108,5 +106,17 @@ impl VbModel {
                 (WeightConcentration::Dirichlet { alpha }, priors)
             }
         }
+    }
+}
+
+/// The `kept` components' scale matrices (the one tied matrix as it is).
+fn kept_scales(scales: &Covariances, kept: &[usize]) -> Covariances {
+    match scales {
+        Covariances::Full(m) => Covariances::Full(kept.iter().map(|&c| m[c].clone()).collect()),
+        Covariances::Tied(m) => Covariances::Tied(m.clone()),
+        Covariances::Diagonal(v) => {
+            Covariances::Diagonal(kept.iter().map(|&c| v[c].clone()).collect())
+        }
+        Covariances::Spherical(v) => Covariances::Spherical(kept.iter().map(|&c| v[c]).collect()),
     }
 }

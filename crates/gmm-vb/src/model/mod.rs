@@ -1,7 +1,10 @@
 //! The fitted variational posterior as a model of its own: what a [`VbFit`](crate::VbFit)
 //! holds, and what a VB model file rebuilds into (docs/vb.md, section "Model file").
 
-use gmm_core::{Dataset, EStepKernel, GaussianMixture, MixtureModel, ModelFile, Result};
+use gmm_core::{
+    Dataset, EStepKernel, GaussianMixture, MixtureModel, ModelFile, Result,
+    check_responsibilities_memory,
+};
 use nalgebra::DMatrix;
 
 use crate::params::Priors;
@@ -201,7 +204,13 @@ impl MixtureModel for VbModel {
     }
 
     /// Responsibilities of the variational E-step, `exp(E ln pi + E ln N)` normalised.
-    fn predict_proba(&self, data: &Dataset) -> Result<DMatrix<f64>> {
+    fn predict_proba_within(
+        &self,
+        data: &Dataset,
+        max_memory: Option<u64>,
+    ) -> Result<DMatrix<f64>> {
+        data.check_features(self.n_features())?;
+        check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
         Ok(self.log_resp(data)?.map(f64::exp))
     }
 
@@ -209,4 +218,23 @@ impl MixtureModel for VbModel {
         data.check_features(self.n_features())?;
         Ok(self.kernel.argmax(data))
     }
+}
+
+/// About how many bytes the model file of a VB fit of type `covariance_type` with `k`
+/// components of dimension `d` takes while it is built and written: the point estimate
+/// ([`ModelFile::estimated_bytes`]) and the posterior (K means, K scale matrices `W_k^{-1}`
+/// and the covariance prior, each in the form the type stores, and the mean prior), at 33
+/// bytes a number as there.
+pub fn model_file_bytes(covariance_type: gmm_core::CovarianceType, k: usize, d: usize) -> u64 {
+    let (k64, d64) = (k as u64, d as u64);
+    let scale = match covariance_type {
+        gmm_core::CovarianceType::Full | gmm_core::CovarianceType::Tied => d64.saturating_mul(d64),
+        gmm_core::CovarianceType::Diagonal => d64,
+        gmm_core::CovarianceType::Spherical => 1,
+    };
+    let posterior = k64
+        .saturating_mul(d64.saturating_add(scale).saturating_add(4))
+        .saturating_add(scale)
+        .saturating_add(d64);
+    ModelFile::estimated_bytes(covariance_type, k, d).saturating_add(posterior.saturating_mul(33))
 }

@@ -151,6 +151,75 @@ fn corrupt(base: &Value, edit: impl FnOnce(&mut Value)) -> Value {
     v
 }
 
+/// Every diagonal or single-number matrix of a model file (its covariances, the posterior's
+/// scale matrices and covariance prior) written out as a full D x D matrix, with the
+/// version field removed: the file as format 1 wrote it.
+fn as_format_one(file: &Value) -> Value {
+    let d = file["means"][0].as_array().unwrap().len();
+    let full = |m: &Value| -> Value {
+        match m {
+            Value::Number(_) => json!(
+                (0..d)
+                    .map(|a| (0..d)
+                        .map(|b| if a == b { m.clone() } else { json!(0.0) })
+                        .collect())
+                    .collect::<Vec<Vec<Value>>>()
+            ),
+            Value::Array(row) if row.iter().all(Value::is_number) => json!(
+                (0..d)
+                    .map(|a| (0..d)
+                        .map(|b| if a == b { row[a].clone() } else { json!(0.0) })
+                        .collect())
+                    .collect::<Vec<Vec<Value>>>()
+            ),
+            other => other.clone(),
+        }
+    };
+    let mut v = file.clone();
+    v.as_object_mut().unwrap().remove("format_version");
+    let expanded = |covs: &Value| {
+        json!(
+            covs.as_array()
+                .unwrap()
+                .iter()
+                .map(full)
+                .collect::<Vec<_>>()
+        )
+    };
+    v["covariances"] = expanded(&v["covariances"]);
+    v["posterior"]["scale_inverse"] = expanded(&v["posterior"]["scale_inverse"]);
+    let prior = full(&v["posterior"]["priors"]["covariance_prior"]);
+    v["posterior"]["priors"]["covariance_prior"] = prior;
+    v
+}
+
+/// A diag or spherical VB file stores K x D (or K) numbers for the scale matrices and D (or
+/// one) for the prior; the file of format 1, with full matrices, reads to the same model bit
+/// for bit.
+#[test]
+fn diagonal_posteriors_store_their_numbers_and_format_one_still_reads() {
+    for (t, per_component) in [
+        (CovarianceType::Diagonal, 2),
+        (CovarianceType::Spherical, 0),
+    ] {
+        let file = file_json(t, priors()[0]);
+        let scales = file["posterior"]["scale_inverse"].as_array().unwrap();
+        assert_eq!(scales.len(), 4);
+        let prior = &file["posterior"]["priors"]["covariance_prior"];
+        if per_component == 0 {
+            assert!(scales[0].is_number() && prior.is_number(), "{t:?}");
+        } else {
+            assert_eq!(scales[0].as_array().unwrap().len(), per_component, "{t:?}");
+            assert!(scales[0][0].is_number() && prior[0].is_number(), "{t:?}");
+        }
+        let new = VbModel::from_json(&file.to_string()).unwrap();
+        let old_file = as_format_one(&file);
+        assert!(old_file["posterior"]["scale_inverse"][0][0].is_array());
+        let old = VbModel::from_json(&old_file.to_string()).unwrap();
+        assert_eq!(old, new, "{t:?}");
+    }
+}
+
 /// The files the refusal tests corrupt: Full with a Dirichlet process (`dp`) and with a
 /// Dirichlet distribution (`dd`), Diagonal and Tied.
 struct Files {
@@ -292,12 +361,33 @@ fn scale_matrices_are_checked() {
         &corrupt(dp, |v| p(v)["scale_inverse"][2] = json!([[1.0]])),
         "posterior.scale_inverse[2] has 1 rows",
     );
+    // a diag posterior in the form of format 1 (full matrices) must be diagonal
+    let old_diag = as_format_one(diag);
     refused(
-        &corrupt(diag, |v| {
+        &corrupt(&old_diag, |v| {
             p(v)["scale_inverse"][1][0][1] = json!(0.01);
             p(v)["scale_inverse"][1][1][0] = json!(0.01);
         }),
         "posterior.scale_inverse is invalid: covariance type is diag",
+    );
+    // format 2: D numbers per component, in the form of the type
+    refused(
+        &corrupt(diag, |v| p(v)["scale_inverse"][1] = json!([1.0])),
+        "posterior.scale_inverse[1] has 1 entries; expected D = 2",
+    );
+    refused(
+        &corrupt(diag, |v| p(v)["scale_inverse"][2][0] = json!(-1.0)),
+        "posterior.scale_inverse[2] is not symmetric positive definite",
+    );
+    refused(
+        &corrupt(diag, |v| {
+            p(v)["scale_inverse"] = json!([1.0, 1.0, 1.0, 1.0])
+        }),
+        "covariance type is diag but covariances holds single numbers",
+    );
+    refused(
+        &corrupt(diag, |v| pr(v)["covariance_prior"] = json!([1.0, 0.0])),
+        "posterior.priors.covariance_prior is not symmetric positive definite",
     );
     refused(
         &corrupt(tied, |v| p(v)["scale_inverse"][3][0][0] = json!(77.0)),
@@ -425,9 +515,10 @@ fn the_effective_model_keeps_the_heavy_components_renormalised() {
             // the kept components' Normal-Wishart posteriors are unchanged
             for (i, &c) in kept.iter().enumerate() {
                 assert_eq!(effective.state().means().row(i), full.means().row(c));
+                let d = full.means().ncols();
                 assert_eq!(
-                    effective.state().scale_inverse()[i],
-                    fit.state().scale_inverse()[c]
+                    effective.state().scale_inverse().full_matrix(i, d),
+                    fit.state().scale_inverse().full_matrix(c, d)
                 );
             }
             let proba = effective.predict_proba(&data).unwrap();

@@ -3,9 +3,8 @@
 
 use std::fmt::Display;
 
-use gmm_core::{
-    CovarianceType, Covariances, Estimator, GaussianMixture, GmmError, ModelFile, Result,
-};
+use gmm_core::model_file::{StoredCovariances, StoredMatrix};
+use gmm_core::{Covariances, Estimator, GaussianMixture, GmmError, ModelFile, Result};
 use nalgebra::{DMatrix, DVector};
 
 use crate::params::{Priors, WeightPrior};
@@ -131,15 +130,16 @@ fn matrix(field: &str, rows: &[Vec<f64>], n: usize, d: usize) -> Result<DMatrix<
     Ok(DMatrix::from_fn(n, d, |a, b| rows[a][b]))
 }
 
-/// Symmetric positive definite matrices with the structure `kind` requires.
+/// Symmetric positive definite scale matrices read as `converted` (the stored form turned
+/// into the storage of the covariance type), `k` of them of dimension `d`.
 /// `indexed`: name the failing matrix `field[k]` (else `field`).
 fn scale_matrices(
     field: &str,
     indexed: bool,
-    kind: CovarianceType,
-    mats: Vec<DMatrix<f64>>,
-) -> Result<()> {
-    let (k, d) = (mats.len(), mats[0].nrows());
+    k: usize,
+    d: usize,
+    converted: Result<Covariances>,
+) -> Result<Covariances> {
     let spd = |e: GmmError| match e {
         GmmError::NotPositiveDefinite { component, reason } => invalid(
             if indexed {
@@ -152,11 +152,21 @@ fn scale_matrices(
         GmmError::InvalidModel { reason } => invalid(field, format!("is invalid: {reason}")),
         other => invalid(field, format!("is invalid: {other}")),
     };
-    let covariances = Covariances::from_full_matrices(kind, mats).map_err(spd)?;
-    let k = if kind == CovarianceType::Tied { 1 } else { k };
+    let covariances = converted.map_err(spd)?;
     covariances.check_shape(k, d).map_err(spd)?;
     covariances.precision_cholesky().map_err(spd)?;
-    Ok(())
+    Ok(covariances)
+}
+
+/// `values` of one stored diagonal (`field`): D finite numbers.
+fn diagonal_entries(field: &str, values: &[f64], d: usize) -> Result<()> {
+    if values.len() != d {
+        return Err(invalid(
+            field,
+            format!("has {} entries; expected D = {d}", values.len()),
+        ));
+    }
+    vector(field, values, d, f64::is_finite, "not finite").map(|_| ())
 }
 
 const CONCENTRATION_REQUIREMENT: &str = "a concentration must be finite and > 0";
@@ -249,30 +259,64 @@ fn weight_concentration(p: &Posterior, k: usize, is_process: bool) -> Result<Wei
 }
 
 /// The K posterior scale matrices `W_k^{-1}`, finite and positive definite with the
-/// structure of the covariance type.
-fn scale_inverses(p: &Posterior, k: usize, d: usize) -> Result<Vec<DMatrix<f64>>> {
-    if p.scale_inverse.len() != k {
+/// structure of the covariance type, in its storage (format 1 files: full matrices of that
+/// structure).
+fn scale_inverses(p: &Posterior, k: usize, d: usize) -> Result<Covariances> {
+    let stored = &p.scale_inverse;
+    if stored.len() != k {
         return Err(invalid(
             "scale_inverse",
             format!(
                 "has {} matrices; expected one per component, K = {k}",
-                p.scale_inverse.len()
+                stored.len()
             ),
         ));
     }
-    let scale_inverse = p
-        .scale_inverse
-        .iter()
-        .enumerate()
-        .map(|(c, rows)| matrix(&format!("scale_inverse[{c}]"), rows, d, d))
-        .collect::<Result<Vec<_>>>()?;
+    match stored {
+        StoredCovariances::Matrices(mats) => {
+            for (c, rows) in mats.iter().enumerate() {
+                matrix(&format!("scale_inverse[{c}]"), rows, d, d)?;
+            }
+        }
+        StoredCovariances::Variances(rows) => {
+            for (c, row) in rows.iter().enumerate() {
+                diagonal_entries(&format!("scale_inverse[{c}]"), row, d)?;
+            }
+        }
+        StoredCovariances::Scalars(values) => {
+            vector("scale_inverse", values, k, f64::is_finite, "not finite")?;
+        }
+    }
     scale_matrices(
         "scale_inverse",
         true,
-        p.covariance_type,
-        scale_inverse.clone(),
-    )?;
-    Ok(scale_inverse)
+        k,
+        d,
+        stored.to_covariances(p.covariance_type, d),
+    )
+}
+
+/// The covariance prior `W0^{-1}` of a posterior, finite and positive definite with the
+/// structure of the covariance type, in its storage (one component).
+fn covariance_prior(p: &Posterior, d: usize) -> Result<Covariances> {
+    const FIELD: &str = "priors.covariance_prior";
+    let stored = &p.priors.covariance_prior;
+    match stored {
+        StoredMatrix::Matrix(rows) => {
+            matrix(FIELD, rows, d, d)?;
+        }
+        StoredMatrix::Variances(values) => diagonal_entries(FIELD, values, d)?,
+        StoredMatrix::Scalar(x) => {
+            vector(FIELD, &[*x], 1, f64::is_finite, "not finite")?;
+        }
+    }
+    scale_matrices(
+        FIELD,
+        false,
+        1,
+        d,
+        stored.to_covariances(p.covariance_type, d),
+    )
 }
 
 /// The priors recorded beside the posterior, checked.
@@ -322,13 +366,7 @@ fn priors_of_file(p: &Posterior, d: usize, is_process: bool) -> Result<Priors> {
         f64::is_finite,
         "not finite",
     )?;
-    let w0_inv = matrix("priors.covariance_prior", &r.covariance_prior, d, d)?;
-    scale_matrices(
-        "priors.covariance_prior",
-        false,
-        p.covariance_type,
-        vec![w0_inv.clone()],
-    )?;
+    let w0_inv = covariance_prior(p, d)?;
     let concentration = Some(gamma);
     Ok(Priors {
         weight_prior: if is_process {
@@ -346,12 +384,20 @@ fn priors_of_file(p: &Posterior, d: usize, is_process: bool) -> Result<Priors> {
 
 /// Checks that a file's point estimate is the one its posterior gives.
 pub(crate) fn point_estimate_matches(file: &GaussianMixture, ours: &GaussianMixture) -> Result<()> {
-    let (k, d) = (ours.means().nrows(), ours.means().ncols());
-    let full = |g: &GaussianMixture| -> Vec<f64> {
-        (0..k)
-            .flat_map(|c| g.covariances().full_matrix(c, d).as_slice().to_vec())
-            .collect()
+    let d = ours.means().ncols();
+    // the covariances' numbers as their type stores them, and how many per component
+    let stored = |g: &GaussianMixture| -> (Vec<f64>, usize) {
+        match g.covariances() {
+            Covariances::Full(m) => (
+                m.iter().flat_map(|m| m.as_slice().to_vec()).collect(),
+                d * d,
+            ),
+            Covariances::Tied(m) => (m.as_slice().to_vec(), d * d),
+            Covariances::Diagonal(v) => (v.iter().flat_map(|v| v.as_slice().to_vec()).collect(), d),
+            Covariances::Spherical(v) => (v.clone(), 1),
+        }
     };
+    let ((theirs_cov, per_cov), (mine_cov, _)) = (stored(file), stored(ours));
     let row_major = |m: &DMatrix<f64>| m.transpose().as_slice().to_vec();
     let fields: [(&str, Vec<f64>, Vec<f64>, usize); 3] = [
         (
@@ -361,7 +407,7 @@ pub(crate) fn point_estimate_matches(file: &GaussianMixture, ours: &GaussianMixt
             1,
         ),
         ("means", row_major(file.means()), row_major(ours.means()), d),
-        ("covariances", full(file), full(ours), d * d),
+        ("covariances", theirs_cov, mine_cov, per_cov),
     ];
     for (name, theirs, mine, per_component) in fields {
         let scale = mine.iter().fold(0.0f64, |m, v| m.max(v.abs()));
