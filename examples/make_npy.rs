@@ -26,9 +26,8 @@ fn main() -> ExitCode {
         [n, d, k, out, seed] => parse(n, d, k, out, seed),
         _ => Err("usage: make_npy N D K OUT.npy [SEED]".to_string()),
     };
-    let result = parsed.and_then(|(n, d, k, out, seed)| {
-        write(n, d, k, &out, seed).map_err(|e| e.to_string())
-    });
+    let result = parsed
+        .and_then(|(n, d, k, out, seed)| write(n, d, k, &out, seed).map_err(|e| e.to_string()));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

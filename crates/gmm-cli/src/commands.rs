@@ -14,7 +14,9 @@ use gmm_core::{
     Result, check_memory, predict_proba_bytes,
 };
 use gmm_em::EmParams;
-use gmm_io::{NpyDtype, NpyWriter, read_data_file, read_labels_file, write_all_atomic, write_atomic};
+use gmm_io::{
+    NpyDtype, NpyWriter, read_data_file, read_labels_file, write_all_atomic, write_atomic,
+};
 use gmm_vb::VbParams;
 
 use crate::args::{
@@ -166,7 +168,9 @@ fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
 fn fit_streamed(a: &FitArgs) -> CliResult {
     let mut source = open_source(&a.data, &a.input)?;
     let d = source.n_features();
-    let start = fit_start(a, d, &mut || Ok(Passes::new(source.as_mut()).summary()?.n_samples))?;
+    let start = fit_start(a, d, &mut || {
+        Ok(Passes::new(source.as_mut()).summary()?.n_samples)
+    })?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);
     check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
@@ -309,7 +313,14 @@ fn write_rows(
     rows: &dyn Fn(&Dataset) -> Result<String>,
 ) -> CliResult {
     if input.stream {
-        return emit_rows(open_source(path, input)?.as_mut(), path, model, output, header, rows);
+        return emit_rows(
+            open_source(path, input)?.as_mut(),
+            path,
+            model,
+            output,
+            header,
+            rows,
+        );
     }
     let data = read_data(path, input)?;
     emit_rows(&mut &data, path, model, output, header, rows)
@@ -326,10 +337,16 @@ fn emit_rows(
 ) -> CliResult {
     check_dimension(path, source.n_features(), model)?;
     let mut sink = Sink::to(output)?;
-    if let Some(header) = header {
-        sink.write(&format!("{}\n", header.join(",")))?;
-    }
-    for_each_dataset(source, &mut |data, _| sink.write(&rows(data)?))?;
+    // the header goes out with the first batch's rows, so that a refused first batch
+    // prints nothing
+    let mut header = header.map(|h| format!("{}\n", h.join(",")));
+    for_each_dataset(source, &mut |data, _| {
+        let text = rows(data)?;
+        if let Some(header) = header.take() {
+            sink.write(&header)?;
+        }
+        sink.write(&text)
+    })?;
     Ok(sink.finish()?)
 }
 

@@ -77,9 +77,13 @@ fn write_parquet(path: &Path, data: &Dataset) {
         Field::new("count", DataType::Int32, false),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Float64Array::from(data.rows().map(|p| p[1]).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(
+            data.rows().map(|p| p[1]).collect::<Vec<_>>(),
+        )),
         Arc::new(StringArray::from(vec!["c"; N])),
-        Arc::new(Float64Array::from(data.rows().map(|p| p[0]).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(
+            data.rows().map(|p| p[0]).collect::<Vec<_>>(),
+        )),
         Arc::new(Int32Array::from((0..N).map(weight).collect::<Vec<_>>())),
     ];
     let props = WriterProperties::builder()
@@ -131,9 +135,17 @@ fn every_format_streamed_or_not_gives_the_same_model_file() {
     for (name, data, flags) in [
         ("npy-stream", &files.npy, &["--stream"][..]),
         ("csv", &files.csv, &xy[..]),
-        ("csv-stream", &files.csv, &["--columns", "x,y", "--stream"][..]),
+        (
+            "csv-stream",
+            &files.csv,
+            &["--columns", "x,y", "--stream"][..],
+        ),
         ("parquet", &files.parquet, &xy[..]),
-        ("parquet-stream", &files.parquet, &["--columns", "x,y", "--stream"][..]),
+        (
+            "parquet-stream",
+            &files.parquet,
+            &["--columns", "x,y", "--stream"][..],
+        ),
     ] {
         let model = fit_model(&files, data, flags, &format!("{name}.json"));
         assert!(model == reference, "{name}: another model file than npy's");
@@ -152,7 +164,12 @@ fn every_format_streamed_or_not_gives_the_same_model_file() {
     assert!(swapped != reference);
 
     // weights from a file or a column, streamed or not: one model
-    let weighted = fit_model(&files, &files.npy, &["--weights", s(&files.weights)], "w.json");
+    let weighted = fit_model(
+        &files,
+        &files.npy,
+        &["--weights", s(&files.weights)],
+        "w.json",
+    );
     assert!(weighted != reference, "the weights change the fit");
     for (name, data, flags) in [
         (
@@ -193,7 +210,16 @@ fn default_initialisation_streams_to_the_same_model_on_small_data() {
     let files = write_files("cli-stream-kmeans");
     let fit = |flags: &[&str], name: &str| {
         let out = files.dir.join(name);
-        let mut args = vec!["fit", s(&files.npy), "--method", "em", "-k", "3", "-o", s(&out)];
+        let mut args = vec![
+            "fit",
+            s(&files.npy),
+            "--method",
+            "em",
+            "-k",
+            "3",
+            "-o",
+            s(&out),
+        ];
         args.extend_from_slice(flags);
         let summary = ok(gmm(&args));
         (std::fs::read(&out).unwrap(), summary)
@@ -212,7 +238,12 @@ fn predict_and_score_stream_the_same_output() {
     let files = write_files("cli-stream-predict");
     let model = files.dir.join("model.json");
     fit_model(&files, &files.npy, &[], "model.json");
-    for flags in [&["predict"][..], &["predict", "--proba"], &["score"], &["score", "--per-point"]] {
+    for flags in [
+        &["predict"][..],
+        &["predict", "--proba"],
+        &["score"],
+        &["score", "--per-point"],
+    ] {
         for (data, columns) in [
             (&files.npy, &[][..]),
             (&files.csv, &["--columns", "x,y"][..]),
@@ -243,7 +274,10 @@ fn predict_and_score_stream_the_same_output() {
     let weighted = score(&["--weight-column", "count"]);
     assert_ne!(weighted, score(&[]));
     assert_eq!(weighted, score(&["--weight-column", "count", "--stream"]));
-    assert_eq!(weighted, score(&["--weights", s(&files.weights), "--stream"]));
+    assert_eq!(
+        weighted,
+        score(&["--weights", s(&files.weights), "--stream"])
+    );
     std::fs::remove_dir_all(&files.dir).unwrap();
 }
 
@@ -254,7 +288,10 @@ fn assert_fails(args: &[&str], needles: &[&str]) {
     assert!(!out.status.success(), "{args:?} succeeded");
     assert!(!message.contains("panicked"), "{message}");
     for needle in needles {
-        assert!(message.contains(needle), "{args:?}: {message:?} lacks {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{args:?}: {message:?} lacks {needle:?}"
+        );
     }
 }
 
@@ -303,7 +340,10 @@ fn bad_files_and_flags_are_errors_naming_them() {
     let bytes = std::fs::read(&files.npy).unwrap();
     let truncated = dir.join("truncated.npy");
     std::fs::write(&truncated, &bytes[..bytes.len() - 12]).unwrap();
-    run(fit(&truncated, &["--stream"]), &["truncated.npy", "truncated"]);
+    run(
+        fit(&truncated, &["--stream"]),
+        &["truncated.npy", "truncated"],
+    );
     let mut wrong = bytes.clone();
     let at = wrong.windows(3).position(|w| w == b"<f8").unwrap();
     wrong[at..at + 3].copy_from_slice(b"<i8");
@@ -326,7 +366,14 @@ fn a_failed_streamed_output_leaves_no_file() {
     let out = files.dir.join("labels.csv");
     assert_fails(
         &[
-            "predict", s(&model), s(&bad), "--columns", "x,y", "--stream", "-o", s(&out),
+            "predict",
+            s(&model),
+            s(&bad),
+            "--columns",
+            "x,y",
+            "--stream",
+            "-o",
+            s(&out),
         ],
         &["bad.csv", &format!("line {}", N + 2)],
     );
@@ -347,7 +394,16 @@ fn sample_writes_npy_with_the_numbers_of_the_csv_draw() {
     let n = "70000";
     let csv = ok(gmm(&["sample", s(&model), "-n", n, "--seed", "4"]));
     let npy = files.dir.join("drawn.npy");
-    ok(gmm(&["sample", s(&model), "-n", n, "--seed", "4", "-o", s(&npy)]));
+    ok(gmm(&[
+        "sample",
+        s(&model),
+        "-n",
+        n,
+        "--seed",
+        "4",
+        "-o",
+        s(&npy),
+    ]));
     let drawn = gmm_io::read_all(&mut gmm_io::NpyFile::open(&npy).unwrap()).unwrap();
     let from_csv = gmm_io::parse_data(csv.as_bytes(), "stdout").unwrap().data;
     assert_eq!(drawn.as_slice(), from_csv.as_slice());

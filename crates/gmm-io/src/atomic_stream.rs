@@ -90,9 +90,8 @@ impl AtomicWriter {
             .and_then(|file| file.sync_all())
             .map_err(|e| io_error(&self.target, "cannot write the output file", &e))
             .and_then(|()| {
-                fs::rename(&self.temp, &self.target).map_err(|e| {
-                    io_error(&self.target, "cannot move the output into place", &e)
-                })
+                fs::rename(&self.temp, &self.target)
+                    .map_err(|e| io_error(&self.target, "cannot move the output into place", &e))
             });
         if done.is_err() {
             let _ = fs::remove_file(&self.temp);

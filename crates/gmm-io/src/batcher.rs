@@ -92,7 +92,11 @@ mod tests {
         let mut b = Batcher::new(2, 3, true);
         let mut seen = Vec::new();
         let mut visit = |batch: Batch<'_>| {
-            seen.push((batch.first_row, batch.points.to_vec(), batch.weights.unwrap().to_vec()));
+            seen.push((
+                batch.first_row,
+                batch.points.to_vec(),
+                batch.weights.unwrap().to_vec(),
+            ));
             Ok(())
         };
         for i in 0..7 {
@@ -100,8 +104,10 @@ mod tests {
             b.push_row(&[x, -x], x * 0.5, &mut visit).unwrap();
         }
         b.flush(&mut visit).unwrap();
-        let sizes: Vec<(usize, usize, usize)> =
-            seen.iter().map(|(f, p, w)| (*f, p.len(), w.len())).collect();
+        let sizes: Vec<(usize, usize, usize)> = seen
+            .iter()
+            .map(|(f, p, w)| (*f, p.len(), w.len()))
+            .collect();
         assert_eq!(sizes, vec![(0, 6, 3), (3, 6, 3), (6, 2, 1)]);
         assert_eq!(seen[2].1, vec![6.0, -6.0]);
         assert_eq!(seen[1].2, vec![1.5, 2.0, 2.5]);

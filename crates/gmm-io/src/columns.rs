@@ -34,16 +34,17 @@ pub(crate) fn resolve(
     path: &str,
 ) -> Result<(Vec<usize>, Option<usize>)> {
     let find = |flag: &'static str, name: &str| -> Result<usize> {
-        let j = names.iter().position(|n| n == name).ok_or_else(|| {
-            GmmError::InvalidParameter {
+        let j = names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| GmmError::InvalidParameter {
                 name: flag,
                 value: name.to_string(),
                 reason: format!(
                     "{path} has no column {name:?}; its columns are {}",
                     listing(names)
                 ),
-            }
-        })?;
+            })?;
         usable(j).map_err(|why| GmmError::InvalidParameter {
             name: flag,
             value: name.to_string(),
@@ -119,7 +120,10 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<String> {
-        ["a", "label", "b", "w"].iter().map(|s| s.to_string()).collect()
+        ["a", "label", "b", "w"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     fn numeric(j: usize) -> std::result::Result<(), String> {
@@ -136,12 +140,18 @@ mod tests {
             columns: Some(vec!["b".into(), "a".into()]),
             weight_column: Some("w".into()),
         };
-        assert_eq!(resolve(&s, &names(), &numeric, "f").unwrap(), (vec![2, 0], Some(3)));
+        assert_eq!(
+            resolve(&s, &names(), &numeric, "f").unwrap(),
+            (vec![2, 0], Some(3))
+        );
         let s = ColumnSelection {
             columns: None,
             weight_column: Some("w".into()),
         };
-        assert_eq!(resolve(&s, &names(), &numeric, "f").unwrap(), (vec![0, 2], Some(3)));
+        assert_eq!(
+            resolve(&s, &names(), &numeric, "f").unwrap(),
+            (vec![0, 2], Some(3))
+        );
     }
 
     #[test]
@@ -151,10 +161,15 @@ mod tests {
                 columns: Some(cols.iter().map(|s| s.to_string()).collect()),
                 weight_column: w.map(str::to_string),
             };
-            resolve(&s, &names(), &numeric, "f.csv").unwrap_err().to_string()
+            resolve(&s, &names(), &numeric, "f.csv")
+                .unwrap_err()
+                .to_string()
         };
         let e = bad(&["a", "c"], None);
-        assert!(e.contains("no column \"c\"") && e.contains("\"label\", \"b\""), "{e}");
+        assert!(
+            e.contains("no column \"c\"") && e.contains("\"label\", \"b\""),
+            "{e}"
+        );
         assert!(bad(&["label"], None).contains("holds text"));
         assert!(bad(&["a", "a"], None).contains("twice"));
         assert!(bad(&["a", "w"], Some("w")).contains("twice"));

@@ -186,8 +186,7 @@ impl<R: Read> CsvRows<R> {
             &self.source,
             self.first_line.max(1),
             0,
-            "the file has no data rows: give one point per row, values separated by commas"
-                .into(),
+            "the file has no data rows: give one point per row, values separated by commas".into(),
         )
     }
 }

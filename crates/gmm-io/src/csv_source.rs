@@ -80,10 +80,10 @@ impl CsvFile {
                 };
                 return Err(GmmError::InvalidParameter {
                     name: flag,
-                    value: selection
-                        .columns
-                        .as_ref()
-                        .map_or_else(|| selection.weight_column.clone().unwrap_or_default(), |c| c.join(",")),
+                    value: selection.columns.as_ref().map_or_else(
+                        || selection.weight_column.clone().unwrap_or_default(),
+                        |c| c.join(","),
+                    ),
                     reason: format!(
                         "{shown} has no header row to find column names in: add a first row \
                          of column names"

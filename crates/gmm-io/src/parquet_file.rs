@@ -76,8 +76,13 @@ impl ParquetFile {
         let shown = path.display().to_string();
         let file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| bad_file(&shown, "footer", format!("not a readable Parquet file ({e})")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            bad_file(
+                &shown,
+                "footer",
+                format!("not a readable Parquet file ({e})"),
+            )
+        })?;
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let usable = |j: usize| {
@@ -109,7 +114,10 @@ impl ParquetFile {
 
     /// The names of the point columns read, in order.
     pub fn column_names(&self) -> Vec<String> {
-        self.columns.iter().map(|&j| self.names[j].clone()).collect()
+        self.columns
+            .iter()
+            .map(|&j| self.names[j].clone())
+            .collect()
     }
 
     /// Number of rows in the file.
@@ -119,7 +127,10 @@ impl ParquetFile {
 
     /// "row group G, row R (row N of the file)" for row `row` of the file.
     fn place_of_row(&self, row: u64) -> String {
-        let g = self.row_group_starts.partition_point(|&s| s <= row).saturating_sub(1);
+        let g = self
+            .row_group_starts
+            .partition_point(|&s| s <= row)
+            .saturating_sub(1);
         format!(
             "row group {g}, row {} (row {row} of the file)",
             row - self.row_group_starts[g]
@@ -130,8 +141,13 @@ impl ParquetFile {
     fn reader(&self, batch_rows: usize) -> Result<(ParquetRecordBatchReader, Vec<usize>)> {
         let shown = self.path.display().to_string();
         let file = self.stamp.reopen(&self.path)?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| bad_file(&shown, "footer", format!("not a readable Parquet file ({e})")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            bad_file(
+                &shown,
+                "footer",
+                format!("not a readable Parquet file ({e})"),
+            )
+        })?;
         let mut read: Vec<usize> = self.columns.iter().copied().chain(self.weight).collect();
         read.sort_unstable();
         let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().copied());
@@ -152,12 +168,18 @@ impl ParquetFile {
         j: usize,
         first_row: u64,
     ) -> Result<Float64Array> {
-        let position = read.binary_search(&j).expect("every column read is projected");
+        let position = read
+            .binary_search(&j)
+            .expect("every column read is projected");
         let array: &ArrayRef = batch.column(position);
         let cast = arrow_cast::cast(array, &DataType::Float64).map_err(|e| {
             bad_file(
                 &self.path.display().to_string(),
-                &format!("{}, column {:?}", self.place_of_row(first_row), self.names[j]),
+                &format!(
+                    "{}, column {:?}",
+                    self.place_of_row(first_row),
+                    self.names[j]
+                ),
                 format!("cannot convert the column to f64 ({e})"),
             )
         })?;
@@ -170,9 +192,12 @@ impl ParquetFile {
             let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
             return Err(bad_file(
                 &self.path.display().to_string(),
-                &format!("{}, column {:?}", self.place_of_row(first_row + i as u64), self.names[j]),
-                "the value is null (missing): drop or impute missing values before fitting"
-                    .into(),
+                &format!(
+                    "{}, column {:?}",
+                    self.place_of_row(first_row + i as u64),
+                    self.names[j]
+                ),
+                "the value is null (missing): drop or impute missing values before fitting".into(),
             ));
         }
         Ok(values)

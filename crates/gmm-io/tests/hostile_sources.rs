@@ -33,11 +33,20 @@ fn assert_binary_error<T: std::fmt::Debug>(
                 unreachable!()
             };
             assert_eq!(p, &path.display().to_string());
-            assert!(at.contains(place), "place {at:?} does not contain {place:?}");
-            assert!(reason.contains(needle), "{reason:?} does not mention {needle:?}");
+            assert!(
+                at.contains(place),
+                "place {at:?} does not contain {place:?}"
+            );
+            assert!(
+                reason.contains(needle),
+                "{reason:?} does not mention {needle:?}"
+            );
             assert!(e.to_string().contains(&path.display().to_string()));
         }
-        other => panic!("{}: expected a BinaryFile error, got {other:?}", path.display()),
+        other => panic!(
+            "{}: expected a BinaryFile error, got {other:?}",
+            path.display()
+        ),
     }
 }
 
@@ -117,7 +126,12 @@ mod npy {
 
         // bad headers
         let path = write(&dir, "magic.npy", b"PK\x03\x04 this is a zip file");
-        assert_binary_error(NpyFile::open(&path), &path, "header", "not a NumPy .npy file");
+        assert_binary_error(
+            NpyFile::open(&path),
+            &path,
+            "header",
+            "not a NumPy .npy file",
+        );
         let path = write(&dir, "short.npy", b"\x93NU");
         assert_binary_error(NpyFile::open(&path), &path, "header", "shorter");
         let path = write(&dir, "version.npy", b"\x93NUMPY\x09\x00\x10\x00");
@@ -163,7 +177,14 @@ mod npy {
         let path = write(&dir, "nan.npy", &bytes);
         let err = one_pass(&mut NpyFile::open(&path).unwrap()).unwrap_err();
         assert!(
-            matches!(err, GmmError::NonFinite { row: 1, column: 1, .. }),
+            matches!(
+                err,
+                GmmError::NonFinite {
+                    row: 1,
+                    column: 1,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
@@ -194,7 +215,10 @@ mod npy {
         let partial = dir.join("partial.npy");
         let mut w = NpyWriter::create(&partial, 10, 2, NpyDtype::F64).unwrap();
         w.write_rows(&[1.0; 4]).unwrap();
-        assert!(matches!(w.write_rows(&[1.0; 3]), Err(GmmError::ShapeMismatch { .. })));
+        assert!(matches!(
+            w.write_rows(&[1.0; 3]),
+            Err(GmmError::ShapeMismatch { .. })
+        ));
         assert!(matches!(w.finish(), Err(GmmError::ShapeMismatch { .. })));
         assert!(!partial.exists());
         let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -224,15 +248,20 @@ mod parquet_files {
         ]));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Float64Array::from(a)),
-            Arc::new(Float64Array::from((0..n).map(|i| i as f64).collect::<Vec<_>>())),
+            Arc::new(Float64Array::from(
+                (0..n).map(|i| i as f64).collect::<Vec<_>>(),
+            )),
             Arc::new(StringArray::from(vec!["t"; n])),
         ];
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(4))
             .build();
-        let mut w =
-            ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema.clone(), Some(props))
-                .unwrap();
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(path).unwrap(),
+            schema.clone(),
+            Some(props),
+        )
+        .unwrap();
         w.write(&RecordBatch::try_new(schema, columns).unwrap())
             .unwrap();
         w.close().unwrap();
@@ -362,7 +391,10 @@ mod csv_files {
         let mut csv = CsvFile::open(&neg, &selection(&["a"], Some("w"))).unwrap();
         assert_eq!(
             one_pass(&mut csv).unwrap_err(),
-            GmmError::InvalidSampleWeight { row: 1, value: -1.0 }
+            GmmError::InvalidSampleWeight {
+                row: 1,
+                value: -1.0
+            }
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

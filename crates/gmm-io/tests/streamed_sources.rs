@@ -188,8 +188,13 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
 
     let dir = scratch_dir("io-parquet-fit");
     // x as f64, y as integers (cast to f64 exactly), a weight column of f32
-    let data = synthetic::draw(&synthetic::two_d_three_clusters(), N, 11).unwrap().data;
-    let ys: Vec<i64> = data.rows().map(|p| (p[1] * 1000.0).round() as i64).collect();
+    let data = synthetic::draw(&synthetic::two_d_three_clusters(), N, 11)
+        .unwrap()
+        .data;
+    let ys: Vec<i64> = data
+        .rows()
+        .map(|p| (p[1] * 1000.0).round() as i64)
+        .collect();
     let xs: Vec<f64> = data.rows().map(|p| p[0]).collect();
     let w = weights();
     let schema = Arc::new(Schema::new(vec![
@@ -203,9 +208,12 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
     let props = WriterProperties::builder()
         .set_max_row_group_row_count(Some(25_000))
         .build();
-    let mut writer =
-        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema.clone(), Some(props))
-            .unwrap();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        schema.clone(),
+        Some(props),
+    )
+    .unwrap();
     for start in (0..N).step_by(10_000) {
         let end = (start + 10_000).min(N);
         let columns: Vec<ArrayRef> = vec![

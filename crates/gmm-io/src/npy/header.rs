@@ -401,11 +401,17 @@ mod tests {
 
     #[test]
     fn numpy_headers_parse() {
-        let h = parse("{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 8), }   \n")
-            .unwrap();
-        assert_eq!((h.dtype, h.big_endian, h.n_rows, h.n_columns), (NpyDtype::F64, false, 1000, 8));
+        let h =
+            parse("{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 8), }   \n").unwrap();
+        assert_eq!(
+            (h.dtype, h.big_endian, h.n_rows, h.n_columns),
+            (NpyDtype::F64, false, 1000, 8)
+        );
         let h = parse("{\"shape\": (7,), \"fortran_order\": False, \"descr\": \">f4\"}").unwrap();
-        assert_eq!((h.dtype, h.big_endian, h.n_rows, h.n_columns), (NpyDtype::F32, true, 7, 1));
+        assert_eq!(
+            (h.dtype, h.big_endian, h.n_rows, h.n_columns),
+            (NpyDtype::F32, true, 7, 1)
+        );
         // a single column is the same in either order
         assert!(parse("{'descr': '<f8', 'fortran_order': True, 'shape': (5, 1), }").is_ok());
     }
@@ -419,20 +425,33 @@ mod tests {
             }
             other => panic!("{text}: {other:?}"),
         };
-        assert!(reason("{'descr': '<i8', 'fortran_order': False, 'shape': (3, 2), }")
-            .contains("'<i8'"));
-        let structured =
-            reason("{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': (3,), }");
-        assert!(structured.contains("[('a', '<f8'), ('b', '<i4')]"), "{structured}");
-        assert!(reason("{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }")
-            .contains("Fortran"));
-        assert!(reason("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 2), }")
-            .contains("3 dimensions"));
-        assert!(reason("{'descr': '<f8', 'fortran_order': False, 'shape': (), }")
-            .contains("0 dimensions"));
+        assert!(
+            reason("{'descr': '<i8', 'fortran_order': False, 'shape': (3, 2), }").contains("'<i8'")
+        );
+        let structured = reason(
+            "{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': (3,), }",
+        );
+        assert!(
+            structured.contains("[('a', '<f8'), ('b', '<i4')]"),
+            "{structured}"
+        );
+        assert!(
+            reason("{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }")
+                .contains("Fortran")
+        );
+        assert!(
+            reason("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 2), }")
+                .contains("3 dimensions")
+        );
+        assert!(
+            reason("{'descr': '<f8', 'fortran_order': False, 'shape': (), }")
+                .contains("0 dimensions")
+        );
         assert!(reason("{'descr': '<f8', 'shape': (3, 2), }").contains("fortran_order"));
-        assert!(reason("{'descr': '<f8', 'fortran_order': False, 'shape': (3, -2), }")
-            .contains("shape"));
+        assert!(
+            reason("{'descr': '<f8', 'fortran_order': False, 'shape': (3, -2), }")
+                .contains("shape")
+        );
         assert!(reason("'descr': '<f8'").contains("opening"));
     }
 

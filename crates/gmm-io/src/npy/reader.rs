@@ -106,7 +106,12 @@ impl NpyFile {
             }
         })?;
         points.clear();
-        decode(&self.bytes, self.header.dtype, self.header.big_endian, points);
+        decode(
+            &self.bytes,
+            self.header.dtype,
+            self.header.big_endian,
+            points,
+        );
         Ok(())
     }
 }
