@@ -9,7 +9,7 @@
 //! Then, for example, `gmm fit OUT.npy --method em -k K --stream -o model.json`. The same
 //! seed (0 by default) gives the same file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gmm::core::rand::{SeedableRng, rngs::StdRng};
@@ -63,7 +63,7 @@ fn parse(n: &str, d: &str, k: &str, out: &str, seed: &str) -> Result<Args, Strin
     ))
 }
 
-fn write(n: usize, d: usize, k: usize, out: &PathBuf, seed: u64) -> Result<(), GmmError> {
+fn write(n: usize, d: usize, k: usize, out: &Path, seed: u64) -> Result<(), GmmError> {
     let truth = synthetic::separated(k, d);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut npy = NpyWriter::create(out, n as u64, d, NpyDtype::F64)?;

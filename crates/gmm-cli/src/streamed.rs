@@ -4,12 +4,12 @@
 
 use gmm_core::{DataSource, Dataset, EStepKernel, MixtureModel, Passes, Result};
 
+/// What [`for_each_dataset`] calls per batch: its points and its weights.
+pub type DatasetVisitor<'v> = dyn FnMut(&Dataset, Option<&[f64]>) -> Result<()> + 'v;
+
 /// One validated pass over `source`, each batch handed to `visit` as a [`Dataset`] with its
 /// weights.
-pub fn for_each_dataset(
-    source: &mut dyn DataSource,
-    visit: &mut dyn FnMut(&Dataset, Option<&[f64]>) -> Result<()>,
-) -> Result<()> {
+pub fn for_each_dataset(source: &mut dyn DataSource, visit: &mut DatasetVisitor<'_>) -> Result<()> {
     let d = source.n_features();
     Passes::new(source).run(EStepKernel::batch_rows(d), &mut |batch| {
         let rows = batch.points.len() / d;

@@ -50,7 +50,7 @@ impl NpyWriter {
     /// [`GmmError::Io`] when writing fails.
     pub fn write_rows(&mut self, rows: &[f64]) -> Result<()> {
         let n = (rows.len() / self.n_columns) as u64;
-        if rows.len() % self.n_columns != 0 || self.rows_written + n > self.n_rows {
+        if !rows.len().is_multiple_of(self.n_columns) || self.rows_written + n > self.n_rows {
             return Err(GmmError::ShapeMismatch {
                 what: format!(
                     "{}: values written against the {} rows of {} columns promised",
