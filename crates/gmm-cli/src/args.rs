@@ -9,8 +9,10 @@ use gmm_vb::WeightPrior;
 
 /// Gaussian mixture models by maximum-likelihood EM and by variational Bayes, side by side.
 ///
-/// Data files are CSV: comma-separated numbers, one point per row; a first row of column
-/// names is recognised and skipped. Model files are JSON (docs/model-format.md).
+/// Data files are read by their extension: NumPy .npy (f8 or f4, C order), Parquet
+/// (.parquet, .pq: numeric columns) or, for any other name, CSV (comma-separated numbers, one
+/// point per row; a first row of column names is recognised and skipped). Model files are
+/// JSON (docs/model-format.md).
 /// Numbers printed as data (probabilities, scores, drawn points) are in the shortest form
 /// that reads back to the same f64, with an exponent when that is shorter (1.3e-22).
 /// Errors name the flag and value at fault and exit with status 1. Start with `gmm demo`.
@@ -229,14 +231,39 @@ impl FitOptions {
     }
 }
 
+/// Where the points come from: columns, weights, and whether to stream the file.
+#[derive(Debug, Clone, Args)]
+pub struct DataOptions {
+    /// Read these columns, in this order, by name: a CSV file with a header row, or Parquet
+    /// [default: every numeric column but the weight column].
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// Frequency weights, one number per line in the order of the points (a first line that
+    /// is not a number is a header): a point of weight 3 counts as three copies, 0 drops it.
+    #[arg(long, value_name = "WEIGHTS.txt", conflicts_with = "weight_column")]
+    pub weights: Option<PathBuf>,
+    /// The column holding each point's frequency weight (CSV with a header row, Parquet).
+    #[arg(long, value_name = "NAME")]
+    pub weight_column: Option<String>,
+    /// Read the data file again on every pass instead of holding it in memory: the memory
+    /// used is one batch of points and the model, whatever the file's size (a file larger
+    /// than memory can be fitted). Slower for CSV (parsed on every pass) than for .npy or
+    /// Parquet. predict and score write their output as they read.
+    #[arg(long)]
+    pub stream: bool,
+}
+
 /// `gmm fit`.
 #[derive(Debug, Args)]
 // Negative numbers reach the parameter checks, which say what is allowed.
 #[command(allow_negative_numbers = true)]
 pub struct FitArgs {
-    /// The data (CSV).
-    #[arg(value_name = "DATA.csv")]
+    /// The data: .csv, .npy or .parquet (by extension).
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
+    /// Columns, weights, streaming.
+    #[command(flatten)]
+    pub input: DataOptions,
     /// The estimator.
     #[arg(long, value_enum)]
     pub method: Method,
@@ -325,12 +352,19 @@ pub struct PredictArgs {
     /// its posterior-mean mixture.
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
-    /// The data (CSV).
-    #[arg(value_name = "DATA.csv")]
+    /// The data: .csv, .npy or .parquet (by extension).
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
+    /// Columns, weights, streaming.
+    #[command(flatten)]
+    pub input: DataOptions,
     /// Print the probability of every component instead of the most probable one.
     #[arg(long)]
     pub proba: bool,
+    /// Where to write the output: `-` (the default) for standard output, or a FILE, which
+    /// appears only when complete (nothing half-written on error).
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
+    pub output: PathBuf,
     /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
     /// the machine, the process's limits and its cgroup allow]; output that would need more
     /// is refused before anything is allocated.
@@ -346,13 +380,20 @@ pub struct ScoreArgs {
     /// its posterior-mean mixture (for the posterior predictive, `gmm compare --gibbs`).
     #[arg(value_name = "MODEL.json")]
     pub model: PathBuf,
-    /// The data (CSV).
-    #[arg(value_name = "DATA.csv")]
+    /// The data: .csv, .npy or .parquet (by extension).
+    #[arg(value_name = "DATA")]
     pub data: PathBuf,
+    /// Columns, weights (the mean is then weighted), streaming.
+    #[command(flatten)]
+    pub input: DataOptions,
     /// Print the log density of every point, one per line in input order, instead of the
     /// mean.
     #[arg(long)]
     pub per_point: bool,
+    /// Where to write the output: `-` (the default) for standard output, or a FILE, which
+    /// appears only when complete (nothing half-written on error).
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
+    pub output: PathBuf,
     /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
     /// the machine, the process's limits and its cgroup allow]; output that would need more
     /// is refused before anything is allocated.
@@ -372,6 +413,11 @@ pub struct SampleArgs {
     /// Seed of the draw.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+    /// Where to write the points: `-` (the default) for CSV on standard output, or a FILE,
+    /// as .npy (64-bit floats, written in blocks: any N in bounded memory) or CSV by its
+    /// extension; the same seed gives the same numbers either way.
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = STDOUT)]
+    pub output: PathBuf,
     /// The memory the command may use, e.g. 4GB, 512MB or a number of bytes [default: what
     /// the machine, the process's limits and its cgroup allow]; output that would need more
     /// is refused before anything is allocated.

@@ -10,24 +10,29 @@ use gmm_compare::{
     selection_figures,
 };
 use gmm_core::{
-    CovarianceType, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Result, check_memory,
-    predict_proba_bytes,
+    CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
+    Result, check_memory, predict_proba_bytes,
 };
 use gmm_em::EmParams;
 use gmm_gibbs::{GibbsFit, GibbsParams};
-use gmm_io::{DataTable, read_data_file, read_labels_file, write_all_atomic, write_atomic};
+use gmm_io::{
+    NpyDtype, NpyWriter, read_data_file, read_labels_file, write_all_atomic, write_atomic,
+};
 use gmm_vb::VbParams;
 
 use crate::args::{
-    CompareArgs, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs, ScoreArgs,
-    SelectArgs,
+    CompareArgs, DataOptions, DemoArgs, FitArgs, FitOptions, Method, PredictArgs, SampleArgs,
+    ScoreArgs, SelectArgs,
 };
 use crate::errors::CliResult;
+use crate::input::{check_dimension, open_source, read_data};
 use crate::model_io::{read_model, read_point_estimate};
-use crate::numbers::{csv_table, shortest};
+use crate::numbers::{csv_rows, csv_table, shortest};
+use crate::output::Sink;
 use crate::progress::Progress;
 use crate::selection::select_k;
 use crate::start::{Start, fit_start, prior_files, responsibilities_of};
+use crate::streamed::{for_each_dataset, score_stream};
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
 pub fn print_out(text: &str) -> CliResult {
@@ -51,21 +56,6 @@ fn printed_bytes(rows: usize, columns: usize) -> u64 {
         .saturating_mul(8 + 25)
 }
 
-fn read_data_for(path: &Path, model: &dyn MixtureModel) -> Result<DataTable> {
-    let table = read_data_file(path)?;
-    if table.data.n_features() != model.n_features() {
-        return Err(GmmError::ShapeMismatch {
-            what: format!(
-                "{}: number of columns against the model's dimension",
-                path.display()
-            ),
-            expected: model.n_features(),
-            found: table.data.n_features(),
-        });
-    }
-    Ok(table)
-}
-
 fn vb_only(options: &FitOptions) -> Result<()> {
     let given = options.vb_flags_given();
     if let Some((first, rest)) = given.split_first() {
@@ -85,14 +75,14 @@ fn vb_only(options: &FitOptions) -> Result<()> {
 }
 
 /// The settings of `options` for K = `k` and the covariance type `cov`, with VB's prior files
-/// read and checked against `data`. Without `--tol` / `--max-iter`, `runs_to_convergence`
+/// read and checked against the data's dimension `d`. Without `--tol` / `--max-iter`, `runs_to_convergence`
 /// takes the comparison's defaults (`compare`, `select`: converged fits), else the
 /// estimators' (`fit`: scikit-learn's).
 fn settings(
     k: usize,
     cov: CovarianceType,
     options: &FitOptions,
-    data: &Dataset,
+    d: usize,
     runs_to_convergence: bool,
 ) -> Result<ComparisonSettings> {
     let mut s = ComparisonSettings::new(k)
@@ -110,7 +100,7 @@ fn settings(
     s.max_memory = options.max_memory;
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
-    (s.mean_prior, s.covariance_prior) = prior_files(options, data)?;
+    (s.mean_prior, s.covariance_prior) = prior_files(options, d)?;
     Ok(s)
 }
 
@@ -120,10 +110,9 @@ fn check_model_file_memory(
     method: Method,
     covariance_type: CovarianceType,
     k: usize,
-    data: &Dataset,
+    d: usize,
     max_memory: Option<u64>,
 ) -> Result<()> {
-    let d = data.n_features();
     let (bytes, what) = match method {
         Method::Em => (
             ModelFile::estimated_bytes(covariance_type, k, d),
@@ -149,8 +138,6 @@ fn check_model_file_memory(
 
 /// `gmm fit`.
 pub fn fit(a: &FitArgs) -> CliResult {
-    let table = read_data_file(&a.data)?;
-    let data = &table.data;
     if a.method == Method::Em {
         vb_only(&a.options)?;
     }
@@ -159,22 +146,94 @@ pub fn fit(a: &FitArgs) -> CliResult {
     } else {
         gibbs_start_flags(a)?;
     }
-    let start = fit_start(a, data)?;
+    if a.input.stream {
+        return fit_streamed(a);
+    }
+    let data = &read_data(&a.data, &a.input)?;
+    let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);
-    check_model_file_memory(a.method, covariance_type, k, data, a.options.max_memory)?;
-    let s = settings(k, covariance_type, &a.options, data, false)?;
+    let d = data.n_features();
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
         Method::Gibbs => fit_gibbs(a, &s, start, data)?,
     };
+    write_model(a, &file, &summary)
+}
+
+/// Writes the model to `-o` (or stdout) and the summary to the other stream.
+fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
     if a.model_to_stdout() {
         eprintln!("{summary}");
         print_out(&format!("{}\n", file.to_json()))
     } else {
         write_atomic(&a.output, file.to_json().as_bytes())?;
         print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    }
+}
+
+/// `gmm fit --stream`: EM or VB reading the file again on every pass; EM's summary score
+/// and BIC from one more pass.
+fn fit_streamed(a: &FitArgs) -> CliResult {
+    let mut source = open_source(&a.data, &a.input)?;
+    let d = source.n_features();
+    let start = fit_start(a, d, &mut || {
+        Ok(Passes::new(source.as_mut()).summary()?.n_samples)
+    })?;
+    let k = start.n_components();
+    let covariance_type = start.covariance_type(&a.options);
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
+    let (file, summary) = match a.method {
+        Method::Em => {
+            let params = s.em_params(k).n_init(a.n_init);
+            let fit = match start {
+                Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
+                Start::Mixture(gm) => params.warm_start(gm).fit_source(source.as_mut())?,
+                Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+            };
+            let sums = score_stream(fit.mixture(), source.as_mut())?;
+            let n = sums.total_weight;
+            let bic = -2.0 * n * sums.mean() + fit.mixture().n_parameters() as f64 * n.ln();
+            (fit.to_model_file(), em_summary(&fit, sums.mean(), bic))
+        }
+        Method::Vb => {
+            let params = s.vb_params(k).n_init(a.n_init);
+            let fit = match start {
+                Start::Init(_, init) => params.init(init).fit_source(source.as_mut())?,
+                Start::Posterior(model) => params.warm_start(*model).fit_source(source.as_mut())?,
+                Start::Mixture(_) => return Err(vb_from_mixture_streamed(a).into()),
+            };
+            (fit.to_model_file(), vb_summary(&fit))
+        }
+        Method::Gibbs => {
+            return Err(gmm_core::GmmError::InvalidParameter {
+                name: "stream",
+                value: "gibbs".into(),
+                reason: "the Gibbs sampler holds its data in memory: leave out --stream".into(),
+            }
+            .into());
+        }
+    };
+    write_model(a, &file, &summary)
+}
+
+/// The error of `--method vb --stream --init-model` with a mixture (an EM file): VB starts
+/// from the mixture's responsibilities on the data, which are not held.
+fn vb_from_mixture_streamed(a: &FitArgs) -> GmmError {
+    GmmError::InvalidParameter {
+        name: "--init-model",
+        value: a
+            .init_model
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        reason: "with --method vb --stream, give a VB model file (its posterior is continued) \
+                 or --init-means; VB's start from a mixture needs the data in memory (drop \
+                 --stream)"
+            .into(),
     }
 }
 
@@ -185,14 +244,17 @@ fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         Start::Mixture(gm) => params.warm_start(gm).fit(data)?,
         Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
     };
-    let summary = format!(
-        "EM, K = {}: {}, mean log-likelihood {:.6}, BIC {:.3}",
+    let summary = em_summary(&fit, fit.score(data)?, fit.bic(data)?);
+    Ok((fit.to_model_file(), summary))
+}
+
+/// "EM, K = ...: iterations, mean log-likelihood, BIC".
+fn em_summary(fit: &gmm_em::EmFit, score: f64, bic: f64) -> String {
+    format!(
+        "EM, K = {}: {}, mean log-likelihood {score:.6}, BIC {bic:.3}",
         fit.mixture().n_components(),
         iterations_summary(fit.n_iter(), fit.converged()),
-        fit.score(data)?,
-        fit.bic(data)?
-    );
-    Ok((fit.to_model_file(), summary))
+    )
 }
 
 /// Refuses the Gibbs-only flags with another method.
@@ -335,78 +397,182 @@ fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, 
         Start::Mixture(gm) => params.fit_from(data, &responsibilities_of(&gm, data)?)?,
         Start::Posterior(model) => params.warm_start(*model).fit(data)?,
     };
-    let summary = format!(
+    Ok((fit.to_model_file(), vb_summary(&fit)))
+}
+
+/// "VB, K = ...: iterations, ELBO, effective components".
+fn vb_summary(fit: &gmm_vb::VbFit) -> String {
+    format!(
         "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
         fit.model().n_components(),
         iterations_summary(fit.n_iter(), fit.converged()),
         fit.elbo(),
         fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
         gmm_vb::DEFAULT_WEIGHT_THRESHOLD
-    );
-    Ok((fit.to_model_file(), summary))
+    )
 }
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
 pub fn predict(a: &PredictArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
-    let data = read_data_for(&a.data, model)?.data;
-    let text = if a.proba {
+    let header: Vec<String> = if a.proba {
+        (0..model.n_components()).map(|k| format!("p{k}")).collect()
+    } else {
+        vec!["label".into()]
+    };
+    let rows = |data: &Dataset| prediction_rows(model, data, a.proba, a.max_memory);
+    write_rows(&a.data, &a.input, model, &a.output, Some(&header), &rows)
+}
+
+/// The CSV lines of the predictions of `data` (one batch): labels, or probabilities (their
+/// N x K numbers checked against `max_memory` first).
+fn prediction_rows(
+    model: &dyn MixtureModel,
+    data: &Dataset,
+    proba: bool,
+    max_memory: Option<u64>,
+) -> Result<String> {
+    if proba {
         let (n, k) = (data.n_samples(), model.n_components());
         check_memory(
             printed_bytes(n, k).saturating_add(predict_proba_bytes(n, k)),
-            a.max_memory,
-            "the printed probabilities, N x K numbers (print the labels alone, or predict \
-             fewer points at a time)",
+            max_memory,
+            "the printed probabilities of a batch of points, N x K numbers (print the labels \
+             alone)",
         )?;
-        let p = model.predict_proba_within(&data, a.max_memory)?;
-        let header: Vec<String> = (0..model.n_components()).map(|k| format!("p{k}")).collect();
+        let p = model.predict_proba_within(data, max_memory)?;
         let rows: Vec<Vec<f64>> = (0..p.nrows())
             .map(|n| p.row(n).iter().copied().collect())
             .collect();
-        csv_table(&header, rows.iter().map(Vec::as_slice))
+        Ok(csv_rows(rows.iter().map(Vec::as_slice)))
     } else {
-        let mut out = String::from("label\n");
-        for l in model.predict(&data)? {
-            out.push_str(&format!("{l}\n"));
+        Ok(model
+            .predict(data)?
+            .into_iter()
+            .map(|l| format!("{l}\n"))
+            .collect())
+    }
+}
+
+/// Writes `header` then `rows` of the data file to `output`: of the whole file read first,
+/// or with `--stream` batch by batch as the file is read. A failure leaves no `-o` file.
+fn write_rows(
+    path: &Path,
+    input: &DataOptions,
+    model: &dyn MixtureModel,
+    output: &Path,
+    header: Option<&[String]>,
+    rows: &dyn Fn(&Dataset) -> Result<String>,
+) -> CliResult {
+    if input.stream {
+        return emit_rows(
+            open_source(path, input)?.as_mut(),
+            path,
+            model,
+            output,
+            header,
+            rows,
+        );
+    }
+    let data = read_data(path, input)?;
+    emit_rows(&mut &data, path, model, output, header, rows)
+}
+
+/// [`write_rows`] of the points of `source` (read from `path`).
+fn emit_rows(
+    source: &mut dyn DataSource,
+    path: &Path,
+    model: &dyn MixtureModel,
+    output: &Path,
+    header: Option<&[String]>,
+    rows: &dyn Fn(&Dataset) -> Result<String>,
+) -> CliResult {
+    check_dimension(path, source.n_features(), model)?;
+    let mut sink = Sink::to(output)?;
+    // the header goes out with the first batch's rows, so that a refused first batch
+    // prints nothing
+    let mut header = header.map(|h| format!("{}\n", h.join(",")));
+    for_each_dataset(source, &mut |data, _| {
+        let text = rows(data)?;
+        if let Some(header) = header.take() {
+            sink.write(&header)?;
         }
-        out
-    };
-    print_out(&text)
+        sink.write(&text)
+    })?;
+    Ok(sink.finish()?)
 }
 
 /// `gmm score`: for a VB model with its posterior, the posterior predictive.
 pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
     let model = model.as_ref();
-    let data = read_data_for(&a.data, model)?.data;
     if a.per_point {
-        check_memory(
-            printed_bytes(data.n_samples(), 1),
-            a.max_memory,
-            "the printed log densities, one per point (score fewer points at a time)",
-        )?;
-        let lines: String = model
-            .score_samples(&data)?
-            .into_iter()
-            .map(|v| format!("{}\n", shortest(v)))
-            .collect();
-        return print_out(&lines);
+        let rows = |data: &Dataset| -> Result<String> {
+            check_memory(
+                printed_bytes(data.n_samples(), 1),
+                a.max_memory,
+                "the printed log densities of a batch of points, one per point",
+            )?;
+            Ok(model
+                .score_samples(data)?
+                .into_iter()
+                .map(|v| format!("{}\n", shortest(v)))
+                .collect())
+        };
+        return write_rows(&a.data, &a.input, model, &a.output, None, &rows);
     }
-    print_out(&format!("{}\n", shortest(model.score(&data)?)))
+    let mean = if a.input.stream {
+        let mut source = open_source(&a.data, &a.input)?;
+        check_dimension(&a.data, source.n_features(), model)?;
+        score_stream(model, source.as_mut())?.mean()
+    } else {
+        let data = read_data(&a.data, &a.input)?;
+        check_dimension(&a.data, data.n_features(), model)?;
+        model.score(&data)?
+    };
+    let mut sink = Sink::to(&a.output)?;
+    sink.write(&format!("{}\n", shortest(mean)))?;
+    Ok(sink.finish()?)
 }
 
-/// `gmm sample`: always from the point estimate.
+/// Points drawn at a time by `gmm sample -o FILE.npy`.
+const SAMPLE_BLOCK: usize = 1 << 16;
+
+/// `gmm sample`: always from the point estimate; to a .npy file block by block.
 pub fn sample(a: &SampleArgs) -> CliResult {
     let gm = read_point_estimate(&a.model)?;
-    check_memory(
-        printed_bytes(a.n, gm.n_features()),
-        a.max_memory,
-        "the printed sample, N x D numbers (draw fewer points at a time)",
-    )?;
-    let (data, _) = gm.sample_within(a.n, &mut StdRng::seed_from_u64(a.seed), a.max_memory)?;
-    let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
-    print_out(&csv_table(&header, data.rows()))
+    let mut rng = StdRng::seed_from_u64(a.seed);
+    let is_npy = a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if !is_npy {
+        check_memory(
+            printed_bytes(a.n, gm.n_features()),
+            a.max_memory,
+            "the printed sample, N x D numbers (draw fewer points at a time, or write them \
+             to a .npy file with -o FILE.npy)",
+        )?;
+        let (data, _) = gm.sample_within(a.n, &mut rng, a.max_memory)?;
+        let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
+        let mut sink = Sink::to(&a.output)?;
+        sink.write(&csv_table(&header, data.rows()))?;
+        return Ok(sink.finish()?);
+    }
+    if a.n == 0 {
+        // the draw's own check, with its message
+        gm.sample(0, &mut rng)?;
+    }
+    // every point draws from the generator in turn, so blocks give the numbers of one draw
+    let mut npy = NpyWriter::create(&a.output, a.n as u64, gm.n_features(), NpyDtype::F64)?;
+    let mut left = a.n;
+    while left > 0 {
+        let (block, _) = gm.sample_within(left.min(SAMPLE_BLOCK), &mut rng, a.max_memory)?;
+        npy.write_rows(block.as_slice())?;
+        left -= block.n_samples();
+    }
+    Ok(npy.finish()?)
 }
 
 fn title_of(path: &Path) -> String {
@@ -425,7 +591,7 @@ pub fn compare(a: &CompareArgs) -> CliResult {
         a.k,
         a.options.covariance_type(),
         &a.options,
-        &table.data,
+        table.data.n_features(),
         true,
     )?
     .holdout(a.holdout);
@@ -504,7 +670,7 @@ pub fn select(a: &SelectArgs) -> CliResult {
         a.k_min.max(1),
         a.options.covariance_type(),
         &a.options,
-        &table.data,
+        table.data.n_features(),
         true,
     )?;
     let title = title_of(&a.data);

@@ -52,6 +52,10 @@ const FLAGS: &[(&str, &str)] = &[
     ("draws", "--draws"),
     ("chains", "--chains"),
     ("burn_in", "--burn-in"),
+    ("columns", "--columns"),
+    ("weight_column", "--weight-column"),
+    ("weights", "--weights"),
+    ("stream", "--stream"),
 ];
 
 /// The flag that sets the library's parameter `name`, if the CLI has one.

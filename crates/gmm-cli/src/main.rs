@@ -5,11 +5,14 @@
 mod args;
 mod commands;
 mod errors;
+mod input;
 mod model_io;
 mod numbers;
+mod output;
 mod progress;
 mod selection;
 mod start;
+mod streamed;
 mod study;
 
 use std::process::ExitCode;

@@ -20,6 +20,13 @@ pub fn shortest(v: f64) -> String {
 pub fn csv_table<'a>(header: &[String], rows: impl IntoIterator<Item = &'a [f64]>) -> String {
     let mut out = header.join(",");
     out.push('\n');
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// CSV lines, one per row, every value printed by [`shortest`] (no header).
+pub fn csv_rows<'a>(rows: impl IntoIterator<Item = &'a [f64]>) -> String {
+    let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row.iter().map(|&v| shortest(v)).collect();
         out.push_str(&cells.join(","));

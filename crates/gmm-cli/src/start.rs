@@ -67,28 +67,32 @@ fn wrapped(flag: &'static str, path: &Path, e: &GmmError) -> GmmError {
     file_error(flag, path, reason)
 }
 
-/// Where `gmm fit` starts, checked against the data and the other flags.
-pub fn fit_start(a: &FitArgs, data: &Dataset) -> Result<Start> {
+/// Where `gmm fit` starts, checked against the data's dimension `d` and the other flags;
+/// `n_points` counts the points (asked only for `--init-labels`).
+pub fn fit_start(
+    a: &FitArgs,
+    d: usize,
+    n_points: &mut dyn FnMut() -> Result<usize>,
+) -> Result<Start> {
     if let Some(path) = &a.init_model {
-        return model_start(a, path, data);
+        return model_start(a, path, d);
     }
     let k = a.k.expect("clap requires -k without --init-model");
     let init = if let Some(path) = &a.init_means {
         let means = read_means_file(path)?;
-        if means.nrows() != k || means.ncols() != data.n_features() {
+        if means.nrows() != k || means.ncols() != d {
             return Err(GmmError::InvalidParameter {
                 name: "--init-means",
                 value: format!("{} means of dimension {}", means.nrows(), means.ncols()),
                 reason: format!(
-                    "give K = {k} means of dimension {} (one per row of {})",
-                    data.n_features(),
+                    "give K = {k} means of dimension {d} (one per row of {})",
                     path.display()
                 ),
             });
         }
         InitMethod::FromMeans(means)
     } else if let Some(path) = &a.init_labels {
-        InitMethod::FromLabels(read_labels_file(path, data.n_samples())?.indices()?)
+        InitMethod::FromLabels(read_labels_file(path, n_points()?)?.indices()?)
     } else {
         a.options.init.into()
     };
@@ -97,7 +101,7 @@ pub fn fit_start(a: &FitArgs, data: &Dataset) -> Result<Start> {
 
 /// The start of `--init-model`: for EM the file's mixture (a VB file's point estimate), for
 /// VB a VB file's posterior or else the file's mixture.
-fn model_start(a: &FitArgs, path: &Path, data: &Dataset) -> Result<Start> {
+fn model_start(a: &FitArgs, path: &Path, d: usize) -> Result<Start> {
     let flag = "--init-model";
     let file = read_model_file(path).map_err(|e| wrapped(flag, path, &e))?;
     let start = if a.method == Method::Vb && file.posterior.is_some() {
@@ -117,7 +121,7 @@ fn model_start(a: &FitArgs, path: &Path, data: &Dataset) -> Result<Start> {
     } else {
         Start::Mixture(point_estimate(&file, path)?)
     };
-    check_model_agrees(a, path, &start, data)?;
+    check_model_agrees(a, path, &start, d)?;
     Ok(start)
 }
 
@@ -126,8 +130,9 @@ fn point_estimate(file: &ModelFile, path: &Path) -> Result<GaussianMixture> {
         .map_err(|e| wrapped("--init-model", path, &e))
 }
 
-/// The model's K, covariance type and dimension against -k, --covariance and the data.
-fn check_model_agrees(a: &FitArgs, path: &Path, start: &Start, data: &Dataset) -> Result<()> {
+/// The model's K, covariance type and dimension against -k, --covariance and the data's
+/// dimension `data_d`.
+fn check_model_agrees(a: &FitArgs, path: &Path, start: &Start, data_d: usize) -> Result<()> {
     let (k, cov) = (start.n_components(), start.covariance_type(&a.options));
     let shown = path.display();
     if let Some(given) = a.k.filter(|&given| given != k) {
@@ -155,16 +160,15 @@ fn check_model_agrees(a: &FitArgs, path: &Path, start: &Start, data: &Dataset) -
     let d = match start {
         Start::Posterior(m) => m.n_features(),
         Start::Mixture(gm) => gm.n_features(),
-        Start::Init(..) => data.n_features(),
+        Start::Init(..) => data_d,
     };
-    if d != data.n_features() {
+    if d != data_d {
         return Err(file_error(
             "--init-model",
             path,
             format!(
-                "the model has dimension {d} but the data have {} columns: give a model fitted \
-                 on data like these",
-                data.n_features()
+                "the model has dimension {d} but the data have {data_d} columns: give a model \
+                 fitted on data like these"
             ),
         ));
     }
@@ -186,9 +190,9 @@ pub fn responsibilities_of(
 /// `m0` of `--mean-prior` and `W0^-1` of `--covariance-prior`, each when given.
 pub type PriorFiles = (Option<DVector<f64>>, Option<DMatrix<f64>>);
 
-/// The priors of `--mean-prior` and `--covariance-prior`, read and checked against `data`.
-pub fn prior_files(options: &FitOptions, data: &Dataset) -> Result<PriorFiles> {
-    let d = data.n_features();
+/// The priors of `--mean-prior` and `--covariance-prior`, read and checked against the
+/// data's dimension `d`.
+pub fn prior_files(options: &FitOptions, d: usize) -> Result<PriorFiles> {
     let mean = match &options.mean_prior {
         Some(path) => Some(read_mean_prior(path, d)?),
         None => None,

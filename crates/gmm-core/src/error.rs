@@ -175,6 +175,20 @@ pub enum GmmError {
         reason: String,
     },
 
+    /// A binary data file (NumPy .npy, Parquet) is malformed or holds data that cannot be
+    /// used: a bad header, a wrong dtype, Fortran order, a truncated file, a null, a missing
+    /// or non-numeric column. `place` says where (the header, a byte offset, a row group,
+    /// row and column).
+    #[error("{path} ({place}): {reason}")]
+    BinaryFile {
+        /// The file's path.
+        path: String,
+        /// Where in the file: `header`, `byte 128`, `row group 2, row 17, column "x"`.
+        place: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
     /// An input/output error, with the path involved.
     #[error("{path}: {reason}")]
     Io {

@@ -92,6 +92,30 @@ impl DataSource for &Dataset {
     }
 }
 
+/// A boxed source is a source (a source chosen at run time, such as a file by its format,
+/// can be wrapped, for example with weights read from another file).
+impl<S: DataSource + ?Sized> DataSource for Box<S> {
+    fn n_features(&self) -> usize {
+        (**self).n_features()
+    }
+
+    fn has_weights(&self) -> bool {
+        (**self).has_weights()
+    }
+
+    fn for_each_batch(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        (**self).for_each_batch(batch_rows, visit)
+    }
+
+    fn in_memory(&self) -> Option<&Dataset> {
+        (**self).in_memory()
+    }
+}
+
 /// Points borrowed from memory without a copy: row-major values (D per point) and optional
 /// weights, for example a NumPy array or an ndarray view in standard layout.
 ///

@@ -1,19 +1,12 @@
 //! Reading data and label files (CSV), and writing points and labels as CSV.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use gmm_core::{Dataset, GmmError, Result};
 
+use crate::file_stamp::open;
 use crate::table::DataTable;
-
-fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| GmmError::Io {
-        path: path.display().to_string(),
-        reason: format!("cannot open the file ({e}); check the path"),
-    })
-}
 
 /// Reads a CSV data file: see [`parse_data`] for the format.
 ///
@@ -24,7 +17,7 @@ pub fn read_data_file(path: &Path) -> Result<DataTable> {
     parse_data(open(path)?, &path.display().to_string())
 }
 
-fn data_error(source: &str, line: usize, column: usize, reason: String) -> GmmError {
+pub(crate) fn data_error(source: &str, line: usize, column: usize, reason: String) -> GmmError {
     GmmError::DataFile {
         path: source.to_string(),
         line,
@@ -33,7 +26,7 @@ fn data_error(source: &str, line: usize, column: usize, reason: String) -> GmmEr
     }
 }
 
-fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -63,97 +56,138 @@ fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
 /// # Errors
 /// [`GmmError::DataFile`] naming the line and column of the first problem.
 pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
-    let mut rows = DataRows::default();
-    for (index, record) in csv_reader(reader).records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(index + 1, |p| p.line() as usize);
-            data_error(source, line, 0, format!("unreadable CSV ({e})"))
-        })?;
-        let line = record.position().map_or(index + 1, |p| p.line() as usize);
-        if record.iter().all(str::is_empty) {
-            continue;
+    let mut rows = CsvRows::new(reader, source);
+    let mut values = Vec::new();
+    let mut n_rows = 0;
+    while let Some(line) = rows.next_row()? {
+        for j in 0..rows.n_columns() {
+            values.push(rows.cell(j, line)?);
         }
-        rows.push_record(&record, line, source)?;
+        n_rows += 1;
     }
-    rows.into_table(source)
+    if n_rows == 0 {
+        return Err(rows.no_data_rows());
+    }
+    let data = Dataset::from_row_major(n_rows, rows.n_columns(), values)?;
+    Ok(DataTable {
+        data,
+        column_names: rows.column_names().map(<[String]>::to_vec),
+    })
 }
 
-/// The rows of a data file read so far, and the shape its first row set.
-#[derive(Default)]
-struct DataRows {
-    /// The values of the data rows, row after row.
-    values: Vec<f64>,
+/// The rows of a CSV data file, one record at a time in a reused buffer, read by the rules
+/// of [`parse_data`]: blank lines skipped, a first row without numbers taken as the header,
+/// every row as long as the first. [`parse_data`] and the streaming
+/// [`CsvFile`](crate::CsvFile) both read through it.
+pub(crate) struct CsvRows<R: Read> {
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    source: String,
+    /// Records read so far (blank ones included).
+    index: usize,
     /// The number of columns of the first row (header or data).
-    n_features: usize,
-    /// The number of data rows.
-    n_rows: usize,
+    n_columns: usize,
     /// The header's cells, when the first row was one.
     column_names: Option<Vec<String>>,
-    /// The line of the first row (header or data).
+    /// The line of the first row (header or data), 0 before it.
     first_line: usize,
 }
 
-impl DataRows {
-    /// Whether no row has been read yet, neither a header nor data.
-    fn before_first_row(&self) -> bool {
-        self.n_rows == 0 && self.column_names.is_none()
+impl<R: Read> CsvRows<R> {
+    /// Rows of `reader`; `source` names it in errors.
+    pub(crate) fn new(reader: R, source: &str) -> Self {
+        Self {
+            reader: csv_reader(reader),
+            record: csv::StringRecord::new(),
+            source: source.to_string(),
+            index: 0,
+            n_columns: 0,
+            column_names: None,
+            first_line: 0,
+        }
     }
 
-    /// Reads one non-blank record at `line`: the header, or a row of numbers.
-    fn push_record(&mut self, record: &csv::StringRecord, line: usize, source: &str) -> Result<()> {
-        let parsed: Vec<std::result::Result<f64, _>> =
-            record.iter().map(str::parse::<f64>).collect();
-        if self.before_first_row() {
-            self.n_features = record.len();
-            self.first_line = line;
-            if parsed.iter().all(|p| p.is_err()) {
-                self.column_names = Some(record.iter().map(str::to_string).collect());
-                return Ok(());
+    /// Reads the next data row into the buffer and returns its 1-based line, or `None` at
+    /// the end. The header, when there is one, is read on the way and skipped.
+    ///
+    /// # Errors
+    /// [`GmmError::DataFile`] for unreadable CSV or a row of another length than the first.
+    pub(crate) fn next_row(&mut self) -> Result<Option<usize>> {
+        loop {
+            self.index += 1;
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(self.index, |p| p.line() as usize);
+                data_error(&self.source, line, 0, format!("unreadable CSV ({e})"))
+            })?;
+            if !more {
+                return Ok(None);
             }
+            let line = self
+                .record
+                .position()
+                .map_or(self.index, |p| p.line() as usize);
+            if self.record.iter().all(str::is_empty) {
+                continue;
+            }
+            if self.first_line == 0 {
+                self.first_line = line;
+                self.n_columns = self.record.len();
+                if self.record.iter().all(|c| c.parse::<f64>().is_err()) {
+                    self.column_names = Some(self.record.iter().map(str::to_string).collect());
+                    continue;
+                }
+            }
+            if self.record.len() != self.n_columns {
+                return Err(data_error(
+                    &self.source,
+                    line,
+                    0,
+                    format!(
+                        "this row has {} values but line {} has {}: every row needs the same number of columns",
+                        self.record.len(),
+                        self.first_line,
+                        self.n_columns
+                    ),
+                ));
+            }
+            return Ok(Some(line));
         }
-        if record.len() != self.n_features {
-            return Err(data_error(
-                source,
-                line,
-                0,
-                format!(
-                    "this row has {} values but line {} has {}: every row needs the same number of columns",
-                    record.len(),
-                    self.first_line,
-                    self.n_features
-                ),
-            ));
-        }
-        let could_be_header = self.before_first_row();
-        for (j, (cell, value)) in record.iter().zip(parsed).enumerate() {
-            let at = CellAt {
-                source,
-                line,
-                column: j + 1,
-            };
-            self.values
-                .push(cell_value(at, cell, value, could_be_header)?);
-        }
-        self.n_rows += 1;
-        Ok(())
     }
 
-    /// The data set of the rows read, or an error when there were none.
-    fn into_table(self, source: &str) -> Result<DataTable> {
-        if self.n_rows == 0 {
-            return Err(data_error(
-                source,
-                self.first_line.max(1),
-                0,
-                "the file has no data rows: give one point per row, values separated by commas"
-                    .into(),
-            ));
-        }
-        let data = Dataset::from_row_major(self.n_rows, self.n_features, self.values)?;
-        Ok(DataTable {
-            data,
-            column_names: self.column_names,
-        })
+    /// The value of column `j` (0-based) of the row just read at `line`.
+    ///
+    /// # Errors
+    /// [`GmmError::DataFile`] naming the line and column of a cell that is empty, not a
+    /// number, or not finite.
+    pub(crate) fn cell(&self, j: usize, line: usize) -> Result<f64> {
+        let cell = &self.record[j];
+        let at = CellAt {
+            source: &self.source,
+            line,
+            column: j + 1,
+        };
+        let could_be_header = line == self.first_line;
+        cell_value(at, cell, cell.parse::<f64>(), could_be_header)
+    }
+
+    /// The number of columns of every row.
+    pub(crate) fn n_columns(&self) -> usize {
+        self.n_columns
+    }
+
+    /// The header's cells, when the first row was one.
+    pub(crate) fn column_names(&self) -> Option<&[String]> {
+        self.column_names.as_deref()
+    }
+
+    /// The error of a file without data rows.
+    pub(crate) fn no_data_rows(&self) -> GmmError {
+        data_error(
+            &self.source,
+            self.first_line.max(1),
+            0,
+            "the file has no data rows: give one point per row, values separated by commas".into(),
+        )
     }
 }
 

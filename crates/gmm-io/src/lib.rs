@@ -3,14 +3,25 @@
 //! Where the data of a Gaussian mixture fit come from and where results go, for library
 //! users and the `gmm` command alike:
 //!
-//! - reading data files into a [`DataTable`] (points and column names), label files into a
-//!   [`LabelsFile`], and means files into a matrix, with errors that give the line and
-//!   column of the first problem (feature `csv`, on by default);
-//! - writing output files atomically ([`write_atomic`], [`write_all_atomic`]): nothing
-//!   half-written is ever left at the target path.
+//! - data sources that a fit reads pass after pass, holding one batch of points whatever
+//!   the file's size (`gmm_core::DataSource`; docs/architecture.md, "Streaming"):
+//!   [`NpyFile`] (NumPy .npy, f8 or f4, C order; feature `npy`), [`ParquetFile`] (numeric
+//!   columns by name; feature `parquet`), [`CsvFile`] (CSV row by row, columns and a weight
+//!   column by name; feature `csv`), [`ArraySource`] (ndarray views without a copy; feature
+//!   `ndarray`), and [`WithWeightsFile`] (frequency weights from a file, one per line);
+//!   [`read_all`] reads any of them into a `Dataset` when the data fit in memory;
+//! - reading CSV data files into a [`DataTable`] (points and column names), label files into
+//!   a [`LabelsFile`], and means files into a matrix, with errors that give the line and
+//!   column of the first problem (feature `csv`);
+//! - writing output files atomically ([`write_atomic`], [`write_all_atomic`], and
+//!   [`AtomicWriter`] for output written as it is produced; [`NpyWriter`] for .npy files
+//!   of any size): nothing half-written is ever left at the target path.
 //!
 //! Each file format sits behind a cargo feature of its own, so a program compiles only the
-//! readers it uses.
+//! readers it uses: `csv` and `npy` (no dependency of its own) are on by default, `parquet`
+//! (the arrow-rs crates) and `ndarray` are opt-in. Every reader names the file in its errors
+//! (with the line and column, or the byte, row group, row and column), and notices a file
+//! that changed between two passes (`GmmError::SourceChanged`).
 //!
 //! ```
 //! # #[cfg(feature = "csv")] {
@@ -29,15 +40,48 @@
 //! ```
 #![warn(missing_docs)]
 
+mod atomic_stream;
+#[cfg_attr(
+    not(any(feature = "csv", feature = "parquet", feature = "ndarray")),
+    allow(dead_code)
+)]
+mod batcher;
+mod collect;
+#[cfg_attr(not(any(feature = "csv", feature = "parquet")), allow(dead_code))]
+mod columns;
 #[cfg(feature = "csv")]
 mod csv_data;
+#[cfg(feature = "csv")]
+mod csv_source;
+#[cfg_attr(
+    not(any(feature = "csv", feature = "npy", feature = "parquet")),
+    allow(dead_code)
+)]
+mod file_stamp;
+#[cfg(feature = "ndarray")]
+mod ndarray_source;
+#[cfg(feature = "npy")]
+mod npy;
+#[cfg(feature = "parquet")]
+mod parquet_file;
 mod table;
 
+pub use atomic_stream::AtomicWriter;
+pub use collect::read_all;
+pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{
     LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
     rows_to_csv,
 };
+#[cfg(feature = "csv")]
+pub use csv_source::{CsvFile, WithWeightsFile};
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
 pub use gmm_core::{write_all_atomic, write_atomic};
+#[cfg(feature = "ndarray")]
+pub use ndarray_source::ArraySource;
+#[cfg(feature = "npy")]
+pub use npy::{NpyDtype, NpyFile, NpyWriter};
+#[cfg(feature = "parquet")]
+pub use parquet_file::ParquetFile;
 pub use table::DataTable;

@@ -1,0 +1,263 @@
+//! A Parquet file read as a stream of batches, pass after pass, record batch by record batch
+//! (the arrow-rs `parquet` crate): numeric columns chosen by name, cast to f64.
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow_schema::DataType;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use gmm_core::{Batch, DataSource, GmmError, Result};
+
+use crate::batcher::Batcher;
+use crate::columns::{ColumnSelection, resolve};
+use crate::file_stamp::{FileStamp, open};
+
+/// A Parquet file read as a [`DataSource`]: its numeric columns (integers, floats,
+/// decimals; all of them by default, or those named, in the order named) cast to f64, and
+/// optionally a weight column. Each pass opens the file again and reads it in record
+/// batches of at most the batch size asked for, row group after row group, so the memory
+/// held is one batch (and the pages being decoded), whatever the file's size.
+///
+/// A null is an error naming the file, the row group, the row and the column; so is a
+/// column that is missing (the message lists the file's columns) or not numeric.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{Float64Array, Int32Array, RecordBatch};
+/// use arrow_schema::{DataType, Field, Schema};
+/// use gmm_core::{DataSource, Passes};
+/// use gmm_io::{ColumnSelection, ParquetFile};
+///
+/// let dir = std::env::temp_dir().join(format!("gmm-io-parquet-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("points.parquet");
+/// let schema = Arc::new(Schema::new(vec![
+///     Field::new("x", DataType::Float64, false),
+///     Field::new("n", DataType::Int32, false),
+/// ]));
+/// let batch = RecordBatch::try_new(schema.clone(), vec![
+///     Arc::new(Float64Array::from(vec![0.5, 1.5])),
+///     Arc::new(Int32Array::from(vec![3, 1])),
+/// ]).unwrap();
+/// let mut writer =
+///     parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None).unwrap();
+/// writer.write(&batch).unwrap();
+/// writer.close().unwrap();
+///
+/// let selection = ColumnSelection { columns: None, weight_column: Some("n".into()) };
+/// let mut file = ParquetFile::open(&path, &selection)?;
+/// assert_eq!(file.column_names(), vec!["x".to_string()]);
+/// assert_eq!(Passes::new(&mut file).summary()?.total_weight, 4.0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug)]
+pub struct ParquetFile {
+    path: PathBuf,
+    stamp: FileStamp,
+    names: Vec<String>,
+    columns: Vec<usize>,
+    weight: Option<usize>,
+    /// The first row of each row group, and the number of rows after the last.
+    row_group_starts: Vec<u64>,
+}
+
+impl ParquetFile {
+    /// Opens `path`, reads its footer and resolves the columns of `selection`.
+    ///
+    /// # Errors
+    /// [`GmmError::Io`] when the file cannot be opened; [`GmmError::BinaryFile`] when it is
+    /// not a readable Parquet file; [`GmmError::InvalidParameter`] (`columns`,
+    /// `weight_column`) for a missing or non-numeric column, naming it and listing the
+    /// file's columns; [`GmmError::EmptyData`] for a file without rows.
+    pub fn open(path: &Path, selection: &ColumnSelection) -> Result<Self> {
+        let shown = path.display().to_string();
+        let file = open(path)?;
+        let stamp = FileStamp::of(&file, path)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            bad_file(
+                &shown,
+                "footer",
+                format!("not a readable Parquet file ({e})"),
+            )
+        })?;
+        let schema = builder.schema().clone();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let usable = |j: usize| {
+            let t = schema.field(j).data_type();
+            if t.is_numeric() {
+                Ok(())
+            } else {
+                Err(format!("holds {t}, not numbers"))
+            }
+        };
+        let (columns, weight) = resolve(selection, &names, &usable, &shown)?;
+        let mut row_group_starts = vec![0u64];
+        for g in builder.metadata().row_groups() {
+            let last = *row_group_starts.last().expect("starts at 0");
+            row_group_starts.push(last + g.num_rows().max(0) as u64);
+        }
+        if row_group_starts.last() == Some(&0) {
+            return Err(GmmError::EmptyData);
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            stamp,
+            names,
+            columns,
+            weight,
+            row_group_starts,
+        })
+    }
+
+    /// The names of the point columns read, in order.
+    pub fn column_names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|&j| self.names[j].clone())
+            .collect()
+    }
+
+    /// Number of rows in the file.
+    pub fn n_rows(&self) -> u64 {
+        *self.row_group_starts.last().expect("starts at 0")
+    }
+
+    /// "row group G, row R (row N of the file)" for row `row` of the file.
+    fn place_of_row(&self, row: u64) -> String {
+        let g = self
+            .row_group_starts
+            .partition_point(|&s| s <= row)
+            .saturating_sub(1);
+        format!(
+            "row group {g}, row {} (row {row} of the file)",
+            row - self.row_group_starts[g]
+        )
+    }
+
+    /// A reader of the chosen columns in record batches of `batch_rows` rows.
+    fn reader(&self, batch_rows: usize) -> Result<(ParquetRecordBatchReader, Vec<usize>)> {
+        let shown = self.path.display().to_string();
+        let file = self.stamp.reopen(&self.path)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            bad_file(
+                &shown,
+                "footer",
+                format!("not a readable Parquet file ({e})"),
+            )
+        })?;
+        let mut read: Vec<usize> = self.columns.iter().copied().chain(self.weight).collect();
+        read.sort_unstable();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().copied());
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(batch_rows)
+            .build()
+            .map_err(|e| bad_file(&shown, "footer", format!("cannot read the file ({e})")))?;
+        Ok((reader, read))
+    }
+
+    /// Column `j` of the file in `batch` (whose columns are `read`, in order) as f64, with
+    /// an error naming the first null; `first_row` is the batch's first row in the file.
+    fn column_f64(
+        &self,
+        batch: &RecordBatch,
+        read: &[usize],
+        j: usize,
+        first_row: u64,
+    ) -> Result<Float64Array> {
+        let position = read
+            .binary_search(&j)
+            .expect("every column read is projected");
+        let array: &ArrayRef = batch.column(position);
+        let cast = arrow_cast::cast(array, &DataType::Float64).map_err(|e| {
+            bad_file(
+                &self.path.display().to_string(),
+                &format!(
+                    "{}, column {:?}",
+                    self.place_of_row(first_row),
+                    self.names[j]
+                ),
+                format!("cannot convert the column to f64 ({e})"),
+            )
+        })?;
+        let values = cast
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("a cast to Float64 gives a Float64Array")
+            .clone();
+        if values.null_count() > 0 {
+            let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
+            return Err(bad_file(
+                &self.path.display().to_string(),
+                &format!(
+                    "{}, column {:?}",
+                    self.place_of_row(first_row + i as u64),
+                    self.names[j]
+                ),
+                "the value is null (missing): drop or impute missing values before fitting".into(),
+            ));
+        }
+        Ok(values)
+    }
+}
+
+fn bad_file(path: &str, place: &str, reason: String) -> GmmError {
+    GmmError::BinaryFile {
+        path: path.into(),
+        place: place.into(),
+        reason,
+    }
+}
+
+impl DataSource for ParquetFile {
+    fn n_features(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn has_weights(&self) -> bool {
+        self.weight.is_some()
+    }
+
+    fn for_each_batch(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let batch_rows = batch_rows.max(1);
+        let (reader, read) = self.reader(batch_rows)?;
+        let mut batcher = Batcher::new(self.columns.len(), batch_rows, self.weight.is_some());
+        let mut first_row = 0u64;
+        for record_batch in reader {
+            let record_batch = record_batch.map_err(|e| {
+                bad_file(
+                    &self.path.display().to_string(),
+                    &self.place_of_row(first_row),
+                    format!("cannot decode the data ({e})"),
+                )
+            })?;
+            let columns = self
+                .columns
+                .iter()
+                .map(|&j| self.column_f64(&record_batch, &read, j, first_row))
+                .collect::<Result<Vec<_>>>()?;
+            let weights = match self.weight {
+                Some(j) => Some(self.column_f64(&record_batch, &read, j, first_row)?),
+                None => None,
+            };
+            for r in 0..record_batch.num_rows() {
+                batcher
+                    .points_mut()
+                    .extend(columns.iter().map(|c| c.value(r)));
+                if let Some(w) = &weights {
+                    batcher.weights_mut().push(w.value(r));
+                }
+                batcher.rows_added(visit)?;
+            }
+            first_row += record_batch.num_rows() as u64;
+        }
+        batcher.flush(visit)
+    }
+}
