@@ -16,7 +16,7 @@ use rand::{SeedableRng, rngs::StdRng};
 const STATS_REL: f64 = 1e-10;
 
 fn scatter_kind(i: usize) -> ScatterKind {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ScatterKind::Full
     } else {
         ScatterKind::Diagonal

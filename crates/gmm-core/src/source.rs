@@ -148,7 +148,7 @@ impl<'a> SliceSource<'a> {
         if values.is_empty() {
             return Err(GmmError::EmptyData);
         }
-        if values.len() % n_features != 0 {
+        if !values.len().is_multiple_of(n_features) {
             return Err(GmmError::ShapeMismatch {
                 what: format!("number of values for points of dimension {n_features}"),
                 expected: values.len() / n_features * n_features + n_features,
@@ -346,7 +346,7 @@ fn check_batch(
     let rows = batch.points.len() / d;
     let broken = |reason: String| GmmError::SourceChanged { reason };
     if batch.first_row != seen.n_samples
-        || batch.points.len() % d != 0
+        || !batch.points.len().is_multiple_of(d)
         || rows == 0
         || rows > batch_rows
     {
@@ -359,7 +359,7 @@ fn check_batch(
             seen.n_samples
         )));
     }
-    if seen.n_samples % batch_rows != 0 {
+    if !seen.n_samples.is_multiple_of(batch_rows) {
         return Err(broken(format!(
             "the source handed out a short batch before row {}, not at the end (a bug of the \
              data source)",

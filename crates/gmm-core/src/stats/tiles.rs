@@ -111,7 +111,7 @@ impl TransposedChunk {
         let d = origin.len();
         self.rows = points.len() / d;
         self.stride = self.rows.div_ceil(LANES) * LANES;
-        if self.stride % ALIASING_PITCH == 0 {
+        if self.stride.is_multiple_of(ALIASING_PITCH) {
             self.stride += LANES;
         }
         self.xt.clear();
