@@ -5,8 +5,9 @@
 //!     cargo run --release --example seeds_study [OUT_DIR] [REPLICATES] [SELECTION_TOL]
 //!
 //! N from 10 to 2000 (10 sizes), 50 replicates (default), K = 3, the choice of K over
-//! 1..=6; EM (reg_covar 1e-6), EM with reg_covar 0 and VB (Dirichlet-process weights) on the
-//! same points from the same k-means start, 1000 fresh held-out points per run. Prints the
+//! 1..=6; EM (reg_covar 1e-6), EM with reg_covar 0, VB (Dirichlet-process weights) and the
+//! Gibbs sampler under VB's priors (the exact posterior; K not chosen) on the same points
+//! from the same k-means start, 1000 fresh held-out points per run. Prints the
 //! table and writes runs.csv, cells.csv, report.json and one SVG per measure into OUT_DIR
 //! (default `seeds-study`). SELECTION_TOL (default 1e-6, `SELECTION_TOL`) is the tolerance
 //! of the K-selection fits; giving the comparison's 1e-10 (with 10,000 iterations) checks
@@ -50,7 +51,12 @@ fn main() -> Result<(), GmmError> {
     .max_k(6)
     .test_size(1000)
     .seed(2026)
-    .methods(vec![StudyMethod::Em, StudyMethod::EmNoReg, StudyMethod::Vb]);
+    .methods(vec![
+        StudyMethod::Em,
+        StudyMethod::EmNoReg,
+        StudyMethod::Vb,
+        StudyMethod::Gibbs,
+    ]);
     let settings = StudySettings {
         selection_tol,
         selection_max_iter: if selection_tol < gmm::compare::SELECTION_TOL {

@@ -31,11 +31,13 @@ impl Batcher {
 
     /// The buffer of the current batch, to append the values of whole rows to (then call
     /// [`Batcher::rows_added`]).
+    #[cfg(any(feature = "parquet", feature = "ndarray"))]
     pub(crate) fn points_mut(&mut self) -> &mut Vec<f64> {
         &mut self.points
     }
 
     /// The weights of the current batch, to append one per row added.
+    #[cfg(any(feature = "parquet", feature = "ndarray"))]
     pub(crate) fn weights_mut(&mut self) -> &mut Vec<f64> {
         &mut self.weights
     }
@@ -52,6 +54,7 @@ impl Batcher {
     }
 
     /// Appends one row (and its weight, when weighted) and hands out the batch when full.
+    #[cfg(any(feature = "csv", test))]
     pub(crate) fn push_row(
         &mut self,
         row: &[f64],

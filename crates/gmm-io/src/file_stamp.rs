@@ -36,6 +36,7 @@ impl FileStamp {
     }
 
     /// The file's length in bytes.
+    #[cfg(feature = "npy")]
     pub(crate) fn len(&self) -> u64 {
         self.len
     }
