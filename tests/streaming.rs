@@ -219,6 +219,13 @@ fn queries_over_a_stream_equal_the_queries_in_memory() {
     let streamed = truth.score_source(&mut source).unwrap();
     let memory = truth.score(&weighted).unwrap();
     assert!((streamed - memory).abs() < 1e-12 * memory.abs());
+    // summed point by point in order, as `score` does: the same bits
+    assert_eq!(streamed, memory);
+    let mut plain = SliceSource::new(data.as_slice(), 2).unwrap();
+    assert_eq!(
+        truth.score_source(&mut plain).unwrap(),
+        truth.score(&data).unwrap()
+    );
 }
 
 #[test]

@@ -525,7 +525,7 @@ pub fn score(a: &ScoreArgs) -> CliResult {
     let mean = if a.input.stream {
         let mut source = open_source(&a.data, &a.input)?;
         check_dimension(&a.data, source.n_features(), model)?;
-        score_stream(model, source.as_mut())?.mean()
+        model.score_source(source.as_mut())?
     } else {
         let data = read_data(&a.data, &a.input)?;
         check_dimension(&a.data, data.n_features(), model)?;

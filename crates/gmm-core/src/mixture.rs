@@ -125,27 +125,37 @@ pub trait MixtureModel {
     }
 
     /// [`MixtureModel::score`] of the points of a stream: the mean log density per point
-    /// (weighted by the source's weights), holding one batch at a time.
+    /// (weighted by the source's weights), holding one batch at a time. The sums run point
+    /// by point in order, from `-0.0` as `f64`'s own `Sum` does, so the result equals
+    /// [`MixtureModel::score`] of the same points in memory bit for bit.
     ///
     /// # Errors
     /// As [`MixtureModel::score_samples_source`].
     fn score_source(&self, source: &mut dyn DataSource) -> Result<f64> {
-        let (mut sum, mut total) = (0.0, 0.0);
+        let (mut sum, mut total, mut count) = (-0.0, -0.0, 0usize);
         for_each_batch_dataset(source, self.n_features(), &mut |_, batch, weights| {
             let s = self.score_samples(batch)?;
             match weights {
                 Some(w) => {
-                    sum += s.iter().zip(w).map(|(s, w)| w * s).sum::<f64>();
-                    total += w.iter().sum::<f64>();
+                    for (s, w) in s.iter().zip(w) {
+                        sum += w * s;
+                        total += w;
+                    }
                 }
                 None => {
-                    sum += s.iter().sum::<f64>();
-                    total += s.len() as f64;
+                    for s in &s {
+                        sum += s;
+                    }
+                    count += s.len();
                 }
             }
             Ok(())
         })?;
-        Ok(sum / total)
+        Ok(if count > 0 {
+            sum / count as f64
+        } else {
+            sum / total
+        })
     }
 }
 
