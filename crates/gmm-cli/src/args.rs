@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use gmm_core::{CovarianceType, InitMethod};
-use gmm_vb::WeightPrior;
+use gmm_vb::{RegCovarRule, WeightPrior};
 
 /// Gaussian mixture models by maximum-likelihood EM and by variational Bayes, side by side.
 ///
@@ -146,6 +146,24 @@ pub enum WeightPriorArg {
     DirichletProcess,
 }
 
+/// How `--reg-covar` enters VB's E-step and bound (`gmm_vb::RegCovarRule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegCovarRuleArg {
+    /// scikit-learn's: the M-step only.
+    ScikitLearn,
+    /// Noise of variance reg_covar on every point: E-step, M-step and bound.
+    PointNoise,
+}
+
+impl From<RegCovarRuleArg> for RegCovarRule {
+    fn from(a: RegCovarRuleArg) -> Self {
+        match a {
+            RegCovarRuleArg::ScikitLearn => Self::ScikitLearn,
+            RegCovarRuleArg::PointNoise => Self::PointNoise,
+        }
+    }
+}
+
 /// Options shared by every command that fits.
 #[derive(Debug, Clone, Args)]
 pub struct FitOptions {
@@ -195,6 +213,12 @@ pub struct FitOptions {
     /// the mean of its diagonal [default: the data covariance].
     #[arg(long, value_name = "W0INV.csv")]
     pub covariance_prior: Option<PathBuf>,
+    /// VB: how --reg-covar enters the E-step and the bound: scikit-learn's rule (the M-step
+    /// only; the bound can fall slightly) or point noise (every step maximises the bound)
+    /// [default: point noise where the default covariance prior falls back on degenerate
+    /// data, scikit-learn's rule elsewhere].
+    #[arg(long, value_enum)]
+    pub reg_covar_rule: Option<RegCovarRuleArg>,
 }
 
 impl FitOptions {
@@ -224,6 +248,7 @@ impl FitOptions {
             ("--degrees-of-freedom", self.degrees_of_freedom.is_some()),
             ("--mean-prior", self.mean_prior.is_some()),
             ("--covariance-prior", self.covariance_prior.is_some()),
+            ("--reg-covar-rule", self.reg_covar_rule.is_some()),
         ]
         .into_iter()
         .filter_map(|(flag, given)| given.then_some(flag))

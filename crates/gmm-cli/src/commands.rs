@@ -101,6 +101,7 @@ fn settings(
     s.mean_precision_prior = options.mean_precision;
     s.degrees_of_freedom_prior = options.degrees_of_freedom;
     (s.mean_prior, s.covariance_prior) = prior_files(options, d)?;
+    s.reg_covar_rule = options.reg_covar_rule.map(Into::into);
     Ok(s)
 }
 

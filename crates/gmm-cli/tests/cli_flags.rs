@@ -14,7 +14,7 @@ use gmm_core::{
 };
 use gmm_em::EmParams;
 use gmm_io::read_data_file;
-use gmm_vb::{VbModel, VbParams};
+use gmm_vb::{RegCovarRule, VbModel, VbParams};
 use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
 
@@ -96,6 +96,54 @@ fn prior_files_give_the_librarys_vb_fit() {
         args.extend(["--mean-prior", s(&m0), "--covariance-prior", s(&w0)]);
         ok(gmm(&args));
     }
+}
+
+/// `--reg-covar-rule` gives the library's fit with that rule; the default is the library's
+/// automatic choice (point noise on the constant column, where the prior falls back).
+#[test]
+fn reg_covar_rule_gives_the_librarys_vb_fit() {
+    let dir = scratch_dir("flags-rule");
+    let rows: String = (0..60)
+        .map(|i| {
+            format!(
+                "{},{},7.5\n",
+                (i as f64 * 0.37) % 5.0,
+                (i as f64 * 0.61) % 3.0
+            )
+        })
+        .collect();
+    let path = write(&dir, "constant.csv", &rows);
+    let data = read_data_file(&path).unwrap().data;
+    for (flag, rule) in [
+        (Some("point-noise"), Some(RegCovarRule::PointNoise)),
+        (Some("scikit-learn"), Some(RegCovarRule::ScikitLearn)),
+        (None, None),
+    ] {
+        let mut args = vec!["-k", "2", "--seed", "3"];
+        if let Some(f) = flag {
+            args.extend(["--reg-covar-rule", f]);
+        }
+        let text = cli_fit(s(&path), "vb", &args, &dir.join("model.json"));
+        let mut params = VbParams::new(2).seed(3);
+        if let Some(r) = rule {
+            params = params.reg_covar_rule(r);
+        }
+        let fit = params.fit(&data).unwrap();
+        assert_eq!(text, fit.to_model_file().to_json(), "{flag:?}");
+        let noise = rule != Some(RegCovarRule::ScikitLearn);
+        assert_eq!(text.contains("\"point_noise\""), noise, "{flag:?}");
+    }
+    fails_naming(
+        &[
+            "fit",
+            s(&path),
+            "--method",
+            "vb",
+            "--reg-covar-rule",
+            "jitter",
+        ],
+        "--reg-covar-rule",
+    );
 }
 
 /// Fitting 5 iterations, then 7 more from the file, is fitting 12.

@@ -8,7 +8,7 @@ use gmm_core::{
     ModelFile, Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, VbFit, VbParams, WeightPrior};
+use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, RegCovarRule, VbFit, VbParams, WeightPrior};
 use nalgebra::{DMatrix, DVector};
 
 use crate::matching::{match_components, mixture_of_labels, parameter_error};
@@ -58,6 +58,9 @@ pub struct ComparisonSettings {
     pub mean_prior: Option<DVector<f64>>,
     /// VB's covariance prior `W0^{-1}`, D x D (`None`: the data covariance).
     pub covariance_prior: Option<DMatrix<f64>>,
+    /// How `reg_covar` enters VB's E-step and bound (`None`: point noise where the default
+    /// prior falls back, scikit-learn's rule elsewhere; [`gmm_vb::VbParams::reg_covar_rule`]).
+    pub reg_covar_rule: Option<RegCovarRule>,
     /// A component counts as effective when its weight exceeds this (default 1e-2).
     pub weight_threshold: f64,
     /// The memory each fit may use, in bytes (`None`: the machine's limit).
@@ -81,6 +84,7 @@ impl ComparisonSettings {
             degrees_of_freedom_prior: None,
             mean_prior: None,
             covariance_prior: None,
+            reg_covar_rule: None,
             weight_threshold: DEFAULT_WEIGHT_THRESHOLD,
             max_memory: None,
         }
@@ -181,6 +185,9 @@ impl ComparisonSettings {
         }
         if let Some(c) = &self.covariance_prior {
             p = p.covariance_prior(c.clone());
+        }
+        if let Some(rule) = self.reg_covar_rule {
+            p = p.reg_covar_rule(rule);
         }
         p
     }

@@ -7,7 +7,7 @@
 
 use gmm_core::{CovarianceType, Covariances, Dataset, cholesky_lower};
 use gmm_gibbs::{Draw, Sampler, ess};
-use gmm_vb::{Priors, WeightPrior};
+use gmm_vb::{Priors, RegCovarRule, WeightPrior};
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -39,6 +39,7 @@ fn priors(weight_prior: WeightPrior, covariance_type: CovarianceType) -> Priors 
         // test functions below have finite variances.
         degrees_of_freedom: D as f64 + 5.0,
         covariance,
+        reg_covar_rule: RegCovarRule::ScikitLearn,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use gmm_core::{CovarianceType, Covariances, Dataset, GaussianMixture, GmmError};
 use gmm_gibbs::{Draw, GibbsParams, Sampler};
-use gmm_vb::{Priors, WeightPrior};
+use gmm_vb::{Priors, RegCovarRule, WeightPrior};
 use nalgebra::{DMatrix, DVector};
 use rand::{SeedableRng, rngs::StdRng};
 
@@ -88,6 +88,7 @@ fn hand_built_priors_and_draws_are_checked() {
         mean: DVector::zeros(2),
         degrees_of_freedom: 2.0,
         covariance: Covariances::Full(vec![DMatrix::identity(2, 2)]),
+        reg_covar_rule: RegCovarRule::ScikitLearn,
     };
     let spoil = |f: fn(&mut Priors)| {
         let mut p = good.clone();

@@ -132,6 +132,8 @@ pub(crate) fn is_clearly_positive_definite(c: &Covariances) -> bool {
 /// that is not clearly positive definite ([`is_clearly_positive_definite`]), the data
 /// covariance with the ridge of [`ridge`] on its diagonal, reduced.
 ///
+/// Returns the prior and whether it is the fallback.
+///
 /// # Errors
 /// [`GmmError::InvalidParameter`] naming `covariance_prior` when even the ridged matrix is
 /// not positive definite (not expected for finite data; never a panic).
@@ -139,16 +141,16 @@ pub(crate) fn default_covariance_prior(
     stats: &SufficientStats,
     covariance_type: CovarianceType,
     reg_covar: f64,
-) -> Result<Covariances> {
+) -> Result<(Covariances, bool)> {
     let base = data_covariance(stats, covariance_type);
     let plain = reduce_to_type(base.clone(), covariance_type);
     if is_clearly_positive_definite(&plain) {
-        return Ok(plain);
+        return Ok((plain, false));
     }
     let r = ridge(&diagonal_of(&base), reg_covar);
     let ridged = reduce_to_type(add_to_diagonal(base, &r), covariance_type);
     if is_positive_definite(&ridged) {
-        return Ok(ridged);
+        return Ok((ridged, true));
     }
     Err(GmmError::InvalidParameter {
         name: "covariance_prior",
@@ -196,7 +198,7 @@ mod tests {
         let mut source = data;
         let stats =
             gmm_core::data_statistics(&mut Passes::new(&mut source), ct.scatter_kind()).unwrap();
-        default_covariance_prior(&stats, ct, reg).unwrap()
+        default_covariance_prior(&stats, ct, reg).unwrap().0
     }
 
     #[test]

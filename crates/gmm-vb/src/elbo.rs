@@ -23,6 +23,10 @@ pub struct ElboTerms {
     pub normal_wishart_prior_minus_entropy: f64,
     /// `-E[ln q(Z)] = -sum_nk r_nk ln r_nk` (minus 10.75).
     pub responsibility_entropy: f64,
+    /// Under [`RegCovarRule::PointNoise`](crate::RegCovarRule::PointNoise), the noise's
+    /// share of the expected log-likelihood, `-point_noise/2 sum_k N_k tr(E[Lambda_k])`
+    /// (docs/vb.md, R1); 0 under scikit-learn's rule. Never positive.
+    pub point_noise: f64,
 }
 
 impl ElboTerms {
@@ -33,6 +37,7 @@ impl ElboTerms {
             + self.weights_prior_minus_entropy
             + self.normal_wishart_prior_minus_entropy
             + self.responsibility_entropy
+            + self.point_noise
     }
 }
 
@@ -54,7 +59,9 @@ fn ln_beta(a: f64, b: f64) -> f64 {
 /// their `sum r ln r` (evaluate it right after the M-step).
 ///
 /// Valid for any `q` of the family (not only the optimal one), so it stays a lower bound on
-/// the log evidence when `reg_covar > 0`.
+/// the log evidence when `reg_covar > 0`; under [`RegCovarRule::PointNoise`](crate::RegCovarRule::PointNoise)
+/// the noise term ([`ElboTerms::point_noise`], never positive) makes it the bound that the
+/// E-step and the M-step both maximise.
 pub fn elbo(
     state: &VariationalState,
     priors: &Priors,
@@ -75,6 +82,7 @@ pub fn elbo(
     let mut log_likelihood = 0.0;
     let mut normal_wishart = 0.0;
     let mut log_p_z = 0.0;
+    let mut point_noise = 0.0;
     for c in 0..k {
         let n = stats.n_k()[c];
         let nu = state.degrees_of_freedom[c];
@@ -90,6 +98,9 @@ pub fn elbo(
             log_likelihood +=
                 0.5 * (n * (ln_lambda - df / beta - df * ln_2pi) - nu * trace_sw - n * nu * quad);
             log_p_z += n * state.expected_log_weights[c];
+            if state.point_noise > 0.0 {
+                point_noise -= 0.5 * state.point_noise * n * state.expected_precision_trace(c);
+            }
         }
         // 10.74
         let dm = &m - m0;
@@ -112,6 +123,7 @@ pub fn elbo(
         weights_prior_minus_entropy,
         normal_wishart_prior_minus_entropy: normal_wishart,
         responsibility_entropy: -resp_log_resp_sum,
+        point_noise,
     }
 }
 

@@ -54,7 +54,7 @@ pub use fit::{DEFAULT_WEIGHT_THRESHOLD, STOP_PATIENCE, VbFit, iterate};
 pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel, model_file_bytes};
 pub use params::{
     DEFAULT_MAX_ITER, DEFAULT_MEAN_PRECISION_PRIOR, DEFAULT_REG_COVAR, DEFAULT_TOL, Priors,
-    VbParams, WeightPrior,
+    RegCovarRule, VbParams, WeightPrior,
 };
 pub use predictive::PredictiveDensity;
 pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};

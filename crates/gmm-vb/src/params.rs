@@ -67,6 +67,35 @@ impl WeightPrior {
     }
 }
 
+/// How `reg_covar` enters a variational fit (docs/vb.md, section "reg_covar and the bound").
+///
+/// Both rules add `N_k reg_covar I` to each component's Wishart scale in the M-step; they
+/// differ in the E-step and in the bound, and coincide when `reg_covar = 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegCovarRule {
+    /// scikit-learn's: the E-step and the ELBO do not see `reg_covar`. The M-step then does
+    /// not maximise the ELBO exactly, which can fall by up to about `1e-5` relative where a
+    /// component's scatter is singular (docs/vb.md); parity with scikit-learn step for step.
+    #[default]
+    ScikitLearn,
+    /// `reg_covar` as the variance of isotropic noise on every point: each point's expected
+    /// log-likelihood gains `-reg_covar tr(E[Lambda_k]) / 2`, in the E-step and in the
+    /// bound, so that every step maximises the reported bound (which never falls, and stays
+    /// a lower bound on the log evidence: the term is never positive).
+    PointNoise,
+}
+
+impl RegCovarRule {
+    /// The rule's name in files and on the command line: `scikit_learn` or `point_noise`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ScikitLearn => "scikit_learn",
+            Self::PointNoise => "point_noise",
+        }
+    }
+}
+
 /// Parameters of a variational Bayesian Gaussian mixture fit (Bishop 10.2).
 ///
 /// Defaults follow scikit-learn's `BayesianGaussianMixture`: full covariances, tol `1e-3`
@@ -75,7 +104,9 @@ impl WeightPrior {
 /// concentration `1/K`, `beta0 = 1`, `m0` = data mean, `nu0 = D` and the data covariance
 /// (per type) as covariance prior `W0^{-1}`; where that is singular (constant or collinear
 /// features, every point the same), the data covariance with a small ridge on its diagonal,
-/// so that degenerate data fit as in scikit-learn (see [`VbParams::resolve_priors`]).
+/// so that degenerate data fit as in scikit-learn (see [`VbParams::resolve_priors`]), and
+/// then with `reg_covar` as point noise ([`RegCovarRule::PointNoise`]) so that the bound
+/// never falls; otherwise scikit-learn's rule ([`VbParams::reg_covar_rule`]).
 ///
 /// ```
 /// use gmm_core::synthetic;
@@ -98,6 +129,7 @@ pub struct VbParams {
     pub(crate) degrees_of_freedom_prior: Option<f64>,
     pub(crate) mean_prior: Option<DVector<f64>>,
     pub(crate) covariance_prior: Option<DMatrix<f64>>,
+    pub(crate) reg_covar_rule: Option<RegCovarRule>,
     pub(crate) warm_start: Option<VbModel>,
 }
 
@@ -111,6 +143,7 @@ impl VbParams {
             degrees_of_freedom_prior: None,
             mean_prior: None,
             covariance_prior: None,
+            reg_covar_rule: None,
             warm_start: None,
         }
     }
@@ -172,6 +205,16 @@ impl VbParams {
     /// of its diagonal (as scikit-learn derives its defaults).
     pub fn covariance_prior(mut self, c: DMatrix<f64>) -> Self {
         self.covariance_prior = Some(c);
+        self
+    }
+
+    /// How `reg_covar` enters the E-step and the bound ([`RegCovarRule`]). Default
+    /// (unset): [`RegCovarRule::PointNoise`] when the default covariance prior falls back to
+    /// the ridged data covariance (degenerate data, where the prior already differs from
+    /// scikit-learn's), [`RegCovarRule::ScikitLearn`] otherwise. A warm start keeps its
+    /// model's rule.
+    pub fn reg_covar_rule(mut self, rule: RegCovarRule) -> Self {
+        self.reg_covar_rule = Some(rule);
         self
     }
 
@@ -335,14 +378,19 @@ impl VbParams {
             (Some(_), Some(_)) => None,
             _ => Some(data_statistics(passes, covariance_type.scatter_kind())?),
         };
-        let covariance = match (&self.covariance_prior, &stats) {
+        let (covariance, fell_back) = match (&self.covariance_prior, &stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
-            (Some(c), _) => given_prior(c, covariance_type),
+            (Some(c), _) => (given_prior(c, covariance_type), false),
             (None, Some(stats)) => {
                 default_covariance_prior(stats, covariance_type, self.control.reg_covar)?
             }
             (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
+        let reg_covar_rule = self.reg_covar_rule.unwrap_or(if fell_back {
+            RegCovarRule::PointNoise
+        } else {
+            RegCovarRule::ScikitLearn
+        });
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
                 format!("{covariance:?}"),
@@ -361,6 +409,7 @@ impl VbParams {
             mean,
             degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
             covariance,
+            reg_covar_rule,
         })
     }
 }
@@ -379,8 +428,8 @@ fn not_spd_prior(value: String, what: &str) -> GmmError {
     }
 }
 
-/// The priors of a fit, resolved on its data (docs/vb.md, eqs. V1-V3). Their file form is
-/// [`crate::PriorRecord`].
+/// The priors of a fit and the rule by which `reg_covar` enters its bound, resolved on its
+/// data (docs/vb.md, eqs. V1-V3). Their file form is [`crate::PriorRecord`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Priors {
     /// The weight prior as asked for.
@@ -398,6 +447,9 @@ pub struct Priors {
     /// for diag, one variance for spherical. The prior actually used, with the fallback's
     /// ridge where the data covariance is singular.
     pub covariance: Covariances,
+    /// How `reg_covar` enters the E-step and the bound (resolved: see
+    /// [`VbParams::reg_covar_rule`]).
+    pub reg_covar_rule: RegCovarRule,
 }
 
 impl Priors {

@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use special::Gamma;
 
-use crate::params::Priors;
+use crate::params::{Priors, RegCovarRule};
 
 /// The variational posterior of the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +116,10 @@ pub struct VariationalState {
     pub(crate) expected_log_det: Vec<f64>,
     /// `E[ln pi_k]`.
     pub(crate) expected_log_weights: Vec<f64>,
+    /// The variance of the isotropic noise on every point under
+    /// [`RegCovarRule::PointNoise`] (`reg_covar`), 0 under scikit-learn's rule: each point's
+    /// expected log-likelihood in component `k` gains `-point_noise tr(E[Lambda_k]) / 2`.
+    pub(crate) point_noise: f64,
 }
 
 fn singular(component: usize, n_k: f64, reg_covar: f64) -> impl Fn(GmmError) -> GmmError {
@@ -165,6 +169,10 @@ pub fn m_step(
     let (means, between) = mean_posterior(stats, priors, &n_eps, &beta, covariance_type);
     let (nu, scale_inverse) =
         wishart_posterior(stats, priors, covariance_type, reg_covar, &n_eps, &between);
+    let point_noise = match priors.reg_covar_rule {
+        RegCovarRule::PointNoise => reg_covar,
+        RegCovarRule::ScikitLearn => 0.0,
+    };
     VariationalState::new(
         covariance_type,
         weights,
@@ -173,6 +181,7 @@ pub fn m_step(
         DVector::from_vec(nu),
         scale_inverse,
     )
+    .map(|state| state.with_point_noise(point_noise))
     .map_err(|e| match e {
         GmmError::NotPositiveDefinite { component, .. } => {
             singular(component, n_k[component.min(k - 1)], reg_covar)(e)
@@ -371,7 +380,34 @@ impl VariationalState {
             scale_factor,
             expected_log_det,
             expected_log_weights,
+            point_noise: 0.0,
         })
+    }
+
+    /// This state with `point_noise` as the variance of the noise on every point (set by
+    /// [`m_step`] under [`RegCovarRule::PointNoise`]; a model file records it).
+    pub(crate) fn with_point_noise(mut self, point_noise: f64) -> Self {
+        self.point_noise = point_noise;
+        self
+    }
+
+    /// The variance of the isotropic noise on every point that the E-step and the bound
+    /// account for: `reg_covar` under [`RegCovarRule::PointNoise`], else 0.
+    pub fn point_noise(&self) -> f64 {
+        self.point_noise
+    }
+
+    /// `tr(E[Lambda_k]) = nu_k tr(W_k)`, from the factor (`tr(U U^T)` is the sum of the
+    /// squares of `U`'s entries).
+    pub fn expected_precision_trace(&self, k: usize) -> f64 {
+        let squares = |it: &mut dyn Iterator<Item = &f64>| it.map(|u| u * u).sum::<f64>();
+        let trace_w = match &self.scale_factor {
+            PrecisionCholesky::Full(m) => squares(&mut m[k].iter()),
+            PrecisionCholesky::Tied(m) => squares(&mut m.iter()),
+            PrecisionCholesky::Diagonal(s) => squares(&mut s[k].iter()),
+            PrecisionCholesky::Spherical(s) => self.n_features() as f64 * s[k] * s[k],
+        };
+        self.degrees_of_freedom[k] * trace_w
     }
 
     /// The covariance type.
@@ -452,14 +488,20 @@ impl VariationalState {
     }
 
     /// The E-step constants `c_k = E[ln pi_k] + 1/2 E[ln |Lambda_k|] - D/2 ln 2 pi
-    /// - D / (2 beta_k)` (Bishop 10.46, 10.64-10.66).
+    /// - D / (2 beta_k)` (Bishop 10.46, 10.64-10.66), and under
+    /// [`RegCovarRule::PointNoise`] `- point_noise tr(E[Lambda_k]) / 2` (docs/vb.md, R2).
     pub fn e_step_constants(&self) -> Vec<f64> {
         let d = self.n_features();
         (0..self.n_components())
             .map(|c| {
-                self.expected_log_weights[c] + 0.5 * self.expected_log_det[c]
+                let constant = self.expected_log_weights[c] + 0.5 * self.expected_log_det[c]
                     - half_log_2pi(d)
-                    - 0.5 * d as f64 / self.mean_precision[c]
+                    - 0.5 * d as f64 / self.mean_precision[c];
+                if self.point_noise > 0.0 {
+                    constant - 0.5 * self.point_noise * self.expected_precision_trace(c)
+                } else {
+                    constant
+                }
             })
             .collect()
     }
@@ -502,12 +544,14 @@ impl VariationalState {
             means: to_rows(&self.means),
             degrees_of_freedom: self.degrees_of_freedom.iter().copied().collect(),
             scale_inverse: StoredCovariances::of(&self.scale_inverse, k),
+            point_noise: self.point_noise,
             priors: PriorRecord {
                 weight_concentration_prior: priors.weight_concentration,
                 mean_precision_prior: priors.mean_precision,
                 mean_prior: priors.mean.iter().copied().collect(),
                 degrees_of_freedom_prior: priors.degrees_of_freedom,
                 covariance_prior: StoredMatrix::of(&priors.covariance),
+                reg_covar_rule: priors.reg_covar_rule,
             },
         }
     }
@@ -536,8 +580,20 @@ pub struct Posterior {
     pub degrees_of_freedom: Vec<f64>,
     /// `W_k^{-1}`.
     pub scale_inverse: StoredCovariances,
+    /// The variance of the noise on every point that the E-step accounts for
+    /// ([`VariationalState::point_noise`]); absent (0) under scikit-learn's rule.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub point_noise: f64,
     /// The resolved priors.
     pub priors: PriorRecord,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_scikit_learn(rule: &RegCovarRule) -> bool {
+    *rule == RegCovarRule::ScikitLearn
 }
 
 /// The resolved priors in file form.
@@ -553,6 +609,9 @@ pub struct PriorRecord {
     pub degrees_of_freedom_prior: f64,
     /// `W0^{-1}`.
     pub covariance_prior: StoredMatrix,
+    /// How `reg_covar` enters the E-step and the bound; absent for scikit-learn's rule.
+    #[serde(default, skip_serializing_if = "is_scikit_learn")]
+    pub reg_covar_rule: RegCovarRule,
 }
 
 /// `sum_j ln (U_k)_jj = 1/2 ln |W_k|` of the factor `U_k` of component `k` (`d` features;

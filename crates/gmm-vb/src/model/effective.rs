@@ -71,7 +71,8 @@ impl VbModel {
             rows(state.means()),
             state.degrees_of_freedom().select_rows(kept.iter()),
             kept_scales(state.scale_inverse(), &kept),
-        )?;
+        )?
+        .with_point_noise(state.point_noise());
         VbModel::new(restricted, priors)
     }
 

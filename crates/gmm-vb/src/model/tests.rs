@@ -544,3 +544,44 @@ fn an_effective_model_needs_a_threshold_some_component_exceeds() {
         fit.n_components()
     );
 }
+
+/// A posterior's point noise must be finite, `>= 0`, and go with the rule point_noise; a
+/// rule the crate does not know is refused.
+#[test]
+fn point_noise_and_its_rule_are_checked() {
+    let fitted = VbParams::new(3)
+        .reg_covar_rule(crate::RegCovarRule::PointNoise)
+        .seed(3)
+        .fit(&training())
+        .unwrap();
+    let file: Value = serde_json::from_str(&fitted.to_model_file().to_json()).unwrap();
+    assert_eq!(p(&mut file.clone())["point_noise"], json!(1e-6));
+    assert_eq!(
+        pr(&mut file.clone())["reg_covar_rule"],
+        json!("point_noise")
+    );
+    let rebuilt = VbModel::from_json(&file.to_string()).unwrap();
+    assert_eq!(rebuilt.state(), fitted.state());
+    assert_eq!(
+        rebuilt.priors().reg_covar_rule,
+        fitted.priors().reg_covar_rule
+    );
+    for bad in [json!(-1e-6), json!(f64::INFINITY.to_string())] {
+        let edited = corrupt(&file, |v| p(v)["point_noise"] = bad);
+        assert!(VbModel::from_json(&edited.to_string()).is_err());
+    }
+    refused(
+        &corrupt(&file, |v| p(v)["point_noise"] = json!(-1e-6)),
+        "posterior.point_noise",
+    );
+    refused(
+        &corrupt(&file, |v| {
+            pr(v).as_object_mut().unwrap().remove("reg_covar_rule");
+        }),
+        "posterior.point_noise",
+    );
+    refused(
+        &corrupt(&file, |v| pr(v)["reg_covar_rule"] = json!("jitter")),
+        "posterior",
+    );
+}

@@ -7,7 +7,7 @@ use gmm_core::model_file::{StoredCovariances, StoredMatrix};
 use gmm_core::{Covariances, Estimator, GaussianMixture, GmmError, ModelFile, Result};
 use nalgebra::{DMatrix, DVector};
 
-use crate::params::{Priors, WeightPrior};
+use crate::params::{Priors, RegCovarRule, WeightPrior};
 use crate::state::{Posterior, VariationalState, WeightConcentration};
 
 /// Relative tolerance between a model file's point estimate (weights, means, covariances)
@@ -214,8 +214,31 @@ pub(crate) fn state_and_priors(p: &Posterior) -> Result<(VariationalState, Prior
     let scale_inverse = scale_inverses(p, k, d)?;
     let priors = priors_of_file(p, d, is_process)?;
     let state = VariationalState::new(p.covariance_type, weights, beta, means, nu, scale_inverse)
-        .map_err(|e| invalid("scale_inverse", format!("is invalid: {e}")))?;
+        .map_err(|e| invalid("scale_inverse", format!("is invalid: {e}")))?
+        .with_point_noise(point_noise(p, &priors)?);
     Ok((state, priors))
+}
+
+/// The posterior's point noise: finite, `>= 0`, and 0 unless the priors' rule is
+/// point noise.
+fn point_noise(p: &Posterior, priors: &Priors) -> Result<f64> {
+    let v = p.point_noise;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(invalid(
+            "point_noise",
+            format!("= {v}: must be finite and >= 0"),
+        ));
+    }
+    if v > 0.0 && priors.reg_covar_rule != RegCovarRule::PointNoise {
+        return Err(invalid(
+            "point_noise",
+            format!(
+                "= {v} but priors.reg_covar_rule is {}: point noise needs the rule point_noise",
+                priors.reg_covar_rule.name()
+            ),
+        ));
+    }
+    Ok(v)
 }
 
 /// Whether `weight_prior_type` names a Dirichlet process (else a Dirichlet distribution).
@@ -379,6 +402,7 @@ fn priors_of_file(p: &Posterior, d: usize, is_process: bool) -> Result<Priors> {
         mean: m0,
         degrees_of_freedom: nu0,
         covariance: w0_inv,
+        reg_covar_rule: r.reg_covar_rule,
     })
 }
 
