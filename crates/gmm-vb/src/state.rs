@@ -487,9 +487,10 @@ impl VariationalState {
         }
     }
 
-    /// The E-step constants `c_k = E[ln pi_k] + 1/2 E[ln |Lambda_k|] - D/2 ln 2 pi
-    /// - D / (2 beta_k)` (Bishop 10.46, 10.64-10.66), and under
-    /// [`RegCovarRule::PointNoise`] `- point_noise tr(E[Lambda_k]) / 2` (docs/vb.md, R2).
+    /// The E-step constants
+    /// `c_k = E[ln pi_k] + 1/2 E[ln |Lambda_k|] - D/2 ln 2 pi - D / (2 beta_k)` (Bishop
+    /// 10.46, 10.64-10.66), and under [`RegCovarRule::PointNoise`] also
+    /// `-point_noise tr(E[Lambda_k]) / 2` (docs/vb.md, R2).
     pub fn e_step_constants(&self) -> Vec<f64> {
         let d = self.n_features();
         (0..self.n_components())
