@@ -11,7 +11,7 @@ use gmm_compare::{
 };
 use gmm_core::{
     CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
-    Result, check_memory, predict_proba_bytes,
+    Result, check_memory, for_each_batch_dataset, predict_proba_bytes,
 };
 use gmm_em::EmParams;
 use gmm_gibbs::{GibbsFit, GibbsParams};
@@ -32,7 +32,6 @@ use crate::output::Sink;
 use crate::progress::Progress;
 use crate::selection::select_k;
 use crate::start::{Start, fit_start, prior_files, responsibilities_of};
-use crate::streamed::{for_each_dataset, score_stream};
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
 pub fn print_out(text: &str) -> CliResult {
@@ -196,9 +195,8 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
                 Start::Mixture(gm) => params.warm_start(gm).fit_source(source.as_mut())?,
                 Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
             };
-            let sums = score_stream(fit.mixture(), source.as_mut())?;
-            let n = sums.total_weight;
-            let bic = -2.0 * n * sums.mean() + fit.mixture().n_parameters() as f64 * n.ln();
+            let sums = fit.mixture().score_sums_source(source.as_mut())?;
+            let bic = fit.mixture().bic_from(sums.total_weight, sums.mean());
             (fit.to_model_file(), em_summary(&fit, sums.mean(), bic))
         }
         Method::Vb => {
@@ -494,7 +492,8 @@ fn emit_rows(
     // the header goes out with the first batch's rows, so that a refused first batch
     // prints nothing
     let mut header = header.map(|h| format!("{}\n", h.join(",")));
-    for_each_dataset(source, &mut |data, _| {
+    let d = source.n_features();
+    for_each_batch_dataset(source, d, &mut |_, data, _| {
         let text = rows(data)?;
         if let Some(header) = header.take() {
             sink.write(&header)?;

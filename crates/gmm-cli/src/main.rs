@@ -12,7 +12,6 @@ mod output;
 mod progress;
 mod selection;
 mod start;
-mod streamed;
 mod study;
 
 use std::process::ExitCode;

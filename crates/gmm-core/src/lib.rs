@@ -72,7 +72,8 @@ pub use memory::{
     predict_proba_bytes, sample_bytes,
 };
 pub use mixture::{
-    GaussianMixture, MixtureModel, WEIGHT_SUM_TOLERANCE, check_responsibilities_memory,
+    BatchVisitor, GaussianMixture, MixtureModel, ScoreSums, WEIGHT_SUM_TOLERANCE,
+    check_responsibilities_memory, for_each_batch_dataset,
 };
 pub use model_file::ModelFile;
 pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};

@@ -125,10 +125,12 @@ fn cgroup_limit() -> Option<u64> {
     .find_map(|path| std::fs::read_to_string(path).ok()?.trim().parse().ok())
 }
 
-/// `bytes` for people: `512.0 MB`, `12.8 GB`.
+/// `bytes` for people: `512.0 MB`, `12.8 GB`, `6.4 TB`.
 pub fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
-    if b >= 1e9 {
+    if b >= 1e12 {
+        format!("{:.1} TB", b / 1e12)
+    } else if b >= 1e9 {
         format!("{:.1} GB", b / 1e9)
     } else if b >= 1e6 {
         format!("{:.1} MB", b / 1e6)
@@ -217,5 +219,14 @@ mod tests {
         let e = check_memory(5_000_000_000, Some(1_000_000_000), "the fit").unwrap_err();
         let text = e.to_string();
         assert!(text.contains("5.0 GB") && text.contains("1.0 GB"), "{text}");
+    }
+
+    #[test]
+    fn human_bytes_picks_the_unit() {
+        assert_eq!(human_bytes(999_999), "999999 bytes");
+        assert_eq!(human_bytes(512_000_000), "512.0 MB");
+        assert_eq!(human_bytes(12_800_000_000), "12.8 GB");
+        assert_eq!(human_bytes(6_400_000_000_000), "6.4 TB");
+        assert_eq!(human_bytes(u64::MAX), "18446744.1 TB");
     }
 }

@@ -125,14 +125,25 @@ pub trait MixtureModel {
     }
 
     /// [`MixtureModel::score`] of the points of a stream: the mean log density per point
-    /// (weighted by the source's weights), holding one batch at a time. The sums run point
-    /// by point in order, from `-0.0` as `f64`'s own `Sum` does, so the result equals
-    /// [`MixtureModel::score`] of the same points in memory bit for bit.
+    /// (weighted by the source's weights), holding one batch at a time; bit for bit the
+    /// in-memory score (see [`MixtureModel::score_sums_source`]).
     ///
     /// # Errors
     /// As [`MixtureModel::score_samples_source`].
     fn score_source(&self, source: &mut dyn DataSource) -> Result<f64> {
+        Ok(self.score_sums_source(source)?.mean())
+    }
+
+    /// The sums behind [`MixtureModel::score_source`] (`sum w ln p(x)` and `sum w`), for
+    /// what needs the total weight too (BIC, AIC). The sums run point by point in order,
+    /// from `-0.0` as `f64`'s own `Sum` does, so the mean equals [`MixtureModel::score`] of
+    /// the same points in memory bit for bit.
+    ///
+    /// # Errors
+    /// As [`MixtureModel::score_samples_source`].
+    fn score_sums_source(&self, source: &mut dyn DataSource) -> Result<ScoreSums> {
         let (mut sum, mut total, mut count) = (-0.0, -0.0, 0usize);
+        let weighted = source.has_weights();
         for_each_batch_dataset(source, self.n_features(), &mut |_, batch, weights| {
             let s = self.score_samples(batch)?;
             match weights {
@@ -151,21 +162,41 @@ pub trait MixtureModel {
             }
             Ok(())
         })?;
-        Ok(if count > 0 {
-            sum / count as f64
-        } else {
-            sum / total
+        Ok(ScoreSums {
+            weighted_log_density: sum,
+            total_weight: if weighted { total } else { count as f64 },
         })
+    }
+}
+
+/// The sums of a mean log density over a stream ([`MixtureModel::score_sums_source`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreSums {
+    /// `sum_n w_n ln p(x_n)` (`w_n = 1` without weights).
+    pub weighted_log_density: f64,
+    /// `sum_n w_n` (N without weights).
+    pub total_weight: f64,
+}
+
+impl ScoreSums {
+    /// The mean log density per point (per unit of weight).
+    pub fn mean(&self) -> f64 {
+        self.weighted_log_density / self.total_weight
     }
 }
 
 /// What [`for_each_batch_dataset`] calls per batch: the index of its first point, its
 /// points and its weights.
-type BatchVisitor<'v> = dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()> + 'v;
+pub type BatchVisitor<'v> = dyn FnMut(usize, &Dataset, Option<&[f64]>) -> Result<()> + 'v;
 
 /// One pass over `source` in the E-step's batches, each batch copied into a small
-/// [`Dataset`] and handed to `visit` with the index of its first point and its weights.
-fn for_each_batch_dataset(
+/// [`Dataset`] and handed to `visit` with the index of its first point and its weights:
+/// how the queries over a stream hand the model its points (one batch held at a time).
+///
+/// # Errors
+/// [`GmmError::ShapeMismatch`] when the source does not have `d` features; errors of the
+/// pass (reading, validation) and of `visit`.
+pub fn for_each_batch_dataset(
     source: &mut dyn DataSource,
     d: usize,
     visit: &mut BatchVisitor<'_>,
@@ -354,8 +385,13 @@ impl GaussianMixture {
     /// Bayesian information criterion `-2 N score + p ln N` on `data` (lower is better); N
     /// is the sum of the sample weights when there are some.
     pub fn bic(&self, data: &Dataset) -> Result<f64> {
-        let n = data.total_weight();
-        Ok(-2.0 * n * self.score(data)? + self.n_parameters() as f64 * n.ln())
+        Ok(self.bic_from(data.total_weight(), self.score(data)?))
+    }
+
+    /// BIC from the total weight N and the mean log density `score` of the data (for a
+    /// stream: [`MixtureModel::score_sums_source`]).
+    pub fn bic_from(&self, total_weight: f64, score: f64) -> f64 {
+        -2.0 * total_weight * score + self.n_parameters() as f64 * total_weight.ln()
     }
 
     /// Akaike information criterion `-2 N score + 2 p` on `data` (lower is better); N is the
