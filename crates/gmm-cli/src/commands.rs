@@ -66,7 +66,7 @@ fn vb_only(options: &FitOptions) -> Result<()> {
         return Err(GmmError::InvalidParameter {
             name: first,
             value,
-            reason: "VB-only options set VB's priors: use them with --method vb, or drop them"
+            reason: "VB-only options set VB's priors and its use of reg_covar: use them with --method vb, or drop them"
                 .into(),
         });
     }
