@@ -100,6 +100,21 @@ def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted):
     assert_same_fit(got, expected)
 
 
+@pytest.mark.parametrize("kind", ["em", "vb"])
+def test_fewer_tasks_than_partitions_give_the_same_fit(data, kind):
+    """partitions=3: the 16 partitions coalesced into 3 blocks, one task each."""
+    df, X, w = data
+    start = estimator(kind).initialize(X, sample_weight=w)
+    expected = in_memory(copy.deepcopy(start), X, w)
+    got = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, weight_col="w", partitions=3)
+    assert_same_fit(got, expected)
+    blocks = gspark.to_blocks(df, COLUMNS, "w", partitions=3)
+    try:
+        assert blocks.rdd.getNumPartitions() == 3 and blocks.n == N
+    finally:
+        blocks.unpersist()
+
+
 def test_a_task_failing_once_gives_the_same_fit(data):
     df, X, _ = data
 

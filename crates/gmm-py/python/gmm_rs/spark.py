@@ -5,7 +5,7 @@
                     features=["x0", "x1", "x2"], weight_col=None)
 
 The DataFrame is first turned, in one job, into blocks of rows held by the executors as
-NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per Arrow batch), and checked
+NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per partition), and checked
 on the way (nulls, NaN, vectors of different lengths, bad weights). Each iteration is then
 one Spark job: the current model is broadcast (its JSON model file), every partition's
 sufficient statistics are computed in Rust on its blocks, and the driver merges them in
@@ -41,17 +41,30 @@ class Blocks:
         self.rdd.unpersist()
 
 
-def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0, _task_hook=None):
+def fit(
+    estimator,
+    df,
+    features,
+    weight_col=None,
+    *,
+    sample_size=10_000,
+    seed=0,
+    partitions=None,
+    _task_hook=None,
+):
     """Fits `estimator` (gmm_rs.GaussianMixture or BayesianGaussianMixture, its parameters
     as for fit) on the Spark DataFrame `df` and returns it, fitted.
 
     features: the name of a vector column (pyspark.ml.linalg vectors) or of an array of
     numbers, or a list of numeric column names. weight_col: a column of frequency weights
     (finite, >= 0), or None. sample_size, seed: the sample the initialisation runs on when
-    the estimator has no model yet. Raises ValueError naming the problem for nulls, NaN,
+    the estimator has no model yet. partitions: the number of tasks per iteration when it
+    is to be smaller than the DataFrame's number of partitions (the partitions are
+    coalesced once, without a shuffle, when the blocks are cached), or None to keep the
+    DataFrame's partitions. Raises ValueError naming the problem for nulls, NaN,
     vectors of different lengths or bad weights, before the first iteration.
     """
-    blocks = to_blocks(df, features, weight_col)
+    blocks = to_blocks(df, features, weight_col, partitions)
     try:
         if getattr(estimator, "_model", None) is None:
             _initialize_from_sample(estimator, blocks, sample_size, seed)
@@ -168,8 +181,10 @@ def _block_of_batch(batch, weighted):
     return X.tobytes(), w, n, d, ""
 
 
-def to_blocks(df, features, weight_col):
-    """The rows of `df` as cached (X, w) blocks on the executors, checked: one job."""
+def to_blocks(df, features, weight_col, partitions=None):
+    """The rows of `df` as cached (X, w) blocks on the executors, one per partition, checked:
+    one job. partitions: fewer partitions than the DataFrame's (coalesced, no shuffle), or
+    None to keep the DataFrame's."""
     import pyarrow as pa
 
     selected = _select(df, features, weight_col)
@@ -187,14 +202,28 @@ def to_blocks(df, features, weight_col):
     schema = "X binary, w binary, n long, d long, problem string"
     encoded = selected.mapInArrow(encode, schema)
 
-    def decode(row):
-        if row.problem:
-            return (row.n, row.d, row.problem)
-        X = np.frombuffer(row.X, dtype=np.float64).reshape(row.n, row.d)
-        w = np.frombuffer(row.w, dtype=np.float64) if weighted else None
-        return X, w
+    def decode(rows):
+        """The partition's rows as one (X, w) block (the Arrow batches' bytes joined: one
+        copy, then np.frombuffer without another), or its problems."""
+        rows = list(rows)
+        bad = [(r.n, r.d, r.problem) for r in rows if r.problem]
+        dims = {r.d for r in rows}
+        if not bad and len(dims) > 1:
+            bad = [(0, 0, f"feature vectors of different lengths ({sorted(dims)})")]
+        if bad:
+            yield from bad
+            return
+        if not rows:
+            return
+        n, d = sum(r.n for r in rows), dims.pop()
+        X = np.frombuffer(b"".join(r.X for r in rows), dtype=np.float64).reshape(n, d)
+        w = np.frombuffer(b"".join(r.w for r in rows), dtype=np.float64) if weighted else None
+        yield X, w
 
-    rdd = encoded.rdd.map(decode).cache()
+    rdd = encoded.rdd
+    if partitions is not None and partitions < rdd.getNumPartitions():
+        rdd = rdd.coalesce(int(partitions))
+    rdd = rdd.mapPartitions(decode).cache()
     try:
         shapes = rdd.map(lambda b: (b[0], b[1], b[2]) if len(b) == 3 else (len(b[0]), b[0].shape[1], "")).collect()
     except Exception as e:
