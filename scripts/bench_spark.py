@@ -8,9 +8,11 @@
 Parts (all by default; --parts picks some, comma-separated):
 
 speed      Seconds per iteration = (t(high) - t(low)) / (high - low) for both (default 12 and
-           2 iterations, tol 0), which cancels the initialisation and the first job's
-           start-up. Ours starts from k-means on a 10,000-point sample (gmm_rs.spark's
-           default), Spark ML from its own start (seed 0).
+           2 iterations, tol 0), after one warm-up fit of each (Python workers, JIT),
+           which cancels the initialisation and the first job's start-up. Ours starts as
+           gmm_rs.spark does by default (the best of 4 fits on a 10,000-point sample), Spark
+           ML from its own start (seed 0). --tasks sets ours' tasks per iteration (default:
+           gmm_rs.spark's, one per executor core).
 converge   Both run to convergence, each from its own start: Spark ML's GaussianMixture
            with maxIter 200, tol 1e-6 (Spark's tol is on the change of the *total*
            log-likelihood), ours with max_iter 200 and tol 1e-6 / N (ours is on the change of
@@ -22,7 +24,8 @@ same       Both from the *same* initial model (k-means on our 10,000-point sampl
            0 (Spark has none); first 5 iterations at tol 0 (the same EM steps: parameters
            compared), then both to convergence as in `converge`.
 overhead   One statistics job on tiny data (16 partitions of 16 rows, K = 8, D = 8) in a
-           warm session (workers started, blocks cached): median of 25 after 5 warm-ups.
+           warm session (workers started, blocks cached): median of 25 after 5 warm-ups,
+           with 16 tasks (one per partition) and with gmm_rs.spark's default (one per core).
 breakdown  One iteration at N x D x K split into: the job (wall time on the driver), inside
            the tasks the time to receive the cached blocks (unpickling) and the Rust E-step
            (summed over tasks; two executors run them in parallel), and on the driver the
@@ -248,19 +251,21 @@ def part_overhead(spark, a):
     rows = [tuple(float(np.sin(i * 7 + j)) * 5 for j in range(d)) for i in range(256)]
     tiny = spark.createDataFrame(rows, [f"x{j}" for j in range(d)]).repartition(16).cache()
     tiny.count()
-    blocks = gspark.to_blocks(tiny, [f"x{j}" for j in range(d)], None)
     est = gmm_rs.GaussianMixture(8, random_state=0).initialize(np.asarray(rows))
-    for _ in range(5):
-        gspark.statistics(est, blocks)
-    times = []
-    for _ in range(25):
-        t0 = time.perf_counter()
-        gspark.statistics(est, blocks)
-        times.append(time.perf_counter() - t0)
-    print(f"overhead: one statistics job on 256 points in 16 partitions (K 8, D {d}), warm: "
-          f"median {stats_.median(times) * 1e3:.1f} ms, best {min(times) * 1e3:.1f} ms, "
-          f"worst {max(times) * 1e3:.1f} ms (25 runs)")
-    blocks.unpersist()
+    for tasks in (16, None):
+        blocks = gspark.to_blocks(tiny, [f"x{j}" for j in range(d)], None, tasks)
+        for _ in range(5):
+            gspark.statistics(est, blocks)
+        times = []
+        for _ in range(25):
+            t0 = time.perf_counter()
+            gspark.statistics(est, blocks)
+            times.append(time.perf_counter() - t0)
+        n_tasks = blocks.rdd.getNumPartitions()
+        print(f"overhead: one statistics job on 256 points in 16 partitions, {n_tasks} tasks "
+              f"(K 8, D {d}), warm: median {stats_.median(times) * 1e3:.1f} ms, best "
+              f"{min(times) * 1e3:.1f} ms, worst {max(times) * 1e3:.1f} ms (25 runs)")
+        blocks.unpersist()
     tiny.unpersist()
     load()
 
