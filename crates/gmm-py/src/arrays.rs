@@ -34,6 +34,14 @@ pub fn weights(w: Option<&PyReadonlyArray1<'_, f64>>) -> Option<Vec<f64>> {
     w.map(|w| w.as_array().iter().copied().collect())
 }
 
+/// The weights of a 1-D float64 array, borrowed when it is contiguous.
+pub fn weight_slice<'a>(w: &'a PyReadonlyArray1<'_, f64>) -> std::borrow::Cow<'a, [f64]> {
+    match w.as_slice() {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(w.as_array().iter().copied().collect()),
+    }
+}
+
 /// A validated data set of the rows (the values are copied into it), with its weights.
 ///
 /// # Errors

@@ -3,14 +3,15 @@
 //! statistics).
 
 use gmm_core::{
-    Dataset, EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Result, ScatterKind,
+    EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Passes, Result, ScatterKind,
+    SliceSource, check_responsibilities_memory,
 };
 use gmm_vb::VbModel;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::arrays::{self, Rows, array1};
+use crate::arrays::{self, Rows};
 use crate::errors::guarded;
 use crate::params::{mixture_params, posterior_params, record_params};
 use crate::stats::{ChunkStats, Statistics};
@@ -89,14 +90,95 @@ impl Inner {
         })
     }
 
-    fn data(&self, rows: &Rows<'_>) -> Result<Dataset> {
-        self.weighted_data(rows, None)
+    /// The rows (and weights) borrowed as a data source, without a copy; the values are
+    /// checked batch by batch as they are read (a NaN or infinite value is named by its row
+    /// and column), and the dimension against the model's.
+    fn source<'a>(
+        &self,
+        rows: &'a Rows<'_>,
+        weights: Option<&'a [f64]>,
+    ) -> Result<SliceSource<'a>> {
+        let d = self.queries().n_features();
+        if rows.d != d {
+            return Err(gmm_core::GmmError::ShapeMismatch {
+                what: "number of features of the data against the model".into(),
+                expected: d,
+                found: rows.d,
+            });
+        }
+        let source = SliceSource::new(&rows.values, rows.d)?;
+        match weights {
+            Some(w) => source.with_weights(w),
+            None => Ok(source),
+        }
     }
 
-    fn weighted_data(&self, rows: &Rows<'_>, weights: Option<Vec<f64>>) -> Result<Dataset> {
-        let data = arrays::dataset(rows, weights)?;
-        data.check_features(self.queries().n_features())?;
-        Ok(data)
+    /// Log density of every point, batch by batch over the borrowed rows (the same numbers
+    /// as on the whole data set: the batches are cut where the E-step's chunks are).
+    fn score_samples(&self, rows: &Rows<'_>) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(rows.n);
+        self.queries()
+            .score_samples_source(&mut self.source(rows, None)?, &mut |_, s| {
+                out.extend_from_slice(s);
+                Ok(())
+            })?;
+        Ok(out)
+    }
+
+    /// Mean log density per point of the point estimate (what BIC and AIC use), and N.
+    fn point_score(&self, rows: &Rows<'_>) -> Result<(f64, f64)> {
+        let score = self
+            .point_estimate()
+            .score_source(&mut self.source(rows, None)?)?;
+        Ok((score, rows.n as f64))
+    }
+
+    /// Responsibilities, N x K row-major, batch by batch over the borrowed rows; the N x K
+    /// result is checked against the memory limit before anything is computed.
+    fn predict_proba(&self, rows: &Rows<'_>) -> Result<Vec<f64>> {
+        let model = self.queries();
+        let k = model.n_components();
+        let mut source = self.source(rows, None)?;
+        check_responsibilities_memory(rows.n, k, None)?;
+        let mut out = Vec::with_capacity(rows.n * k);
+        Passes::new(&mut source).run(EStepKernel::batch_rows(rows.d), &mut |batch| {
+            let n = batch.points.len() / rows.d;
+            let data = gmm_core::Dataset::from_row_major(n, rows.d, batch.points.to_vec())?;
+            let p = model.predict_proba_within(&data, None)?;
+            for i in 0..n {
+                out.extend(p.row(i).iter().copied());
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The most responsible component of every point, batch by batch over the borrowed
+    /// rows.
+    fn predict(&self, rows: &Rows<'_>) -> Result<Vec<i64>> {
+        let mut out = Vec::with_capacity(rows.n);
+        self.queries()
+            .predict_source(&mut self.source(rows, None)?, &mut |_, labels| {
+                out.extend(labels.iter().map(|l| *l as i64));
+                Ok(())
+            })?;
+        Ok(out)
+    }
+
+    /// The E-step statistics of the borrowed rows (and weights) in one pass: the same
+    /// batches, chunks and merge order as the in-memory E-step, so the same bits.
+    fn e_step(&self, rows: &Rows<'_>, weights: Option<&[f64]>) -> Result<ChunkStats> {
+        let mut source = self.source(rows, weights)?;
+        let (kernel, kind) = self.kernel()?;
+        let out = kernel.e_step_pass(&mut Passes::new(&mut source), kind)?;
+        // the total weight summed as Dataset::total_weight sums it
+        let weight = weights.map_or(rows.n as f64, |w| w.iter().sum());
+        Ok(ChunkStats::new(
+            out.stats,
+            out.log_norm_sum,
+            out.resp_log_resp_sum,
+            weight,
+        ))
     }
 }
 
@@ -151,9 +233,8 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let v =
-            py.detach(|| guarded(|| self.inner.queries().score_samples(&self.inner.data(&rows)?)))?;
-        Ok(array1(py, v))
+        let v = py.detach(|| guarded(|| self.inner.score_samples(&rows)))?;
+        Ok(v.into_pyarray(py).into_any())
     }
 
     /// Responsibilities, N x K.
@@ -163,9 +244,11 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let m =
-            py.detach(|| guarded(|| self.inner.queries().predict_proba(&self.inner.data(&rows)?)))?;
-        Ok(arrays::array2(py, &m))
+        let k = self.inner.queries().n_components();
+        let p = py.detach(|| guarded(|| self.inner.predict_proba(&rows)))?;
+        let p =
+            numpy::ndarray::Array2::from_shape_vec((rows.n, k), p).expect("N x K responsibilities");
+        Ok(p.into_pyarray(py).into_any())
     }
 
     /// The most responsible component of every point.
@@ -175,9 +258,7 @@ impl Model {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let labels =
-            py.detach(|| guarded(|| self.inner.queries().predict(&self.inner.data(&rows)?)))?;
-        let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
+        let labels = py.detach(|| guarded(|| self.inner.predict(&rows)))?;
         Ok(labels.into_pyarray(py).into_any())
     }
 
@@ -199,14 +280,28 @@ impl Model {
     /// `-2 N mean_log_likelihood + p ln N` (lower is better).
     fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
         let rows = arrays::rows(&x);
-        py.detach(|| guarded(|| self.inner.point_estimate().bic(&self.inner.data(&rows)?)))
+        let p = self.inner.point_estimate().n_parameters() as f64;
+        // GaussianMixture::bic's formula, with the score of the borrowed rows
+        py.detach(|| {
+            guarded(|| {
+                let (score, n) = self.inner.point_score(&rows)?;
+                Ok(-2.0 * n * score + p * n.ln())
+            })
+        })
     }
 
     /// Akaike information criterion of the point estimate on `x`,
     /// `-2 N mean_log_likelihood + 2 p` (lower is better).
     fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
         let rows = arrays::rows(&x);
-        py.detach(|| guarded(|| self.inner.point_estimate().aic(&self.inner.data(&rows)?)))
+        let p = self.inner.point_estimate().n_parameters() as f64;
+        // GaussianMixture::aic's formula, with the score of the borrowed rows
+        py.detach(|| {
+            guarded(|| {
+                let (score, n) = self.inner.point_score(&rows)?;
+                Ok(-2.0 * n * score + 2.0 * p)
+            })
+        })
     }
 
     /// Number of free parameters of the point estimate (what BIC and AIC count).
@@ -272,12 +367,11 @@ impl Model {
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<Statistics> {
         let rows = arrays::rows(&x);
-        let weights = arrays::weights(sample_weight.as_ref());
+        let weights = sample_weight.as_ref().map(arrays::weight_slice);
         let stats = py.detach(|| {
             guarded(|| {
-                let data = self.inner.weighted_data(&rows, weights)?;
-                let (kernel, kind) = self.inner.kernel()?;
-                Ok(ChunkStats::of_chunk(&kernel, kind, &data))
+                let weights = weights.as_ref().map(|w| w.as_ref());
+                self.inner.e_step(&rows, weights)
             })
         })?;
         Ok(Statistics::new(stats))

@@ -2,7 +2,7 @@
 //! byte form (the shuffle and reduce), and the M-step that turns merged statistics into the
 //! next model (docs/python.md, "The map-reduce step").
 
-use gmm_core::{Dataset, EStepKernel, GmmError, Result, ScatterKind, SufficientStats};
+use gmm_core::{GmmError, Result, SufficientStats};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,13 @@ pub struct ChunkStats {
 }
 
 impl ChunkStats {
-    fn new(stats: SufficientStats, log_norm_sum: f64, resp_log_resp_sum: f64, weight: f64) -> Self {
+    /// Statistics with their sums and total weight.
+    pub fn new(
+        stats: SufficientStats,
+        log_norm_sum: f64,
+        resp_log_resp_sum: f64,
+        weight: f64,
+    ) -> Self {
         Self {
             format: CHUNK_FORMAT.into(),
             version: CHUNK_FORMAT_VERSION,
@@ -43,18 +49,6 @@ impl ChunkStats {
             resp_log_resp_sum,
             weight,
         }
-    }
-
-    /// The E-step of `data` under `kernel` (with the data's weights, if any: every point's
-    /// responsibilities and sums multiplied by its weight).
-    pub fn of_chunk(kernel: &EStepKernel, kind: ScatterKind, data: &Dataset) -> Self {
-        let out = kernel.e_step(data, kind);
-        Self::new(
-            out.stats,
-            out.log_norm_sum,
-            out.resp_log_resp_sum,
-            data.total_weight(),
-        )
     }
 
     /// Adds the statistics of a disjoint chunk.

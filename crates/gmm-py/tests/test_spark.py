@@ -89,27 +89,76 @@ def assert_same_fit(a, b):
         assert err <= 1e-9, f"{name}: {err:.2e}"
 
 
+@pytest.mark.parametrize("partitions", [None, 16])
 @pytest.mark.parametrize("kind", ["em", "vb"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted):
+def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted, partitions):
     df, X, w = data
     w = w if weighted else None
     start = estimator(kind).initialize(X, sample_weight=w)
     expected = in_memory(copy.deepcopy(start), X, w)
-    got = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, weight_col="w" if weighted else None)
+    got = gspark.fit(
+        copy.deepcopy(start),
+        df,
+        features=COLUMNS,
+        weight_col="w" if weighted else None,
+        partitions=partitions,
+    )
     assert_same_fit(got, expected)
 
 
-def test_a_task_failing_once_gives_the_same_fit(data):
+def test_small_blocks_give_the_same_fit(data, monkeypatch):
+    """Blocks capped at 8,000 values: Arrow batches (10,000 rows) are no longer joined, one
+    block each, many blocks per task."""
+    df, X, w = data
+    monkeypatch.setattr(gspark, "BLOCK_VALUES", 8_000)
+    blocks = gspark.to_blocks(df, COLUMNS, "w")
+    try:
+        sizes = blocks.rdd.map(lambda b: len(b[0])).collect()
+    finally:
+        blocks.unpersist()
+    assert sum(sizes) == N and max(sizes) <= 10_000 and len(sizes) >= N // 10_000
+    start = estimator("em").initialize(X, sample_weight=w)
+    expected = in_memory(copy.deepcopy(start), X, w)
+    got = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, weight_col="w")
+    assert_same_fit(got, expected)
+
+
+@pytest.mark.parametrize("kind", ["em", "vb"])
+def test_fewer_tasks_than_partitions_give_the_same_fit(data, kind):
+    """partitions=3: the 16 partitions coalesced into 3, one task each (the default is the
+    session's parallelism, 2 here; the other tests use it)."""
+    df, X, w = data
+    start = estimator(kind).initialize(X, sample_weight=w)
+    expected = in_memory(copy.deepcopy(start), X, w)
+    got = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, weight_col="w", partitions=3)
+    assert_same_fit(got, expected)
+    blocks = gspark.to_blocks(df, COLUMNS, "w", partitions=3)
+    try:
+        assert blocks.rdd.getNumPartitions() == 3 and blocks.n == N
+    finally:
+        blocks.unpersist()
+
+
+@pytest.mark.parametrize("partitions", [None, 16])
+def test_a_task_failing_once_gives_the_same_fit(data, tmp_path, partitions):
+    """The first attempt of one task of iteration 1 fails (partition 1 of the default 2, or
+    partition 5 of 16); Spark retries it; the fit is the same bit for bit."""
     df, X, _ = data
+    victim = 1 if partitions is None else 5
+    marker = tmp_path / "failed"
 
     def fail_once(ctx, iteration):
-        if iteration == 1 and ctx.partitionId() == 5 and ctx.attemptNumber() == 0:
+        if iteration == 1 and ctx.partitionId() == victim and ctx.attemptNumber() == 0:
+            marker.write_text("failed once")
             raise RuntimeError("injected failure of the first attempt")
 
     start = estimator("em").initialize(X)
-    clean = gspark.fit(copy.deepcopy(start), df, features=COLUMNS)
-    retried = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, _task_hook=fail_once)
+    clean = gspark.fit(copy.deepcopy(start), df, features=COLUMNS, partitions=partitions)
+    retried = gspark.fit(
+        copy.deepcopy(start), df, features=COLUMNS, partitions=partitions, _task_hook=fail_once
+    )
+    assert marker.exists(), "the failure was not injected"
     assert np.array_equal(retried.means_, clean.means_)
     assert np.array_equal(retried.lower_bounds_, clean.lower_bounds_)
 
@@ -124,6 +173,24 @@ def test_a_vector_column_fits_from_a_sample(session, data):
     assert est.means_.shape == (K, D)
     # the priors are the whole DataFrame's moments, not the sample's
     assert relative_error(est.mean_prior_, X.mean(axis=0)) <= 1e-9
+
+
+def test_the_default_start_is_the_best_fit_on_the_sample(data):
+    """sample_inits (default 4): the iterations start from the best of 4 fits on the sample;
+    sample_inits=0: from one initialisation on it. The record counts the DataFrame's
+    iterations only."""
+    df, X, _ = data
+    fits = {
+        inits: gspark.fit(
+            gmm_rs.GaussianMixture(K, max_iter=2, tol=0.0, random_state=3),
+            df, features=COLUMNS, sample_inits=inits,
+        )
+        for inits in (0, 4)
+    }
+    for est in fits.values():
+        assert est.n_iter_ == 2 and len(est.lower_bounds_) == 2 and not est.converged_
+    assert fits[4].lower_bounds_[0] >= fits[0].lower_bounds_[0]
+    assert fits[4].score(X) >= fits[0].score(X) - 1e-9
 
 
 def test_nulls_and_nan_are_refused_naming_the_cause(session):

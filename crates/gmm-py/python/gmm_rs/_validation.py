@@ -78,7 +78,7 @@ def as_weights(sample_weight, n):
         raise TypeError("sample_weight is sparse: give a 1-D array of one weight per point")
     w = np.asarray(sample_weight)
     try:
-        w = w.astype(np.float64)
+        w = w.astype(np.float64, copy=False)
     except (TypeError, ValueError) as e:
         raise TypeError(f"sample_weight holds a value that is not a number ({e})") from e
     if w.ndim != 1 or w.shape[0] != n:

@@ -5,7 +5,7 @@
                     features=["x0", "x1", "x2"], weight_col=None)
 
 The DataFrame is first turned, in one job, into blocks of rows held by the executors as
-NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per Arrow batch), and checked
+NumPy arrays (a cached RDD of C-contiguous float64 blocks, one per partition), and checked
 on the way (nulls, NaN, vectors of different lengths, bad weights). Each iteration is then
 one Spark job: the current model is broadcast (its JSON model file), every partition's
 sufficient statistics are computed in Rust on its blocks, and the driver merges them in
@@ -16,6 +16,7 @@ most sample_size rows; for VB the default priors come from the whole DataFrame),
 estimator's own model when it is already initialised or fitted: then the fit continues.
 """
 
+import copy
 import functools
 import re
 import warnings
@@ -25,6 +26,11 @@ import numpy as np
 from . import _core
 from ._base import ConvergenceWarning
 from ._core import Statistics
+
+# the largest block cached (values; 64 MB): a partition's Arrow batches are joined into
+# blocks up to this size (a larger batch is a block of its own) (one Rust E-step call each; a pickled block stays far below the
+# JVM's 2 GB array limit)
+BLOCK_VALUES = 1 << 23
 
 _FEATURES = "__gmm_features"
 _WEIGHT = "__gmm_weight"
@@ -41,20 +47,37 @@ class Blocks:
         self.rdd.unpersist()
 
 
-def fit(estimator, df, features, weight_col=None, *, sample_size=10_000, seed=0, _task_hook=None):
+def fit(
+    estimator,
+    df,
+    features,
+    weight_col=None,
+    *,
+    sample_size=10_000,
+    seed=0,
+    partitions=None,
+    sample_inits=4,
+    _task_hook=None,
+):
     """Fits `estimator` (gmm_rs.GaussianMixture or BayesianGaussianMixture, its parameters
     as for fit) on the Spark DataFrame `df` and returns it, fitted.
 
     features: the name of a vector column (pyspark.ml.linalg vectors) or of an array of
     numbers, or a list of numeric column names. weight_col: a column of frequency weights
     (finite, >= 0), or None. sample_size, seed: the sample the initialisation runs on when
-    the estimator has no model yet. Raises ValueError naming the problem for nulls, NaN,
+    the estimator has no model yet; sample_inits: the start is the best of
+    max(n_init, sample_inits) fits to convergence on that sample (0: one initialisation on
+    the sample and its M-step, no fit). partitions: the number of tasks per iteration
+    (the DataFrame's partitions are coalesced to it once, without a shuffle, when the blocks
+    are cached; never more than the DataFrame has); None: the session's default parallelism
+    (the executors' cores), one task per core, since every Python task costs tens of ms
+    whatever its data (docs/spark.md, "Speed"). Raises ValueError naming the problem for nulls, NaN,
     vectors of different lengths or bad weights, before the first iteration.
     """
-    blocks = to_blocks(df, features, weight_col)
+    blocks = to_blocks(df, features, weight_col, partitions)
     try:
         if getattr(estimator, "_model", None) is None:
-            _initialize_from_sample(estimator, blocks, sample_size, seed)
+            _initialize_from_sample(estimator, blocks, sample_size, seed, sample_inits)
         elif estimator._model.n_features != blocks.d:
             raise ValueError(
                 f"the estimator's model has {estimator._model.n_features} features but "
@@ -168,8 +191,10 @@ def _block_of_batch(batch, weighted):
     return X.tobytes(), w, n, d, ""
 
 
-def to_blocks(df, features, weight_col):
-    """The rows of `df` as cached (X, w) blocks on the executors, checked: one job."""
+def to_blocks(df, features, weight_col, partitions=None):
+    """The rows of `df` as cached (X, w) blocks on the executors (a partition's rows in
+    blocks of at most BLOCK_VALUES values), checked: one job. partitions: fewer partitions
+    than the DataFrame's (coalesced, no shuffle); None: the session's default parallelism."""
     import pyarrow as pa
 
     selected = _select(df, features, weight_col)
@@ -187,14 +212,42 @@ def to_blocks(df, features, weight_col):
     schema = "X binary, w binary, n long, d long, problem string"
     encoded = selected.mapInArrow(encode, schema)
 
-    def decode(row):
-        if row.problem:
-            return (row.n, row.d, row.problem)
-        X = np.frombuffer(row.X, dtype=np.float64).reshape(row.n, row.d)
-        w = np.frombuffer(row.w, dtype=np.float64) if weighted else None
-        return X, w
+    def decode(rows):
+        """The partition's rows as (X, w) blocks of at most BLOCK_VALUES values (the Arrow
+        batches' bytes joined: one copy, then np.frombuffer without another), and its
+        problems as (n, d, problem)."""
+        group, size, d = [], 0, None
 
-    rdd = encoded.rdd.map(decode).cache()
+        def block():
+            n = sum(g.n for g in group)
+            X = np.frombuffer(b"".join(g.X for g in group), dtype=np.float64).reshape(n, d)
+            w = np.frombuffer(b"".join(g.w for g in group), dtype=np.float64) if weighted else None
+            return X, w
+
+        for r in rows:
+            if r.problem:
+                yield (r.n, r.d, r.problem)
+                continue
+            if d is not None and r.d != d:
+                yield (0, 0, f"feature vectors of different lengths ({sorted({d, r.d})})")
+                continue
+            d = r.d
+            if group and size + r.n * d > BLOCK_VALUES:
+                yield block()
+                group, size = [], 0
+            group.append(r)
+            size += r.n * d
+        if group:
+            yield block()
+
+    rdd = encoded.rdd
+    if partitions is None:
+        partitions = rdd.context.defaultParallelism
+    if int(partitions) < 1:
+        raise ValueError(f"partitions = {partitions}: give a number of tasks >= 1, or None")
+    if partitions < rdd.getNumPartitions():
+        rdd = rdd.coalesce(int(partitions))
+    rdd = rdd.mapPartitions(decode).cache()
     try:
         shapes = rdd.map(lambda b: (b[0], b[1], b[2]) if len(b) == 3 else (len(b[0]), b[0].shape[1], "")).collect()
     except Exception as e:
@@ -221,10 +274,14 @@ def to_blocks(df, features, weight_col):
     return Blocks(rdd, sum(n for n, _, _ in shapes), d, weighted)
 
 
-def _initialize_from_sample(estimator, blocks, sample_size, seed):
-    """estimator.initialize on every step-th row of the blocks (at most about sample_size
-    rows; the step is random per block, from seed); for VB with default priors, the priors
-    are the whole DataFrame's (weighted) mean and covariance, computed in one Spark job."""
+def _initialize_from_sample(estimator, blocks, sample_size, seed, sample_inits=0):
+    """The start, from every step-th row of the blocks (at most about sample_size rows; the
+    step is random per block, from seed): with sample_inits = 0, estimator.initialize on the
+    sample (one initialisation and its M-step); with sample_inits >= 1, the best of
+    max(n_init, sample_inits) fits on the sample (the estimator's fit, each initialisation
+    run to convergence on the sample, the best bound kept), as the model the iterations on
+    the whole DataFrame continue from. For VB with default priors, the priors are the whole
+    DataFrame's (weighted) mean and covariance, computed in one Spark job."""
     step = max(1, blocks.n // max(sample_size, estimator.n_components))
 
     def take(index, items):
@@ -236,6 +293,22 @@ def _initialize_from_sample(estimator, blocks, sample_size, seed):
     parts = blocks.rdd.mapPartitionsWithIndex(take).collect()
     X = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
     w = np.concatenate([p[1] for p in parts]) if blocks.weighted else None
+
+    def start():
+        estimator.initialize(X, sample_weight=w)
+        if sample_inits >= 1:
+            local = copy.deepcopy(estimator)
+            local.n_init = max(int(estimator.n_init), int(sample_inits))
+            local.warm_start = False
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                local.fit(X, sample_weight=w)
+            estimator._set_model(local._model)
+            # the iterations on the whole DataFrame start here
+            estimator.n_iter_, estimator.converged_ = 0, False
+            estimator.lower_bounds_ = np.empty(0)
+            estimator.lower_bound_ = -np.inf
+
     if estimator._kind == "vb" and (estimator.mean_prior is None or estimator.covariance_prior is None):
         mean, cov = _data_moments(blocks, X)
         saved = (estimator.mean_prior, estimator.covariance_prior)
@@ -244,11 +317,11 @@ def _initialize_from_sample(estimator, blocks, sample_size, seed):
                 estimator.mean_prior = mean
             if saved[1] is None:
                 estimator.covariance_prior = cov
-            estimator.initialize(X, sample_weight=w)
+            start()
         finally:
             estimator.mean_prior, estimator.covariance_prior = saved
     else:
-        estimator.initialize(X, sample_weight=w)
+        start()
 
 
 def _data_moments(blocks, X):
