@@ -32,6 +32,16 @@ fn samples(n: usize, seed: u64) -> Vec<LabelledData> {
 /// Relative tolerance of the monotonicity check: rounding of a sum of ~N terms of size ~1.
 const MONOTONE_REL_TOL: f64 = 1e-10;
 
+/// K = 5 and exactly 60 iterations (tol 0), for the monotonicity checks.
+fn sixty_iterations(t: CovarianceType, prior: WeightPrior, reg_covar: f64) -> VbParams {
+    VbParams::new(5)
+        .covariance_type(t)
+        .weight_prior(prior)
+        .reg_covar(reg_covar)
+        .tol(0.0)
+        .max_iter(60)
+}
+
 /// The largest relative fall between successive bounds, after asserting that none exceeds
 /// `tol` (`what` names the fit in the message).
 fn largest_fall(bounds: &[f64], tol: f64, what: impl Fn() -> String) -> f64 {
@@ -63,14 +73,9 @@ fn elbo_never_decreases() {
                         } else {
                             InitMethod::KMeansPlusPlus
                         };
-                        let fit = VbParams::new(5)
-                            .covariance_type(t)
-                            .weight_prior(prior)
-                            .reg_covar(reg)
+                        let fit = sixty_iterations(t, prior, reg)
                             .init(init)
                             .seed(seed)
-                            .tol(0.0)
-                            .max_iter(60)
                             .fit(&sample.data)
                             .unwrap();
                         let what = || {
@@ -100,14 +105,9 @@ fn point_noise_steps_never_lower_the_bound() {
         for prior in PRIORS {
             for t in CovarianceType::ALL {
                 for reg in [1e-2, 1e-1] {
-                    let fit = VbParams::new(5)
-                        .covariance_type(t)
-                        .weight_prior(prior)
-                        .reg_covar(reg)
+                    let fit = sixty_iterations(t, prior, reg)
                         .reg_covar_rule(RegCovarRule::PointNoise)
                         .init(InitMethod::Random)
-                        .tol(0.0)
-                        .max_iter(60)
                         .fit(&sample.data)
                         .unwrap();
                     let what = || {
