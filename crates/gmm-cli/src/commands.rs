@@ -55,8 +55,18 @@ fn printed_bytes(rows: usize, columns: usize) -> u64 {
         .saturating_mul(8 + 25)
 }
 
+/// Refuses the VB-only flags with another method.
 fn vb_only(options: &FitOptions) -> Result<()> {
-    let given = options.vb_flags_given();
+    refuse_flags(
+        &options.vb_flags_given(),
+        "VB-only options set VB's priors and its use of reg_covar: use them with --method vb, \
+         or drop them",
+    )
+}
+
+/// The error naming the first of the flags `given` (and the others after it), when any was
+/// given where it does not apply.
+fn refuse_flags(given: &[&'static str], reason: &str) -> Result<()> {
     if let Some((first, rest)) = given.split_first() {
         let value = if rest.is_empty() {
             "given".to_string()
@@ -66,8 +76,7 @@ fn vb_only(options: &FitOptions) -> Result<()> {
         return Err(GmmError::InvalidParameter {
             name: first,
             value,
-            reason: "VB-only options set VB's priors and its use of reg_covar: use them with --method vb, or drop them"
-                .into(),
+            reason: reason.into(),
         });
     }
     Ok(())
@@ -258,20 +267,10 @@ fn em_summary(fit: &gmm_em::EmFit, score: f64, bic: f64) -> String {
 
 /// Refuses the Gibbs-only flags with another method.
 fn gibbs_only(a: &FitArgs) -> Result<()> {
-    let given = a.gibbs_flags_given();
-    if let Some((first, rest)) = given.split_first() {
-        let value = if rest.is_empty() {
-            "given".to_string()
-        } else {
-            format!("(and {})", rest.join(", "))
-        };
-        return Err(GmmError::InvalidParameter {
-            name: first,
-            value,
-            reason: "Gibbs-only options: use them with --method gibbs, or drop them".into(),
-        });
-    }
-    Ok(())
+    refuse_flags(
+        &a.gibbs_flags_given(),
+        "Gibbs-only options: use them with --method gibbs, or drop them",
+    )
 }
 
 /// Refuses the flags the sampler has no use for: it starts from --init, --init-means or

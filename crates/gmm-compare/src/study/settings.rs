@@ -506,7 +506,7 @@ pub struct StudyDescription {
     pub bootstrap_resamples: usize,
     /// Covariance type.
     pub covariance_type: CovarianceType,
-    /// Tolerance and iteration limit of the fits at K.
+    /// Tolerance of the fits at K.
     pub tol: f64,
     /// Iteration limit of the fits at K.
     pub max_iter: usize,
