@@ -213,6 +213,28 @@ impl VbParams {
     /// the ridged data covariance (degenerate data, where the prior already differs from
     /// scikit-learn's), [`RegCovarRule::ScikitLearn`] otherwise. A warm start keeps its
     /// model's rule.
+    ///
+    /// ```
+    /// use gmm_core::{Dataset, FittedModel};
+    /// use gmm_vb::{RegCovarRule, VbParams};
+    /// // a constant third column: the default prior falls back, and with it point noise
+    /// let rows: Vec<[f64; 3]> = (0..100)
+    ///     .map(|i| [(i as f64 * 0.37) % 5.0, (i as f64 * 0.61) % 3.0, 7.5])
+    ///     .collect();
+    /// let data = Dataset::from_rows(&rows)?;
+    /// let fit = VbParams::new(3).reg_covar(1e-2).fit(&data)?;
+    /// assert_eq!(fit.priors().reg_covar_rule, RegCovarRule::PointNoise);
+    /// assert!(fit.elbo_terms().point_noise < 0.0);
+    /// let bounds = fit.lower_bounds();
+    /// assert!(bounds.windows(2).all(|w| w[1] >= w[0] - 1e-8 * w[0].abs()));
+    /// // scikit-learn's rule, asked for: the same M-step, no noise term
+    /// let sk = VbParams::new(3)
+    ///     .reg_covar(1e-2)
+    ///     .reg_covar_rule(RegCovarRule::ScikitLearn)
+    ///     .fit(&data)?;
+    /// assert_eq!(sk.elbo_terms().point_noise, 0.0);
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
     pub fn reg_covar_rule(mut self, rule: RegCovarRule) -> Self {
         self.reg_covar_rule = Some(rule);
         self
