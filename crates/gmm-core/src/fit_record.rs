@@ -63,6 +63,9 @@ pub struct FitRecord {
     converged: bool,
     restart_lower_bounds: Vec<f64>,
     best_restart: usize,
+    /// The bounds of the run this one continues (a warm start that keeps the history, as
+    /// scikit-learn's `warm_start`): seen by the convergence rule, not recorded or saved.
+    history: Vec<f64>,
 }
 
 impl FitRecord {
@@ -74,7 +77,29 @@ impl FitRecord {
             converged: false,
             restart_lower_bounds: Vec::new(),
             best_restart: 0,
+            history: Vec::new(),
         }
+    }
+
+    /// An empty record of a run that continues the run recorded in `previous` (scikit-learn's
+    /// `warm_start`): its first bound is compared with `previous`'s last, so a fit run one
+    /// iteration at a time converges as one long run would. `n_iter`, `lower_bounds` and
+    /// `converged` describe the new run only.
+    ///
+    /// ```
+    /// use gmm_core::{Estimator, FitRecord};
+    /// let mut first = FitRecord::new(Estimator::Em);
+    /// assert!(!first.push_bound(-2.0, 1.0, 1e-3));
+    /// first.finish(false);
+    /// let mut next = FitRecord::continuing(&first);
+    /// assert!(next.push_bound(-1.9995, 1.0, 1e-3)); // within tol of the previous run's last
+    /// assert_eq!(next.n_iter(), 1);
+    /// ```
+    pub fn continuing(previous: &FitRecord) -> Self {
+        let mut record = Self::new(previous.estimator);
+        record.history = previous.history.clone();
+        record.history.extend_from_slice(&previous.lower_bounds);
+        record
     }
 
     /// Appends the bound of the iteration just run and applies the convergence rule every
@@ -102,11 +127,19 @@ impl FitRecord {
     ) -> bool {
         self.lower_bounds.push(bound);
         let patience = patience.max(1);
-        let n = self.lower_bounds.len();
-        n > patience
-            && self.lower_bounds[n - 1 - patience..]
-                .windows(2)
-                .all(|w| ((w[1] - w[0]) / points).abs() < tol)
+        // the last patience + 1 bounds, reaching into the continued run's history
+        let own = self.lower_bounds.len().min(patience + 1);
+        let borrowed = (patience + 1 - own).min(self.history.len());
+        if own + borrowed <= patience {
+            return false;
+        }
+        let tail: Vec<f64> = self.history[self.history.len() - borrowed..]
+            .iter()
+            .chain(&self.lower_bounds[self.lower_bounds.len() - own..])
+            .copied()
+            .collect();
+        tail.windows(2)
+            .all(|w| ((w[1] - w[0]) / points).abs() < tol)
     }
 
     /// Ends a run: whether it converged, and its final bound as the bound of its one
@@ -219,6 +252,7 @@ impl TryFrom<FitRecordFile> for FitRecord {
             converged: file.converged,
             restart_lower_bounds,
             best_restart,
+            history: Vec::new(),
         })
     }
 }
@@ -281,6 +315,28 @@ mod tests {
                 .iter()
                 .all(|&b| !zero.push_bound_with_patience(b, 1.0, 0.0, 3))
         );
+    }
+
+    #[test]
+    fn a_continued_record_tests_its_first_bounds_against_the_history() {
+        let mut first = FitRecord::new(Estimator::Vb);
+        for b in [-10.0, -9.0, -8.9995] {
+            first.push_bound_with_patience(b, 1.0, 1e-3, 3);
+        }
+        first.finish(false);
+        let mut next = FitRecord::continuing(&first);
+        // changes 5e-4 (history), 4e-4, 3e-4: three in a row on the second new bound
+        assert!(!next.push_bound_with_patience(-8.9991, 1.0, 1e-3, 3));
+        assert!(next.push_bound_with_patience(-8.9988, 1.0, 1e-3, 3));
+        assert_eq!(next.lower_bounds(), &[-8.9991, -8.9988]);
+        // a fresh record would need three changes of its own
+        let mut fresh = FitRecord::new(Estimator::Vb);
+        assert!(!fresh.push_bound_with_patience(-8.9991, 1.0, 1e-3, 3));
+        assert!(!fresh.push_bound_with_patience(-8.9988, 1.0, 1e-3, 3));
+        // the history does not reach the file
+        let back: FitRecord =
+            serde_json::from_str(&serde_json::to_string(&next).unwrap()).unwrap();
+        assert_eq!(back.lower_bounds(), next.lower_bounds());
     }
 
     #[test]

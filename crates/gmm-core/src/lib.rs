@@ -66,7 +66,9 @@ pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
 pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics};
-pub use kernel::{EStepKernel, EStepOutput, half_log_2pi, logsumexp};
+pub use kernel::{
+    E_STEP_FORMAT, E_STEP_FORMAT_VERSION, EStepKernel, EStepOutput, half_log_2pi, logsumexp,
+};
 pub use memory::{
     FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
     predict_proba_bytes, sample_bytes,

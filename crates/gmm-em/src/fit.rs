@@ -8,15 +8,14 @@
 //! kernel and keeps only the sufficient statistics.
 
 use gmm_core::{
-    DataSource, Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, GmmError,
-    InitialResponsibilities, MixtureModel, ModelFile, Passes, Result, SufficientStats,
-    best_of_restarts,
+    DataSource, Dataset, FitRecord, FittedModel, GaussianMixture, InitialResponsibilities,
+    MixtureModel, ModelFile, Passes, Result, best_of_restarts,
 };
 use nalgebra::DMatrix;
 
-use crate::m_step::{build_mixture, m_step_parameters};
 use crate::params::EmParams;
-use crate::reseed::{ReseedEvent, collapsed_components, reseed};
+use crate::reseed::ReseedEvent;
+use crate::stepper::EmStepper;
 
 /// A fitted EM model: the mixture and the record of how it was reached.
 #[derive(Debug, Clone)]
@@ -24,14 +23,6 @@ pub struct EmFit {
     mixture: GaussianMixture,
     record: FitRecord,
     reseeds: Vec<ReseedEvent>,
-}
-
-/// Where a run starts.
-enum Start {
-    /// Responsibilities, turned into the first model by one M-step.
-    Stats(SufficientStats),
-    /// A model whose first E-step starts the run (warm start).
-    Model(GaussianMixture),
 }
 
 impl EmParams {
@@ -70,14 +61,15 @@ impl EmParams {
 
     /// The fit once the parameters are checked against the data.
     fn fit_checked(&self, passes: &mut Passes<'_>) -> Result<EmFit> {
-        if let Some(model) = &self.warm_start {
-            return self.run(passes, Start::Model(model.clone()));
+        if let Some(model) = self.given_model()? {
+            return self.run(passes, self.stepper(model));
         }
         best_of_restarts(
             &self.control,
             |restart| {
                 let stats = self.control.initial_stats(passes, restart)?;
-                self.run(passes, Start::Stats(stats))
+                let stepper = EmStepper::start(self, &stats, passes.in_memory())?;
+                self.run(passes, stepper)
             },
             |fit| &mut fit.record,
         )
@@ -90,85 +82,39 @@ impl EmParams {
     /// As [`EmParams::fit`], and [`GmmError::ShapeMismatch`] / [`GmmError::InvalidLabels`] /
     /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<EmFit> {
-        self.cold_check(data)?;
+        let cold = self.clone().cold_start();
+        cold.check(data)?;
         init.check(data.n_samples(), self.control.n_components)?;
         let stats = init.sufficient_stats(data, self.control.covariance_type.scatter_kind());
+        let stepper = EmStepper::start(&cold, &stats, Some(data))?;
         let mut source = data;
-        self.run(&mut Passes::new(&mut source), Start::Stats(stats))
+        cold.run(&mut Passes::new(&mut source), stepper)
     }
 
-    fn cold_check(&self, data: &Dataset) -> Result<()> {
-        if self.warm_start.is_some() {
-            self.clone().cold_start().check(data)
-        } else {
-            self.check(data)
-        }
-    }
-
-    fn run(&self, passes: &mut Passes<'_>, start: Start) -> Result<EmFit> {
+    /// Steps until the run is done, one pass of the E-step per step.
+    fn run(&self, passes: &mut Passes<'_>, mut stepper: EmStepper) -> Result<EmFit> {
         let kind = self.control.covariance_type.scatter_kind();
-        let mut reseeds = Vec::new();
-        let mut model = match start {
-            Start::Stats(stats) => self.m_step_or_reseed(passes, &stats, 0, &mut reseeds)?,
-            Start::Model(m) => m,
-        };
-        let mut record = FitRecord::new(Estimator::Em);
-        let mut converged = false;
-        for iteration in 1..=self.control.max_iter {
-            let out = model.kernel().e_step_pass(passes, kind)?;
-            // per point: with sample weights, per unit of weight
-            let bound = out.log_norm_sum / out.total_weight;
-            if !bound.is_finite() {
-                return Err(GmmError::InvalidParameter {
-                    name: "data",
-                    value: format!("log-likelihood {bound} at iteration {iteration}"),
-                    reason: "the log-likelihood is not finite: rescale the data (values too \
-                             large for f64 densities) or raise reg_covar"
-                        .into(),
-                });
-            }
-            let model_was_reseeded = reseeds
-                .last()
-                .is_some_and(|e: &ReseedEvent| e.iteration + 1 == iteration);
-            // EM's bound is already per point.
-            let within_tol = record.push_bound(bound, 1.0, self.control.tol);
-            model = self.m_step_or_reseed(passes, &out.stats, iteration, &mut reseeds)?;
-            if !model_was_reseeded && within_tol {
-                converged = true;
-                break;
-            }
+        while !stepper.is_done() {
+            let out = stepper.kernel().e_step_pass(passes, kind)?;
+            stepper.advance(&out, passes.in_memory())?;
         }
-        record.finish(converged);
-        Ok(EmFit {
-            mixture: model,
-            record,
-            reseeds,
-        })
-    }
-
-    fn m_step_or_reseed(
-        &self,
-        passes: &Passes<'_>,
-        stats: &SufficientStats,
-        iteration: usize,
-        reseeds: &mut Vec<ReseedEvent>,
-    ) -> Result<GaussianMixture> {
-        let mut params =
-            m_step_parameters(stats, self.control.covariance_type, self.control.reg_covar)?;
-        let budget = self.control.n_components.saturating_sub(reseeds.len());
-        if self.reseed_collapsed && budget > 0 {
-            let mut collapsed = collapsed_components(&params);
-            collapsed.truncate(budget);
-            // checked before the fit: re-seeding is on only for data in memory
-            if let (false, Some(data)) = (collapsed.is_empty(), passes.in_memory()) {
-                reseeds.extend(reseed(data, &mut params, &collapsed, iteration)?);
-            }
-        }
-        build_mixture(params)
+        Ok(stepper.into_fit())
     }
 }
 
 impl EmFit {
+    pub(crate) fn new(
+        mixture: GaussianMixture,
+        record: FitRecord,
+        reseeds: Vec<ReseedEvent>,
+    ) -> Self {
+        Self {
+            mixture,
+            record,
+            reseeds,
+        }
+    }
+
     /// The fitted mixture (the parameters after the last M-step).
     pub fn mixture(&self) -> &GaussianMixture {
         &self.mixture

@@ -3,8 +3,12 @@
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 use gmm_core::{
-    Dataset, FitControl, GaussianMixture, GmmError, MixtureModel, Passes, Result, ScatterKind,
+    CovarianceType, Covariances, Dataset, FitControl, GaussianMixture, GmmError, MixtureModel,
+    Passes, Result, ScatterKind,
 };
+use nalgebra::{DMatrix, DVector};
+
+use crate::m_step::MStepParameters;
 
 /// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
 ///
@@ -37,6 +41,93 @@ pub struct EmParams {
     pub(crate) control: FitControl,
     pub(crate) warm_start: Option<GaussianMixture>,
     pub(crate) reseed_collapsed: bool,
+    pub(crate) given: GivenStart,
+}
+
+/// Parts of the first model given by the user, scikit-learn's `weights_init`, `means_init`
+/// and `precisions_init` (as covariances): each given part replaces the first M-step's own;
+/// when all three are given they are the first model and the data are not used to start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GivenStart {
+    /// K weights, non-negative, summing to 1 (within `1e-6`, as the mixture checks them).
+    pub weights: Option<DVector<f64>>,
+    /// K x D means.
+    pub means: Option<DMatrix<f64>>,
+    /// Covariances of the fit's covariance type.
+    pub covariances: Option<Covariances>,
+}
+
+impl GivenStart {
+    /// Whether any part is given.
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_none() && self.means.is_none() && self.covariances.is_none()
+    }
+
+    /// The given parts replace those of `p`.
+    pub(crate) fn apply(&self, p: &mut MStepParameters) {
+        if let Some(w) = &self.weights {
+            p.weights = w.clone();
+        }
+        if let Some(m) = &self.means {
+            p.means = m.clone();
+        }
+        if let Some(c) = &self.covariances {
+            p.covariances = c.clone();
+        }
+    }
+
+    /// The mixture of the three parts when all are given.
+    pub(crate) fn complete_mixture(&self) -> Result<Option<GaussianMixture>> {
+        match (&self.weights, &self.means, &self.covariances) {
+            (Some(w), Some(m), Some(c)) => {
+                GaussianMixture::new(w.clone(), m.clone(), c.clone()).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Checks the parts against K, D and the covariance type.
+    fn check(&self, k: usize, d: usize, covariance_type: CovarianceType) -> Result<()> {
+        if let Some(w) = &self.weights {
+            if w.len() != k {
+                return Err(GmmError::ShapeMismatch {
+                    what: "length of weights_init against n_components".into(),
+                    expected: k,
+                    found: w.len(),
+                });
+            }
+            if let Some(v) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(invalid(
+                    "weights_init",
+                    v,
+                    "every initial weight must be finite and >= 0",
+                ));
+            }
+        }
+        if let Some(m) = &self.means {
+            if m.shape() != (k, d) {
+                return Err(invalid(
+                    "means_init",
+                    format!("an array of shape ({}, {})", m.nrows(), m.ncols()),
+                    &format!("give n_components x n_features = ({k}, {d}) means"),
+                ));
+            }
+            if let Some(v) = m.iter().find(|v| !v.is_finite()) {
+                return Err(invalid("means_init", v, "give finite means"));
+            }
+        }
+        if let Some(c) = &self.covariances {
+            if c.covariance_type() != covariance_type {
+                return Err(invalid(
+                    "precisions_init",
+                    c.covariance_type(),
+                    &format!("give precisions of the fit's covariance type, {covariance_type}"),
+                ));
+            }
+            c.check_shape(k, d)?;
+        }
+        Ok(())
+    }
 }
 
 impl EmParams {
@@ -46,7 +137,21 @@ impl EmParams {
             control: FitControl::new(n_components),
             warm_start: None,
             reseed_collapsed: false,
+            given: GivenStart::default(),
         }
+    }
+
+    /// Parts of the first model given by the user (scikit-learn's `weights_init`,
+    /// `means_init`, `precisions_init`): see [`GivenStart`]. With all three every restart
+    /// starts from that mixture; with some, each restart's first M-step has them replaced.
+    pub fn given_start(mut self, given: GivenStart) -> Self {
+        self.given = given;
+        self
+    }
+
+    /// The parts of the first model given by the user.
+    pub fn given_start_parts(&self) -> &GivenStart {
+        &self.given
     }
 
     gmm_core::fit_control_methods!();
@@ -119,6 +224,8 @@ impl EmParams {
 
     /// Checks the warm-start model against K, the covariance type and dimension `d`.
     fn check_warm_start(&self, d: usize) -> Result<()> {
+        let c = &self.control;
+        self.given.check(c.n_components, d, c.covariance_type)?;
         if let Some(model) = &self.warm_start {
             if model.n_components() != self.control.n_components {
                 return Err(GmmError::ShapeMismatch {

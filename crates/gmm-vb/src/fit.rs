@@ -2,7 +2,7 @@
 //! fitted result.
 
 use gmm_core::{
-    DataSource, Dataset, EStepOutput, Estimator, FitRecord, FittedModel, GaussianMixture,
+    DataSource, Dataset, EStepOutput, FitRecord, FittedModel, GaussianMixture,
     InitialResponsibilities, MixtureModel, ModelFile, Passes, Result, best_of_restarts,
 };
 use nalgebra::{DMatrix, DVector};
@@ -12,6 +12,7 @@ use crate::model::VbModel;
 use crate::params::{Priors, VbParams};
 use crate::predictive::PredictiveDensity;
 use crate::state::{Posterior, VariationalState, m_step};
+use crate::stepper::VbStepper;
 
 /// Weights above this count as an effective component by default: an emptied component keeps
 /// `alpha0 / (K alpha0 + N)` of the weight (not 0), far below 1e-2 for any N above ~100.
@@ -116,20 +117,15 @@ impl VbParams {
     /// The fit once the parameters are checked against the data.
     fn fit_checked(&self, passes: &mut Passes<'_>) -> Result<VbFit> {
         if let Some(model) = &self.warm_start {
-            return self.run(passes, model.priors(), model.state().clone());
+            return self.run(passes, self.stepper(model)?);
         }
         let priors = self.priors_of(passes)?;
         best_of_restarts(
             &self.control,
             |restart| {
                 let stats = self.control.initial_stats(passes, restart)?;
-                let state = m_step(
-                    &stats,
-                    &priors,
-                    self.control.covariance_type,
-                    self.control.reg_covar,
-                )?;
-                self.run(passes, &priors, state)
+                let start = self.first_model(&stats, &priors)?;
+                self.run(passes, self.stepper(&start)?)
             },
             |fit| &mut fit.record,
         )
@@ -145,68 +141,40 @@ impl VbParams {
         let cold = self.clone().cold_start();
         let priors = cold.resolve_priors(data)?;
         init.check(data.n_samples(), self.control.n_components)?;
-        cold.run_from(data, &priors, init)
-    }
-
-    /// One run whose first posterior is one M-step on the initial responsibilities.
-    fn run_from(
-        &self,
-        data: &Dataset,
-        priors: &Priors,
-        init: &InitialResponsibilities,
-    ) -> Result<VbFit> {
         let kind = self.control.covariance_type.scatter_kind();
-        let stats = init.sufficient_stats(data, kind);
-        let state = m_step(
-            &stats,
-            priors,
-            self.control.covariance_type,
-            self.control.reg_covar,
-        )?;
+        let start = cold.first_model(&init.sufficient_stats(data, kind), &priors)?;
         let mut source = data;
-        self.run(&mut Passes::new(&mut source), priors, state)
+        cold.run(&mut Passes::new(&mut source), cold.stepper(&start)?)
     }
 
-    /// One run from the posterior `state`: iterations until convergence or `max_iter`.
-    fn run(
-        &self,
-        passes: &mut Passes<'_>,
-        priors: &Priors,
-        mut state: VariationalState,
-    ) -> Result<VbFit> {
-        let mut record = FitRecord::new(Estimator::Vb);
-        let mut converged = false;
-        let mut last_terms = None;
-        for _ in 0..self.control.max_iter {
-            let (next, terms) = iterate_pass(passes, &state, priors, self.control.reg_covar)?;
-            state = next;
-            // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a
-            // row (docs/vb.md, "Convergence").
-            let within_tol = record.push_bound_with_patience(
-                terms.total(),
-                1.0,
-                self.control.tol,
-                STOP_PATIENCE,
-            );
-            last_terms = Some(terms);
-            if within_tol {
-                converged = true;
-                break;
-            }
+    /// Steps until the run is done, one pass of the E-step per step.
+    fn run(&self, passes: &mut Passes<'_>, mut stepper: VbStepper) -> Result<VbFit> {
+        let kind = self.control.covariance_type.scatter_kind();
+        while !stepper.is_done() {
+            let out = stepper.kernel().e_step_pass(passes, kind)?;
+            stepper.step(&out)?;
         }
-        record.finish(converged);
-        let last_terms = last_terms.expect("max_iter >= 1 was checked");
-        Ok(VbFit {
-            params: self.clone(),
-            model: VbModel::assemble(state, priors.clone())?,
-            record,
-            last_terms,
-            total_weight: passes.summary()?.total_weight,
-        })
+        stepper.into_fit()
     }
 }
 
 impl VbFit {
+    pub(crate) fn new(
+        params: VbParams,
+        model: VbModel,
+        record: FitRecord,
+        last_terms: ElboTerms,
+        total_weight: f64,
+    ) -> Self {
+        Self {
+            params,
+            model,
+            record,
+            last_terms,
+            total_weight,
+        }
+    }
+
     /// The fitted model: what [`VbModel::from_model_file`] rebuilds from
     /// [`VbFit::to_model_file`], and what answers this fit's queries.
     pub fn model(&self) -> &VbModel {

@@ -48,6 +48,7 @@ mod model;
 mod params;
 mod predictive;
 mod state;
+mod stepper;
 
 pub use elbo::{ElboTerms, elbo, sklearn_bound, sklearn_dropped_constant};
 pub use fit::{DEFAULT_WEIGHT_THRESHOLD, STOP_PATIENCE, VbFit, iterate};
@@ -57,4 +58,5 @@ pub use params::{
     RegCovarRule, VbParams, WeightPrior,
 };
 pub use predictive::PredictiveDensity;
+pub use stepper::VbStepper;
 pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};

@@ -4,6 +4,7 @@
 use gmm_core::cholesky_lower;
 use gmm_core::{
     Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
+    SufficientStats,
     data_statistics,
 };
 use nalgebra::{DMatrix, DVector};
@@ -393,14 +394,65 @@ impl VbParams {
     /// mean and covariance when a default needs them ([`gmm_core::data_statistics`]: the
     /// same numbers for a stream as in memory).
     pub(crate) fn priors_of(&self, passes: &mut Passes<'_>) -> Result<Priors> {
-        let d = passes.n_features();
-        let k = self.control.n_components;
-        let covariance_type = self.control.covariance_type;
         let stats = match (&self.mean_prior, &self.covariance_prior) {
             (Some(_), Some(_)) => None,
-            _ => Some(data_statistics(passes, covariance_type.scatter_kind())?),
+            _ => Some(data_statistics(
+                passes,
+                self.control.covariance_type.scatter_kind(),
+            )?),
         };
-        let (covariance, fell_back) = match (&self.covariance_prior, &stats) {
+        self.priors_given(passes.n_features(), stats.as_ref())
+    }
+
+    /// The priors these parameters give on data whose statistics with every point in one
+    /// component are `stats` (K = 1, weighted, the scatter kind of the covariance type:
+    /// [`gmm_core::data_statistics`], or the merged statistics of the chunks of a
+    /// distributed data set). The same priors, fallback and `reg_covar` rule as
+    /// [`VbParams::resolve_priors`] on the data themselves.
+    ///
+    /// ```
+    /// use gmm_core::{synthetic, data_statistics, CovarianceType, Passes};
+    /// use gmm_vb::VbParams;
+    /// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 300, 2)?.data;
+    /// let params = VbParams::new(3);
+    /// let mut source = &data;
+    /// let stats = data_statistics(&mut Passes::new(&mut source), CovarianceType::Full.scatter_kind())?;
+    /// assert_eq!(params.priors_from_statistics(&stats)?, params.resolve_priors(&data)?);
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] for statistics of more than one component or of another
+    /// scatter kind; [`GmmError::InvalidParameter`] for statistics of no weight; the errors
+    /// of the prior settings as [`VbParams::check`] gives them.
+    pub fn priors_from_statistics(&self, stats: &SufficientStats) -> Result<Priors> {
+        let kind = self.control.covariance_type.scatter_kind();
+        if stats.n_components() != 1 || stats.scatter_kind() != kind {
+            return Err(GmmError::ShapeMismatch {
+                what: "components of the data statistics (one, with the covariance type's \
+                       scatter)"
+                    .into(),
+                expected: 1,
+                found: stats.n_components(),
+            });
+        }
+        if !(stats.n_k()[0] > 0.0) {
+            return Err(GmmError::InvalidParameter {
+                name: "statistics",
+                value: format!("total weight {}", stats.n_k()[0]),
+                reason: "the priors need the statistics of at least one point".into(),
+            });
+        }
+        let d = stats.n_features();
+        self.check_settings(d)?;
+        self.priors_given(d, Some(stats))
+    }
+
+    /// The priors from the settings and, where a default needs them, the data's statistics.
+    fn priors_given(&self, d: usize, stats: Option<&SufficientStats>) -> Result<Priors> {
+        let k = self.control.n_components;
+        let covariance_type = self.control.covariance_type;
+        let (covariance, fell_back) = match (&self.covariance_prior, stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
             (Some(c), _) => (given_prior(c, covariance_type), false),
             (None, Some(stats)) => {
@@ -419,7 +471,7 @@ impl VbParams {
                 "its reduction to the covariance type",
             ));
         }
-        let mean = match (&self.mean_prior, &stats) {
+        let mean = match (&self.mean_prior, stats) {
             (Some(m0), _) => m0.clone(),
             (None, Some(stats)) => stats.mean(0),
             (None, None) => unreachable!("statistics are computed when a default needs them"),

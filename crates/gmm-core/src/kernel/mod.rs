@@ -19,6 +19,7 @@
 
 mod chunk;
 mod factors;
+mod output_wire;
 mod queries;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ use crate::source::Passes;
 use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
 use factors::Factors;
+pub use output_wire::{E_STEP_FORMAT, E_STEP_FORMAT_VERSION};
 use workspace::with_workspace;
 
 /// `D/2 ln(2 pi)` for dimension `d`.

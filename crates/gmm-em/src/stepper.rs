@@ -1,0 +1,242 @@
+//! One EM run, step by step: the model, its [`FitRecord`] and the one stopping rule, fed with
+//! E-step outputs however they were computed (a pass over data in memory, a stream, the
+//! merged statistics of Spark partitions). [`EmParams::fit`] runs its loop through it; so do
+//! the Python estimators and the Spark driver (docs/python.md, "The map-reduce step").
+
+use gmm_core::{
+    Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GaussianMixture, GmmError,
+    MixtureModel, Result, SufficientStats,
+};
+
+use crate::fit::EmFit;
+use crate::m_step::{build_mixture, m_step_parameters};
+use crate::params::EmParams;
+use crate::reseed::{ReseedEvent, collapsed_components, reseed};
+
+/// An EM run in progress: the current mixture, the bounds so far and whether the last step
+/// met the stopping rule. Made by [`EmParams::stepper`]; each [`EmStepper::step`] takes the
+/// E-step output of the current model ([`EmStepper::kernel`]) over all the data.
+///
+/// ```
+/// use gmm_core::{synthetic, Dataset, FittedModel};
+/// use gmm_em::EmParams;
+/// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 500, 1)?.data;
+/// let params = EmParams::new(3).tol(1e-8).max_iter(200);
+/// let mut stepper = params.stepper(params.initial_model(&data)?);
+/// while !stepper.is_done() {
+///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind());
+///     stepper.step(&out)?;
+/// }
+/// let fit = stepper.into_fit();
+/// assert_eq!(fit.lower_bounds(), params.fit(&data)?.lower_bounds());
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmStepper {
+    params: EmParams,
+    model: GaussianMixture,
+    record: FitRecord,
+    reseeds: Vec<ReseedEvent>,
+    converged: bool,
+}
+
+impl EmParams {
+    /// A run that starts from `model` (its first E-step uses it), with an empty record.
+    pub fn stepper(&self, model: GaussianMixture) -> EmStepper {
+        self.stepper_with_record(model, FitRecord::new(Estimator::Em))
+    }
+
+    /// A run that continues the run recorded in `previous` from `model` (scikit-learn's
+    /// `warm_start`): the first bound is compared with `previous`'s last, so fitting one
+    /// iteration at a time converges when one long fit would
+    /// ([`FitRecord::continuing`]).
+    pub fn stepper_continuing(&self, model: GaussianMixture, previous: &FitRecord) -> EmStepper {
+        self.stepper_with_record(model, FitRecord::continuing(previous))
+    }
+
+    fn stepper_with_record(&self, model: GaussianMixture, record: FitRecord) -> EmStepper {
+        EmStepper {
+            params: self.clone(),
+            model,
+            record,
+            reseeds: Vec::new(),
+            converged: false,
+        }
+    }
+
+    /// The first model of a run from its initial statistics: one M-step, then the parts
+    /// given by [`EmParams::given_start`] replace the M-step's own (scikit-learn's
+    /// `weights_init`, `means_init`, `precisions_init`).
+    ///
+    /// # Errors
+    /// As [`crate::m_step`]; [`GmmError::InvalidWeights`] and the like when the given parts
+    /// do not make a valid mixture.
+    pub fn first_model(&self, stats: &SufficientStats) -> Result<GaussianMixture> {
+        m_step_or_reseed(self, &mut Vec::new(), stats, 0, None)
+    }
+
+    /// The model the fit of `data` starts from (run 0): the warm-start model, the mixture
+    /// of [`EmParams::given_start`] when all its parts are given, or [`EmParams::first_model`]
+    /// of the initial responsibilities.
+    ///
+    /// # Errors
+    /// As [`EmParams::check`] and [`EmParams::first_model`]; errors of the initialisation.
+    pub fn initial_model(&self, data: &Dataset) -> Result<GaussianMixture> {
+        self.check(data)?;
+        if let Some(model) = self.given_model()? {
+            return Ok(model);
+        }
+        let init = self.control.initial_responsibilities(data, 0)?;
+        self.first_model(&init.sufficient_stats(data, self.control.covariance_type.scatter_kind()))
+    }
+
+    /// The warm-start model, or the given start when it is complete: a start that needs no
+    /// data.
+    pub(crate) fn given_model(&self) -> Result<Option<GaussianMixture>> {
+        if let Some(model) = &self.warm_start {
+            return Ok(Some(model.clone()));
+        }
+        self.given.complete_mixture()
+    }
+}
+
+impl EmStepper {
+    /// The current mixture: the start before the first step, then the last M-step's.
+    pub fn model(&self) -> &GaussianMixture {
+        &self.model
+    }
+
+    /// The E-step kernel of the current mixture (what the next step's statistics come from).
+    pub fn kernel(&self) -> &EStepKernel {
+        self.model.kernel()
+    }
+
+    /// The record so far.
+    pub fn record(&self) -> &FitRecord {
+        &self.record
+    }
+
+    /// Steps taken.
+    pub fn n_iter(&self) -> usize {
+        self.record.n_iter()
+    }
+
+    /// Whether the last step met the stopping rule (scikit-learn's: the bound moved by less
+    /// than `tol`; never right after a re-seeded model).
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Whether the run should stop: converged, or `max_iter` steps taken.
+    pub fn is_done(&self) -> bool {
+        self.converged || self.record.n_iter() >= self.params.control.max_iter
+    }
+
+    /// One iteration from the E-step output of the current model over all the data: its
+    /// bound (the mean log-likelihood per unit of weight of the current model) is recorded
+    /// and tested against `tol`, and the M-step on its statistics gives the next model.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] when the output holds no weight or its bound is not
+    /// finite, or its statistics do not match the model (K, D); the M-step's errors (a
+    /// collapsed component).
+    pub fn step(&mut self, out: &EStepOutput) -> Result<bool> {
+        self.advance(out, None)
+    }
+
+    /// [`EmStepper::step`] with the data in memory, for re-seeding collapsed components.
+    pub(crate) fn advance(&mut self, out: &EStepOutput, data: Option<&Dataset>) -> Result<bool> {
+        check_output(&self.model, out)?;
+        let iteration = self.record.n_iter() + 1;
+        // per point: with sample weights, per unit of weight
+        let bound = out.log_norm_sum / out.total_weight;
+        if !bound.is_finite() {
+            return Err(GmmError::InvalidParameter {
+                name: "data",
+                value: format!("log-likelihood {bound} at iteration {iteration}"),
+                reason: "the log-likelihood is not finite: rescale the data (values too \
+                         large for f64 densities) or raise reg_covar"
+                    .into(),
+            });
+        }
+        let model_was_reseeded = self
+            .reseeds
+            .last()
+            .is_some_and(|e| e.iteration + 1 == iteration);
+        // EM's bound is already per point.
+        let within_tol = self.record.push_bound(bound, 1.0, self.params.control.tol);
+        self.model = m_step_or_reseed(&self.params, &mut self.reseeds, &out.stats, iteration, data)?;
+        self.converged = within_tol && !model_was_reseeded;
+        Ok(self.converged)
+    }
+
+    /// The first model from initial statistics (re-seeding collapsed components when asked
+    /// and `data` is in memory), or the start that needs none.
+    pub(crate) fn start(
+        params: &EmParams,
+        stats: &SufficientStats,
+        data: Option<&Dataset>,
+    ) -> Result<Self> {
+        if let Some(model) = params.given_model()? {
+            return Ok(params.stepper(model));
+        }
+        let mut reseeds = Vec::new();
+        let model = m_step_or_reseed(params, &mut reseeds, stats, 0, data)?;
+        let mut stepper = params.stepper(model);
+        stepper.reseeds = reseeds;
+        Ok(stepper)
+    }
+
+    /// Ends the run: its fitted result.
+    pub fn into_fit(mut self) -> EmFit {
+        self.record.finish(self.converged);
+        EmFit::new(self.model, self.record, self.reseeds)
+    }
+}
+
+/// One M-step (the given parts of the start replacing its own at iteration 0), with
+/// collapsed components re-seeded at the worst-explained points when asked and `data` is in
+/// memory.
+fn m_step_or_reseed(
+    params: &EmParams,
+    reseeds: &mut Vec<ReseedEvent>,
+    stats: &SufficientStats,
+    iteration: usize,
+    data: Option<&Dataset>,
+) -> Result<GaussianMixture> {
+    let c = &params.control;
+    let mut p = m_step_parameters(stats, c.covariance_type, c.reg_covar)?;
+    if iteration == 0 {
+        params.given.apply(&mut p);
+    }
+    let budget = c.n_components.saturating_sub(reseeds.len());
+    if params.reseed_collapsed && budget > 0 {
+        let mut collapsed = collapsed_components(&p);
+        collapsed.truncate(budget);
+        // checked before the fit: re-seeding is on only for data in memory
+        if let (false, Some(data)) = (collapsed.is_empty(), data) {
+            reseeds.extend(reseed(data, &mut p, &collapsed, iteration)?);
+        }
+    }
+    build_mixture(p)
+}
+
+/// The output must hold weight and match the model's K and D.
+fn check_output(model: &GaussianMixture, out: &EStepOutput) -> Result<()> {
+    let (k, d) = (model.n_components(), model.n_features());
+    if out.stats.n_components() != k || out.stats.n_features() != d {
+        return Err(GmmError::ShapeMismatch {
+            what: "components x features of the statistics against the model".into(),
+            expected: k * d,
+            found: out.stats.n_components() * out.stats.n_features(),
+        });
+    }
+    if !(out.total_weight > 0.0) {
+        return Err(GmmError::InvalidParameter {
+            name: "statistics",
+            value: format!("total weight {}", out.total_weight),
+            reason: "merge the statistics of at least one point of positive weight".into(),
+        });
+    }
+    Ok(())
+}

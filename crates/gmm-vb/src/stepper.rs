@@ -1,0 +1,212 @@
+//! One VB run, step by step: the posterior, its priors, its [`FitRecord`] and the one
+//! stopping rule, fed with E-step outputs however they were computed (a pass over data in
+//! memory, a stream, the merged statistics of Spark partitions). [`VbParams::fit`] runs its
+//! loop through it; so do the Python estimators and the Spark driver.
+
+use gmm_core::{
+    Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GmmError, Result, SufficientStats,
+};
+
+use crate::elbo::{ElboTerms, elbo};
+use crate::fit::{STOP_PATIENCE, VbFit};
+use crate::model::VbModel;
+use crate::params::{Priors, VbParams};
+use crate::state::{VariationalState, m_step};
+
+/// A VB run in progress: the current posterior under fixed priors, the ELBO after every step
+/// and whether the last step met the stopping rule. Made by [`VbParams::stepper`]; each
+/// [`VbStepper::step`] takes the E-step output of the current posterior
+/// ([`VbStepper::kernel`]) over all the data.
+///
+/// ```
+/// use gmm_core::{synthetic, FittedModel};
+/// use gmm_vb::VbParams;
+/// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 500, 1)?.data;
+/// let params = VbParams::new(3).tol(1e-8).max_iter(200);
+/// let mut stepper = params.stepper(&params.initial_model(&data)?)?;
+/// while !stepper.is_done() {
+///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind());
+///     stepper.step(&out)?;
+/// }
+/// let fit = stepper.into_fit()?;
+/// assert_eq!(fit.lower_bounds(), params.fit(&data)?.lower_bounds());
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct VbStepper {
+    params: VbParams,
+    priors: Priors,
+    state: VariationalState,
+    kernel: EStepKernel,
+    record: FitRecord,
+    last_terms: Option<ElboTerms>,
+    total_weight: f64,
+    converged: bool,
+}
+
+impl VbParams {
+    /// A run that starts from `model`'s posterior under `model`'s priors, with an empty
+    /// record.
+    ///
+    /// # Errors
+    /// [`GmmError::NotPositiveDefinite`] should the posterior's kernel not factorise (not
+    /// expected for a valid model).
+    pub fn stepper(&self, model: &VbModel) -> Result<VbStepper> {
+        self.stepper_with_record(model, FitRecord::new(Estimator::Vb))
+    }
+
+    /// A run that continues the run recorded in `previous` from `model` (scikit-learn's
+    /// `warm_start`): the stopping rule looks back into `previous`'s bounds
+    /// ([`FitRecord::continuing`]), so fitting a few iterations at a time stops where one
+    /// long fit would.
+    ///
+    /// # Errors
+    /// As [`VbParams::stepper`].
+    pub fn stepper_continuing(&self, model: &VbModel, previous: &FitRecord) -> Result<VbStepper> {
+        self.stepper_with_record(model, FitRecord::continuing(previous))
+    }
+
+    fn stepper_with_record(&self, model: &VbModel, record: FitRecord) -> Result<VbStepper> {
+        Ok(VbStepper {
+            params: self.clone(),
+            priors: model.priors().clone(),
+            state: model.state().clone(),
+            kernel: model.state().kernel()?,
+            record,
+            last_terms: None,
+            total_weight: 0.0,
+            converged: false,
+        })
+    }
+
+    /// The first posterior of a run from its initial statistics: one VB M-step under
+    /// `priors`.
+    ///
+    /// # Errors
+    /// As [`m_step`].
+    pub fn first_model(&self, stats: &SufficientStats, priors: &Priors) -> Result<VbModel> {
+        let c = &self.control;
+        let state = m_step(stats, priors, c.covariance_type, c.reg_covar)?;
+        VbModel::assemble(state, priors.clone())
+    }
+
+    /// The posterior the fit of `data` starts from (run 0): the warm-start model, or
+    /// [`VbParams::first_model`] of the initial responsibilities under the priors resolved
+    /// on `data`.
+    ///
+    /// # Errors
+    /// As [`VbParams::check`], [`VbParams::resolve_priors`] and [`VbParams::first_model`].
+    pub fn initial_model(&self, data: &Dataset) -> Result<VbModel> {
+        if let Some(model) = &self.warm_start {
+            self.check(data)?;
+            return Ok(model.clone());
+        }
+        let priors = self.resolve_priors(data)?;
+        let init = self.control.initial_responsibilities(data, 0)?;
+        let kind = self.control.covariance_type.scatter_kind();
+        self.first_model(&init.sufficient_stats(data, kind), &priors)
+    }
+}
+
+impl VbStepper {
+    /// The current posterior with its priors (built on request: the stepper keeps the
+    /// posterior's state and kernel).
+    ///
+    /// # Errors
+    /// As [`VbModel::new`]'s derived quantities (not expected for a valid posterior).
+    pub fn model(&self) -> Result<VbModel> {
+        VbModel::assemble(self.state.clone(), self.priors.clone())
+    }
+
+    /// The priors of the run.
+    pub fn priors(&self) -> &Priors {
+        &self.priors
+    }
+
+    /// The E-step kernel of the current posterior (VB's expectations).
+    pub fn kernel(&self) -> &EStepKernel {
+        &self.kernel
+    }
+
+    /// The record so far (bounds are ELBO totals).
+    pub fn record(&self) -> &FitRecord {
+        &self.record
+    }
+
+    /// Steps taken.
+    pub fn n_iter(&self) -> usize {
+        self.record.n_iter()
+    }
+
+    /// Whether the last step met the stopping rule: each of the last [`STOP_PATIENCE`]
+    /// changes of the total ELBO below `tol` (docs/vb.md, "Convergence").
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Whether the run should stop: converged, or `max_iter` steps taken.
+    pub fn is_done(&self) -> bool {
+        self.converged || self.record.n_iter() >= self.params.control.max_iter
+    }
+
+    /// One iteration from the E-step output of the current posterior over all the data: the
+    /// M-step on its statistics gives the next posterior, whose full ELBO is recorded and
+    /// tested.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] when the output holds no weight or does not match the
+    /// posterior (K, D); the M-step's errors.
+    pub fn step(&mut self, out: &EStepOutput) -> Result<bool> {
+        let (k, d) = (self.kernel.n_components(), self.kernel.n_features());
+        if out.stats.n_components() != k || out.stats.n_features() != d {
+            return Err(GmmError::ShapeMismatch {
+                what: "components x features of the statistics against the model".into(),
+                expected: k * d,
+                found: out.stats.n_components() * out.stats.n_features(),
+            });
+        }
+        if !(out.total_weight > 0.0) {
+            return Err(GmmError::InvalidParameter {
+                name: "statistics",
+                value: format!("total weight {}", out.total_weight),
+                reason: "merge the statistics of at least one point of positive weight".into(),
+            });
+        }
+        let c = &self.params.control;
+        let next = m_step(&out.stats, &self.priors, c.covariance_type, c.reg_covar)?;
+        let terms = elbo(&next, &self.priors, &out.stats, out.resp_log_resp_sum);
+        self.kernel = next.kernel()?;
+        self.state = next;
+        // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a row
+        // (docs/vb.md, "Convergence").
+        self.converged =
+            self.record
+                .push_bound_with_patience(terms.total(), 1.0, c.tol, STOP_PATIENCE);
+        self.last_terms = Some(terms);
+        self.total_weight = out.total_weight;
+        Ok(self.converged)
+    }
+
+    /// Ends the run: its fitted result.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] naming `max_iter` for a run of no step (it has no
+    /// bound).
+    pub fn into_fit(mut self) -> Result<VbFit> {
+        let Some(last_terms) = self.last_terms else {
+            return Err(GmmError::InvalidParameter {
+                name: "max_iter",
+                value: "0 steps".into(),
+                reason: "a VB fit needs at least one iteration for its bound".into(),
+            });
+        };
+        self.record.finish(self.converged);
+        Ok(VbFit::new(
+            self.params,
+            VbModel::assemble(self.state, self.priors)?,
+            self.record,
+            last_terms,
+            self.total_weight,
+        ))
+    }
+}
