@@ -103,6 +103,92 @@ pub enum Covariances {
 pub const SYMMETRY_TOLERANCE: f64 = 1e-10;
 
 impl Covariances {
+    /// The covariances of given precisions (their inverses), from `values` in the row-major
+    /// layout of scikit-learn's `precisions_init` for the type: full K x D x D, tied D x D,
+    /// diag K x D, spherical K. Matrices are symmetrised (`(P + P^T) / 2`) before inversion.
+    ///
+    /// ```
+    /// use gmm_core::{CovarianceType, Covariances};
+    /// let c = Covariances::from_precisions(CovarianceType::Diagonal, 1, 2, &[4.0, 0.5])?;
+    /// assert_eq!(c.variances(0, 2).as_slice(), &[0.25, 2.0]);
+    /// assert!(Covariances::from_precisions(CovarianceType::Spherical, 1, 2, &[0.0]).is_err());
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] when `values` has the wrong length;
+    /// [`GmmError::NotPositiveDefinite`] naming the component whose precision is not finite
+    /// and symmetric positive definite (positive for diag and spherical).
+    pub fn from_precisions(
+        covariance_type: CovarianceType,
+        k: usize,
+        d: usize,
+        values: &[f64],
+    ) -> Result<Self> {
+        let expected = match covariance_type {
+            CovarianceType::Full => k * d * d,
+            CovarianceType::Tied => d * d,
+            CovarianceType::Diagonal => k * d,
+            CovarianceType::Spherical => k,
+        };
+        if values.len() != expected {
+            return Err(GmmError::ShapeMismatch {
+                what: format!("number of {covariance_type} precision values"),
+                expected,
+                found: values.len(),
+            });
+        }
+        let not_spd = |component: usize| GmmError::NotPositiveDefinite {
+            component,
+            reason: "a precision must be finite and symmetric positive definite (positive for \
+                     diag and spherical)"
+                .into(),
+        };
+        let inverse = |c: usize, v: &[f64]| -> Result<DMatrix<f64>> {
+            if v.iter().any(|x| !x.is_finite()) {
+                return Err(not_spd(c));
+            }
+            let m = DMatrix::from_row_slice(d, d, v);
+            let m = (&m + m.transpose()) * 0.5;
+            nalgebra::Cholesky::new(m)
+                .map(|ch| ch.inverse())
+                .ok_or_else(|| not_spd(c))
+        };
+        let reciprocal = |c: usize, x: f64| {
+            if x.is_finite() && x > 0.0 {
+                Ok(1.0 / x)
+            } else {
+                Err(not_spd(c))
+            }
+        };
+        Ok(match covariance_type {
+            CovarianceType::Full => Self::Full(
+                (0..k)
+                    .map(|c| inverse(c, &values[c * d * d..(c + 1) * d * d]))
+                    .collect::<Result<_>>()?,
+            ),
+            CovarianceType::Tied => Self::Tied(inverse(0, values)?),
+            CovarianceType::Diagonal => Self::Diagonal(
+                (0..k)
+                    .map(|c| {
+                        values[c * d..(c + 1) * d]
+                            .iter()
+                            .map(|&x| reciprocal(c, x))
+                            .collect::<Result<Vec<_>>>()
+                            .map(DVector::from_vec)
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            CovarianceType::Spherical => Self::Spherical(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &x)| reciprocal(c, x))
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    }
+
     /// The type of this storage.
     pub fn covariance_type(&self) -> CovarianceType {
         match self {

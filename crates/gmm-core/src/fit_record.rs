@@ -334,8 +334,7 @@ mod tests {
         assert!(!fresh.push_bound_with_patience(-8.9991, 1.0, 1e-3, 3));
         assert!(!fresh.push_bound_with_patience(-8.9988, 1.0, 1e-3, 3));
         // the history does not reach the file
-        let back: FitRecord =
-            serde_json::from_str(&serde_json::to_string(&next).unwrap()).unwrap();
+        let back: FitRecord = serde_json::from_str(&serde_json::to_string(&next).unwrap()).unwrap();
         assert_eq!(back.lower_bounds(), next.lower_bounds());
     }
 

@@ -91,6 +91,18 @@ impl EmParams {
         cold.run(&mut Passes::new(&mut source), stepper)
     }
 
+    /// Runs `stepper` (made by these parameters, from any start: a model read back, the
+    /// first model of statistics merged elsewhere, a warm start that continues its record)
+    /// to its end on data read pass after pass: the loop of [`EmParams::fit`].
+    ///
+    /// # Errors
+    /// As [`EmParams::fit_source`].
+    pub fn fit_stepper(&self, source: &mut dyn DataSource, stepper: EmStepper) -> Result<EmFit> {
+        let mut passes = Passes::new(source);
+        self.check_passes(&mut passes)?;
+        self.run(&mut passes, stepper)
+    }
+
     /// Steps until the run is done, one pass of the E-step per step.
     fn run(&self, passes: &mut Passes<'_>, mut stepper: EmStepper) -> Result<EmFit> {
         let kind = self.control.covariance_type.scatter_kind();

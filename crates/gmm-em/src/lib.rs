@@ -31,5 +31,5 @@ pub use fit::EmFit;
 pub use m_step::{MStepParameters, m_step, m_step_parameters};
 pub use params::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmParams, GivenStart};
 pub use reseed::ReseedEvent;
-pub use stepper::EmStepper;
 pub use select::{KSelectionRow, best_by_aic, best_by_bic, select_k, select_k_fits};
+pub use stepper::EmStepper;

@@ -146,7 +146,7 @@ impl EmStepper {
 
     /// [`EmStepper::step`] with the data in memory, for re-seeding collapsed components.
     pub(crate) fn advance(&mut self, out: &EStepOutput, data: Option<&Dataset>) -> Result<bool> {
-        check_output(&self.model, out)?;
+        out.check_for_model(self.model.n_components(), self.model.n_features())?;
         let iteration = self.record.n_iter() + 1;
         // per point: with sample weights, per unit of weight
         let bound = out.log_norm_sum / out.total_weight;
@@ -165,7 +165,8 @@ impl EmStepper {
             .is_some_and(|e| e.iteration + 1 == iteration);
         // EM's bound is already per point.
         let within_tol = self.record.push_bound(bound, 1.0, self.params.control.tol);
-        self.model = m_step_or_reseed(&self.params, &mut self.reseeds, &out.stats, iteration, data)?;
+        self.model =
+            m_step_or_reseed(&self.params, &mut self.reseeds, &out.stats, iteration, data)?;
         self.converged = within_tol && !model_was_reseeded;
         Ok(self.converged)
     }
@@ -219,24 +220,4 @@ fn m_step_or_reseed(
         }
     }
     build_mixture(p)
-}
-
-/// The output must hold weight and match the model's K and D.
-fn check_output(model: &GaussianMixture, out: &EStepOutput) -> Result<()> {
-    let (k, d) = (model.n_components(), model.n_features());
-    if out.stats.n_components() != k || out.stats.n_features() != d {
-        return Err(GmmError::ShapeMismatch {
-            what: "components x features of the statistics against the model".into(),
-            expected: k * d,
-            found: out.stats.n_components() * out.stats.n_features(),
-        });
-    }
-    if !(out.total_weight > 0.0) {
-        return Err(GmmError::InvalidParameter {
-            name: "statistics",
-            value: format!("total weight {}", out.total_weight),
-            reason: "merge the statistics of at least one point of positive weight".into(),
-        });
-    }
-    Ok(())
 }

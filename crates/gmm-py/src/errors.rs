@@ -12,6 +12,15 @@ use gmm_core::GmmError;
 use pyo3::PyErr;
 use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 
+/// An invalid parameter, named, with its value and what to do.
+pub fn invalid(name: &'static str, value: impl ToString, reason: impl Into<String>) -> GmmError {
+    GmmError::InvalidParameter {
+        name,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
 /// The Python exception of a gmm error, carrying its message.
 pub fn to_py(e: GmmError) -> PyErr {
     let message = e.to_string();

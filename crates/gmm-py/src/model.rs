@@ -3,8 +3,8 @@
 //! statistics).
 
 use gmm_core::{
-    EStepKernel, FitRecord, GaussianMixture, MixtureModel, ModelFile, Passes, Result, ScatterKind,
-    SliceSource, check_responsibilities_memory,
+    EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
+    Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
 use gmm_vb::VbModel;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -14,7 +14,7 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::arrays::{self, Rows};
 use crate::errors::guarded;
 use crate::params::{mixture_params, posterior_params, record_params};
-use crate::stats::{ChunkStats, Statistics};
+use crate::stats::Statistics;
 
 /// What a [`Model`] holds.
 #[derive(Debug, Clone)]
@@ -36,6 +36,40 @@ pub enum Inner {
 }
 
 impl Inner {
+    /// An EM mixture without a record.
+    pub fn em(mixture: GaussianMixture) -> Self {
+        Self::Em {
+            mixture: Box::new(mixture),
+            record: None,
+        }
+    }
+
+    /// A VB posterior without a record.
+    pub fn vb(model: VbModel) -> Self {
+        Self::Vb {
+            model: Box::new(model),
+            record: None,
+        }
+    }
+
+    /// An EM fit's mixture and record.
+    pub fn em_fit(fit: gmm_em::EmFit) -> Self {
+        let record = Some(fit.fit_record().clone());
+        Self::Em {
+            mixture: Box::new(fit.into_mixture()),
+            record,
+        }
+    }
+
+    /// A VB fit's posterior and record.
+    pub fn vb_fit(fit: gmm_vb::VbFit) -> Self {
+        let record = Some(fit.fit_record().clone());
+        Self::Vb {
+            model: Box::new(fit.into_model()),
+            record,
+        }
+    }
+
     fn queries(&self) -> &dyn MixtureModel {
         match self {
             Self::Em { mixture, .. } => mixture.as_ref(),
@@ -50,7 +84,8 @@ impl Inner {
         }
     }
 
-    fn record(&self) -> Option<&FitRecord> {
+    /// How the model was fitted, if it was.
+    pub fn record(&self) -> Option<&FitRecord> {
         match self {
             Self::Em { record, .. } | Self::Vb { record, .. } => record.as_ref(),
         }
@@ -167,18 +202,10 @@ impl Inner {
 
     /// The E-step statistics of the borrowed rows (and weights) in one pass: the same
     /// batches, chunks and merge order as the in-memory E-step, so the same bits.
-    fn e_step(&self, rows: &Rows<'_>, weights: Option<&[f64]>) -> Result<ChunkStats> {
+    fn e_step(&self, rows: &Rows<'_>, weights: Option<&[f64]>) -> Result<EStepOutput> {
         let mut source = self.source(rows, weights)?;
         let (kernel, kind) = self.kernel()?;
-        let out = kernel.e_step_pass(&mut Passes::new(&mut source), kind)?;
-        // the total weight summed as Dataset::total_weight sums it
-        let weight = weights.map_or(rows.n as f64, |w| w.iter().sum());
-        Ok(ChunkStats::new(
-            out.stats,
-            out.log_norm_sum,
-            out.resp_log_resp_sum,
-            weight,
-        ))
+        kernel.e_step_pass(&mut Passes::new(&mut source), kind)
     }
 }
 
@@ -375,14 +402,5 @@ impl Model {
             })
         })?;
         Ok(Statistics::new(stats))
-    }
-
-    /// The reduce step's end: the next model from merged statistics (EM: gmm_em::m_step;
-    /// VB: gmm_vb::m_step under this model's priors), and the bound these statistics give
-    /// (EM: the mean log-likelihood of *this* model, as `lower_bounds_`; VB: the full ELBO
-    /// of the next posterior).
-    fn m_step(&self, py: Python<'_>, stats: &Statistics, reg_covar: f64) -> PyResult<(Model, f64)> {
-        py.detach(|| guarded(|| crate::stats::m_step(&self.inner, &stats.inner, reg_covar)))
-            .map(|(inner, bound)| (Model::new(inner), bound))
     }
 }

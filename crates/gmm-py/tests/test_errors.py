@@ -33,7 +33,7 @@ def test_bad_data(cls, X, error, message):
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_more_components_than_points(cls):
-    with pytest.raises(ValueError, match="n_components = 5 exceeds the number of points 3"):
+    with pytest.raises(ValueError, match="Expected n_samples >= n_components but got n_components = 5, n_samples = 3"):
         cls(n_components=5).fit(np.arange(6.0).reshape(3, 2))
 
 
@@ -72,16 +72,46 @@ def test_wrong_number_of_features_after_fit(cls):
         est.predict(np.zeros((4, 2)))
 
 
-def test_bad_initial_parameters():
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(precisions_init=np.ones((3, 2))),
+         r"The parameter 'full precision' should have the shape of \(2, 2, 2\), but got \(3, 2\)"),
+        (dict(means_init=np.zeros((3, 2))),
+         r"The parameter 'means' should have the shape of \(2, 2\), but got \(3, 2\)"),
+        (dict(weights_init=np.ones(3) / 3),
+         r"The parameter 'weights' should have the shape of \(2,\), but got \(3,\)"),
+        (dict(weights_init=np.array([1.5, -0.5])),
+         r"The parameter 'weights' should be in the range \[0, 1\]"),
+        (dict(weights_init=np.array([0.5, 0.6])),
+         r"The parameter 'weights' should be normalized, but got sum\(weights\) = 1.10000"),
+        (dict(covariance_type="diag", precisions_init=-np.ones((2, 2))),
+         r"'diag precision' should be positive"),
+        (dict(precisions_init=np.array([np.eye(2), -np.eye(2)])),
+         r"'full precision' should be symmetric, positive-definite"),
+    ],
+)
+def test_bad_initial_parameters_get_scikit_learns_messages(params, message):
     X = blobs(n=60, d=2, k=2)
-    with pytest.raises(ValueError, match="precisions_init"):
-        gmm_rs.GaussianMixture(2, precisions_init=np.ones((3, 2))).fit(X)
-    with pytest.raises(ValueError, match="means_init"):
-        gmm_rs.GaussianMixture(2, means_init=np.zeros((3, 2))).fit(X)
-    with pytest.raises(ValueError, match="symmetric positive definite"):
-        gmm_rs.GaussianMixture(2, covariance_type="diag", precisions_init=-np.ones((2, 2))).fit(X)
+    with pytest.raises(ValueError, match=message):
+        gmm_rs.GaussianMixture(2, **params).fit(X)
+    # scikit-learn's own estimator says the same
+    sk = pytest.importorskip("sklearn.mixture")
+    with pytest.raises(ValueError, match=message):
+        sk.GaussianMixture(2, **params).fit(X)
+
+
+def test_a_bad_covariance_prior_is_named():
+    X = blobs(n=60, d=2, k=2)
     with pytest.raises(ValueError, match="covariance_prior"):
         gmm_rs.BayesianGaussianMixture(n_components=2, covariance_prior=-np.eye(2)).fit(X)
+
+
+def test_float32_weights_init_that_sum_to_one_in_float32_are_accepted():
+    X = blobs(n=60, d=2, k=3)
+    w = (np.ones(3, dtype=np.float32) / np.float32(3.0)).astype(np.float32)
+    est = gmm_rs.GaussianMixture(3, weights_init=w, random_state=0).fit(X)
+    assert est.converged_
 
 
 def test_dataframe_with_nulls_names_the_cell():

@@ -146,9 +146,18 @@ def test_vb_means_init_is_nearest_mean_then_the_first_m_step(cov_type):
     assert_vb_equal(ours, theirs, 0.0)
 
 
-def test_float32_input_gives_the_float64_fit():
+def test_float32_input_gives_the_float64_fit_in_float32():
     X = blobs(n=300, d=2, k=2, seed=6).astype(np.float32)
     ours, _ = em_pair(X.astype(np.float64), 2, "full")
-    a = ours.fit(X).means_
-    b = ours.fit(X.astype(np.float64)).means_
-    assert np.array_equal(a, b)
+    from sklearn.base import clone
+
+    a = clone(ours).fit(X)
+    means32, proba32 = a.means_, a.predict_proba(X)
+    # as scikit-learn: float32 in, float32 attributes and results out
+    for name in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        assert getattr(a, name).dtype == np.float32, name
+    assert proba32.dtype == np.float32
+    assert a.score_samples(X).dtype == np.float32
+    b = clone(ours).fit(X.astype(np.float64))
+    assert np.array_equal(means32, b.means_.astype(np.float32))
+    assert b.means_.dtype == np.float64

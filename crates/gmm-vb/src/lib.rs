@@ -58,5 +58,5 @@ pub use params::{
     RegCovarRule, VbParams, WeightPrior,
 };
 pub use predictive::PredictiveDensity;
-pub use stepper::VbStepper;
 pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};
+pub use stepper::VbStepper;

@@ -4,8 +4,7 @@
 use gmm_core::cholesky_lower;
 use gmm_core::{
     Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
-    SufficientStats,
-    data_statistics,
+    SufficientStats, data_statistics,
 };
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -131,6 +130,7 @@ pub struct VbParams {
     pub(crate) mean_prior: Option<DVector<f64>>,
     pub(crate) covariance_prior: Option<DMatrix<f64>>,
     pub(crate) reg_covar_rule: Option<RegCovarRule>,
+    pub(crate) resolved_priors: Option<Priors>,
     pub(crate) warm_start: Option<VbModel>,
 }
 
@@ -145,8 +145,18 @@ impl VbParams {
             mean_prior: None,
             covariance_prior: None,
             reg_covar_rule: None,
+            resolved_priors: None,
             warm_start: None,
         }
+    }
+
+    /// Priors already resolved (by [`VbParams::priors_from_statistics`] on the whole data
+    /// set, or read from a model): the fit uses them as they are, whatever data it sees, in
+    /// place of the prior settings and their defaults. A distributed fit resolves its
+    /// priors once from the statistics of all the data and starts on a sample with them.
+    pub fn resolved_priors(mut self, priors: Priors) -> Self {
+        self.resolved_priors = Some(priors);
+        self
     }
 
     gmm_core::fit_control_methods!();
@@ -394,6 +404,28 @@ impl VbParams {
     /// mean and covariance when a default needs them ([`gmm_core::data_statistics`]: the
     /// same numbers for a stream as in memory).
     pub(crate) fn priors_of(&self, passes: &mut Passes<'_>) -> Result<Priors> {
+        if let Some(priors) = &self.resolved_priors {
+            if priors.n_features() != passes.n_features() {
+                return Err(GmmError::ShapeMismatch {
+                    what: "number of features of the data against the resolved priors".into(),
+                    expected: priors.n_features(),
+                    found: passes.n_features(),
+                });
+            }
+            let prior_type = priors.covariance.covariance_type();
+            if prior_type != self.control.covariance_type {
+                return Err(GmmError::InvalidParameter {
+                    name: "resolved_priors",
+                    value: prior_type.to_string(),
+                    reason: format!(
+                        "the priors were resolved for {prior_type} covariances but the fit asks \
+                         for {}",
+                        self.control.covariance_type
+                    ),
+                });
+            }
+            return Ok(priors.clone());
+        }
         let stats = match (&self.mean_prior, &self.covariance_prior) {
             (Some(_), Some(_)) => None,
             _ => Some(data_statistics(

@@ -157,21 +157,7 @@ impl VbStepper {
     /// [`GmmError::InvalidParameter`] when the output holds no weight or does not match the
     /// posterior (K, D); the M-step's errors.
     pub fn step(&mut self, out: &EStepOutput) -> Result<bool> {
-        let (k, d) = (self.kernel.n_components(), self.kernel.n_features());
-        if out.stats.n_components() != k || out.stats.n_features() != d {
-            return Err(GmmError::ShapeMismatch {
-                what: "components x features of the statistics against the model".into(),
-                expected: k * d,
-                found: out.stats.n_components() * out.stats.n_features(),
-            });
-        }
-        if !(out.total_weight > 0.0) {
-            return Err(GmmError::InvalidParameter {
-                name: "statistics",
-                value: format!("total weight {}", out.total_weight),
-                reason: "merge the statistics of at least one point of positive weight".into(),
-            });
-        }
+        out.check_for_model(self.kernel.n_components(), self.kernel.n_features())?;
         let c = &self.params.control;
         let next = m_step(&out.stats, &self.priors, c.covariance_type, c.reg_covar)?;
         let terms = elbo(&next, &self.priors, &out.stats, out.resp_log_resp_sum);

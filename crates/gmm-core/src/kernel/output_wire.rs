@@ -108,6 +108,37 @@ impl EStepOutput {
     }
 }
 
+impl EStepOutput {
+    /// Checks that this output can step a model of `k` components and `d` features: the
+    /// same K and D, and positive total weight.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] naming what differs; [`GmmError::InvalidParameter`]
+    /// naming `statistics` for a total weight of 0.
+    pub fn check_for_model(&self, k: usize, d: usize) -> Result<()> {
+        for (what, expected, found) in [
+            ("number of components", k, self.stats.n_components()),
+            ("number of features", d, self.stats.n_features()),
+        ] {
+            if expected != found {
+                return Err(GmmError::ShapeMismatch {
+                    what: format!("{what} of the statistics against the model"),
+                    expected,
+                    found,
+                });
+            }
+        }
+        if !(self.total_weight > 0.0) {
+            return Err(GmmError::InvalidParameter {
+                name: "statistics",
+                value: format!("total weight {}", self.total_weight),
+                reason: "merge the statistics of at least one point of positive weight".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,8 +150,16 @@ mod tests {
         let text = String::from_utf8(good.to_bytes()).unwrap();
         for (from, to, cause) in [
             ("\"version\":1", "\"version\":9", "version 9"),
-            ("\"total_weight\":0.0", "\"total_weight\":-1.0", "total weight -1"),
-            ("\"log_norm_sum\":0.0", "\"log_norm_sum\":1e999", "out of range"),
+            (
+                "\"total_weight\":0.0",
+                "\"total_weight\":-1.0",
+                "total weight -1",
+            ),
+            (
+                "\"log_norm_sum\":0.0",
+                "\"log_norm_sum\":1e999",
+                "out of range",
+            ),
         ] {
             assert!(text.contains(from), "{text}");
             let err = EStepOutput::from_bytes(text.replace(from, to).as_bytes()).unwrap_err();

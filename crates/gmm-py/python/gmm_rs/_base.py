@@ -1,6 +1,12 @@
-"""What both estimators share: scikit-learn's estimator protocol, validation of X against
-the fitted model, the fitted attributes, the queries, model files and the map-reduce step."""
+"""What both estimators share: scikit-learn's estimator protocol and its fit semantics
+(fit_predict's final E-step, warm_start continuing the bound history, max_iter=0, the
+convergence warning, verbose output), validation of X against the fitted model, the fitted
+attributes, the queries, model files and the map-reduce step.
 
+Every fit, start and step runs in the Rust library (gmm_rs._core.Settings and Stepper): no
+loop, stopping rule, prior or first M-step is written here."""
+
+import time
 import warnings
 
 import numpy as np
@@ -11,6 +17,7 @@ from ._validation import as_data, as_weights, seed_of
 try:  # scikit-learn is optional: with it the classes are full scikit-learn estimators
     from sklearn.base import BaseEstimator, DensityMixin
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
+    from sklearn.utils.validation import check_is_fitted
     from sklearn.utils.validation import validate_data as _sk_validate_data
 
     HAVE_SKLEARN = True
@@ -23,6 +30,13 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
 
     class NotFittedError(ValueError, AttributeError):
         """The estimator is used before fit."""
+
+    def check_is_fitted(estimator):
+        if not estimator.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' "
+                "with appropriate arguments before using this estimator."
+            )
 
     class DensityMixin:
         """Marks density estimators (scikit-learn's mixin, when it is installed)."""
@@ -50,13 +64,19 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
             return self
 
 
+CONVERGENCE_WARNING = (
+    "Best performing initialization did not converge. Try different init parameters, or "
+    "increase max_iter, tol, or check for degenerate data."
+)
+
+
 class _MixtureBase(DensityMixin, BaseEstimator):
     """Shared machinery; see GaussianMixture and BayesianGaussianMixture."""
 
     _kind = None  # "em" or "vb"
 
     # --- input ---------------------------------------------------------------------------
-    def _validate(self, X, reset):
+    def _validate(self, X, reset, ensure_min_samples=1):
         arr = as_data(X)
         if HAVE_SKLEARN:
             # feature names and n_features_in_, with scikit-learn's messages
@@ -68,59 +88,129 @@ class _MixtureBase(DensityMixin, BaseEstimator):
                 f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        if arr.shape[0] < ensure_min_samples:
+            raise ValueError(
+                f"Found array with {arr.shape[0]} sample(s) (shape={arr.shape}) while a "
+                f"minimum of {ensure_min_samples} is required by {type(self).__name__}."
+            )
+        return arr
+
+    def _validate_for_fit(self, X, reset):
+        if HAVE_SKLEARN:
+            self._validate_params()  # scikit-learn's parameter checks and messages
+        self._input_dtype = _input_dtype(X)
+        arr = self._validate(X, reset=reset, ensure_min_samples=2)
+        if arr.shape[0] < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {arr.shape[0]}"
+            )
         return arr
 
     def _check_fitted(self):
-        if getattr(self, "_model", None) is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet: call fit first"
-            )
+        check_is_fitted(self)
 
     # --- fitting -------------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
-        """Fits the mixture to X (n_samples, n_features); sample_weight: frequency weights.
-        A C-contiguous float64 X is read in place, not copied."""
+        """Fits the mixture to X (n_samples, n_features); sample_weight: frequency weights
+        (a weight of 3 counts as three copies of the row, in the start too).
+
+        As scikit-learn's: n_init initialisations, the best kept; with warm_start=True a
+        fitted estimator continues from its model, and the first bound of the new fit is
+        compared with the last of the previous one (so fitting one iteration at a time
+        converges as one long fit would); max_iter=0 sets the initial model. A
+        C-contiguous float64 X is read in place, not copied."""
         self._fit_array(X, sample_weight)
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
-        """Fits the mixture and returns the most responsible component of every point."""
-        return self._model.predict(self._fit_array(X, sample_weight))
+        """Fits the mixture and returns the most responsible component of every point: the
+        labels of a final E-step on X with the fitted model, so equal to
+        fit(X).predict(X) (scikit-learn's rule)."""
+        arr = self._fit_array(X, sample_weight)
+        return self._model.predict(arr)
+
+    def _continues(self):
+        return bool(self.warm_start) and self.__sklearn_is_fitted__()
 
     def _fit_array(self, X, sample_weight):
-        arr = self._validate(X, reset=not self._continues())
+        continues = self._continues()
+        arr = self._validate_for_fit(X, reset=not continues)
         w = as_weights(sample_weight, arr.shape[0])
-        warm = self._model if self._continues() else None
-        model = self._fit(arr, w, seed_of(self.random_state), warm, resp_init=None)
+        settings = self._settings(arr.shape[1])
+        started = time.perf_counter()
+        if self.max_iter == 0:
+            if continues:
+                model = self._model
+            else:
+                model = settings.start(arr, w).model()
+            self._set_model(model)
+            self.n_iter_, self.converged_ = 0, False
+            self.lower_bound_, self.lower_bounds_ = -np.inf, []
+            return arr
+        if continues:
+            model = settings.run(settings.stepper(self._model, continuing=True), arr, w)
+        else:
+            model = settings.fit(arr, w)
         self._set_model(model)
+        self._print_verbose(time.perf_counter() - started)
         if not self.converged_:
-            warnings.warn(
-                f"the best of {self.n_init} initialisation(s) did not converge in "
-                f"{self.max_iter} iterations: raise max_iter or tol, or check the data",
-                ConvergenceWarning,
-            )
+            warnings.warn(CONVERGENCE_WARNING, ConvergenceWarning)
         return arr
 
     def fit_from_responsibilities(self, X, resp, sample_weight=None):
         """Fits from given initial responsibilities, an (n_samples, n_components) array of
         non-negative values (rows normally summing to 1): the first model is one M-step on
         them. init_params, n_init and random_state are not used."""
-        arr = self._validate(X, reset=True)
+        arr = self._validate_for_fit(X, reset=True)
         w = as_weights(sample_weight, arr.shape[0])
         resp = np.ascontiguousarray(np.asarray(resp, dtype=np.float64))
         if resp.ndim != 2:
             raise ValueError(f"resp has shape {resp.shape}: give (n_samples, n_components)")
-        self._set_model(self._fit(arr, w, 0, None, resp_init=resp))
+        self._set_model(self._settings(arr.shape[1]).fit(arr, w, resp))
         return self
-
-    def _continues(self):
-        return bool(self.warm_start) and getattr(self, "_model", None) is not None
 
     def _set_model(self, model):
         self._model = model
+        self._stepper = None
         for name, value in model.params().items():
+            if isinstance(value, np.ndarray) and self._input_dtype == np.float32:
+                if name not in ("lower_bounds_",):
+                    value = value.astype(np.float32)
             setattr(self, name, value)
+        if isinstance(getattr(self, "lower_bounds_", None), np.ndarray):
+            self.lower_bounds_ = list(self.lower_bounds_)
         self.n_features_in_ = model.n_features
+
+    _input_dtype = np.float64
+
+    def _print_verbose(self, seconds):
+        """scikit-learn's verbose lines for the winning initialisation, printed when its fit
+        has ended (the fit runs in Rust; verbose >= 2 shows the mean time per iteration)."""
+        if not self.verbose:
+            return
+        bounds = list(self.lower_bounds_)
+        per_iteration = seconds / max(len(bounds), 1)
+        print("Initialization %d" % getattr(self, "_best_restart", 0))
+        previous = -np.inf
+        for n_iter, bound in enumerate(bounds, start=1):
+            if n_iter % self.verbose_interval == 0:
+                if self.verbose == 1:
+                    print("  Iteration %d" % n_iter)
+                else:
+                    print(
+                        "  Iteration %d\t time lapse %.5fs\t ll change %.5f"
+                        % (n_iter, per_iteration * self.verbose_interval, bound - previous)
+                    )
+            previous = bound
+        verdict = "converged" if self.converged_ else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {verdict}.")
+        else:
+            print(
+                f"Initialization {verdict}. time lapse {seconds:.5f}s\t lower bound"
+                f" {self.lower_bound_:.5f}."
+            )
 
     # --- queries -------------------------------------------------------------------------
     def _data(self, X):
@@ -130,7 +220,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     def score_samples(self, X):
         """Log density of every point (VB: the Student-t posterior predictive)."""
         data = self._data(X)
-        return self._model.score_samples(data)
+        return self._out(self._model.score_samples(data))
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log density of the points of X (weighted by sample_weight if given)."""
@@ -145,7 +235,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     def predict_proba(self, X):
         """Responsibilities, (n_samples, n_components)."""
         data = self._data(X)
-        return self._model.predict_proba(data)
+        return self._out(self._model.predict_proba(data))
 
     def sample(self, n_samples=1):
         """n_samples points drawn from the fitted (point-estimate) mixture, and their
@@ -153,9 +243,13 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         self._check_fitted()
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
             raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}: draw at least one point"
+                "Invalid value for 'n_samples': %d . The sampling requires at least one "
+                "sample." % n_samples
+                if isinstance(n_samples, (int, np.integer))
+                else f"Invalid value for 'n_samples': {n_samples!r}: draw at least one point"
             )
-        return self._model.sample(int(n_samples), seed_of(self.random_state))
+        X, labels = self._model.sample(int(n_samples), seed_of(self.random_state))
+        return self._out(X), labels
 
     def bic(self, X):
         """Bayesian information criterion of the (point-estimate) mixture on X."""
@@ -166,6 +260,10 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """Akaike information criterion of the (point-estimate) mixture on X."""
         data = self._data(X)
         return self._model.aic(data)
+
+    def _out(self, values):
+        """Float results in the dtype of the training data (float32 in, float32 out)."""
+        return values.astype(np.float32) if self._input_dtype == np.float32 else values
 
     # --- model files ---------------------------------------------------------------------
     def to_json(self):
@@ -207,18 +305,22 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     # --- the map-reduce step -------------------------------------------------------------
     def initialize(self, X, sample_weight=None):
-        """Sets the model an iteration starts from without iterating: the M-step on the
-        initial responsibilities of X (init_params / means_init, random_state), or the
-        given weights_init/means_init/precisions_init. Returns self; then
-        statistics() and m_step() run the fit on any engine (docs/python.md)."""
-        arr = self._validate(X, reset=True)
+        """Sets the model an iteration starts from without iterating (the library's
+        initial model: the M-step on the initial responsibilities of X, or the given
+        weights_init/means_init/precisions_init). Returns self; then statistics() and
+        m_step() run the fit on any engine (docs/python.md)."""
+        arr = self._validate_for_fit(X, reset=True)
         w = as_weights(sample_weight, arr.shape[0])
-        model = self._fit(arr, w, seed_of(self.random_state), None, resp_init=None, iterate=False)
-        self._set_model(model)
-        self.n_iter_, self.converged_ = 0, False
-        self.lower_bounds_ = np.empty(0)
-        self.lower_bound_ = -np.inf
+        self._start(self._settings(arr.shape[1]).start(arr, w))
         return self
+
+    def _start(self, stepper):
+        """Makes `stepper` (a run not yet stepped) the estimator's fit in progress."""
+        self._set_model(stepper.model())
+        self._stepper = stepper
+        self.n_iter_, self.converged_ = 0, False
+        self.lower_bounds_ = []
+        self.lower_bound_ = -np.inf
 
     def statistics(self, X, sample_weight=None):
         """The map step: the sufficient statistics of the chunk X (with its weights) under
@@ -228,21 +330,31 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         return self._model.e_step(arr, as_weights(sample_weight, arr.shape[0]))
 
     def m_step(self, statistics):
-        """The reduce step's end: replaces the model by the M-step on merged statistics,
-        records the bound they give in lower_bounds_, updates n_iter_ and converged_ with
-        scikit-learn's rule (|change of the bound| < tol), and returns the bound."""
+        """The reduce step's end: one step of the library's fit from merged statistics of
+        the current model (the M-step, the bound recorded in lower_bounds_, n_iter_ and
+        converged_ by the estimator's own stopping rule: EM's |change| < tol, VB's five
+        changes in a row). Returns the bound. A fitted estimator continues its record."""
         self._check_fitted()
-        model, bound = self._model.m_step(statistics, float(self.reg_covar))
-        previous = list(getattr(self, "lower_bounds_", []))
-        params = model.params()
-        for name, value in params.items():
-            setattr(self, name, value)
-        self._model = model
-        self.lower_bounds_ = np.asarray(previous + [bound])
-        self.lower_bound_ = bound
-        self.n_iter_ = len(previous) + 1
-        self.converged_ = bool(previous) and abs(bound - previous[-1]) < self.tol
-        return bound
+        if getattr(self, "_stepper", None) is None:
+            d = self._model.n_features
+            self._stepper = self._settings(d).stepper(self._model, continuing=True)
+        stepper = self._stepper
+        stepper.step(statistics)
+        self._set_model(stepper.model())
+        self._stepper = stepper
+        return self.lower_bound_
+
+    @property
+    def _fit_done(self):
+        """Whether the fit in progress should stop (converged, or max_iter steps)."""
+        return self._stepper is None or self._stepper.done
 
     def __sklearn_is_fitted__(self):
         return getattr(self, "_model", None) is not None
+
+
+def _input_dtype(X):
+    """float32 for float32 input (attributes and results then come back in float32, as
+    scikit-learn's do); float64 otherwise."""
+    dtype = getattr(X, "dtype", None)
+    return np.float32 if dtype == np.float32 else np.float64

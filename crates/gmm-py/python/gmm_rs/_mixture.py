@@ -4,7 +4,11 @@ constructors and defaults, fitted by the Rust core."""
 import numpy as np
 
 from . import _core
-from ._base import _MixtureBase
+from ._base import HAVE_SKLEARN, _MixtureBase
+from ._validation import check_means, check_precisions, check_weights, seed_of
+
+if HAVE_SKLEARN:
+    from sklearn import mixture as _sk_mixture
 
 
 def _optional_array(a, ndim, name):
@@ -24,7 +28,13 @@ class GaussianMixture(_MixtureBase):
     initialisation methods are ours (k-means++ then Lloyd for 'kmeans'), so a fit from
     init_params matches scikit-learn's in distribution, not bit for bit; from
     weights_init + means_init + precisions_init it matches step for step.
-    fit(X, y=None, sample_weight=None) takes frequency weights.
+    fit(X, y=None, sample_weight=None) takes frequency weights: a weight of 3 counts as
+    three copies of the row, in the initialisation too.
+
+    Differences from scikit-learn: verbose prints scikit-learn's lines for the winning
+    initialisation once the fit (which runs in Rust) has ended, and the time per iteration
+    it shows is the fit's mean. float32 input is fitted in float64; the fitted arrays and
+    the float results come back in float32, as scikit-learn's do.
     """
 
     _kind = "em"
@@ -62,24 +72,27 @@ class GaussianMixture(_MixtureBase):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
 
-    def _fit(self, X, w, seed, warm, resp_init, iterate=True):
-        return _core.fit_em(
-            X,
-            w,
-            _count(self.n_components, "n_components"),
+    if HAVE_SKLEARN:
+        _parameter_constraints = dict(_sk_mixture.GaussianMixture._parameter_constraints)
+
+    def _settings(self, d):
+        """The library's request for these parameters on data of d features."""
+        k = int(self.n_components)
+        return _core.Settings.em(
+            k,
             str(self.covariance_type),
             float(self.tol),
             float(self.reg_covar),
-            _count(self.max_iter, "max_iter"),
-            1 if warm is not None else _count(self.n_init, "n_init"),
+            int(self.max_iter),
+            int(self.n_init),
             str(self.init_params),
-            seed,
-            weights_init=_optional_array(self.weights_init, 1, "weights_init"),
-            means_init=_optional_array(self.means_init, 2, "means_init"),
-            precisions_init=_optional_array(self.precisions_init, None, "precisions_init"),
-            warm_start=warm,
-            resp_init=resp_init,
-            iterate=iterate,
+            seed_of(self.random_state),
+            d,
+            weights_init=check_weights(self.weights_init, k),
+            means_init=check_means(self.means_init, k, d),
+            precisions_init=check_precisions(
+                self.precisions_init, str(self.covariance_type), k, d
+            ),
         )
 
 
@@ -88,7 +101,11 @@ class BayesianGaussianMixture(_MixtureBase):
     (same parameters, defaults, iterations and fitted attributes, posterior included).
 
     Differences: lower_bound_ and lower_bounds_ are the full ELBO with every constant (a
-    true lower bound on ln p(X)); scikit-learn's drops constants. score_samples is the log
+    true lower bound on ln p(X)); scikit-learn's drops constants. The fit stops when five
+    changes of the ELBO in a row are below tol (scikit-learn stops at the first; one small
+    change can fall in a lull of a slow tail: docs/vb.md, "Convergence"), so a fit with
+    max_iter <= 5 never reports converged_ on its own; with warm_start the changes of the
+    previous fits count. verbose and float32 as in GaussianMixture. score_samples is the log
     Student-t posterior predictive density. means_init (not in scikit-learn's class) starts
     from given means as `gmm fit --init-means`: each point to its nearest mean, then the
     first M-step. random_state as in GaussianMixture.
@@ -137,6 +154,12 @@ class BayesianGaussianMixture(_MixtureBase):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
 
+    if HAVE_SKLEARN:
+        _parameter_constraints = {
+            **_sk_mixture.BayesianGaussianMixture._parameter_constraints,
+            "means_init": ["array-like", None],
+        }
+
     def _covariance_prior_matrix(self, d):
         """scikit-learn's covariance_prior (a matrix for full and tied, D variances for
         diag, one variance for spherical) as the D x D matrix the core takes."""
@@ -150,37 +173,26 @@ class BayesianGaussianMixture(_MixtureBase):
             return np.ascontiguousarray(np.diag(c))
         return np.ascontiguousarray(c)
 
-    def _fit(self, X, w, seed, warm, resp_init, iterate=True):
-        return _core.fit_vb(
-            X,
-            w,
-            _count(self.n_components, "n_components"),
+    def _settings(self, d):
+        """The library's request for these parameters on data of d features."""
+        k = int(self.n_components)
+        return _core.Settings.vb(
+            k,
             str(self.covariance_type),
             float(self.tol),
             float(self.reg_covar),
-            _count(self.max_iter, "max_iter"),
-            1 if warm is not None else _count(self.n_init, "n_init"),
+            int(self.max_iter),
+            int(self.n_init),
             str(self.init_params),
-            seed,
+            seed_of(self.random_state),
             str(self.weight_concentration_prior_type),
             weight_concentration_prior=_optional_float(self.weight_concentration_prior),
             mean_precision_prior=_optional_float(self.mean_precision_prior),
             mean_prior=_optional_array(self.mean_prior, 1, "mean_prior"),
             degrees_of_freedom_prior=_optional_float(self.degrees_of_freedom_prior),
-            covariance_prior=self._covariance_prior_matrix(X.shape[1]),
-            means_init=_optional_array(self.means_init, 2, "means_init"),
-            warm_start=warm,
-            resp_init=resp_init,
-            iterate=iterate,
+            covariance_prior=self._covariance_prior_matrix(d),
+            means_init=check_means(self.means_init, k, d),
         )
-
-
-def _count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} = {value!r}: give an int")
-    if value < 0:
-        raise ValueError(f"invalid {name} = {value}: give an int >= 1")
-    return int(value)
 
 
 def _optional_float(value):

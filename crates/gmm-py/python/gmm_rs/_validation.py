@@ -116,3 +116,76 @@ def seed_of(random_state):
     raise ValueError(
         f"random_state = {random_state!r}: give an int >= 0, None, a RandomState or a Generator"
     )
+
+
+def _check_shape(param, shape, name):
+    if param.shape != shape:
+        raise ValueError(
+            "The parameter '%s' should have the shape of %s, but got %s"
+            % (name, shape, param.shape)
+        )
+
+
+def _given_array(value, name):
+    try:
+        arr = np.asarray(value)
+        if arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} holds a value that is not a number ({e})") from e
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+    return arr
+
+
+def check_weights(weights, n_components):
+    """scikit-learn's checks of weights_init (shape, range, sum to 1 in the array's own
+    dtype, with its messages); the weights as float64 summing to 1."""
+    if weights is None:
+        return None
+    w = _given_array(weights, "weights_init")
+    _check_shape(w, (n_components,), "weights")
+    if np.any(np.less(w, 0.0)) or np.any(np.greater(w, 1.0)):
+        raise ValueError(
+            "The parameter 'weights' should be in the range [0, 1], but got max value "
+            "%.5f, min value %.5f" % (np.min(w), np.max(w))
+        )
+    if not np.allclose(np.abs(1.0 - np.sum(w)), 0.0, atol=_sum_tolerance(w.dtype)):
+        raise ValueError(
+            "The parameter 'weights' should be normalized, but got sum(weights) = %.5f"
+            % np.sum(w)
+        )
+    w = w.astype(np.float64)
+    # a float32 vector that sums to 1 in float32 is renormalised in float64
+    return np.ascontiguousarray(w / w.sum())
+
+
+def _sum_tolerance(dtype):
+    """np.allclose's absolute tolerance, widened to the rounding of a float32 sum."""
+    return 1e-8 if dtype == np.float64 else 1e-6
+
+
+def check_means(means, n_components, n_features):
+    """scikit-learn's shape check of means_init, with its message."""
+    if means is None:
+        return None
+    m = _given_array(means, "means_init")
+    _check_shape(m, (n_components, n_features), "means")
+    return np.ascontiguousarray(m, dtype=np.float64)
+
+
+def check_precisions(precisions, covariance_type, n_components, n_features):
+    """scikit-learn's shape check of precisions_init for the covariance type, with its
+    message (the Rust core checks that they are positive definite)."""
+    if precisions is None:
+        return None
+    p = _given_array(precisions, "precisions_init")
+    shapes = {
+        "full": (n_components, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (n_components, n_features),
+        "spherical": (n_components,),
+    }
+    if covariance_type in shapes:
+        _check_shape(p, shapes[covariance_type], "%s precision" % covariance_type)
+    return np.ascontiguousarray(p, dtype=np.float64)

@@ -1,0 +1,539 @@
+//! scikit-learn's parameters turned into the library's requests, in one place: a
+//! [`Settings`] holds the [`EmParams`] or [`VbParams`] an estimator's constructor arguments
+//! make, and everything the Python face does goes through it to the library: the whole fit
+//! ([`EmParams::fit_source`], [`VbParams::fit_source`]), the start of a step-wise fit
+//! (`initial_model`, `first_model`, priors resolved from statistics) and its
+//! [`Stepper`]. No loop, stopping rule, prior or first M-step is written here.
+
+use gmm_core::{
+    CovarianceType, Covariances, Dataset, EStepOutput, InitMethod, InitialResponsibilities, Passes,
+    Result, SliceSource, data_statistics,
+};
+use gmm_em::{EmParams, GivenStart};
+use gmm_vb::{VbParams, WeightPrior};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+
+use crate::arrays::{self, Rows};
+use crate::errors::{guarded, invalid};
+use crate::model::{Inner, Model};
+use crate::stats::Statistics;
+use crate::stepper::{Run, Stepper};
+
+/// scikit-learn's `covariance_type` names.
+pub fn covariance_type(name: &str) -> Result<CovarianceType> {
+    CovarianceType::ALL
+        .into_iter()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| {
+            invalid(
+                "covariance_type",
+                name,
+                "use 'full', 'tied', 'diag' or 'spherical'",
+            )
+        })
+}
+
+/// scikit-learn's `init_params` names.
+fn init_method(name: &str) -> Result<InitMethod> {
+    Ok(match name {
+        "kmeans" => InitMethod::KMeans,
+        "k-means++" => InitMethod::KMeansPlusPlus,
+        "random" => InitMethod::Random,
+        "random_from_data" => InitMethod::RandomFromData,
+        other => {
+            return Err(invalid(
+                "init_params",
+                other,
+                "use 'kmeans', 'k-means++', 'random' or 'random_from_data'",
+            ));
+        }
+    })
+}
+
+fn weight_prior(kind: &str, concentration: Option<f64>) -> Result<WeightPrior> {
+    match kind {
+        "dirichlet_process" => Ok(WeightPrior::DirichletProcess { concentration }),
+        "dirichlet_distribution" => Ok(WeightPrior::DirichletDistribution { concentration }),
+        other => Err(invalid(
+            "weight_concentration_prior_type",
+            other,
+            "use 'dirichlet_process' or 'dirichlet_distribution'",
+        )),
+    }
+}
+
+/// What an estimator's parameters ask of the library.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Maximum-likelihood EM.
+    Em(EmParams),
+    /// Variational Bayes.
+    Vb(VbParams),
+}
+
+/// The rows (and weights) as a data source borrowed without a copy.
+fn borrowed<'a>(rows: &'a Rows<'_>, weights: Option<&'a [f64]>) -> Result<SliceSource<'a>> {
+    let source = SliceSource::new(&rows.values, rows.d)?;
+    match weights {
+        Some(w) => source.with_weights(w),
+        None => Ok(source),
+    }
+}
+
+fn soft_responsibilities(r: &PyReadonlyArray2<'_, f64>) -> InitialResponsibilities {
+    InitialResponsibilities::Soft {
+        resp: r.as_array().iter().copied().collect(),
+        n_components: r.as_array().ncols(),
+    }
+}
+
+impl Request {
+    fn kind(&self) -> gmm_core::ScatterKind {
+        self.control().covariance_type.scatter_kind()
+    }
+
+    fn control(&self) -> &gmm_core::FitControl {
+        match self {
+            Self::Em(p) => p.control(),
+            Self::Vb(p) => p.control(),
+        }
+    }
+
+    /// The whole fit of the rows: restarts from the initialisation, or one run from given
+    /// responsibilities.
+    fn fit(
+        &self,
+        rows: &Rows<'_>,
+        weights: Option<&[f64]>,
+        resp: Option<&InitialResponsibilities>,
+    ) -> Result<Inner> {
+        Ok(match (self, resp) {
+            (Self::Em(p), None) => Inner::em_fit(p.fit_source(&mut borrowed(rows, weights)?)?),
+            (Self::Vb(p), None) => Inner::vb_fit(p.fit_source(&mut borrowed(rows, weights)?)?),
+            (Self::Em(p), Some(r)) => {
+                Inner::em_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
+            }
+            (Self::Vb(p), Some(r)) => {
+                Inner::vb_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
+            }
+        })
+    }
+
+    /// The model the fit of the rows starts from (no iteration), from the initialisation or
+    /// from given responsibilities; `max_iter = 0` (scikit-learn's "initialise only") is
+    /// accepted here.
+    fn initial_model(
+        &self,
+        data: &Dataset,
+        resp: Option<&InitialResponsibilities>,
+    ) -> Result<Inner> {
+        let at_least_one = self.control().max_iter.max(1);
+        let this = match self {
+            Self::Em(p) => Self::Em(p.clone().max_iter(at_least_one)),
+            Self::Vb(p) => Self::Vb(p.clone().max_iter(at_least_one)),
+        };
+        let Some(r) = resp else {
+            return Ok(match &this {
+                Self::Em(p) => Inner::em(p.initial_model(data)?),
+                Self::Vb(p) => Inner::vb(p.initial_model(data)?),
+            });
+        };
+        r.check(data.n_samples(), self.control().n_components)?;
+        let stats = r.sufficient_stats(data, self.kind());
+        Ok(match &this {
+            Self::Em(p) => {
+                let p = p.clone().cold_start();
+                p.check(data)?;
+                Inner::em(p.first_model(&stats)?)
+            }
+            Self::Vb(p) => {
+                let p = p.clone().cold_start();
+                let priors = p.resolve_priors(data)?;
+                Inner::vb(p.first_model(&stats, &priors)?)
+            }
+        })
+    }
+
+    /// A run from `model`, continuing its record when `continuing` and it has one.
+    fn stepper(&self, model: &Inner, continuing: bool) -> Result<Run> {
+        let previous = model.record().filter(|_| continuing);
+        Ok(match (self, model) {
+            (Self::Em(p), Inner::Em { mixture, .. }) => Run::Em(match previous {
+                Some(r) => p.stepper_continuing(mixture.as_ref().clone(), r),
+                None => p.stepper(mixture.as_ref().clone()),
+            }),
+            (Self::Vb(p), Inner::Vb { model, .. }) => Run::Vb(match previous {
+                Some(r) => p.stepper_continuing(model, r)?,
+                None => p.stepper(model)?,
+            }),
+            _ => {
+                return Err(invalid(
+                    "model",
+                    "of the other estimator",
+                    "an EM model continues with GaussianMixture, a VB model with \
+                     BayesianGaussianMixture",
+                ));
+            }
+        })
+    }
+}
+
+/// Covariances from scikit-learn's `precisions_init` of the type's shape.
+fn covariances_of_precisions(
+    p: &PyReadonlyArrayDyn<'_, f64>,
+    t: CovarianceType,
+    k: usize,
+    d: usize,
+) -> Result<Covariances> {
+    let a = p.as_array();
+    let shape = a.shape().to_vec();
+    let expected: Vec<usize> = match t {
+        CovarianceType::Full => vec![k, d, d],
+        CovarianceType::Tied => vec![d, d],
+        CovarianceType::Diagonal => vec![k, d],
+        CovarianceType::Spherical => vec![k],
+    };
+    if shape != expected {
+        return Err(invalid(
+            "precisions_init",
+            format!("an array of shape {shape:?}"),
+            format!(
+                "The parameter 'precisions' should have the shape of {expected:?}, but got \
+                 {shape:?}"
+            ),
+        ));
+    }
+    let values: Vec<f64> = a.iter().copied().collect();
+    Covariances::from_precisions(t, k, d, &values).map_err(|e| match e {
+        gmm_core::GmmError::NotPositiveDefinite { component, .. } => invalid(
+            "precisions_init",
+            format!("component {component}"),
+            match t {
+                CovarianceType::Full | CovarianceType::Tied => {
+                    format!("'{t} precision' should be symmetric, positive-definite")
+                }
+                _ => format!("'{t} precision' should be positive"),
+            },
+        ),
+        other => other,
+    })
+}
+
+/// An estimator's parameters as the library's request (EM or VB).
+#[pyclass(module = "gmm_rs._core", name = "Settings", frozen)]
+pub struct Settings {
+    /// The request.
+    pub request: Request,
+}
+
+#[pymethods]
+impl Settings {
+    /// `GaussianMixture`'s parameters (`random_state` already a seed).
+    #[staticmethod]
+    #[pyo3(signature = (n_components, covariance_type, tol, reg_covar, max_iter, n_init,
+        init_params, seed, n_features, weights_init=None, means_init=None, precisions_init=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn em(
+        n_components: usize,
+        covariance_type: &str,
+        tol: f64,
+        reg_covar: f64,
+        max_iter: usize,
+        n_init: usize,
+        init_params: &str,
+        seed: u64,
+        n_features: usize,
+        weights_init: Option<PyReadonlyArray1<'_, f64>>,
+        means_init: Option<PyReadonlyArray2<'_, f64>>,
+        precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+    ) -> PyResult<Self> {
+        guarded(|| {
+            let t = self::covariance_type(covariance_type)?;
+            let given = GivenStart {
+                weights: weights_init.as_ref().map(arrays::vector),
+                means: means_init.as_ref().map(arrays::matrix),
+                covariances: precisions_init
+                    .as_ref()
+                    .map(|p| covariances_of_precisions(p, t, n_components, n_features))
+                    .transpose()?,
+            };
+            let params = EmParams::new(n_components)
+                .covariance_type(t)
+                .tol(tol)
+                .reg_covar(reg_covar)
+                .max_iter(max_iter)
+                .n_init(n_init)
+                .init(init_method(init_params)?)
+                .seed(seed)
+                .given_start(given);
+            Ok(Self {
+                request: Request::Em(params),
+            })
+        })
+    }
+
+    /// `BayesianGaussianMixture`'s parameters (`covariance_prior` already D x D; `means_init`
+    /// starts from those means: each point to its nearest, then the first M-step).
+    #[staticmethod]
+    #[pyo3(signature = (n_components, covariance_type, tol, reg_covar, max_iter, n_init,
+        init_params, seed, weight_concentration_prior_type, weight_concentration_prior=None,
+        mean_precision_prior=None, mean_prior=None, degrees_of_freedom_prior=None,
+        covariance_prior=None, means_init=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn vb(
+        n_components: usize,
+        covariance_type: &str,
+        tol: f64,
+        reg_covar: f64,
+        max_iter: usize,
+        n_init: usize,
+        init_params: &str,
+        seed: u64,
+        weight_concentration_prior_type: &str,
+        weight_concentration_prior: Option<f64>,
+        mean_precision_prior: Option<f64>,
+        mean_prior: Option<PyReadonlyArray1<'_, f64>>,
+        degrees_of_freedom_prior: Option<f64>,
+        covariance_prior: Option<PyReadonlyArray2<'_, f64>>,
+        means_init: Option<PyReadonlyArray2<'_, f64>>,
+    ) -> PyResult<Self> {
+        guarded(|| {
+            let init = match &means_init {
+                Some(m) => InitMethod::FromMeans(arrays::matrix(m)),
+                None => init_method(init_params)?,
+            };
+            let mut p = VbParams::new(n_components)
+                .covariance_type(self::covariance_type(covariance_type)?)
+                .tol(tol)
+                .reg_covar(reg_covar)
+                .max_iter(max_iter)
+                .n_init(n_init)
+                .init(init)
+                .seed(seed)
+                .weight_prior(weight_prior(
+                    weight_concentration_prior_type,
+                    weight_concentration_prior,
+                )?);
+            if let Some(b) = mean_precision_prior {
+                p = p.mean_precision_prior(b);
+            }
+            if let Some(m) = &mean_prior {
+                p = p.mean_prior(arrays::vector(m));
+            }
+            if let Some(nu) = degrees_of_freedom_prior {
+                p = p.degrees_of_freedom_prior(nu);
+            }
+            if let Some(c) = &covariance_prior {
+                p = p.covariance_prior(arrays::matrix(c));
+            }
+            Ok(Self {
+                request: Request::Vb(p),
+            })
+        })
+    }
+
+    /// The whole fit of `x` (restarts), or one run from the responsibilities `resp`.
+    #[pyo3(signature = (x, sample_weight=None, resp=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        resp: Option<PyReadonlyArray2<'_, f64>>,
+    ) -> PyResult<Model> {
+        let rows = arrays::rows(&x);
+        let weights = sample_weight.as_ref().map(arrays::weight_slice);
+        let resp = resp.as_ref().map(soft_responsibilities);
+        let inner =
+            py.detach(|| guarded(|| self.request.fit(&rows, weights.as_deref(), resp.as_ref())))?;
+        Ok(Model::new(inner))
+    }
+
+    /// A run of these settings from the start on `x` (the initialisation's first model, or
+    /// one M-step on the responsibilities `resp`), not yet stepped.
+    #[pyo3(signature = (x, sample_weight=None, resp=None))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        resp: Option<PyReadonlyArray2<'_, f64>>,
+    ) -> PyResult<Stepper> {
+        let rows = arrays::rows(&x);
+        let weights = arrays::weights(sample_weight.as_ref());
+        let resp = resp.as_ref().map(soft_responsibilities);
+        let run = py.detach(|| {
+            guarded(|| {
+                let data = arrays::dataset(&rows, weights)?;
+                let start = self.request.initial_model(&data, resp.as_ref())?;
+                self.request.stepper(&start, false)
+            })
+        })?;
+        Ok(Stepper::new(run))
+    }
+
+    /// A run of these settings from `model`; `continuing`: its record's bounds are the
+    /// history the stopping rule looks back into (scikit-learn's `warm_start`).
+    #[pyo3(signature = (model, continuing=false))]
+    fn stepper(&self, model: &Model, continuing: bool) -> PyResult<Stepper> {
+        guarded(|| self.request.stepper(&model.inner, continuing)).map(Stepper::new)
+    }
+
+    /// Runs `stepper` to its end on `x` (one E-step pass per step): the library's loop.
+    #[pyo3(signature = (stepper, x, sample_weight=None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        stepper: &Stepper,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Model> {
+        let rows = arrays::rows(&x);
+        let weights = sample_weight.as_ref().map(arrays::weight_slice);
+        let run = stepper.take()?;
+        let inner = py.detach(|| {
+            guarded(|| {
+                let mut source = borrowed(&rows, weights.as_deref())?;
+                Ok(match (&self.request, run) {
+                    (Request::Em(p), Run::Em(s)) => Inner::em_fit(p.fit_stepper(&mut source, s)?),
+                    (Request::Vb(p), Run::Vb(s)) => Inner::vb_fit(p.fit_stepper(&mut source, s)?),
+                    _ => return Err(invalid("stepper", "of the other estimator", "use its own")),
+                })
+            })
+        })?;
+        Ok(Model::new(inner))
+    }
+
+    /// The statistics of the chunk `x` with every point in one component (the data's
+    /// weighted mean and scatter): what VB's default priors come from; merge them over
+    /// every chunk and give them to `start_from_statistics`.
+    #[pyo3(signature = (x, sample_weight=None))]
+    fn moments(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Statistics> {
+        let rows = arrays::rows(&x);
+        let weights = sample_weight.as_ref().map(arrays::weight_slice);
+        let kind = self.request.kind();
+        let out = py.detach(|| {
+            guarded(|| {
+                let mut source = borrowed(&rows, weights.as_deref())?;
+                let mut passes = Passes::new(&mut source);
+                let stats = data_statistics(&mut passes, kind)?;
+                Ok(statistics_only(stats))
+            })
+        })?;
+        Ok(Statistics::new(out))
+    }
+
+    /// The initial statistics of the chunk `x` for a start from given means (each point to
+    /// its nearest mean): VB's `means_init`, or EM's `means_init` with the initialisation
+    /// `from_means`. Merge them over every chunk and give them to `start_from_statistics`.
+    #[pyo3(signature = (x, sample_weight=None))]
+    fn initial_statistics(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Statistics> {
+        let rows = arrays::rows(&x);
+        let weights = sample_weight.as_ref().map(arrays::weight_slice);
+        let control = self.request.control().clone();
+        if !matches!(control.init, InitMethod::FromMeans(_)) {
+            return Err(crate::errors::to_py(invalid(
+                "init",
+                control.init.name(),
+                "chunk by chunk, only a start from given means is the start of the whole \
+                 data: give means_init",
+            )));
+        }
+        let out = py.detach(|| {
+            guarded(|| {
+                let mut source = borrowed(&rows, weights.as_deref())?;
+                let mut passes = Passes::new(&mut source);
+                let stats = control.initial_stats(&mut passes, 0)?;
+                Ok(statistics_only(stats))
+            })
+        })?;
+        Ok(Statistics::new(out))
+    }
+
+    /// A run from statistics merged over every chunk: `moments` (VB: the priors, resolved
+    /// once from them) and `initial` (the first M-step's statistics); EM with all three of
+    /// `weights_init`, `means_init`, `precisions_init` needs neither.
+    #[pyo3(signature = (moments=None, initial=None))]
+    fn start_from_statistics(
+        &self,
+        moments: Option<&Statistics>,
+        initial: Option<&Statistics>,
+    ) -> PyResult<Stepper> {
+        guarded(|| {
+            let need = |s: Option<&Statistics>, what: &str| {
+                s.map(|s| s.inner.stats.clone()).ok_or_else(|| {
+                    invalid(
+                        "statistics",
+                        "missing",
+                        format!("give the {what} statistics"),
+                    )
+                })
+            };
+            let model = match &self.request {
+                Request::Em(p) => match p.given_start_parts().clone() {
+                    GivenStart {
+                        weights: Some(w),
+                        means: Some(m),
+                        covariances: Some(c),
+                    } => Inner::em(gmm_core::GaussianMixture::new(w, m, c)?),
+                    _ => Inner::em(p.first_model(&need(initial, "initial")?)?),
+                },
+                Request::Vb(p) => {
+                    let priors = p.priors_from_statistics(&need(moments, "moments")?)?;
+                    Inner::vb(p.first_model(&need(initial, "initial")?, &priors)?)
+                }
+            };
+            self.request.stepper(&model, false)
+        })
+        .map(Stepper::new)
+    }
+
+    /// These settings with VB's priors resolved from `moments` (the whole data's, merged
+    /// over every chunk): a fit on a sample then starts under the whole data's priors.
+    fn with_priors_from(&self, moments: &Statistics) -> PyResult<Settings> {
+        guarded(|| match &self.request {
+            Request::Vb(p) => {
+                let priors = p.priors_from_statistics(&moments.inner.stats)?;
+                Ok(Settings {
+                    request: Request::Vb(p.clone().resolved_priors(priors)),
+                })
+            }
+            Request::Em(_) => Ok(Settings {
+                request: self.request.clone(),
+            }),
+        })
+    }
+
+    /// These settings with `n_init` restarts and without a given start (for a start on a
+    /// sample that keeps the estimator's own settings).
+    fn with_n_init(&self, n_init: usize) -> Settings {
+        let request = match &self.request {
+            Request::Em(p) => Request::Em(p.clone().n_init(n_init)),
+            Request::Vb(p) => Request::Vb(p.clone().n_init(n_init)),
+        };
+        Settings { request }
+    }
+}
+
+/// Statistics without the E-step's sums (a start's or the data's).
+fn statistics_only(stats: gmm_core::SufficientStats) -> EStepOutput {
+    let total = stats.n_k().iter().sum();
+    EStepOutput {
+        stats,
+        log_norm_sum: 0.0,
+        resp_log_resp_sum: 0.0,
+        n_samples: 0,
+        total_weight: total,
+    }
+}
