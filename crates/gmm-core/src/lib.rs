@@ -65,7 +65,10 @@ pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord};
 pub use fitted::FittedModel;
-pub use init::{DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics};
+pub use init::{
+    DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics,
+    nearest_mean_statistics,
+};
 pub use kernel::{
     E_STEP_FORMAT, E_STEP_FORMAT_VERSION, EStepKernel, EStepOutput, half_log_2pi, logsumexp,
 };

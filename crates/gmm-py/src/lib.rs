@@ -30,6 +30,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<settings::Settings>()?;
     m.add_class::<stepper::Stepper>()?;
     m.add_function(wrap_pyfunction!(arrays::rows_to_array, m)?)?;
+    m.add_function(wrap_pyfunction!(settings::moments, m)?)?;
+    m.add_function(wrap_pyfunction!(settings::nearest_mean_statistics, m)?)?;
     m.add("STATS_FORMAT_VERSION", gmm_core::E_STEP_FORMAT_VERSION)?;
     Ok(())
 }

@@ -405,62 +405,6 @@ impl Settings {
         Ok(Model::new(inner))
     }
 
-    /// The statistics of the chunk `x` with every point in one component (the data's
-    /// weighted mean and scatter): what VB's default priors come from; merge them over
-    /// every chunk and give them to `start_from_statistics`.
-    #[pyo3(signature = (x, sample_weight=None))]
-    fn moments(
-        &self,
-        py: Python<'_>,
-        x: PyReadonlyArray2<'_, f64>,
-        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
-    ) -> PyResult<Statistics> {
-        let rows = arrays::rows(&x);
-        let weights = sample_weight.as_ref().map(arrays::weight_slice);
-        let kind = self.request.kind();
-        let out = py.detach(|| {
-            guarded(|| {
-                let mut source = borrowed(&rows, weights.as_deref())?;
-                let mut passes = Passes::new(&mut source);
-                let stats = data_statistics(&mut passes, kind)?;
-                Ok(statistics_only(stats))
-            })
-        })?;
-        Ok(Statistics::new(out))
-    }
-
-    /// The initial statistics of the chunk `x` for a start from given means (each point to
-    /// its nearest mean): VB's `means_init`, or EM's `means_init` with the initialisation
-    /// `from_means`. Merge them over every chunk and give them to `start_from_statistics`.
-    #[pyo3(signature = (x, sample_weight=None))]
-    fn initial_statistics(
-        &self,
-        py: Python<'_>,
-        x: PyReadonlyArray2<'_, f64>,
-        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
-    ) -> PyResult<Statistics> {
-        let rows = arrays::rows(&x);
-        let weights = sample_weight.as_ref().map(arrays::weight_slice);
-        let control = self.request.control().clone();
-        if !matches!(control.init, InitMethod::FromMeans(_)) {
-            return Err(crate::errors::to_py(invalid(
-                "init",
-                control.init.name(),
-                "chunk by chunk, only a start from given means is the start of the whole \
-                 data: give means_init",
-            )));
-        }
-        let out = py.detach(|| {
-            guarded(|| {
-                let mut source = borrowed(&rows, weights.as_deref())?;
-                let mut passes = Passes::new(&mut source);
-                let stats = control.initial_stats(&mut passes, 0)?;
-                Ok(statistics_only(stats))
-            })
-        })?;
-        Ok(Statistics::new(out))
-    }
-
     /// A run from statistics merged over every chunk: `moments` (VB: the priors, resolved
     /// once from them) and `initial` (the first M-step's statistics); EM with all three of
     /// `weights_init`, `means_init`, `precisions_init` needs neither.
@@ -536,4 +480,56 @@ fn statistics_only(stats: gmm_core::SufficientStats) -> EStepOutput {
         n_samples: 0,
         total_weight: total,
     }
+}
+
+/// The statistics of the chunk `x` with every point in one component (the data's weighted
+/// mean and scatter, kept full or diagonal as `covariance_type` needs): what VB's default
+/// priors come from. Merged over every chunk, they go to `Settings.start_from_statistics`
+/// or `Settings.with_priors_from`.
+#[pyfunction]
+#[pyo3(signature = (x, sample_weight, covariance_type))]
+pub fn moments(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    covariance_type: &str,
+) -> PyResult<Statistics> {
+    let rows = arrays::rows(&x);
+    let weights = sample_weight.as_ref().map(arrays::weight_slice);
+    let kind = guarded(|| self::covariance_type(covariance_type))?.scatter_kind();
+    let out = py.detach(|| {
+        guarded(|| {
+            let mut source = borrowed(&rows, weights.as_deref())?;
+            let stats = data_statistics(&mut Passes::new(&mut source), kind)?;
+            Ok(statistics_only(stats))
+        })
+    })?;
+    Ok(Statistics::new(out))
+}
+
+/// The initial statistics of the chunk `x` for a start from the K x D `means` (each point
+/// to its nearest mean): merged over every chunk, the start of the whole data, for
+/// `Settings.start_from_statistics`.
+#[pyfunction]
+#[pyo3(signature = (x, sample_weight, means, covariance_type))]
+pub fn nearest_mean_statistics(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    means: PyReadonlyArray2<'_, f64>,
+    covariance_type: &str,
+) -> PyResult<Statistics> {
+    let rows = arrays::rows(&x);
+    let weights = sample_weight.as_ref().map(arrays::weight_slice);
+    let kind = guarded(|| self::covariance_type(covariance_type))?.scatter_kind();
+    let means = arrays::matrix(&means);
+    let out = py.detach(|| {
+        guarded(|| {
+            let mut source = borrowed(&rows, weights.as_deref())?;
+            let stats =
+                gmm_core::nearest_mean_statistics(&mut Passes::new(&mut source), &means, kind)?;
+            Ok(statistics_only(stats))
+        })
+    })?;
+    Ok(Statistics::new(out))
 }

@@ -132,4 +132,13 @@ impl Stepper {
     fn n_iter(&self) -> PyResult<usize> {
         self.with(|r| Ok(r.record().n_iter()))
     }
+
+    /// An independent copy (`copy.copy`, `copy.deepcopy` of an estimator in progress).
+    fn __copy__(&self) -> PyResult<Stepper> {
+        self.with(|r| Ok(r.clone())).map(Stepper::new)
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> PyResult<Stepper> {
+        self.__copy__()
+    }
 }

@@ -1,7 +1,9 @@
 """Spark with two executor processes (local-cluster[2,1,1024]): a DataFrame of 2e5 x 8 points
-in 16 partitions fits, from the same initial model, to the in-memory fit within 1e-9
-relative, for EM and VB, with and without a weight column; a task that fails on its first
-attempt gives the same fit after Spark retries it; nulls are refused.
+in 16 partitions fits to estimator.fit(X) on the same rows within 1e-9 relative whenever the
+user gives the start (EM's three *_init, VB's means_init), weighted or not, and a constant
+column fits as in memory; from the same initial model (initialize) the Spark fit is the
+library's step-wise fit; a task that fails on its first attempt gives the same fit after
+Spark retries it; nulls are refused.
 
 Needs pyspark and Java 17 (skipped without them): scripts/test_python.sh installs pyspark.
 """
@@ -68,10 +70,10 @@ warnings.filterwarnings("ignore", category=FutureWarning)  # pyspark on pandas 3
 
 
 def in_memory(est, X, w):
-    for _ in range(est.max_iter):
+    """The library's step-wise fit from the estimator's start (Stepper.step on the
+    statistics of all of X), what estimator.fit runs after its initialisation."""
+    while not est._fit_done:
         est.m_step(est.statistics(X, sample_weight=w))
-        if est.converged_:
-            break
     return est
 
 
@@ -105,6 +107,60 @@ def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted, partitions):
         partitions=partitions,
     )
     assert_same_fit(got, expected)
+
+
+def users_start(kind, X, w):
+    """An estimator whose start the user gave: EM's weights_init, means_init and
+    precisions_init (from a quick fit of a subsample), VB's means_init."""
+    quick = gmm_rs.GaussianMixture(K, random_state=1, max_iter=5).fit(X[::50])
+    if kind == "em":
+        return gmm_rs.GaussianMixture(
+            K, tol=1e-6, max_iter=8, weights_init=quick.weights_, means_init=quick.means_,
+            precisions_init=quick.precisions_,
+        )
+    return gmm_rs.BayesianGaussianMixture(
+        n_components=K, tol=1e-6, max_iter=8, means_init=quick.means_
+    )
+
+
+@pytest.mark.parametrize("kind", ["em", "vb"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_spark_fit_equals_estimator_fit_from_the_users_start(data, kind, weighted):
+    df, X, w = data
+    w = w if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = users_start(kind, X, w).fit(X, sample_weight=w)
+        got = gspark.fit(users_start(kind, X, w), df, features=COLUMNS,
+                         weight_col="w" if weighted else None)
+    assert_same_fit(got, expected)
+    if kind == "vb":  # the priors are the whole DataFrame's, resolved by the library
+        assert relative_error(got.mean_prior_, expected.mean_prior_) <= 1e-12
+        assert relative_error(got.covariance_prior_, expected.covariance_prior_) <= 1e-9
+
+
+def test_a_constant_column_fits_on_spark_as_in_memory(session):
+    """The default covariance prior falls back on a constant column (and VB takes
+    reg_covar as point noise): Spark resolves the same priors through the library."""
+    import pandas as pd
+
+    X = blobs(n=20_000, d=3, k=3, seed=21)
+    X[:, 2] = 7.5
+    pdf = pd.DataFrame(X, columns=["a", "b", "c"])
+    df = session.createDataFrame(pdf).repartition(4)
+    rows = df.toPandas()[["a", "b", "c"]].to_numpy()
+    means = X[[0, 1, 2]]
+
+    def est():
+        return gmm_rs.BayesianGaussianMixture(n_components=3, tol=1e-8, max_iter=30,
+                                              means_init=means, reg_covar=1e-2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = est().fit(np.ascontiguousarray(rows))
+        got = gspark.fit(est(), df, features=["a", "b", "c"])
+    assert_same_fit(got, expected)
+    assert np.all(np.isfinite(got.lower_bounds_))
 
 
 def test_small_blocks_give_the_same_fit(data, monkeypatch):

@@ -18,7 +18,7 @@ use crate::stats::{ScatterKind, SufficientStats};
 
 mod streamed;
 
-pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics};
+pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics, nearest_mean_statistics};
 
 /// How to choose the initial responsibilities.
 #[derive(Debug, Clone, PartialEq, Default)]

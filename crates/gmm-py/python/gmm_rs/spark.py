@@ -11,12 +11,17 @@ one Spark job: the current model is broadcast (its JSON model file), every parti
 sufficient statistics are computed in Rust on its blocks, and the driver merges them in
 partition order and runs the M-step. A task that Spark retries contributes the result of its
 successful attempt only (results are collected per partition, never accumulated), so a retry
-cannot count a partition twice. The start is an initialisation on a sample of the blocks (at
-most sample_size rows; for VB the default priors come from the whole DataFrame), or the
-estimator's own model when it is already initialised or fitted: then the fit continues.
+cannot count a partition twice.
+
+The fit is the library's (gmm_rs._core.Stepper, as estimator.fit runs it): the start is
+chosen as estimator.fit chooses it (a fit in progress after initialize continues; a fitted
+estimator with warm_start continues its history; a start the user gave, EM's three *_init
+or VB's means_init, is the start of the whole DataFrame, so the fit equals estimator.fit on
+the same rows; otherwise a start on a sample of at most sample_size rows), VB's priors are
+resolved by the library from the whole DataFrame's statistics, and the steps and stopping
+rule are the library's.
 """
 
-import copy
 import functools
 import re
 import warnings
@@ -24,7 +29,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._base import ConvergenceWarning
+from ._base import CONVERGENCE_WARNING, ConvergenceWarning
 from ._core import Statistics
 
 # the largest block cached (values; 64 MB): a partition's Arrow batches are joined into
@@ -74,28 +79,80 @@ def fit(
     whatever its data (docs/spark.md, "Speed"). Raises ValueError naming the problem for nulls, NaN,
     vectors of different lengths or bad weights, before the first iteration.
     """
+    from ._base import HAVE_SKLEARN
+
+    if HAVE_SKLEARN:
+        estimator._validate_params()  # scikit-learn's parameter checks, as fit does
     blocks = to_blocks(df, features, weight_col, partitions)
     try:
-        if getattr(estimator, "_model", None) is None:
-            _initialize_from_sample(estimator, blocks, sample_size, seed, sample_inits)
-        elif estimator._model.n_features != blocks.d:
+        continues = _in_progress(estimator) or estimator._continues()
+        if continues and estimator._model.n_features != blocks.d:
             raise ValueError(
                 f"the estimator's model has {estimator._model.n_features} features but "
                 f"features give {blocks.d}: fit a new estimator or select the model's features"
             )
-        for iteration in range(int(estimator.max_iter)):
+        if not _in_progress(estimator):
+            estimator._start(_start(estimator, blocks, sample_size, seed, sample_inits))
+        iteration = 0
+        while not estimator._fit_done:
             estimator.m_step(statistics(estimator, blocks, iteration, _task_hook))
-            if estimator.converged_:
-                break
+            iteration += 1
     finally:
         blocks.unpersist()
-    if not estimator.converged_:
-        warnings.warn(
-            f"the Spark fit did not converge in {estimator.max_iter} iterations: raise "
-            "max_iter or tol",
-            ConvergenceWarning,
-        )
+    estimator._stepper = None  # the fit has ended: a next fit starts as estimator.fit would
+    if not estimator.converged_ and estimator.max_iter > 0:
+        warnings.warn(CONVERGENCE_WARNING, ConvergenceWarning)
     return estimator
+
+
+def _in_progress(estimator):
+    """Whether the estimator holds a fit in progress (initialize, or m_step called)."""
+    return getattr(estimator, "_stepper", None) is not None
+
+
+def _start(estimator, blocks, sample_size, seed, sample_inits):
+    """The library's run the iterations continue, chosen as estimator.fit chooses it: a
+    fitted estimator with warm_start continues its model and bound history; a start given
+    by the user is the start of the whole DataFrame (EM's weights_init + means_init +
+    precisions_init need no data; VB's means_init takes one job for the initial
+    statistics); otherwise a start on a sample. VB's priors are resolved once, in the
+    library, from the whole DataFrame's statistics (one job)."""
+    settings = estimator._settings(blocks.d)
+    if estimator.warm_start and getattr(estimator, "_model", None) is not None:
+        return settings.stepper(estimator._model, continuing=True)
+    is_vb = estimator._kind == "vb"
+    if not is_vb and all(
+        getattr(estimator, name) is not None
+        for name in ("weights_init", "means_init", "precisions_init")
+    ):
+        return settings.start_from_statistics()
+    cov = str(estimator.covariance_type)
+    moments = _merged(blocks, lambda X, w: _core.moments(X, w, cov)) if is_vb else None
+    if is_vb and estimator.means_init is not None:
+        means = np.ascontiguousarray(estimator.means_init, dtype=np.float64)
+        initial = _merged(blocks, lambda X, w: _core.nearest_mean_statistics(X, w, means, cov))
+        return settings.start_from_statistics(moments, initial)
+    if moments is not None:
+        settings = settings.with_priors_from(moments)
+    return _start_on_sample(estimator, settings, blocks, sample_size, seed, sample_inits)
+
+
+def _merged(blocks, map_block):
+    """One job: `map_block(X, w)` on every block, merged in partition order."""
+
+    def part(items):
+        total = None
+        for X, w in items:
+            s = map_block(X, w)
+            total = s if total is None else total.merge(s)
+        if total is not None:
+            yield total.to_bytes()
+
+    try:
+        parts = blocks.rdd.mapPartitions(part).collect()
+    except Exception as e:  # an executor's error arrives wrapped: raise its message
+        raise _worker_error(e) from None
+    return functools.reduce(Statistics.merge, (Statistics.from_bytes(b) for b in parts))
 
 
 def statistics(estimator, blocks, iteration=0, task_hook=None):
@@ -274,14 +331,12 @@ def to_blocks(df, features, weight_col, partitions=None):
     return Blocks(rdd, sum(n for n, _, _ in shapes), d, weighted)
 
 
-def _initialize_from_sample(estimator, blocks, sample_size, seed, sample_inits=0):
-    """The start, from every step-th row of the blocks (at most about sample_size rows; the
-    step is random per block, from seed): with sample_inits = 0, estimator.initialize on the
-    sample (one initialisation and its M-step); with sample_inits >= 1, the best of
-    max(n_init, sample_inits) fits on the sample (the estimator's fit, each initialisation
-    run to convergence on the sample, the best bound kept), as the model the iterations on
-    the whole DataFrame continue from. For VB with default priors, the priors are the whole
-    DataFrame's (weighted) mean and covariance, computed in one Spark job."""
+def _start_on_sample(estimator, settings, blocks, sample_size, seed, sample_inits):
+    """The start from every step-th row of the blocks (at most about sample_size rows; the
+    step is random per block, from seed): with sample_inits = 0 the initial model of the
+    sample (one initialisation and its M-step); with sample_inits >= 1 the best of
+    max(n_init, sample_inits) fits to convergence on the sample. `settings` carry the
+    whole DataFrame's priors for VB."""
     step = max(1, blocks.n // max(sample_size, estimator.n_components))
 
     def take(index, items):
@@ -292,44 +347,10 @@ def _initialize_from_sample(estimator, blocks, sample_size, seed, sample_inits=0
 
     parts = blocks.rdd.mapPartitionsWithIndex(take).collect()
     X = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
-    w = np.concatenate([p[1] for p in parts]) if blocks.weighted else None
-
-    def start():
-        estimator.initialize(X, sample_weight=w)
-        if sample_inits >= 1:
-            local = copy.deepcopy(estimator)
-            local.n_init = max(int(estimator.n_init), int(sample_inits))
-            local.warm_start = False
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                local.fit(X, sample_weight=w)
-            estimator._set_model(local._model)
-            # the iterations on the whole DataFrame start here
-            estimator.n_iter_, estimator.converged_ = 0, False
-            estimator.lower_bounds_ = np.empty(0)
-            estimator.lower_bound_ = -np.inf
-
-    if estimator._kind == "vb" and (estimator.mean_prior is None or estimator.covariance_prior is None):
-        mean, cov = _data_moments(blocks, X)
-        saved = (estimator.mean_prior, estimator.covariance_prior)
-        try:  # the whole DataFrame's priors, for this initialisation only
-            if saved[0] is None:
-                estimator.mean_prior = mean
-            if saved[1] is None:
-                estimator.covariance_prior = cov
-            start()
-        finally:
-            estimator.mean_prior, estimator.covariance_prior = saved
-    else:
-        start()
-
-
-def _data_moments(blocks, X):
-    """The (weighted) mean and covariance (divided by the total weight - 1, as the core's
-    default prior) of the whole DataFrame: the statistics of one component."""
-    from ._mixture import GaussianMixture
-
-    one = GaussianMixture(1).initialize(X[:1])
-    moments = statistics(one, blocks)
-    cov = moments.scatter[0] / max(moments.weight - 1.0, 1.0)
-    return moments.means[0], cov
+    w = np.ascontiguousarray(np.concatenate([p[1] for p in parts])) if blocks.weighted else None
+    if sample_inits >= 1:
+        n_init = max(int(estimator.n_init), int(sample_inits))
+        model = settings.with_n_init(n_init).fit(X, w)
+        # the iterations on the whole DataFrame start from the sample's fit, a new record
+        return settings.stepper(model, continuing=False)
+    return settings.start(X, w)
