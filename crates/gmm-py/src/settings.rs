@@ -64,6 +64,8 @@ fn weight_prior(kind: &str, concentration: Option<f64>) -> Result<WeightPrior> {
 }
 
 /// What an estimator's parameters ask of the library.
+// One value per estimator object, never in collections: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Request {
     /// Maximum-likelihood EM.

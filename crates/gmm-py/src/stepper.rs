@@ -15,6 +15,8 @@ use crate::model::{Inner, Model};
 use crate::stats::Statistics;
 
 /// A run of either estimator.
+// One value per estimator object, never in collections: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Run {
     /// EM.

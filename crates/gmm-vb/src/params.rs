@@ -468,7 +468,7 @@ impl VbParams {
                 found: stats.n_components(),
             });
         }
-        if !(stats.n_k()[0] > 0.0) {
+        if stats.n_k()[0].is_nan() || stats.n_k()[0] <= 0.0 {
             return Err(GmmError::InvalidParameter {
                 name: "statistics",
                 value: format!("total weight {}", stats.n_k()[0]),

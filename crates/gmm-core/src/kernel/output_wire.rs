@@ -128,7 +128,7 @@ impl EStepOutput {
                 });
             }
         }
-        if !(self.total_weight > 0.0) {
+        if self.total_weight.is_nan() || self.total_weight <= 0.0 {
             return Err(GmmError::InvalidParameter {
                 name: "statistics",
                 value: format!("total weight {}", self.total_weight),
