@@ -122,11 +122,9 @@ pub fn m_step_parameters(
     let total: f64 = n_k_reg.iter().sum();
     let weights = DVector::from_iterator(k, n_k_reg.iter().map(|n| n / total));
     let mut means = DMatrix::zeros(k, d);
-    for c in 0..k {
-        // an empty component stays at 0, scikit-learn's `0 / (0 + 10 eps)`
-        if n_k[c] > 0.0 {
-            means.row_mut(c).copy_from(&stats.mean(c).transpose());
-        }
+    // an empty component stays at 0, scikit-learn's `0 / (0 + 10 eps)`
+    for (c, _) in n_k.iter().enumerate().filter(|(_, n)| **n > 0.0) {
+        means.row_mut(c).copy_from(&stats.mean(c).transpose());
     }
     let mut covariances = match covariance_type {
         CovarianceType::Full => Covariances::Full(

@@ -819,7 +819,7 @@ mod tests {
                 // k-means finds the three rows; the seeds may put two centres on one
                 // row, which leaves one more component empty
                 let occupied = n_k.iter().filter(|&&n| n > 0.0).count();
-                assert!(occupied <= 3 && occupied >= 1, "{}: {n_k:?}", method.name());
+                assert!((1..=3).contains(&occupied), "{}: {n_k:?}", method.name());
                 if method == InitMethod::KMeans {
                     assert_eq!(n_k, vec![0.0, 0.0, 4.0, 4.0, 4.0], "seed {seed}");
                 }
