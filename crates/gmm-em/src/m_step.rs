@@ -8,6 +8,24 @@
 //! - covariances from the centred scatter `S_k = sum_n r_nk (x_n - xbar_k)(x_n - xbar_k)^T`
 //!   (9.25): full `S_k / N_k' + reg I`; tied `sum_k S_k / N' + reg I`; diagonal
 //!   `diag(S_k) / N_k' + reg`; spherical the mean over features of the diagonal one.
+//!
+//! Two edge cases follow scikit-learn's arithmetic rather than the formulas above:
+//! - An **empty** component (`N_k = 0`, e.g. left by k-means with fewer distinct points than
+//!   K) gets mean 0, as scikit-learn's `sum r x / (0 + 10 eps)`, weight `10 eps / N'` and
+//!   covariance `reg I`.
+//! - With `reg_covar = 0`, a component whose points are all equal (one point, or copies of
+//!   it) has zero centred scatter. scikit-learn's mean `mu_k = sum r x / N_k'` is pulled
+//!   towards the coordinate origin by the `10 eps`, so its scatter around `mu_k` is tiny but
+//!   positive where `xbar_k` is not zero. Where our variance is exactly zero we take
+//!   scikit-learn's value, computed as it computes it (`mu = N_k xbar / N_k'`): full with
+//!   D = 1 `N_k (xbar - mu)^2 / N_k'` (about `(10 eps x)^2`, 4.5e-28 for one point at 10);
+//!   diagonal, per feature, `N_k xbar^2 / N_k' - mu^2` (its uncentred formula, about
+//!   `10 eps x^2`, 2.0e-13 at 10); spherical the mean of those; tied with D = 1 (all the data
+//!   on one point per component) `(sum_k N_k xbar_k^2 - sum_k N_k' mu_k^2) / N'`. So the fit
+//!   completes where scikit-learn's does: not for a point at 0 (diagonal: any coordinate 0;
+//!   spherical: all of them), nor for full or tied covariances in D >= 2, where the added
+//!   term has rank one and the factorisation fails in both. Such components are listed in
+//!   [`MStepParameters::zero_scatter`] (re-seeding treats them as collapsed).
 
 use gmm_core::precision_factor_of;
 use gmm_core::{
@@ -30,6 +48,9 @@ pub struct MStepParameters {
     pub n_k: Vec<f64>,
     /// The regularisation that was added.
     pub reg_covar: f64,
+    /// Components with zero scatter and `reg_covar = 0` whose variances are scikit-learn's
+    /// tiny ones (see the module documentation): collapsed onto one point in all but name.
+    pub zero_scatter: Vec<usize>,
 }
 
 /// One EM M-step: the mixture that maximises the expected complete-data log-likelihood for
@@ -101,10 +122,11 @@ pub fn m_step_parameters(
     let total: f64 = n_k_reg.iter().sum();
     let weights = DVector::from_iterator(k, n_k_reg.iter().map(|n| n / total));
     let mut means = DMatrix::zeros(k, d);
-    for c in 0..k {
+    // an empty component stays at 0, scikit-learn's `0 / (0 + 10 eps)`
+    for (c, _) in n_k.iter().enumerate().filter(|(_, n)| **n > 0.0) {
         means.row_mut(c).copy_from(&stats.mean(c).transpose());
     }
-    let covariances = match covariance_type {
+    let mut covariances = match covariance_type {
         CovarianceType::Full => Covariances::Full(
             (0..k)
                 .map(|c| regularised(symmetrised(stats.scatter(c)) / n_k_reg[c], reg_covar))
@@ -125,13 +147,80 @@ pub fn m_step_parameters(
                 .collect(),
         ),
     };
+    let zero_scatter = scikit_learn_shrinkage(&mut covariances, &means, &n_k, &n_k_reg);
     Ok(MStepParameters {
         weights,
         means,
         covariances,
         n_k,
         reg_covar,
+        zero_scatter,
     })
+}
+
+/// Replaces every variance that is exactly zero (zero scatter, `reg_covar = 0`) with
+/// scikit-learn's value from its shrunk mean `mu = N_k xbar / N_k'` (module documentation);
+/// returns the components concerned. Full and tied covariances only in D = 1 (in D >= 2 the
+/// added term has rank one and cannot save them); a tied one is zero only when every
+/// component's points are one point each, and is not listed (re-seeding cannot help it).
+fn scikit_learn_shrinkage(
+    covariances: &mut Covariances,
+    means: &DMatrix<f64>,
+    n_k: &[f64],
+    n_k_reg: &[f64],
+) -> Vec<usize> {
+    let d = means.ncols();
+    let shrunk = |c: usize, j: usize| (n_k[c] * means[(c, j)]) / n_k_reg[c];
+    // scikit-learn's diagonal formula: the mean of x^2 minus the square of the mean
+    let uncentred = |c: usize, j: usize| {
+        let mu = shrunk(c, j);
+        (n_k[c] * (means[(c, j)] * means[(c, j)])) / n_k_reg[c] - mu * mu
+    };
+    let mut touched = Vec::new();
+    match covariances {
+        Covariances::Full(mats) if d == 1 => {
+            for (c, m) in mats.iter_mut().enumerate() {
+                if m[(0, 0)] == 0.0 {
+                    let diff = means[(c, 0)] - shrunk(c, 0);
+                    m[(0, 0)] = (n_k[c] * (diff * diff)) / n_k_reg[c];
+                    touched.push(c);
+                }
+            }
+        }
+        Covariances::Diagonal(vs) => {
+            for (c, v) in vs.iter_mut().enumerate() {
+                for j in 0..d {
+                    if v[j] == 0.0 {
+                        v[j] = uncentred(c, j);
+                        if !touched.contains(&c) {
+                            touched.push(c);
+                        }
+                    }
+                }
+            }
+        }
+        Covariances::Spherical(vs) => {
+            for (c, v) in vs.iter_mut().enumerate() {
+                if *v == 0.0 {
+                    *v = (0..d).map(|j| uncentred(c, j)).sum::<f64>() / d as f64;
+                    touched.push(c);
+                }
+            }
+        }
+        Covariances::Tied(m) if d == 1 && m[(0, 0)] == 0.0 => {
+            // scikit-learn: (X^T X - sum_k N_k' mu_k^2) / N', every point on its mean
+            let total: f64 = n_k_reg.iter().sum();
+            let x2: f64 = (0..n_k.len())
+                .map(|c| n_k[c] * (means[(c, 0)] * means[(c, 0)]))
+                .sum();
+            let mu2: f64 = (0..n_k.len())
+                .map(|c| n_k_reg[c] * (shrunk(c, 0) * shrunk(c, 0)))
+                .sum();
+            m[(0, 0)] = (x2 - mu2) / total;
+        }
+        Covariances::Full(_) | Covariances::Tied(_) => {}
+    }
+    touched
 }
 
 /// Builds the mixture from M-step parameters, turning a failed factorisation into an error
@@ -146,6 +235,7 @@ pub fn build_mixture(params: MStepParameters) -> Result<GaussianMixture> {
         covariances,
         n_k,
         reg_covar,
+        ..
     } = params;
     let tied = covariances.covariance_type() == CovarianceType::Tied;
     GaussianMixture::new(weights, means, covariances).map_err(|e| match e {
@@ -287,14 +377,110 @@ mod tests {
         ));
     }
 
+    fn labelled_stats(rows: &[Vec<f64>], labels: Vec<usize>, k: usize) -> SufficientStats {
+        let data = Dataset::from_rows(rows).unwrap();
+        InitMethod::FromLabels(labels)
+            .initial_responsibilities(&data, k, 0)
+            .unwrap()
+            .sufficient_stats(&data, ScatterKind::Full)
+    }
+
+    fn rows_1d(xs: &[f64]) -> Vec<Vec<f64>> {
+        xs.iter().map(|&x| vec![x]).collect()
+    }
+
+    /// Component 1 is one point (or copies of one point) and reg_covar is 0. Every expected
+    /// value is scikit-learn 1.9.1's `_estimate_gaussian_parameters` on the same labels
+    /// (one-hot responsibilities, reg_covar 0), and "fails" is its
+    /// `_compute_precision_cholesky` raising "ill-defined empirical covariance".
+    #[test]
+    fn zero_scatter_without_regularisation_follows_scikit_learn() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        // 1-D, one point at 10
+        let one = labelled_stats(
+            &rows_1d(&[0.0, 0.1, 0.2, 0.3, 10.0]),
+            vec![0, 0, 0, 0, 1],
+            2,
+        );
+        let expected = [
+            (CovarianceType::Full, 4.543838814073018e-28),
+            (CovarianceType::Diagonal, 1.9895196601282805e-13),
+            (CovarianceType::Spherical, 1.9895196601282805e-13),
+        ];
+        for (t, want) in expected {
+            let p = m_step_parameters(&one, t, 0.0).unwrap();
+            let got = p.covariances.full_matrix(1, 1)[(0, 0)];
+            assert!(close(got, want), "{t}: {got:e} against {want:e}");
+            assert_eq!(p.zero_scatter, vec![1], "{t}");
+            // the other component keeps its centred variance
+            assert!(
+                close(p.covariances.full_matrix(0, 1)[(0, 0)], 0.0125),
+                "{t}"
+            );
+            assert!(m_step(&one, t, 0.0).is_ok());
+        }
+        // two copies of 5
+        let two = labelled_stats(&rows_1d(&[0.0, 1.0, 2.0, 5.0, 5.0]), vec![0, 0, 0, 1, 1], 2);
+        for (t, want) in [
+            (CovarianceType::Full, 2.839899258795639e-29),
+            (CovarianceType::Diagonal, 2.4868995751603507e-14),
+        ] {
+            let got = m_step_parameters(&two, t, 0.0)
+                .unwrap()
+                .covariances
+                .full_matrix(1, 1);
+            assert!(close(got[(0, 0)], want), "{t}: {:e}", got[(0, 0)]);
+        }
+        // 2-D, one point at (10, 7): diagonal and spherical complete, full does not
+        let mut rows = vec![
+            vec![0.0, 0.0],
+            vec![0.1, 0.3],
+            vec![0.2, 0.1],
+            vec![0.3, 0.2],
+        ];
+        rows.push(vec![10.0, 7.0]);
+        let s = labelled_stats(&rows, vec![0, 0, 0, 0, 1], 2);
+        let dg = m_step_parameters(&s, CovarianceType::Diagonal, 0.0).unwrap();
+        let v = dg.covariances.full_matrix(1, 2);
+        assert!(close(v[(0, 0)], 1.9895196601282805e-13), "{v}");
+        assert!(close(v[(1, 1)], 1.0658141036401503e-13), "{v}");
+        let sp = m_step_parameters(&s, CovarianceType::Spherical, 0.0).unwrap();
+        let v = sp.covariances.full_matrix(1, 2)[(0, 0)];
+        assert!(close(v, 1.5276668818842154e-13), "{v:e}");
+        let err = m_step(&s, CovarianceType::Full, 0.0).unwrap_err();
+        assert_eq!(
+            err,
+            GmmError::SingularComponent {
+                component: 1,
+                n_k: 1.0,
+                reg_covar: 0.0
+            }
+        );
+        // 2-D, one point at (10, 0): a zero coordinate fails the diagonal, not the spherical
+        rows[4] = vec![10.0, 0.0];
+        let s = labelled_stats(&rows, vec![0, 0, 0, 0, 1], 2);
+        assert!(matches!(
+            m_step(&s, CovarianceType::Diagonal, 0.0),
+            Err(GmmError::SingularComponent { component: 1, .. })
+        ));
+        let sp = m_step_parameters(&s, CovarianceType::Spherical, 0.0).unwrap();
+        let v = sp.covariances.full_matrix(1, 2)[(0, 0)];
+        assert!(close(v, 9.947598300641403e-14), "{v:e}");
+        // tied, 1-D, every component on one point: scikit-learn's 8.9e-15 is the
+        // cancellation of 36 - 36 (1 - 1e-15) in its uncentred formula, so only its size
+        // can agree (about 10 eps x^2 / 2 = 1e-14)
+        let same = labelled_stats(&rows_1d(&[3.0; 4]), vec![0, 0, 1, 1], 2);
+        let tied = m_step_parameters(&same, CovarianceType::Tied, 0.0).unwrap();
+        let v = tied.covariances.full_matrix(0, 1)[(0, 0)];
+        assert!(v > 1e-15 && v < 1e-13, "{v:e}");
+        assert!(tied.zero_scatter.is_empty());
+    }
+
     #[test]
     fn a_singular_component_is_named_with_its_size() {
-        // component 1 holds two copies of the same point: zero scatter
-        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 5.0, 5.0]).unwrap();
-        let stats = InitMethod::FromLabels(vec![0, 0, 0, 1, 1])
-            .initial_responsibilities(&data, 2, 0)
-            .unwrap()
-            .sufficient_stats(&data, ScatterKind::Full);
+        // component 1 is two copies of a point at 0: zero scatter, and scikit-learn's shrunk
+        // mean is 0 too, so nothing saves it (scikit-learn raises as well)
+        let stats = labelled_stats(&rows_1d(&[1.0, 2.0, 3.0, 0.0, 0.0]), vec![0, 0, 0, 1, 1], 2);
         for t in [
             CovarianceType::Full,
             CovarianceType::Diagonal,
@@ -312,16 +498,33 @@ mod tests {
             assert!(err.to_string().contains("Increase reg_covar"));
             assert!(m_step(&stats, t, 1e-6).is_ok());
         }
-        // tied: pooled scatter is fine here, but not when every point is the same
+        // tied: pooled scatter is fine here, but not when every point is the same in 2-D
         assert!(m_step(&stats, CovarianceType::Tied, 0.0).is_ok());
-        let same = Dataset::from_slice_1d(&[3.0; 4]).unwrap();
-        let stats = InitMethod::FromLabels(vec![0, 0, 1, 1])
-            .initial_responsibilities(&same, 2, 0)
-            .unwrap()
-            .sufficient_stats(&same, ScatterKind::Full);
+        let stats = labelled_stats(&vec![vec![3.0, 1.0]; 4], vec![0, 0, 1, 1], 2);
         assert!(matches!(
             m_step(&stats, CovarianceType::Tied, 0.0),
             Err(GmmError::NotPositiveDefinite { .. })
         ));
+    }
+
+    #[test]
+    fn an_empty_component_sits_at_the_origin_with_reg_covar() {
+        // scikit-learn: mean sum r x / (0 + 10 eps) = 0, covariance reg I, weight 10 eps / N'
+        let data = Dataset::from_slice_1d(&[4.0, 5.0, 6.0]).unwrap();
+        let stats = gmm_core::InitialResponsibilities::Hard {
+            labels: vec![0, 0, 0],
+            n_components: 2,
+        }
+        .sufficient_stats(&data, ScatterKind::Full);
+        for t in CovarianceType::ALL {
+            let p = m_step_parameters(&stats, t, 1e-6).unwrap();
+            assert_eq!(p.means[(1, 0)], 0.0, "{t}");
+            assert!((p.means[(0, 0)] - 5.0).abs() < 1e-15);
+            assert!((p.weights[1] - N_K_EPSILON / (3.0 + 2.0 * N_K_EPSILON)).abs() < 1e-30);
+            if t != CovarianceType::Tied {
+                assert_eq!(p.covariances.full_matrix(1, 1)[(0, 0)], 1e-6, "{t}");
+            }
+            assert!(m_step(&stats, t, 1e-6).is_ok());
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Re-seeding collapsed components (an option, off by default; docs/em.md, "Singularities").
 //!
 //! A component is collapsed when its covariance has no Cholesky factorisation (it sits on
-//! one point or on a lower-dimensional set and `reg_covar` is too small to save it), or when
-//! it holds less than [`MIN_POINTS`] point's worth of responsibility. With re-seeding on, such
+//! one point or on a lower-dimensional set and `reg_covar` is too small to save it), when
+//! only scikit-learn's tiny shrinkage variance saves it (zero scatter with `reg_covar = 0`:
+//! [`MStepParameters::zero_scatter`]), or when it holds less than [`MIN_POINTS`] point's
+//! worth of responsibility. With re-seeding on, such
 //! a component is moved to the worst-explained point (the lowest log density under the
 //! healthy components; ties to the lowest index), given the covariance of the whole data set
 //! (maximum likelihood, plus `reg_covar`, in the shape of the covariance type) and weight
@@ -30,7 +32,8 @@ pub struct ReseedEvent {
     pub point: usize,
 }
 
-/// Components to re-seed: unfactorisable ones, then emptied ones (`N_k < MIN_POINTS`).
+/// Components to re-seed: unfactorisable ones and those of zero scatter, then emptied ones
+/// (`N_k < MIN_POINTS`).
 /// A tied covariance that fails cannot be helped by moving means, so it is not listed.
 pub(crate) fn collapsed_components(params: &MStepParameters) -> Vec<usize> {
     let mut out = if matches!(params.covariances, Covariances::Tied(_)) {
@@ -39,7 +42,7 @@ pub(crate) fn collapsed_components(params: &MStepParameters) -> Vec<usize> {
         unfactorisable_components(&params.covariances)
     };
     for (c, &n) in params.n_k.iter().enumerate() {
-        if n < MIN_POINTS && !out.contains(&c) {
+        if (n < MIN_POINTS || params.zero_scatter.contains(&c)) && !out.contains(&c) {
             out.push(c);
         }
     }

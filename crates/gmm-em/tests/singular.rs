@@ -21,9 +21,12 @@ fn identical_points_fit_with_regularisation() {
         let gm = fit.mixture();
         assert!(fit.converged(), "{t}");
         assert!((gm.weights().sum() - 1.0).abs() < 1e-12);
-        for c in 0..2 {
-            assert!((gm.means()[(c, 0)] - 2.5).abs() < 1e-12);
-            assert!((gm.means()[(c, 1)] + 1.0).abs() < 1e-12);
+        // k-means puts every point in component 0 and leaves component 1 empty: as in
+        // scikit-learn, weight ~0, mean 0 (its sum r x / (0 + 10 eps)), covariance reg I
+        assert!(gm.weights()[1] < 1e-15, "{t}");
+        for (c, want) in [(0, [2.5, -1.0]), (1, [0.0, 0.0])] {
+            assert!((gm.means()[(c, 0)] - want[0]).abs() < 1e-12, "{t}");
+            assert!((gm.means()[(c, 1)] - want[1]).abs() < 1e-12, "{t}");
             // the only variance left is the regularisation
             let cov = gm.covariances().full_matrix(c, 2);
             assert!((cov[(0, 0)] - reg).abs() < 1e-15, "{t}: {cov}");
@@ -35,9 +38,28 @@ fn identical_points_fit_with_regularisation() {
     }
 }
 
+/// scikit-learn 1.9.1 with reg_covar = 0 and K = 1 on ten copies of one point: in 1-D at 4.0
+/// every covariance type completes (its mean, pulled towards 0 by the 10 eps it adds to N_k,
+/// leaves a variance of about 10 eps x^2 or (10 eps x)^2); at 0.0 every type raises "ill-defined
+/// empirical covariance". So do we.
+#[test]
+fn identical_points_without_regularisation_complete_where_scikit_learn_does() {
+    let data = Dataset::from_slice_1d(&[4.0; 10]).unwrap();
+    for t in CovarianceType::ALL {
+        let fit = EmParams::new(1)
+            .covariance_type(t)
+            .reg_covar(0.0)
+            .fit(&data)
+            .unwrap();
+        let var = fit.mixture().covariances().full_matrix(0, 1)[(0, 0)];
+        assert!(var > 0.0 && var < 1e-13, "{t}: {var:e}");
+        assert!(fit.lower_bounds().iter().all(|b| b.is_finite()), "{t}");
+    }
+}
+
 #[test]
 fn identical_points_without_regularisation_name_the_component() {
-    let data = Dataset::from_slice_1d(&[4.0; 10]).unwrap();
+    let data = Dataset::from_slice_1d(&[0.0; 10]).unwrap();
     for t in [
         CovarianceType::Full,
         CovarianceType::Diagonal,
@@ -209,7 +231,19 @@ fn reseeding_recovers_a_collapsed_component() {
             .tol(1e-10)
             .max_iter(500)
             .init(InitMethod::FromLabels(labels.clone()));
-        let err = params.clone().fit(&data).unwrap_err();
+        // without re-seeding the fit completes, as scikit-learn's does from these labels:
+        // component 2 keeps its one point with a variance of rounding size
+        let kept = params.clone().fit(&data).unwrap();
+        let gm = kept.mixture();
+        assert!((gm.weights()[2] - 1.0 / 90.0).abs() < 1e-6, "{t}");
+        assert!(gm.covariances().full_matrix(2, 1)[(0, 0)] < 1e-12, "{t}");
+        // at 0 the point has no shrinkage to save it: the error names the component
+        let mut at_zero: Vec<f64> = (0..90).map(|i| data.row(i)[0] - data.row(89)[0]).collect();
+        at_zero[89] = 0.0;
+        let err = params
+            .clone()
+            .fit(&Dataset::from_slice_1d(&at_zero).unwrap())
+            .unwrap_err();
         assert_eq!(
             err,
             GmmError::SingularComponent {
@@ -256,4 +290,51 @@ fn reseeding_moves_an_emptied_component() {
     // both components now share the points
     assert!((on.mixture().weights()[1] - 0.5).abs() < 1e-9);
     assert!(on.converged());
+}
+
+/// scikit-learn 1.9.1, `GaussianMixture(5)` (k-means start, reg_covar 1e-6) on three distinct
+/// rows four times each: KMeans warns "Number of distinct clusters (3) found smaller than
+/// n_clusters (5)", and the fit completes after 2 iterations with weights 1/3 (three times)
+/// and 1.85e-16 (twice), the empty components at mean 0 with covariance 1e-6 I. The same
+/// here, in memory and from a stream (whose k-means then runs on the whole data, or on a
+/// smaller sample).
+#[test]
+fn more_components_than_distinct_points_complete_as_scikit_learn() {
+    let rows: Vec<Vec<f64>> = (0..12)
+        .map(|i| [[1.0, 2.0], [4.0, -1.0], [-3.0, 0.5]][i % 3].to_vec())
+        .collect();
+    let data = Dataset::from_rows(&rows).unwrap();
+    let values = rows.concat();
+    for t in CovarianceType::ALL {
+        for seed in 0..4 {
+            let params = EmParams::new(5).covariance_type(t).seed(seed);
+            let mut source = gmm_core::SliceSource::new(&values, 2).unwrap();
+            let mut sampled = gmm_core::SliceSource::new(&values, 2).unwrap();
+            for fit in [
+                params.fit(&data).unwrap(),
+                params.fit_source(&mut source).unwrap(),
+                params
+                    .clone()
+                    .init_sample(6)
+                    .fit_source(&mut sampled)
+                    .unwrap(),
+            ] {
+                let gm = fit.mixture();
+                let mut w: Vec<f64> = gm.weights().iter().copied().collect();
+                w.sort_by(f64::total_cmp);
+                let empty = gmm_core::N_K_EPSILON / (12.0 + 5.0 * gmm_core::N_K_EPSILON);
+                for (got, want) in w.iter().zip([empty, empty, 1. / 3., 1. / 3., 1. / 3.]) {
+                    assert!((got - want).abs() < 1e-14 * want.max(1e-3), "{t}: {w:?}");
+                }
+                for c in (0..5).filter(|&c| gm.weights()[c] < 1e-10) {
+                    assert_eq!((gm.means()[(c, 0)], gm.means()[(c, 1)]), (0.0, 0.0), "{t}");
+                    if t != CovarianceType::Tied {
+                        let cov = gm.covariances().full_matrix(c, 2);
+                        assert_eq!((cov[(0, 0)], cov[(1, 1)], cov[(0, 1)]), (1e-6, 1e-6, 0.0));
+                    }
+                }
+                assert!(fit.converged(), "{t}");
+            }
+        }
+    }
 }

@@ -8,9 +8,26 @@
 //! Where scikit-learn's `k-means++` and `random_from_data` give responsibilities to the K
 //! chosen points only (every other row zero; their issue #24085), here every point is
 //! assigned to its nearest chosen centre, so the first model is built from all the data.
+//!
+//! **Frequency weights.** Every random choice of a seeding is a draw over the running sums
+//! of the rows' weights (1 each without weights), so a row of integer weight `w` is drawn
+//! exactly as `w` adjacent copies of itself and a row of weight 0 as an absent one: from the
+//! same seed, k-means, k-means++ and random-from-data give weighted data and its repeated
+//! rows the same centres (up to the rounding of sums of `w D^2` and of weighted means, which
+//! decides only a draw or an assignment within rounding of a tie). `Random` draws one row of
+//! responsibilities per *row*, so `w` copies draw `w` different rows where the weighted row
+//! draws one (multiplied by `w`): the initial statistics agree in expectation, not draw for
+//! draw, and a weight of 0 still consumes its row's draws.
+//!
+//! **Empty components.** With fewer distinct points than K, k-means and k-means++ leave some
+//! components without points, and random-from-data does when it draws two rows of equal
+//! values (the later centre loses every tie). That is not an error: as scikit-learn, the
+//! first M-step then gives such a component weight ~0 (its `N_k` is `10 eps`), and EM mean 0
+//! and covariance `reg_covar I` (gmm-em's `m_step`), VB the prior. Given labels and given
+//! means are the user's, and must still leave every component a point.
 
 use nalgebra::DMatrix;
-use rand::{RngExt, SeedableRng, rngs::StdRng, seq::index::sample};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
@@ -23,14 +40,21 @@ pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics, nearest_mean_statistics
 /// How to choose the initial responsibilities.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum InitMethod {
-    /// k-means++ seeding, then Lloyd's algorithm to convergence; each point to its cluster.
+    /// k-means++ seeding, then Lloyd's algorithm to convergence (weighted means); each point
+    /// to its cluster. With fewer distinct points than K some clusters stay empty.
     #[default]
     KMeans,
-    /// k-means++ seeding only; each point to its nearest seed.
+    /// k-means++ seeding only (draws proportional to `w_n D(x_n)^2`); each point to its
+    /// nearest seed.
     KMeansPlusPlus,
-    /// Responsibilities drawn from U(0, 1), normalised per point.
+    /// Responsibilities drawn from U(0, 1), normalised per point (one draw per row, whatever
+    /// its weight: a row of weight 3 is not drawn as three copies would be).
     Random,
-    /// K distinct points drawn uniformly as centres; each point to its nearest centre.
+    /// K rows drawn as centres without replacement, with probability proportional to their
+    /// weights (uniformly without weights; a row of weight `w` as `w` copies, see the module
+    /// documentation); each point to its nearest centre. Rows of equal values are different
+    /// rows, as in scikit-learn's `choice(n_samples, K, replace=False)`: two centres may
+    /// coincide, and the later one then starts with no point.
     RandomFromData,
     /// Given labels, one per point, each in `0..K`.
     FromLabels(Vec<usize>),
@@ -170,7 +194,8 @@ impl InitMethod {
     /// - [`GmmError::InvalidParameter`] for `k = 0`; [`GmmError::TooFewSamples`] for `k > N`.
     /// - [`GmmError::InvalidLabels`] when given labels have the wrong length, a label
     ///   `>= k`, or leave a component empty; when given means leave a component with no
-    ///   nearest point.
+    ///   nearest point. (The seeded methods may leave a component empty: see the module
+    ///   documentation.)
     /// - [`GmmError::ShapeMismatch`] when given means are not K x D.
     pub fn initial_responsibilities(
         &self,
@@ -196,7 +221,7 @@ impl InitMethod {
             Self::RandomFromData => {
                 let d = data.n_features();
                 let mut centres = Vec::with_capacity(k * d);
-                for i in distinct_points(data, k, &mut rng) {
+                for i in units_drawn(data, k, &mut rng) {
                     centres.extend_from_slice(data.row(i));
                 }
                 Ok(hard(nearest_labels(data, &centres)))
@@ -280,24 +305,35 @@ fn check_k_of(counted: usize, k: usize) -> Result<()> {
     Ok(())
 }
 
-/// `k` distinct points: uniformly without weights, else drawn one after the other with
-/// probability proportional to their weights among those not drawn yet. Needs at least `k`
-/// points of positive weight (`check_k`).
-fn distinct_points(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<usize> {
-    let Some(weights) = data.weights() else {
-        return sample(rng, data.n_samples(), k).into_vec();
-    };
-    let mut left = weights.to_vec();
+/// The `k` rows whose values become the centres of `RandomFromData`: `k` draws without
+/// replacement of *units of weight*, as scikit-learn's `choice(n_samples, k, replace=False)`
+/// draws row indices.
+///
+/// Each draw takes a position `u * W` uniform in `[0, W)`, `W` the weight not drawn yet, and
+/// picks the row whose stretch of the cumulative weights holds it; then one unit (or what is
+/// left of the row's weight, if less) is taken off that row. A row of integer weight `w` is
+/// thus exactly `w` adjacent copies of itself: the copies of a row cover the same stretch of
+/// the cumulative weights as the row, so the same position picks a copy of the same row, and
+/// the row can be drawn as often as it has copies. Without weights every row weighs 1 and
+/// this is a uniform draw of `k` distinct rows. A weight of 0.5 is half a point (drawn at most
+/// once, with half the chance). Duplicate rows are different rows: two centres can have the
+/// same values (the later one then starts empty; see [`InitMethod::RandomFromData`]).
+/// Needs at least `k` rows of positive weight (`check_k`).
+fn units_drawn(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<usize> {
+    let mut left: Vec<f64> = (0..data.n_samples()).map(|i| data.weight(i)).collect();
     (0..k)
         .map(|_| {
             let pick = draw_proportional(&left, rng);
-            left[pick] = 0.0;
+            left[pick] -= left[pick].min(1.0);
             pick
         })
         .collect()
 }
 
-/// An index drawn with probability proportional to `masses` (finite, `>= 0`, not all zero).
+/// An index drawn with probability proportional to `masses` (finite, `>= 0`, not all zero):
+/// `u * total` (`u` uniform in `[0, 1)`) located in the running sums of the masses. Integer
+/// masses are summed exactly, so `m` masses of 1 in a row and one mass of `m` cover the same
+/// stretch and take the same draws.
 fn draw_proportional(masses: &[f64], rng: &mut StdRng) -> usize {
     let total: f64 = masses.iter().sum();
     let u = rng.random::<f64>() * total;
@@ -376,46 +412,39 @@ pub(crate) fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
     data.rows().map(|x| nearest(x, centres).0).collect()
 }
 
-/// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre uniformly, each next one
-/// with probability proportional to the squared distance to the nearest centre so far.
-/// With weights, every probability is also proportional to the point's weight (the first
-/// centre too), as if each point were repeated that many times. Returns K x D centres,
-/// row-major. Where every remaining distance is zero (duplicate points), the next centre is
-/// drawn as the first.
+/// The weight of every point (1 each without weights).
+fn weights_or_ones(data: &Dataset) -> Vec<f64> {
+    (0..data.n_samples()).map(|i| data.weight(i)).collect()
+}
+
+/// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre drawn with probability
+/// proportional to the points' weights (uniformly without weights), each next one with
+/// probability proportional to `w_n D(x_n)^2`, `D` the distance to the nearest centre so far.
+/// Every draw is [`draw_proportional`] over the rows, so a row of integer weight `w` draws as
+/// `w` adjacent copies of itself (up to the rounding of the running sums of `w D^2`, which
+/// only matters for a draw that lands within rounding of a boundary). Returns K x D centres,
+/// row-major. Where every remaining distance is zero (fewer distinct points than K), the
+/// next centre is drawn as the first, and duplicates an earlier one.
 pub(crate) fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
-    let n = data.n_samples();
     let d = data.n_features();
-    let first_pick = |rng: &mut StdRng| match data.weights() {
-        Some(w) => draw_proportional(w, rng),
-        None => rng.random_range(0..n),
-    };
+    let weights = weights_or_ones(data);
     let mut centres = Vec::with_capacity(k * d);
-    centres.extend_from_slice(data.row(first_pick(rng)));
+    centres.extend_from_slice(data.row(draw_proportional(&weights, rng)));
     let mut dist: Vec<f64> = data
         .rows()
-        .enumerate()
-        .map(|(i, x)| data.weight(i) * squared_distance(x, &centres[0..d]))
+        .zip(&weights)
+        .map(|(x, w)| w * squared_distance(x, &centres[0..d]))
         .collect();
     for _ in 1..k {
         let total: f64 = dist.iter().sum();
         let next = if total > 0.0 && total.is_finite() {
-            let u = rng.random::<f64>() * total;
-            let mut acc = 0.0;
-            let mut pick = n - 1;
-            for (i, w) in dist.iter().enumerate() {
-                acc += w;
-                if u < acc {
-                    pick = i;
-                    break;
-                }
-            }
-            pick
+            draw_proportional(&dist, rng)
         } else {
-            first_pick(rng)
+            draw_proportional(&weights, rng)
         };
         let c = data.row(next).to_vec();
-        for (i, x) in data.rows().enumerate() {
-            dist[i] = dist[i].min(data.weight(i) * squared_distance(x, &c));
+        for ((x, w), dist) in data.rows().zip(&weights).zip(dist.iter_mut()) {
+            *dist = dist.min(w * squared_distance(x, &c));
         }
         centres.extend_from_slice(&c);
     }
@@ -431,12 +460,19 @@ pub(crate) struct KMeansResult {
     pub labels: Vec<usize>,
     /// Iterations run.
     pub n_iter: usize,
-    /// Sum of squared distances of the points to their centres.
+    /// Weighted sum of squared distances of the points to their centres.
     pub inertia: f64,
 }
 
 /// Lloyd's algorithm from the given centres until no label changes or `max_iter` passes.
-/// A cluster that empties takes the point farthest from its own centre, so none stays empty.
+/// Centres are weighted means. A cluster left without weight is moved to the point (of
+/// positive weight) farthest from its nearest centre, clusters in index order, each move
+/// counted before the next (ties to the lowest index); when every point already sits on a
+/// centre (fewer distinct points than K) the cluster stays empty, as scikit-learn's `KMeans`
+/// leaves it (with its warning "Number of distinct clusters found smaller than
+/// n_clusters"). Labels are only ever nearest centres, so identical rows share a label and
+/// a row of integer weight `w` goes where its `w` copies would; a label change of a point of
+/// weight 0 does not count as a change.
 pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> KMeansResult {
     let d = data.n_features();
     let k = centres.len() / d;
@@ -462,29 +498,16 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
                 }
             }
         }
-        for c in 0..k {
-            if counts[c] == 0.0 {
-                let far = data
-                    .rows()
-                    .enumerate()
-                    .filter(|(i, _)| data.weight(*i) > 0.0)
-                    .map(|(i, x)| {
-                        (
-                            i,
-                            squared_distance(x, &centres[labels[i] * d..(labels[i] + 1) * d]),
-                        )
-                    })
-                    .fold((0, -1.0), |b, (i, v)| if v > b.1 { (i, v) } else { b })
-                    .0;
-                centres[c * d..(c + 1) * d].copy_from_slice(data.row(far));
-                labels[far] = c;
-            }
+        if counts.contains(&0.0) {
+            relocate_empty(data, &mut centres, &counts);
         }
         let new_labels = nearest_labels(data, &centres);
-        if new_labels == labels {
+        // points of weight 0 do not count: they would not be there as copies
+        let changed = (0..labels.len()).any(|i| data.weight(i) > 0.0 && new_labels[i] != labels[i]);
+        labels = new_labels;
+        if !changed {
             break;
         }
-        labels = new_labels;
     }
     let inertia = data
         .rows()
@@ -497,6 +520,38 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
         labels,
         n_iter,
         inertia,
+    }
+}
+
+/// Moves each cluster of zero weight (`counts`) to the point of positive weight farthest
+/// from its nearest centre, in cluster order, the distances updated after each move; a
+/// cluster stays where it is when every such point is on a centre already.
+fn relocate_empty(data: &Dataset, centres: &mut [f64], counts: &[f64]) {
+    let d = data.n_features();
+    let mut dist: Vec<f64> = data
+        .rows()
+        .enumerate()
+        .map(|(i, x)| {
+            if data.weight(i) > 0.0 {
+                nearest(x, centres).1
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    for (c, _) in counts.iter().enumerate().filter(|(_, n)| **n == 0.0) {
+        let (far, farthest) = dist
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+        if farthest <= 0.0 {
+            return;
+        }
+        let x = data.row(far);
+        centres[c * d..(c + 1) * d].copy_from_slice(x);
+        for (y, v) in data.rows().zip(dist.iter_mut()) {
+            *v = v.min(squared_distance(y, x));
+        }
     }
 }
 
@@ -639,5 +694,168 @@ mod tests {
             let init = method.initial_responsibilities(&data, 3, 2).unwrap();
             assert_eq!(init.n_components(), 3);
         }
+    }
+
+    /// Points around three centres, weights 0..=3 in a fixed pattern, and the same points
+    /// with each row repeated as often as its weight (rows of weight 0 dropped); the index
+    /// of the row each repeated point copies.
+    fn weighted_and_copies() -> (Dataset, Dataset, Vec<usize>) {
+        let data = three_blobs();
+        let weights: Vec<f64> = (0..60).map(|i| ((i * 7) % 4) as f64).collect();
+        let copies: Vec<usize> = (0..60)
+            .flat_map(|i| std::iter::repeat_n(i, weights[i] as usize))
+            .collect();
+        let repeated = data.select(&copies).unwrap();
+        (data.with_weights(weights).unwrap(), repeated, copies)
+    }
+
+    #[test]
+    fn integer_weights_seed_as_their_copies() {
+        let (weighted, repeated, copies) = weighted_and_copies();
+        for seed in 0..40 {
+            let mut a = StdRng::seed_from_u64(seed);
+            let mut b = StdRng::seed_from_u64(seed);
+            assert_eq!(
+                kmeans_plus_plus(&weighted, 4, &mut a),
+                kmeans_plus_plus(&repeated, 4, &mut b),
+                "k-means++, seed {seed}"
+            );
+            let drawn = units_drawn(&weighted, 5, &mut a);
+            let drawn_copies = units_drawn(&repeated, 5, &mut b);
+            let rows: Vec<usize> = drawn_copies.iter().map(|&j| copies[j]).collect();
+            assert_eq!(drawn, rows, "random-from-data, seed {seed}");
+            // whole initialisations: the label of each copy is its row's
+            for method in [
+                InitMethod::KMeans,
+                InitMethod::KMeansPlusPlus,
+                InitMethod::RandomFromData,
+            ] {
+                let hard = |data: &Dataset| match method
+                    .initial_responsibilities(data, 3, seed)
+                    .unwrap()
+                {
+                    InitialResponsibilities::Hard { labels, .. } => labels,
+                    InitialResponsibilities::Soft { .. } => unreachable!(),
+                };
+                let (lw, lr) = (hard(&weighted), hard(&repeated));
+                let of_copies: Vec<usize> = copies.iter().map(|&i| lw[i]).collect();
+                assert_eq!(of_copies, lr, "{}, seed {seed}", method.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_of_weight_w_is_drawn_up_to_w_times() {
+        // one row of weight 3 among rows of weight 0: random-from-data draws it three times
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 3.0])
+            .unwrap()
+            .with_weights(vec![0.0, 3.0, 0.0, 1.0])
+            .unwrap();
+        for seed in 0..20 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut drawn = units_drawn(&data, 4, &mut rng);
+            drawn.sort_unstable();
+            assert_eq!(drawn, vec![1, 1, 1, 3]);
+        }
+    }
+
+    #[test]
+    fn half_weights_are_half_points() {
+        // scaling every weight by 1/2 moves every draw position by the same exact factor:
+        // the same centres as without weights; a weight of 0.5 is drawn at most once
+        let data = three_blobs();
+        let halves = data.clone().with_weights(vec![0.5; 60]).unwrap();
+        for seed in 0..10 {
+            for method in [
+                InitMethod::KMeans,
+                InitMethod::KMeansPlusPlus,
+                InitMethod::RandomFromData,
+            ] {
+                assert_eq!(
+                    method.initial_responsibilities(&data, 3, seed).unwrap(),
+                    method.initial_responsibilities(&halves, 3, seed).unwrap(),
+                    "{}",
+                    method.name()
+                );
+            }
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut drawn = units_drawn(&halves, 60, &mut rng);
+            drawn.sort_unstable();
+            assert_eq!(drawn, (0..60).collect::<Vec<_>>());
+        }
+        // and a 0.5 counts half in Lloyd's means
+        let pair = Dataset::from_slice_1d(&[0.0, 3.0])
+            .unwrap()
+            .with_weights(vec![1.0, 0.5])
+            .unwrap();
+        let out = lloyd(&pair, vec![1.0], 10);
+        assert!((out.centres[0] - 1.0).abs() < 1e-15);
+        assert!((out.inertia - (1.0 + 0.5 * 4.0)).abs() < 1e-12);
+    }
+
+    /// Three distinct rows, each repeated four times.
+    fn three_distinct_rows() -> Dataset {
+        let rows: Vec<Vec<f64>> = (0..12)
+            .map(|i| [[1.0, 2.0], [4.0, -1.0], [-3.0, 0.5]][i % 3].to_vec())
+            .collect();
+        Dataset::from_rows(&rows).unwrap()
+    }
+
+    #[test]
+    fn more_components_than_distinct_points_leave_components_empty() {
+        // scikit-learn's KMeans(5) on these data warns "Number of distinct clusters (3)
+        // found smaller than n_clusters (5)" and returns labels in three clusters
+        let data = three_distinct_rows();
+        for seed in 0..20 {
+            for method in [
+                InitMethod::KMeans,
+                InitMethod::KMeansPlusPlus,
+                InitMethod::RandomFromData,
+            ] {
+                let init = method.initial_responsibilities(&data, 5, seed).unwrap();
+                let stats = init.sufficient_stats(&data, ScatterKind::Full);
+                let mut n_k = stats.n_k().to_vec();
+                n_k.sort_by(f64::total_cmp);
+                // k-means finds the three rows; the seeds may put two centres on one
+                // row, which leaves one more component empty
+                let occupied = n_k.iter().filter(|&&n| n > 0.0).count();
+                assert!((1..=3).contains(&occupied), "{}: {n_k:?}", method.name());
+                if method == InitMethod::KMeans {
+                    assert_eq!(n_k, vec![0.0, 0.0, 4.0, 4.0, 4.0], "seed {seed}");
+                }
+                assert_eq!(stats.total(), 12.0);
+            }
+        }
+    }
+
+    #[test]
+    fn random_from_data_takes_duplicate_rows() {
+        // K = N on rows of two values: every row is drawn; the centres repeat values
+        let data = Dataset::from_slice_1d(&[0.0, 0.0, 5.0, 5.0, 5.0]).unwrap();
+        for seed in 0..50 {
+            let init = InitMethod::RandomFromData
+                .initial_responsibilities(&data, 5, seed)
+                .unwrap();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut drawn = units_drawn(&data, 5, &mut rng);
+            drawn.sort_unstable();
+            assert_eq!(drawn, vec![0, 1, 2, 3, 4]);
+            let n_k = init
+                .sufficient_stats(&data, ScatterKind::Full)
+                .n_k()
+                .to_vec();
+            assert_eq!(n_k.iter().filter(|&&n| n > 0.0).count(), 2, "{n_k:?}");
+        }
+    }
+
+    #[test]
+    fn lloyd_moves_an_emptied_cluster_to_the_worst_served_point() {
+        // both centres start left of every point: centre 1 gets nothing and moves to the
+        // point farthest from centre 0's new mean
+        let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 10.0]).unwrap();
+        let out = lloyd(&data, vec![-5.0, -6.0], 100);
+        assert_eq!(out.labels, vec![0, 0, 0, 1]);
+        assert_eq!(out.centres, vec![1.0, 10.0]);
+        assert!((out.inertia - 2.0).abs() < 1e-12);
     }
 }

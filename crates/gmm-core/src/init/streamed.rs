@@ -6,8 +6,11 @@
 //! - k-means, k-means++ and random-from-data: the method runs on a seeded reservoir sample
 //!   (Vitter's algorithm R) of at most `sample_size` points; then each point goes to the
 //!   nearest of the sample's cluster means in one more pass. When the whole data fit in the
-//!   sample, the sample is the data, in order, and the method's own labels are used: the
-//!   result is then the in-memory one exactly.
+//!   sample, the sample is the data, in order (with its weights), and the method's own
+//!   labels are used: the result is then the in-memory one exactly, so a row of integer
+//!   weight `w` starts as its `w` copies would. A cluster the sample leaves empty (fewer
+//!   distinct points than K) stays empty: it gets no mean to be nearest to, and its
+//!   component starts with `N_k = 0` as in memory.
 //!
 //! The statistics are accumulated batch by batch in the E-step's batches, whose block
 //! boundaries are those of the in-memory computation, so from the same labels or
@@ -54,8 +57,17 @@ impl InitMethod {
         check_k_of(passes.summary()?.n_counted, k)?;
         let d = passes.n_features();
         match self {
-            Self::FromMeans(means) => stats_of_nearest(passes, &flat_means(means, k, d)?, kind),
-            Self::FromLabels(labels) => stats_of_labels(passes, labels, k, kind),
+            Self::FromMeans(means) => {
+                let flat = flat_means(means, k, d)?;
+                let stats = stats_of_nearest(passes, &flat, &(0..k).collect::<Vec<_>>(), k, kind)?;
+                check_occupied(&stats).map_err(|_| mean_without_points())?;
+                Ok(stats)
+            }
+            Self::FromLabels(labels) => {
+                let stats = stats_of_labels(passes, labels, k, kind)?;
+                check_occupied(&stats)?;
+                Ok(stats)
+            }
             Self::Random => stats_of_random(passes, k, seed, kind),
             Self::KMeans | Self::KMeansPlusPlus | Self::RandomFromData => {
                 let (sample, whole) = reservoir_sample(passes, sample_size, seed)?;
@@ -67,7 +79,8 @@ impl InitMethod {
                 if whole {
                     stats_of_labels(passes, &labels, k, kind)
                 } else {
-                    stats_of_nearest(passes, &cluster_means(&sample, &labels, k), kind)
+                    let (means, occupied) = cluster_means(&sample, &labels, k);
+                    stats_of_nearest(passes, &means, &occupied, k, kind)
                 }
             }
         }
@@ -91,36 +104,32 @@ pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<Suf
     })
 }
 
-/// Statistics of every point given to its nearest centre (row-major K x D); an error when
-/// a centre is nearest to no point of positive weight.
+/// Statistics of `k` components, every point given to its nearest centre (row-major, one
+/// per entry of `components`, the component it stands for); a component without a centre
+/// gets no point.
 fn stats_of_nearest(
     passes: &mut Passes<'_>,
     centres: &[f64],
+    components: &[usize],
+    k: usize,
     kind: ScatterKind,
 ) -> Result<SufficientStats> {
     let d = passes.n_features();
-    let k = centres.len() / d;
-    let mut counts = vec![0usize; k];
     let mut labels = Vec::new();
-    let stats = accumulate(passes, k, kind, &mut |stats, batch| {
+    accumulate(passes, k, kind, &mut |stats, batch| {
         labels.clear();
-        for (i, x) in batch.points.chunks_exact(d).enumerate() {
-            let l = nearest(x, centres).0;
-            if batch.weights.is_none_or(|w| w[i] > 0.0) {
-                counts[l] += 1;
-            }
-            labels.push(l);
-        }
+        labels.extend(
+            batch
+                .points
+                .chunks_exact(d)
+                .map(|x| components[nearest(x, centres).0]),
+        );
         stats.add_labelled_points(batch.points, &labels, batch.weights);
         Ok(())
-    })?;
-    if counts.contains(&0) {
-        return Err(mean_without_points());
-    }
-    Ok(stats)
+    })
 }
 
-/// Statistics of given labels, one per point.
+/// Statistics of given labels, one per point (checked for range, not for empty components).
 fn stats_of_labels(
     passes: &mut Passes<'_>,
     labels: &[usize],
@@ -129,20 +138,19 @@ fn stats_of_labels(
 ) -> Result<SufficientStats> {
     check_label_values(labels, passes.summary()?.n_samples, k)?;
     let d = passes.n_features();
-    let mut counts = vec![0usize; k];
-    let stats = accumulate(passes, k, kind, &mut |stats, batch| {
+    accumulate(passes, k, kind, &mut |stats, batch| {
         let rows = batch.points.len() / d;
         let mine = &labels[batch.first_row..batch.first_row + rows];
-        for (i, &l) in mine.iter().enumerate() {
-            if batch.weights.is_none_or(|w| w[i] > 0.0) {
-                counts[l] += 1;
-            }
-        }
         stats.add_labelled_points(batch.points, mine, batch.weights);
         Ok(())
-    })?;
-    check_label_counts(&counts)?;
-    Ok(stats)
+    })
+}
+
+/// Checks that every component of `stats` holds a point of positive weight (user-given
+/// labels and means).
+fn check_occupied(stats: &SufficientStats) -> Result<()> {
+    let counts: Vec<usize> = stats.n_k().iter().map(|&n| usize::from(n > 0.0)).collect();
+    check_label_counts(&counts)
 }
 
 /// Statistics of responsibilities drawn from U(0, 1) and normalised per point, drawn in
@@ -219,8 +227,9 @@ fn reservoir_sample(passes: &mut Passes<'_>, size: usize, seed: u64) -> Result<(
     Ok((sample, seen <= cap))
 }
 
-/// The weighted mean of each label's points (row-major K x D).
-fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> Vec<f64> {
+/// The weighted mean of each label's points (row-major), for the labels that have weight,
+/// and those labels in order.
+fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> (Vec<f64>, Vec<usize>) {
     let d = sample.n_features();
     let mut sums = vec![0.0; k * d];
     let mut totals = vec![0.0; k];
@@ -231,12 +240,117 @@ fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> Vec<f64> {
             sums[l * d + j] += w * x[j];
         }
     }
-    for c in 0..k {
-        for j in 0..d {
-            sums[c * d + j] /= totals[c].max(f64::MIN_POSITIVE);
+    let occupied: Vec<usize> = (0..k).filter(|&c| totals[c] > 0.0).collect();
+    let mut means = Vec::with_capacity(occupied.len() * d);
+    for &c in &occupied {
+        means.extend(sums[c * d..(c + 1) * d].iter().map(|s| s / totals[c]));
+    }
+    (means, occupied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::GmmError;
+    use crate::source::SliceSource;
+
+    /// Three distinct rows of 2-D points, each four times.
+    fn three_rows_four_times() -> Vec<f64> {
+        (0..12)
+            .flat_map(|i| [[1.0, 2.0], [4.0, -1.0], [-3.0, 0.5]][i % 3])
+            .collect()
+    }
+
+    fn streamed_stats(
+        values: &[f64],
+        weights: Option<&[f64]>,
+        method: &InitMethod,
+        k: usize,
+        seed: u64,
+        sample_size: usize,
+    ) -> Result<SufficientStats> {
+        let mut source = SliceSource::new(values, 2)?;
+        if let Some(w) = weights {
+            source = source.with_weights(w)?;
+        }
+        let mut passes = Passes::new(&mut source);
+        method.initial_stats(&mut passes, k, seed, ScatterKind::Full, sample_size)
+    }
+
+    #[test]
+    fn seeded_methods_leave_surplus_components_empty_in_a_stream() {
+        let values = three_rows_four_times();
+        let data = Dataset::from_row_major(12, 2, values.clone()).unwrap();
+        for method in [
+            InitMethod::KMeans,
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+        ] {
+            for seed in 0..10 {
+                // the whole data in the sample: the in-memory start exactly
+                let whole = streamed_stats(&values, None, &method, 5, seed, 100).unwrap();
+                let in_memory = method
+                    .initial_responsibilities(&data, 5, seed)
+                    .unwrap()
+                    .sufficient_stats(&data, ScatterKind::Full);
+                assert_eq!(whole, in_memory, "{} seed {seed}", method.name());
+                // a sample of 5 points: the clusters it leaves empty stay empty
+                let sampled = streamed_stats(&values, None, &method, 5, seed, 5).unwrap();
+                assert!(sampled.n_k().iter().filter(|&&n| n == 0.0).count() >= 2);
+                assert_eq!(sampled.total(), 12.0);
+            }
         }
     }
-    sums
+
+    #[test]
+    fn a_weighted_stream_starts_as_its_copies_when_it_fits_in_the_sample() {
+        let values: Vec<f64> = (0..40)
+            .flat_map(|i| {
+                let t = i as f64 * 0.61;
+                let c = [0.0, 8.0, -8.0][i % 3];
+                [c + t.sin(), t.cos()]
+            })
+            .collect();
+        let weights: Vec<f64> = (0..40).map(|i| ((i * 5) % 4) as f64).collect();
+        let copies: Vec<f64> = (0..40)
+            .flat_map(|i| std::iter::repeat_n(&values[2 * i..2 * i + 2], weights[i] as usize))
+            .flatten()
+            .copied()
+            .collect();
+        for method in [
+            InitMethod::KMeans,
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+        ] {
+            for seed in 0..10 {
+                let a = streamed_stats(&values, Some(&weights), &method, 3, seed, 1000).unwrap();
+                let b = streamed_stats(&copies, None, &method, 3, seed, 1000).unwrap();
+                assert_eq!(a.n_k(), b.n_k(), "{} seed {seed}", method.name());
+                for c in 0..3 {
+                    let (ma, mb) = (a.mean(c), b.mean(c));
+                    assert!((ma - mb).amax() < 1e-12, "{} seed {seed}", method.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn given_labels_and_means_must_still_fill_every_component() {
+        let values = three_rows_four_times();
+        let mut labels = vec![0; 12];
+        labels[0] = 2;
+        let err = streamed_stats(&values, None, &InitMethod::FromLabels(labels), 3, 0, 100);
+        assert!(
+            matches!(err, Err(GmmError::InvalidLabels { .. })),
+            "{err:?}"
+        );
+        let far = nalgebra::DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 100.0, 100.0]);
+        let err = streamed_stats(&values, None, &InitMethod::FromMeans(far), 2, 0, 100);
+        assert!(
+            matches!(err, Err(GmmError::InvalidLabels { .. })),
+            "{err:?}"
+        );
+    }
 }
 
 /// The statistics of every point of `passes` given to its nearest of the K x D `means`
