@@ -5,13 +5,10 @@
 mod args;
 mod commands;
 mod errors;
-mod input;
 mod model_io;
-mod numbers;
 mod output;
 mod progress;
-mod selection;
-mod start;
+mod requests;
 mod study;
 
 use std::process::ExitCode;

@@ -19,7 +19,9 @@
 use std::path::Path;
 
 use gmm_core::nalgebra::DMatrix;
-use gmm_core::{Dataset, Estimator, GaussianMixture, MixtureModel, ModelFile, Result};
+use gmm_core::{
+    DataSource, Dataset, Estimator, GaussianMixture, MixtureModel, ModelFile, Result, ScoreSums,
+};
 
 use crate::VbModel;
 
@@ -162,6 +164,30 @@ impl MixtureModel for LoadedModel {
 
     fn predict_point(&self, x: &[f64]) -> Result<usize> {
         self.inner().predict_point(x)
+    }
+
+    fn score_samples_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[f64]) -> Result<()>,
+    ) -> Result<()> {
+        self.inner().score_samples_source(source, out)
+    }
+
+    fn predict_source(
+        &self,
+        source: &mut dyn DataSource,
+        out: &mut dyn FnMut(usize, &[usize]) -> Result<()>,
+    ) -> Result<()> {
+        self.inner().predict_source(source, out)
+    }
+
+    fn score_source(&self, source: &mut dyn DataSource) -> Result<f64> {
+        self.inner().score_source(source)
+    }
+
+    fn score_sums_source(&self, source: &mut dyn DataSource) -> Result<ScoreSums> {
+        self.inner().score_sums_source(source)
     }
 }
 
