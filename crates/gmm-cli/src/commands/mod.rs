@@ -12,6 +12,7 @@ mod rows;
 mod sample;
 mod score;
 mod select;
+mod study;
 
 use std::io::Write;
 use std::path::Path;
@@ -27,6 +28,7 @@ pub use predict::predict;
 pub use sample::sample;
 pub use score::score;
 pub use select::select;
+pub use study::study;
 
 /// Prints to stdout; a closed pipe (`gmm predict ... | head`) is not an error.
 pub fn print_out(text: &str) -> CliResult {

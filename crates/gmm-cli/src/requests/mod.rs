@@ -2,13 +2,15 @@
 //! the data options ([`SourceOptions`]), the estimators' parameters (through
 //! [`ComparisonSettings`], which builds `EmParams` and `VbParams`; [`GibbsParams`] and
 //! [`GibbsSettings`] for the sampler), where a fit starts ([`start`]), VB's prior files
-//! ([`priors`]), and the refusal of flags that do not apply. The subcommands
+//! ([`priors`]), a study's settings ([`study`]), and the refusal of flags that do not
+//! apply. The subcommands
 //! (`crate::commands`) only call the libraries with these requests and print.
 //!
 //! Every error names the flag (and the file) the user typed.
 
 mod priors;
 mod start;
+mod study;
 
 use std::path::Path;
 
@@ -22,6 +24,7 @@ use crate::errors::user_message;
 
 pub use priors::prior_files;
 pub use start::{Start, fit_start, responsibilities_of};
+pub use study::{study_in_flags, study_settings};
 
 /// The reading options of `--columns`, `--weight-column` and `--weights` (the format goes
 /// by the file's extension: `gmm_io::DataFormat`).
