@@ -20,8 +20,9 @@ pub use gmm_gibbs as gibbs;
 pub use gmm_io as io;
 pub use gmm_vb as vb;
 
-mod model;
-pub use model::{Model, load_model};
+/// One way to read any model file back (defined in gmm-vb, the lowest crate that knows both
+/// the Gaussian mixture and the VB model): `Model` is [`gmm_vb::LoadedModel`].
+pub use gmm_vb::{LoadedModel as Model, load_model};
 
 /// The nalgebra the workspace's signatures use (re-exported from gmm-core).
 pub use gmm_core::nalgebra;

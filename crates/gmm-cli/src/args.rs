@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use gmm_compare::StudyMethod;
 use gmm_core::{CovarianceType, InitMethod};
 use gmm_vb::{RegCovarRule, WeightPrior};
 
@@ -73,7 +74,7 @@ pub enum Command {
     /// every run (CSV), every cell (CSV), the report (JSON) and the plots (SVG) to -o DIR.
     /// The numbers are the same for a seed on any number of threads (RAYON_NUM_THREADS),
     /// but for the wall times.
-    Study(crate::study::StudyArgs),
+    Study(StudyArgs),
 }
 
 /// The estimator of `gmm fit`.
@@ -524,6 +525,83 @@ pub struct DemoArgs {
     /// Where to write the plots and reports.
     #[arg(long, value_name = "DIR", default_value = "gmm-demo")]
     pub out: PathBuf,
+}
+
+/// `gmm study`.
+#[derive(Debug, Args)]
+#[command(
+    group = clap::ArgGroup::new("truth").required(true).args(["scenario", "data"]),
+    allow_negative_numbers = true
+)]
+pub struct StudyArgs {
+    /// A data file (CSV) to subsample without replacement (training and held-out points
+    /// disjoint); or give --scenario.
+    #[arg(value_name = "DATA.csv")]
+    pub data: Option<PathBuf>,
+    /// A built-in synthetic mixture to draw fresh points from in every run:
+    /// one-d-three-clusters or two-d-three-clusters.
+    #[arg(long, value_name = "NAME", conflicts_with = "data")]
+    pub scenario: Option<String>,
+    /// True classes of the data file's points, one per line (for the adjusted Rand index).
+    #[arg(long, value_name = "TRUTH.txt", conflicts_with = "scenario")]
+    pub labels: Option<PathBuf>,
+    /// The sample sizes N (training points), comma-separated, e.g. 10,20,50,100.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', required = true)]
+    pub sizes: Vec<usize>,
+    /// Replicates per sample size.
+    #[arg(long, value_name = "R", default_value_t = 50)]
+    pub replicates: usize,
+    /// Number of components K of every fit.
+    #[arg(short = 'k', value_name = "K")]
+    pub k: usize,
+    /// Also choose K over 1..=MAX_K: EM by BIC, VB by its ELBO, and VB's effective
+    /// components at K = MAX_K.
+    #[arg(long, value_name = "MAX_K")]
+    pub max_k: Option<usize>,
+    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), vb, gibbs
+    /// (the Gibbs sampler under VB's priors; --draws, --burn-in, --chains).
+    #[arg(
+        long,
+        value_name = "M,...",
+        value_delimiter = ',',
+        default_value = "em,vb",
+        value_parser = parse_method
+    )]
+    pub methods: Vec<StudyMethod>,
+    /// Held-out points per run (drawn afresh, or subsampled apart from the training points).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub test_size: usize,
+    /// Seed of the study; every run's seed is derived from it, N's index and the replicate.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Bootstrap resamples of each cell's mean (95% percentile intervals).
+    #[arg(long, value_name = "B", default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Gibbs: draws kept per chain (at least 4) [default: 250].
+    #[arg(long, value_name = "N")]
+    pub draws: Option<usize>,
+    /// Gibbs: burn-in sweeps per chain [default: 250].
+    #[arg(long, value_name = "B")]
+    pub burn_in: Option<usize>,
+    /// Gibbs: chains per fit [default: 2].
+    #[arg(long, value_name = "C")]
+    pub chains: Option<usize>,
+    /// Covariance type of every fit [default: full].
+    #[arg(long, value_enum)]
+    pub covariance: Option<CovarianceArg>,
+    /// The directory of the study's files: runs.csv, cells.csv, report.json and one SVG per
+    /// measure (all written once the study has finished; nothing on error).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+fn parse_method(text: &str) -> Result<StudyMethod, String> {
+    StudyMethod::from_name(text.trim()).map_err(|_| {
+        format!(
+            "unknown method: use {}",
+            StudyMethod::ALL.map(StudyMethod::name).join(", ")
+        )
+    })
 }
 
 /// A size in bytes: a number, optionally followed by KB, MB, GB or TB (powers of 1000) or

@@ -5,7 +5,7 @@ use std::fmt;
 
 use gmm_core::GmmError;
 
-use crate::numbers::shortest;
+use gmm_io::shortest;
 
 /// Why a command failed.
 #[derive(Debug)]

@@ -1,18 +1,30 @@
 //! `gmm`: fit, use and compare Gaussian mixture models by EM and variational Bayes.
 //!
 //! Run `gmm --help`, or `gmm SUBCOMMAND --help`, for the options.
+//!
+//! The crate's layout, from the flags to the output:
+//!
+//! - `args`: the subcommands and their flags (clap);
+//! - `requests`: the one place where parsed flags become library requests (EmParams and
+//!   VbParams through `ComparisonSettings`, GibbsParams, `gmm_io::SourceOptions`, where a fit
+//!   starts, VB's prior files, a study's settings), refusing flags that do not apply;
+//! - `commands`: one module per subcommand, which calls the libraries with those requests
+//!   and prints;
+//! - `model_io`: model files read by the library's one loader (`gmm_vb::load_model`'s
+//!   rule), its errors wrapped with what to do next;
+//! - `errors`: library errors told in flags; `output`: standard output or an atomic file;
+//!   `progress`: the progress bar.
+//!
+//! Data files are opened by `gmm_io::open_source` (the format by extension) and numbers
+//! written by `gmm_io::rows_to_csv` / `csv_lines` / `shortest`.
 
 mod args;
 mod commands;
 mod errors;
-mod input;
 mod model_io;
-mod numbers;
 mod output;
 mod progress;
-mod selection;
-mod start;
-mod study;
+mod requests;
 
 use std::process::ExitCode;
 
@@ -30,7 +42,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::compare(&a),
         Command::Select(a) => commands::select(&a),
         Command::Demo(a) => commands::demo(&a),
-        Command::Study(a) => study::study(&a),
+        Command::Study(a) => commands::study(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

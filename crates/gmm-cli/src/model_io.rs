@@ -1,10 +1,18 @@
-//! Reading model files: the model `score` and `predict` use, and the point estimate `sample`
-//! draws from.
+//! Reading model files: the model `score` and `predict` use (the library's one loader,
+//! `gmm_vb::LoadedModel`, whose rule is documented there), and the point estimate `sample`
+//! draws from. The library's errors are wrapped with what to do next.
 
 use std::path::Path;
 
-use gmm_core::{Estimator, GaussianMixture, GmmError, MixtureModel, ModelFile, Result};
-use gmm_vb::VbModel;
+use gmm_core::{GaussianMixture, GmmError, ModelFile, Result};
+use gmm_vb::LoadedModel;
+
+/// What to do with a file that is not a usable model file.
+const GIVE_A_MODEL_FILE: &str = "give a model file written by `gmm fit`";
+
+/// What to do with a VB file whose posterior is not usable.
+const REFIT_OR_DROP_THE_POSTERIOR: &str = "refit with `gmm fit --method vb`, or delete the \
+     \"posterior\" object to use the point estimate alone";
 
 /// The error for an unusable model file, with its path and what to do.
 fn unusable(path: &Path, e: &GmmError, advice: &str) -> GmmError {
@@ -19,50 +27,41 @@ fn unusable(path: &Path, e: &GmmError, advice: &str) -> GmmError {
 pub fn read_model_file(path: &Path) -> Result<ModelFile> {
     ModelFile::load(path).map_err(|e| match e {
         GmmError::InvalidModel { reason } => GmmError::InvalidModel {
-            reason: format!("{reason}; give a model file written by `gmm fit`"),
+            reason: format!("{reason}; {GIVE_A_MODEL_FILE}"),
         },
         other => other,
     })
 }
 
-/// The point estimate (Gaussian mixture) of a model file, whatever the method.
+/// The point estimate (Gaussian mixture) of a model file, whatever the method (a VB file's
+/// posterior is not read, so a damaged one does not stop `gmm sample`).
 pub fn read_point_estimate(path: &Path) -> Result<GaussianMixture> {
     read_model_file(path)?
         .to_mixture()
-        .map_err(|e| unusable(path, &e, "give a model file written by `gmm fit`"))
+        .map_err(|e| unusable(path, &e, GIVE_A_MODEL_FILE))
 }
 
-/// The model `score` and `predict` use: for a file whose `fit.method` is `"vb"` with a
-/// posterior, the rebuilt [`VbModel`] (Student-t posterior predictive, variational
-/// responsibilities; an invalid posterior is an error); for a VB file without a posterior,
-/// its point estimate, with a note on stderr; otherwise the Gaussian mixture as written.
-pub fn read_model(path: &Path) -> Result<Box<dyn MixtureModel>> {
+/// The model `score` and `predict` use, by the library's rule
+/// ([`LoadedModel::from_model_file`]): a file with a posterior is the rebuilt VB model
+/// (Student-t posterior predictive, variational responsibilities; an invalid posterior is
+/// an error); a VB file without a posterior is its point estimate, with a note on stderr;
+/// any other file is the Gaussian mixture as written.
+pub fn read_model(path: &Path) -> Result<LoadedModel> {
     let file = read_model_file(path)?;
-    let is_vb = file
-        .fit
-        .as_ref()
-        .is_some_and(|f| f.estimator() == Estimator::Vb);
-    if is_vb && file.posterior.is_some() {
-        return VbModel::from_model_file(&file)
-            .map(|m| Box::new(m) as Box<dyn MixtureModel>)
-            .map_err(|e| {
-                unusable(
-                    path,
-                    &e,
-                    "refit with `gmm fit --method vb`, or delete the \"posterior\" object to \
-                     use the point estimate alone",
-                )
-            });
-    }
-    let gm = file
-        .to_mixture()
-        .map_err(|e| unusable(path, &e, "give a model file written by `gmm fit`"))?;
-    if is_vb {
+    let model = LoadedModel::from_model_file(&file).map_err(|e| {
+        let advice = if file.posterior.is_some() {
+            REFIT_OR_DROP_THE_POSTERIOR
+        } else {
+            GIVE_A_MODEL_FILE
+        };
+        unusable(path, &e, advice)
+    })?;
+    if matches!(model, LoadedModel::VbPointEstimate(_)) {
         eprintln!(
             "note: {} is a VB model without a \"posterior\": using its point estimate (a plug-in \
              Gaussian mixture), not the posterior predictive",
             path.display()
         );
     }
-    Ok(Box::new(gm))
+    Ok(model)
 }

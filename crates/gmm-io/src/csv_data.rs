@@ -350,22 +350,10 @@ pub fn read_means_file(path: &Path) -> Result<nalgebra::DMatrix<f64>> {
     Ok(read_data_file(path)?.data.to_matrix())
 }
 
-/// Formats rows of numbers as CSV with a header row; numbers are written with the shortest
-/// text that reads back to the same `f64`.
-pub fn rows_to_csv<'a>(header: &[String], rows: impl IntoIterator<Item = &'a [f64]>) -> String {
-    let mut out = header.join(",");
-    out.push('\n');
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows_to_csv;
 
     fn err_at(text: &str) -> (usize, usize, String) {
         match parse_data(text.as_bytes(), "t.csv") {

@@ -10,9 +10,14 @@
 //!   column by name; feature `csv`), [`ArraySource`] (ndarray views without a copy; feature
 //!   `ndarray`), and [`WithWeightsFile`] (frequency weights from a file, one per line);
 //!   [`read_all`] reads any of them into a `Dataset` when the data fit in memory;
+//! - opening a data file by its extension ([`DataFormat::of`]: .npy, .parquet / .pq, else
+//!   CSV) with the columns and weights of [`SourceOptions`]: [`open_source`] as a source,
+//!   [`read_dataset`] in memory; a format whose feature is off is an error naming it;
 //! - reading CSV data files into a [`DataTable`] (points and column names), label files into
 //!   a [`LabelsFile`], and means files into a matrix, with errors that give the line and
 //!   column of the first problem (feature `csv`);
+//! - writing numbers as CSV, each as the shortest text that reads back to the same `f64`
+//!   ([`rows_to_csv`], [`csv_lines`], [`shortest`]);
 //! - writing output files atomically ([`write_atomic`], [`write_all_atomic`], and
 //!   [`AtomicWriter`] for output written as it is produced; [`NpyWriter`] for .npy files
 //!   of any size): nothing half-written is ever left at the target path.
@@ -51,6 +56,7 @@ mod collect;
 mod columns;
 #[cfg(feature = "csv")]
 mod csv_data;
+mod csv_out;
 #[cfg(feature = "csv")]
 mod csv_source;
 #[cfg_attr(
@@ -62,6 +68,7 @@ mod file_stamp;
 mod ndarray_source;
 #[cfg(feature = "npy")]
 mod npy;
+mod open;
 #[cfg(feature = "parquet")]
 mod parquet_file;
 mod table;
@@ -72,8 +79,8 @@ pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{
     LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
-    rows_to_csv,
 };
+pub use csv_out::{csv_lines, rows_to_csv, shortest};
 #[cfg(feature = "csv")]
 pub use csv_source::{CsvFile, WithWeightsFile};
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
@@ -82,6 +89,7 @@ pub use gmm_core::{write_all_atomic, write_atomic};
 pub use ndarray_source::ArraySource;
 #[cfg(feature = "npy")]
 pub use npy::{NpyDtype, NpyFile, NpyWriter};
+pub use open::{DataFormat, SourceOptions, open_source, read_dataset};
 #[cfg(feature = "parquet")]
 pub use parquet_file::ParquetFile;
 pub use table::DataTable;

@@ -1,20 +1,17 @@
-//! Where `gmm fit` starts and VB's prior files: `--init-model` (a warm start, or a mixture's
-//! responsibilities), `--init-means`, `--init-labels` or `--init`; `--mean-prior` and
-//! `--covariance-prior`. Every error names the flag and the file.
+//! Where `gmm fit` starts: `--init-model` (a warm start, or a mixture's responsibilities),
+//! `--init-means`, `--init-labels` or `--init`. Every error names the flag and the file.
 
 use std::path::Path;
 
-use nalgebra::{DMatrix, DVector};
-
 use gmm_core::{
-    CovarianceType, Covariances, Dataset, GaussianMixture, GmmError, InitMethod,
-    InitialResponsibilities, MixtureModel, ModelFile, Result, cholesky_lower,
+    CovarianceType, Dataset, GaussianMixture, GmmError, InitMethod, InitialResponsibilities,
+    MixtureModel, ModelFile, Result,
 };
 use gmm_io::{read_labels_file, read_means_file};
 use gmm_vb::VbModel;
 
+use super::{file_error, wrapped};
 use crate::args::{FitArgs, FitOptions, Method};
-use crate::errors::user_message;
 use crate::model_io::read_model_file;
 
 /// How a fit starts.
@@ -45,26 +42,6 @@ impl Start {
             Self::Posterior(m) => m.state().covariance_type(),
         }
     }
-}
-
-/// An error of the flag `flag` given the file `path`.
-fn file_error(flag: &'static str, path: &Path, reason: String) -> GmmError {
-    GmmError::InvalidParameter {
-        name: flag,
-        value: path.display().to_string(),
-        reason,
-    }
-}
-
-/// A library error about the file `path` given with `flag`, the path said once.
-fn wrapped(flag: &'static str, path: &Path, e: &GmmError) -> GmmError {
-    let message = user_message(e);
-    let prefix = format!("{}: ", path.display());
-    let reason = message
-        .strip_prefix(&prefix)
-        .unwrap_or(&message)
-        .to_string();
-    file_error(flag, path, reason)
 }
 
 /// Where `gmm fit` starts, checked against the data's dimension `d` and the other flags;
@@ -185,85 +162,4 @@ pub fn responsibilities_of(
         resp: p.transpose().as_slice().to_vec(),
         n_components: gm.n_components(),
     })
-}
-
-/// `m0` of `--mean-prior` and `W0^-1` of `--covariance-prior`, each when given.
-pub type PriorFiles = (Option<DVector<f64>>, Option<DMatrix<f64>>);
-
-/// The priors of `--mean-prior` and `--covariance-prior`, read and checked against the
-/// data's dimension `d`.
-pub fn prior_files(options: &FitOptions, d: usize) -> Result<PriorFiles> {
-    let mean = match &options.mean_prior {
-        Some(path) => Some(read_mean_prior(path, d)?),
-        None => None,
-    };
-    let covariance = match &options.covariance_prior {
-        Some(path) => Some(read_covariance_prior(path, d)?),
-        None => None,
-    };
-    Ok((mean, covariance))
-}
-
-/// "2 rows of 3 numbers", "1 row of 1 number".
-fn shape(m: &DMatrix<f64>) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{} of {}",
-        plural(m.nrows(), "row"),
-        plural(m.ncols(), "number")
-    )
-}
-
-fn read_matrix(flag: &'static str, path: &Path) -> Result<DMatrix<f64>> {
-    read_means_file(path).map_err(|e| wrapped(flag, path, &e))
-}
-
-fn read_mean_prior(path: &Path, d: usize) -> Result<DVector<f64>> {
-    let m = read_matrix("--mean-prior", path)?;
-    if m.nrows() != 1 || m.ncols() != d {
-        return Err(file_error(
-            "--mean-prior",
-            path,
-            format!(
-                "give one row of D = {d} numbers (the data's number of columns); the file has \
-                 {}",
-                shape(&m)
-            ),
-        ));
-    }
-    Ok(m.row(0).transpose())
-}
-
-fn read_covariance_prior(path: &Path, d: usize) -> Result<DMatrix<f64>> {
-    let flag = "--covariance-prior";
-    let c = read_matrix(flag, path)?;
-    if c.nrows() != d || c.ncols() != d {
-        return Err(file_error(
-            flag,
-            path,
-            format!(
-                "give a square D x D matrix, D = {d} (the data's number of columns); the file \
-                 has {}",
-                shape(&c)
-            ),
-        ));
-    }
-    let spd = Covariances::Full(vec![c.clone()])
-        .check_shape(1, d)
-        .and_then(|()| cholesky_lower(0, &c).map(|_| ()));
-    if let Err(e) = spd {
-        let why = match e {
-            GmmError::NotPositiveDefinite { reason, .. } => reason,
-            other => user_message(&other),
-        };
-        return Err(file_error(
-            flag,
-            path,
-            format!(
-                "the matrix is not symmetric positive definite ({why}): give a covariance \
-                 matrix (D x D, symmetric, positive definite)"
-            ),
-        ));
-    }
-    Ok(c)
 }

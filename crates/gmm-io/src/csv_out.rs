@@ -1,11 +1,18 @@
-//! How the CLI prints the numbers it outputs as data: the shortest text that reads back to
-//! the same `f64`.
+//! Writing numbers as CSV text: every value as the shortest text that reads back to the
+//! same `f64` ([`shortest`]), a header row ([`rows_to_csv`]) or none ([`csv_lines`]). The
+//! one writer of numeric rows for the library and the `gmm` command.
 
 /// The shortest text that parses back to exactly `v`: Rust's `{}` (shortest round-trip
 /// digits, never an exponent) or `{:e}` (shortest round-trip digits with an exponent),
 /// whichever is shorter; `{}` on a tie. So `0.25` and `0.01` stay as they are, `0.001`
 /// prints as `1e-3`, and a tiny probability as `1.3377889146084553e-22` rather than with
 /// twenty leading zeros.
+///
+/// ```
+/// assert_eq!(gmm_io::shortest(0.25), "0.25");
+/// assert_eq!(gmm_io::shortest(0.001), "1e-3");
+/// assert_eq!(gmm_io::shortest(1e20), "1e20");
+/// ```
 pub fn shortest(v: f64) -> String {
     let plain = format!("{v}");
     let scientific = format!("{v:e}");
@@ -16,20 +23,31 @@ pub fn shortest(v: f64) -> String {
     }
 }
 
-/// CSV text: the header, then one line per row, every value printed by [`shortest`].
-pub fn csv_table<'a>(header: &[String], rows: impl IntoIterator<Item = &'a [f64]>) -> String {
+/// CSV text: the header row (the names joined by commas), then one line per row, every
+/// value printed by [`shortest`].
+///
+/// ```
+/// let rows = [vec![0.5, 1e-30], vec![1.0, 0.0]];
+/// let text = gmm_io::rows_to_csv(&["p0".into(), "p1".into()], rows.iter().map(Vec::as_slice));
+/// assert_eq!(text, "p0,p1\n0.5,1e-30\n1,0\n");
+/// ```
+pub fn rows_to_csv<'a>(header: &[String], rows: impl IntoIterator<Item = &'a [f64]>) -> String {
     let mut out = header.join(",");
     out.push('\n');
-    out.push_str(&csv_rows(rows));
+    out.push_str(&csv_lines(rows));
     out
 }
 
-/// CSV lines, one per row, every value printed by [`shortest`] (no header).
-pub fn csv_rows<'a>(rows: impl IntoIterator<Item = &'a [f64]>) -> String {
+/// CSV lines, one per row, every value printed by [`shortest`] (no header row).
+pub fn csv_lines<'a>(rows: impl IntoIterator<Item = &'a [f64]>) -> String {
     let mut out = String::new();
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|&v| shortest(v)).collect();
-        out.push_str(&cells.join(","));
+        for (j, &v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push_str(&shortest(v));
+        }
         out.push('\n');
     }
     out
@@ -88,12 +106,15 @@ mod tests {
     }
 
     #[test]
-    fn csv_table_prints_a_header_and_shortest_cells() {
-        let rows = [vec![0.5, 1e-30], vec![1.0, 0.0]];
-        let text = csv_table(
+    fn a_table_has_its_header_and_lines_have_none() {
+        let rows = [vec![0.5, 1e-30], vec![1.0, 0.0], vec![]];
+        let lines = csv_lines(rows.iter().map(Vec::as_slice));
+        assert_eq!(lines, "0.5,1e-30\n1,0\n\n");
+        let table = rows_to_csv(
             &["p0".to_string(), "p1".to_string()],
-            rows.iter().map(Vec::as_slice),
+            rows[..2].iter().map(Vec::as_slice),
         );
-        assert_eq!(text, "p0,p1\n0.5,1e-30\n1,0\n");
+        assert_eq!(table, "p0,p1\n0.5,1e-30\n1,0\n");
+        assert_eq!(rows_to_csv(&[], std::iter::empty()), "\n");
     }
 }

@@ -1,0 +1,209 @@
+//! `gmm fit`: EM or VB (the sampler in `fit_gibbs`) on the data in memory or read again on
+//! every pass (`--stream`); the model file to `-o` (or stdout) and a summary.
+
+use gmm_core::{
+    CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
+    Result, check_memory,
+};
+use gmm_em::{EmFit, EmParams};
+use gmm_io::{open_source, read_dataset, write_atomic};
+use gmm_vb::{VbFit, VbParams};
+
+use super::fit_gibbs::fit_gibbs;
+use super::print_out;
+use crate::args::{FitArgs, Method};
+use crate::errors::CliResult;
+use crate::requests::{
+    Start, check_fit_flags, fit_start, responsibilities_of, settings, source_options,
+};
+
+/// `gmm fit`.
+pub fn fit(a: &FitArgs) -> CliResult {
+    check_fit_flags(a)?;
+    if a.input.stream {
+        return fit_streamed(a);
+    }
+    let data = &read_dataset(&a.data, &source_options(&a.input))?;
+    let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
+    let k = start.n_components();
+    let covariance_type = start.covariance_type(&a.options);
+    let d = data.n_features();
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
+    let (file, summary) = match a.method {
+        Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
+        Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
+        Method::Gibbs => fit_gibbs(a, &s, start, data)?,
+    };
+    write_model(a, &file, &summary)
+}
+
+/// Refuses a fit whose model file would not fit in memory (the file holds what the
+/// covariance type stores; a VB file also its posterior: `gmm_vb::model_file_bytes`).
+fn check_model_file_memory(
+    method: Method,
+    covariance_type: CovarianceType,
+    k: usize,
+    d: usize,
+    max_memory: Option<u64>,
+) -> Result<()> {
+    let (bytes, what) = match method {
+        Method::Em => (
+            ModelFile::estimated_bytes(covariance_type, k, d),
+            "the model file",
+        ),
+        Method::Vb => (
+            gmm_vb::model_file_bytes(covariance_type, k, d),
+            "the model file with its posterior",
+        ),
+        // the posterior-mean mixture and, beside it, a standard deviation per number
+        Method::Gibbs => (
+            2 * ModelFile::estimated_bytes(covariance_type, k, d),
+            "the model file with its posterior standard deviations",
+        ),
+    };
+    let what = if matches!(covariance_type, CovarianceType::Full | CovarianceType::Tied) {
+        format!("{what} ({covariance_type} covariances: D x D numbers per component)")
+    } else {
+        what.to_string()
+    };
+    check_memory(bytes, max_memory, &what)
+}
+
+/// Writes the model to `-o` (or stdout) and the summary to the other stream.
+fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
+    if a.model_to_stdout() {
+        eprintln!("{summary}");
+        print_out(&format!("{}\n", file.to_json()))
+    } else {
+        write_atomic(&a.output, file.to_json().as_bytes())?;
+        print_out(&format!("{summary}\nwrote {}\n", a.output.display()))
+    }
+}
+
+/// `gmm fit --stream`: EM or VB reading the file again on every pass; EM's summary score
+/// and BIC from one more pass.
+fn fit_streamed(a: &FitArgs) -> CliResult {
+    let mut source = open_source(&a.data, &source_options(&a.input))?;
+    let d = source.n_features();
+    let start = fit_start(a, d, &mut || {
+        Ok(Passes::new(source.as_mut()).summary()?.n_samples)
+    })?;
+    let k = start.n_components();
+    let covariance_type = start.covariance_type(&a.options);
+    check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
+    let s = settings(k, covariance_type, &a.options, d, false)?;
+    let (file, summary) = match a.method {
+        Method::Em => fit_em_streamed(s.em_params(k).n_init(a.n_init), start, source.as_mut())?,
+        Method::Vb => fit_vb_streamed(a, s.vb_params(k).n_init(a.n_init), start, source.as_mut())?,
+        Method::Gibbs => {
+            return Err(GmmError::InvalidParameter {
+                name: "stream",
+                value: "gibbs".into(),
+                reason: "the Gibbs sampler holds its data in memory: leave out --stream".into(),
+            }
+            .into());
+        }
+    };
+    write_model(a, &file, &summary)
+}
+
+/// EM from `start` on `source`: the model file and the summary (the score and BIC from one
+/// more pass).
+fn fit_em_streamed(
+    params: EmParams,
+    start: Start,
+    source: &mut dyn DataSource,
+) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit_source(source)?,
+        Start::Mixture(gm) => params.warm_start(gm).fit_source(source)?,
+        Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+    };
+    let sums = fit.mixture().score_sums_source(source)?;
+    let bic = fit.mixture().bic_from(sums.total_weight, sums.mean());
+    Ok((fit.to_model_file(), em_summary(&fit, sums.mean(), bic)))
+}
+
+/// VB from `start` on `source`: the model file and the summary.
+fn fit_vb_streamed(
+    a: &FitArgs,
+    params: VbParams,
+    start: Start,
+    source: &mut dyn DataSource,
+) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit_source(source)?,
+        Start::Posterior(model) => params.warm_start(*model).fit_source(source)?,
+        Start::Mixture(_) => return Err(vb_from_mixture_streamed(a)),
+    };
+    Ok((fit.to_model_file(), vb_summary(&fit)))
+}
+
+/// The error of `--method vb --stream --init-model` with a mixture (an EM file): VB starts
+/// from the mixture's responsibilities on the data, which are not held.
+fn vb_from_mixture_streamed(a: &FitArgs) -> GmmError {
+    GmmError::InvalidParameter {
+        name: "--init-model",
+        value: a
+            .init_model
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        reason: "with --method vb --stream, give a VB model file (its posterior is continued) \
+                 or --init-means; VB's start from a mixture needs the data in memory (drop \
+                 --stream)"
+            .into(),
+    }
+}
+
+/// EM from `start`: the model file and the summary.
+fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit(data)?,
+        Start::Mixture(gm) => params.warm_start(gm).fit(data)?,
+        Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
+    };
+    let summary = em_summary(&fit, fit.score(data)?, fit.bic(data)?);
+    Ok((fit.to_model_file(), summary))
+}
+
+/// VB from `start`: the model file and the summary.
+fn fit_vb(params: VbParams, start: Start, data: &Dataset) -> Result<(ModelFile, String)> {
+    let fit = match start {
+        Start::Init(_, init) => params.init(init).fit(data)?,
+        Start::Mixture(gm) => params.fit_from(data, &responsibilities_of(&gm, data)?)?,
+        Start::Posterior(model) => params.warm_start(*model).fit(data)?,
+    };
+    Ok((fit.to_model_file(), vb_summary(&fit)))
+}
+
+/// "EM, K = ...: iterations, mean log-likelihood, BIC".
+fn em_summary(fit: &EmFit, score: f64, bic: f64) -> String {
+    format!(
+        "EM, K = {}: {}, mean log-likelihood {score:.6}, BIC {bic:.3}",
+        fit.mixture().n_components(),
+        iterations_summary(fit.n_iter(), fit.converged()),
+    )
+}
+
+/// "VB, K = ...: iterations, ELBO, effective components".
+fn vb_summary(fit: &VbFit) -> String {
+    format!(
+        "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
+        fit.model().n_components(),
+        iterations_summary(fit.n_iter(), fit.converged()),
+        fit.elbo(),
+        fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
+        gmm_vb::DEFAULT_WEIGHT_THRESHOLD
+    )
+}
+
+/// "N iterations, converged" (or "not converged").
+fn iterations_summary(n_iter: usize, converged: bool) -> String {
+    let state = if converged {
+        "converged"
+    } else {
+        "not converged"
+    };
+    format!("{n_iter} iterations, {state}")
+}

@@ -1,0 +1,344 @@
+//! Opening a data file by its extension: the reader of its format, with the columns and
+//! weights asked for, as one [`DataSource`]; or the whole file in memory.
+
+use std::path::{Path, PathBuf};
+
+use gmm_core::{DataSource, Dataset, GmmError, Result};
+
+use crate::columns::ColumnSelection;
+
+/// The formats of data files, told apart by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// Comma-separated text, with or without a header row (cargo feature `csv`).
+    Csv,
+    /// A NumPy .npy array, f8 or f4, C order (cargo feature `npy`).
+    Npy,
+    /// Apache Parquet, numeric columns by name (cargo feature `parquet`).
+    Parquet,
+}
+
+impl DataFormat {
+    /// The format of `path` by its extension, case-insensitive: `.npy` is NumPy,
+    /// `.parquet` and `.pq` are Parquet, any other name (`.csv`, `.txt`, none) is CSV.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use gmm_io::DataFormat;
+    /// assert_eq!(DataFormat::of(Path::new("runs/x.NPY")), DataFormat::Npy);
+    /// assert_eq!(DataFormat::of(Path::new("x.pq")), DataFormat::Parquet);
+    /// assert_eq!(DataFormat::of(Path::new("x.tsv")), DataFormat::Csv);
+    /// ```
+    pub fn of(path: &Path) -> Self {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("npy") => Self::Npy,
+            Some("parquet" | "pq") => Self::Parquet,
+            _ => Self::Csv,
+        }
+    }
+
+    /// "CSV files", ".npy files", "Parquet files".
+    // unused when every format's feature is on
+    #[allow(dead_code)]
+    fn files(self) -> &'static str {
+        match self {
+            Self::Csv => "CSV files",
+            Self::Npy => ".npy files",
+            Self::Parquet => "Parquet files",
+        }
+    }
+
+    /// The cargo feature of gmm-io that reads the format.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Npy => "npy",
+            Self::Parquet => "parquet",
+        }
+    }
+}
+
+/// What to read of a data file besides its points: the columns by name, and the points'
+/// frequency weights from a column or from a file of their own (one weight per line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceOptions {
+    /// The point columns and the weight column, by name (CSV with a header, Parquet).
+    pub selection: ColumnSelection,
+    /// A file of weights, one per line, in the order of the points (any format).
+    pub weights: Option<PathBuf>,
+}
+
+/// The data file `path` as a source read pass after pass, by the reader of its format
+/// ([`DataFormat::of`]), with the columns and weights of `options`.
+///
+/// ```
+/// # #[cfg(feature = "csv")] {
+/// use gmm_io::{ColumnSelection, SourceOptions};
+/// let dir = std::env::temp_dir().join(format!("gmm-io-open-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("points.csv");
+/// std::fs::write(&path, "x,y,count\n1,2,3\n4,5,1\n").unwrap();
+/// let options = SourceOptions {
+///     selection: ColumnSelection {
+///         columns: Some(vec!["y".into()]),
+///         weight_column: Some("count".into()),
+///     },
+///     weights: None,
+/// };
+/// let source = gmm_io::open_source(&path, &options)?;
+/// assert_eq!(source.n_features(), 1);
+/// let data = gmm_io::read_dataset(&path, &options)?;
+/// assert_eq!(data.as_slice(), &[2.0, 5.0]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # }
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// The readers' errors (naming the file); [`GmmError::InvalidParameter`] naming
+/// `columns` or `weight_column` for a column that is missing, or for column names given
+/// for a .npy file (whose columns have no names); [`GmmError::Io`] naming the file and the
+/// cargo feature when the reader of its format (or, for `weights`, the CSV reader) was
+/// not compiled in.
+pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataSource>> {
+    let source = open_format(path, DataFormat::of(path), &options.selection)?;
+    match &options.weights {
+        None => Ok(source),
+        Some(weights) => with_weights(source, weights),
+    }
+}
+
+/// The whole data file `path` in memory, with its weights ([`open_source`] read in one
+/// validated pass).
+///
+/// # Errors
+/// As [`open_source`], and the errors of the values (not finite, bad weights, no points).
+pub fn read_dataset(path: &Path, options: &SourceOptions) -> Result<Dataset> {
+    crate::read_all(open_source(path, options)?.as_mut())
+}
+
+/// The error for a format whose reader is not compiled in.
+// unused when every format's feature is on
+#[allow(dead_code)]
+fn feature_off(path: &Path, what: &str, feature: &str) -> GmmError {
+    GmmError::Io {
+        path: path.display().to_string(),
+        reason: format!(
+            "reading {what} needs gmm-io's cargo feature `{feature}`, which is off in this \
+             build: enable it (features = [\"{feature}\"])"
+        ),
+    }
+}
+
+/// The reader of `format` on `path`.
+#[cfg_attr(
+    not(any(feature = "csv", feature = "npy", feature = "parquet")),
+    allow(unused_variables)
+)]
+fn open_format(
+    path: &Path,
+    format: DataFormat,
+    selection: &ColumnSelection,
+) -> Result<Box<dyn DataSource>> {
+    match format {
+        #[cfg(feature = "csv")]
+        DataFormat::Csv => Ok(Box::new(crate::CsvFile::open(path, selection)?)),
+        #[cfg(feature = "parquet")]
+        DataFormat::Parquet => Ok(Box::new(crate::ParquetFile::open(path, selection)?)),
+        #[cfg(feature = "npy")]
+        DataFormat::Npy => {
+            refuse_names_for_npy(path, selection)?;
+            Ok(Box::new(crate::NpyFile::open(path)?))
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(feature_off(path, other.files(), other.feature())),
+    }
+}
+
+/// Column names given for a .npy file, whose columns have no names: the error naming the
+/// first.
+#[cfg(feature = "npy")]
+fn refuse_names_for_npy(path: &Path, selection: &ColumnSelection) -> Result<()> {
+    let named = match (&selection.columns, &selection.weight_column) {
+        (Some(columns), _) => Some(("columns", columns.join(","))),
+        (None, Some(w)) => Some(("weight_column", w.clone())),
+        (None, None) => None,
+    };
+    match named {
+        Some((name, value)) => Err(GmmError::InvalidParameter {
+            name,
+            value,
+            reason: format!(
+                "{} is a .npy file, whose columns have no names: read every column (give \
+                 weights in a file of their own)",
+                path.display()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `source` with the weights of the file `weights`, read in step.
+fn with_weights(source: Box<dyn DataSource>, weights: &Path) -> Result<Box<dyn DataSource>> {
+    #[cfg(feature = "csv")]
+    {
+        Ok(Box::new(crate::WithWeightsFile::new(source, weights)?))
+    }
+    #[cfg(not(feature = "csv"))]
+    {
+        drop(source);
+        Err(feature_off(weights, "a weights file", "csv"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_go_by_extension_whatever_the_case() {
+        let cases = [
+            ("a/b.npy", DataFormat::Npy),
+            ("b.NPY", DataFormat::Npy),
+            ("b.Npy", DataFormat::Npy),
+            ("b.parquet", DataFormat::Parquet),
+            ("b.PARQUET", DataFormat::Parquet),
+            ("b.pq", DataFormat::Parquet),
+            ("b.PQ", DataFormat::Parquet),
+            ("b.csv", DataFormat::Csv),
+            ("b.CSV", DataFormat::Csv),
+            // any other name is CSV
+            ("b.txt", DataFormat::Csv),
+            ("b.npz", DataFormat::Csv),
+            ("b.npy.gz", DataFormat::Csv),
+            ("data", DataFormat::Csv),
+            (".npy", DataFormat::Csv),
+        ];
+        for (path, format) in cases {
+            assert_eq!(DataFormat::of(Path::new(path)), format, "{path}");
+        }
+        assert_eq!(DataFormat::Parquet.feature(), "parquet");
+    }
+
+    /// A scratch directory of the test `name`.
+    fn scratch(name: &str) -> PathBuf {
+        gmm_test_support::scratch_dir(&format!("io-open-{name}"))
+    }
+
+    #[cfg(all(feature = "csv", feature = "npy"))]
+    #[test]
+    fn each_extension_opens_its_reader() {
+        let dir = scratch("each");
+        let csv = dir.join("p.CSV");
+        std::fs::write(&csv, "x,y\n1,2\n3,4\n5,6\n").unwrap();
+        let txt = dir.join("p.txt");
+        std::fs::write(&txt, "1,2\n3,4\n5,6\n").unwrap();
+        let npy = dir.join("p.Npy");
+        let mut w = crate::NpyWriter::create(&npy, 3, 2, crate::NpyDtype::F64).unwrap();
+        w.write_rows(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        w.finish().unwrap();
+        let want = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        for path in [&csv, &txt, &npy] {
+            let data = read_dataset(path, &SourceOptions::default()).unwrap();
+            assert_eq!(data.as_slice(), &want, "{}", path.display());
+        }
+        // a .npy file read as CSV would fail: the extension chose the NumPy reader
+        assert!(crate::read_data_file(&npy).is_err());
+
+        let weights = dir.join("w.txt");
+        std::fs::write(&weights, "1\n0\n2\n").unwrap();
+        let options = SourceOptions {
+            weights: Some(weights),
+            ..SourceOptions::default()
+        };
+        for path in [&csv, &npy] {
+            let data = read_dataset(path, &options).unwrap();
+            assert_eq!(data.weights(), Some(&[1.0, 0.0, 2.0][..]));
+        }
+
+        let named = SourceOptions {
+            selection: ColumnSelection {
+                columns: Some(vec!["y".into()]),
+                weight_column: None,
+            },
+            weights: None,
+        };
+        assert_eq!(
+            read_dataset(&csv, &named).unwrap().as_slice(),
+            &[2.0, 4.0, 6.0]
+        );
+        match open_source(&npy, &named) {
+            Err(GmmError::InvalidParameter { name, reason, .. }) => {
+                assert_eq!(name, "columns");
+                assert!(
+                    reason.contains("p.Npy") && reason.contains(".npy"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected InvalidParameter, got {:?}", other.map(|_| ())),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn parquet_extensions_open_the_parquet_reader() {
+        let dir = scratch("parquet");
+        // not a Parquet file: the Parquet reader's error says so, naming the file
+        for name in ["p.parquet", "p.PQ"] {
+            let path = dir.join(name);
+            std::fs::write(&path, "x,y\n1,2\n").unwrap();
+            match open_source(&path, &SourceOptions::default()) {
+                Err(e) => assert!(
+                    e.to_string().contains(name) && e.to_string().contains("arquet"),
+                    "{e}"
+                ),
+                Ok(_) => panic!("{name}: a CSV file read as Parquet"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    #[test]
+    fn a_format_whose_feature_is_off_is_an_error_naming_the_feature() {
+        let dir = scratch("off");
+        let path = dir.join("p.parquet");
+        std::fs::write(&path, "x,y\n1,2\n").unwrap();
+        match open_source(&path, &SourceOptions::default()) {
+            Err(GmmError::Io { path, reason }) => {
+                assert!(path.ends_with("p.parquet"));
+                assert!(reason.contains("feature `parquet`"), "{reason}");
+            }
+            other => panic!("expected Io, got {:?}", other.map(|_| ())),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let dir = scratch("missing");
+        for name in ["none.csv", "none.npy", "none.parquet"] {
+            let format = DataFormat::of(Path::new(name));
+            let compiled = match format {
+                DataFormat::Csv => cfg!(feature = "csv"),
+                DataFormat::Npy => cfg!(feature = "npy"),
+                DataFormat::Parquet => cfg!(feature = "parquet"),
+            };
+            match open_source(&dir.join(name), &SourceOptions::default()) {
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(text.contains(name), "{text}");
+                    if !compiled {
+                        assert!(text.contains(format.feature()), "{text}");
+                    }
+                }
+                Ok(_) => panic!("{name} opened"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
