@@ -6,7 +6,7 @@ use gmm_core::{
     EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
     Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
-use gmm_vb::VbModel;
+use gmm_vb::{LoadedModel, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -100,18 +100,20 @@ impl Inner {
         file
     }
 
+    /// The model a file holds, read by the library's one loader
+    /// ([`gmm_vb::LoadedModel`]); a VB file without its posterior gives its point estimate,
+    /// which answers as a Gaussian mixture (load it with `GaussianMixture.load`).
     fn from_model_file(file: &ModelFile) -> Result<Self> {
         let record = file.fit.clone();
-        Ok(if file.holds_vb_posterior() {
-            Self::Vb {
-                model: Box::new(VbModel::from_model_file(file)?),
+        Ok(match LoadedModel::from_model_file(file)? {
+            LoadedModel::Vb(model) => Self::Vb {
+                model: Box::new(model),
                 record,
-            }
-        } else {
-            Self::Em {
-                mixture: Box::new(file.to_mixture()?),
-                record,
-            }
+            },
+            LoadedModel::Mixture(mixture) | LoadedModel::VbPointEstimate(mixture) => Self::Em {
+                mixture: Box::new(mixture),
+                record: record.filter(|r| r.estimator() == gmm_core::Estimator::Em),
+            },
         })
     }
 
