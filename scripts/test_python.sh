@@ -29,5 +29,6 @@ fi
 # maturin develop installs into the active environment.
 export VIRTUAL_ENV="$(cd "$venv" && pwd)"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
-(cd crates/gmm-py && maturin develop --release --quiet)
+# installed as the README says (pip install ./crates/gmm-py), so the tests use that wheel
+python -m pip install --quiet --force-reinstall --no-deps ./crates/gmm-py
 python -m pytest -q crates/gmm-py/tests "$@"
