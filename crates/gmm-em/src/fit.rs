@@ -83,12 +83,9 @@ impl EmParams {
     /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<EmFit> {
         let cold = self.clone().cold_start();
-        cold.check(data)?;
-        init.check(data.n_samples(), self.control.n_components)?;
-        let stats = init.sufficient_stats(data, self.control.covariance_type.scatter_kind());
-        let stepper = EmStepper::start(&cold, &stats, Some(data))?;
+        let start = cold.initial_model_from(data, init)?;
         let mut source = data;
-        cold.run(&mut Passes::new(&mut source), stepper)
+        cold.run(&mut Passes::new(&mut source), cold.stepper(start))
     }
 
     /// Runs `stepper` (made by these parameters, from any start: a model read back, the

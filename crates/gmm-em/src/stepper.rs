@@ -5,7 +5,7 @@
 
 use gmm_core::{
     Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GaussianMixture, GmmError,
-    MixtureModel, Result, SufficientStats,
+    InitialResponsibilities, MixtureModel, Result, SufficientStats,
 };
 
 use crate::fit::EmFit;
@@ -88,6 +88,25 @@ impl EmParams {
         }
         let init = self.control.initial_responsibilities(data, 0)?;
         self.first_model(&init.sufficient_stats(data, self.control.covariance_type.scatter_kind()))
+    }
+
+    /// The model a run from given initial responsibilities starts from: one M-step on them
+    /// (the warm-start model, `n_init`, `init` and `seed` are not used; the given parts of
+    /// [`EmParams::given_start`] apply as in [`EmParams::first_model`]).
+    ///
+    /// # Errors
+    /// As [`EmParams::check`] and [`EmParams::first_model`], and
+    /// [`GmmError::ShapeMismatch`] / [`GmmError::InvalidLabels`] /
+    /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
+    pub fn initial_model_from(
+        &self,
+        data: &Dataset,
+        init: &InitialResponsibilities,
+    ) -> Result<GaussianMixture> {
+        let cold = self.clone().cold_start();
+        cold.check(data)?;
+        init.check(data.n_samples(), self.control.n_components)?;
+        cold.first_model(&init.sufficient_stats(data, self.control.covariance_type.scatter_kind()))
     }
 
     /// The warm-start model, or the given start when it is complete: a start that needs no

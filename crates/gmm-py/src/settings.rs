@@ -141,19 +141,9 @@ impl Request {
                 Self::Vb(p) => Inner::vb(p.initial_model(data)?),
             });
         };
-        r.check(data.n_samples(), self.control().n_components)?;
-        let stats = r.sufficient_stats(data, self.kind());
         Ok(match &this {
-            Self::Em(p) => {
-                let p = p.clone().cold_start();
-                p.check(data)?;
-                Inner::em(p.first_model(&stats)?)
-            }
-            Self::Vb(p) => {
-                let p = p.clone().cold_start();
-                let priors = p.resolve_priors(data)?;
-                Inner::vb(p.first_model(&stats, &priors)?)
-            }
+            Self::Em(p) => Inner::em(p.initial_model_from(data, r)?),
+            Self::Vb(p) => Inner::vb(p.initial_model_from(data, r)?),
         })
     }
 

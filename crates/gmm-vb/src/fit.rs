@@ -139,10 +139,7 @@ impl VbParams {
     /// have K components or one row per point.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<VbFit> {
         let cold = self.clone().cold_start();
-        let priors = cold.resolve_priors(data)?;
-        init.check(data.n_samples(), self.control.n_components)?;
-        let kind = self.control.covariance_type.scatter_kind();
-        let start = cold.first_model(&init.sufficient_stats(data, kind), &priors)?;
+        let start = cold.initial_model_from(data, init)?;
         let mut source = data;
         cold.run(&mut Passes::new(&mut source), cold.stepper(&start)?)
     }

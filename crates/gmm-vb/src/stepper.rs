@@ -4,7 +4,8 @@
 //! loop through it; so do the Python estimators and the Spark driver.
 
 use gmm_core::{
-    Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GmmError, Result, SufficientStats,
+    Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GmmError, InitialResponsibilities,
+    Result, SufficientStats,
 };
 
 use crate::elbo::{ElboTerms, elbo};
@@ -105,6 +106,26 @@ impl VbParams {
         let init = self.control.initial_responsibilities(data, 0)?;
         let kind = self.control.covariance_type.scatter_kind();
         self.first_model(&init.sufficient_stats(data, kind), &priors)
+    }
+
+    /// The posterior a run from given initial responsibilities starts from: one VB M-step
+    /// on them under the priors resolved on `data` (the warm-start model, `n_init`, `init`
+    /// and `seed` are not used).
+    ///
+    /// # Errors
+    /// As [`VbParams::resolve_priors`] and [`VbParams::first_model`];
+    /// [`GmmError::ShapeMismatch`] when the responsibilities do not have K components or
+    /// one row per point.
+    pub fn initial_model_from(
+        &self,
+        data: &Dataset,
+        init: &InitialResponsibilities,
+    ) -> Result<VbModel> {
+        let cold = self.clone().cold_start();
+        let priors = cold.resolve_priors(data)?;
+        init.check(data.n_samples(), self.control.n_components)?;
+        let kind = self.control.covariance_type.scatter_kind();
+        cold.first_model(&init.sufficient_stats(data, kind), &priors)
     }
 }
 
