@@ -197,6 +197,83 @@ impl FitRecord {
     }
 }
 
+/// Where a step-wise run stands, for every estimator's stepper (`gmm_em::EmStepper`,
+/// `gmm_vb::VbStepper`): its record, whether the last step met the stopping rule, and its
+/// budget of `max_iter` steps.
+///
+/// ```
+/// use gmm_core::{Estimator, FitRecord, RunProgress};
+/// let mut run = RunProgress::new(FitRecord::new(Estimator::Em), 3);
+/// run.push_bound(-2.0, 1.0, 1e-3, 1, true);
+/// assert!(!run.is_done());
+/// run.push_bound(-1.9999, 1.0, 1e-3, 1, true);
+/// assert!(run.converged() && run.is_done());
+/// assert_eq!(run.finished_record().n_iter(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunProgress {
+    record: FitRecord,
+    converged: bool,
+    max_iter: usize,
+}
+
+impl RunProgress {
+    /// A run that fills `record` for at most `max_iter` steps.
+    pub fn new(record: FitRecord, max_iter: usize) -> Self {
+        Self {
+            record,
+            converged: false,
+            max_iter,
+        }
+    }
+
+    /// Records the bound of the step just taken under the one stopping rule
+    /// ([`FitRecord::push_bound_with_patience`]); the run counts as converged when the rule
+    /// holds and `may_stop` (EM never stops right after a re-seeded model). Returns whether
+    /// it converged.
+    pub fn push_bound(
+        &mut self,
+        bound: f64,
+        points: f64,
+        tol: f64,
+        patience: usize,
+        may_stop: bool,
+    ) -> bool {
+        let within_tol = self
+            .record
+            .push_bound_with_patience(bound, points, tol, patience);
+        self.converged = within_tol && may_stop;
+        self.converged
+    }
+
+    /// The record so far.
+    pub fn record(&self) -> &FitRecord {
+        &self.record
+    }
+
+    /// Steps taken.
+    pub fn n_iter(&self) -> usize {
+        self.record.n_iter()
+    }
+
+    /// Whether the last step met the stopping rule.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Whether the run should stop: converged, or `max_iter` steps taken.
+    pub fn is_done(&self) -> bool {
+        self.converged || self.record.n_iter() >= self.max_iter
+    }
+
+    /// The record as it would end now ([`FitRecord::finish`] with the last verdict).
+    pub fn finished_record(&self) -> FitRecord {
+        let mut record = self.record.clone();
+        record.finish(self.converged);
+        record
+    }
+}
+
 /// The file form of a [`FitRecord`]: `method` and `n_iter` as files written before the
 /// record had restarts; the restart fields are optional when reading.
 #[derive(Serialize, Deserialize)]

@@ -63,7 +63,7 @@ pub use covariance::{
 };
 pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
 pub use error::{GmmError, Result};
-pub use fit_record::{Estimator, FitRecord};
+pub use fit_record::{Estimator, FitRecord, RunProgress};
 pub use fitted::FittedModel;
 pub use init::{
     DEFAULT_INIT_SAMPLE, InitMethod, InitialResponsibilities, data_statistics,

@@ -5,7 +5,7 @@
 
 use gmm_core::{
     Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GaussianMixture, GmmError,
-    InitialResponsibilities, MixtureModel, Result, SufficientStats,
+    InitialResponsibilities, MixtureModel, Result, RunProgress, SufficientStats,
 };
 
 use crate::fit::EmFit;
@@ -23,7 +23,7 @@ use crate::reseed::{ReseedEvent, collapsed_components, reseed};
 /// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 500, 1)?.data;
 /// let params = EmParams::new(3).tol(1e-8).max_iter(200);
 /// let mut stepper = params.stepper(params.initial_model(&data)?);
-/// while !stepper.is_done() {
+/// while !stepper.progress().is_done() {
 ///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind());
 ///     stepper.step(&out)?;
 /// }
@@ -35,9 +35,8 @@ use crate::reseed::{ReseedEvent, collapsed_components, reseed};
 pub struct EmStepper {
     params: EmParams,
     model: GaussianMixture,
-    record: FitRecord,
+    progress: RunProgress,
     reseeds: Vec<ReseedEvent>,
-    converged: bool,
 }
 
 impl EmParams {
@@ -58,9 +57,8 @@ impl EmParams {
         EmStepper {
             params: self.clone(),
             model,
-            record,
+            progress: RunProgress::new(record, self.control.max_iter),
             reseeds: Vec::new(),
-            converged: false,
         }
     }
 
@@ -130,25 +128,9 @@ impl EmStepper {
         self.model.kernel()
     }
 
-    /// The record so far.
-    pub fn record(&self) -> &FitRecord {
-        &self.record
-    }
-
-    /// Steps taken.
-    pub fn n_iter(&self) -> usize {
-        self.record.n_iter()
-    }
-
-    /// Whether the last step met the stopping rule (scikit-learn's: the bound moved by less
-    /// than `tol`; never right after a re-seeded model).
-    pub fn converged(&self) -> bool {
-        self.converged
-    }
-
-    /// Whether the run should stop: converged, or `max_iter` steps taken.
-    pub fn is_done(&self) -> bool {
-        self.converged || self.record.n_iter() >= self.params.control.max_iter
+    /// Where the run stands: its record, the last step's verdict, whether it is done.
+    pub fn progress(&self) -> &RunProgress {
+        &self.progress
     }
 
     /// One iteration from the E-step output of the current model over all the data: its
@@ -166,7 +148,7 @@ impl EmStepper {
     /// [`EmStepper::step`] with the data in memory, for re-seeding collapsed components.
     pub(crate) fn advance(&mut self, out: &EStepOutput, data: Option<&Dataset>) -> Result<bool> {
         out.check_for_model(self.model.n_components(), self.model.n_features())?;
-        let iteration = self.record.n_iter() + 1;
+        let iteration = self.progress.n_iter() + 1;
         // per point: with sample weights, per unit of weight
         let bound = out.log_norm_sum / out.total_weight;
         if !bound.is_finite() {
@@ -182,12 +164,14 @@ impl EmStepper {
             .reseeds
             .last()
             .is_some_and(|e| e.iteration + 1 == iteration);
-        // EM's bound is already per point.
-        let within_tol = self.record.push_bound(bound, 1.0, self.params.control.tol);
+        // EM's bound is already per point; scikit-learn's rule (patience 1).
+        let tol = self.params.control.tol;
+        let converged = self
+            .progress
+            .push_bound(bound, 1.0, tol, 1, !model_was_reseeded);
         self.model =
             m_step_or_reseed(&self.params, &mut self.reseeds, &out.stats, iteration, data)?;
-        self.converged = within_tol && !model_was_reseeded;
-        Ok(self.converged)
+        Ok(converged)
     }
 
     /// The first model from initial statistics (re-seeding collapsed components when asked
@@ -208,9 +192,8 @@ impl EmStepper {
     }
 
     /// Ends the run: its fitted result.
-    pub fn into_fit(mut self) -> EmFit {
-        self.record.finish(self.converged);
-        EmFit::new(self.model, self.record, self.reseeds)
+    pub fn into_fit(self) -> EmFit {
+        EmFit::new(self.model, self.progress.finished_record(), self.reseeds)
     }
 }
 

@@ -91,10 +91,6 @@ fn soft_responsibilities(r: &PyReadonlyArray2<'_, f64>) -> InitialResponsibiliti
 }
 
 impl Request {
-    fn kind(&self) -> gmm_core::ScatterKind {
-        self.control().covariance_type.scatter_kind()
-    }
-
     fn control(&self) -> &gmm_core::FitControl {
         match self {
             Self::Em(p) => p.control(),
@@ -474,6 +470,30 @@ fn statistics_only(stats: gmm_core::SufficientStats) -> EStepOutput {
     }
 }
 
+/// The statistics `compute` gives on the chunk `x` (with its weights), read in place.
+fn chunk_statistics(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    covariance_type: &str,
+    compute: impl FnOnce(&mut Passes<'_>, gmm_core::ScatterKind) -> Result<gmm_core::SufficientStats>
+    + Send,
+) -> PyResult<Statistics> {
+    let rows = arrays::rows(&x);
+    let weights = sample_weight.as_ref().map(arrays::weight_slice);
+    let kind = guarded(|| self::covariance_type(covariance_type))?.scatter_kind();
+    let out = py.detach(|| {
+        guarded(|| {
+            let mut source = borrowed(&rows, weights.as_deref())?;
+            Ok(statistics_only(compute(
+                &mut Passes::new(&mut source),
+                kind,
+            )?))
+        })
+    })?;
+    Ok(Statistics::new(out))
+}
+
 /// The statistics of the chunk `x` with every point in one component (the data's weighted
 /// mean and scatter, kept full or diagonal as `covariance_type` needs): what VB's default
 /// priors come from. Merged over every chunk, they go to `Settings.start_from_statistics`
@@ -486,17 +506,7 @@ pub fn moments(
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     covariance_type: &str,
 ) -> PyResult<Statistics> {
-    let rows = arrays::rows(&x);
-    let weights = sample_weight.as_ref().map(arrays::weight_slice);
-    let kind = guarded(|| self::covariance_type(covariance_type))?.scatter_kind();
-    let out = py.detach(|| {
-        guarded(|| {
-            let mut source = borrowed(&rows, weights.as_deref())?;
-            let stats = data_statistics(&mut Passes::new(&mut source), kind)?;
-            Ok(statistics_only(stats))
-        })
-    })?;
-    Ok(Statistics::new(out))
+    chunk_statistics(py, x, sample_weight, covariance_type, data_statistics)
 }
 
 /// The initial statistics of the chunk `x` for a start from the K x D `means` (each point
@@ -511,17 +521,8 @@ pub fn nearest_mean_statistics(
     means: PyReadonlyArray2<'_, f64>,
     covariance_type: &str,
 ) -> PyResult<Statistics> {
-    let rows = arrays::rows(&x);
-    let weights = sample_weight.as_ref().map(arrays::weight_slice);
-    let kind = guarded(|| self::covariance_type(covariance_type))?.scatter_kind();
     let means = arrays::matrix(&means);
-    let out = py.detach(|| {
-        guarded(|| {
-            let mut source = borrowed(&rows, weights.as_deref())?;
-            let stats =
-                gmm_core::nearest_mean_statistics(&mut Passes::new(&mut source), &means, kind)?;
-            Ok(statistics_only(stats))
-        })
-    })?;
-    Ok(Statistics::new(out))
+    chunk_statistics(py, x, sample_weight, covariance_type, |passes, kind| {
+        gmm_core::nearest_mean_statistics(passes, &means, kind)
+    })
 }

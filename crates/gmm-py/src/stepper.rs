@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use gmm_core::{FitRecord, Result};
+use gmm_core::{Result, RunProgress};
 use gmm_em::EmStepper;
 use gmm_vb::VbStepper;
 use pyo3::exceptions::PyValueError;
@@ -26,24 +26,16 @@ pub enum Run {
 }
 
 impl Run {
-    fn record(&self) -> &FitRecord {
+    fn progress(&self) -> &RunProgress {
         match self {
-            Self::Em(s) => s.record(),
-            Self::Vb(s) => s.record(),
-        }
-    }
-
-    fn converged(&self) -> bool {
-        match self {
-            Self::Em(s) => s.converged(),
-            Self::Vb(s) => s.converged(),
+            Self::Em(s) => s.progress(),
+            Self::Vb(s) => s.progress(),
         }
     }
 
     /// The current model with the record so far (finished with the last step's verdict).
     fn model(&self) -> Result<Inner> {
-        let mut record = self.record().clone();
-        record.finish(self.converged());
+        let record = self.progress().finished_record();
         Ok(match self {
             Self::Em(s) => Inner::Em {
                 mixture: Box::new(s.model().clone()),
@@ -115,24 +107,19 @@ impl Stepper {
     /// Whether the last step met the stopping rule.
     #[getter]
     fn converged(&self) -> PyResult<bool> {
-        self.with(|r| Ok(r.converged()))
+        self.with(|r| Ok(r.progress().converged()))
     }
 
     /// Whether the run should stop (converged, or max_iter steps taken).
     #[getter]
     fn done(&self) -> PyResult<bool> {
-        self.with(|r| {
-            Ok(match r {
-                Run::Em(s) => s.is_done(),
-                Run::Vb(s) => s.is_done(),
-            })
-        })
+        self.with(|r| Ok(r.progress().is_done()))
     }
 
     /// Steps taken.
     #[getter]
     fn n_iter(&self) -> PyResult<usize> {
-        self.with(|r| Ok(r.record().n_iter()))
+        self.with(|r| Ok(r.progress().n_iter()))
     }
 
     /// An independent copy (`copy.copy`, `copy.deepcopy` of an estimator in progress).

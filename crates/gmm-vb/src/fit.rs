@@ -159,7 +159,7 @@ impl VbParams {
     /// Steps until the run is done, one pass of the E-step per step.
     fn run(&self, passes: &mut Passes<'_>, mut stepper: VbStepper) -> Result<VbFit> {
         let kind = self.control.covariance_type.scatter_kind();
-        while !stepper.is_done() {
+        while !stepper.progress().is_done() {
             let out = stepper.kernel().e_step_pass(passes, kind)?;
             stepper.step(&out)?;
         }

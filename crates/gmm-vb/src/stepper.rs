@@ -5,7 +5,7 @@
 
 use gmm_core::{
     Dataset, EStepKernel, EStepOutput, Estimator, FitRecord, GmmError, InitialResponsibilities,
-    Result, SufficientStats,
+    Result, RunProgress, SufficientStats,
 };
 
 use crate::elbo::{ElboTerms, elbo};
@@ -25,7 +25,7 @@ use crate::state::{VariationalState, m_step};
 /// let data = synthetic::draw(&synthetic::two_d_three_clusters(), 500, 1)?.data;
 /// let params = VbParams::new(3).tol(1e-8).max_iter(200);
 /// let mut stepper = params.stepper(&params.initial_model(&data)?)?;
-/// while !stepper.is_done() {
+/// while !stepper.progress().is_done() {
 ///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind());
 ///     stepper.step(&out)?;
 /// }
@@ -39,10 +39,9 @@ pub struct VbStepper {
     priors: Priors,
     state: VariationalState,
     kernel: EStepKernel,
-    record: FitRecord,
+    progress: RunProgress,
     last_terms: Option<ElboTerms>,
     total_weight: f64,
-    converged: bool,
 }
 
 impl VbParams {
@@ -73,10 +72,9 @@ impl VbParams {
             priors: model.priors().clone(),
             state: model.state().clone(),
             kernel: model.state().kernel()?,
-            record,
+            progress: RunProgress::new(record, self.control.max_iter),
             last_terms: None,
             total_weight: 0.0,
-            converged: false,
         })
     }
 
@@ -149,25 +147,11 @@ impl VbStepper {
         &self.kernel
     }
 
-    /// The record so far (bounds are ELBO totals).
-    pub fn record(&self) -> &FitRecord {
-        &self.record
-    }
-
-    /// Steps taken.
-    pub fn n_iter(&self) -> usize {
-        self.record.n_iter()
-    }
-
-    /// Whether the last step met the stopping rule: each of the last [`STOP_PATIENCE`]
-    /// changes of the total ELBO below `tol` (docs/vb.md, "Convergence").
-    pub fn converged(&self) -> bool {
-        self.converged
-    }
-
-    /// Whether the run should stop: converged, or `max_iter` steps taken.
-    pub fn is_done(&self) -> bool {
-        self.converged || self.record.n_iter() >= self.params.control.max_iter
+    /// Where the run stands: its record (bounds are ELBO totals), the last step's verdict
+    /// (each of the last [`STOP_PATIENCE`] changes of the ELBO below `tol`: docs/vb.md,
+    /// "Convergence"), whether it is done.
+    pub fn progress(&self) -> &RunProgress {
+        &self.progress
     }
 
     /// One iteration from the E-step output of the current posterior over all the data: the
@@ -186,12 +170,12 @@ impl VbStepper {
         self.state = next;
         // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a row
         // (docs/vb.md, "Convergence").
-        self.converged =
-            self.record
-                .push_bound_with_patience(terms.total(), 1.0, c.tol, STOP_PATIENCE);
+        let converged = self
+            .progress
+            .push_bound(terms.total(), 1.0, c.tol, STOP_PATIENCE, true);
         self.last_terms = Some(terms);
         self.total_weight = out.total_weight;
-        Ok(self.converged)
+        Ok(converged)
     }
 
     /// Ends the run: its fitted result.
@@ -199,7 +183,7 @@ impl VbStepper {
     /// # Errors
     /// [`GmmError::InvalidParameter`] naming `max_iter` for a run of no step (it has no
     /// bound).
-    pub fn into_fit(mut self) -> Result<VbFit> {
+    pub fn into_fit(self) -> Result<VbFit> {
         let Some(last_terms) = self.last_terms else {
             return Err(GmmError::InvalidParameter {
                 name: "max_iter",
@@ -207,11 +191,10 @@ impl VbStepper {
                 reason: "a VB fit needs at least one iteration for its bound".into(),
             });
         };
-        self.record.finish(self.converged);
         Ok(VbFit::new(
             self.params,
             VbModel::assemble(self.state, self.priors)?,
-            self.record,
+            self.progress.finished_record(),
             last_terms,
             self.total_weight,
         ))

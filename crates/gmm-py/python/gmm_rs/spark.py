@@ -127,20 +127,26 @@ def _start(estimator, blocks, sample_size, seed, sample_inits):
     ):
         return settings.start_from_statistics()
     cov = str(estimator.covariance_type)
-    moments = _merged(blocks, lambda X, w: _core.moments(X, w, cov)) if is_vb else None
+    moments = _merged(blocks, lambda: lambda X, w: _core.moments(X, w, cov)) if is_vb else None
     if is_vb and estimator.means_init is not None:
         means = np.ascontiguousarray(estimator.means_init, dtype=np.float64)
-        initial = _merged(blocks, lambda X, w: _core.nearest_mean_statistics(X, w, means, cov))
+        initial = _merged(
+            blocks, lambda: lambda X, w: _core.nearest_mean_statistics(X, w, means, cov)
+        )
         return settings.start_from_statistics(moments, initial)
     if moments is not None:
         settings = settings.with_priors_from(moments)
     return _start_on_sample(estimator, settings, blocks, sample_size, seed, sample_inits)
 
 
-def _merged(blocks, map_block):
-    """One job: `map_block(X, w)` on every block, merged in partition order."""
+def _merged(blocks, partition_map):
+    """One job: on every partition, `partition_map()` (called once per task, on the
+    executor) gives the map of a block, `map(X, w) -> Statistics`; the blocks' statistics
+    merge per partition, travel as bytes (one result per partition, so a retried task
+    counts once) and merge on the driver in partition order."""
 
     def part(items):
+        map_block = partition_map()
         total = None
         for X, w in items:
             s = map_block(X, w)
@@ -152,37 +158,27 @@ def _merged(blocks, map_block):
         parts = blocks.rdd.mapPartitions(part).collect()
     except Exception as e:  # an executor's error arrives wrapped: raise its message
         raise _worker_error(e) from None
+    if not parts:
+        raise ValueError("the DataFrame has no rows: give at least one point")
     return functools.reduce(Statistics.merge, (Statistics.from_bytes(b) for b in parts))
 
 
 def statistics(estimator, blocks, iteration=0, task_hook=None):
     """One Spark job: the merged statistics of every block under the estimator's current
-    model."""
+    model (broadcast as its model file, rebuilt once per task)."""
     from pyspark import TaskContext
 
-    sc = blocks.rdd.context
-    model_json = sc.broadcast(estimator._model.to_json())
+    model_json = blocks.rdd.context.broadcast(estimator._model.to_json())
 
-    def partition_statistics(items):
+    def partition_map():
         if task_hook is not None:
             task_hook(TaskContext.get(), iteration)
-        model = _core.Model.from_json(model_json.value)
-        total = None
-        for X, w in items:
-            part = model.e_step(X, w)
-            total = part if total is None else total.merge(part)
-        if total is not None:
-            yield total.to_bytes()
+        return _core.Model.from_json(model_json.value).e_step
 
     try:
-        parts = blocks.rdd.mapPartitions(partition_statistics).collect()
-    except Exception as e:  # an executor's error arrives wrapped: raise its message
-        raise _worker_error(e) from None
+        return _merged(blocks, partition_map)
     finally:
         model_json.unpersist()
-    if not parts:
-        raise ValueError("the DataFrame has no rows: give at least one point")
-    return functools.reduce(Statistics.merge, (Statistics.from_bytes(b) for b in parts))
 
 
 def _worker_error(e):
