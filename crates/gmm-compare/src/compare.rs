@@ -8,8 +8,7 @@ use gmm_core::{
     ModelFile, Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, RegCovarRule, VbFit, VbParams, WeightPrior};
-use nalgebra::{DMatrix, DVector};
+use gmm_vb::{DEFAULT_WEIGHT_THRESHOLD, PriorSpec, VbFit, VbParams, WeightPrior};
 
 use crate::matching::{match_components, mixture_of_labels, parameter_error};
 use crate::metrics::{adjusted_rand_index, holdout_split, normalized_mutual_info};
@@ -48,19 +47,9 @@ pub struct ComparisonSettings {
     pub seed: u64,
     /// Fraction of points held out of fitting, for the held-out log-likelihood (default 0.2).
     pub holdout: f64,
-    /// VB's weight prior (default: Dirichlet process, concentration 1/K).
-    pub weight_prior: WeightPrior,
-    /// VB's mean precision prior `beta0` (`None`: 1).
-    pub mean_precision_prior: Option<f64>,
-    /// VB's degrees of freedom prior `nu0` (`None`: D).
-    pub degrees_of_freedom_prior: Option<f64>,
-    /// VB's prior mean of the means `m0` (`None`: the data mean).
-    pub mean_prior: Option<DVector<f64>>,
-    /// VB's covariance prior `W0^{-1}`, D x D (`None`: the data covariance).
-    pub covariance_prior: Option<DMatrix<f64>>,
-    /// How `reg_covar` enters VB's E-step and bound (`None`: point noise where the default
-    /// prior falls back, scikit-learn's rule elsewhere; [`gmm_vb::VbParams::reg_covar_rule`]).
-    pub reg_covar_rule: Option<RegCovarRule>,
+    /// VB's priors, passed whole to the VB fit and to the Gibbs sampler (default: every
+    /// prior at VB's default; each field says its own, [`PriorSpec`]).
+    pub priors: PriorSpec,
     /// A component counts as effective when its weight exceeds this (default 1e-2).
     pub weight_threshold: f64,
     /// The memory each fit may use, in bytes (`None`: the machine's limit).
@@ -79,12 +68,7 @@ impl ComparisonSettings {
             init: InitMethod::KMeans,
             seed: 0,
             holdout: 0.2,
-            weight_prior: WeightPrior::default(),
-            mean_precision_prior: None,
-            degrees_of_freedom_prior: None,
-            mean_prior: None,
-            covariance_prior: None,
-            reg_covar_rule: None,
+            priors: PriorSpec::default(),
             weight_threshold: DEFAULT_WEIGHT_THRESHOLD,
             max_memory: None,
         }
@@ -128,7 +112,13 @@ impl ComparisonSettings {
 
     /// Sets VB's weight prior.
     pub fn weight_prior(mut self, prior: WeightPrior) -> Self {
-        self.weight_prior = prior;
+        self.priors.weight_prior = prior;
+        self
+    }
+
+    /// Sets VB's priors, all of them (replacing the weight prior set before).
+    pub fn prior_spec(mut self, spec: PriorSpec) -> Self {
+        self.priors = spec;
         self
     }
 
@@ -164,7 +154,7 @@ impl ComparisonSettings {
             .reg_covar(self.reg_covar)
             .init(self.init.clone())
             .seed(self.seed)
-            .weight_prior(self.weight_prior);
+            .prior_spec(self.priors.clone());
         if let Some(t) = self.tol {
             p = p.tol(t);
         }
@@ -173,21 +163,6 @@ impl ComparisonSettings {
         }
         if let Some(bytes) = self.max_memory {
             p = p.max_memory(bytes);
-        }
-        if let Some(b) = self.mean_precision_prior {
-            p = p.mean_precision_prior(b);
-        }
-        if let Some(nu) = self.degrees_of_freedom_prior {
-            p = p.degrees_of_freedom_prior(nu);
-        }
-        if let Some(m0) = &self.mean_prior {
-            p = p.mean_prior(m0.clone());
-        }
-        if let Some(c) = &self.covariance_prior {
-            p = p.covariance_prior(c.clone());
-        }
-        if let Some(rule) = self.reg_covar_rule {
-            p = p.reg_covar_rule(rule);
         }
         p
     }

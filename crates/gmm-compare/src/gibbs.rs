@@ -197,24 +197,12 @@ pub fn compare_gibbs(
 fn gibbs_params(s: &ComparisonSettings, g: GibbsSettings) -> GibbsParams {
     let mut p = GibbsParams::new(s.n_components)
         .covariance_type(s.covariance_type)
-        .weight_prior(s.weight_prior)
+        .prior_spec(s.priors.clone())
         .init(s.init.clone())
         .seed(s.seed)
         .draws(g.draws)
         .burn_in(g.burn_in)
         .chains(g.chains);
-    if let Some(b) = s.mean_precision_prior {
-        p = p.mean_precision_prior(b);
-    }
-    if let Some(nu) = s.degrees_of_freedom_prior {
-        p = p.degrees_of_freedom_prior(nu);
-    }
-    if let Some(m0) = &s.mean_prior {
-        p = p.mean_prior(m0.clone());
-    }
-    if let Some(c) = &s.covariance_prior {
-        p = p.covariance_prior(c.clone());
-    }
     if let Some(bytes) = s.max_memory {
         p = p.max_memory(bytes);
     }

@@ -2,7 +2,7 @@
 //! runs the chains.
 
 use gmm_core::{CovarianceType, Dataset, GmmError, InitMethod, Result, check_memory};
-use gmm_vb::{Priors, VbParams, WeightPrior};
+use gmm_vb::{PriorSpec, Priors, VbParams, WeightPrior};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -22,9 +22,10 @@ pub const RHAT_THRESHOLD: f64 = 1.01;
 
 /// Settings of a Gibbs fit: the model (K, covariance type, VB's priors) and the chains.
 ///
-/// The priors are VB's ([`gmm_vb::Priors`], resolved by [`VbParams::resolve_priors`]), so
-/// the sampler's defaults are VB's defaults and the two estimators target the same model
-/// (docs/gibbs.md). There is no `reg_covar`: the target is the exact posterior.
+/// The priors are VB's: one [`PriorSpec`], resolved by [`VbParams::resolve_priors`] into
+/// [`gmm_vb::Priors`], so the sampler's defaults are VB's defaults and the two estimators
+/// target the same model (docs/gibbs.md). There is no `reg_covar`: the target is the exact
+/// posterior (the spec's `reg_covar_rule` only travels into the resolved priors).
 ///
 /// ```
 /// use gmm_core::{synthetic, CovarianceType, MixtureModel};
@@ -46,11 +47,7 @@ pub const RHAT_THRESHOLD: f64 = 1.01;
 pub struct GibbsParams {
     pub(crate) n_components: usize,
     pub(crate) covariance_type: CovarianceType,
-    pub(crate) weight_prior: WeightPrior,
-    pub(crate) mean_precision_prior: Option<f64>,
-    pub(crate) degrees_of_freedom_prior: Option<f64>,
-    pub(crate) mean_prior: Option<DVector<f64>>,
-    pub(crate) covariance_prior: Option<DMatrix<f64>>,
+    pub(crate) spec: PriorSpec,
     pub(crate) draws: usize,
     pub(crate) burn_in: usize,
     pub(crate) chains: usize,
@@ -66,11 +63,7 @@ impl GibbsParams {
         Self {
             n_components,
             covariance_type: CovarianceType::Full,
-            weight_prior: WeightPrior::default(),
-            mean_precision_prior: None,
-            degrees_of_freedom_prior: None,
-            mean_prior: None,
-            covariance_prior: None,
+            spec: PriorSpec::default(),
             draws: DEFAULT_DRAWS,
             burn_in: DEFAULT_BURN_IN,
             chains: DEFAULT_CHAINS,
@@ -92,35 +85,48 @@ impl GibbsParams {
         self
     }
 
+    /// VB's prior settings as one specification (default: every prior at VB's default),
+    /// replacing every prior setting made before (the builder methods below each set one
+    /// field of it).
+    pub fn prior_spec(mut self, spec: PriorSpec) -> Self {
+        self.spec = spec;
+        self
+    }
+
+    /// The prior settings (as given; resolved on data by [`GibbsParams::resolve_priors`]).
+    pub fn prior_settings(&self) -> &PriorSpec {
+        &self.spec
+    }
+
     /// The prior on the weights: a Dirichlet distribution, or the Dirichlet process
     /// truncated at K sticks, sampled by blocked Gibbs (default, as VB's).
     pub fn weight_prior(mut self, p: WeightPrior) -> Self {
-        self.weight_prior = p;
+        self.spec.weight_prior = p;
         self
     }
 
     /// `beta0 > 0` (default VB's, 1).
     pub fn mean_precision_prior(mut self, beta0: f64) -> Self {
-        self.mean_precision_prior = Some(beta0);
+        self.spec.mean_precision = Some(beta0);
         self
     }
 
     /// `nu0 > D - 1` (default VB's, D).
     pub fn degrees_of_freedom_prior(mut self, nu0: f64) -> Self {
-        self.degrees_of_freedom_prior = Some(nu0);
+        self.spec.degrees_of_freedom = Some(nu0);
         self
     }
 
     /// `m0` (default VB's, the data mean).
     pub fn mean_prior(mut self, m0: DVector<f64>) -> Self {
-        self.mean_prior = Some(m0);
+        self.spec.mean = Some(m0);
         self
     }
 
     /// `W0^{-1}`, symmetric positive definite D x D (default VB's: the data covariance,
     /// reduced to the covariance type, with a ridge where it is singular).
     pub fn covariance_prior(mut self, c: DMatrix<f64>) -> Self {
-        self.covariance_prior = Some(c);
+        self.spec.covariance = Some(c);
         self
     }
 
@@ -168,21 +174,9 @@ impl GibbsParams {
     pub fn vb_params(&self) -> VbParams {
         let mut vb = VbParams::new(self.n_components)
             .covariance_type(self.covariance_type)
-            .weight_prior(self.weight_prior)
+            .prior_spec(self.spec.clone())
             .seed(self.seed)
             .init(self.init.clone());
-        if let Some(b) = self.mean_precision_prior {
-            vb = vb.mean_precision_prior(b);
-        }
-        if let Some(nu) = self.degrees_of_freedom_prior {
-            vb = vb.degrees_of_freedom_prior(nu);
-        }
-        if let Some(m) = &self.mean_prior {
-            vb = vb.mean_prior(m.clone());
-        }
-        if let Some(c) = &self.covariance_prior {
-            vb = vb.covariance_prior(c.clone());
-        }
         if let Some(bytes) = self.max_memory {
             vb = vb.max_memory(bytes);
         }

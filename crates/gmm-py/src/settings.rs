@@ -10,7 +10,7 @@ use gmm_core::{
     Result, SliceSource, data_statistics,
 };
 use gmm_em::{EmParams, GivenStart};
-use gmm_vb::{VbParams, WeightPrior};
+use gmm_vb::{PriorSpec, VbParams, WeightPrior};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
@@ -291,30 +291,28 @@ impl Settings {
                 Some(m) => InitMethod::FromMeans(arrays::matrix(m)),
                 None => init_method(init_params)?,
             };
-            let mut p = VbParams::new(n_components)
-                .covariance_type(self::covariance_type(covariance_type)?)
+            // The covariance type is checked before the weight prior's type, as always.
+            let t = self::covariance_type(covariance_type)?;
+            let priors = PriorSpec {
+                weight_prior: weight_prior(
+                    weight_concentration_prior_type,
+                    weight_concentration_prior,
+                )?,
+                mean_precision: mean_precision_prior,
+                mean: mean_prior.as_ref().map(arrays::vector),
+                degrees_of_freedom: degrees_of_freedom_prior,
+                covariance: covariance_prior.as_ref().map(arrays::matrix),
+                reg_covar_rule: None,
+            };
+            let p = VbParams::new(n_components)
+                .covariance_type(t)
                 .tol(tol)
                 .reg_covar(reg_covar)
                 .max_iter(max_iter)
                 .n_init(n_init)
                 .init(init)
                 .seed(seed)
-                .weight_prior(weight_prior(
-                    weight_concentration_prior_type,
-                    weight_concentration_prior,
-                )?);
-            if let Some(b) = mean_precision_prior {
-                p = p.mean_precision_prior(b);
-            }
-            if let Some(m) = &mean_prior {
-                p = p.mean_prior(arrays::vector(m));
-            }
-            if let Some(nu) = degrees_of_freedom_prior {
-                p = p.degrees_of_freedom_prior(nu);
-            }
-            if let Some(c) = &covariance_prior {
-                p = p.covariance_prior(arrays::matrix(c));
-            }
+                .prior_spec(priors);
             Ok(Self {
                 request: Request::Vb(p),
             })

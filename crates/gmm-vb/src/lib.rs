@@ -48,6 +48,7 @@ mod loaded;
 mod model;
 mod params;
 mod predictive;
+mod prior_spec;
 mod state;
 mod stepper;
 
@@ -60,5 +61,6 @@ pub use params::{
     RegCovarRule, VbParams, WeightPrior,
 };
 pub use predictive::PredictiveDensity;
+pub use prior_spec::PriorSpec;
 pub use state::{Posterior, PriorRecord, VariationalState, WeightConcentration, m_step};
 pub use stepper::VbStepper;

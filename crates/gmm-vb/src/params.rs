@@ -1,7 +1,6 @@
 //! The parameters of a variational fit (builder with scikit-learn's defaults) and the priors
 //! they resolve to on a data set (docs/vb.md, section "Priors").
 
-use gmm_core::cholesky_lower;
 use gmm_core::{
     Covariances, Dataset, FitControl, GmmError, MixtureModel, Passes, Result, ScatterKind,
     SufficientStats, data_statistics,
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::default_prior::{default_covariance_prior, given_prior, is_positive_definite};
 use crate::model::VbModel;
+use crate::prior_spec::{PriorSpec, not_spd_prior};
 
 pub use gmm_core::control::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 /// Default prior precision of the means, `beta0` (scikit-learn: 1).
@@ -124,12 +124,7 @@ impl RegCovarRule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VbParams {
     pub(crate) control: FitControl,
-    pub(crate) weight_prior: WeightPrior,
-    pub(crate) mean_precision_prior: f64,
-    pub(crate) degrees_of_freedom_prior: Option<f64>,
-    pub(crate) mean_prior: Option<DVector<f64>>,
-    pub(crate) covariance_prior: Option<DMatrix<f64>>,
-    pub(crate) reg_covar_rule: Option<RegCovarRule>,
+    pub(crate) spec: PriorSpec,
     pub(crate) resolved_priors: Option<Priors>,
     pub(crate) warm_start: Option<VbModel>,
 }
@@ -139,12 +134,7 @@ impl VbParams {
     pub fn new(n_components: usize) -> Self {
         Self {
             control: FitControl::new(n_components),
-            weight_prior: WeightPrior::default(),
-            mean_precision_prior: DEFAULT_MEAN_PRECISION_PRIOR,
-            degrees_of_freedom_prior: None,
-            mean_prior: None,
-            covariance_prior: None,
-            reg_covar_rule: None,
+            spec: PriorSpec::default(),
             resolved_priors: None,
             warm_start: None,
         }
@@ -170,7 +160,7 @@ impl VbParams {
     pub fn warm_start(mut self, model: VbModel) -> Self {
         self.control.n_components = model.n_components();
         self.control.covariance_type = model.state().covariance_type();
-        self.weight_prior = model.priors().weight_prior;
+        self.spec.weight_prior = model.priors().weight_prior;
         self.warm_start = Some(model);
         self
     }
@@ -186,27 +176,39 @@ impl VbParams {
         self.warm_start.as_ref()
     }
 
+    /// The prior settings as one specification ([`PriorSpec`]), replacing every prior
+    /// setting made before (the builder methods below each set one field of it).
+    pub fn prior_spec(mut self, spec: PriorSpec) -> Self {
+        self.spec = spec;
+        self
+    }
+
+    /// The prior settings (as given; resolved on data by [`VbParams::resolve_priors`]).
+    pub fn prior_settings(&self) -> &PriorSpec {
+        &self.spec
+    }
+
     /// The prior on the weights (default: Dirichlet process with concentration `1/K`).
     pub fn weight_prior(mut self, p: WeightPrior) -> Self {
-        self.weight_prior = p;
+        self.spec.weight_prior = p;
         self
     }
 
     /// The prior precision of the means relative to `Lambda_k`, `beta0 > 0` (default 1).
     pub fn mean_precision_prior(mut self, beta0: f64) -> Self {
-        self.mean_precision_prior = beta0;
+        self.spec.mean_precision = Some(beta0);
         self
     }
 
     /// The Wishart degrees of freedom `nu0 > D - 1` (default `D`).
     pub fn degrees_of_freedom_prior(mut self, nu0: f64) -> Self {
-        self.degrees_of_freedom_prior = Some(nu0);
+        self.spec.degrees_of_freedom = Some(nu0);
         self
     }
 
     /// The prior mean of the means `m0` (default: the data mean).
     pub fn mean_prior(mut self, m0: DVector<f64>) -> Self {
-        self.mean_prior = Some(m0);
+        self.spec.mean = Some(m0);
         self
     }
 
@@ -215,7 +217,7 @@ impl VbParams {
     /// singular). Full and tied use it as given; diag keeps its diagonal; spherical the mean
     /// of its diagonal (as scikit-learn derives its defaults).
     pub fn covariance_prior(mut self, c: DMatrix<f64>) -> Self {
-        self.covariance_prior = Some(c);
+        self.spec.covariance = Some(c);
         self
     }
 
@@ -247,13 +249,13 @@ impl VbParams {
     /// # Ok::<(), gmm_core::GmmError>(())
     /// ```
     pub fn reg_covar_rule(mut self, rule: RegCovarRule) -> Self {
-        self.reg_covar_rule = Some(rule);
+        self.spec.reg_covar_rule = Some(rule);
         self
     }
 
     /// The weight prior.
     pub fn weight_prior_setting(&self) -> WeightPrior {
-        self.weight_prior
+        self.spec.weight_prior
     }
 
     /// Checks every parameter against the data: the one place where input is validated.
@@ -280,71 +282,10 @@ impl VbParams {
         self.check_settings(passes.n_features())
     }
 
-    /// Checks the priors and the warm-start model against dimension `d`.
+    /// Checks the priors ([`PriorSpec::check`]) and the warm-start model against dimension
+    /// `d`.
     fn check_settings(&self, d: usize) -> Result<()> {
-        let invalid = |name: &'static str, value: String, reason: &str| {
-            Err(GmmError::InvalidParameter {
-                name,
-                value,
-                reason: reason.into(),
-            })
-        };
-        if let Some(c) = self.weight_prior.concentration()
-            && !(c.is_finite() && c > 0.0)
-        {
-            return invalid(
-                "weight_concentration_prior",
-                c.to_string(),
-                "use a finite value > 0 (or None for 1/K)",
-            );
-        }
-        let beta0 = self.mean_precision_prior;
-        if !(beta0.is_finite() && beta0 > 0.0) {
-            return invalid(
-                "mean_precision_prior",
-                beta0.to_string(),
-                "use a finite value > 0",
-            );
-        }
-        if let Some(nu0) = self.degrees_of_freedom_prior
-            && !(nu0.is_finite() && nu0 > d as f64 - 1.0)
-        {
-            return Err(GmmError::InvalidParameter {
-                name: "degrees_of_freedom_prior",
-                value: nu0.to_string(),
-                reason: format!("use a finite value > D - 1 = {}", d as f64 - 1.0),
-            });
-        }
-        if let Some(m0) = &self.mean_prior {
-            if m0.len() != d {
-                return Err(GmmError::ShapeMismatch {
-                    what: "length of mean_prior against the data's number of features".into(),
-                    expected: d,
-                    found: m0.len(),
-                });
-            }
-            if let Some(v) = m0.iter().find(|v| !v.is_finite()) {
-                return invalid("mean_prior", v.to_string(), "use finite values");
-            }
-        }
-        if let Some(c) = &self.covariance_prior {
-            if c.nrows() != d || c.ncols() != d {
-                return Err(GmmError::ShapeMismatch {
-                    what: "covariance_prior must be D x D; rows or columns given".into(),
-                    expected: d,
-                    found: if c.nrows() != d { c.nrows() } else { c.ncols() },
-                });
-            }
-            gmm_core::Covariances::Full(vec![c.clone()])
-                .check_shape(1, d)
-                .and_then(|()| cholesky_lower(0, c))
-                .map_err(|e| match e {
-                    GmmError::NotPositiveDefinite { reason, .. } => {
-                        not_spd_prior(format!("{c}"), &reason)
-                    }
-                    other => other,
-                })?;
-        }
+        self.spec.check(d)?;
         self.check_warm_start(d)
     }
 
@@ -426,7 +367,7 @@ impl VbParams {
             }
             return Ok(priors.clone());
         }
-        let stats = match (&self.mean_prior, &self.covariance_prior) {
+        let stats = match (&self.spec.mean, &self.spec.covariance) {
             (Some(_), Some(_)) => None,
             _ => Some(data_statistics(
                 passes,
@@ -484,7 +425,7 @@ impl VbParams {
     fn priors_given(&self, d: usize, stats: Option<&SufficientStats>) -> Result<Priors> {
         let k = self.control.n_components;
         let covariance_type = self.control.covariance_type;
-        let (covariance, fell_back) = match (&self.covariance_prior, stats) {
+        let (covariance, fell_back) = match (&self.spec.covariance, stats) {
             // SPD (checked above), so its diagonal and the diagonal's mean are positive.
             (Some(c), _) => (given_prior(c, covariance_type), false),
             (None, Some(stats)) => {
@@ -492,7 +433,7 @@ impl VbParams {
             }
             (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
-        let reg_covar_rule = self.reg_covar_rule.unwrap_or(if fell_back {
+        let reg_covar_rule = self.spec.reg_covar_rule.unwrap_or(if fell_back {
             RegCovarRule::PointNoise
         } else {
             RegCovarRule::ScikitLearn
@@ -503,34 +444,24 @@ impl VbParams {
                 "its reduction to the covariance type",
             ));
         }
-        let mean = match (&self.mean_prior, stats) {
+        let mean = match (&self.spec.mean, stats) {
             (Some(m0), _) => m0.clone(),
             (None, Some(stats)) => stats.mean(0),
             (None, None) => unreachable!("statistics are computed when a default needs them"),
         };
         Ok(Priors {
-            weight_prior: self.weight_prior,
-            weight_concentration: self.weight_prior.concentration().unwrap_or(1.0 / k as f64),
-            mean_precision: self.mean_precision_prior,
+            weight_prior: self.spec.weight_prior,
+            weight_concentration: self
+                .spec
+                .weight_prior
+                .concentration()
+                .unwrap_or(1.0 / k as f64),
+            mean_precision: self.spec.mean_precision_or_default(),
             mean,
-            degrees_of_freedom: self.degrees_of_freedom_prior.unwrap_or(d as f64),
+            degrees_of_freedom: self.spec.degrees_of_freedom.unwrap_or(d as f64),
             covariance,
             reg_covar_rule,
         })
-    }
-}
-
-/// The error for a covariance prior given by the user that is not symmetric positive
-/// definite (`what` says what failed).
-fn not_spd_prior(value: String, what: &str) -> GmmError {
-    GmmError::InvalidParameter {
-        name: "covariance_prior",
-        value,
-        reason: format!(
-            "the covariance prior must be symmetric positive definite ({what}): give such a \
-             matrix, or leave covariance_prior unset for the default (the data covariance, \
-             with a small ridge if that is singular)"
-        ),
     }
 }
 

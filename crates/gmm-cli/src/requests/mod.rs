@@ -1,8 +1,8 @@
 //! The one place where parsed flags become library requests, as ripgrep's `hiargs.rs`:
 //! the data options ([`SourceOptions`]), the estimators' parameters (through
 //! [`ComparisonSettings`], which builds `EmParams` and `VbParams`; [`GibbsParams`] and
-//! [`GibbsSettings`] for the sampler), where a fit starts ([`start`]), VB's prior files
-//! ([`priors`]), a study's settings ([`study`]), and the refusal of flags that do not
+//! [`GibbsSettings`] for the sampler), where a fit starts ([`start`]), VB's priors as one
+//! `gmm_vb::PriorSpec` (flags and files: [`priors`]), a study's settings ([`study`]), and the refusal of flags that do not
 //! apply. The subcommands
 //! (`crate::commands`) only call the libraries with these requests and print.
 //!
@@ -22,7 +22,7 @@ use gmm_io::{ColumnSelection, SourceOptions};
 use crate::args::{DataOptions, FitArgs, FitOptions, Method};
 use crate::errors::user_message;
 
-pub use priors::prior_files;
+pub use priors::prior_spec;
 pub use start::{Start, fit_start, responsibilities_of};
 pub use study::{study_in_flags, study_settings};
 
@@ -122,8 +122,8 @@ fn gibbs_start_flags(a: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-/// The settings of `options` for K = `k` and the covariance type `cov`, with VB's prior files
-/// read and checked against the data's dimension `d`. Without `--tol` / `--max-iter`, `runs_to_convergence`
+/// The settings of `options` for K = `k` and the covariance type `cov`, with VB's priors
+/// ([`prior_spec`]: the prior files read and checked against the data's dimension `d`). Without `--tol` / `--max-iter`, `runs_to_convergence`
 /// takes the comparison's defaults (`compare`, `select`: converged fits), else the
 /// estimators' (`fit`: scikit-learn's).
 pub fn settings(
@@ -144,13 +144,8 @@ pub fn settings(
     if options.max_iter.is_some() || !runs_to_convergence {
         s.max_iter = options.max_iter;
     }
-    s.weight_prior = options.weight_prior();
     s.max_memory = options.max_memory;
-    s.mean_precision_prior = options.mean_precision;
-    s.degrees_of_freedom_prior = options.degrees_of_freedom;
-    (s.mean_prior, s.covariance_prior) = prior_files(options, d)?;
-    s.reg_covar_rule = options.reg_covar_rule.map(Into::into);
-    Ok(s)
+    Ok(s.prior_spec(prior_spec(options, d)?))
 }
 
 /// The sampler's parameters for `gmm fit --method gibbs`: K components from `init`, VB's
@@ -163,7 +158,7 @@ pub fn gibbs_params(
 ) -> GibbsParams {
     let mut params = GibbsParams::new(k)
         .covariance_type(s.covariance_type)
-        .weight_prior(s.weight_prior)
+        .prior_spec(s.priors.clone())
         .seed(s.seed)
         .init(init);
     if let Some(n) = a.draws {
@@ -174,18 +169,6 @@ pub fn gibbs_params(
     }
     if let Some(n) = a.chains {
         params = params.chains(n);
-    }
-    if let Some(b) = s.mean_precision_prior {
-        params = params.mean_precision_prior(b);
-    }
-    if let Some(nu) = s.degrees_of_freedom_prior {
-        params = params.degrees_of_freedom_prior(nu);
-    }
-    if let Some(m) = &s.mean_prior {
-        params = params.mean_prior(m.clone());
-    }
-    if let Some(c) = &s.covariance_prior {
-        params = params.covariance_prior(c.clone());
     }
     if let Some(bytes) = s.max_memory {
         params = params.max_memory(bytes);

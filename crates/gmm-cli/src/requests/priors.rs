@@ -1,6 +1,8 @@
-//! VB's prior files: `--mean-prior` (m0, one row of D numbers) and `--covariance-prior`
-//! (W0^-1, a D x D symmetric positive definite matrix), read and checked against the data's
-//! dimension. Every error names the flag and the file.
+//! VB's prior flags as one [`PriorSpec`]: `--weight-prior`, `--weight-concentration`,
+//! `--mean-precision`, `--degrees-of-freedom`, `--reg-covar-rule`, and the prior files
+//! `--mean-prior` (m0, one row of D numbers) and `--covariance-prior` (W0^-1, a D x D
+//! symmetric positive definite matrix), read and checked against the data's dimension.
+//! Every error about a file names the flag and the file.
 
 use std::path::Path;
 
@@ -8,17 +10,16 @@ use nalgebra::{DMatrix, DVector};
 
 use gmm_core::{Covariances, GmmError, Result, cholesky_lower};
 use gmm_io::read_means_file;
+use gmm_vb::PriorSpec;
 
 use super::{file_error, wrapped};
 use crate::args::FitOptions;
 use crate::errors::user_message;
 
-/// `m0` of `--mean-prior` and `W0^-1` of `--covariance-prior`, each when given.
-pub type PriorFiles = (Option<DVector<f64>>, Option<DMatrix<f64>>);
-
-/// The priors of `--mean-prior` and `--covariance-prior`, read and checked against the
-/// data's dimension `d`.
-pub fn prior_files(options: &FitOptions, d: usize) -> Result<PriorFiles> {
+/// VB's priors as the flags give them (every prior not given left to its default), the
+/// prior files read and checked against the data's dimension `d`. The other settings are
+/// checked by the library ([`PriorSpec::check`]) when the fit starts.
+pub fn prior_spec(options: &FitOptions, d: usize) -> Result<PriorSpec> {
     let mean = match &options.mean_prior {
         Some(path) => Some(read_mean_prior(path, d)?),
         None => None,
@@ -27,7 +28,14 @@ pub fn prior_files(options: &FitOptions, d: usize) -> Result<PriorFiles> {
         Some(path) => Some(read_covariance_prior(path, d)?),
         None => None,
     };
-    Ok((mean, covariance))
+    Ok(PriorSpec {
+        weight_prior: options.weight_prior(),
+        mean_precision: options.mean_precision,
+        mean,
+        degrees_of_freedom: options.degrees_of_freedom,
+        covariance,
+        reg_covar_rule: options.reg_covar_rule.map(Into::into),
+    })
 }
 
 /// "2 rows of 3 numbers", "1 row of 1 number".
