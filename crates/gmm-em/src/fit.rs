@@ -35,8 +35,8 @@ impl EmParams {
     ///
     /// # Errors
     /// Any error of [`EmParams::check`] or of the initialisation; a
-    /// [`GmmError::SingularComponent`] (or, for tied covariances,
-    /// [`GmmError::NotPositiveDefinite`]) when a covariance cannot be factorised and
+    /// [`GmmError::SingularComponent`](gmm_core::GmmError::SingularComponent) (or, for tied covariances,
+    /// [`GmmError::NotPositiveDefinite`](gmm_core::GmmError::NotPositiveDefinite)) when a covariance cannot be factorised and
     /// re-seeding is off or exhausted.
     pub fn fit(&self, data: &Dataset) -> Result<EmFit> {
         self.check(data)?;
@@ -79,8 +79,8 @@ impl EmParams {
     /// `init` and `seed` are not used).
     ///
     /// # Errors
-    /// As [`EmParams::fit`], and [`GmmError::ShapeMismatch`] / [`GmmError::InvalidLabels`] /
-    /// [`GmmError::InvalidParameter`] when the responsibilities do not fit the data and K.
+    /// As [`EmParams::fit`], and [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) / [`GmmError::InvalidLabels`](gmm_core::GmmError::InvalidLabels) /
+    /// [`GmmError::InvalidParameter`](gmm_core::GmmError::InvalidParameter) when the responsibilities do not fit the data and K.
     pub fn fit_from(&self, data: &Dataset, init: &InitialResponsibilities) -> Result<EmFit> {
         let cold = self.clone().cold_start();
         let start = cold.initial_model_from(data, init)?;
@@ -142,7 +142,7 @@ impl EmFit {
     /// Mean per-point log-likelihood of the final parameters on `data`.
     ///
     /// # Errors
-    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the dimension differs.
     pub fn log_likelihood(&self, data: &Dataset) -> Result<f64> {
         self.mixture.score(data)
     }
@@ -151,7 +151,7 @@ impl EmFit {
     /// `data` (lower is better); `p` counts weights, means and covariance parameters.
     ///
     /// # Errors
-    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the dimension differs.
     pub fn bic(&self, data: &Dataset) -> Result<f64> {
         self.mixture.bic(data)
     }
@@ -159,7 +159,7 @@ impl EmFit {
     /// Akaike information criterion `-2 N score + 2 p` (lower is better).
     ///
     /// # Errors
-    /// [`GmmError::ShapeMismatch`] when the dimension differs.
+    /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the dimension differs.
     pub fn aic(&self, data: &Dataset) -> Result<f64> {
         self.mixture.aic(data)
     }
