@@ -45,6 +45,18 @@ pub(crate) fn resolve(
                     listing(names)
                 ),
             })?;
+        if let Some(other) = names.iter().skip(j + 1).position(|n| n == name) {
+            return Err(GmmError::InvalidParameter {
+                name: flag,
+                value: name.to_string(),
+                reason: format!(
+                    "{path} has two columns named {name:?} (columns {} and {}), so the name \
+                     does not say which to read: rename one of them",
+                    j + 1,
+                    j + 2 + other
+                ),
+            });
+        }
         usable(j).map_err(|why| GmmError::InvalidParameter {
             name: flag,
             value: name.to_string(),
@@ -174,5 +186,29 @@ mod tests {
         assert!(bad(&["a", "a"], None).contains("twice"));
         assert!(bad(&["a", "w"], Some("w")).contains("twice"));
         assert!(bad(&["a"], Some("x")).contains("weight_column"));
+    }
+
+    #[test]
+    fn a_name_two_columns_share_is_refused_naming_both() {
+        let names: Vec<String> = ["x", "y", "x"].iter().map(|s| s.to_string()).collect();
+        let pick = |cols: &[&str], w: Option<&str>| {
+            let s = ColumnSelection {
+                columns: Some(cols.iter().map(|s| s.to_string()).collect()),
+                weight_column: w.map(str::to_string),
+            };
+            resolve(&s, &names, &|_| Ok(()), "f.csv")
+        };
+        let e = pick(&["x", "y"], None).unwrap_err().to_string();
+        assert!(
+            e.contains("two columns named \"x\" (columns 1 and 3)"),
+            "{e}"
+        );
+        let e = pick(&["y"], Some("x")).unwrap_err().to_string();
+        assert!(
+            e.contains("weight_column") && e.contains("columns 1 and 3"),
+            "{e}"
+        );
+        // a name that is not used to select is no ambiguity
+        assert_eq!(pick(&["y"], None).unwrap(), (vec![1], None));
     }
 }
