@@ -79,6 +79,7 @@ pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
 /// of [`parse_data`]: blank lines skipped, a first row without numbers taken as the header,
 /// every row as long as the first. [`parse_data`] and the streaming
 /// [`CsvFile`](crate::CsvFile) both read through it.
+#[derive(Debug)]
 pub(crate) struct CsvRows<R: Read> {
     reader: csv::Reader<R>,
     record: csv::StringRecord,
@@ -160,7 +161,19 @@ impl<R: Read> CsvRows<R> {
     /// [`GmmError::DataFile`] naming the line and column of a cell that is empty, not a
     /// number, or not finite.
     pub(crate) fn cell(&self, j: usize, line: usize) -> Result<f64> {
-        let cell = &self.record[j];
+        let Some(cell) = self.record.get(j) else {
+            return Err(data_error(
+                &self.source,
+                line,
+                0,
+                format!(
+                    "this row has {} values but column {} was asked for: every row needs the \
+                     same number of columns",
+                    self.record.len(),
+                    j + 1
+                ),
+            ));
+        };
         let at = CellAt {
             source: &self.source,
             line,

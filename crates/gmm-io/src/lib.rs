@@ -83,6 +83,7 @@ pub use csv_data::{
 pub use csv_out::{csv_lines, rows_to_csv, shortest};
 #[cfg(feature = "csv")]
 pub use csv_source::{CsvFile, WithWeightsFile};
+pub use file_stamp::check_rereadable;
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
 pub use gmm_core::{write_all_atomic, write_atomic};
 #[cfg(feature = "ndarray")]

@@ -73,6 +73,7 @@ impl ParquetFile {
     /// `weight_column`) for a missing or non-numeric column, naming it and listing the
     /// file's columns; [`GmmError::EmptyData`] for a file without rows.
     pub fn open(path: &Path, selection: &ColumnSelection) -> Result<Self> {
+        crate::file_stamp::refuse_read_once(path, "a Parquet file")?;
         let shown = path.display().to_string();
         let file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;

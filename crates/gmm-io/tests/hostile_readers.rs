@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gmm_core::GmmError;
+use gmm_core::{GmmError, Passes};
 use gmm_io::{ColumnSelection, SourceOptions};
 use gmm_test_support::scratch_dir;
 
@@ -118,4 +118,142 @@ fn a_parquet_column_name_used_twice_is_refused_when_it_selects() {
         "{e}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A FIFO at `dir/name` (made by `mkfifo`).
+#[cfg(unix)]
+fn fifo(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo failed");
+    path
+}
+
+/// Writes `bytes` into the FIFO `path` from another thread (which waits for a reader).
+#[cfg(unix)]
+fn feed(path: &Path, bytes: Vec<u8>) -> std::thread::JoinHandle<()> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // a reader that stops early closes the pipe: not this test's failure
+        let _ = f.write_all(&bytes);
+    })
+}
+
+/// `f()` on another thread, or a panic after `seconds` (a read that hangs on a pipe).
+#[cfg(unix)]
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds))
+        .expect("the read hung")
+}
+
+/// A CSV file of `n` rows `i, -i/2` with a header, and its values.
+fn csv_rows(n: usize) -> (Vec<u8>, Vec<f64>) {
+    let mut text = String::from("x,y\n");
+    let mut values = Vec::new();
+    for i in 0..n {
+        text.push_str(&format!("{i},{}\n", -(i as f64) / 2.0));
+        values.extend([i as f64, -(i as f64) / 2.0]);
+    }
+    (text.into_bytes(), values)
+}
+
+#[cfg(all(unix, feature = "csv"))]
+#[test]
+fn a_pipe_is_read_once_in_memory_and_refused_for_a_second_pass() {
+    let dir = scratch_dir("io-readers-pipe");
+    // more than the 64 KB a reader buffers: a second opening would see only the rest
+    let (bytes, values) = csv_rows(20_000);
+
+    let path = fifo(&dir, "points.csv");
+    let writer = feed(&path, bytes.clone());
+    let p = path.clone();
+    let data = within(20, move || {
+        gmm_io::read_dataset(&p, &SourceOptions::default())
+    })
+    .unwrap();
+    writer.join().unwrap();
+    assert_eq!(data.as_slice(), &values[..]);
+
+    // weights from a pipe too
+    let weights = fifo(&dir, "weights.txt");
+    let file = write(&dir, "file.csv", &bytes);
+    let w_text: String = (0..20_000).map(|i| format!("{}\n", i % 3)).collect();
+    let writer = feed(&weights, w_text.into_bytes());
+    let options = SourceOptions {
+        weights: Some(weights.clone()),
+        ..SourceOptions::default()
+    };
+    let data = within(20, move || gmm_io::read_dataset(&file, &options)).unwrap();
+    writer.join().unwrap();
+    let want: Vec<f64> = (0..20_000).map(|i| f64::from(i % 3)).collect();
+    assert_eq!(data.weights(), Some(&want[..]));
+
+    // a streamed fit's second pass is refused, naming the pipe
+    let writer = feed(&path, bytes);
+    let p = path.clone();
+    let e = within(20, move || {
+        let mut source = gmm_io::open_source(&p, &SourceOptions::default())?;
+        let mut passes = Passes::new(source.as_mut());
+        passes.run(1000, &mut |_| Ok(()))?;
+        passes.run(1000, &mut |_| Ok(())).map(|_| ())
+    });
+    writer.join().unwrap();
+    let e = message(e, "a second pass over a pipe");
+    assert!(
+        e.contains("points.csv") && e.contains("is a pipe") && e.contains("save it to a file"),
+        "{e}"
+    );
+
+    // checked before anything is read, without opening (nobody writes now: no hang)
+    let e = message(
+        gmm_io::check_rereadable(&path),
+        "check_rereadable on a pipe",
+    );
+    assert!(
+        e.contains("points.csv: is a pipe, which can be read only once"),
+        "{e}"
+    );
+    gmm_io::check_rereadable(&dir.join("file.csv")).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(all(unix, feature = "npy"))]
+#[test]
+fn a_pipe_given_as_npy_is_refused_without_waiting_for_a_writer() {
+    let dir = scratch_dir("io-readers-pipe-npy");
+    let path = fifo(&dir, "points.npy");
+    let p = path.clone();
+    let e = message(
+        within(20, move || gmm_io::NpyFile::open(&p).map(|_| ())),
+        "a .npy pipe",
+    );
+    assert!(
+        e.contains("points.npy: is a pipe") && e.contains("save it to a file first"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(all(unix, feature = "csv"))]
+#[test]
+fn dev_null_is_an_empty_file_and_not_rereadable() {
+    let null = Path::new("/dev/null");
+    match gmm_io::read_dataset(null, &SourceOptions::default()) {
+        Err(GmmError::DataFile { path, reason, .. }) => {
+            assert_eq!(path, "/dev/null");
+            assert!(reason.contains("no data rows"), "{reason}");
+        }
+        other => panic!("expected DataFile, got {other:?}"),
+    }
+    let e = message(gmm_io::check_rereadable(null), "/dev/null");
+    assert!(e.contains("/dev/null: is a character device"), "{e}");
 }
