@@ -78,7 +78,8 @@ pub use collect::read_all;
 pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{
-    LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
+    LabelsFile, MAX_LINE_BYTES, parse_data, parse_labels, read_data_file, read_labels_file,
+    read_means_file,
 };
 pub use csv_out::{csv_lines, rows_to_csv, shortest};
 #[cfg(feature = "csv")]

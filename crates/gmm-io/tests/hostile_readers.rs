@@ -257,3 +257,76 @@ fn dev_null_is_an_empty_file_and_not_rereadable() {
     let e = message(gmm_io::check_rereadable(null), "/dev/null");
     assert!(e.contains("/dev/null: is a character device"), "{e}");
 }
+
+/// Two rows of 200,000 values: `row * 1e-3 + j * 1e-6`.
+fn wide_values() -> Vec<f64> {
+    (0..2)
+        .flat_map(|r| (0..200_000).map(move |j| f64::from(r) * 1e-3 + f64::from(j) * 1e-6))
+        .collect()
+}
+
+/// A streamed pass in batches of 65,536 rows (a `--stream` summary) and the in-memory read
+/// of `path` give the values: the readers do not hold 65,536 x 200,000 values for 2 rows.
+fn assert_wide_file_reads(path: &Path) {
+    let want = wide_values();
+    let mut source = gmm_io::open_source(path, &SourceOptions::default()).unwrap();
+    assert_eq!(source.n_features(), 200_000);
+    let summary = Passes::new(source.as_mut()).summary().unwrap();
+    assert_eq!(summary.n_samples, 2);
+    let mut seen = Vec::new();
+    Passes::new(source.as_mut())
+        .run(1 << 16, &mut |batch| {
+            seen.extend_from_slice(batch.points);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen, want);
+    let data = gmm_io::read_dataset(path, &SourceOptions::default()).unwrap();
+    assert_eq!(data.as_slice(), &want[..]);
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn a_wide_csv_file_is_read_without_a_buffer_of_the_rows_asked_for() {
+    let dir = scratch_dir("io-readers-wide-csv");
+    let values = wide_values();
+    let mut text = String::new();
+    for row in values.chunks(200_000) {
+        let cells: Vec<String> = row.iter().map(|v| gmm_io::shortest(*v)).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    let path = write(&dir, "wide.csv", text.as_bytes());
+    assert_wide_file_reads(&path);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_wide_parquet_file_is_read_without_a_buffer_of_the_rows_asked_for() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema};
+
+    let dir = scratch_dir("io-readers-wide-parquet");
+    let path = dir.join("wide.parquet");
+    let values = wide_values();
+    let d = 200_000;
+    let schema = Arc::new(Schema::new(
+        (0..d)
+            .map(|j| Field::new(format!("c{j}"), DataType::Float64, false))
+            .collect::<Vec<_>>(),
+    ));
+    let columns: Vec<ArrayRef> = (0..d)
+        .map(|j| Arc::new(Float64Array::from(vec![values[j], values[d + j]])) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
+            .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    assert_wide_file_reads(&path);
+    std::fs::remove_dir_all(&dir).ok();
+}
