@@ -97,9 +97,22 @@ pub(crate) fn resolve(
             chosen
         }
         None => {
-            let all: Vec<usize> = (0..names.len())
-                .filter(|&j| Some(j) != weight && usable(j).is_ok())
-                .collect();
+            let all: Vec<usize> = (0..names.len()).filter(|&j| Some(j) != weight).collect();
+            // every column is read: one that is not numeric is named, never dropped
+            for &j in &all {
+                usable(j).map_err(|why| GmmError::InvalidParameter {
+                    name: "columns",
+                    value: String::new(),
+                    reason: format!(
+                        "column {:?} (column {}) of {path} {why}, and every column is read \
+                         when none are named: name the numeric columns to read (the file has \
+                         {})",
+                        names[j],
+                        j + 1,
+                        listing(names)
+                    ),
+                })?;
+            }
             if all.is_empty() {
                 return Err(GmmError::InvalidParameter {
                     name: "columns",
@@ -160,9 +173,18 @@ mod tests {
             columns: None,
             weight_column: Some("w".into()),
         };
+        let all = |_: usize| Ok(());
         assert_eq!(
-            resolve(&s, &names(), &numeric, "f").unwrap(),
-            (vec![0, 2], Some(3))
+            resolve(&s, &names(), &all, "f").unwrap(),
+            (vec![0, 1, 2], Some(3))
+        );
+        // a text column is not dropped without a word
+        let e = resolve(&s, &names(), &numeric, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column \"label\" (column 2) of f holds text"),
+            "{e}"
         );
     }
 

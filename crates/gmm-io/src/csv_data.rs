@@ -266,7 +266,26 @@ impl<R: Read> CsvRows<R> {
             column: j + 1,
         };
         let could_be_header = line == self.first_line;
-        cell_value(at, cell, cell.parse::<f64>(), could_be_header)
+        cell_value(at, cell, cell.parse::<f64>(), could_be_header).map_err(|e| match e {
+            GmmError::DataFile {
+                path,
+                line,
+                column,
+                reason,
+            } if self.column_names.is_some() => {
+                let name = self.column_names.as_ref().map_or("", |n| n[j].as_str());
+                GmmError::DataFile {
+                    path,
+                    line,
+                    column,
+                    reason: format!(
+                        "{reason} (column {name:?}); to leave a column out, name the columns \
+                         to read (--columns)"
+                    ),
+                }
+            }
+            other => other,
+        })
     }
 
     /// The number of columns of every row.

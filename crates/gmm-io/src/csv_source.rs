@@ -88,9 +88,9 @@ impl CsvFile {
         let column_names = rows.column_names().map(<[String]>::to_vec);
         let (columns, weight) = match &column_names {
             Some(names) => {
-                // a column is usable when its first cell is a number
-                let usable = |j: usize| rows.cell(j, line).map(|_| ()).map_err(|e| e.to_string());
-                resolve(selection, names, &usable, &shown)?
+                // every cell of a column read must be a number, the first as any other: a
+                // column is not judged (and dropped) by its first value
+                resolve(selection, names, &|_| Ok(()), &shown)?
             }
             None if selection.by_name() => {
                 let flag = if selection.columns.is_some() {

@@ -330,3 +330,91 @@ fn a_wide_parquet_file_is_read_without_a_buffer_of_the_rows_asked_for() {
     assert_wide_file_reads(&path);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[cfg(feature = "csv")]
+#[test]
+fn a_csv_column_whose_first_value_is_not_a_number_is_an_error_not_dropped() {
+    let dir = scratch_dir("io-readers-csv-first");
+    for (first, name) in [("NA", "na"), ("1.5e", "typo"), ("\"1,000.5\"", "comma")] {
+        let text = format!("x,y\n1,{first}\n2,3\n4,5\n");
+        let path = write(&dir, &format!("{name}.csv"), text.as_bytes());
+        for stream in [false, true] {
+            let result = if stream {
+                gmm_io::open_source(&path, &SourceOptions::default())
+                    .and_then(|mut s| Passes::new(s.as_mut()).run(64, &mut |_| Ok(())).map(|_| ()))
+            } else {
+                gmm_io::read_dataset(&path, &SourceOptions::default()).map(|_| ())
+            };
+            match result {
+                Err(GmmError::DataFile {
+                    path: p,
+                    line,
+                    column,
+                    reason,
+                }) => {
+                    assert!(p.ends_with(&format!("{name}.csv")));
+                    assert_eq!((line, column), (2, 2), "{name}");
+                    assert!(
+                        reason.contains("not a number")
+                            && reason.contains("(column \"y\")")
+                            && reason.contains("--columns"),
+                        "{reason}"
+                    );
+                }
+                other => panic!("{name}: expected DataFile, got {:?}", other.err()),
+            }
+        }
+        // the column left out by name: read
+        let data = gmm_io::read_dataset(&path, &columns(&["x"])).unwrap();
+        assert_eq!(data.as_slice(), &[1.0, 2.0, 4.0]);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_parquet_column_that_is_not_numeric_is_named_not_skipped() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    let dir = scratch_dir("io-readers-parquet-text");
+    for (kind, array, t) in [
+        (
+            "text",
+            Arc::new(StringArray::from(vec!["1.5", "2.5"])) as ArrayRef,
+            DataType::Utf8,
+        ),
+        (
+            "bool",
+            Arc::new(BooleanArray::from(vec![true, false])) as ArrayRef,
+            DataType::Boolean,
+        ),
+    ] {
+        let path = dir.join(format!("{kind}.parquet"));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("y", t, false),
+        ]));
+        let x: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![x, array]).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let e = message(gmm_io::read_dataset(&path, &SourceOptions::default()), kind);
+        assert!(
+            e.contains("column \"y\" (column 2)") && e.contains(&format!("{kind}.parquet")),
+            "{e}"
+        );
+        // not selected: read
+        let data = gmm_io::read_dataset(&path, &columns(&["x"])).unwrap();
+        assert_eq!(data.as_slice(), &[1.0, 2.0]);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
