@@ -250,3 +250,95 @@ fn a_file_too_wide_for_memory_is_refused_at_once() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs `gmm args` in `dir` with `input` on its standard input.
+fn gmm_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gmm"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gmm binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // a gmm that stops reading early closes the pipe: not the writer's failure
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_read_once_or_refused_for_a_streamed_fit() {
+    let dir = scratch_dir("cli-hostile-pipe");
+    // more than a reader's 64 KB buffer, so that reading it again would see only the rest
+    let mut text = String::from("x,y\n");
+    for i in 0..20_000 {
+        let (a, b) = if i % 2 == 0 { (0.1, 0.2) } else { (5.0, 5.1) };
+        text.push_str(&format!(
+            "{},{}\n",
+            a + (i % 7) as f64 * 0.01,
+            b - (i % 5) as f64 * 0.01
+        ));
+    }
+    std::fs::write(dir.join("x.csv"), &text).unwrap();
+    let fit = |data: &str, out: &str, stream: bool| {
+        let mut args = vec![
+            "fit", data, "--method", "em", "-k", "2", "--seed", "1", "-o", out,
+        ];
+        if stream {
+            args.push("--stream");
+        }
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    support::ok(gmm_in(&dir, &refs(&fit("x.csv", "file.json", false))));
+    let out = gmm_piped(
+        &dir,
+        &refs(&fit("/dev/stdin", "pipe.json", false)),
+        text.as_bytes(),
+    );
+    support::ok(out);
+    assert_eq!(
+        std::fs::read(dir.join("file.json")).unwrap(),
+        std::fs::read(dir.join("pipe.json")).unwrap(),
+        "the model of the pipe differs from the model of the file"
+    );
+
+    // predict on a pipe, in memory and streamed: the labels of the file
+    let want = support::ok(gmm_in(&dir, &["predict", "file.json", "x.csv"]));
+    for stream in [false, true] {
+        let mut args = vec!["predict", "file.json", "/dev/stdin"];
+        if stream {
+            args.push("--stream");
+        }
+        let got = support::ok(gmm_piped(&dir, &args, text.as_bytes()));
+        assert_eq!(got, want, "predict on a pipe (stream {stream})");
+    }
+
+    // a streamed fit needs the data once per iteration: refused at once, nothing written
+    let before = listing(&dir);
+    let out = gmm_piped(
+        &dir,
+        &refs(&fit("/dev/stdin", "streamed.json", true)),
+        text.as_bytes(),
+    );
+    assert_failed(&out, "fit --stream on a pipe");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is a pipe") && stderr.contains("save it to a file first"),
+        "{stderr}"
+    );
+    assert_eq!(listing(&dir), before);
+    std::fs::remove_dir_all(&dir).ok();
+}

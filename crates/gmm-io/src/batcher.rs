@@ -4,6 +4,17 @@
 
 use gmm_core::{Batch, Result};
 
+/// The bytes of values a reader holds (or asks a decoder for) at a time before the rows of a
+/// batch come in: a batch of 16,384 rows of 200,000 values would be 26 GB, whatever the
+/// number of rows the file has. A batch still holds every row asked for; the buffer grows
+/// to it only as rows arrive.
+pub(crate) const BUFFER_BYTES: usize = 64 << 20;
+
+/// The rows of `d` values that fit in [`BUFFER_BYTES`] (at least 1).
+pub(crate) fn rows_within_buffer(d: usize) -> usize {
+    (BUFFER_BYTES / (8 * d.max(1))).max(1)
+}
+
 /// Rows gathered into one batch at a time; full batches are handed to the visitor at once.
 pub(crate) struct Batcher {
     d: usize,
@@ -19,14 +30,37 @@ impl Batcher {
     /// least 1), with weights when `weighted`.
     pub(crate) fn new(d: usize, batch_rows: usize, weighted: bool) -> Self {
         let batch_rows = batch_rows.max(1);
+        let rows = batch_rows.min(rows_within_buffer(d));
         Self {
             d,
             batch_rows,
             weighted,
-            points: Vec::with_capacity(batch_rows * d),
-            weights: Vec::with_capacity(if weighted { batch_rows } else { 0 }),
+            points: Vec::with_capacity(rows * d),
+            weights: Vec::with_capacity(if weighted { rows } else { 0 }),
             first_row: 0,
         }
+    }
+
+    /// Makes room for one more row: the buffer doubles, never beyond one batch.
+    pub(crate) fn reserve_row(&mut self) {
+        if self.points.capacity() - self.points.len() < self.d {
+            let full = self.batch_rows * self.d;
+            let want = (2 * self.points.capacity())
+                .max(self.points.len() + self.d)
+                .min(full.max(self.points.len() + self.d));
+            self.points.reserve_exact(want - self.points.len());
+        }
+        if self.weighted && self.weights.capacity() == self.weights.len() {
+            let want = (2 * self.weights.capacity()).clamp(1, self.batch_rows);
+            self.weights
+                .reserve_exact(want.max(self.weights.len() + 1) - self.weights.len());
+        }
+    }
+
+    /// The capacity of the points' buffer, in values.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.points.capacity()
     }
 
     /// The buffer of the current batch, to append the values of whole rows to (then call
@@ -61,6 +95,7 @@ impl Batcher {
         weight: f64,
         visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<()> {
+        self.reserve_row();
         self.points.extend_from_slice(row);
         if self.weighted {
             self.weights.push(weight);
@@ -89,6 +124,36 @@ impl Batcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_buffer_holds_the_rows_that_came_not_the_rows_asked_for() {
+        // 65,536 rows of 200,000 values asked for: 105 GB if allocated at once
+        let d = 200_000;
+        let mut b = Batcher::new(d, 1 << 16, true);
+        assert!(b.capacity() * 8 <= BUFFER_BYTES, "{}", b.capacity());
+        let row = vec![1.5; d];
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            b.push_row(&row, 2.0, &mut |_| Ok(())).unwrap();
+        }
+        assert!(b.capacity() <= 64 * d, "{}", b.capacity());
+        b.flush(&mut |batch| {
+            seen.push((
+                batch.first_row,
+                batch.points.len(),
+                batch.weights.unwrap().len(),
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(0, 3 * d, 3)]);
+        // and a batch grows to exactly the rows asked for, not beyond
+        let mut b = Batcher::new(3, 1000, false);
+        for i in 0..999 {
+            b.push_row(&[i as f64; 3], 1.0, &mut |_| Ok(())).unwrap();
+            assert!(b.capacity() <= 3000);
+        }
+    }
 
     #[test]
     fn rows_come_out_in_full_batches_then_the_rest() {

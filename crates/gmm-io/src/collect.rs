@@ -20,7 +20,9 @@ pub fn read_all(source: &mut dyn DataSource) -> Result<Dataset> {
     let has_weights = source.has_weights();
     let mut values = Vec::new();
     let mut weights = Vec::new();
-    let summary = Passes::new(source).run(1 << 14, &mut |batch| {
+    // any batch size reads the same values; a small one for wide rows
+    let batch_rows = (1 << 14).min(crate::batcher::rows_within_buffer(d));
+    let summary = Passes::new(source).run(batch_rows, &mut |batch| {
         values.extend_from_slice(batch.points);
         if let Some(w) = batch.weights {
             weights.extend_from_slice(w);

@@ -45,6 +45,18 @@ pub(crate) fn resolve(
                     listing(names)
                 ),
             })?;
+        if let Some(other) = names.iter().skip(j + 1).position(|n| n == name) {
+            return Err(GmmError::InvalidParameter {
+                name: flag,
+                value: name.to_string(),
+                reason: format!(
+                    "{path} has two columns named {name:?} (columns {} and {}), so the name \
+                     does not say which to read: rename one of them",
+                    j + 1,
+                    j + 2 + other
+                ),
+            });
+        }
         usable(j).map_err(|why| GmmError::InvalidParameter {
             name: flag,
             value: name.to_string(),
@@ -85,9 +97,22 @@ pub(crate) fn resolve(
             chosen
         }
         None => {
-            let all: Vec<usize> = (0..names.len())
-                .filter(|&j| Some(j) != weight && usable(j).is_ok())
-                .collect();
+            let all: Vec<usize> = (0..names.len()).filter(|&j| Some(j) != weight).collect();
+            // every column is read: one that is not numeric is named, never dropped
+            for &j in &all {
+                usable(j).map_err(|why| GmmError::InvalidParameter {
+                    name: "columns",
+                    value: String::new(),
+                    reason: format!(
+                        "column {:?} (column {}) of {path} {why}, and every column is read \
+                         when none are named: name the numeric columns to read (the file has \
+                         {})",
+                        names[j],
+                        j + 1,
+                        listing(names)
+                    ),
+                })?;
+            }
             if all.is_empty() {
                 return Err(GmmError::InvalidParameter {
                     name: "columns",
@@ -148,9 +173,18 @@ mod tests {
             columns: None,
             weight_column: Some("w".into()),
         };
+        let all = |_: usize| Ok(());
         assert_eq!(
-            resolve(&s, &names(), &numeric, "f").unwrap(),
-            (vec![0, 2], Some(3))
+            resolve(&s, &names(), &all, "f").unwrap(),
+            (vec![0, 1, 2], Some(3))
+        );
+        // a text column is not dropped without a word
+        let e = resolve(&s, &names(), &numeric, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column \"label\" (column 2) of f holds text"),
+            "{e}"
         );
     }
 
@@ -174,5 +208,29 @@ mod tests {
         assert!(bad(&["a", "a"], None).contains("twice"));
         assert!(bad(&["a", "w"], Some("w")).contains("twice"));
         assert!(bad(&["a"], Some("x")).contains("weight_column"));
+    }
+
+    #[test]
+    fn a_name_two_columns_share_is_refused_naming_both() {
+        let names: Vec<String> = ["x", "y", "x"].iter().map(|s| s.to_string()).collect();
+        let pick = |cols: &[&str], w: Option<&str>| {
+            let s = ColumnSelection {
+                columns: Some(cols.iter().map(|s| s.to_string()).collect()),
+                weight_column: w.map(str::to_string),
+            };
+            resolve(&s, &names, &|_| Ok(()), "f.csv")
+        };
+        let e = pick(&["x", "y"], None).unwrap_err().to_string();
+        assert!(
+            e.contains("two columns named \"x\" (columns 1 and 3)"),
+            "{e}"
+        );
+        let e = pick(&["y"], Some("x")).unwrap_err().to_string();
+        assert!(
+            e.contains("weight_column") && e.contains("columns 1 and 3"),
+            "{e}"
+        );
+        // a name that is not used to select is no ambiguity
+        assert_eq!(pick(&["y"], None).unwrap(), (vec![1], None));
     }
 }

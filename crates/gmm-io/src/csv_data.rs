@@ -26,12 +26,93 @@ pub(crate) fn data_error(source: &str, line: usize, column: usize, reason: Strin
     }
 }
 
-pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+/// The longest line the CSV readers take, in bytes (256 MiB: ten million values of 25
+/// characters). A longer line (a file that is not line-based text, a line that never ends)
+/// is refused before it is held whole.
+pub const MAX_LINE_BYTES: usize = 256 << 20;
+
+pub(crate) fn csv_reader<R: Read>(reader: R) -> csv::Reader<LineLimit<R>> {
+    csv_reader_limited(reader, MAX_LINE_BYTES)
+}
+
+fn csv_reader_limited<R: Read>(reader: R, limit: usize) -> csv::Reader<LineLimit<R>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(reader)
+        .from_reader(LineLimit {
+            inner: reader,
+            line: 1,
+            len: 0,
+            limit,
+        })
+}
+
+/// A reader that fails on a line longer than `limit` bytes, as the bytes pass, so that the
+/// CSV parser never buffers more of one line than that.
+#[derive(Debug)]
+pub(crate) struct LineLimit<R> {
+    inner: R,
+    /// The 1-based line being read.
+    line: usize,
+    /// Its bytes so far.
+    len: usize,
+    limit: usize,
+}
+
+/// The error of a line longer than the limit (inside an `io::Error`).
+#[derive(Debug)]
+struct LineTooLong {
+    line: usize,
+    limit: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} is longer than {} bytes, the longest line read: is this a CSV file \
+             with one point per line? Convert a very wide data set to .npy or Parquet",
+            self.line, self.limit
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.len = 0;
+            } else {
+                self.len += 1;
+                if self.len > self.limit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LineTooLong {
+                            line: self.line,
+                            limit: self.limit,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The error of an unreadable record: a line too long names its line.
+fn read_error(source: &str, index: usize, e: &csv::Error, what: &str) -> GmmError {
+    if let csv::ErrorKind::Io(io) = e.kind()
+        && let Some(long) = io.get_ref().and_then(|r| r.downcast_ref::<LineTooLong>())
+    {
+        return data_error(source, long.line, 0, long.to_string());
+    }
+    let line = e.position().map_or(index, |p| p.line() as usize);
+    data_error(source, line, 0, format!("{what} ({e})"))
 }
 
 /// Parses CSV data from any reader; `source` names it in error messages.
@@ -79,8 +160,9 @@ pub fn parse_data<R: Read>(reader: R, source: &str) -> Result<DataTable> {
 /// of [`parse_data`]: blank lines skipped, a first row without numbers taken as the header,
 /// every row as long as the first. [`parse_data`] and the streaming
 /// [`CsvFile`](crate::CsvFile) both read through it.
+#[derive(Debug)]
 pub(crate) struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     record: csv::StringRecord,
     source: String,
     /// Records read so far (blank ones included).
@@ -96,8 +178,13 @@ pub(crate) struct CsvRows<R: Read> {
 impl<R: Read> CsvRows<R> {
     /// Rows of `reader`; `source` names it in errors.
     pub(crate) fn new(reader: R, source: &str) -> Self {
+        Self::with_line_limit(reader, source, MAX_LINE_BYTES)
+    }
+
+    /// Rows of `reader` whose lines hold at most `limit` bytes.
+    pub(crate) fn with_line_limit(reader: R, source: &str, limit: usize) -> Self {
         Self {
-            reader: csv_reader(reader),
+            reader: csv_reader_limited(reader, limit),
             record: csv::StringRecord::new(),
             source: source.to_string(),
             index: 0,
@@ -115,10 +202,10 @@ impl<R: Read> CsvRows<R> {
     pub(crate) fn next_row(&mut self) -> Result<Option<usize>> {
         loop {
             self.index += 1;
-            let more = self.reader.read_record(&mut self.record).map_err(|e| {
-                let line = e.position().map_or(self.index, |p| p.line() as usize);
-                data_error(&self.source, line, 0, format!("unreadable CSV ({e})"))
-            })?;
+            let more = self
+                .reader
+                .read_record(&mut self.record)
+                .map_err(|e| read_error(&self.source, self.index, &e, "unreadable CSV"))?;
             if !more {
                 return Ok(None);
             }
@@ -160,14 +247,45 @@ impl<R: Read> CsvRows<R> {
     /// [`GmmError::DataFile`] naming the line and column of a cell that is empty, not a
     /// number, or not finite.
     pub(crate) fn cell(&self, j: usize, line: usize) -> Result<f64> {
-        let cell = &self.record[j];
+        let Some(cell) = self.record.get(j) else {
+            return Err(data_error(
+                &self.source,
+                line,
+                0,
+                format!(
+                    "this row has {} values but column {} was asked for: every row needs the \
+                     same number of columns",
+                    self.record.len(),
+                    j + 1
+                ),
+            ));
+        };
         let at = CellAt {
             source: &self.source,
             line,
             column: j + 1,
         };
         let could_be_header = line == self.first_line;
-        cell_value(at, cell, cell.parse::<f64>(), could_be_header)
+        cell_value(at, cell, cell.parse::<f64>(), could_be_header).map_err(|e| match e {
+            GmmError::DataFile {
+                path,
+                line,
+                column,
+                reason,
+            } if self.column_names.is_some() => {
+                let name = self.column_names.as_ref().map_or("", |n| n[j].as_str());
+                GmmError::DataFile {
+                    path,
+                    line,
+                    column,
+                    reason: format!(
+                        "{reason} (column {name:?}); to leave a column out, name the columns \
+                         to read (--columns)"
+                    ),
+                }
+            }
+            other => other,
+        })
     }
 
     /// The number of columns of every row.
@@ -299,10 +417,7 @@ pub fn parse_labels<R: Read>(reader: R, source: &str, n_points: usize) -> Result
     let mut raw = Vec::new();
     let mut lines = Vec::new();
     for (index, record) in csv_reader(reader).records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(index + 1, |p| p.line() as usize);
-            data_error(source, line, 0, format!("unreadable line ({e})"))
-        })?;
+        let record = record.map_err(|e| read_error(source, index + 1, &e, "unreadable line"))?;
         let line = record.position().map_or(index + 1, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
@@ -404,6 +519,39 @@ mod tests {
         let (line, col, reason) = err_at("x,2\n1,2\n");
         assert_eq!((line, col), (1, 1));
         assert!(reason.contains("header"), "{reason}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_before_it_is_held() {
+        let text = format!("1,2\n3,4\n{}7,8\n5,6\n", " ".repeat(1100));
+        let mut rows = CsvRows::with_line_limit(text.as_bytes(), "t.csv", 1000);
+        // (the reader reads ahead: the error can come with an earlier row)
+        let result = loop {
+            match rows.next_row() {
+                Ok(Some(_)) => continue,
+                other => break other,
+            }
+        };
+        match result {
+            Err(GmmError::DataFile { line, reason, .. }) => {
+                assert_eq!(line, 3);
+                assert!(
+                    reason.contains("line 3 is longer than 1000 bytes"),
+                    "{reason}"
+                );
+                assert!(reason.contains(".npy or Parquet"), "{reason}");
+            }
+            other => panic!("expected DataFile, got {other:?}"),
+        }
+        // the record never held the whole line
+        assert!(rows.record.as_slice().len() <= 1000 + 8192);
+        // lines up to the limit are read
+        let mut rows = CsvRows::with_line_limit(text.as_bytes(), "t.csv", 1200);
+        let mut n = 0;
+        while rows.next_row().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
     }
 
     #[test]

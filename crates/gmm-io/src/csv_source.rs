@@ -11,7 +11,7 @@ use gmm_core::{Batch, DataSource, GmmError, Result};
 use crate::batcher::Batcher;
 use crate::columns::{ColumnSelection, resolve};
 use crate::csv_data::{CsvRows, data_error};
-use crate::file_stamp::{FileStamp, open};
+use crate::file_stamp::{FileStamp, open, read_once_error, read_once_kind};
 
 /// A CSV data file read as a [`DataSource`]: each pass reads the file again from the start,
 /// one row at a time, by the rules of [`parse_data`](crate::parse_data) (blank lines
@@ -46,6 +46,24 @@ pub struct CsvFile {
     columns: Vec<usize>,
     weight: Option<usize>,
     column_names: Option<Vec<String>>,
+    /// The number of columns of every row.
+    n_columns: usize,
+    /// A pipe (or another file that can be read only once): its rows, opened and read up to
+    /// the first data row, until the one pass takes them.
+    once: Option<ReadOnce>,
+}
+
+/// The rows of a file that can be read only once, kept open from [`CsvFile::open`].
+#[derive(Debug)]
+enum ReadOnce {
+    /// Not read yet: the rows, standing on the first data row (at its line).
+    Ready {
+        kind: &'static str,
+        rows: Box<CsvRows<BufReader<File>>>,
+        line: usize,
+    },
+    /// The one pass was taken.
+    Taken(&'static str),
 }
 
 impl CsvFile {
@@ -58,6 +76,8 @@ impl CsvFile {
     /// [`GmmError::InvalidParameter`] (`columns`, `weight_column`) for a name the header does
     /// not have (the message lists the columns), or names given for a file without a header.
     pub fn open(path: &Path, selection: &ColumnSelection) -> Result<Self> {
+        // a pipe is read once, from this opening: opening it again would give only the rest
+        let read_once = read_once_kind(path)?;
         let file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;
         let shown = path.display().to_string();
@@ -68,9 +88,9 @@ impl CsvFile {
         let column_names = rows.column_names().map(<[String]>::to_vec);
         let (columns, weight) = match &column_names {
             Some(names) => {
-                // a column is usable when its first cell is a number
-                let usable = |j: usize| rows.cell(j, line).map(|_| ()).map_err(|e| e.to_string());
-                resolve(selection, names, &usable, &shown)?
+                // every cell of a column read must be a number, the first as any other: a
+                // column is not judged (and dropped) by its first value
+                resolve(selection, names, &|_| Ok(()), &shown)?
             }
             None if selection.by_name() => {
                 let flag = if selection.columns.is_some() {
@@ -92,12 +112,20 @@ impl CsvFile {
             }
             None => ((0..rows.n_columns()).collect(), None),
         };
+        let n_columns = rows.n_columns();
+        let once = read_once.map(|kind| ReadOnce::Ready {
+            kind,
+            rows: Box::new(rows),
+            line,
+        });
         Ok(Self {
             path: path.to_path_buf(),
             stamp,
             columns,
             weight,
             column_names,
+            n_columns,
+            once,
         })
     }
 
@@ -127,12 +155,43 @@ impl DataSource for CsvFile {
         batch_rows: usize,
         visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<()> {
-        let file = self.stamp.reopen(&self.path)?;
-        let shown = self.path.display().to_string();
-        let mut rows = CsvRows::new(BufReader::with_capacity(1 << 16, file), &shown);
+        let (mut rows, mut pending) = match self.once.take() {
+            None => {
+                let file = self.stamp.reopen(&self.path)?;
+                let shown = self.path.display().to_string();
+                let rows = CsvRows::new(BufReader::with_capacity(1 << 16, file), &shown);
+                (Box::new(rows), None)
+            }
+            Some(ReadOnce::Ready { kind, rows, line }) => {
+                self.once = Some(ReadOnce::Taken(kind));
+                (rows, Some(line))
+            }
+            Some(ReadOnce::Taken(kind)) => {
+                self.once = Some(ReadOnce::Taken(kind));
+                return Err(read_once_error(&self.path, kind));
+            }
+        };
         let mut batcher = Batcher::new(self.columns.len(), batch_rows, self.weight.is_some());
         let mut row = Vec::with_capacity(self.columns.len());
-        while let Some(line) = rows.next_row()? {
+        loop {
+            let line = match pending.take() {
+                Some(line) => line,
+                None => match rows.next_row()? {
+                    Some(line) => line,
+                    None => break,
+                },
+            };
+            if rows.n_columns() != self.n_columns {
+                return Err(GmmError::SourceChanged {
+                    reason: format!(
+                        "{} changed since the fit first read it (rows of {} columns, now {}): \
+                         do not modify a file while it is being fitted",
+                        self.path.display(),
+                        self.n_columns,
+                        rows.n_columns()
+                    ),
+                });
+            }
             row.clear();
             for &j in &self.columns {
                 row.push(rows.cell(j, line)?);
@@ -154,6 +213,16 @@ pub struct WithWeightsFile<S> {
     source: S,
     path: PathBuf,
     stamp: FileStamp,
+    /// A pipe (or another file that can be read only once): its rows, opened in
+    /// [`WithWeightsFile::new`], until the one pass takes them.
+    once: Option<WeightsOnce>,
+}
+
+/// The weights of a file that can be read only once.
+#[derive(Debug)]
+enum WeightsOnce {
+    Ready(&'static str, Box<CsvRows<BufReader<File>>>),
+    Taken(&'static str),
 }
 
 impl<S: DataSource> WithWeightsFile<S> {
@@ -170,12 +239,18 @@ impl<S: DataSource> WithWeightsFile<S> {
                 reason: "the data have a weight column already: give the weights once".into(),
             });
         }
+        let read_once = read_once_kind(path)?;
         let file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;
+        let shown = path.display().to_string();
+        let once = read_once.map(|kind| {
+            WeightsOnce::Ready(kind, Box::new(CsvRows::new(BufReader::new(file), &shown)))
+        });
         Ok(Self {
             source,
             path: path.to_path_buf(),
             stamp,
+            once,
         })
     }
 
@@ -239,8 +314,23 @@ impl<S: DataSource> DataSource for WithWeightsFile<S> {
         visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<()> {
         let shown = self.path.display().to_string();
-        let file = self.stamp.reopen(&self.path)?;
-        let mut rows = CsvRows::new(BufReader::with_capacity(1 << 16, file), &shown);
+        let mut rows = match self.once.take() {
+            None => {
+                let file = self.stamp.reopen(&self.path)?;
+                Box::new(CsvRows::new(
+                    BufReader::with_capacity(1 << 16, file),
+                    &shown,
+                ))
+            }
+            Some(WeightsOnce::Ready(kind, rows)) => {
+                self.once = Some(WeightsOnce::Taken(kind));
+                rows
+            }
+            Some(WeightsOnce::Taken(kind)) => {
+                self.once = Some(WeightsOnce::Taken(kind));
+                return Err(read_once_error(&self.path, kind));
+            }
+        };
         let mut weights = Vec::with_capacity(batch_rows);
         let mut points_seen = 0;
         let d = self.source.n_features();

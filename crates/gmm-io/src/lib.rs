@@ -78,11 +78,13 @@ pub use collect::read_all;
 pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{
-    LabelsFile, parse_data, parse_labels, read_data_file, read_labels_file, read_means_file,
+    LabelsFile, MAX_LINE_BYTES, parse_data, parse_labels, read_data_file, read_labels_file,
+    read_means_file,
 };
 pub use csv_out::{csv_lines, rows_to_csv, shortest};
 #[cfg(feature = "csv")]
 pub use csv_source::{CsvFile, WithWeightsFile};
+pub use file_stamp::check_rereadable;
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
 pub use gmm_core::{write_all_atomic, write_atomic};
 #[cfg(feature = "ndarray")]

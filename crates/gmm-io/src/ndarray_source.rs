@@ -76,6 +76,7 @@ impl<'a> ArraySource<'a> {
         let d = self.points.ncols();
         let mut batcher = Batcher::new(d, batch_rows, self.weights.is_some());
         for (i, row) in self.points.axis_iter(Axis(0)).enumerate() {
+            batcher.reserve_row();
             batcher.points_mut().extend(row.iter().copied());
             if let Some(w) = &self.weights {
                 batcher.weights_mut().push(w[i]);

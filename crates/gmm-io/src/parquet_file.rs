@@ -10,7 +10,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 
 use gmm_core::{Batch, DataSource, GmmError, Result};
 
-use crate::batcher::Batcher;
+use crate::batcher::{Batcher, rows_within_buffer};
 use crate::columns::{ColumnSelection, resolve};
 use crate::file_stamp::{FileStamp, open};
 
@@ -73,6 +73,7 @@ impl ParquetFile {
     /// `weight_column`) for a missing or non-numeric column, naming it and listing the
     /// file's columns; [`GmmError::EmptyData`] for a file without rows.
     pub fn open(path: &Path, selection: &ColumnSelection) -> Result<Self> {
+        crate::file_stamp::refuse_read_once(path, "a Parquet file")?;
         let shown = path.display().to_string();
         let file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;
@@ -151,9 +152,15 @@ impl ParquetFile {
         let mut read: Vec<usize> = self.columns.iter().copied().chain(self.weight).collect();
         read.sort_unstable();
         let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().copied());
+        // the decoder allocates record batches of the size asked for: no more rows than the
+        // file has, nor than fit in the buffer budget (the batcher joins them into batches)
+        let decode_rows = batch_rows
+            .min(rows_within_buffer(read.len()))
+            .min(usize::try_from(self.n_rows()).unwrap_or(usize::MAX))
+            .max(1);
         let reader = builder
             .with_projection(mask)
-            .with_batch_size(batch_rows)
+            .with_batch_size(decode_rows)
             .build()
             .map_err(|e| bad_file(&shown, "footer", format!("cannot read the file ({e})")))?;
         Ok((reader, read))
@@ -248,6 +255,7 @@ impl DataSource for ParquetFile {
                 None => None,
             };
             for r in 0..record_batch.num_rows() {
+                batcher.reserve_row();
                 batcher
                     .points_mut()
                     .extend(columns.iter().map(|c| c.value(r)));

@@ -84,6 +84,11 @@ fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
 /// `gmm fit --stream`: EM or VB reading the file again on every pass; EM's summary score
 /// and BIC from one more pass.
 fn fit_streamed(a: &FitArgs) -> CliResult {
+    // every pass reads the files again: a pipe is refused before anything is read
+    gmm_io::check_rereadable(&a.data)?;
+    if let Some(weights) = &a.input.weights {
+        gmm_io::check_rereadable(weights)?;
+    }
     let mut source = open_source(&a.data, &source_options(&a.input))?;
     let d = source.n_features();
     let start = fit_start(a, d, &mut || {

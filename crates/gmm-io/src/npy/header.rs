@@ -144,6 +144,20 @@ fn parse_header_text(text: &str, path: &str, data_offset: u64) -> Result<NpyHead
     let entries = DictParser { text, pos: 0 }
         .entries()
         .map_err(|why| header_error(path, format!("{why} in the header {:?}", text.trim())))?;
+    // NumPy's reader keeps the last of two equal keys; a reader taking the first would read
+    // another shape: refuse the ambiguity
+    for (i, (key, _)) in entries.iter().enumerate() {
+        if entries[..i].iter().any(|(k, _)| k == key) {
+            return Err(header_error(
+                path,
+                format!(
+                    "the header has the key {key:?} twice ({:?}): the file is damaged or was \
+                     not written by NumPy; save the array again with numpy.save",
+                    text.trim()
+                ),
+            ));
+        }
+    }
     let get = |key: &str| {
         entries
             .iter()

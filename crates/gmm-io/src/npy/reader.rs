@@ -52,6 +52,7 @@ impl NpyFile {
     /// dimensions, or a length that does not match the shape (truncated or with extra
     /// bytes); [`GmmError::EmptyData`] / [`GmmError::ZeroFeatures`] for an empty array.
     pub fn open(path: &Path) -> Result<Self> {
+        crate::file_stamp::refuse_read_once(path, "a .npy file")?;
         let shown = path.display().to_string();
         let mut file = open(path)?;
         let stamp = FileStamp::of(&file, path)?;
