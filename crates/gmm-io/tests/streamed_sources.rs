@@ -246,11 +246,23 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
     let weighted = memory.clone().with_weights(w).unwrap();
     assert_same_fit(&mut file, &weighted, "parquet, weight column");
 
-    // by default every numeric column but the weights, in the file's order: y, x
-    let mut file = gmm_io::ParquetFile::open(
+    // by default every column but the weights is read: the text column is an error that
+    // names it (issue 22: never skipped silently) ...
+    let err = gmm_io::ParquetFile::open(
         &path,
         &ColumnSelection {
             columns: None,
+            weight_column: Some("w".into()),
+        },
+    )
+    .err()
+    .expect("a text column is refused");
+    assert!(err.to_string().contains("\"name\""), "{err}");
+    // ... and the numeric ones, named, are read in the order given
+    let mut file = gmm_io::ParquetFile::open(
+        &path,
+        &ColumnSelection {
+            columns: Some(vec!["y".into(), "x".into()]),
             weight_column: Some("w".into()),
         },
     )
