@@ -251,6 +251,43 @@ fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> (Vec<f64>, Vec
     (means, occupied)
 }
 
+/// The statistics of every point of `passes` given to its nearest of the K x D `means`
+/// (squared Euclidean, ties to the lowest index): one chunk's share of a start from given
+/// means. The statistics of disjoint chunks merge into those of their union, so a
+/// distributed engine computes the start of the whole data chunk by chunk. Unlike
+/// [`InitMethod::initial_stats`], a mean nearest to no point of the chunk is not an error
+/// (another chunk may hold its points); its `N_k` is 0.
+///
+/// ```
+/// use gmm_core::{nearest_mean_statistics, Dataset, Passes, ScatterKind};
+/// use nalgebra::DMatrix;
+/// let data = Dataset::from_slice_1d(&[0.0, 1.0, 9.0])?;
+/// let means = DMatrix::from_row_slice(3, 1, &[0.5, 10.0, 100.0]);
+/// let mut source = &data;
+/// let stats = nearest_mean_statistics(&mut Passes::new(&mut source), &means, ScatterKind::Full)?;
+/// assert_eq!(stats.n_k(), &[2.0, 1.0, 0.0]);
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// [`GmmError::ShapeMismatch`] for means of another dimension; errors of the pass.
+pub fn nearest_mean_statistics(
+    passes: &mut Passes<'_>,
+    means: &DMatrix<f64>,
+    kind: ScatterKind,
+) -> Result<SufficientStats> {
+    let d = passes.n_features();
+    let centres = flat_means(means, means.nrows(), d)?;
+    let k = means.nrows();
+    let mut labels = Vec::new();
+    accumulate(passes, k, kind, &mut |stats, batch| {
+        labels.clear();
+        labels.extend(batch.points.chunks_exact(d).map(|x| nearest(x, &centres).0));
+        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,41 +398,4 @@ mod tests {
             "{err:?}"
         );
     }
-}
-
-/// The statistics of every point of `passes` given to its nearest of the K x D `means`
-/// (squared Euclidean, ties to the lowest index): one chunk's share of a start from given
-/// means. The statistics of disjoint chunks merge into those of their union, so a
-/// distributed engine computes the start of the whole data chunk by chunk. Unlike
-/// [`InitMethod::initial_stats`], a mean nearest to no point of the chunk is not an error
-/// (another chunk may hold its points); its `N_k` is 0.
-///
-/// ```
-/// use gmm_core::{nearest_mean_statistics, Dataset, Passes, ScatterKind};
-/// use nalgebra::DMatrix;
-/// let data = Dataset::from_slice_1d(&[0.0, 1.0, 9.0])?;
-/// let means = DMatrix::from_row_slice(3, 1, &[0.5, 10.0, 100.0]);
-/// let mut source = &data;
-/// let stats = nearest_mean_statistics(&mut Passes::new(&mut source), &means, ScatterKind::Full)?;
-/// assert_eq!(stats.n_k(), &[2.0, 1.0, 0.0]);
-/// # Ok::<(), gmm_core::GmmError>(())
-/// ```
-///
-/// # Errors
-/// [`GmmError::ShapeMismatch`] for means of another dimension; errors of the pass.
-pub fn nearest_mean_statistics(
-    passes: &mut Passes<'_>,
-    means: &DMatrix<f64>,
-    kind: ScatterKind,
-) -> Result<SufficientStats> {
-    let d = passes.n_features();
-    let centres = flat_means(means, means.nrows(), d)?;
-    let k = means.nrows();
-    let mut labels = Vec::new();
-    accumulate(passes, k, kind, &mut |stats, batch| {
-        labels.clear();
-        labels.extend(batch.points.chunks_exact(d).map(|x| nearest(x, &centres).0));
-        stats.add_labelled_points(batch.points, &labels, batch.weights);
-        Ok(())
-    })
 }
