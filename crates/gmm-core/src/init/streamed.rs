@@ -270,7 +270,8 @@ fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> (Vec<f64>, Vec
 /// ```
 ///
 /// # Errors
-/// [`GmmError::ShapeMismatch`] for means of another dimension; errors of the pass.
+/// [`GmmError::ShapeMismatch`](crate::GmmError::ShapeMismatch) for means of another
+/// dimension; errors of the pass.
 pub fn nearest_mean_statistics(
     passes: &mut Passes<'_>,
     means: &DMatrix<f64>,
