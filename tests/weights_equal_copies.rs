@@ -2,8 +2,11 @@
 //! included) of data with integer weights 0..=3 equals the fit of the data with each row
 //! repeated that many times (rows of weight 0 dropped), within 1e-10 relative, for k-means,
 //! k-means++ and random-from-data, EM and VB, every covariance type; and so does a streamed
-//! EM fit whose points all fit in the initialisation's sample. (`Random` draws one row of
-//! responsibilities per row, so copies draw differently: it is left out; see gmm-core's
+//! EM fit whose points all fit in the initialisation's sample. The seeding walks the rows
+//! in a canonical order, so the weighted rows may come in any order: shuffled, they still
+//! fit as the repeated rows in the original order (scikit-learn's
+//! `check_sample_weight_equivalence_on_dense_data` shuffles them). (`Random` draws one row
+//! of responsibilities per row, so copies draw differently: it is left out; see gmm-core's
 //! `init` module.) `tests/weights.rs` does the same from given means.
 
 use gmm::core::{
@@ -73,6 +76,49 @@ fn seeded_fits_of_integer_weights_equal_the_fits_of_repeated_rows() {
         for kind in CovarianceType::ALL {
             for seed in [0, 3] {
                 let what = format!("{} {kind:?} seed {seed}", method.name());
+                let em = EmParams::new(3)
+                    .covariance_type(kind)
+                    .init(method.clone())
+                    .seed(seed)
+                    .tol(0.0)
+                    .max_iter(20);
+                let (a, b) = (em.fit(&weighted).unwrap(), em.fit(&repeated).unwrap());
+                assert_same_fit(&a, &b, a.mixture(), b.mixture(), &format!("EM {what}"));
+
+                let vb = VbParams::new(3)
+                    .covariance_type(kind)
+                    .init(method.clone())
+                    .seed(seed)
+                    .tol(0.0)
+                    .max_iter(20);
+                let (a, b) = (vb.fit(&weighted).unwrap(), vb.fit(&repeated).unwrap());
+                let (ma, mb) = (a.point_estimate(), b.point_estimate());
+                assert_same_fit(&a, &b, ma, mb, &format!("VB {what}"));
+            }
+        }
+    }
+}
+
+/// `data` with its rows (and weights) in a seeded random order.
+fn shuffled(data: &Dataset, seed: u64) -> Dataset {
+    use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
+    let mut perm: Vec<usize> = (0..data.n_samples()).collect();
+    perm.shuffle(&mut StdRng::seed_from_u64(seed));
+    let weights = data.weights().expect("weighted data");
+    data.select(&perm)
+        .unwrap()
+        .with_weights(perm.iter().map(|&i| weights[i]).collect())
+        .unwrap()
+}
+
+#[test]
+fn shuffled_weighted_rows_fit_as_repeated_rows_in_order() {
+    let (weighted, repeated) = weighted_and_repeated();
+    for (shuffle_seed, seed) in [(0, 0), (1, 3), (2, 7)] {
+        let weighted = shuffled(&weighted, shuffle_seed);
+        for method in METHODS {
+            for kind in CovarianceType::ALL {
+                let what = format!("{} {kind:?} seed {seed} shuffled", method.name());
                 let em = EmParams::new(3)
                     .covariance_type(kind)
                     .init(method.clone())

@@ -13,6 +13,9 @@ use gmm_core::{
 };
 use nalgebra::DMatrix;
 
+#[cfg(doc)]
+use gmm_core::GmmError;
+
 use crate::params::EmParams;
 use crate::reseed::ReseedEvent;
 use crate::stepper::EmStepper;

@@ -9,15 +9,27 @@
 //! chosen points only (every other row zero; their issue #24085), here every point is
 //! assigned to its nearest chosen centre, so the first model is built from all the data.
 //!
+//! **Canonical order.** The seeded methods never walk the rows in their given order: they
+//! walk them in a *canonical order* ([`canonical_order`]), the row indices sorted by the
+//! rows' values (lexicographically, by [`f64::total_cmp`]), then by weight, then by index.
+//! Rows that tie on values and weight are interchangeable, so any permutation of the rows
+//! gives the same sequence of (values, weight) in canonical order, and from the same seed
+//! k-means, k-means++ and random-from-data choose the same centres: the start does not depend
+//! on the order of the rows (up to the floating-point summation order of Lloyd's means,
+//! which decides only an assignment within rounding of a tie). It costs one sort of N indices
+//! (N `usize`s, no copy of the data) per initialisation. `Random` draws per row in the given
+//! order and is the one seeded method that depends on it.
+//!
 //! **Frequency weights.** Every random choice of a seeding is a draw over the running sums
-//! of the rows' weights (1 each without weights), so a row of integer weight `w` is drawn
-//! exactly as `w` adjacent copies of itself and a row of weight 0 as an absent one: from the
-//! same seed, k-means, k-means++ and random-from-data give weighted data and its repeated
-//! rows the same centres (up to the rounding of sums of `w D^2` and of weighted means, which
-//! decides only a draw or an assignment within rounding of a tie). `Random` draws one row of
-//! responsibilities per *row*, so `w` copies draw `w` different rows where the weighted row
-//! draws one (multiplied by `w`): the initial statistics agree in expectation, not draw for
-//! draw, and a weight of 0 still consumes its row's draws.
+//! of the rows' weights (1 each without weights) in canonical order, so a row of integer
+//! weight `w` is drawn exactly as `w` copies of itself (adjacent in canonical order, wherever
+//! they are in the data) and a row of weight 0 as an absent one: from the same seed, k-means,
+//! k-means++ and random-from-data give weighted data and its repeated rows, in any order of
+//! either, the same centres (up to the rounding of sums of `w D^2` and of weighted means,
+//! which decides only a draw or an assignment within rounding of a tie). `Random` draws one
+//! row of responsibilities per *row*, so `w` copies draw `w` different rows where the
+//! weighted row draws one (multiplied by `w`): the initial statistics agree in expectation,
+//! not draw for draw, and a weight of 0 still consumes its row's draws.
 //!
 //! **Empty components.** With fewer distinct points than K, k-means and k-means++ leave some
 //! components without points, and random-from-data does when it draws two rows of equal
@@ -41,18 +53,23 @@ pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics, nearest_mean_statistics
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum InitMethod {
     /// k-means++ seeding, then Lloyd's algorithm to convergence (weighted means); each point
-    /// to its cluster. With fewer distinct points than K some clusters stay empty.
+    /// to its cluster. With fewer distinct points than K some clusters stay empty. Invariant
+    /// to the order of the rows (see the module documentation).
     #[default]
     KMeans,
-    /// k-means++ seeding only (draws proportional to `w_n D(x_n)^2`); each point to its
-    /// nearest seed.
+    /// k-means++ seeding only (draws proportional to `w_n D(x_n)^2`, over the rows in
+    /// canonical order); each point to its nearest seed.
     KMeansPlusPlus,
     /// Responsibilities drawn from U(0, 1), normalised per point (one draw per row, whatever
-    /// its weight: a row of weight 3 is not drawn as three copies would be).
+    /// its weight: a row of weight 3 is not drawn as three copies would be). The draws follow
+    /// the rows' given order, so unlike the other seeded methods this start is *not*
+    /// invariant to the order of the rows: a permuted data set gets other responsibilities
+    /// (the same in distribution).
     Random,
     /// K rows drawn as centres without replacement, with probability proportional to their
-    /// weights (uniformly without weights; a row of weight `w` as `w` copies, see the module
-    /// documentation); each point to its nearest centre. Rows of equal values are different
+    /// weights (uniformly without weights; a row of weight `w` as `w` copies; the draws over
+    /// the rows in canonical order, see the module documentation); each point to its nearest
+    /// centre. Rows of equal values are different
     /// rows, as in scikit-learn's `choice(n_samples, K, replace=False)`: two centres may
     /// coincide, and the later one then starts with no point.
     RandomFromData,
@@ -211,17 +228,20 @@ impl InitMethod {
         };
         match self {
             Self::KMeans => {
-                let centres = kmeans_plus_plus(data, k, &mut rng);
-                Ok(hard(lloyd(data, centres, 300).labels))
+                let order = canonical_order(data);
+                let centres = kmeans_plus_plus(data, &order, k, &mut rng);
+                Ok(hard(lloyd(data, &order, centres, 300).labels))
             }
-            Self::KMeansPlusPlus => Ok(hard(nearest_labels(
-                data,
-                &kmeans_plus_plus(data, k, &mut rng),
-            ))),
+            Self::KMeansPlusPlus => {
+                let order = canonical_order(data);
+                let centres = kmeans_plus_plus(data, &order, k, &mut rng);
+                Ok(hard(nearest_labels(data, &centres)))
+            }
             Self::RandomFromData => {
                 let d = data.n_features();
+                let order = canonical_order(data);
                 let mut centres = Vec::with_capacity(k * d);
-                for i in units_drawn(data, k, &mut rng) {
+                for i in units_drawn(data, &order, k, &mut rng) {
                     centres.extend_from_slice(data.row(i));
                 }
                 Ok(hard(nearest_labels(data, &centres)))
@@ -305,47 +325,109 @@ fn check_k_of(counted: usize, k: usize) -> Result<()> {
     Ok(())
 }
 
+/// The row indices sorted into the canonical order of the seeding: by the rows' values,
+/// lexicographically by [`f64::total_cmp`], then by weight (also by `total_cmp`), then by
+/// index. Only rows equal in values and weight keep their relative order, and those are
+/// interchangeable in every draw, so a permutation of the rows changes the returned indices
+/// but not the sequence of (values, weight) they point to. Copies of a row are adjacent.
+///
+/// One sort of N indices: `O(N log N)` comparisons of up to D values each (most decided by
+/// a key of the first value held next to each index, 16 bytes a row during the sort), and
+/// N `usize`s kept; the data are not copied.
+pub(crate) fn canonical_order(data: &Dataset) -> Vec<usize> {
+    // each index with its row's first value as a key ordered as `total_cmp` orders the
+    // value, so most comparisons stay in the sorted array instead of fetching two rows
+    let mut keyed: Vec<(u64, usize)> = (0..data.n_samples())
+        .map(|i| (total_order_key(data.row(i)[0]), i))
+        .collect();
+    // the index closes every tie, so the unstable sort gives the stable sort's order
+    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
+        ka.cmp(&kb).then_with(|| {
+            compare_values(&data.row(a)[1..], &data.row(b)[1..])
+                .then_with(|| data.weight(a).total_cmp(&data.weight(b)))
+                .then(a.cmp(&b))
+        })
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// An unsigned key of `x` in the order of [`f64::total_cmp`] (its bit trick: negative
+/// values have their other bits flipped, then the sign bit is flipped).
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Lexicographic order of two rows of equal length by [`f64::total_cmp`].
+fn compare_values(x: &[f64], y: &[f64]) -> std::cmp::Ordering {
+    x.iter()
+        .zip(y)
+        .map(|(a, b)| a.total_cmp(b))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
 /// The `k` rows whose values become the centres of `RandomFromData`: `k` draws without
 /// replacement of *units of weight*, as scikit-learn's `choice(n_samples, k, replace=False)`
-/// draws row indices.
+/// draws row indices, over the rows in canonical `order`.
 ///
 /// Each draw takes a position `u * W` uniform in `[0, W)`, `W` the weight not drawn yet, and
-/// picks the row whose stretch of the cumulative weights holds it; then one unit (or what is
-/// left of the row's weight, if less) is taken off that row. A row of integer weight `w` is
-/// thus exactly `w` adjacent copies of itself: the copies of a row cover the same stretch of
-/// the cumulative weights as the row, so the same position picks a copy of the same row, and
-/// the row can be drawn as often as it has copies. Without weights every row weighs 1 and
-/// this is a uniform draw of `k` distinct rows. A weight of 0.5 is half a point (drawn at most
-/// once, with half the chance). Duplicate rows are different rows: two centres can have the
-/// same values (the later one then starts empty; see [`InitMethod::RandomFromData`]).
-/// Needs at least `k` rows of positive weight (`check_k`).
-fn units_drawn(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<usize> {
-    let mut left: Vec<f64> = (0..data.n_samples()).map(|i| data.weight(i)).collect();
+/// picks the row whose stretch of the cumulative weights (in canonical order) holds it; then
+/// one unit (or what is left of the row's weight, if less) is taken off that row. A row of
+/// integer weight `w` is thus exactly `w` copies of itself, which are adjacent in canonical
+/// order: the copies of a row cover the same stretch of the cumulative weights as the row, so
+/// the same position picks a copy of the same row, and the row can be drawn as often as it has
+/// copies. Without weights every row weighs 1 and this is a uniform draw of `k` distinct rows.
+/// A weight of 0.5 is half a point (drawn at most once, with half the chance). Duplicate rows
+/// are different rows: two centres can have the same values (the later one then starts empty;
+/// see [`InitMethod::RandomFromData`]). Needs at least `k` rows of positive weight
+/// (`check_k`).
+fn units_drawn(data: &Dataset, order: &[usize], k: usize, rng: &mut StdRng) -> Vec<usize> {
+    // the weights not drawn yet, in canonical order
+    let mut left: Vec<f64> = order.iter().map(|&i| data.weight(i)).collect();
     (0..k)
         .map(|_| {
-            let pick = draw_proportional(&left, rng);
-            left[pick] -= left[pick].min(1.0);
-            pick
+            let r = draw_or_last(&left, rng);
+            left[r] -= left[r].min(1.0);
+            order[r]
         })
         .collect()
 }
 
-/// An index drawn with probability proportional to `masses` (finite, `>= 0`, not all zero):
-/// `u * total` (`u` uniform in `[0, 1)`) located in the running sums of the masses. Integer
+/// A position drawn with probability proportional to `masses` (`>= 0`, the rows' masses in
+/// canonical order): `u * total` (`u` uniform in `[0, 1)`) located in the running sums of
+/// the masses; `None`, without drawing, when the total is not positive and finite. Integer
 /// masses are summed exactly, so `m` masses of 1 in a row and one mass of `m` cover the same
-/// stretch and take the same draws.
-fn draw_proportional(masses: &[f64], rng: &mut StdRng) -> usize {
+/// stretch and take the same draws. A permutation of the rows leaves the masses in canonical
+/// order as they are, so it changes no bit of the draw.
+fn draw_proportional(masses: &[f64], rng: &mut StdRng) -> Option<usize> {
     let total: f64 = masses.iter().sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return None;
+    }
     let u = rng.random::<f64>() * total;
     let mut acc = 0.0;
-    let last_positive = masses.iter().rposition(|m| *m > 0.0).unwrap_or(0);
-    for (i, m) in masses.iter().enumerate() {
+    for (r, m) in masses.iter().enumerate() {
         acc += m;
         if u < acc {
-            return i;
+            return Some(r);
         }
     }
-    last_positive
+    // rounding left `u` at or past the last running sum: the last position that has mass
+    masses.iter().rposition(|m| *m > 0.0)
+}
+
+/// [`draw_proportional`], or where its total is not positive and finite (weights summing
+/// past `f64::MAX`) the last position of positive mass, without drawing. The callers hold a
+/// row of positive mass (`check_k`); failing that, position 0.
+fn draw_or_last(masses: &[f64], rng: &mut StdRng) -> usize {
+    draw_proportional(masses, rng)
+        .or_else(|| masses.iter().rposition(|m| *m > 0.0))
+        .unwrap_or(0)
 }
 
 fn check_labels(labels: &[usize], data: &Dataset, k: usize) -> Result<()> {
@@ -412,39 +494,40 @@ pub(crate) fn nearest_labels(data: &Dataset, centres: &[f64]) -> Vec<usize> {
     data.rows().map(|x| nearest(x, centres).0).collect()
 }
 
-/// The weight of every point (1 each without weights).
-fn weights_or_ones(data: &Dataset) -> Vec<f64> {
-    (0..data.n_samples()).map(|i| data.weight(i)).collect()
-}
-
 /// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre drawn with probability
 /// proportional to the points' weights (uniformly without weights), each next one with
 /// probability proportional to `w_n D(x_n)^2`, `D` the distance to the nearest centre so far.
-/// Every draw is [`draw_proportional`] over the rows, so a row of integer weight `w` draws as
-/// `w` adjacent copies of itself (up to the rounding of the running sums of `w D^2`, which
-/// only matters for a draw that lands within rounding of a boundary). Returns K x D centres,
-/// row-major. Where every remaining distance is zero (fewer distinct points than K), the
-/// next centre is drawn as the first, and duplicates an earlier one.
-pub(crate) fn kmeans_plus_plus(data: &Dataset, k: usize, rng: &mut StdRng) -> Vec<f64> {
+/// Every draw is [`draw_proportional`] over the rows in canonical `order`, so the centres do
+/// not depend on the order of the rows, and a row of integer weight `w` draws as `w` copies
+/// of itself (adjacent in canonical order; up to the rounding of the running sums of `w D^2`,
+/// which only matters for a draw that lands within rounding of a boundary). Returns K x D
+/// centres, row-major. Where every remaining distance is zero (fewer distinct points than
+/// K), the next centre is drawn as the first, and duplicates an earlier one.
+pub(crate) fn kmeans_plus_plus(
+    data: &Dataset,
+    order: &[usize],
+    k: usize,
+    rng: &mut StdRng,
+) -> Vec<f64> {
     let d = data.n_features();
-    let weights = weights_or_ones(data);
+    // the draws run through the masses in canonical order; the distances are updated in
+    // the rows' order (sequential reads of the data) and gathered for each draw
+    let weights: Vec<f64> = order.iter().map(|&i| data.weight(i)).collect();
     let mut centres = Vec::with_capacity(k * d);
-    centres.extend_from_slice(data.row(draw_proportional(&weights, rng)));
+    centres.extend_from_slice(data.row(order[draw_or_last(&weights, rng)]));
     let mut dist: Vec<f64> = data
         .rows()
-        .zip(&weights)
-        .map(|(x, w)| w * squared_distance(x, &centres[0..d]))
+        .enumerate()
+        .map(|(i, x)| data.weight(i) * squared_distance(x, &centres[0..d]))
         .collect();
+    let mut ranked = Vec::with_capacity(dist.len());
     for _ in 1..k {
-        let total: f64 = dist.iter().sum();
-        let next = if total > 0.0 && total.is_finite() {
-            draw_proportional(&dist, rng)
-        } else {
-            draw_proportional(&weights, rng)
-        };
-        let c = data.row(next).to_vec();
-        for ((x, w), dist) in data.rows().zip(&weights).zip(dist.iter_mut()) {
-            *dist = dist.min(w * squared_distance(x, &c));
+        ranked.clear();
+        ranked.extend(order.iter().map(|&i| dist[i]));
+        let r = draw_proportional(&ranked, rng).unwrap_or_else(|| draw_or_last(&weights, rng));
+        let c = data.row(order[r]).to_vec();
+        for (i, (x, dist)) in data.rows().zip(dist.iter_mut()).enumerate() {
+            *dist = dist.min(data.weight(i) * squared_distance(x, &c));
         }
         centres.extend_from_slice(&c);
     }
@@ -467,13 +550,19 @@ pub(crate) struct KMeansResult {
 /// Lloyd's algorithm from the given centres until no label changes or `max_iter` passes.
 /// Centres are weighted means. A cluster left without weight is moved to the point (of
 /// positive weight) farthest from its nearest centre, clusters in index order, each move
-/// counted before the next (ties to the lowest index); when every point already sits on a
+/// counted before the next (ties to the first in canonical `order`, so the move does not
+/// depend on the order of the rows); when every point already sits on a
 /// centre (fewer distinct points than K) the cluster stays empty, as scikit-learn's `KMeans`
 /// leaves it (with its warning "Number of distinct clusters found smaller than
 /// n_clusters"). Labels are only ever nearest centres, so identical rows share a label and
 /// a row of integer weight `w` goes where its `w` copies would; a label change of a point of
 /// weight 0 does not count as a change.
-pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> KMeansResult {
+pub(crate) fn lloyd(
+    data: &Dataset,
+    order: &[usize],
+    mut centres: Vec<f64>,
+    max_iter: usize,
+) -> KMeansResult {
     let d = data.n_features();
     let k = centres.len() / d;
     let mut labels = nearest_labels(data, &centres);
@@ -499,7 +588,7 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
             }
         }
         if counts.contains(&0.0) {
-            relocate_empty(data, &mut centres, &counts);
+            relocate_empty(data, order, &mut centres, &counts);
         }
         let new_labels = nearest_labels(data, &centres);
         // points of weight 0 do not count: they would not be there as copies
@@ -524,9 +613,10 @@ pub(crate) fn lloyd(data: &Dataset, mut centres: Vec<f64>, max_iter: usize) -> K
 }
 
 /// Moves each cluster of zero weight (`counts`) to the point of positive weight farthest
-/// from its nearest centre, in cluster order, the distances updated after each move; a
-/// cluster stays where it is when every such point is on a centre already.
-fn relocate_empty(data: &Dataset, centres: &mut [f64], counts: &[f64]) {
+/// from its nearest centre (ties to the first in canonical `order`), in cluster order, the
+/// distances updated after each move; a cluster stays where it is when every such point is
+/// on a centre already.
+fn relocate_empty(data: &Dataset, order: &[usize], centres: &mut [f64], counts: &[f64]) {
     let d = data.n_features();
     let mut dist: Vec<f64> = data
         .rows()
@@ -540,10 +630,11 @@ fn relocate_empty(data: &Dataset, centres: &mut [f64], counts: &[f64]) {
         })
         .collect();
     for (c, _) in counts.iter().enumerate().filter(|(_, n)| **n == 0.0) {
-        let (far, farthest) = dist
-            .iter()
-            .enumerate()
-            .fold((0, 0.0), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+        let (far, farthest) =
+            order.iter().fold(
+                (0, 0.0),
+                |b, &i| if dist[i] > b.1 { (i, dist[i]) } else { b },
+            );
         if farthest <= 0.0 {
             return;
         }
@@ -715,13 +806,14 @@ mod tests {
         for seed in 0..40 {
             let mut a = StdRng::seed_from_u64(seed);
             let mut b = StdRng::seed_from_u64(seed);
+            let (ow, or) = (canonical_order(&weighted), canonical_order(&repeated));
             assert_eq!(
-                kmeans_plus_plus(&weighted, 4, &mut a),
-                kmeans_plus_plus(&repeated, 4, &mut b),
+                kmeans_plus_plus(&weighted, &ow, 4, &mut a),
+                kmeans_plus_plus(&repeated, &or, 4, &mut b),
                 "k-means++, seed {seed}"
             );
-            let drawn = units_drawn(&weighted, 5, &mut a);
-            let drawn_copies = units_drawn(&repeated, 5, &mut b);
+            let drawn = units_drawn(&weighted, &ow, 5, &mut a);
+            let drawn_copies = units_drawn(&repeated, &or, 5, &mut b);
             let rows: Vec<usize> = drawn_copies.iter().map(|&j| copies[j]).collect();
             assert_eq!(drawn, rows, "random-from-data, seed {seed}");
             // whole initialisations: the label of each copy is its row's
@@ -753,7 +845,7 @@ mod tests {
             .unwrap();
         for seed in 0..20 {
             let mut rng = StdRng::seed_from_u64(seed);
-            let mut drawn = units_drawn(&data, 4, &mut rng);
+            let mut drawn = units_drawn(&data, &canonical_order(&data), 4, &mut rng);
             drawn.sort_unstable();
             assert_eq!(drawn, vec![1, 1, 1, 3]);
         }
@@ -779,7 +871,7 @@ mod tests {
                 );
             }
             let mut rng = StdRng::seed_from_u64(seed);
-            let mut drawn = units_drawn(&halves, 60, &mut rng);
+            let mut drawn = units_drawn(&halves, &canonical_order(&halves), 60, &mut rng);
             drawn.sort_unstable();
             assert_eq!(drawn, (0..60).collect::<Vec<_>>());
         }
@@ -788,7 +880,7 @@ mod tests {
             .unwrap()
             .with_weights(vec![1.0, 0.5])
             .unwrap();
-        let out = lloyd(&pair, vec![1.0], 10);
+        let out = lloyd(&pair, &canonical_order(&pair), vec![1.0], 10);
         assert!((out.centres[0] - 1.0).abs() < 1e-15);
         assert!((out.inertia - (1.0 + 0.5 * 4.0)).abs() < 1e-12);
     }
@@ -837,7 +929,7 @@ mod tests {
                 .initial_responsibilities(&data, 5, seed)
                 .unwrap();
             let mut rng = StdRng::seed_from_u64(seed);
-            let mut drawn = units_drawn(&data, 5, &mut rng);
+            let mut drawn = units_drawn(&data, &canonical_order(&data), 5, &mut rng);
             drawn.sort_unstable();
             assert_eq!(drawn, vec![0, 1, 2, 3, 4]);
             let n_k = init
@@ -848,12 +940,180 @@ mod tests {
         }
     }
 
+    /// Points around three centres with some rows repeated in the data (ties of the
+    /// canonical order), integer weights 0..=4; the rows shuffled by a seeded permutation
+    /// (row `j` of the shuffled data is row `perm[j]`, with its weight); and the rows repeated
+    /// as often as their weights, in the original order (row `j` copies row `copies[j]`).
+    #[allow(clippy::type_complexity)]
+    fn weighted_shuffled_and_copies(
+        seed: u64,
+    ) -> (Dataset, Dataset, Vec<usize>, Dataset, Vec<usize>) {
+        use rand::seq::SliceRandom;
+        let blobs = three_blobs();
+        // rows 60..70 repeat rows 0, 7, 14, ... (equal values, their own weights)
+        let rows: Vec<usize> = (0..60).chain((0..10).map(|i| (i * 7) % 60)).collect();
+        let data = blobs.select(&rows).unwrap();
+        let n = data.n_samples();
+        let weights: Vec<f64> = (0..n).map(|i| ((i * 11 + 3) % 5) as f64).collect();
+        let mut perm: Vec<usize> = (0..n).collect();
+        perm.shuffle(&mut StdRng::seed_from_u64(seed));
+        let shuffled = data
+            .select(&perm)
+            .unwrap()
+            .with_weights(perm.iter().map(|&i| weights[i]).collect())
+            .unwrap();
+        let copies: Vec<usize> = (0..n)
+            .flat_map(|i| std::iter::repeat_n(i, weights[i] as usize))
+            .collect();
+        let repeated = data.select(&copies).unwrap();
+        let weighted = data.with_weights(weights).unwrap();
+        (weighted, shuffled, perm, repeated, copies)
+    }
+
+    /// The largest difference of the counts, means and scatters of two statistics (an empty
+    /// component's mean is its statistics' origin, which is the data's first row: not
+    /// compared).
+    fn stats_difference(a: &SufficientStats, b: &SufficientStats) -> f64 {
+        let mut worst = 0.0f64;
+        for c in 0..a.n_components() {
+            worst = worst.max((a.n_k()[c] - b.n_k()[c]).abs());
+            if a.n_k()[c] == 0.0 && b.n_k()[c] == 0.0 {
+                continue;
+            }
+            worst = worst.max((a.mean(c) - b.mean(c)).amax());
+            worst = worst.max((a.scatter(c) - b.scatter(c)).amax());
+        }
+        worst
+    }
+
+    #[test]
+    fn seeding_does_not_depend_on_the_order_of_the_rows() {
+        for shuffle_seed in 0..4 {
+            let (weighted, shuffled, perm, repeated, copies) =
+                weighted_shuffled_and_copies(shuffle_seed);
+            // the canonical order is the same sequence of rows, whatever their order
+            let (ow, os) = (canonical_order(&weighted), canonical_order(&shuffled));
+            for (&i, &j) in ow.iter().zip(&os) {
+                assert_eq!(weighted.row(i), shuffled.row(j));
+                assert_eq!(weighted.weight(i), shuffled.weight(j));
+            }
+            for method in [
+                InitMethod::KMeans,
+                InitMethod::KMeansPlusPlus,
+                InitMethod::RandomFromData,
+            ] {
+                for (k, seed) in [(2, 0), (3, 1), (3, 2), (4, 3), (5, 4), (8, 5)] {
+                    let what =
+                        format!("{} K {k} seed {seed} shuffle {shuffle_seed}", method.name());
+                    let init = |data: &Dataset| method.initial_responsibilities(data, k, seed);
+                    let (iw, is, ir) = (
+                        init(&weighted).unwrap(),
+                        init(&shuffled).unwrap(),
+                        init(&repeated).unwrap(),
+                    );
+                    let labels = |init: &InitialResponsibilities| match init {
+                        InitialResponsibilities::Hard { labels, .. } => labels.clone(),
+                        InitialResponsibilities::Soft { .. } => unreachable!(),
+                    };
+                    let (lw, ls, lr) = (labels(&iw), labels(&is), labels(&ir));
+                    // each row keeps its label through the permutation, each copy its row's
+                    let through_perm: Vec<usize> = perm.iter().map(|&i| lw[i]).collect();
+                    assert_eq!(ls, through_perm, "{what}: shuffled");
+                    let of_copies: Vec<usize> = copies.iter().map(|&i| lw[i]).collect();
+                    assert_eq!(lr, of_copies, "{what}: repeated rows");
+                    for kind in [ScatterKind::Full, ScatterKind::Diagonal] {
+                        let sw = iw.sufficient_stats(&weighted, kind);
+                        let ss = is.sufficient_stats(&shuffled, kind);
+                        let sr = ir.sufficient_stats(&repeated, kind);
+                        let (ds, dr) = (stats_difference(&sw, &ss), stats_difference(&sw, &sr));
+                        assert!(ds < 1e-12, "{what}: shuffled statistics differ by {ds:e}");
+                        assert!(dr < 1e-12, "{what}: repeated statistics differ by {dr:e}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn seeding_of_fractional_weights_does_not_depend_on_the_order_of_the_rows() {
+        // equal rows of unequal fractional weights: a draw takes a different amount off
+        // each, so their place among the equal rows is decided by weight, not by position
+        let values = [0.0, 1.0, 1.0, 1.0, 4.0, 4.0, 9.0, -3.0, 1.0, 4.0];
+        let weights = vec![0.5, 1.5, 0.25, 2.0, 0.75, 1.0, 0.5, 3.0, 1.5, 0.0];
+        let data = Dataset::from_slice_1d(&values)
+            .unwrap()
+            .with_weights(weights.clone())
+            .unwrap();
+        let reversed: Vec<usize> = (0..10).rev().collect();
+        let other = data
+            .select(&reversed)
+            .unwrap()
+            .with_weights(reversed.iter().map(|&i| weights[i]).collect())
+            .unwrap();
+        for seed in 0..50 {
+            let mut a = StdRng::seed_from_u64(seed);
+            let mut b = StdRng::seed_from_u64(seed);
+            let (oa, ob) = (canonical_order(&data), canonical_order(&other));
+            let drawn = |data: &Dataset, order: &[usize], rng: &mut StdRng| {
+                units_drawn(data, order, 6, rng)
+                    .into_iter()
+                    .map(|i| (data.row(i)[0], data.weight(i)))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(drawn(&data, &oa, &mut a), drawn(&other, &ob, &mut b));
+            assert_eq!(
+                kmeans_plus_plus(&data, &oa, 4, &mut a),
+                kmeans_plus_plus(&other, &ob, 4, &mut b)
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_value_key_orders_as_total_cmp() {
+        let values = [
+            f64::NEG_INFINITY,
+            -f64::MAX,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            f64::MIN_POSITIVE,
+            1.0,
+            1.5,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    total_order_key(a).cmp(&total_order_key(b)),
+                    a.total_cmp(&b),
+                    "{a} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lloyd_breaks_ties_of_the_farthest_point_by_canonical_rank() {
+        // the emptied cluster 1 has two farthest points, -10 and 10: it takes -10, the
+        // first in canonical order, in either order of the rows
+        for values in [[0.0, -10.0, 10.0, 0.0], [10.0, 0.0, 0.0, -10.0]] {
+            let data = Dataset::from_slice_1d(&values).unwrap();
+            let order = canonical_order(&data);
+            let out = lloyd(&data, &order, vec![0.0, 100.0], 1);
+            assert_eq!(out.centres, vec![0.0, -10.0], "{values:?}");
+        }
+    }
+
     #[test]
     fn lloyd_moves_an_emptied_cluster_to_the_worst_served_point() {
         // both centres start left of every point: centre 1 gets nothing and moves to the
         // point farthest from centre 0's new mean
         let data = Dataset::from_slice_1d(&[0.0, 1.0, 2.0, 10.0]).unwrap();
-        let out = lloyd(&data, vec![-5.0, -6.0], 100);
+        let out = lloyd(&data, &canonical_order(&data), vec![-5.0, -6.0], 100);
         assert_eq!(out.labels, vec![0, 0, 0, 1]);
         assert_eq!(out.centres, vec![1.0, 10.0]);
         assert!((out.inertia - 2.0).abs() < 1e-12);

@@ -7,10 +7,13 @@
 //!   (Vitter's algorithm R) of at most `sample_size` points; then each point goes to the
 //!   nearest of the sample's cluster means in one more pass. When the whole data fit in the
 //!   sample, the sample is the data, in order (with its weights), and the method's own
-//!   labels are used: the result is then the in-memory one exactly, so a row of integer
-//!   weight `w` starts as its `w` copies would. A cluster the sample leaves empty (fewer
-//!   distinct points than K) stays empty: it gets no mean to be nearest to, and its
-//!   component starts with `N_k = 0` as in memory.
+//!   labels are used: the result is then the in-memory one exactly, so it does not depend
+//!   on the order of the rows (the seeding walks them in canonical order) and a row of
+//!   integer weight `w` starts as its `w` copies would, wherever they are in the stream. A
+//!   smaller sample depends on the order in which the stream gives its rows (algorithm R
+//!   keeps the `i`-th row with probability `size / i`), so that start does not. A cluster
+//!   the sample leaves empty (fewer distinct points than K) stays empty: it gets no mean to
+//!   be nearest to, and its component starts with `N_k = 0` as in memory.
 //!
 //! The statistics are accumulated batch by batch in the E-step's batches, whose block
 //! boundaries are those of the in-memory computation, so from the same labels or
@@ -267,7 +270,8 @@ fn cluster_means(sample: &Dataset, labels: &[usize], k: usize) -> (Vec<f64>, Vec
 /// ```
 ///
 /// # Errors
-/// [`GmmError::ShapeMismatch`](crate::GmmError::ShapeMismatch) for means of another dimension; errors of the pass.
+/// [`GmmError::ShapeMismatch`](crate::GmmError::ShapeMismatch) for means of another
+/// dimension; errors of the pass.
 pub fn nearest_mean_statistics(
     passes: &mut Passes<'_>,
     means: &DMatrix<f64>,
@@ -354,6 +358,9 @@ mod tests {
             .flatten()
             .copied()
             .collect();
+        // the weighted rows in reverse order: the same start as the copies in order
+        let reversed: Vec<f64> = values.chunks_exact(2).rev().flatten().copied().collect();
+        let reversed_weights: Vec<f64> = weights.iter().rev().copied().collect();
         for method in [
             InitMethod::KMeans,
             InitMethod::KMeansPlusPlus,
@@ -362,10 +369,14 @@ mod tests {
             for seed in 0..10 {
                 let a = streamed_stats(&values, Some(&weights), &method, 3, seed, 1000).unwrap();
                 let b = streamed_stats(&copies, None, &method, 3, seed, 1000).unwrap();
+                let r = streamed_stats(&reversed, Some(&reversed_weights), &method, 3, seed, 1000)
+                    .unwrap();
                 assert_eq!(a.n_k(), b.n_k(), "{} seed {seed}", method.name());
+                assert_eq!(a.n_k(), r.n_k(), "{} seed {seed}", method.name());
                 for c in 0..3 {
-                    let (ma, mb) = (a.mean(c), b.mean(c));
-                    assert!((ma - mb).amax() < 1e-12, "{} seed {seed}", method.name());
+                    let (ma, mb, mr) = (a.mean(c), b.mean(c), r.mean(c));
+                    assert!((&ma - mb).amax() < 1e-12, "{} seed {seed}", method.name());
+                    assert!((ma - mr).amax() < 1e-12, "{} seed {seed}", method.name());
                 }
             }
         }
