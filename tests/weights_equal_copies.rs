@@ -1,13 +1,13 @@
 //! Frequency weights all the way to the start: from the same seed, the whole fit (seeding
 //! included) of data with integer weights 0..=3 equals the fit of the data with each row
 //! repeated that many times (rows of weight 0 dropped), within 1e-10 relative, for k-means,
-//! k-means++ and random-from-data, EM and VB, every covariance type; and so does a streamed
+//! k-means++, random-from-data and random responsibilities, EM and VB, every covariance type; and so does a streamed
 //! EM fit whose points all fit in the initialisation's sample. The seeding walks the rows
 //! in a canonical order, so the weighted rows may come in any order: shuffled, they still
 //! fit as the repeated rows in the original order (scikit-learn's
-//! `check_sample_weight_equivalence_on_dense_data` shuffles them). (`Random` draws one row
-//! of responsibilities per row, so copies draw differently: it is left out; see gmm-core's
-//! `init` module.) `tests/weights.rs` does the same from given means.
+//! `check_sample_weight_equivalence_on_dense_data` shuffles them). (`Random` keys each
+//! point's draws by its values, so copies draw alike: see gmm-core's `init` module.)
+//! `tests/weights.rs` does the same from given means.
 
 use gmm::core::{
     CovarianceType, Dataset, FittedModel, GaussianMixture, InitMethod, SliceSource, synthetic,
@@ -19,10 +19,11 @@ use gmm_test_support::max_error_relative_to_largest;
 /// The sums run over the same points in another order and grouping: rounding only.
 const TOL: f64 = 1e-10;
 
-const METHODS: [InitMethod; 3] = [
+const METHODS: [InitMethod; 4] = [
     InitMethod::KMeans,
     InitMethod::KMeansPlusPlus,
     InitMethod::RandomFromData,
+    InitMethod::Random,
 ];
 
 /// Three well separated clusters (k-means's partition is far from any tie), weights 0..=3

@@ -17,8 +17,8 @@
 //! k-means, k-means++ and random-from-data choose the same centres: the start does not depend
 //! on the order of the rows (up to the floating-point summation order of Lloyd's means,
 //! which decides only an assignment within rounding of a tie). It costs one sort of N indices
-//! (N `usize`s, no copy of the data) per initialisation. `Random` draws per row in the given
-//! order and is the one seeded method that depends on it.
+//! (N `usize`s, no copy of the data) per initialisation. `Random` needs no order: each
+//! point's draws come from a stream fixed by the seed and the point's own values.
 //!
 //! **Frequency weights.** Every random choice of a seeding is a draw over the running sums
 //! of the rows' weights (1 each without weights) in canonical order, so a row of integer
@@ -26,10 +26,10 @@
 //! they are in the data) and a row of weight 0 as an absent one: from the same seed, k-means,
 //! k-means++ and random-from-data give weighted data and its repeated rows, in any order of
 //! either, the same centres (up to the rounding of sums of `w D^2` and of weighted means,
-//! which decides only a draw or an assignment within rounding of a tie). `Random` draws one
-//! row of responsibilities per *row*, so `w` copies draw `w` different rows where the
-//! weighted row draws one (multiplied by `w`): the initial statistics agree in expectation,
-//! not draw for draw, and a weight of 0 still consumes its row's draws.
+//! which decides only a draw or an assignment within rounding of a tie). `Random` gives
+//! copies of a row the same draws (a stream keyed by the seed and the row's values), so `w`
+//! copies and a row of weight `w` start alike, exactly; scikit-learn draws an independent row
+//! of uniforms per position, which has the same distribution for distinct rows.
 //!
 //! **Empty components.** With fewer distinct points than K, k-means and k-means++ leave some
 //! components without points, and random-from-data does when it draws two rows of equal
@@ -60,11 +60,10 @@ pub enum InitMethod {
     /// k-means++ seeding only (draws proportional to `w_n D(x_n)^2`, over the rows in
     /// canonical order); each point to its nearest seed.
     KMeansPlusPlus,
-    /// Responsibilities drawn from U(0, 1), normalised per point (one draw per row, whatever
-    /// its weight: a row of weight 3 is not drawn as three copies would be). The draws follow
-    /// the rows' given order, so unlike the other seeded methods this start is *not*
-    /// invariant to the order of the rows: a permuted data set gets other responsibilities
-    /// (the same in distribution).
+    /// Responsibilities drawn from U(0, 1], normalised per point, from a stream keyed by the
+    /// seed and the point's values: invariant to the order of the rows, and a row of weight
+    /// `w` starts as `w` copies of it (equal rows get equal draws, where scikit-learn draws
+    /// each position independently).
     Random,
     /// K rows drawn as centres without replacement, with probability proportional to their
     /// weights (uniformly without weights; a row of weight `w` as `w` copies; the draws over
@@ -248,10 +247,8 @@ impl InitMethod {
             }
             Self::Random => {
                 let mut resp = Vec::with_capacity(data.n_samples() * k);
-                for _ in 0..data.n_samples() {
-                    let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-                    let s: f64 = row.iter().sum();
-                    resp.extend(row.iter().map(|v| v / s));
+                for x in data.rows() {
+                    random_responsibilities_of(x, k, seed, &mut resp);
                 }
                 Ok(InitialResponsibilities::Soft {
                     resp,
@@ -273,6 +270,38 @@ impl InitMethod {
 }
 
 /// Given K x D initial means, checked (shape, finite values), row-major.
+/// Responsibilities drawn from U(0, 1] for the point `x` and normalised, appended to `out`:
+/// the draws come from a stream fixed by the seed and the point's values (SplitMix64 over
+/// the seed and the values' bits), not by its position, so copies of a row get the same
+/// draws wherever they stand. The start then does not depend on the order of the rows, and
+/// a weight of `w` starts as `w` copies (scikit-learn draws one row of uniforms per
+/// position; the distribution of a point's draws is the same).
+pub(crate) fn random_responsibilities_of(x: &[f64], k: usize, seed: u64, out: &mut Vec<f64>) {
+    let mut h = splitmix64(seed);
+    for v in x {
+        h = splitmix64(h ^ v.to_bits());
+    }
+    let start = out.len();
+    let mut sum = 0.0;
+    for c in 0..k as u64 {
+        // 53 random bits as a value in (0, 1]
+        let u = ((splitmix64(h.wrapping_add(c + 1)) >> 11) + 1) as f64 / (1u64 << 53) as f64;
+        sum += u;
+        out.push(u);
+    }
+    for v in &mut out[start..] {
+        *v /= sum;
+    }
+}
+
+/// One step of SplitMix64 (Steele, Lea & Flood 2014): a well-mixed 64-bit hash of `z`.
+fn splitmix64(z: u64) -> u64 {
+    let mut z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn flat_means(means: &DMatrix<f64>, k: usize, d: usize) -> Result<Vec<f64>> {
     if means.shape() != (k, d) {
         return Err(GmmError::ShapeMismatch {
@@ -713,6 +742,48 @@ mod tests {
             .unwrap()
             .sufficient_stats(&data, ScatterKind::Full);
         assert!((stats.total() - 60.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn random_responsibilities_follow_the_points_not_their_positions() {
+        let data = three_blobs();
+        let n = data.n_samples();
+        let mut reversed: Vec<Vec<f64>> = data.rows().map(<[f64]>::to_vec).collect();
+        reversed.reverse();
+        let reversed = Dataset::from_rows(&reversed).unwrap();
+        let resp = |d: &Dataset, seed| match InitMethod::Random
+            .initial_responsibilities(d, 3, seed)
+            .unwrap()
+        {
+            InitialResponsibilities::Soft { resp, .. } => resp,
+            other => panic!("random should be soft: {other:?}"),
+        };
+        let (a, b) = (resp(&data, 9), resp(&reversed, 9));
+        for i in 0..n {
+            assert_eq!(
+                a[3 * i..3 * i + 3],
+                b[3 * (n - 1 - i)..3 * (n - i)],
+                "row {i}"
+            );
+        }
+        assert_ne!(resp(&data, 9), resp(&data, 10), "another seed, other draws");
+        // a row twice and the row of weight 2: the same statistics
+        let twice = Dataset::from_rows(&[vec![1.0, 2.0], vec![1.0, 2.0], vec![3.0, 0.5]]).unwrap();
+        let weighted = Dataset::from_rows(&[vec![1.0, 2.0], vec![3.0, 0.5]])
+            .unwrap()
+            .with_weights(vec![2.0, 1.0])
+            .unwrap();
+        let stats = |d: &Dataset| {
+            InitMethod::Random
+                .initial_responsibilities(d, 2, 4)
+                .unwrap()
+                .sufficient_stats(d, ScatterKind::Full)
+        };
+        let (s2, sw) = (stats(&twice), stats(&weighted));
+        for c in 0..2 {
+            assert!((s2.n_k()[c] - sw.n_k()[c]).abs() < 1e-12);
+            assert!((s2.mean(c) - sw.mean(c)).norm() < 1e-12);
+        }
     }
 
     #[test]

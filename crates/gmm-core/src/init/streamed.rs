@@ -24,7 +24,7 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::{
     InitMethod, InitialResponsibilities, check_k_of, check_label_counts, check_label_values,
-    flat_means, mean_without_points, nearest,
+    flat_means, mean_without_points, nearest, random_responsibilities_of,
 };
 use crate::data::Dataset;
 use crate::error::Result;
@@ -165,14 +165,11 @@ fn stats_of_random(
     kind: ScatterKind,
 ) -> Result<SufficientStats> {
     let d = passes.n_features();
-    let mut rng = StdRng::seed_from_u64(seed);
     let mut resp = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
         resp.clear();
-        for _ in 0..batch.points.len() / d {
-            let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-            let s: f64 = row.iter().sum();
-            resp.extend(row.iter().map(|v| v / s));
+        for x in batch.points.chunks_exact(d) {
+            random_responsibilities_of(x, k, seed, &mut resp);
         }
         stats.add_points(batch.points, &resp, batch.weights);
         Ok(())
