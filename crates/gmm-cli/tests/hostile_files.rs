@@ -360,7 +360,10 @@ fn interrupted_sample(dir: &Path, signal: &str) -> Option<i32> {
             "no temporary file appeared: {:?}",
             listing(dir)
         );
-        assert!(child.try_wait().unwrap().is_none(), "gmm sample ended early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "gmm sample ended early"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(Duration::from_millis(50));

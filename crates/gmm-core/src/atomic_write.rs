@@ -19,7 +19,9 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> GmmError {
 static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn in_flight() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    IN_FLIGHT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Removes every temporary output file still being written and holds the registry locked
@@ -145,20 +147,17 @@ impl OutputFile {
                 e,
             )
         })?;
+        if let Some(m) = existing {
+            temp.as_file()
+                .set_permissions(m.permissions())
+                .map_err(|e| io_error(path, "cannot keep the file's permissions", e))?;
+        }
         list.push(temp.path().to_path_buf());
         drop(list);
-        let out = Self {
+        Ok(Self {
             target,
             kind: Some(Kind::Temp(temp)),
-        };
-        if let Some(m) = existing {
-            if let Some(Kind::Temp(temp)) = &out.kind {
-                temp.as_file()
-                    .set_permissions(m.permissions())
-                    .map_err(|e| io_error(path, "cannot keep the file's permissions", e))?;
-            }
-        }
-        Ok(out)
+        })
     }
 
     /// The path written: the target, or the file its symbolic link points to.
@@ -192,7 +191,11 @@ impl OutputFile {
     }
 
     fn file(&mut self) -> &mut fs::File {
-        match self.kind.as_mut().expect("an uncommitted output has its file") {
+        match self
+            .kind
+            .as_mut()
+            .expect("an uncommitted output has its file")
+        {
             Kind::Temp(temp) => temp.as_file_mut(),
             Kind::InPlace(file) => file,
         }
@@ -320,14 +323,22 @@ mod tests {
         let link = dir.join(format!(".model.json.{pid}.tmp"));
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         let fifo = dir.join(format!(".labels.csv.{pid}.tmp"));
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         assert!(made.success());
         write_atomic(&dir.join("model.json"), b"model").unwrap();
         write_atomic(&dir.join("labels.csv"), b"labels").unwrap();
         assert_eq!(fs::read(dir.join("model.json")).unwrap(), b"model");
         assert_eq!(fs::read(dir.join("labels.csv")).unwrap(), b"labels");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         assert_eq!(temporaries(&dir).len(), 2, "{:?}", temporaries(&dir));
         fs::remove_dir_all(&dir).unwrap();
@@ -353,7 +364,12 @@ mod tests {
     fn atomic_device_is_written_in_place_and_a_directory_refused() {
         use std::os::unix::fs::FileTypeExt;
         write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
-        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
         let dir = scratch("dir");
         let err = write_atomic(&dir, b"x").unwrap_err();
         assert!(err.to_string().contains("directory"), "{err}");
@@ -372,14 +388,27 @@ mod tests {
         let link = dir.join("model.json");
         std::os::unix::fs::symlink("real/model.json", &link).unwrap();
         write_atomic(&link, b"new").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&real).unwrap(), b"new");
         // a link to a file not there yet: the file is created, the link kept
         let dangling = dir.join("labels.csv");
         std::os::unix::fs::symlink("real/labels.csv", &dangling).unwrap();
         write_atomic(&dangling, b"0\n").unwrap();
-        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read(dir.join("real").join("labels.csv")).unwrap(), b"0\n");
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read(dir.join("real").join("labels.csv")).unwrap(),
+            b"0\n"
+        );
         assert!(temporaries(&dir).is_empty() && temporaries(&dir.join("real")).is_empty());
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -118,14 +118,22 @@ mod tests {
         let link = dir.join(format!(".out.csv.{pid}.tmp"));
         symlink(&victim, &link).unwrap();
         let fifo = dir.join(format!(".labels.csv.{pid}.tmp"));
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         assert!(made.success());
         write(&dir.join("out.csv"), b"x\n1\n").unwrap();
         write(&dir.join("labels.csv"), b"label\n0\n").unwrap();
         assert_eq!(fs::read(dir.join("out.csv")).unwrap(), b"x\n1\n");
         assert_eq!(fs::read(dir.join("labels.csv")).unwrap(), b"label\n0\n");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -137,18 +145,31 @@ mod tests {
         fs::write(&target, b"old").unwrap();
         fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
         write(&target, b"new").unwrap();
-        assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
 
         write(Path::new("/dev/null"), b"discarded").unwrap();
-        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
 
         let link = dir.join("link.csv");
         symlink("labels.csv", &link).unwrap();
         write(&link, b"through").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&target).unwrap(), b"through");
 
-        let err = write(&dir, b"x").map(|()| ()).unwrap_err();
+        let err = write(&dir, b"x").unwrap_err();
         assert!(err.to_string().contains("directory"), "{err}");
         let names: Vec<_> = fs::read_dir(&dir)
             .unwrap()
