@@ -13,7 +13,8 @@
 //! - `model_io`: model files read by the library's one loader (`gmm_vb::load_model`'s
 //!   rule), its errors wrapped with what to do next;
 //! - `errors`: library errors told in flags; `output`: standard output or an atomic file;
-//!   `progress`: the progress bar.
+//!   `progress`: the progress bar; `signals`: SIGINT/SIGTERM remove the temporary output
+//!   files being written.
 //!
 //! Data files are opened by `gmm_io::open_source` (the format by extension) and numbers
 //! written by `gmm_io::rows_to_csv` / `csv_lines` / `shortest`.
@@ -25,6 +26,7 @@ mod model_io;
 mod output;
 mod progress;
 mod requests;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,7 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
+    signals::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(a) => commands::fit(&a),

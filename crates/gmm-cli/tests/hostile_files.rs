@@ -342,3 +342,51 @@ fn a_pipe_is_read_once_or_refused_for_a_streamed_fit() {
     assert_eq!(listing(&dir), before);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts `gmm sample MODEL -n 100000000 -o out.npy` (written block by block), sends
+/// `signal` once its temporary file exists, and returns the exit code.
+#[cfg(unix)]
+fn interrupted_sample(dir: &Path, signal: &str) -> Option<i32> {
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gmm"))
+        .args(["sample", "model.json", "-n", "100000000", "-o", "out.npy"])
+        .current_dir(dir)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !listing(dir).iter().any(|n| n.starts_with(".out.npy.")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no temporary file appeared: {:?}",
+            listing(dir)
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "gmm sample ended early"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let killed = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap().code()
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM during a streamed write remove its temporary file: exit
+/// 130 / 143, no `out.npy`, no `.out.npy.*.tmp`.
+#[cfg(unix)]
+#[test]
+fn a_signal_during_a_streamed_write_leaves_no_temporary_file() {
+    let dir = scratch_dir("hostile-signal");
+    std::fs::write(dir.join("data.csv"), GOOD).unwrap();
+    let fit = gmm_in(&dir, &fit_k2("data.csv", "em", "model.json"));
+    assert!(fit.status.success(), "{fit:?}");
+    let before = listing(&dir);
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        assert_eq!(interrupted_sample(&dir, signal), Some(code), "{signal}");
+        assert_eq!(listing(&dir), before, "{signal} left files");
+    }
+}

@@ -55,7 +55,7 @@ pub use nalgebra;
 pub use rand;
 
 pub use assignment::hungarian;
-pub use atomic_write::{write_all_atomic, write_atomic};
+pub use atomic_write::{OutputFile, remove_temporaries, write_all_atomic, write_atomic};
 pub use control::{FitControl, best_of_restarts};
 pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,

@@ -1,11 +1,10 @@
 //! An output file written piece by piece that appears at its path only when complete: the
 //! streaming form of [`gmm_core::write_atomic`].
 
-use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use gmm_core::{GmmError, Result};
+use gmm_core::{GmmError, OutputFile, Result};
 
 /// An output file written as its contents are produced, into a temporary file beside the
 /// target, and renamed over the target by [`AtomicWriter::commit`]. Dropped without a
@@ -27,47 +26,20 @@ use gmm_core::{GmmError, Result};
 /// ```
 pub struct AtomicWriter {
     target: PathBuf,
-    temp: PathBuf,
-    out: Option<BufWriter<File>>,
-}
-
-fn io_error(path: &Path, what: &str, e: &std::io::Error) -> GmmError {
-    GmmError::Io {
-        path: path.display().to_string(),
-        reason: format!("{what} ({e})"),
-    }
+    out: Option<BufWriter<OutputFile>>,
 }
 
 impl AtomicWriter {
-    /// Starts the output file `path` (a temporary file beside it, `.NAME.PID.tmp`).
+    /// Starts the output file `path`: a temporary file with a random name beside it, or,
+    /// for a device or FIFO, the target itself (see [`gmm_core::OutputFile`]).
     ///
     /// # Errors
-    /// [`GmmError::Io`] naming `path` when it is not a file path or its directory is not
-    /// writable.
+    /// [`GmmError::Io`] naming `path` when it is not a file path, is a directory, or its
+    /// directory is not writable.
     pub fn create(path: &Path) -> Result<Self> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path.file_name().ok_or_else(|| GmmError::Io {
-            path: path.display().to_string(),
-            reason: "not a file path: give a file name".into(),
-        })?;
-        let temp = dir.join(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&temp).map_err(|e| {
-            io_error(
-                path,
-                "cannot create the output file; check that its directory exists and is writable",
-                &e,
-            )
-        })?;
+        let file = OutputFile::create(path)?;
         Ok(Self {
             target: path.to_path_buf(),
-            temp,
             out: Some(BufWriter::with_capacity(1 << 16, file)),
         })
     }
@@ -84,19 +56,11 @@ impl AtomicWriter {
     /// file is then removed).
     pub fn commit(mut self) -> Result<()> {
         let out = self.out.take().expect("an uncommitted writer has its file");
-        let done = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .map_err(|e| io_error(&self.target, "cannot write the output file", &e))
-            .and_then(|()| {
-                fs::rename(&self.temp, &self.target)
-                    .map_err(|e| io_error(&self.target, "cannot move the output into place", &e))
-            });
-        if done.is_err() {
-            let _ = fs::remove_file(&self.temp);
-        }
-        done
+        let file = out.into_inner().map_err(|e| GmmError::Io {
+            path: self.target.display().to_string(),
+            reason: format!("cannot write the output file ({})", e.error()),
+        })?;
+        file.commit()
     }
 }
 
@@ -118,8 +82,100 @@ impl Write for AtomicWriter {
 
 impl Drop for AtomicWriter {
     fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = fs::remove_file(&self.temp);
+        // unwritten buffered bytes are discarded; the OutputFile removes its temporary file
+        if let Some(out) = self.out.take() {
+            let (file, _) = out.into_parts();
+            drop(file);
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("gmm-io-atomic-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+        let mut out = AtomicWriter::create(path)?;
+        out.write_all(bytes).unwrap();
+        out.commit()
+    }
+
+    #[test]
+    fn planted_link_and_fifo_at_the_old_temporary_name_are_not_followed() {
+        let dir = scratch("planted");
+        let pid = std::process::id();
+        let victim = dir.join("victim.txt");
+        fs::write(&victim, b"precious").unwrap();
+        let link = dir.join(format!(".out.csv.{pid}.tmp"));
+        symlink(&victim, &link).unwrap();
+        let fifo = dir.join(format!(".labels.csv.{pid}.tmp"));
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        write(&dir.join("out.csv"), b"x\n1\n").unwrap();
+        write(&dir.join("labels.csv"), b"label\n0\n").unwrap();
+        assert_eq!(fs::read(dir.join("out.csv")).unwrap(), b"x\n1\n");
+        assert_eq!(fs::read(dir.join("labels.csv")).unwrap(), b"label\n0\n");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mode_kept_device_in_place_link_followed_directory_refused() {
+        let dir = scratch("cases");
+        let target = dir.join("labels.csv");
+        fs::write(&target, b"old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        write(&target, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+
+        write(Path::new("/dev/null"), b"discarded").unwrap();
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+
+        let link = dir.join("link.csv");
+        symlink("labels.csv", &link).unwrap();
+        write(&link, b"through").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"through");
+
+        let err = write(&dir, b"x").unwrap_err();
+        assert!(err.to_string().contains("directory"), "{err}");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

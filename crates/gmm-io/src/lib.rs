@@ -86,7 +86,7 @@ pub use csv_out::{csv_lines, rows_to_csv, shortest};
 pub use csv_source::{CsvFile, WithWeightsFile};
 pub use file_stamp::check_rereadable;
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
-pub use gmm_core::{write_all_atomic, write_atomic};
+pub use gmm_core::{remove_temporaries, write_all_atomic, write_atomic};
 #[cfg(feature = "ndarray")]
 pub use ndarray_source::ArraySource;
 #[cfg(feature = "npy")]
