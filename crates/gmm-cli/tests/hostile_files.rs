@@ -342,3 +342,45 @@ fn a_pipe_is_read_once_or_refused_for_a_streamed_fit() {
     assert_eq!(listing(&dir), before);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A sparse .npy whose header claims 1e9 x 8 values (64 GB, no disk use): a fit read
+/// in memory under `--max-memory 100MB` is refused at once from the header, naming the
+/// file and `--stream`, and writes nothing (issue 22, item 3).
+#[test]
+fn a_sparse_npy_larger_than_the_limit_is_refused_before_it_is_read() {
+    let dir = scratch_dir("sparse-npy");
+    let mut dict =
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000, 8), }".to_string();
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    let path = dir.join("huge.npy");
+    std::fs::write(&path, &bytes).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(bytes.len() as u64 + 64_000_000_000).unwrap();
+    let start = std::time::Instant::now();
+    let args = [
+        "fit",
+        "huge.npy",
+        "-k",
+        "2",
+        "-o",
+        "m.json",
+        "--max-memory",
+        "100MB",
+    ];
+    let out = gmm_in(&dir, &args);
+    assert_failed(&out, &args.join(" "));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("huge.npy") && stderr.contains("--stream") && stderr.contains("64.0 GB"),
+        "{stderr}"
+    );
+    assert_eq!(listing(&dir), ["huge.npy"]);
+    assert!(start.elapsed().as_secs_f64() < 5.0, "refused at once");
+    std::fs::remove_dir_all(&dir).ok();
+}
