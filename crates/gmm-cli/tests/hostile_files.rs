@@ -384,3 +384,72 @@ fn a_sparse_npy_larger_than_the_limit_is_refused_before_it_is_read() {
     assert!(start.elapsed().as_secs_f64() < 5.0, "refused at once");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Model files and side files read whole are bounded (issue 22, item 4): `/dev/zero`, a FIFO
+/// nobody writes to, and a sparse file over `gmm_core::MAX_SIDE_FILE_BYTES` as the model, the
+/// `--init-model`, `--init-means` or `--covariance-prior` are refused at once, naming the
+/// file, with nothing written.
+#[cfg(unix)]
+#[test]
+fn unbounded_model_and_side_files_are_refused_at_once() {
+    let dir = scratch_dir("unbounded-side");
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let fifo = dir.join("pipe.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = std::fs::File::create(dir.join("big.json")).unwrap();
+    big.set_len(gmm_core::MAX_SIDE_FILE_BYTES + 1).unwrap();
+    let start = std::time::Instant::now();
+    for (file, shown) in [
+        ("/dev/zero", "a character device"),
+        ("pipe.json", "a pipe"),
+        ("big.json", "larger than"),
+    ] {
+        for args in [
+            vec!["predict", file, "good.csv"],
+            vec!["score", file, "good.csv"],
+            vec!["sample", file, "-n", "5"],
+            vec!["fit", "good.csv", "--init-model", file, "-o", "m.json"],
+            vec![
+                "fit",
+                "good.csv",
+                "-k",
+                "2",
+                "--init-means",
+                file,
+                "-o",
+                "m.json",
+            ],
+            vec![
+                "fit",
+                "good.csv",
+                "-k",
+                "2",
+                "--method",
+                "vb",
+                "--covariance-prior",
+                file,
+                "-o",
+                "m.json",
+            ],
+        ] {
+            let out = gmm_in(&dir, &args);
+            assert_failed(&out, &format!("{args:?}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let name = file.trim_start_matches("/dev/");
+            assert!(
+                stderr.contains(name) && stderr.contains(shown),
+                "{args:?}: {stderr}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+            assert!(!dir.join("m.json").exists(), "{args:?}");
+        }
+    }
+    assert!(start.elapsed().as_secs_f64() < 20.0, "refused at once");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -43,6 +43,7 @@ mod layers;
 mod memory;
 mod mixture;
 pub mod model_file;
+mod side_file;
 mod simd;
 mod source;
 mod stats;
@@ -81,5 +82,6 @@ pub use mixture::{
     check_responsibilities_memory, for_each_batch_dataset,
 };
 pub use model_file::ModelFile;
+pub use side_file::{MAX_SIDE_FILE_BYTES, read_side_file};
 pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
 pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};
