@@ -62,7 +62,10 @@ pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,
     precision_factor_of, symmetrise,
 };
-pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
+pub use data::{
+    Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
+    rescaled_weights,
+};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord, RunProgress};
 pub use fitted::FittedModel;
