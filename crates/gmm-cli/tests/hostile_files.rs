@@ -351,7 +351,7 @@ fn a_sparse_npy_larger_than_the_limit_is_refused_before_it_is_read() {
     let dir = scratch_dir("sparse-npy");
     let mut dict =
         "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000, 8), }".to_string();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');

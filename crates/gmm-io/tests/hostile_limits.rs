@@ -14,7 +14,7 @@ use gmm_test_support::scratch_dir;
 fn sparse_npy(dir: &Path, name: &str, n_rows: u64, n_columns: u64) -> PathBuf {
     let mut dict =
         format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n_rows}, {n_columns}), }}");
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');
