@@ -286,3 +286,56 @@ mod properties {
         }
     }
 }
+
+/// Weights of 1e306 (whose total overflows) and of 1e-320 (denormal) count as weights of 1:
+/// only their ratios matter (`gmm_core::rescaled_weights`), so EM and VB give the fit of the
+/// unweighted data, parameters within 1e-12 (issue 22, item 9).
+#[test]
+fn huge_and_denormal_weights_fit_as_weights_of_one() {
+    let plain = points();
+    let tol = 1e-12;
+    for w in [1e306, f64::MAX, 1e-320, 5e-324] {
+        let weighted = points().with_weights(vec![w; plain.n_samples()]).unwrap();
+        assert!(weighted.total_weight().is_finite(), "{w:e}");
+        assert_eq!(weighted.weights().unwrap()[0], 1.0, "{w:e}");
+        for kind in TYPES {
+            let em = |data: &Dataset| {
+                EmParams::new(3)
+                    .covariance_type(kind)
+                    .init(start_means())
+                    .tol(0.0)
+                    .max_iter(25)
+                    .fit(data)
+                    .unwrap_or_else(|e| panic!("EM {kind:?} weights {w:e}: {e}"))
+            };
+            let (a, b) = (em(&weighted), em(&plain));
+            let p =
+                max_error_relative_to_largest(&parameters(a.mixture()), &parameters(b.mixture()));
+            assert!(
+                p < tol,
+                "EM {kind:?} weights {w:e}: parameters differ by {p:e}"
+            );
+            let vb = |data: &Dataset| {
+                VbParams::new(3)
+                    .covariance_type(kind)
+                    .init(start_means())
+                    .tol(0.0)
+                    .max_iter(25)
+                    .fit(data)
+                    .unwrap_or_else(|e| panic!("VB {kind:?} weights {w:e}: {e}"))
+            };
+            let (a, b) = (vb(&weighted), vb(&plain));
+            let p = max_error_relative_to_largest(
+                &parameters(a.point_estimate()),
+                &parameters(b.point_estimate()),
+            );
+            assert!(
+                p < tol,
+                "VB {kind:?} weights {w:e}: parameters differ by {p:e}"
+            );
+        }
+    }
+    // ordinary weights keep their scale (a VB fit depends on it)
+    let counts = points().with_weights(vec![3.0; plain.n_samples()]).unwrap();
+    assert_eq!(counts.weights().unwrap()[0], 3.0);
+}

@@ -389,4 +389,126 @@ fn a_signal_during_a_streamed_write_leaves_no_temporary_file() {
         assert_eq!(interrupted_sample(&dir, signal), Some(code), "{signal}");
         assert_eq!(listing(&dir), before, "{signal} left files");
     }
+/// A sparse .npy whose header claims 1e9 x 8 values (64 GB, no disk use): a fit read
+/// in memory under `--max-memory 100MB` is refused at once from the header, naming the
+/// file and `--stream`, and writes nothing (issue 22, item 3).
+#[test]
+fn a_sparse_npy_larger_than_the_limit_is_refused_before_it_is_read() {
+    let dir = scratch_dir("sparse-npy");
+    let mut dict =
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000, 8), }".to_string();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    let path = dir.join("huge.npy");
+    std::fs::write(&path, &bytes).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(bytes.len() as u64 + 64_000_000_000).unwrap();
+    let start = std::time::Instant::now();
+    let args = [
+        "fit",
+        "huge.npy",
+        "--method",
+        "em",
+        "-k",
+        "2",
+        "-o",
+        "m.json",
+        "--max-memory",
+        "100MB",
+    ];
+    let out = gmm_in(&dir, &args);
+    assert_failed(&out, &args.join(" "));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("huge.npy") && stderr.contains("--stream") && stderr.contains("64.0 GB"),
+        "{stderr}"
+    );
+    assert_eq!(listing(&dir), ["huge.npy"]);
+    assert!(start.elapsed().as_secs_f64() < 5.0, "refused at once");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Model files and side files read whole are bounded (issue 22, item 4): `/dev/zero`, a FIFO
+/// nobody writes to, and a sparse file over `gmm_core::MAX_SIDE_FILE_BYTES` as the model, the
+/// `--init-model`, `--init-means` or `--covariance-prior` are refused at once, naming the
+/// file, with nothing written.
+#[cfg(unix)]
+#[test]
+fn unbounded_model_and_side_files_are_refused_at_once() {
+    let dir = scratch_dir("unbounded-side");
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let fifo = dir.join("pipe.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = std::fs::File::create(dir.join("big.json")).unwrap();
+    big.set_len(gmm_core::MAX_SIDE_FILE_BYTES + 1).unwrap();
+    let start = std::time::Instant::now();
+    for (file, shown) in [
+        ("/dev/zero", "a character device"),
+        ("pipe.json", "a pipe"),
+        ("big.json", "larger than"),
+    ] {
+        for args in [
+            vec!["predict", file, "good.csv"],
+            vec!["score", file, "good.csv"],
+            vec!["sample", file, "-n", "5"],
+            vec![
+                "fit",
+                "good.csv",
+                "--method",
+                "em",
+                "--init-model",
+                file,
+                "-o",
+                "m.json",
+            ],
+            vec![
+                "fit",
+                "good.csv",
+                "--method",
+                "em",
+                "-k",
+                "2",
+                "--init-means",
+                file,
+                "-o",
+                "m.json",
+            ],
+            vec![
+                "fit",
+                "good.csv",
+                "-k",
+                "2",
+                "--method",
+                "vb",
+                "--covariance-prior",
+                file,
+                "-o",
+                "m.json",
+            ],
+        ] {
+            let out = gmm_in(&dir, &args);
+            assert_failed(&out, &format!("{args:?}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let name = file.trim_start_matches("/dev/");
+            assert!(
+                stderr.contains(name) && stderr.contains(shown),
+                "{args:?}: {stderr}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+            assert!(!dir.join("m.json").exists(), "{args:?}");
+        }
+    }
+    assert!(start.elapsed().as_secs_f64() < 20.0, "refused at once");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -115,6 +115,17 @@ impl Dataset {
     /// Every fit, initialisation, score, BIC and AIC honours them; "N" becomes the sum of
     /// the weights.
     ///
+    /// Only their ratios are meant to matter, so weights beyond what sums of `f64` can hold
+    /// are rescaled ([`rescaled_weights`]): when the largest weight exceeds
+    /// [`WEIGHT_RESCALE_ABOVE`] (1e150) or the smallest positive one is below
+    /// [`WEIGHT_RESCALE_BELOW`] (1e-150, which takes in denormal numbers), every weight is
+    /// divided by the largest, so the total cannot overflow and 1e-320 counts like 1.
+    /// Weights within those bounds are kept as given, and with them the scale of what is
+    /// reported as a total over the weights (VB's ELBO, whose prior counts against the
+    /// weights' sum, so that scaling all weights changes a VB fit; EM's per-point bound and
+    /// parameters do not depend on the scale). [`Dataset::weights`] returns the weights
+    /// kept.
+    ///
     /// ```
     /// use gmm_core::{Dataset, GmmError};
     /// let data = Dataset::from_slice_1d(&[0.0, 1.0, 5.0])?.with_weights(vec![2.0, 1.0, 0.0])?;
@@ -143,7 +154,7 @@ impl Dataset {
                 n_samples: self.n_samples,
             });
         }
-        self.weights = Some(weights);
+        self.weights = Some(rescaled_weights(weights));
         Ok(self)
     }
 
@@ -339,6 +350,38 @@ impl Dataset {
         }
         Ok(())
     }
+}
+
+/// Weights whose largest is above this are rescaled by [`rescaled_weights`].
+pub const WEIGHT_RESCALE_ABOVE: f64 = 1e150;
+
+/// Weights whose smallest positive one is below this are rescaled by [`rescaled_weights`].
+pub const WEIGHT_RESCALE_BELOW: f64 = 1e-150;
+
+/// `weights` (finite, `>= 0`, not all zero) divided by the largest when the largest is above
+/// [`WEIGHT_RESCALE_ABOVE`] or the smallest positive below [`WEIGHT_RESCALE_BELOW`]; as
+/// given otherwise. A weight below 1e-308 of the largest becomes 0 (its share of any sum
+/// is below rounding).
+///
+/// ```
+/// use gmm_core::rescaled_weights;
+/// assert_eq!(rescaled_weights(vec![2e306, 1e306, 0.0]), [1.0, 0.5, 0.0]);
+/// assert_eq!(rescaled_weights(vec![1e-320, 1e-320]), [1.0, 1.0]);
+/// assert_eq!(rescaled_weights(vec![3.0, 1.0]), [3.0, 1.0]);
+/// ```
+pub fn rescaled_weights(mut weights: Vec<f64>) -> Vec<f64> {
+    let largest = weights.iter().copied().fold(0.0, f64::max);
+    let smallest = weights
+        .iter()
+        .copied()
+        .filter(|w| *w > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if largest > 0.0 && (largest > WEIGHT_RESCALE_ABOVE || smallest < WEIGHT_RESCALE_BELOW) {
+        for w in &mut weights {
+            *w /= largest;
+        }
+    }
+    weights
 }
 
 /// Checks sample weights: each finite and `>= 0`. `first_row` is the index of `weights[0]`

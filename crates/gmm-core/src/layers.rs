@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: [&[&str]; 13] = [
     &["simd"],
     &["error"],
-    &["assignment", "atomic_write", "memory"],
+    &["assignment", "atomic_write", "memory", "side_file"],
     &["data"],
     &["source"],
     &["stats"],

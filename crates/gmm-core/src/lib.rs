@@ -43,6 +43,7 @@ mod layers;
 mod memory;
 mod mixture;
 pub mod model_file;
+mod side_file;
 mod simd;
 mod source;
 mod stats;
@@ -61,7 +62,10 @@ pub use covariance::{
     CovarianceType, Covariances, PrecisionCholesky, SYMMETRY_TOLERANCE, cholesky_lower,
     precision_factor_of, symmetrise,
 };
-pub use data::{Dataset, MAX_COLUMN_RANGE, check_sample_weights};
+pub use data::{
+    Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
+    rescaled_weights,
+};
 pub use error::{GmmError, Result};
 pub use fit_record::{Estimator, FitRecord, RunProgress};
 pub use fitted::FittedModel;
@@ -81,5 +85,6 @@ pub use mixture::{
     check_responsibilities_memory, for_each_batch_dataset,
 };
 pub use model_file::ModelFile;
+pub use side_file::{MAX_SIDE_FILE_BYTES, read_side_file};
 pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
 pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};

@@ -166,13 +166,15 @@ impl ModelFile {
     /// [`ModelFile::to_mixture`]).
     ///
     /// # Errors
-    /// [`GmmError::Io`] naming the path when it cannot be read; [`GmmError::InvalidModel`]
-    /// naming the path and the parser's line and column when it is not a model file.
+    /// [`GmmError::Io`] naming the path when it cannot be read, is not a regular file (a
+    /// character device, a pipe) or is larger than [`crate::MAX_SIDE_FILE_BYTES`] (read with
+    /// a cap: nothing beyond it is read); [`GmmError::InvalidModel`] naming the path and the
+    /// parser's line and column when it is not a model file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| GmmError::Io {
-            path: path.display().to_string(),
-            reason: format!("cannot read the model file ({e}); check the path"),
+        let bytes = crate::side_file::read_side_file(path, "the model file")?;
+        let text = String::from_utf8(bytes).map_err(|_| GmmError::InvalidModel {
+            reason: format!("{}: the file is not UTF-8 text (JSON)", path.display()),
         })?;
         Self::from_json(&text).map_err(|e| match e {
             GmmError::InvalidModel { reason } => GmmError::InvalidModel {

@@ -325,6 +325,16 @@ impl<'s> Passes<'s> {
                 n_samples: seen.n_samples,
             });
         }
+        if !seen.total_weight.is_finite() {
+            return Err(GmmError::InvalidParameter {
+                name: "sample_weight",
+                value: "a total beyond the largest f64".into(),
+                reason: "the weights of a streamed source sum beyond 1.8e308: only their \
+                         ratios matter, so divide them by their largest (data held in memory \
+                         are rescaled so: gmm_core::rescaled_weights)"
+                    .into(),
+            });
+        }
         match &self.first {
             None => self.first = Some(seen.clone()),
             Some(first) => check_same_pass(first, &seen, self.passes)?,
@@ -429,6 +439,24 @@ fn check_same_pass(first: &PassSummary, now: &PassSummary, pass: usize) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_weights_whose_total_overflows_are_refused_saying_to_rescale() {
+        let values = [0.0, 1.0, 2.0];
+        let weights = [1e308, 1e308, 1e308];
+        let mut source = SliceSource::new(&values, 1)
+            .unwrap()
+            .with_weights(&weights)
+            .unwrap();
+        let err = Passes::new(&mut source)
+            .run(2, &mut |_| Ok(()))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("sample_weight") && text.contains("ratios"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_pass_validates_and_counts() {

@@ -393,9 +393,11 @@ impl LabelsFile {
 /// Reads a labels file with one label per line for `n_points` points: see [`parse_labels`].
 ///
 /// # Errors
-/// [`GmmError::Io`] when the file cannot be opened; as [`parse_labels`].
+/// [`GmmError::Io`] when the file cannot be opened, is not a regular file or is larger
+/// than `gmm_core::MAX_SIDE_FILE_BYTES` (`gmm_core::read_side_file`); as [`parse_labels`].
 pub fn read_labels_file(path: &Path, n_points: usize) -> Result<LabelsFile> {
-    parse_labels(open(path)?, &path.display().to_string(), n_points)
+    let bytes = gmm_core::read_side_file(path, "the labels file")?;
+    parse_labels(&bytes[..], &path.display().to_string(), n_points)
 }
 
 /// Parses labels, one per line, for `n_points` points; `source` names the input in errors.
@@ -460,9 +462,13 @@ pub fn parse_labels<R: Read>(reader: R, source: &str, n_points: usize) -> Result
 /// Reads K x D means from a data file (one mean per row, as [`read_data_file`]).
 ///
 /// # Errors
-/// As [`read_data_file`].
+/// As [`read_data_file`]; [`GmmError::Io`] when the file is not a regular file or is
+/// larger than `gmm_core::MAX_SIDE_FILE_BYTES` (`gmm_core::read_side_file`).
 pub fn read_means_file(path: &Path) -> Result<nalgebra::DMatrix<f64>> {
-    Ok(read_data_file(path)?.data.to_matrix())
+    let bytes = gmm_core::read_side_file(path, "a matrix file (means, covariance prior)")?;
+    Ok(parse_data(&bytes[..], &path.display().to_string())?
+        .data
+        .to_matrix())
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ mod parquet_file;
 mod table;
 
 pub use atomic_stream::AtomicWriter;
-pub use collect::read_all;
+pub use collect::{read_all, read_all_within};
 pub use columns::ColumnSelection;
 #[cfg(feature = "csv")]
 pub use csv_data::{

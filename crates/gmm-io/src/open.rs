@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gmm_core::{DataSource, Dataset, GmmError, Result};
+use gmm_core::{DataSource, Dataset, GmmError, Result, check_memory};
 
 use crate::columns::ColumnSelection;
 
@@ -69,6 +69,10 @@ pub struct SourceOptions {
     pub selection: ColumnSelection,
     /// A file of weights, one per line, in the order of the points (any format).
     pub weights: Option<PathBuf>,
+    /// The memory a whole-file read ([`read_dataset`]) may use, in bytes (`None`: the
+    /// memory this process may use, `gmm_core::default_memory_limit`). Streamed reads
+    /// ([`open_source`]) hold one batch and ignore it.
+    pub max_memory: Option<u64>,
 }
 
 /// The data file `path` as a source read pass after pass, by the reader of its format
@@ -87,6 +91,7 @@ pub struct SourceOptions {
 ///         weight_column: Some("count".into()),
 ///     },
 ///     weights: None,
+///     max_memory: None,
 /// };
 /// let source = gmm_io::open_source(&path, &options)?;
 /// assert_eq!(source.n_features(), 1);
@@ -114,10 +119,48 @@ pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataS
 /// The whole data file `path` in memory, with its weights ([`open_source`] read in one
 /// validated pass).
 ///
+/// The N x D values (8 bytes each) must fit within `options.max_memory` (or the memory this
+/// process may use): for a .npy file N and D come from its header and for Parquet from its
+/// metadata, so a file too large is refused before any of it is read; a CSV file (whose
+/// rows are not known before they are read) is refused as soon as the values read exceed
+/// the limit ([`crate::read_all_within`]).
+///
 /// # Errors
-/// As [`open_source`], and the errors of the values (not finite, bad weights, no points).
+/// As [`open_source`], and the errors of the values (not finite, bad weights, no points);
+/// [`GmmError::MemoryLimit`] naming the file when its values would not fit in memory.
 pub fn read_dataset(path: &Path, options: &SourceOptions) -> Result<Dataset> {
-    crate::read_all(open_source(path, options)?.as_mut())
+    let mut source = open_source(path, options)?;
+    let limit = options.max_memory.or_else(gmm_core::default_memory_limit);
+    if let Some(n) = known_rows(path, &options.selection)? {
+        let bytes = n
+            .saturating_mul(source.n_features() as u64)
+            .saturating_mul(8);
+        check_memory(bytes, limit, &reading_in_memory(path))?;
+    }
+    crate::collect::read_all_limited(source.as_mut(), limit, &reading_in_memory(path))
+}
+
+/// What a whole-file read of `path` is called in a [`GmmError::MemoryLimit`], with the
+/// way out of it.
+pub(crate) fn reading_in_memory(path: &Path) -> String {
+    format!(
+        "reading {} into memory (read it pass by pass instead: --stream, or a streamed \
+         source)",
+        path.display()
+    )
+}
+
+/// The number of rows of `path` when its format says so without reading the values:
+/// a .npy header's shape, a Parquet file's metadata; `None` for CSV.
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+fn known_rows(path: &Path, selection: &ColumnSelection) -> Result<Option<u64>> {
+    match DataFormat::of(path) {
+        #[cfg(feature = "npy")]
+        DataFormat::Npy => Ok(Some(crate::NpyFile::open(path)?.n_rows() as u64)),
+        #[cfg(feature = "parquet")]
+        DataFormat::Parquet => Ok(Some(crate::ParquetFile::open(path, selection)?.n_rows())),
+        _ => Ok(None),
+    }
 }
 
 /// The error for a format whose reader is not compiled in.
@@ -265,6 +308,7 @@ mod tests {
                 weight_column: None,
             },
             weights: None,
+            max_memory: None,
         };
         assert_eq!(
             read_dataset(&csv, &named).unwrap().as_slice(),

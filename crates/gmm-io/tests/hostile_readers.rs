@@ -24,6 +24,7 @@ fn columns(names: &[&str]) -> SourceOptions {
             weight_column: None,
         },
         weights: None,
+        max_memory: None,
     }
 }
 

@@ -154,7 +154,7 @@ pub(crate) fn default_covariance_prior(
     }
     Err(GmmError::InvalidParameter {
         name: "covariance_prior",
-        value: format!("{ridged:?}"),
+        value: "the data covariance (the default)".into(),
         reason: "the data covariance (the default prior) is singular and stays so with a \
                  ridge on its diagonal: give covariance_prior, or standardise the data"
             .into(),

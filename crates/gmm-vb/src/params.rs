@@ -440,7 +440,7 @@ impl VbParams {
         });
         if !is_positive_definite(&covariance) {
             return Err(not_spd_prior(
-                format!("{covariance:?}"),
+                "the covariance prior".into(),
                 "its reduction to the covariance type",
             ));
         }

@@ -6,7 +6,7 @@ use gmm_core::{
     Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_io::{open_source, read_dataset, write_atomic};
+use gmm_io::{SourceOptions, open_source, read_dataset, write_atomic};
 use gmm_vb::{VbFit, VbParams};
 
 use super::fit_gibbs::fit_gibbs;
@@ -23,7 +23,11 @@ pub fn fit(a: &FitArgs) -> CliResult {
     if a.input.stream {
         return fit_streamed(a);
     }
-    let data = &read_dataset(&a.data, &source_options(&a.input))?;
+    let options = SourceOptions {
+        max_memory: a.options.max_memory,
+        ..source_options(&a.input)
+    };
+    let data = &read_dataset(&a.data, &options)?;
     let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);

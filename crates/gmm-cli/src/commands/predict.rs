@@ -18,7 +18,15 @@ pub fn predict(a: &PredictArgs) -> CliResult {
         vec!["label".into()]
     };
     let rows = |data: &Dataset| prediction_rows(&model, data, a.proba, a.max_memory);
-    write_rows(&a.data, &a.input, &model, &a.output, Some(&header), &rows)
+    write_rows(
+        &a.data,
+        &a.input,
+        &model,
+        &a.output,
+        Some(&header),
+        &rows,
+        a.max_memory,
+    )
 }
 
 /// The CSV lines of the predictions of `data` (one batch): labels, or probabilities (their

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use gmm_core::{DataSource, Dataset, MixtureModel, Result, for_each_batch_dataset};
-use gmm_io::{open_source, read_dataset};
+use gmm_io::{SourceOptions, open_source, read_dataset};
 
 use super::check_dimension;
 use crate::args::DataOptions;
@@ -14,6 +14,7 @@ use crate::requests::source_options;
 
 /// Writes `header` then `rows` of the data file to `output`: of the whole file read first,
 /// or with `--stream` batch by batch as the file is read. A failure leaves no `-o` file.
+/// A whole-file read must fit within `max_memory` (`None`: what the process may use).
 pub fn write_rows(
     path: &Path,
     input: &DataOptions,
@@ -21,8 +22,12 @@ pub fn write_rows(
     output: &Path,
     header: Option<&[String]>,
     rows: &dyn Fn(&Dataset) -> Result<String>,
+    max_memory: Option<u64>,
 ) -> CliResult {
-    let options = source_options(input);
+    let options = SourceOptions {
+        max_memory,
+        ..source_options(input)
+    };
     if input.stream {
         return emit_rows(
             open_source(path, &options)?.as_mut(),

@@ -2,7 +2,7 @@
 //! each point's.
 
 use gmm_core::{Dataset, MixtureModel, Result, check_memory};
-use gmm_io::{open_source, read_dataset, shortest};
+use gmm_io::{SourceOptions, open_source, read_dataset, shortest};
 
 use super::rows::write_rows;
 use super::{check_dimension, printed_bytes};
@@ -28,9 +28,20 @@ pub fn score(a: &ScoreArgs) -> CliResult {
                 .map(|v| format!("{}\n", shortest(v)))
                 .collect())
         };
-        return write_rows(&a.data, &a.input, &model, &a.output, None, &rows);
+        return write_rows(
+            &a.data,
+            &a.input,
+            &model,
+            &a.output,
+            None,
+            &rows,
+            a.max_memory,
+        );
     }
-    let options = source_options(&a.input);
+    let options = SourceOptions {
+        max_memory: a.max_memory,
+        ..source_options(&a.input)
+    };
     let mean = if a.input.stream {
         let mut source = open_source(&a.data, &options)?;
         check_dimension(&a.data, source.n_features(), &model)?;

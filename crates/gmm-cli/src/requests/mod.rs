@@ -35,6 +35,7 @@ pub fn source_options(input: &DataOptions) -> SourceOptions {
             weight_column: input.weight_column.clone(),
         },
         weights: input.weights.clone(),
+        max_memory: None,
     }
 }
 
