@@ -389,6 +389,8 @@ fn a_signal_during_a_streamed_write_leaves_no_temporary_file() {
         assert_eq!(interrupted_sample(&dir, signal), Some(code), "{signal}");
         assert_eq!(listing(&dir), before, "{signal} left files");
     }
+}
+
 /// A sparse .npy whose header claims 1e9 x 8 values (64 GB, no disk use): a fit read
 /// in memory under `--max-memory 100MB` is refused at once from the header, naming the
 /// file and `--stream`, and writes nothing (issue 22, item 3).
