@@ -79,7 +79,7 @@ def test_the_map_reduce_step_is_the_fit(cls, cov_type, X):
     stepped = cls(n_components=3, covariance_type=cov_type, random_state=0, tol=1e-6,
                   max_iter=300).initialize(X)
     assert stepped.n_iter_ == 0 and stepped.lower_bounds_ == []
-    while not stepped._fit_done:
+    while not stepped.fit_done:
         bound = stepped.m_step(stepped.statistics(X[:100]) + stepped.statistics(X[100:]))
         assert bound == stepped.lower_bounds_[-1]
     assert stepped.n_iter_ == est.n_iter_ and stepped.converged_ == est.converged_

@@ -72,7 +72,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)  # pyspark on pandas 3
 def in_memory(est, X, w):
     """The library's step-wise fit from the estimator's start (Stepper.step on the
     statistics of all of X), what estimator.fit runs after its initialisation."""
-    while not est._fit_done:
+    while not est.fit_done:
         est.m_step(est.statistics(X, sample_weight=w))
     return est
 

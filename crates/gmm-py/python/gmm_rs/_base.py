@@ -345,7 +345,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         return self.lower_bound_
 
     @property
-    def _fit_done(self):
+    def fit_done(self):
         """Whether the fit in progress should stop (converged, or max_iter steps)."""
         return self._stepper is None or self._stepper.done
 

@@ -94,7 +94,7 @@ def fit(
         if not _in_progress(estimator):
             estimator._start(_start(estimator, blocks, sample_size, seed, sample_inits))
         iteration = 0
-        while not estimator._fit_done:
+        while not estimator.fit_done:
             estimator.m_step(statistics(estimator, blocks, iteration, _task_hook))
             iteration += 1
     finally:
