@@ -274,7 +274,9 @@ pub struct DataOptions {
     /// Read the data file again on every pass instead of holding it in memory: the memory
     /// used is one batch of points and the model, whatever the file's size (a file larger
     /// than memory can be fitted). Slower for CSV (parsed on every pass) than for .npy or
-    /// Parquet. predict and score write their output as they read.
+    /// Parquet. predict and score write their output as they read. A streamed fit equals
+    /// the fit in memory bit for bit from the same start; its own start comes from a sample
+    /// of 100,000 rows (gmm fit --init-sample), so above that many rows it differs.
     #[arg(long)]
     pub stream: bool,
 }
@@ -302,6 +304,13 @@ pub struct FitArgs {
     /// Number of initialisations (seeds S, S+1, ...); the best bound is kept.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub n_init: usize,
+    /// With --stream: how many points the start (k-means, k-means++, random-from-data,
+    /// random) is drawn from, a seeded sample of the file [default: 100,000]. A file with
+    /// more rows starts, and so ends, differently from the same fit in memory, which starts
+    /// from every point; give at least the number of rows for the in-memory fit bit for bit
+    /// (the sample holds at most 4,194,304 values, rows x columns, within --max-memory).
+    #[arg(long, value_name = "N", requires = "stream")]
+    pub init_sample: Option<usize>,
     /// Start from these K means (CSV, one mean per row): every point goes to its nearest.
     #[arg(long, value_name = "MEANS.csv", conflicts_with_all = ["init", "init_labels"])]
     pub init_means: Option<PathBuf>,
@@ -631,8 +640,14 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a size: give e.g. 4GB, 512MB or 1000000"))?;
     let bytes = value * scale;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+    if bytes.is_nan() || bytes < 1.0 {
         return Err(format!("{text:?}: give a size of at least 1 byte"));
+    }
+    if bytes >= u64::MAX as f64 {
+        return Err(format!(
+            "{text:?} is more than any machine's memory (the most is 18 EB): give the memory \
+             gmm may use, or leave the flag out for the memory this process may use"
+        ));
     }
     Ok(bytes as u64)
 }
@@ -649,5 +664,8 @@ mod tests {
         assert!(parse_size("-1GB").is_err());
         assert!(parse_size("many").is_err());
         assert!(parse_size("3 parsecs").is_err());
+        let huge = parse_size("99999999999TB").unwrap_err();
+        assert!(huge.contains("more than any machine's memory"), "{huge}");
+        assert!(parse_size("0.5").unwrap_err().contains("at least 1 byte"));
     }
 }

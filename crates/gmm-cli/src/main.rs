@@ -51,7 +51,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // CliError's Display puts library errors in the CLI's terms (errors::user_message)
-            eprintln!("error: {e}");
+            // control characters (a newline or an escape sequence in a file name) escaped
+            eprintln!("error: {}", gmm_core::escape_control(&e.to_string()));
             ExitCode::FAILURE
         }
     }

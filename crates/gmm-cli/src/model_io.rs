@@ -60,7 +60,7 @@ pub fn read_model(path: &Path) -> Result<LoadedModel> {
         eprintln!(
             "note: {} is a VB model without a \"posterior\": using its point estimate (a plug-in \
              Gaussian mixture), not the posterior predictive",
-            path.display()
+            gmm_core::escape_control(&path.display().to_string())
         );
     }
     Ok(model)

@@ -227,6 +227,30 @@ fn default_initialisation_streams_to_the_same_model_on_small_data() {
     let (memory, memory_summary) = fit(&[], "memory.json");
     let (streamed, streamed_summary) = fit(&["--stream"], "streamed.json");
     assert!(memory == streamed);
+    // a start sampled from fewer points than the file has differs (issue 22, item 7: the
+    // streamed start is a sample of --init-sample rows, 100,000 by default, as --help says);
+    // a sample of every row gives the in-memory fit again
+    let (sampled, _) = fit(&["--stream", "--init-sample", "500"], "sampled.json");
+    assert!(sampled != memory, "a start from 500 of 20,000 points");
+    let n = N.to_string();
+    let (whole, _) = fit(&["--stream", "--init-sample", &n], "whole.json");
+    assert!(whole == memory);
+    // the flag belongs to a streamed fit: in memory every point is the sample
+    let out = files.dir.join("refused.json");
+    let refused = gmm(&[
+        "fit",
+        s(&files.npy),
+        "--method",
+        "em",
+        "-k",
+        "3",
+        "--init-sample",
+        "10",
+        "-o",
+        s(&out),
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--stream"));
     // the summary's score and BIC come from a streamed pass, bit for bit
     let first_line = |t: &str| t.lines().next().unwrap().to_string();
     assert_eq!(first_line(&memory_summary), first_line(&streamed_summary));

@@ -514,3 +514,151 @@ fn unbounded_model_and_side_files_are_refused_at_once() {
     assert!(start.elapsed().as_secs_f64() < 20.0, "refused at once");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A .npy file of `rows` x 2 little-endian f8 values.
+fn npy_bytes(rows: &[[f64; 2]]) -> Vec<u8> {
+    let header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 2), }}",
+        rows.len()
+    );
+    let header = format!("{header:<117}\n");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in rows.iter().flatten() {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes
+}
+
+/// Issue 22, item 12: every message names the file, counts lines and rows from 1, gives the
+/// advice that fits the cause, and prints control characters escaped.
+#[test]
+fn messages_name_the_file_count_from_one_and_escape_control_characters() {
+    let dir = scratch_dir("messages");
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let mut rows = [[0.5, 1.0]; 8];
+    rows[5][1] = f64::NAN;
+    std::fs::write(dir.join("nan.npy"), npy_bytes(&rows)).unwrap();
+    std::fs::write(dir.join("empty.npy"), npy_bytes(&[])).unwrap();
+    std::fs::write(dir.join("w.txt"), "1\n1\n1\n-1\n1\n1\n").unwrap();
+    std::fs::write(dir.join("semi.csv"), "x;y\n0.5;1.5\n2;3\n").unwrap();
+    let weird = "bad\nname\u{1b}[31m.csv";
+    std::fs::write(dir.join(weird), "x,y\n1,2\nfoo,3\n").unwrap();
+    let fit = |data: &str, extra: &[&str]| {
+        let mut args = vec!["fit", data, "--method", "em", "-k", "2", "-o", "m.json"];
+        args.extend_from_slice(extra);
+        gmm_in(&dir, &args)
+    };
+    let cases: Vec<(Output, &str, Vec<&str>)> = vec![
+        (
+            fit("nan.npy", &[]),
+            "nan.npy: data row 6",
+            vec!["nan.npy (data row 6)", "column 2 is NaN"],
+        ),
+        (
+            fit("empty.npy", &[]),
+            "empty .npy",
+            vec!["empty.npy (header)", "holds no points"],
+        ),
+        (
+            fit("good.csv", &["--weights", "w.txt"]),
+            "negative weight",
+            vec!["w.txt: line 4, column 1", "the weight -1 is negative"],
+        ),
+        (
+            fit("semi.csv", &[]),
+            "';'-separated",
+            vec!["semi.csv: line 2", "';'-separated", "tr ';' ','"],
+        ),
+        (
+            fit(weird, &[]),
+            "control characters",
+            vec!["bad\\nname\\u{1b}[31m.csv: line 3, column 1"],
+        ),
+        (
+            fit("good.csv", &["--max-memory", "99999999999TB"]),
+            "huge --max-memory",
+            vec!["more than any machine's memory"],
+        ),
+        (
+            fit("good.csv", &["--weights", "/dev/zero"]),
+            "/dev/zero as weights",
+            vec!["/dev/zero"],
+        ),
+    ];
+    // the model that predict reads
+    assert!(fit("good.csv", &[]).status.success());
+    std::fs::rename(dir.join("m.json"), dir.join("model.json")).unwrap();
+    for (out, what, needles) in cases {
+        check_message(&out, what, &needles);
+    }
+    let out = gmm_in(&dir, &["predict", "model.json", "nan.npy"]);
+    check_message(
+        &out,
+        "predict nan.npy",
+        &["nan.npy (data row 6)", "column 2 is NaN"],
+    );
+    assert!(!dir.join("m.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Asserts a failure whose first line of stderr (the error) holds every needle; a raw
+/// newline or escape in a file name would break that line.
+fn check_message(out: &Output, what: &str, needles: &[&str]) {
+    assert_failed(out, what);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().next().unwrap_or("");
+    for needle in needles {
+        assert!(
+            first.contains(needle),
+            "{what}: {stderr:?} lacks {needle:?}"
+        );
+    }
+    assert!(
+        !first.chars().any(char::is_control),
+        "{what}: raw control characters in {stderr:?}"
+    );
+}
+
+/// Model files a user may meet: a byte-order mark is read, version 0 and a damaged
+/// covariance are named as what they are.
+#[test]
+fn model_files_with_a_bom_version_zero_or_a_damaged_covariance() {
+    let dir = scratch_dir("model-messages");
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    let out = gmm_in(&dir, &fit_k2("good.csv", "em", "m.json"));
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(dir.join("m.json")).unwrap();
+    std::fs::write(dir.join("bom.json"), format!("\u{feff}{text}")).unwrap();
+    let mut v0: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v0["format_version"] = 0.into();
+    std::fs::write(dir.join("v0.json"), v0.to_string()).unwrap();
+    let mut damaged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    damaged["covariances"][0] = serde_json::json!([[1.0, 2.0], [2.0, 1.0]]);
+    std::fs::write(dir.join("damaged.json"), damaged.to_string()).unwrap();
+
+    let plain = gmm_in(&dir, &["predict", "m.json", "good.csv"]);
+    let bom = gmm_in(&dir, &["predict", "bom.json", "good.csv"]);
+    assert!(
+        bom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bom.stderr)
+    );
+    assert_eq!(bom.stdout, plain.stdout);
+    let out = gmm_in(&dir, &["predict", "v0.json", "good.csv"]);
+    check_message(&out, "version 0", &["v0.json", "no gmm writes version 0"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("newer"));
+    let out = gmm_in(&dir, &["score", "damaged.json", "good.csv"]);
+    check_message(
+        &out,
+        "damaged",
+        &[
+            "damaged.json",
+            "component 0 is not symmetric positive definite",
+            "damaged or edited",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("reg-covar"));
+    std::fs::remove_dir_all(&dir).ok();
+}

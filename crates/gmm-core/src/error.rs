@@ -238,3 +238,27 @@ impl GmmError {
 
 /// Shorthand for results in this workspace.
 pub type Result<T> = std::result::Result<T, GmmError>;
+
+/// `text` with its control characters escaped (`\n`, `\t`, `\r`, `\u{1b}` for ESC, and so
+/// on), so that a message naming a file whose name holds a newline or a terminal escape
+/// sequence prints on one line and cannot recolour or rewrite the user's terminal. The
+/// faces (the `gmm` command, the Python package) pass every message through it.
+///
+/// ```
+/// assert_eq!(
+///     gmm_core::escape_control("bad\nname\u{1b}[31m.csv: line 2"),
+///     "bad\\nname\\u{1b}[31m.csv: line 2"
+/// );
+/// assert_eq!(gmm_core::escape_control("plain: ü"), "plain: ü");
+/// ```
+pub fn escape_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -66,7 +66,7 @@ pub use data::{
     Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
     rescaled_weights,
 };
-pub use error::{GmmError, Result};
+pub use error::{GmmError, Result, escape_control};
 pub use fit_record::{Estimator, FitRecord, RunProgress};
 pub use fitted::FittedModel;
 pub use init::{

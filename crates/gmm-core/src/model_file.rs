@@ -63,6 +63,35 @@ fn format_one() -> u32 {
     1
 }
 
+/// An error of a model read from a file, in the terms of a file: a covariance that is not
+/// positive definite was damaged or edited after the fit wrote it (no setting of the reader
+/// fixes it), so it becomes [`GmmError::InvalidModel`] saying so instead of advice to
+/// change `reg_covar`.
+pub fn stored_model_error(e: GmmError) -> GmmError {
+    match e {
+        GmmError::NotPositiveDefinite { component, reason } => GmmError::InvalidModel {
+            reason: format!(
+                "the covariance of component {component} is not symmetric positive definite \
+                 ({reason}): the file was damaged or edited by hand; fit the model again"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// `e`, an error of the model file at `path`, naming the file
+/// ([`GmmError::InvalidModel`] prefixed with the path; other errors as they are).
+pub fn in_model_file(path: &Path, e: GmmError) -> GmmError {
+    match e {
+        GmmError::InvalidModel { reason } if !reason.starts_with(&path.display().to_string()) => {
+            GmmError::InvalidModel {
+                reason: format!("{}: {reason}", path.display()),
+            }
+        }
+        other => other,
+    }
+}
+
 impl ModelFile {
     /// The file form of a mixture, with no fit record.
     pub fn from_mixture(gm: &GaussianMixture) -> Self {
@@ -114,6 +143,7 @@ impl ModelFile {
         let covariances = self.covariances.to_covariances(self.covariance_type, d)?;
         let means = DMatrix::from_fn(k, d, |c, j| self.means[c][j]);
         GaussianMixture::new(DVector::from_vec(self.weights.clone()), means, covariances)
+            .map_err(stored_model_error)
     }
 
     /// Refuses a file of a format this library does not know.
@@ -124,10 +154,15 @@ impl ModelFile {
         if (1..=FORMAT_VERSION).contains(&self.format_version) {
             return Ok(());
         }
+        let cause = if self.format_version == 0 {
+            "no gmm writes version 0 (the first format had no format_version field): the file \
+             was made or edited by another program; write the model again with gmm"
+        } else {
+            "a newer gmm wrote it; read it with that version, or upgrade"
+        };
         Err(GmmError::InvalidModel {
             reason: format!(
-                "format_version {} is not one this gmm reads (1 to {FORMAT_VERSION}): a newer \
-                 gmm wrote it; read it with that version, or upgrade",
+                "format_version {} is not one this gmm reads (1 to {FORMAT_VERSION}): {cause}",
                 self.format_version
             ),
         })
@@ -176,12 +211,7 @@ impl ModelFile {
         let text = String::from_utf8(bytes).map_err(|_| GmmError::InvalidModel {
             reason: format!("{}: the file is not UTF-8 text (JSON)", path.display()),
         })?;
-        Self::from_json(&text).map_err(|e| match e {
-            GmmError::InvalidModel { reason } => GmmError::InvalidModel {
-                reason: format!("{}: {reason}", path.display()),
-            },
-            other => other,
-        })
+        Self::from_json(&text).map_err(|e| in_model_file(path, e))
     }
 
     /// Whether the file holds a variational posterior (written by a VB fit), which only the
@@ -213,11 +243,14 @@ impl ModelFile {
         self.to_mixture()
     }
 
-    /// Parses JSON (no validation of the model: see [`ModelFile::to_mixture`]).
+    /// Parses JSON (no validation of the model: see [`ModelFile::to_mixture`]). A leading
+    /// byte-order mark (U+FEFF, as some editors on Windows write) is skipped, as RFC 8259
+    /// section 8.1 allows a parser to do.
     ///
     /// # Errors
     /// [`GmmError::InvalidModel`] with the parser's message (line and column).
     pub fn from_json(text: &str) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         serde_json::from_str(text).map_err(|e| GmmError::InvalidModel {
             reason: e.to_string(),
         })
@@ -352,7 +385,7 @@ mod tests {
         matrices(&mut spd)[1] = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
         assert!(matches!(
             spd.to_mixture(),
-            Err(GmmError::NotPositiveDefinite { component: 1, .. })
+            Err(GmmError::InvalidModel { reason }) if reason.contains("component 1 is not symmetric")
         ));
         let mut shape = good.clone();
         shape.means[2] = vec![1.0];
@@ -461,6 +494,40 @@ mod tests {
             short.to_mixture(),
             Err(GmmError::InvalidModel { .. })
         ));
+    }
+
+    #[test]
+    fn version_zero_a_byte_order_mark_and_a_damaged_covariance() {
+        let mut file = ModelFile::from_mixture(&mixtures()[0]);
+        file.format_version = 0;
+        let e = file.to_mixture().unwrap_err().to_string();
+        assert!(e.contains("no gmm writes version 0"), "{e}");
+        assert!(!e.contains("newer"), "{e}");
+        // a byte-order mark before the JSON is skipped
+        let text = format!("\u{feff}{}", mixtures()[2].to_json());
+        assert_eq!(GaussianMixture::from_json(&text).unwrap(), mixtures()[2]);
+        // a covariance edited into one that is not positive definite: the file is named
+        // as damaged, with no advice about reg_covar
+        let mut damaged = ModelFile::from_mixture(&mixtures()[0]);
+        if let StoredCovariances::Matrices(matrices) = &mut damaged.covariances {
+            matrices[1] = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
+        }
+        let dir = std::env::temp_dir().join(format!("gmm-damaged-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("damaged.json");
+        damaged.save(&path).unwrap();
+        let e = ModelFile::load(&path)
+            .and_then(|f| f.to_mixture())
+            .unwrap_err();
+        let shown = in_model_file(&path, e).to_string();
+        assert!(shown.contains("damaged.json"), "{shown}");
+        assert!(
+            shown.contains("component 1 is not symmetric positive definite"),
+            "{shown}"
+        );
+        assert!(shown.contains("damaged or edited"), "{shown}");
+        assert!(!shown.contains("reg_covar"), "{shown}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

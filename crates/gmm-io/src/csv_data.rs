@@ -219,6 +219,11 @@ impl<R: Read> CsvRows<R> {
             if self.first_line == 0 {
                 self.first_line = line;
                 self.n_columns = self.record.len();
+                if let Some(cell) = self.record.iter().find(|c| other_separator(c).is_some()) {
+                    // numbers joined by ';' are no header: say what the file is
+                    let reason = not_a_number(cell, false);
+                    return Err(data_error(&self.source, line, 1, reason));
+                }
                 if self.record.iter().all(|c| c.parse::<f64>().is_err()) {
                     self.column_names = Some(self.record.iter().map(str::to_string).collect());
                     continue;
@@ -272,7 +277,7 @@ impl<R: Read> CsvRows<R> {
                 line,
                 column,
                 reason,
-            } if self.column_names.is_some() => {
+            } if self.column_names.is_some() && other_separator(cell).is_none() => {
                 let name = self.column_names.as_ref().map_or("", |n| n[j].as_str());
                 GmmError::DataFile {
                     path,
@@ -286,6 +291,28 @@ impl<R: Read> CsvRows<R> {
             }
             other => other,
         })
+    }
+
+    /// The weight in column `j` (0-based) of the row just read at `line`: a [`Self::cell`]
+    /// that is also `>= 0`.
+    ///
+    /// # Errors
+    /// As [`Self::cell`], and [`GmmError::DataFile`] naming the line and column of a
+    /// negative weight.
+    pub(crate) fn weight_cell(&self, j: usize, line: usize) -> Result<f64> {
+        let w = self.cell(j, line)?;
+        if w < 0.0 {
+            return Err(data_error(
+                &self.source,
+                line,
+                j + 1,
+                format!(
+                    "the weight {w} is negative: weights must be >= 0 (a weight counts the \
+                     point that many times; 0 drops it)"
+                ),
+            ));
+        }
+        Ok(w)
     }
 
     /// The number of columns of every row.
@@ -329,7 +356,28 @@ fn cell_value(
         Ok(v) if v.is_finite() => return Ok(v),
         Ok(v) => format!("the value {v} is not finite: remove or impute it"),
         Err(_) if cell.is_empty() => "empty cell: every cell must hold a number".into(),
-        Err(_) => {
+        Err(_) => not_a_number(cell, could_be_header),
+    };
+    Err(data_error(at.source, at.line, at.column, reason))
+}
+
+/// What is wrong with a cell that is not a number: numbers joined by another separator
+/// than the comma are named as such, with the conversion to do; `could_be_header` (the
+/// first row) adds how a header row is recognised.
+fn not_a_number(cell: &str, could_be_header: bool) -> String {
+    match other_separator(cell) {
+        Some(separator) => format!(
+            "{cell:?} is not a number: this looks like a {} file, and gmm reads \
+             comma-separated values; convert it (for example tr '{}' ',' < in.csv > out.csv, \
+             with decimal points, not commas)",
+            match separator {
+                ';' => "';'-separated",
+                '\t' => "tab-separated",
+                _ => "'|'-separated",
+            },
+            separator.escape_default()
+        ),
+        None => {
             let hint = if could_be_header {
                 " (a header row is recognised only when none of its cells is a number)"
             } else {
@@ -337,8 +385,20 @@ fn cell_value(
             };
             format!("{cell:?} is not a number: use plain decimal numbers{hint}")
         }
-    };
-    Err(data_error(at.source, at.line, at.column, reason))
+    }
+}
+
+/// The separator of a cell that holds several numbers separated by `;`, a tab or `|` (a
+/// file written with another separator than the comma), if it is one.
+fn other_separator(cell: &str) -> Option<char> {
+    [';', '\t', '|'].into_iter().find(|&separator| {
+        let mut parts = cell.split(separator);
+        cell.contains(separator)
+            && parts.all(|p| {
+                let p = p.trim();
+                p.parse::<f64>().is_ok() || p.replace(',', ".").parse::<f64>().is_ok()
+            })
+    })
 }
 
 /// Labels read from a file, one per point.

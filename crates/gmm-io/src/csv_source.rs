@@ -197,7 +197,7 @@ impl DataSource for CsvFile {
                 row.push(rows.cell(j, line)?);
             }
             let weight = match self.weight {
-                Some(j) => rows.cell(j, line)?,
+                Some(j) => rows.weight_cell(j, line)?,
                 None => 1.0,
             };
             batcher.push_row(&row, weight, visit)?;
@@ -284,7 +284,7 @@ impl<S: DataSource> WithWeightsFile<S> {
                     ),
                 ));
             }
-            out.push(rows.cell(0, line)?);
+            out.push(rows.weight_cell(0, line)?);
         }
         Ok(())
     }

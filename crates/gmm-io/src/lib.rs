@@ -64,6 +64,7 @@ mod csv_source;
     allow(dead_code)
 )]
 mod file_stamp;
+mod located;
 #[cfg(feature = "ndarray")]
 mod ndarray_source;
 #[cfg(feature = "npy")]

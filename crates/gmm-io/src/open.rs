@@ -102,6 +102,11 @@ pub struct SourceOptions {
 /// # Ok::<(), gmm_core::GmmError>(())
 /// ```
 ///
+/// A pass's errors name the file: a value that is not finite or a bad weight by its data
+/// row and column counted from 1 (a CSV file by its line), a file without points or
+/// without a positive weight as such ([`GmmError::BinaryFile`] at place `data row R`,
+/// `data` or `weights`).
+///
 /// # Errors
 /// The readers' errors (naming the file); [`GmmError::InvalidParameter`] naming
 /// `columns` or `weight_column` for a column that is missing, or for column names given
@@ -110,10 +115,11 @@ pub struct SourceOptions {
 /// not compiled in.
 pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataSource>> {
     let source = open_format(path, DataFormat::of(path), &options.selection)?;
-    match &options.weights {
-        None => Ok(source),
-        Some(weights) => with_weights(source, weights),
-    }
+    let source = match &options.weights {
+        None => source,
+        Some(weights) => with_weights(source, weights)?,
+    };
+    Ok(Box::new(crate::located::InFile::new(source, path)))
 }
 
 /// The whole data file `path` in memory, with its weights ([`open_source`] read in one

@@ -71,7 +71,7 @@ impl ParquetFile {
     /// [`GmmError::Io`] when the file cannot be opened; [`GmmError::BinaryFile`] when it is
     /// not a readable Parquet file; [`GmmError::InvalidParameter`] (`columns`,
     /// `weight_column`) for a missing or non-numeric column, naming it and listing the
-    /// file's columns; [`GmmError::EmptyData`] for a file without rows.
+    /// file's columns; [`GmmError::BinaryFile`] for a file without rows.
     pub fn open(path: &Path, selection: &ColumnSelection) -> Result<Self> {
         crate::file_stamp::refuse_read_once(path, "a Parquet file")?;
         let shown = path.display().to_string();
@@ -101,7 +101,12 @@ impl ParquetFile {
             row_group_starts.push(last + g.num_rows().max(0) as u64);
         }
         if row_group_starts.last() == Some(&0) {
-            return Err(GmmError::EmptyData);
+            return Err(bad_file(
+                &path.display().to_string(),
+                "metadata",
+                "the file has no rows: it holds no points; give a file with at least one row"
+                    .into(),
+            ));
         }
         Ok(Self {
             path: path.to_path_buf(),

@@ -112,3 +112,19 @@ fn csv_huge_lines() {
         "not a number",
     );
 }
+
+#[test]
+fn csv_other_separators_are_named() {
+    // numbers joined by ';', a tab or '|': named at the line where they are found, header or not
+    assert_data_error(b"0.5;1.5\n2;3\n", 1, Some(1), "';'-separated");
+    assert_data_error(b"x;y\n0.5;-1.5\n", 2, Some(1), "';'-separated");
+    assert_data_error(b"x\ty\n0.5\t1.5\n", 2, Some(1), "tab-separated");
+    assert_data_error(b"1|2\n", 1, Some(1), "'|'-separated");
+    // a header that merely contains ';' is a header; text is not numbers
+    assert_data_error(
+        b"a;b\nfoo\n",
+        2,
+        Some(1),
+        "is not a number: use plain decimal",
+    );
+}

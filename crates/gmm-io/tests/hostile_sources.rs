@@ -167,9 +167,9 @@ mod npy {
 
         // empty arrays
         let path = write(&dir, "empty.npy", &c_order("<f8", "(0, 2)"));
-        assert_eq!(NpyFile::open(&path).unwrap_err(), GmmError::EmptyData);
+        assert_binary_error(NpyFile::open(&path), &path, "header", "holds no points");
         let path = write(&dir, "no-columns.npy", &c_order("<f8", "(3, 0)"));
-        assert_eq!(NpyFile::open(&path).unwrap_err(), GmmError::ZeroFeatures);
+        assert_binary_error(NpyFile::open(&path), &path, "header", "holds no points");
 
         // a NaN is located by the pass
         let mut bytes = c_order("<f8", "(3, 2)");
@@ -187,6 +187,19 @@ mod npy {
             ),
             "{err:?}"
         );
+        // opened as a data file, the error names the file and counts from 1
+        let options = gmm_io::SourceOptions::default();
+        for err in [
+            gmm_io::read_dataset(&path, &options).unwrap_err(),
+            one_pass(&mut gmm_io::open_source(&path, &options).unwrap()).unwrap_err(),
+        ] {
+            assert_binary_error(
+                Err::<(), _>(err.clone()),
+                &path,
+                "data row 2",
+                "column 2 is NaN",
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -385,17 +398,14 @@ mod csv_files {
         std::fs::write(&empty, "a,b\n\n").unwrap();
         let e = CsvFile::open(&empty, &ColumnSelection::all()).unwrap_err();
         assert!(e.to_string().contains("no data rows"), "{e}");
-        // a negative weight is named by its row
+        // a negative weight is named by its line and column, counted from 1
         let neg = dir.join("neg.csv");
         std::fs::write(&neg, "a,w\n1,1\n2,-1\n").unwrap();
         let mut csv = CsvFile::open(&neg, &selection(&["a"], Some("w"))).unwrap();
-        assert_eq!(
+        assert!(matches!(
             one_pass(&mut csv).unwrap_err(),
-            GmmError::InvalidSampleWeight {
-                row: 1,
-                value: -1.0
-            }
-        );
+            GmmError::DataFile { line: 3, column: 2, reason, .. } if reason.contains("the weight -1 is negative")
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -417,6 +427,11 @@ mod csv_files {
         check("1\n2\n3\n4\n", "more weights than the 3 points");
         check("1\nx\n3\n", "line 2");
         check("1,2\n1,2\n1,2\n", "one weight per line");
+        // a negative weight is named by its line in the weights file, counted from 1
+        check(
+            "w\n1\n-1\n3\n",
+            "line 3, column 1: the weight -1 is negative",
+        );
         let path = dir.join("w.txt");
         std::fs::write(&path, "w\n1\n0\n2.5\n").unwrap();
         let csv = CsvFile::open(&data, &ColumnSelection::all()).unwrap();

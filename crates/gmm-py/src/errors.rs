@@ -23,7 +23,8 @@ pub fn invalid(name: &'static str, value: impl ToString, reason: impl Into<Strin
 
 /// The Python exception of a gmm error, carrying its message.
 pub fn to_py(e: GmmError) -> PyErr {
-    let message = e.to_string();
+    // control characters (a newline or an escape sequence in a file name) escaped
+    let message = gmm_core::escape_control(&e.to_string());
     let root = match &e {
         GmmError::FitFailed { source, .. } => source.as_ref(),
         other => other,

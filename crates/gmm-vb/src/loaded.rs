@@ -69,7 +69,9 @@ pub enum LoadedModel {
 /// not JSON of a model file, and naming the field and the reason when the model is not
 /// valid (a VB file with a corrupted posterior among them).
 pub fn load_model(path: impl AsRef<Path>) -> Result<LoadedModel> {
+    let path = path.as_ref();
     LoadedModel::from_model_file(&ModelFile::load(path)?)
+        .map_err(|e| gmm_core::model_file::in_model_file(path, e))
 }
 
 impl LoadedModel {

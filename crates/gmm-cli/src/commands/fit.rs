@@ -102,9 +102,12 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
     let covariance_type = start.covariance_type(&a.options);
     check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
     let s = settings(k, covariance_type, &a.options, d, false)?;
+    let sample = a.init_sample.unwrap_or(gmm_core::DEFAULT_INIT_SAMPLE);
+    let em = || s.em_params(k).n_init(a.n_init).init_sample(sample);
+    let vb = || s.vb_params(k).n_init(a.n_init).init_sample(sample);
     let (file, summary) = match a.method {
-        Method::Em => fit_em_streamed(s.em_params(k).n_init(a.n_init), start, source.as_mut())?,
-        Method::Vb => fit_vb_streamed(a, s.vb_params(k).n_init(a.n_init), start, source.as_mut())?,
+        Method::Em => fit_em_streamed(em(), start, source.as_mut())?,
+        Method::Vb => fit_vb_streamed(a, vb(), start, source.as_mut())?,
         Method::Gibbs => {
             return Err(GmmError::InvalidParameter {
                 name: "stream",

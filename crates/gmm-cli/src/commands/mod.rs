@@ -79,7 +79,10 @@ fn title_of(path: &Path) -> String {
 /// Writes `files` (name, text) into `dir`, each atomically, and names them on stderr.
 fn write_named(dir: &Path, files: &[(String, String)]) -> Result<()> {
     for p in write_all_atomic(dir, files)? {
-        eprintln!("wrote {}", p.display());
+        eprintln!(
+            "wrote {}",
+            gmm_core::escape_control(&p.display().to_string())
+        );
     }
     Ok(())
 }

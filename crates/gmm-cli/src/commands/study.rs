@@ -27,7 +27,7 @@ pub fn study(a: &StudyArgs) -> CliResult {
     eprintln!(
         "wrote {} files to {} (runs.csv, cells.csv, report.json, plots)",
         written.len(),
-        a.output.display()
+        gmm_core::escape_control(&a.output.display().to_string())
     );
     Ok(())
 }

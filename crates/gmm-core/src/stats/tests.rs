@@ -225,3 +225,35 @@ fn check_mergeable_names_what_differs() {
         ));
     }
 }
+
+/// A component all but empty (VB at large K: responsibilities of 1e-310 and below, whose
+/// count's reciprocal overflows) gets a finite mean within the points' range and a finite
+/// scatter, for both scatter kinds; before, `1 / N_k` was infinite and the mean NaN, and
+/// VB's M-step called the component collapsed (issue 22, item 11).
+#[test]
+fn subnormal_responsibilities_give_finite_statistics() {
+    let d = 3;
+    let rows = 40;
+    let points: Vec<f64> = (0..rows * d).map(|i| 0.25 + (i % 7) as f64 * 0.5).collect();
+    for tiny in [1e-310, 5e-324, 2e-320] {
+        let mut resp = vec![0.0; rows * 2];
+        for n in 0..rows {
+            resp[n * 2] = 1.0;
+            resp[n * 2 + 1] = if n % 3 == 0 { tiny } else { 0.0 };
+        }
+        for kind in [ScatterKind::Full, ScatterKind::Diagonal] {
+            let stats = SufficientStats::from_chunk(&points, &resp, None, 2, &[0.0; 3], kind);
+            assert!(stats.n_k()[1] > 0.0 && stats.n_k()[1] < 1e-300, "{tiny}");
+            let mean = stats.mean(1);
+            assert!(
+                mean.iter()
+                    .all(|m| m.is_finite() && (0.0..=4.0).contains(m)),
+                "{tiny} {kind:?}: {mean}"
+            );
+            assert!(
+                stats.scatter(1).iter().all(|s| s.is_finite()),
+                "{tiny} {kind:?}"
+            );
+        }
+    }
+}

@@ -225,7 +225,14 @@ impl SufficientStats {
         let inv = 1.0 / n_k;
         let mean = &mut self.mean_offsets[c * d..(c + 1) * d];
         for (m, lanes) in mean.iter_mut().zip(moments[LANES..].chunks_exact(LANES)) {
-            *m = hsum(lanes.try_into().unwrap()) * inv;
+            let sum = hsum(lanes.try_into().unwrap());
+            // below N_c = 5.6e-309 (a component all but empty, its responsibilities
+            // subnormal: VB at large K) the reciprocal overflows: divide instead
+            *m = if inv.is_finite() {
+                sum * inv
+            } else {
+                sum / n_k
+            };
         }
         true
     }

@@ -49,8 +49,8 @@ impl NpyFile {
     /// # Errors
     /// [`GmmError::Io`] when the file cannot be opened; [`GmmError::BinaryFile`] naming the
     /// file for a bad header, a dtype other than f8/f4 (named), Fortran order, more than 2
-    /// dimensions, or a length that does not match the shape (truncated or with extra
-    /// bytes); [`GmmError::EmptyData`] / [`GmmError::ZeroFeatures`] for an empty array.
+    /// dimensions, a length that does not match the shape (truncated or with extra bytes),
+    /// or an empty array (no rows or no columns).
     pub fn open(path: &Path) -> Result<Self> {
         crate::file_stamp::refuse_read_once(path, "a .npy file")?;
         let shown = path.display().to_string();
@@ -119,11 +119,16 @@ impl NpyFile {
 
 /// N and D of the header, checked against the file's length.
 fn checked_shape(header: &NpyHeader, file_len: u64, path: &str) -> Result<(usize, usize)> {
-    if header.n_columns == 0 {
-        return Err(GmmError::ZeroFeatures);
-    }
-    if header.n_rows == 0 {
-        return Err(GmmError::EmptyData);
+    if header.n_columns == 0 || header.n_rows == 0 {
+        return Err(GmmError::BinaryFile {
+            path: path.into(),
+            place: "header".into(),
+            reason: format!(
+                "the array has shape ({}, {}): it holds no points; give an array with at \
+                 least one row and one column",
+                header.n_rows, header.n_columns
+            ),
+        });
     }
     let size = header.dtype.size() as u64;
     let too_big = || GmmError::BinaryFile {

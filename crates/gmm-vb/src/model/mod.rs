@@ -102,7 +102,8 @@ impl VbModel {
     /// gives the errors of [`ModelFile::to_mixture`].
     pub fn from_model_file(file: &ModelFile) -> Result<Self> {
         let posterior = validate::posterior_of_file(file)?;
-        let model = Self::from_posterior(&posterior)?;
+        let model =
+            Self::from_posterior(&posterior).map_err(gmm_core::model_file::stored_model_error)?;
         validate::point_estimate_matches(&file.to_mixture()?, &model.point_estimate)?;
         Ok(model)
     }
@@ -121,7 +122,9 @@ impl VbModel {
     /// # Errors
     /// As [`ModelFile::load`] and [`VbModel::from_model_file`].
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
         Self::from_model_file(&ModelFile::load(path)?)
+            .map_err(|e| gmm_core::model_file::in_model_file(path, e))
     }
 
     /// Writes the model file (point estimate and posterior, no fit record) to `path`
