@@ -102,6 +102,21 @@ pub enum CovarianceArg {
     Tied,
 }
 
+impl Command {
+    /// The `--max-memory` given to the subcommand, if it takes one.
+    pub fn max_memory(&self) -> Option<u64> {
+        match self {
+            Self::Fit(a) => a.options.max_memory,
+            Self::Compare(a) => a.options.max_memory,
+            Self::Select(a) => a.options.max_memory,
+            Self::Predict(a) => a.max_memory,
+            Self::Score(a) => a.max_memory,
+            Self::Sample(a) => a.max_memory,
+            Self::Demo(_) | Self::Study(_) => None,
+        }
+    }
+}
+
 impl From<CovarianceArg> for CovarianceType {
     fn from(c: CovarianceArg) -> Self {
         match c {

@@ -14,11 +14,12 @@
 //!   rule), its errors wrapped with what to do next;
 //! - `errors`: library errors told in flags; `output`: standard output or an atomic file;
 //!   `progress`: the progress bar; `signals`: SIGINT/SIGTERM remove the temporary output
-//!   files being written.
+//!   files being written; `allocator`: memory the machine refuses ends in exit status 1.
 //!
 //! Data files are opened by `gmm_io::open_source` (the format by extension) and numbers
 //! written by `gmm_io::rows_to_csv` / `csv_lines` / `shortest`.
 
+mod allocator;
 mod args;
 mod commands;
 mod errors;
@@ -34,9 +35,15 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
+/// The system allocator, ending the command with exit status 1 and a message when the
+/// machine refuses memory (never an abort): `allocator`.
+#[global_allocator]
+static ALLOCATOR: allocator::ExitOnRefusal = allocator::ExitOnRefusal;
+
 fn main() -> ExitCode {
     signals::install();
     let cli = Cli::parse();
+    allocator::set_limit(cli.command.max_memory());
     let result = match cli.command {
         Command::Fit(a) => commands::fit(&a),
         Command::Predict(a) => commands::predict(&a),

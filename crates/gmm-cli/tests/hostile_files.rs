@@ -662,3 +662,73 @@ fn model_files_with_a_bom_version_zero_or_a_damaged_covariance() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("reg-covar"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs `gmm args` in `dir` under a virtual-memory limit of `kib` KiB (`ulimit -v`).
+fn gmm_limited(dir: &Path, kib: u64, args: &[&str]) -> Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_gmm"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Issue 22, item 10: memory the machine refuses (a --max-memory beyond what it can give)
+/// ends in exit status 1 with the limit named, never an abort; `gmm sample` to CSV holds
+/// one block of points, whatever -n.
+#[test]
+fn refused_memory_exits_one_and_sample_holds_one_block() {
+    let dir = scratch_dir("refused-memory");
+    // a sparse .npy of 16e6 x 4 f8 values (512 MB, no disk used), read in memory under a
+    // 300 MB address space with --max-memory 100TB: the allocation fails
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (16000000, 4), }";
+    let header = format!("{header:<117}\n");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    let file = std::fs::File::create(dir.join("big.npy")).unwrap();
+    std::io::Write::write_all(&mut &file, &bytes).unwrap();
+    file.set_len(bytes.len() as u64 + 16_000_000 * 32).unwrap();
+    let args = [
+        "fit",
+        "big.npy",
+        "--method",
+        "em",
+        "-k",
+        "2",
+        "--max-memory",
+        "100TB",
+        "-o",
+        "m.json",
+    ];
+    let out = gmm_limited(&dir, 300_000, &args);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the machine refused") && stderr.contains("--max-memory 100.0 TB"),
+        "{stderr}"
+    );
+    assert!(!dir.join("m.json").exists());
+    assert_eq!(listing(&dir), ["big.npy"]);
+
+    // 2e6 points of 2-D printed as CSV in 250 MB of address space (the whole sample and
+    // its text took about 300 MB before)
+    std::fs::write(dir.join("good.csv"), GOOD).unwrap();
+    assert!(
+        gmm_in(&dir, &fit_k2("good.csv", "em", "model.json"))
+            .status
+            .success()
+    );
+    let args = ["sample", "model.json", "-n", "2000000", "-o", "sample.csv"];
+    let out = gmm_limited(&dir, 250_000, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("sample.csv")).unwrap();
+    assert_eq!(text.lines().count(), 2_000_001);
+    std::fs::remove_dir_all(&dir).ok();
+}

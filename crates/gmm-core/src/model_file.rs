@@ -140,7 +140,10 @@ impl ModelFile {
                 self.means[c].len()
             )));
         }
-        let covariances = self.covariances.to_covariances(self.covariance_type, d)?;
+        let covariances = self
+            .covariances
+            .to_covariances(self.covariance_type, d)
+            .map_err(stored_model_error)?;
         let means = DMatrix::from_fn(k, d, |c, j| self.means[c][j]);
         GaussianMixture::new(DVector::from_vec(self.weights.clone()), means, covariances)
             .map_err(stored_model_error)

@@ -4,7 +4,7 @@
 use rand::{SeedableRng, rngs::StdRng};
 
 use gmm_core::{GaussianMixture, MixtureModel, check_memory};
-use gmm_io::{NpyDtype, NpyWriter, rows_to_csv};
+use gmm_io::{NpyDtype, NpyWriter, csv_lines, rows_to_csv};
 
 use super::printed_bytes;
 use crate::args::SampleArgs;
@@ -30,18 +30,28 @@ pub fn sample(a: &SampleArgs) -> CliResult {
     }
 }
 
-/// The sample as CSV (a header `x1,x2,...`) to `-o` or stdout, drawn in one piece.
+/// The sample as CSV (a header `x1,x2,...`) to `-o` or stdout, [`SAMPLE_BLOCK`] points at
+/// a time: the memory held is one block and its text, whatever N (the numbers are those
+/// of one draw of N points).
 fn sample_to_csv(a: &SampleArgs, gm: &GaussianMixture, rng: &mut StdRng) -> CliResult {
+    if a.n == 0 {
+        // the draw's own check, with its message
+        gm.sample(0, rng)?;
+    }
     check_memory(
-        printed_bytes(a.n, gm.n_features()),
+        printed_bytes(a.n.min(SAMPLE_BLOCK), gm.n_features()),
         a.max_memory,
-        "the printed sample, N x D numbers (draw fewer points at a time, or write them \
-         to a .npy file with -o FILE.npy)",
+        "a block of the printed sample, 65,536 x D numbers",
     )?;
-    let (data, _) = gm.sample_within(a.n, rng, a.max_memory)?;
     let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
     let mut sink = Sink::to(&a.output)?;
-    sink.write(&rows_to_csv(&header, data.rows()))?;
+    sink.write(&rows_to_csv(&header, std::iter::empty()))?;
+    let mut left = a.n;
+    while left > 0 {
+        let (block, _) = gm.sample_within(left.min(SAMPLE_BLOCK), rng, a.max_memory)?;
+        sink.write(&csv_lines(block.rows()))?;
+        left -= block.n_samples();
+    }
     Ok(sink.finish()?)
 }
 
