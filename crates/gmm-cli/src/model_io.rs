@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use gmm_core::{GaussianMixture, GmmError, ModelFile, Result};
-use gmm_vb::LoadedModel;
+use gmm_vb::{LoadedModel, ModelKind};
 
 /// What to do with a file that is not a usable model file.
 const GIVE_A_MODEL_FILE: &str = "give a model file written by `gmm fit`";
@@ -56,7 +56,7 @@ pub fn read_model(path: &Path) -> Result<LoadedModel> {
         };
         unusable(path, &e, advice)
     })?;
-    if matches!(model, LoadedModel::VbPointEstimate(_)) {
+    if matches!(model.kind(), ModelKind::VbPointEstimate(_)) {
         eprintln!(
             "note: {} is a VB model without a \"posterior\": using its point estimate (a plug-in \
              Gaussian mixture), not the posterior predictive",

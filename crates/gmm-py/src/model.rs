@@ -6,7 +6,7 @@ use gmm_core::{
     EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
     Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
-use gmm_vb::{LoadedModel, VbModel};
+use gmm_vb::{LoadedModel, ModelKind, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -105,12 +105,12 @@ impl Inner {
     /// which answers as a Gaussian mixture (load it with `GaussianMixture.load`).
     fn from_model_file(file: &ModelFile) -> Result<Self> {
         let record = file.fit.clone();
-        Ok(match LoadedModel::from_model_file(file)? {
-            LoadedModel::Vb(model) => Self::Vb {
+        Ok(match LoadedModel::from_model_file(file)?.into_kind() {
+            ModelKind::Vb(model) => Self::Vb {
                 model: Box::new(model),
                 record,
             },
-            LoadedModel::Mixture(mixture) | LoadedModel::VbPointEstimate(mixture) => Self::Em {
+            ModelKind::Mixture(mixture) | ModelKind::VbPointEstimate(mixture) => Self::Em {
                 mixture: Box::new(mixture),
                 record: record.filter(|r| r.estimator() == gmm_core::Estimator::Em),
             },
