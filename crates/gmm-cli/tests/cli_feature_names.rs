@@ -121,6 +121,15 @@ fn fit_records_the_header_s_names() {
         load(&streamed)["feature_names"],
         serde_json::json!(["x", "y"])
     );
+    // the Gibbs sampler's file alike, and score reads it by name
+    let gibbs = f.dir.join("gibbs.json");
+    let args = "--method gibbs -k 2 --draws 40 --burn-in 10 --chains 2 --seed 1 -o";
+    let mut fit = vec!["fit", s(&f.xy)];
+    fit.extend(args.split(' '));
+    fit.push(s(&gibbs));
+    ok(gmm(&fit));
+    assert_eq!(load(&gibbs)["feature_names"], serde_json::json!(["x", "y"]));
+    assert_eq!(score(&gibbs, &f.yx, &[]), score(&gibbs, &f.xy, &[]));
     std::fs::remove_dir_all(&f.dir).ok();
 }
 

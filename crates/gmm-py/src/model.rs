@@ -2,11 +2,11 @@
 //! model file, and the map-reduce step (E-step statistics of a chunk, M-step from merged
 //! statistics).
 
+use gmm_core::model_file::check_feature_names;
 use gmm_core::{
     EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
     Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
-use gmm_core::model_file::check_feature_names;
 use gmm_vb::{LoadedModel, ModelKind, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
