@@ -92,7 +92,8 @@ pub use ndarray_source::ArraySource;
 #[cfg(feature = "npy")]
 pub use npy::{NpyDtype, NpyFile, NpyWriter};
 pub use open::{
-    DataFormat, SourceOptions, open_named_source, open_source, read_dataset, read_table,
+    DataFormat, NamedSource, SourceOptions, open_named_source, open_source, read_dataset,
+    read_table,
 };
 #[cfg(feature = "parquet")]
 pub use parquet_file::ParquetFile;

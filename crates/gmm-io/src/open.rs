@@ -111,7 +111,26 @@ pub struct SourceOptions {
 /// cargo feature when the reader of its format (or, for `weights`, the CSV reader) was
 /// not compiled in.
 pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataSource>> {
-    Ok(open_named_source(path, options)?.0)
+    Ok(open_named_source(path, options)?.source)
+}
+
+/// A data file opened as a source ([`open_named_source`]), with the names of the point
+/// columns it reads.
+pub struct NamedSource {
+    /// The source, read pass after pass.
+    pub source: Box<dyn DataSource>,
+    /// The names of the point columns read, in order, when the file names its columns (a
+    /// CSV header, Parquet); `None` for a .npy file or a CSV file without a header.
+    pub column_names: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for NamedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NamedSource")
+            .field("n_features", &self.source.n_features())
+            .field("column_names", &self.column_names)
+            .finish()
+    }
 }
 
 /// [`open_source`], with the names of the point columns it reads, in order, when the file
@@ -121,16 +140,15 @@ pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataS
 ///
 /// # Errors
 /// As [`open_source`].
-pub fn open_named_source(
-    path: &Path,
-    options: &SourceOptions,
-) -> Result<(Box<dyn DataSource>, Option<Vec<String>>)> {
-    let (source, names) = open_format(path, DataFormat::of(path), &options.selection)?;
-    let source = match &options.weights {
-        None => source,
-        Some(weights) => with_weights(source, weights)?,
-    };
-    Ok((source, names))
+pub fn open_named_source(path: &Path, options: &SourceOptions) -> Result<NamedSource> {
+    let opened = open_format(path, DataFormat::of(path), &options.selection)?;
+    Ok(match &options.weights {
+        None => opened,
+        Some(weights) => NamedSource {
+            source: with_weights(opened.source, weights)?,
+            column_names: opened.column_names,
+        },
+    })
 }
 
 /// The whole data file `path` in memory, with its weights ([`open_source`] read in one
@@ -178,7 +196,10 @@ pub fn read_dataset(path: &Path, options: &SourceOptions) -> Result<Dataset> {
 /// # Errors
 /// As [`read_dataset`].
 pub fn read_table(path: &Path, options: &SourceOptions) -> Result<DataTable> {
-    let (mut source, column_names) = open_named_source(path, options)?;
+    let NamedSource {
+        mut source,
+        column_names,
+    } = open_named_source(path, options)?;
     let limit = options.max_memory.or_else(gmm_core::default_memory_limit);
     if let Some(n) = known_rows(path, &options.selection)? {
         let bytes = n
@@ -236,24 +257,31 @@ fn open_format(
     path: &Path,
     format: DataFormat,
     selection: &ColumnSelection,
-) -> Result<(Box<dyn DataSource>, Option<Vec<String>>)> {
+) -> Result<NamedSource> {
     match format {
         #[cfg(feature = "csv")]
         DataFormat::Csv => {
             let file = crate::CsvFile::open(path, selection)?;
-            let names = file.header_names();
-            Ok((Box::new(file), names))
+            Ok(NamedSource {
+                column_names: file.header_names(),
+                source: Box::new(file),
+            })
         }
         #[cfg(feature = "parquet")]
         DataFormat::Parquet => {
             let file = crate::ParquetFile::open(path, selection)?;
-            let names = Some(file.column_names());
-            Ok((Box::new(file), names))
+            Ok(NamedSource {
+                column_names: Some(file.column_names()),
+                source: Box::new(file),
+            })
         }
         #[cfg(feature = "npy")]
         DataFormat::Npy => {
             refuse_names_for_npy(path, selection)?;
-            Ok((Box::new(crate::NpyFile::open(path)?), None))
+            Ok(NamedSource {
+                source: Box::new(crate::NpyFile::open(path)?),
+                column_names: None,
+            })
         }
         #[allow(unreachable_patterns)]
         other => Err(feature_off(path, other.files(), other.feature())),
@@ -404,9 +432,9 @@ mod tests {
         let table = read_table(&swapped, &options).unwrap();
         assert_eq!(table.data.as_slice(), &[3.0, 2.0, 6.0, 5.0]);
         assert_eq!(table.column_names, Some(vec!["x".into(), "y".into()]));
-        let (source, names) = open_named_source(&swapped, &options).unwrap();
-        assert_eq!(source.n_features(), 2);
-        assert_eq!(names, Some(vec!["x".into(), "y".into()]));
+        let opened = open_named_source(&swapped, &options).unwrap();
+        assert_eq!(opened.source.n_features(), 2);
+        assert_eq!(opened.column_names, Some(vec!["x".into(), "y".into()]));
         // no names in the file: every column by position
         let bare = dir.join("bare.csv");
         std::fs::write(&bare, "1,2\n3,4\n").unwrap();

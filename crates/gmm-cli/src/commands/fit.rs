@@ -7,7 +7,7 @@ use gmm_core::{
     Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_io::{SourceOptions, open_named_source, read_table, write_atomic};
+use gmm_io::{NamedSource, SourceOptions, open_named_source, read_table, write_atomic};
 use gmm_vb::{VbFit, VbParams};
 
 use super::fit_gibbs::fit_gibbs;
@@ -111,7 +111,10 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
     if let Some(weights) = &a.input.weights {
         gmm_io::check_rereadable(weights)?;
     }
-    let (mut source, names) = open_named_source(&a.data, &source_options(&a.input))?;
+    let NamedSource {
+        mut source,
+        column_names,
+    } = open_named_source(&a.data, &source_options(&a.input))?;
     let d = source.n_features();
     let start = fit_start(a, d, &mut || {
         Ok(Passes::new(source.as_mut()).summary()?.n_samples)
@@ -132,7 +135,7 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
             .into());
         }
     };
-    write_model(a, &named(file, names), &summary)
+    write_model(a, &named(file, column_names), &summary)
 }
 
 /// EM from `start` on `source`: the model file and the summary (the score and BIC from one
