@@ -34,11 +34,14 @@ pub fn read_model_file(path: &Path) -> Result<ModelFile> {
 }
 
 /// The point estimate (Gaussian mixture) of a model file, whatever the method (a VB file's
-/// posterior is not read, so a damaged one does not stop `gmm sample`).
-pub fn read_point_estimate(path: &Path) -> Result<GaussianMixture> {
-    read_model_file(path)?
+/// posterior is not read, so a damaged one does not stop `gmm sample`), and the file's
+/// feature names.
+pub fn read_point_estimate(path: &Path) -> Result<(GaussianMixture, Option<Vec<String>>)> {
+    let file = read_model_file(path)?;
+    let mixture = file
         .to_mixture()
-        .map_err(|e| unusable(path, &e, GIVE_A_MODEL_FILE))
+        .map_err(|e| unusable(path, &e, GIVE_A_MODEL_FILE))?;
+    Ok((mixture, file.feature_names))
 }
 
 /// The model `score` and `predict` use, by the library's rule

@@ -121,6 +121,12 @@ fn fit_records_the_header_s_names() {
         load(&streamed)["feature_names"],
         serde_json::json!(["x", "y"])
     );
+    // a sample of the model is headed by its names, so it scores by name
+    let sample = f.dir.join("sample.csv");
+    ok(gmm(&["sample", s(&f.model), "-n", "20", "-o", s(&sample)]));
+    let text = std::fs::read_to_string(&sample).unwrap();
+    assert_eq!(text.lines().next(), Some("x,y"));
+    score(&f.model, &sample, &[]);
     // the Gibbs sampler's file alike, and score reads it by name
     let gibbs = f.dir.join("gibbs.json");
     let args = "--method gibbs -k 2 --draws 40 --burn-in 10 --chains 2 --seed 1 -o";

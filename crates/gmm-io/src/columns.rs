@@ -104,6 +104,13 @@ impl Lookup<'_> {
     /// The columns of the model's features, in the model's order; the file's other columns
     /// are left out.
     fn features(&self, features: &[String], weight: Option<usize>) -> Result<Vec<usize>> {
+        if features.is_empty() {
+            return Err(GmmError::InvalidParameter {
+                name: "feature_names",
+                value: String::new(),
+                reason: "a model has at least one feature: give its names, or None".into(),
+            });
+        }
         let mut chosen = Vec::with_capacity(features.len());
         for name in features {
             let j = self.find("columns", name).map_err(|e| {
@@ -333,6 +340,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("also the weight column"), "{e}");
+        assert!(resolve(&features(&[], None), &names(), &numeric, "f").is_err());
         // the user's columns win
         let mut s = features(&["z"], None);
         s.columns = Some(vec!["b".into()]);
