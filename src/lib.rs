@@ -21,8 +21,9 @@ pub use gmm_io as io;
 pub use gmm_vb as vb;
 
 /// One way to read any model file back (defined in gmm-vb, the lowest crate that knows both
-/// the Gaussian mixture and the VB model): `Model` is [`gmm_vb::LoadedModel`].
-pub use gmm_vb::{LoadedModel as Model, load_model};
+/// the Gaussian mixture and the VB model): `Model` is [`gmm_vb::LoadedModel`] (the model,
+/// a [`ModelKind`], and the names of its features when the file recorded them).
+pub use gmm_vb::{LoadedModel as Model, ModelKind, load_model};
 
 /// The nalgebra the workspace's signatures use (re-exported from gmm-core).
 pub use gmm_core::nalgebra;

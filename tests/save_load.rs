@@ -5,7 +5,7 @@ use gmm::core::synthetic;
 use gmm::core::{CovarianceType, Dataset, FittedModel, GaussianMixture, GmmError, MixtureModel};
 use gmm::em::EmParams;
 use gmm::vb::{VbModel, VbParams, WeightPrior};
-use gmm::{Model, load_model};
+use gmm::{Model, ModelKind, load_model};
 use gmm_test_support::scratch_dir;
 
 fn bits(v: &[f64]) -> Vec<u64> {
@@ -48,7 +48,7 @@ fn a_saved_fit_loads_into_a_model_that_answers_as_the_fit() {
         let path = dir.join(format!("em-{t}.json"));
         em.save(&path).unwrap();
         let loaded = load_model(&path).unwrap();
-        assert!(matches!(loaded, Model::Mixture(_)), "{t}");
+        assert!(matches!(loaded.kind(), ModelKind::Mixture(_)), "{t}");
         answers_as(&loaded, &em, &queries, &format!("EM {t}"));
         assert_eq!(&GaussianMixture::load(&path).unwrap(), em.mixture());
 
@@ -62,7 +62,7 @@ fn a_saved_fit_loads_into_a_model_that_answers_as_the_fit() {
         let path = dir.join(format!("vb-{t}.json"));
         vb.save(&path).unwrap();
         let loaded = load_model(&path).unwrap();
-        assert!(matches!(loaded, Model::Vb(_)), "{t}");
+        assert!(matches!(loaded.kind(), ModelKind::Vb(_)), "{t}");
         answers_as(&loaded, &vb, &queries, &format!("VB {t}"));
         let rebuilt = VbModel::load(&path).unwrap();
         assert_eq!(rebuilt.posterior(), vb.posterior(), "{t}");
@@ -98,5 +98,43 @@ fn loading_a_missing_or_broken_file_names_the_path() {
         }
         other => panic!("expected InvalidModel, got {other:?}"),
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn feature_names_survive_a_fit_s_file_and_old_files_still_load() {
+    let dir = scratch_dir("load-feature-names");
+    let data = synthetic::draw(&synthetic::two_d_three_clusters(), 300, 5)
+        .unwrap()
+        .data;
+    let names = vec!["height".to_string(), "weight".to_string()];
+    let em = EmParams::new(3).seed(1).fit(&data).unwrap();
+    let path = dir.join("named.json");
+    em.to_model_file()
+        .with_feature_names(Some(names.clone()))
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let loaded = load_model(&path).unwrap();
+    assert_eq!(loaded.feature_names(), Some(&names[..]));
+    answers_as(&loaded, &em, &data, "EM with names");
+    let again = dir.join("again.json");
+    loaded.save(&again).unwrap();
+    assert_eq!(
+        load_model(&again).unwrap().feature_names(),
+        Some(&names[..])
+    );
+
+    // a file written before the field existed (format 2, no names) loads as before
+    let old = dir.join("old.json");
+    std::fs::write(
+        &old,
+        r#"{"format_version": 2, "covariance_type": "spherical", "weights": [1.0],
+            "means": [[0.0, 1.0]], "covariances": [2.0]}"#,
+    )
+    .unwrap();
+    let loaded = load_model(&old).unwrap();
+    assert_eq!(loaded.feature_names(), None);
+    assert!(matches!(loaded.kind(), ModelKind::Mixture(_)));
     std::fs::remove_dir_all(&dir).ok();
 }

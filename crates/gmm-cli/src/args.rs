@@ -276,7 +276,9 @@ impl FitOptions {
 #[derive(Debug, Clone, Args)]
 pub struct DataOptions {
     /// Read these columns, in this order, by name: a CSV file with a header row, or Parquet
-    /// [default: every numeric column but the weight column].
+    /// [default: every numeric column but the weight column; for predict and score, the
+    /// model's features by name when its file recorded them and the data file names its
+    /// columns, else every column by position].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
     /// Frequency weights, one number per line in the order of the points (a first line that

@@ -109,6 +109,10 @@ pub fn user_message(e: &GmmError) -> String {
              ({reason}): increase --reg-covar or use fewer components"
         ),
         GmmError::InvalidLabels { .. } => in_flags(&e.to_string()),
+        GmmError::FeatureMismatch { .. } => e.to_string().replace(
+            "name the columns to read",
+            "name the columns to read with --columns",
+        ),
         GmmError::FitFailed {
             step,
             n_components,

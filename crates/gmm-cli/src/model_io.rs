@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use gmm_core::{GaussianMixture, GmmError, ModelFile, Result};
-use gmm_vb::LoadedModel;
+use gmm_vb::{LoadedModel, ModelKind};
 
 /// What to do with a file that is not a usable model file.
 const GIVE_A_MODEL_FILE: &str = "give a model file written by `gmm fit`";
@@ -34,11 +34,14 @@ pub fn read_model_file(path: &Path) -> Result<ModelFile> {
 }
 
 /// The point estimate (Gaussian mixture) of a model file, whatever the method (a VB file's
-/// posterior is not read, so a damaged one does not stop `gmm sample`).
-pub fn read_point_estimate(path: &Path) -> Result<GaussianMixture> {
-    read_model_file(path)?
+/// posterior is not read, so a damaged one does not stop `gmm sample`), and the file's
+/// feature names.
+pub fn read_point_estimate(path: &Path) -> Result<(GaussianMixture, Option<Vec<String>>)> {
+    let file = read_model_file(path)?;
+    let mixture = file
         .to_mixture()
-        .map_err(|e| unusable(path, &e, GIVE_A_MODEL_FILE))
+        .map_err(|e| unusable(path, &e, GIVE_A_MODEL_FILE))?;
+    Ok((mixture, file.feature_names))
 }
 
 /// The model `score` and `predict` use, by the library's rule
@@ -56,7 +59,7 @@ pub fn read_model(path: &Path) -> Result<LoadedModel> {
         };
         unusable(path, &e, advice)
     })?;
-    if matches!(model, LoadedModel::VbPointEstimate(_)) {
+    if matches!(model.kind(), ModelKind::VbPointEstimate(_)) {
         eprintln!(
             "note: {} is a VB model without a \"posterior\": using its point estimate (a plug-in \
              Gaussian mixture), not the posterior predictive",

@@ -56,9 +56,14 @@ fn the_model_file_is_the_librarys_fit_and_draws_are_written() {
         .seed(3)
         .fit(&data)
         .unwrap();
+    // the library's file, with the names of the columns read (the file's header)
+    let names = Some(vec!["eruptions".to_string(), "waiting".to_string()]);
     assert_eq!(
         fs::read_to_string(&model).unwrap(),
-        fit.to_model_file().to_json()
+        fit.to_model_file()
+            .with_feature_names(names)
+            .unwrap()
+            .to_json()
     );
     assert_eq!(fs::read_to_string(&csv).unwrap(), fit.draws_to_csv());
     let file = load(&model);

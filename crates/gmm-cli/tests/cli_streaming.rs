@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use gmm_core::{Dataset, synthetic};
+use gmm_core::{Dataset, ModelFile, synthetic};
 use gmm_io::{NpyDtype, NpyWriter};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
@@ -100,7 +100,9 @@ fn write_parquet(path: &Path, data: &Dataset) {
     w.close().unwrap();
 }
 
-/// Fits `data` with `extra` flags from the means file and returns the model file's bytes.
+/// Fits `data` with `extra` flags from the means file and returns the model file's bytes,
+/// without the feature names (which only the named formats record: the names of the columns
+/// read, checked to be x,y, or y,x with `--columns y,x`).
 fn fit_model(files: &Files, data: &Path, extra: &[&str], name: &str) -> Vec<u8> {
     let out = files.dir.join(name);
     let method = if extra.contains(&"--method") {
@@ -124,7 +126,25 @@ fn fit_model(files: &Files, data: &Path, extra: &[&str], name: &str) -> Vec<u8> 
     ]);
     args.extend_from_slice(extra);
     ok(gmm(&args));
-    std::fs::read(&out).unwrap()
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut file = ModelFile::from_json(&text).unwrap();
+    let names = file.feature_names.take();
+    let named = extra
+        .iter()
+        .any(|f| *f == "--columns" || *f == "--weight-column")
+        || data.extension().is_some_and(|e| e != "npy");
+    let want: Option<&[&str]> = match (named, extra.contains(&"y,x")) {
+        (false, _) => None,
+        (true, false) => Some(&["x", "y"]),
+        (true, true) => Some(&["y", "x"]),
+    };
+    assert_eq!(
+        names.as_deref(),
+        want.map(|w| w.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .as_deref(),
+        "{name}"
+    );
+    file.to_json().into_bytes()
 }
 
 #[test]

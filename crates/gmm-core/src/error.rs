@@ -189,6 +189,16 @@ pub enum GmmError {
         reason: String,
     },
 
+    /// A data file's columns do not match the features a model was fitted on (a feature
+    /// the file has no column for), with the file and what to do.
+    #[error("{path}: {reason}")]
+    FeatureMismatch {
+        /// The data file.
+        path: String,
+        /// Which feature is missing, what the file has, and what to do.
+        reason: String,
+    },
+
     /// An input/output error, with the path involved.
     #[error("{path}: {reason}")]
     Io {

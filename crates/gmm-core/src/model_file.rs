@@ -52,6 +52,14 @@ pub struct ModelFile {
     /// posterior means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gibbs: Option<serde_json::Value>,
+    /// The names of the D features (the data's columns, in the order the model's
+    /// coordinates follow), when the data the model was fitted on named them: a CSV
+    /// header, Parquet column names, a pandas DataFrame's string column names. `None` when
+    /// they were not known (a .npy file, an array, a file written before the field existed).
+    /// Readers of the data select columns by these names ([`ModelFile::to_mixture`] checks
+    /// that there are D of them, all different).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
 }
 
 /// The format version this library writes. Version 2 stores diag covariances as K rows of D
@@ -107,7 +115,31 @@ impl ModelFile {
             fit: None,
             posterior: None,
             gibbs: None,
+            feature_names: None,
         }
+    }
+
+    /// The file with the feature names `names` (`None`: none recorded).
+    ///
+    /// ```
+    /// use gmm_core::{synthetic, ModelFile};
+    /// let file = ModelFile::from_mixture(&synthetic::two_d_three_clusters())
+    ///     .with_feature_names(Some(vec!["x".into(), "y".into()]))?;
+    /// let back = ModelFile::from_json(&file.to_json())?;
+    /// assert_eq!(back.feature_names, Some(vec!["x".to_string(), "y".to_string()]));
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`] when there are not D names (one per mean coordinate) or
+    /// two are the same (a name would not say which column to read).
+    pub fn with_feature_names(mut self, names: Option<Vec<String>>) -> Result<Self> {
+        if let Some(names) = &names {
+            let d = self.means.first().map_or(0, Vec::len);
+            check_feature_names(names, d)?;
+        }
+        self.feature_names = names;
+        Ok(self)
     }
 
     /// Validates the file and builds the mixture.
@@ -139,6 +171,9 @@ impl ModelFile {
                 "mean {c} has length {} but mean 0 has {d}",
                 self.means[c].len()
             )));
+        }
+        if let Some(names) = &self.feature_names {
+            check_feature_names(names, d)?;
         }
         let covariances = self
             .covariances
@@ -258,6 +293,36 @@ impl ModelFile {
             reason: e.to_string(),
         })
     }
+}
+
+/// Checks that `names` are `d` feature names, all different (what a model file's
+/// `feature_names` must be).
+///
+/// # Errors
+/// [`GmmError::InvalidModel`] naming the field, the counts or the repeated name.
+pub fn check_feature_names(names: &[String], d: usize) -> Result<()> {
+    if names.len() != d {
+        return Err(GmmError::InvalidModel {
+            reason: format!(
+                "feature_names has {} names but the model has {d} features: give one name per \
+                 feature, or delete the field",
+                names.len()
+            ),
+        });
+    }
+    for (j, name) in names.iter().enumerate() {
+        if let Some(other) = names[..j].iter().position(|n| n == name) {
+            return Err(GmmError::InvalidModel {
+                reason: format!(
+                    "feature_names names {name:?} twice (features {} and {}), so the name does \
+                     not say which column to read: rename one, or delete the field",
+                    other + 1,
+                    j + 1
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl GaussianMixture {
@@ -531,6 +596,40 @@ mod tests {
         assert!(shown.contains("damaged or edited"), "{shown}");
         assert!(!shown.contains("reg_covar"), "{shown}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn feature_names_round_trip_and_are_checked() {
+        let names = Some(vec!["x".to_string(), "y".to_string()]);
+        let file = ModelFile::from_mixture(&mixtures()[0])
+            .with_feature_names(names.clone())
+            .unwrap();
+        let back = ModelFile::from_json(&file.to_json()).unwrap();
+        assert_eq!(back.feature_names, names);
+        assert_eq!(back, file);
+        assert_eq!(back.to_mixture().unwrap(), mixtures()[0]);
+        // written only when known: a file without names has no field, and reads as before
+        let plain = ModelFile::from_mixture(&mixtures()[0]);
+        assert!(!plain.to_json().contains("feature_names"));
+        assert_eq!(
+            ModelFile::from_json(&plain.to_json())
+                .unwrap()
+                .feature_names,
+            None
+        );
+        // one name per feature, all different; a hand-edited file is refused, saying why
+        let e = ModelFile::from_mixture(&mixtures()[0])
+            .with_feature_names(Some(vec!["x".into()]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("feature_names has 1 names but the model has 2"),
+            "{e}"
+        );
+        let mut twice = file.clone();
+        twice.feature_names = Some(vec!["x".into(), "x".into()]);
+        let e = twice.to_mixture().unwrap_err().to_string();
+        assert!(e.contains("\"x\" twice (features 1 and 2)"), "{e}");
     }
 
     #[test]

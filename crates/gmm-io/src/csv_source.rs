@@ -30,6 +30,7 @@ use crate::file_stamp::{FileStamp, open, read_once_error, read_once_kind};
 /// let selection = ColumnSelection {
 ///     columns: Some(vec!["y".into(), "x".into()]),
 ///     weight_column: Some("count".into()),
+///     feature_names: None,
 /// };
 /// let mut csv = CsvFile::open(&path, &selection)?;
 /// assert_eq!(csv.n_features(), 2);
@@ -138,6 +139,13 @@ impl CsvFile {
                 None => format!("x{}", j + 1),
             })
             .collect()
+    }
+
+    /// The header's names of the point columns read, in order; `None` for a file without
+    /// a header row (whose columns have no names).
+    pub fn header_names(&self) -> Option<Vec<String>> {
+        let names = self.column_names.as_ref()?;
+        Some(self.columns.iter().map(|&j| names[j].clone()).collect())
     }
 }
 

@@ -92,7 +92,10 @@ pub use gmm_core::{remove_temporaries, write_all_atomic, write_atomic};
 pub use ndarray_source::ArraySource;
 #[cfg(feature = "npy")]
 pub use npy::{NpyDtype, NpyFile, NpyWriter};
-pub use open::{DataFormat, SourceOptions, open_source, read_dataset};
+pub use open::{
+    DataFormat, NamedSource, SourceOptions, open_named_source, open_source, read_dataset,
+    read_table,
+};
 #[cfg(feature = "parquet")]
 pub use parquet_file::ParquetFile;
 pub use table::DataTable;

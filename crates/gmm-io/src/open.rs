@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use gmm_core::{DataSource, Dataset, GmmError, Result, check_memory};
 
 use crate::columns::ColumnSelection;
+use crate::table::DataTable;
 
 /// The formats of data files, told apart by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,7 @@ pub struct SourceOptions {
 ///     selection: ColumnSelection {
 ///         columns: Some(vec!["y".into()]),
 ///         weight_column: Some("count".into()),
+///         feature_names: None,
 ///     },
 ///     weights: None,
 ///     max_memory: None,
@@ -114,12 +116,45 @@ pub struct SourceOptions {
 /// cargo feature when the reader of its format (or, for `weights`, the CSV reader) was
 /// not compiled in.
 pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataSource>> {
-    let source = open_format(path, DataFormat::of(path), &options.selection)?;
+    Ok(open_named_source(path, options)?.source)
+}
+
+/// A data file opened as a source ([`open_named_source`]), with the names of the point
+/// columns it reads.
+pub struct NamedSource {
+    /// The source, read pass after pass.
+    pub source: Box<dyn DataSource>,
+    /// The names of the point columns read, in order, when the file names its columns (a
+    /// CSV header, Parquet); `None` for a .npy file or a CSV file without a header.
+    pub column_names: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for NamedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NamedSource")
+            .field("n_features", &self.source.n_features())
+            .field("column_names", &self.column_names)
+            .finish()
+    }
+}
+
+/// [`open_source`], with the names of the point columns it reads, in order, when the file
+/// names its columns: a CSV file's header, a Parquet file's column names; `None` for a .npy
+/// file or a CSV file without a header. What a model fitted on the file records as its
+/// `feature_names`.
+///
+/// # Errors
+/// As [`open_source`].
+pub fn open_named_source(path: &Path, options: &SourceOptions) -> Result<NamedSource> {
+    let opened = open_format(path, DataFormat::of(path), &options.selection)?;
     let source = match &options.weights {
-        None => source,
-        Some(weights) => with_weights(source, weights)?,
+        None => opened.source,
+        Some(weights) => with_weights(opened.source, weights)?,
     };
-    Ok(Box::new(crate::located::InFile::new(source, path)))
+    Ok(NamedSource {
+        source: Box::new(crate::located::InFile::new(source, path)),
+        column_names: opened.column_names,
+    })
 }
 
 /// The whole data file `path` in memory, with its weights ([`open_source`] read in one
@@ -135,7 +170,42 @@ pub fn open_source(path: &Path, options: &SourceOptions) -> Result<Box<dyn DataS
 /// As [`open_source`], and the errors of the values (not finite, bad weights, no points);
 /// [`GmmError::MemoryLimit`] naming the file when its values would not fit in memory.
 pub fn read_dataset(path: &Path, options: &SourceOptions) -> Result<Dataset> {
-    let mut source = open_source(path, options)?;
+    Ok(read_table(path, options)?.data)
+}
+
+/// [`read_dataset`], with the names of the columns read when the file names its columns
+/// (as [`open_named_source`]).
+///
+/// ```
+/// # #[cfg(feature = "csv")] {
+/// use gmm_io::{ColumnSelection, SourceOptions};
+/// let dir = std::env::temp_dir().join(format!("gmm-io-table-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("points.csv");
+/// std::fs::write(&path, "id,x,y\n7,1,2\n8,3,4\n").unwrap();
+/// // the columns of a model fitted on y then x, read by name from a file in another order
+/// let options = SourceOptions {
+///     selection: ColumnSelection {
+///         feature_names: Some(vec!["y".into(), "x".into()]),
+///         ..ColumnSelection::all()
+///     },
+///     ..SourceOptions::default()
+/// };
+/// let table = gmm_io::read_table(&path, &options)?;
+/// assert_eq!(table.data.as_slice(), &[2.0, 1.0, 4.0, 3.0]);
+/// assert_eq!(table.column_names, Some(vec!["y".to_string(), "x".to_string()]));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # }
+/// # Ok::<(), gmm_core::GmmError>(())
+/// ```
+///
+/// # Errors
+/// As [`read_dataset`].
+pub fn read_table(path: &Path, options: &SourceOptions) -> Result<DataTable> {
+    let NamedSource {
+        mut source,
+        column_names,
+    } = open_named_source(path, options)?;
     let limit = options.max_memory.or_else(gmm_core::default_memory_limit);
     if let Some(n) = known_rows(path, &options.selection)? {
         let bytes = n
@@ -143,7 +213,8 @@ pub fn read_dataset(path: &Path, options: &SourceOptions) -> Result<Dataset> {
             .saturating_mul(8);
         check_memory(bytes, limit, &reading_in_memory(path))?;
     }
-    crate::collect::read_all_limited(source.as_mut(), limit, &reading_in_memory(path))
+    let data = crate::collect::read_all_limited(source.as_mut(), limit, &reading_in_memory(path))?;
+    Ok(DataTable { data, column_names })
 }
 
 /// What a whole-file read of `path` is called in a [`GmmError::MemoryLimit`], with the
@@ -182,7 +253,8 @@ fn feature_off(path: &Path, what: &str, feature: &str) -> GmmError {
     }
 }
 
-/// The reader of `format` on `path`.
+/// The reader of `format` on `path`, and the names of the columns it reads (when the file
+/// has names).
 #[cfg_attr(
     not(any(feature = "csv", feature = "npy", feature = "parquet")),
     allow(unused_variables)
@@ -191,16 +263,31 @@ fn open_format(
     path: &Path,
     format: DataFormat,
     selection: &ColumnSelection,
-) -> Result<Box<dyn DataSource>> {
+) -> Result<NamedSource> {
     match format {
         #[cfg(feature = "csv")]
-        DataFormat::Csv => Ok(Box::new(crate::CsvFile::open(path, selection)?)),
+        DataFormat::Csv => {
+            let file = crate::CsvFile::open(path, selection)?;
+            Ok(NamedSource {
+                column_names: file.header_names(),
+                source: Box::new(file),
+            })
+        }
         #[cfg(feature = "parquet")]
-        DataFormat::Parquet => Ok(Box::new(crate::ParquetFile::open(path, selection)?)),
+        DataFormat::Parquet => {
+            let file = crate::ParquetFile::open(path, selection)?;
+            Ok(NamedSource {
+                column_names: Some(file.column_names()),
+                source: Box::new(file),
+            })
+        }
         #[cfg(feature = "npy")]
         DataFormat::Npy => {
             refuse_names_for_npy(path, selection)?;
-            Ok(Box::new(crate::NpyFile::open(path)?))
+            Ok(NamedSource {
+                source: Box::new(crate::NpyFile::open(path)?),
+                column_names: None,
+            })
         }
         #[allow(unreachable_patterns)]
         other => Err(feature_off(path, other.files(), other.feature())),
@@ -312,6 +399,7 @@ mod tests {
             selection: ColumnSelection {
                 columns: Some(vec!["y".into()]),
                 weight_column: None,
+                feature_names: None,
             },
             weights: None,
             max_memory: None,
@@ -329,6 +417,54 @@ mod tests {
                 );
             }
             other => panic!("expected InvalidParameter, got {:?}", other.map(|_| ())),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(all(feature = "csv", feature = "npy"))]
+    #[test]
+    fn a_model_s_feature_names_pick_named_columns_and_leave_unnamed_ones_by_position() {
+        let dir = scratch("features");
+        let options = SourceOptions {
+            selection: ColumnSelection {
+                feature_names: Some(vec!["x".into(), "y".into()]),
+                ..ColumnSelection::all()
+            },
+            ..SourceOptions::default()
+        };
+        // by name, in the model's order, other columns ignored; streamed alike
+        let swapped = dir.join("swapped.csv");
+        std::fs::write(&swapped, "id,y,x\n1,2,3\n4,5,6\n").unwrap();
+        let table = read_table(&swapped, &options).unwrap();
+        assert_eq!(table.data.as_slice(), &[3.0, 2.0, 6.0, 5.0]);
+        assert_eq!(table.column_names, Some(vec!["x".into(), "y".into()]));
+        let opened = open_named_source(&swapped, &options).unwrap();
+        assert_eq!(opened.source.n_features(), 2);
+        assert_eq!(opened.column_names, Some(vec!["x".into(), "y".into()]));
+        // no names in the file: every column by position
+        let bare = dir.join("bare.csv");
+        std::fs::write(&bare, "1,2\n3,4\n").unwrap();
+        let npy = dir.join("p.npy");
+        let mut w = crate::NpyWriter::create(&npy, 2, 2, crate::NpyDtype::F64).unwrap();
+        w.write_rows(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        w.finish().unwrap();
+        for path in [&bare, &npy] {
+            let table = read_table(path, &options).unwrap();
+            assert_eq!(table.data.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+            assert_eq!(table.column_names, None, "{}", path.display());
+        }
+        // a feature the file lacks: the error names it and the file
+        let lacking = dir.join("lacking.csv");
+        std::fs::write(&lacking, "x,z\n1,2\n").unwrap();
+        match read_table(&lacking, &options) {
+            Err(e @ GmmError::FeatureMismatch { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("lacking.csv") && text.contains("feature \"y\""),
+                    "{text}"
+                );
+            }
+            other => panic!("expected FeatureMismatch, got {:?}", other.map(|_| ())),
         }
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -46,7 +46,10 @@ use crate::file_stamp::{FileStamp, open};
 /// writer.write(&batch).unwrap();
 /// writer.close().unwrap();
 ///
-/// let selection = ColumnSelection { columns: None, weight_column: Some("n".into()) };
+/// let selection = ColumnSelection {
+///     weight_column: Some("n".into()),
+///     ..ColumnSelection::all()
+/// };
 /// let mut file = ParquetFile::open(&path, &selection)?;
 /// assert_eq!(file.column_names(), vec!["x".to_string()]);
 /// assert_eq!(Passes::new(&mut file).summary()?.total_weight, 4.0);

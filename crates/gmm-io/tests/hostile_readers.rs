@@ -22,6 +22,7 @@ fn columns(names: &[&str]) -> SourceOptions {
         selection: ColumnSelection {
             columns: Some(names.iter().map(|s| s.to_string()).collect()),
             weight_column: None,
+            feature_names: None,
         },
         weights: None,
         max_memory: None,

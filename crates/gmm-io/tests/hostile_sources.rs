@@ -284,6 +284,7 @@ mod parquet_files {
         ColumnSelection {
             columns: Some(columns.iter().map(|s| s.to_string()).collect()),
             weight_column: weight.map(str::to_string),
+            feature_names: None,
         }
     }
 
@@ -363,6 +364,7 @@ mod csv_files {
         ColumnSelection {
             columns: Some(columns.iter().map(|s| s.to_string()).collect()),
             weight_column: weight.map(str::to_string),
+            feature_names: None,
         }
     }
 

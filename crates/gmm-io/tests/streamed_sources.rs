@@ -155,6 +155,7 @@ fn csv_with_columns_and_weights_fits_as_in_memory() {
     let selection = ColumnSelection {
         columns: Some(vec!["x".into(), "y".into()]),
         weight_column: Some("count".into()),
+        feature_names: None,
     };
     let weighted = data.clone().with_weights(w.clone()).unwrap();
     let mut csv = CsvFile::open(&path, &selection).unwrap();
@@ -240,6 +241,7 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
     let selection = ColumnSelection {
         columns: Some(vec!["x".into(), "y".into()]),
         weight_column: Some("w".into()),
+        feature_names: None,
     };
     let mut file = gmm_io::ParquetFile::open(&path, &selection).unwrap();
     assert_eq!(file.n_rows(), N as u64);
@@ -253,6 +255,7 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
         &ColumnSelection {
             columns: None,
             weight_column: Some("w".into()),
+            feature_names: None,
         },
     ) else {
         panic!("a text column is refused")
@@ -264,6 +267,7 @@ fn parquet_over_several_row_groups_fits_as_in_memory() {
         &ColumnSelection {
             columns: Some(vec!["y".into(), "x".into()]),
             weight_column: Some("w".into()),
+            feature_names: None,
         },
     )
     .unwrap();

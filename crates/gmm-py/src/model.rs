@@ -2,11 +2,12 @@
 //! model file, and the map-reduce step (E-step statistics of a chunk, M-step from merged
 //! statistics).
 
+use gmm_core::model_file::check_feature_names;
 use gmm_core::{
     EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
     Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
-use gmm_vb::{LoadedModel, VbModel};
+use gmm_vb::{LoadedModel, ModelKind, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -105,12 +106,12 @@ impl Inner {
     /// which answers as a Gaussian mixture (load it with `GaussianMixture.load`).
     fn from_model_file(file: &ModelFile) -> Result<Self> {
         let record = file.fit.clone();
-        Ok(match LoadedModel::from_model_file(file)? {
-            LoadedModel::Vb(model) => Self::Vb {
+        Ok(match LoadedModel::from_model_file(file)?.into_kind() {
+            ModelKind::Vb(model) => Self::Vb {
                 model: Box::new(model),
                 record,
             },
-            LoadedModel::Mixture(mixture) | LoadedModel::VbPointEstimate(mixture) => Self::Em {
+            ModelKind::Mixture(mixture) | ModelKind::VbPointEstimate(mixture) => Self::Em {
                 mixture: Box::new(mixture),
                 record: record.filter(|r| r.estimator() == gmm_core::Estimator::Em),
             },
@@ -216,12 +217,32 @@ impl Inner {
 pub struct Model {
     /// The model.
     pub inner: Inner,
+    /// The names of its features, when known (a model file's `feature_names`).
+    feature_names: Option<Vec<String>>,
 }
 
 impl Model {
-    /// Wraps a model.
+    /// Wraps a model (without feature names).
     pub fn new(inner: Inner) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            feature_names: None,
+        }
+    }
+
+    /// The model a parsed model file holds, with its feature names.
+    fn from_file(file: &ModelFile) -> Result<Self> {
+        Ok(Self {
+            inner: Inner::from_model_file(file)?,
+            feature_names: file.feature_names.clone(),
+        })
+    }
+
+    /// The model's file, with its record and feature names.
+    fn model_file(&self) -> ModelFile {
+        let mut file = self.inner.to_model_file();
+        file.feature_names.clone_from(&self.feature_names);
+        file
     }
 }
 
@@ -234,6 +255,28 @@ impl Model {
             Inner::Em { .. } => "em",
             Inner::Vb { .. } => "vb",
         }
+    }
+
+    /// The names of the features (a list of str) when known: read from a model file that
+    /// recorded them, or given by `with_feature_names`; None otherwise.
+    #[getter]
+    fn feature_names(&self) -> Option<Vec<String>> {
+        self.feature_names.clone()
+    }
+
+    /// The same model with the feature names `names` (None: none), which its model file
+    /// then records.
+    #[pyo3(signature = (names))]
+    fn with_feature_names(&self, names: Option<Vec<String>>) -> PyResult<Self> {
+        guarded(|| {
+            if let Some(names) = &names {
+                check_feature_names(names, self.inner.queries().n_features())?;
+            }
+            Ok(Self {
+                inner: self.inner.clone(),
+                feature_names: names,
+            })
+        })
     }
 
     /// Number of components K.
@@ -353,28 +396,24 @@ impl Model {
 
     /// The model in gmm's JSON model format (what `gmm` on the command line reads).
     fn to_json(&self) -> String {
-        self.inner.to_model_file().to_json()
+        self.model_file().to_json()
     }
 
     /// Reads a model from gmm's JSON model format (a VB file gives a VB model).
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        guarded(|| {
-            Ok(Self::new(Inner::from_model_file(&ModelFile::from_json(
-                text,
-            )?)?))
-        })
+        guarded(|| Self::from_file(&ModelFile::from_json(text)?))
     }
 
     /// Writes the model file to `path` atomically.
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        py.detach(|| guarded(|| self.inner.to_model_file().save(&path)))
+        py.detach(|| guarded(|| self.model_file().save(&path)))
     }
 
     /// Reads the model file at `path`.
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
-        py.detach(|| guarded(|| Ok(Self::new(Inner::from_model_file(&ModelFile::load(&path)?)?))))
+        py.detach(|| guarded(|| Self::from_file(&ModelFile::load(&path)?)))
     }
 
     /// Pickles as the model file's JSON.

@@ -87,3 +87,25 @@ def test_fit_reads_a_c_contiguous_float64_array_without_copying_it():
     gmm_rs.GaussianMixture(2, covariance_type="diag", max_iter=2, random_state=0).fit(X)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 80, f"peak memory grew by {grown_mb:.0f} MB during fit"
+
+
+def test_feature_names_go_into_the_file_and_come_back(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X = blobs(n=200, d=2, k=2, seed=4)
+    frame = pd.DataFrame(X, columns=["x", "y"])
+    est = gmm_rs.GaussianMixture(2, random_state=0).fit(frame)
+    path = tmp_path / "named.json"
+    est.save(path)
+    assert json.loads(path.read_text())["feature_names"] == ["x", "y"]
+    back = gmm_rs.GaussianMixture.load(path)
+    assert list(back.feature_names_in_) == ["x", "y"]
+    assert gmm_rs._core.Model.load(str(path)).feature_names == ["x", "y"]
+    assert np.array_equal(back.score_samples(frame), est.score_samples(frame))
+    # scikit-learn's check: columns in another order are refused by name
+    with pytest.raises(ValueError, match="feature names"):
+        back.score_samples(frame[["y", "x"]])
+    # an array has no names: the file records none, as before
+    plain = gmm_rs.GaussianMixture(2, random_state=0).fit(X)
+    plain.save(tmp_path / "plain.json")
+    assert "feature_names" not in json.loads((tmp_path / "plain.json").read_text())
+    assert not hasattr(gmm_rs.GaussianMixture.load(tmp_path / "plain.json"), "feature_names_in_")

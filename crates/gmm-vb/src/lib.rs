@@ -54,7 +54,7 @@ mod stepper;
 
 pub use elbo::{ElboTerms, elbo, sklearn_bound, sklearn_dropped_constant};
 pub use fit::{DEFAULT_WEIGHT_THRESHOLD, STOP_PATIENCE, VbFit, iterate};
-pub use loaded::{LoadedModel, load_model};
+pub use loaded::{LoadedModel, ModelKind, load_model};
 pub use model::{POINT_ESTIMATE_TOLERANCE, VbModel, model_file_bytes};
 pub use params::{
     DEFAULT_MAX_ITER, DEFAULT_MEAN_PRECISION_PRIOR, DEFAULT_REG_COVAR, DEFAULT_TOL, Priors,

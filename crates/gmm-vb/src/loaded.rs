@@ -5,16 +5,19 @@
 //! The rule, in this order:
 //!
 //! 1. a file with a `"posterior"` object is a VB model: it rebuilds into a [`VbModel`]
-//!    ([`LoadedModel::Vb`]), whatever else it holds, with every check of
+//!    ([`ModelKind::Vb`]), whatever else it holds, with every check of
 //!    [`VbModel::from_model_file`] (a fit record, when there is one, must say `"vb"`; a
 //!    corrupted posterior is an error, never silently replaced by the point estimate);
 //! 2. a file whose fit record says `"vb"` but that has no posterior (deleted by hand, or
 //!    written by a tool that keeps the point estimate alone) loads as its point estimate,
-//!    [`LoadedModel::VbPointEstimate`]: a plug-in Gaussian mixture, which does not answer as
+//!    [`ModelKind::VbPointEstimate`]: a plug-in Gaussian mixture, which does not answer as
 //!    the fit did (no posterior predictive); the variant says so, for the caller to tell
 //!    its user (the `gmm` command prints a note);
-//! 3. any other file is a Gaussian mixture ([`LoadedModel::Mixture`]): an EM fit's, a CAVI
+//! 3. any other file is a Gaussian mixture ([`ModelKind::Mixture`]): an EM fit's, a CAVI
 //!    or Gibbs fit's plug-in mixture, or one written by hand.
+//!
+//! Whatever the kind, the file's `feature_names` (when it has them) come with the model
+//! ([`LoadedModel::feature_names`]) and are written back by [`LoadedModel::save`].
 
 use std::path::Path;
 
@@ -23,17 +26,28 @@ use gmm_core::{
     DataSource, Dataset, Estimator, GaussianMixture, MixtureModel, ModelFile, Result, ScoreSums,
 };
 
+use gmm_core::model_file::check_feature_names;
+
 use crate::VbModel;
 
-/// A model read from a file (see the module's rule): a VB fit's posterior, a VB file's
-/// point estimate when its posterior is missing, or a Gaussian mixture. The first and the
-/// last answer every [`MixtureModel`] method exactly as the fitted model that wrote the
-/// file did.
+/// A model read from a file: the model ([`ModelKind`], by the module's rule) and the names
+/// of its features when the file recorded them (`feature_names`, docs/model-format.md).
+/// It answers every [`MixtureModel`] method as the model it holds; saved, it writes the
+/// names back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedModel {
+    kind: ModelKind,
+    feature_names: Option<Vec<String>>,
+}
+
+/// The model a file holds (see the module's rule): a VB fit's posterior, a VB file's point
+/// estimate when its posterior is missing, or a Gaussian mixture. The first and the last
+/// answer every [`MixtureModel`] method exactly as the fitted model that wrote the file did.
 // A loaded model is held one at a time, not in collections: the size difference between
 // the variants costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-pub enum LoadedModel {
+pub enum ModelKind {
     /// A Gaussian mixture, answering with its own densities.
     Mixture(GaussianMixture),
     /// A variational posterior, answering with the Student-t posterior predictive and the
@@ -44,20 +58,31 @@ pub enum LoadedModel {
     VbPointEstimate(GaussianMixture),
 }
 
-/// Reads the model file at `path` into the model it holds: [`LoadedModel::Vb`] for a file
-/// with a posterior (written by a VB fit), [`LoadedModel::VbPointEstimate`] for a VB file
-/// without one, [`LoadedModel::Mixture`] otherwise.
+impl From<ModelKind> for LoadedModel {
+    /// The model without feature names.
+    fn from(kind: ModelKind) -> Self {
+        Self {
+            kind,
+            feature_names: None,
+        }
+    }
+}
+
+/// Reads the model file at `path` into the model it holds: [`ModelKind::Vb`] for a file
+/// with a posterior (written by a VB fit), [`ModelKind::VbPointEstimate`] for a VB file
+/// without one, [`ModelKind::Mixture`] otherwise; with the file's feature names.
 ///
 /// ```
 /// use gmm_core::{synthetic, FittedModel, MixtureModel};
-/// use gmm_vb::{LoadedModel, VbParams, load_model};
+/// use gmm_vb::{ModelKind, VbParams, load_model};
 /// let dir = std::env::temp_dir().join(format!("gmm-vb-load-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 300, 1)?;
 /// let fit = VbParams::new(3).fit(&sample.data)?;
 /// fit.save(&dir.join("vb.json"))?;
 /// let model = load_model(dir.join("vb.json"))?;
-/// assert!(matches!(model, LoadedModel::Vb(_)));
+/// assert!(matches!(model.kind(), ModelKind::Vb(_)));
+/// assert_eq!(model.feature_names(), None);
 /// assert_eq!(model.score(&sample.data)?, fit.score(&sample.data)?);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), gmm_core::GmmError>(())
@@ -75,20 +100,58 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<LoadedModel> {
 }
 
 impl LoadedModel {
-    /// The model a parsed model file holds (see [`load_model`] and the module's rule).
+    /// The model a parsed model file holds (see [`load_model`] and the module's rule), with
+    /// its feature names.
     ///
     /// # Errors
     /// [`GmmError::InvalidModel`](gmm_core::GmmError::InvalidModel) naming the field and the
     /// reason: the errors of [`VbModel::from_model_file`] for a file with a posterior, of
-    /// [`ModelFile::to_mixture`] otherwise.
+    /// [`ModelFile::to_mixture`] otherwise (feature names that are not one per feature, all
+    /// different, among them).
     pub fn from_model_file(file: &ModelFile) -> Result<Self> {
-        if file.posterior.is_some() {
-            VbModel::from_model_file(file).map(Self::Vb)
+        let kind = if file.posterior.is_some() {
+            ModelKind::Vb(VbModel::from_model_file(file)?)
         } else if Self::is_vb_without_posterior(file) {
-            file.to_mixture().map(Self::VbPointEstimate)
+            ModelKind::VbPointEstimate(file.to_mixture()?)
         } else {
-            file.to_mixture().map(Self::Mixture)
+            ModelKind::Mixture(file.to_mixture()?)
+        };
+        Ok(Self {
+            kind,
+            feature_names: file.feature_names.clone(),
+        })
+    }
+
+    /// The model the file holds.
+    pub fn kind(&self) -> &ModelKind {
+        &self.kind
+    }
+
+    /// The model the file holds, taken out.
+    pub fn into_kind(self) -> ModelKind {
+        self.kind
+    }
+
+    /// The names of the model's features (the columns of the data it was fitted on, in
+    /// order), when the file recorded them; `None` for a model fitted on unnamed data or
+    /// read from a file written before names were recorded.
+    pub fn feature_names(&self) -> Option<&[String]> {
+        self.feature_names.as_deref()
+    }
+
+    /// The model with the feature names `names` (`None`: none).
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidModel`](gmm_core::GmmError::InvalidModel) when there are not D
+    /// names or two are the same (as [`ModelFile::with_feature_names`]).
+    pub fn with_feature_names(self, names: Option<Vec<String>>) -> Result<Self> {
+        if let Some(names) = &names {
+            check_feature_names(names, self.n_features())?;
         }
+        Ok(Self {
+            kind: self.kind,
+            feature_names: names,
+        })
     }
 
     /// Whether `file` was written by a VB fit (its fit record says `"vb"`) but holds no
@@ -109,19 +172,21 @@ impl LoadedModel {
         self.model_file().save(path)
     }
 
-    /// The model's file, without a fit record (so a [`LoadedModel::VbPointEstimate`] saves
-    /// as a plain Gaussian mixture).
+    /// The model's file, with its feature names and without a fit record (so a
+    /// [`ModelKind::VbPointEstimate`] saves as a plain Gaussian mixture).
     pub fn model_file(&self) -> ModelFile {
-        match self {
-            Self::Mixture(m) | Self::VbPointEstimate(m) => ModelFile::from_mixture(m),
-            Self::Vb(m) => m.to_model_file(),
-        }
+        let mut file = match &self.kind {
+            ModelKind::Mixture(m) | ModelKind::VbPointEstimate(m) => ModelFile::from_mixture(m),
+            ModelKind::Vb(m) => m.to_model_file(),
+        };
+        file.feature_names.clone_from(&self.feature_names);
+        file
     }
 
     fn inner(&self) -> &dyn MixtureModel {
-        match self {
-            Self::Mixture(m) | Self::VbPointEstimate(m) => m,
-            Self::Vb(m) => m,
+        match &self.kind {
+            ModelKind::Mixture(m) | ModelKind::VbPointEstimate(m) => m,
+            ModelKind::Vb(m) => m,
         }
     }
 }
@@ -224,7 +289,7 @@ mod tests {
         let path = dir.join("em.json");
         fit.save(&path).unwrap();
         let loaded = load_model(&path).unwrap();
-        assert_eq!(loaded, LoadedModel::Mixture(fit.clone()));
+        assert_eq!(loaded, LoadedModel::from(ModelKind::Mixture(fit.clone())));
         assert_eq!(loaded.score(&data).unwrap(), fit.score(&data).unwrap());
         std::fs::remove_dir_all(&dir).ok();
     }
@@ -237,7 +302,7 @@ mod tests {
         let path = dir.join("vb.json");
         fit.save(&path).unwrap();
         let loaded = load_model(&path).unwrap();
-        assert!(matches!(loaded, LoadedModel::Vb(_)), "{loaded:?}");
+        assert!(matches!(loaded.kind(), ModelKind::Vb(_)), "{loaded:?}");
         assert_eq!(
             loaded.score_samples(&data).unwrap(),
             fit.score_samples(&data).unwrap()
@@ -260,8 +325,8 @@ mod tests {
         v.as_object_mut().unwrap().remove("posterior");
         let loaded = from_value(&v).unwrap();
         let fit = VbParams::new(3).seed(1).fit(&data).unwrap();
-        match &loaded {
-            LoadedModel::VbPointEstimate(gm) => assert_eq!(gm, fit.point_estimate()),
+        match loaded.kind() {
+            ModelKind::VbPointEstimate(gm) => assert_eq!(gm, fit.point_estimate()),
             other => panic!("expected VbPointEstimate, got {other:?}"),
         }
         assert_eq!(
@@ -270,7 +335,43 @@ mod tests {
         );
         // without the fit record either, nothing says VB: a plain mixture
         v.as_object_mut().unwrap().remove("fit");
-        assert!(matches!(from_value(&v).unwrap(), LoadedModel::Mixture(_)));
+        assert!(matches!(
+            from_value(&v).unwrap().kind(),
+            ModelKind::Mixture(_)
+        ));
+    }
+
+    #[test]
+    fn feature_names_survive_load_and_save_for_em_and_vb() {
+        let data = data();
+        let names = Some(vec!["x".to_string(), "y".to_string()]);
+        let em = ModelFile::from_mixture(&gmm_core::synthetic::two_d_three_clusters());
+        let vb = VbParams::new(3).seed(1).fit(&data).unwrap().to_model_file();
+        let dir = scratch_dir("vb-loaded-names");
+        for (what, file) in [("em", em), ("vb", vb)] {
+            let path = dir.join(format!("{what}.json"));
+            file.with_feature_names(names.clone())
+                .unwrap()
+                .save(&path)
+                .unwrap();
+            let loaded = load_model(&path).unwrap();
+            assert_eq!(loaded.feature_names(), names.as_deref(), "{what}");
+            let again = dir.join(format!("{what}-again.json"));
+            loaded.save(&again).unwrap();
+            let back = load_model(&again).unwrap();
+            assert_eq!(back, loaded, "{what}");
+            assert_eq!(back.feature_names(), names.as_deref(), "{what}");
+            // without names: as before, and none are made up
+            let plain = loaded.with_feature_names(None).unwrap();
+            assert_eq!(plain.feature_names(), None);
+            assert!(!plain.model_file().to_json().contains("feature_names"));
+        }
+        // names that are not one per feature are refused, naming the field
+        let mut v = vb_json(&data);
+        v["feature_names"] = serde_json::json!(["x"]);
+        let e = from_value(&v).unwrap_err().to_string();
+        assert!(e.contains("feature_names has 1 names"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! `gmm fit`: EM or VB (the sampler in `fit_gibbs`) on the data in memory or read again on
 //! every pass (`--stream`); the model file to `-o` (or stdout) and a summary.
 
+use gmm_core::model_file::check_feature_names;
 use gmm_core::{
     CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
     Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_io::{SourceOptions, open_source, read_dataset, write_atomic};
+use gmm_io::{NamedSource, SourceOptions, open_named_source, read_table, write_atomic};
 use gmm_vb::{VbFit, VbParams};
 
 use super::fit_gibbs::fit_gibbs;
@@ -27,7 +28,8 @@ pub fn fit(a: &FitArgs) -> CliResult {
         max_memory: a.options.max_memory,
         ..source_options(&a.input)
     };
-    let data = &read_dataset(&a.data, &options)?;
+    let table = read_table(&a.data, &options)?;
+    let data = &table.data;
     let start = fit_start(a, data.n_features(), &mut || Ok(data.n_samples()))?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);
@@ -39,7 +41,23 @@ pub fn fit(a: &FitArgs) -> CliResult {
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
         Method::Gibbs => fit_gibbs(a, &s, start, data)?,
     };
-    write_model(a, &file, &summary)
+    write_model(a, &named(file, table.column_names), &summary)
+}
+
+/// The model file with the names of the columns it was fitted on (when the data file named
+/// them); names that cannot be recorded (two columns of the same name, which would not say
+/// which to read) are left out, with a warning.
+fn named(mut file: ModelFile, names: Option<Vec<String>>) -> ModelFile {
+    let d = file.means.first().map_or(0, Vec::len);
+    match names.map(|n| check_feature_names(&n, d).map(|()| n)) {
+        Some(Ok(names)) => file.feature_names = Some(names),
+        Some(Err(_)) => eprintln!(
+            "warning: two of the columns read share a name, so the model file records no \
+             feature names: predict and score will read its columns by position"
+        ),
+        None => {}
+    }
+    file
 }
 
 /// Refuses a fit whose model file would not fit in memory (the file holds what the
@@ -93,7 +111,10 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
     if let Some(weights) = &a.input.weights {
         gmm_io::check_rereadable(weights)?;
     }
-    let mut source = open_source(&a.data, &source_options(&a.input))?;
+    let NamedSource {
+        mut source,
+        column_names,
+    } = open_named_source(&a.data, &source_options(&a.input))?;
     let d = source.n_features();
     let start = fit_start(a, d, &mut || {
         Ok(Passes::new(source.as_mut()).summary()?.n_samples)
@@ -117,7 +138,7 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
             .into());
         }
     };
-    write_model(a, &file, &summary)
+    write_model(a, &named(file, column_names), &summary)
 }
 
 /// EM from `start` on `source`: the model file and the summary (the score and BIC from one

@@ -8,10 +8,14 @@ use super::rows::write_rows;
 use crate::args::PredictArgs;
 use crate::errors::CliResult;
 use crate::model_io::read_model;
+use crate::requests::columns_against_features;
 
 /// `gmm predict`: for a VB model with its posterior, the variational responsibilities.
 pub fn predict(a: &PredictArgs) -> CliResult {
     let model = read_model(&a.model)?;
+    if let Some(warning) = columns_against_features(&a.input, &model) {
+        eprintln!("{warning}");
+    }
     let header: Vec<String> = if a.proba {
         (0..model.n_components()).map(|k| format!("p{k}")).collect()
     } else {

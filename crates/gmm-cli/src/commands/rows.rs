@@ -4,30 +4,30 @@
 use std::path::Path;
 
 use gmm_core::{DataSource, Dataset, MixtureModel, Result, for_each_batch_dataset};
-use gmm_io::{SourceOptions, open_source, read_dataset};
+use gmm_io::{open_source, read_dataset};
+use gmm_vb::LoadedModel;
 
 use super::check_dimension;
 use crate::args::DataOptions;
 use crate::errors::CliResult;
 use crate::output::Sink;
-use crate::requests::source_options;
+use crate::requests::model_source_options;
 
 /// Writes `header` then `rows` of the data file to `output`: of the whole file read first,
 /// or with `--stream` batch by batch as the file is read. A failure leaves no `-o` file.
-/// A whole-file read must fit within `max_memory` (`None`: what the process may use).
+/// The columns are the model's features by name when `--columns` is not given
+/// ([`model_source_options`]); a whole-file read must fit within `max_memory` (`None`: what
+/// the process may use).
 pub fn write_rows(
     path: &Path,
     input: &DataOptions,
-    model: &dyn MixtureModel,
+    model: &LoadedModel,
     output: &Path,
     header: Option<&[String]>,
     rows: &dyn Fn(&Dataset) -> Result<String>,
     max_memory: Option<u64>,
 ) -> CliResult {
-    let options = SourceOptions {
-        max_memory,
-        ..source_options(input)
-    };
+    let options = model_source_options(input, model, max_memory);
     if input.stream {
         return emit_rows(
             open_source(path, &options)?.as_mut(),

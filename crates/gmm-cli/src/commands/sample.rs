@@ -17,7 +17,7 @@ const SAMPLE_BLOCK: usize = 1 << 16;
 
 /// `gmm sample`: always from the point estimate; to a .npy file block by block.
 pub fn sample(a: &SampleArgs) -> CliResult {
-    let gm = read_point_estimate(&a.model)?;
+    let (gm, names) = read_point_estimate(&a.model)?;
     let mut rng = StdRng::seed_from_u64(a.seed);
     let is_npy = a
         .output
@@ -26,14 +26,20 @@ pub fn sample(a: &SampleArgs) -> CliResult {
     if is_npy {
         sample_to_npy(a, &gm, &mut rng)
     } else {
-        sample_to_csv(a, &gm, &mut rng)
+        sample_to_csv(a, &gm, names, &mut rng)
     }
 }
 
-/// The sample as CSV (a header `x1,x2,...`) to `-o` or stdout, [`SAMPLE_BLOCK`] points at
-/// a time: the memory held is one block and its text, whatever N (the numbers are those
-/// of one draw of N points).
-fn sample_to_csv(a: &SampleArgs, gm: &GaussianMixture, rng: &mut StdRng) -> CliResult {
+/// The sample as CSV to `-o` or stdout, [`SAMPLE_BLOCK`] points at a time: the memory
+/// held is one block and its text, whatever N (the numbers are those of one draw of N
+/// points). Its header is the model's feature names when its file recorded them (so
+/// `gmm score` reads the sample by name) and each is a plain cell, else `x1,x2,...`.
+fn sample_to_csv(
+    a: &SampleArgs,
+    gm: &GaussianMixture,
+    names: Option<Vec<String>>,
+    rng: &mut StdRng,
+) -> CliResult {
     if a.n == 0 {
         // the draw's own check, with its message
         gm.sample(0, rng)?;
@@ -43,7 +49,9 @@ fn sample_to_csv(a: &SampleArgs, gm: &GaussianMixture, rng: &mut StdRng) -> CliR
         a.max_memory,
         "a block of the printed sample, 65,536 x D numbers",
     )?;
-    let header: Vec<String> = (1..=gm.n_features()).map(|j| format!("x{j}")).collect();
+    let header: Vec<String> = names
+        .filter(|n| n.iter().all(|name| plain_header_cell(name)))
+        .unwrap_or_else(|| (1..=gm.n_features()).map(|j| format!("x{j}")).collect());
     let mut sink = Sink::to(&a.output)?;
     sink.write(&rows_to_csv(&header, std::iter::empty()))?;
     let mut left = a.n;
@@ -53,6 +61,12 @@ fn sample_to_csv(a: &SampleArgs, gm: &GaussianMixture, rng: &mut StdRng) -> CliR
         left -= block.n_samples();
     }
     Ok(sink.finish()?)
+}
+
+/// Whether `name` reads back as the same header cell without quoting: not a number (a
+/// header has none), no separator, quote or line break, no surrounding blanks.
+fn plain_header_cell(name: &str) -> bool {
+    name.parse::<f64>().is_err() && name.trim() == name && !name.contains([',', '"', '\n', '\r'])
 }
 
 /// The sample to the .npy file `-o`, [`SAMPLE_BLOCK`] points at a time.

@@ -2,7 +2,7 @@
 //! each point's.
 
 use gmm_core::{Dataset, MixtureModel, Result, check_memory};
-use gmm_io::{SourceOptions, open_source, read_dataset, shortest};
+use gmm_io::{open_source, read_dataset, shortest};
 
 use super::rows::write_rows;
 use super::{check_dimension, printed_bytes};
@@ -10,11 +10,14 @@ use crate::args::ScoreArgs;
 use crate::errors::CliResult;
 use crate::model_io::read_model;
 use crate::output::Sink;
-use crate::requests::source_options;
+use crate::requests::{columns_against_features, model_source_options};
 
 /// `gmm score`: for a VB model with its posterior, the posterior predictive.
 pub fn score(a: &ScoreArgs) -> CliResult {
     let model = read_model(&a.model)?;
+    if let Some(warning) = columns_against_features(&a.input, &model) {
+        eprintln!("{warning}");
+    }
     if a.per_point {
         let rows = |data: &Dataset| -> Result<String> {
             check_memory(
@@ -38,10 +41,7 @@ pub fn score(a: &ScoreArgs) -> CliResult {
             a.max_memory,
         );
     }
-    let options = SourceOptions {
-        max_memory: a.max_memory,
-        ..source_options(&a.input)
-    };
+    let options = model_source_options(&a.input, &model, a.max_memory);
     let mean = if a.input.stream {
         let mut source = open_source(&a.data, &options)?;
         check_dimension(&a.data, source.n_features(), &model)?;

@@ -18,6 +18,7 @@ use gmm_compare::{ComparisonSettings, GibbsSettings};
 use gmm_core::{CovarianceType, GmmError, InitMethod, Result};
 use gmm_gibbs::GibbsParams;
 use gmm_io::{ColumnSelection, SourceOptions};
+use gmm_vb::LoadedModel;
 
 use crate::args::{DataOptions, FitArgs, FitOptions, Method};
 use crate::errors::user_message;
@@ -33,10 +34,44 @@ pub fn source_options(input: &DataOptions) -> SourceOptions {
         selection: ColumnSelection {
             columns: input.columns.clone(),
             weight_column: input.weight_column.clone(),
+            feature_names: None,
         },
         weights: input.weights.clone(),
         max_memory: None,
     }
+}
+
+/// The reading options of `predict` and `score` for `model`: those of the flags, and, when
+/// `--columns` is not given, the model's feature names (when its file recorded them), which
+/// the reader uses to pick the file's columns by name (`gmm_io::ColumnSelection`).
+pub fn model_source_options(
+    input: &DataOptions,
+    model: &LoadedModel,
+    max_memory: Option<u64>,
+) -> SourceOptions {
+    let mut options = SourceOptions {
+        max_memory,
+        ..source_options(input)
+    };
+    if options.selection.columns.is_none() {
+        options.selection.feature_names = model.feature_names().map(<[String]>::to_vec);
+    }
+    options
+}
+
+/// The warning for `--columns` that name other columns than the model's features (both
+/// known and as many): the columns are read as named, matched to the features by position.
+pub fn columns_against_features(input: &DataOptions, model: &LoadedModel) -> Option<String> {
+    let (columns, features) = (input.columns.as_ref()?, model.feature_names()?);
+    (columns.len() == features.len() && columns.as_slice() != features).then(|| {
+        format!(
+            "warning: --columns {} are not the model's features {}: the columns are read as \
+             named and taken, in that order, for the model's features (leave out --columns to \
+             read the model's features by name)",
+            columns.join(","),
+            features.join(",")
+        )
+    })
 }
 
 /// Refuses the flags of `gmm fit` that do not apply to its `--method`: VB's with EM,

@@ -266,21 +266,34 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         return values.astype(np.float32) if self._input_dtype == np.float32 else values
 
     # --- model files ---------------------------------------------------------------------
+    def _named_model(self):
+        """The model with the names of the features it was fitted on (feature_names_in_,
+        which scikit-learn sets when X is a DataFrame with string column names), so that
+        its file records them (`feature_names`: `gmm score` then reads a data file's columns
+        by name)."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return self._model
+        return self._model.with_feature_names([str(n) for n in names])
+
     def to_json(self):
-        """The fitted model in gmm's JSON model format."""
+        """The fitted model in gmm's JSON model format (with feature_names_in_ as the
+        file's feature names, when set)."""
         self._check_fitted()
-        return self._model.to_json()
+        return self._named_model().to_json()
 
     def save(self, path):
         """Writes the fitted model to path in gmm's JSON model format (what the `gmm`
-        command reads, e.g. `gmm score model.json data.csv`)."""
+        command reads, e.g. `gmm score model.json data.csv`), with feature_names_in_ as the
+        file's feature names when set."""
         self._check_fitted()
-        self._model.save(str(path))
+        self._named_model().save(str(path))
 
     @classmethod
     def load(cls, path):
         """An estimator fitted from gmm's model file at path (written by save or by
-        `gmm fit ... -o path`)."""
+        `gmm fit ... -o path`); the file's feature names, when it has them, become
+        feature_names_in_ (checked against a DataFrame's columns as scikit-learn does)."""
         return cls._from_model(_core.Model.load(str(path)))
 
     @classmethod
@@ -298,6 +311,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             )
         est = cls(n_components=model.n_components, covariance_type=model.covariance_type)
         est._set_model(model)
+        if model.feature_names is not None:
+            est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
         for name, value in (("n_iter_", 0), ("converged_", False)):
             if not hasattr(est, name):
                 setattr(est, name, value)
