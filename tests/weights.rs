@@ -339,3 +339,45 @@ fn huge_and_denormal_weights_fit_as_weights_of_one() {
     let counts = points().with_weights(vec![3.0; plain.n_samples()]).unwrap();
     assert_eq!(counts.weights().unwrap()[0], 3.0);
 }
+
+/// The same weights from a stream (issue 22, item 9): a fit's passes divide them by their
+/// largest as `Dataset::with_weights` does, so the streamed fit equals the in-memory fit
+/// bit for bit, EM and VB, with weights whose total overflows and with denormal weights.
+#[test]
+fn huge_and_denormal_streamed_weights_fit_as_in_memory() {
+    let plain = points();
+    for scale in [1e306, 1e-320] {
+        let raw: Vec<f64> = (0..plain.n_samples())
+            .map(|i| scale * (1 + i % 3) as f64)
+            .collect();
+        let memory = points().with_weights(raw.clone()).unwrap();
+        for kind in TYPES {
+            let em = EmParams::new(3)
+                .covariance_type(kind)
+                .init(start_means())
+                .tol(0.0)
+                .max_iter(10);
+            let mut source = gmm::core::SliceSource::new(plain.as_slice(), plain.n_features())
+                .unwrap()
+                .with_weights(&raw)
+                .unwrap();
+            let streamed = em.fit_source(&mut source).unwrap();
+            let held = em.fit(&memory).unwrap();
+            assert_eq!(streamed.mixture(), held.mixture(), "EM {kind:?} {scale:e}");
+            assert_eq!(streamed.lower_bounds(), held.lower_bounds());
+            let vb = VbParams::new(3)
+                .covariance_type(kind)
+                .init(start_means())
+                .tol(0.0)
+                .max_iter(10);
+            let streamed = vb.fit_source(&mut source).unwrap();
+            let held = vb.fit(&memory).unwrap();
+            assert_eq!(
+                streamed.point_estimate(),
+                held.point_estimate(),
+                "VB {kind:?} {scale:e}"
+            );
+            assert_eq!(streamed.elbo(), held.elbo());
+        }
+    }
+}

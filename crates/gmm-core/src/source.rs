@@ -242,10 +242,25 @@ pub struct PassSummary {
 
 /// Passes over a [`DataSource`]: each batch validated, every pass checked against the
 /// first.
+///
+/// Passes made [`Passes::rescaling_weights`] (a fit's, which reads all the data) rescale
+/// weights as [`crate::rescaled_weights`] rescales weights in memory: when the largest is
+/// above [`crate::WEIGHT_RESCALE_ABOVE`] or the smallest positive below
+/// [`crate::WEIGHT_RESCALE_BELOW`], every batch's weights are divided by the largest before
+/// `visit` sees them (only their ratios matter), so that their sums cannot overflow nor
+/// lose denormal weights, and a streamed fit equals the in-memory fit of the same weights.
+/// The largest is found by the first pass, which runs on its own (as [`Passes::summary`])
+/// before any pass that visits. Plain passes keep the weights as given: the statistics of
+/// one chunk among several (a map step) must not be rescaled by the chunk's own largest.
 pub struct Passes<'s> {
     source: &'s mut dyn DataSource,
     first: Option<PassSummary>,
     passes: usize,
+    /// What every weight is divided by (1 when the weights keep their scale); `None`
+    /// before the first pass over a weighted source.
+    weight_divisor: Option<f64>,
+    /// The rescaled weights of the batch being visited.
+    scaled: Vec<f64>,
 }
 
 impl<'s> Passes<'s> {
@@ -255,7 +270,20 @@ impl<'s> Passes<'s> {
             source,
             first: None,
             passes: 0,
+            weight_divisor: Some(1.0),
+            scaled: Vec::new(),
         }
+    }
+
+    /// These passes with the weights rescaled when their scale calls for it (see the
+    /// type's documentation): for passes over all the data (a fit, a whole read). Weights
+    /// in memory were rescaled by [`Dataset::with_weights`] already.
+    pub fn rescaling_weights(mut self) -> Self {
+        let weighted = self.source.has_weights() && self.source.in_memory().is_none();
+        if weighted && self.first.is_none() {
+            self.weight_divisor = None;
+        }
+        self
     }
 
     /// Dimension D.
@@ -283,10 +311,41 @@ impl<'s> Passes<'s> {
     /// # Errors
     /// As [`Passes::run`].
     pub fn summary(&mut self) -> Result<PassSummary> {
+        if self.weight_divisor.is_none() {
+            self.find_weight_divisor()?;
+        }
         if self.first.is_none() {
-            self.run(1 << 16, &mut |_| Ok(()))?;
+            self.run_checked(1 << 16, &mut |_| Ok(()))?;
         }
         Ok(self.first.clone().expect("a pass has run"))
+    }
+
+    /// Finds what the weights are divided by: one pass that only looks, then, when they
+    /// must be rescaled, the first pass again over the rescaled weights (its sums are those
+    /// every later pass must see).
+    fn find_weight_divisor(&mut self) -> Result<()> {
+        let (mut largest, mut smallest) = (0.0f64, f64::INFINITY);
+        // the divisor unknown (None) while this pass runs: a total beyond f64 is no error yet
+        self.run_checked(1 << 16, &mut |batch| {
+            for &w in batch.weights.unwrap_or(&[]) {
+                largest = largest.max(w);
+                if w > 0.0 {
+                    smallest = smallest.min(w);
+                }
+            }
+            Ok(())
+        })?;
+        let rescale =
+            largest > crate::WEIGHT_RESCALE_ABOVE || smallest < crate::WEIGHT_RESCALE_BELOW;
+        if largest > 0.0 && largest.is_finite() && rescale {
+            self.weight_divisor = Some(largest);
+            self.first = None;
+            self.passes = 0;
+            self.run_checked(1 << 16, &mut |_| Ok(()))?;
+        } else {
+            self.weight_divisor = Some(1.0);
+        }
+        Ok(())
     }
 
     /// One pass in batches of `batch_rows` points, each validated then handed to `visit`.
@@ -300,6 +359,20 @@ impl<'s> Passes<'s> {
         batch_rows: usize,
         visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<PassSummary> {
+        if self.weight_divisor.is_none() {
+            self.find_weight_divisor()?;
+        }
+        self.run_checked(batch_rows, visit)
+    }
+
+    /// [`Passes::run`] once the weights' divisor is known.
+    fn run_checked(
+        &mut self,
+        batch_rows: usize,
+        visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<PassSummary> {
+        let divisor = self.weight_divisor.unwrap_or(1.0);
+        let scaled = &mut self.scaled;
         let d = self.source.n_features();
         let trusted = self.source.in_memory().is_some();
         let has_weights = self.source.has_weights();
@@ -313,6 +386,17 @@ impl<'s> Passes<'s> {
         let track_ranges = self.first.is_none();
         self.source.for_each_batch(batch_rows, &mut |batch| {
             check_batch(&batch, d, batch_rows, has_weights, trusted, &seen)?;
+            let batch = match batch.weights {
+                Some(w) if divisor != 1.0 => {
+                    scaled.clear();
+                    scaled.extend(w.iter().map(|w| w / divisor));
+                    Batch {
+                        weights: Some(scaled),
+                        ..batch
+                    }
+                }
+                _ => batch,
+            };
             tally(&batch, d, track_ranges, &mut seen);
             visit(batch)
         })?;
@@ -325,13 +409,12 @@ impl<'s> Passes<'s> {
                 n_samples: seen.n_samples,
             });
         }
-        if !seen.total_weight.is_finite() {
+        if !seen.total_weight.is_finite() && self.weight_divisor.is_some() {
             return Err(GmmError::InvalidParameter {
                 name: "sample_weight",
                 value: "a total beyond the largest f64".into(),
-                reason: "the weights of a streamed source sum beyond 1.8e308: only their \
-                         ratios matter, so divide them by their largest (data held in memory \
-                         are rescaled so: gmm_core::rescaled_weights)"
+                reason: "the weights of a streamed source sum beyond 1.8e308 even divided \
+                         by their largest: give fewer points at a time"
                     .into(),
             });
         }

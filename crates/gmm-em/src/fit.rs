@@ -57,7 +57,7 @@ impl EmParams {
     /// As [`EmParams::fit`]; errors of the source (reading, a value that is not finite, a
     /// source that changes between passes); re-seeding is refused for a stream.
     pub fn fit_source(&self, source: &mut dyn DataSource) -> Result<EmFit> {
-        let mut passes = Passes::new(source);
+        let mut passes = Passes::new(source).rescaling_weights();
         self.check_passes(&mut passes)?;
         self.fit_checked(&mut passes)
     }

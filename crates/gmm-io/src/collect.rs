@@ -45,18 +45,20 @@ pub(crate) fn read_all_limited(
     let mut weights = Vec::new();
     // any batch size reads the same values; a small one for wide rows
     let batch_rows = (1 << 14).min(crate::batcher::rows_within_buffer(d));
-    let summary = Passes::new(source).run(batch_rows, &mut |batch| {
-        if let Some(limit) = limit {
-            let words = values.len() + batch.points.len() + weights.len();
-            let bytes = (words as u64).saturating_mul(8);
-            check_memory(bytes, Some(limit), what)?;
-        }
-        values.extend_from_slice(batch.points);
-        if let Some(w) = batch.weights {
-            weights.extend_from_slice(w);
-        }
-        Ok(())
-    })?;
+    let summary = Passes::new(source)
+        .rescaling_weights()
+        .run(batch_rows, &mut |batch| {
+            if let Some(limit) = limit {
+                let words = values.len() + batch.points.len() + weights.len();
+                let bytes = (words as u64).saturating_mul(8);
+                check_memory(bytes, Some(limit), what)?;
+            }
+            values.extend_from_slice(batch.points);
+            if let Some(w) = batch.weights {
+                weights.extend_from_slice(w);
+            }
+            Ok(())
+        })?;
     let data = Dataset::from_row_major(summary.n_samples, d, values)?;
     if has_weights {
         data.with_weights(weights)

@@ -109,7 +109,7 @@ impl VbParams {
     /// As [`VbParams::fit`]; errors of the source (reading, a value that is not finite, a
     /// source that changes between passes).
     pub fn fit_source(&self, source: &mut dyn DataSource) -> Result<VbFit> {
-        let mut passes = Passes::new(source);
+        let mut passes = Passes::new(source).rescaling_weights();
         self.check_passes(&mut passes)?;
         self.fit_checked(&mut passes)
     }
