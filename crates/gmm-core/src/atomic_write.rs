@@ -148,6 +148,14 @@ impl OutputFile {
             )
         })?;
         if let Some(m) = existing {
+            #[cfg(unix)]
+            {
+                // the owner and group kept where this process may give them (root, or a
+                // group it belongs to); elsewhere the file becomes the writer's, as a
+                // rewrite by any editor does. Before the mode: chown clears set-id bits.
+                use std::os::unix::fs::MetadataExt;
+                let _ = std::os::unix::fs::fchown(temp.as_file(), Some(m.uid()), Some(m.gid()));
+            }
             temp.as_file()
                 .set_permissions(m.permissions())
                 .map_err(|e| io_error(path, "cannot keep the file's permissions", e))?;
@@ -341,6 +349,24 @@ mod tests {
         );
         assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         assert_eq!(temporaries(&dir).len(), 2, "{:?}", temporaries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_rewrite_keeps_the_owner_and_group() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = scratch("owner");
+        let target = dir.join("model.json");
+        fs::write(&target, b"old").unwrap();
+        // another user's file where this process may make one (root), else its own
+        let _ = std::os::unix::fs::chown(&target, Some(1234), Some(5678));
+        let before = fs::metadata(&target).unwrap();
+        write_atomic(&target, b"new").unwrap();
+        let after = fs::metadata(&target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+        assert_ne!(after.ino(), before.ino(), "replaced by a new file");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -261,6 +261,9 @@ pub struct Passes<'s> {
     weight_divisor: Option<f64>,
     /// The rescaled weights of the batch being visited.
     scaled: Vec<f64>,
+    /// Whether the weights are read whole into a [`Dataset`], which rescales them: their
+    /// total may pass f64 here.
+    rescaled_later: bool,
 }
 
 impl<'s> Passes<'s> {
@@ -272,7 +275,16 @@ impl<'s> Passes<'s> {
             passes: 0,
             weight_divisor: Some(1.0),
             scaled: Vec::new(),
+            rescaled_later: false,
         }
+    }
+
+    /// These passes for a read of all the points into a [`Dataset`], whose
+    /// [`Dataset::with_weights`] rescales the weights: a total of the weights beyond f64 is
+    /// no error (and a pipe is read once: no pass runs to find the scale).
+    pub fn rescaled_later(mut self) -> Self {
+        self.rescaled_later = true;
+        self
     }
 
     /// These passes with the weights rescaled when their scale calls for it (see the
@@ -409,12 +421,14 @@ impl<'s> Passes<'s> {
                 n_samples: seen.n_samples,
             });
         }
-        if !seen.total_weight.is_finite() && self.weight_divisor.is_some() {
+        let checked = self.weight_divisor.is_some() && !self.rescaled_later;
+        if !seen.total_weight.is_finite() && checked {
             return Err(GmmError::InvalidParameter {
                 name: "sample_weight",
                 value: "a total beyond the largest f64".into(),
-                reason: "the weights of a streamed source sum beyond 1.8e308 even divided \
-                         by their largest: give fewer points at a time"
+                reason: "the weights of a streamed source sum beyond 1.8e308: only their \
+                         ratios matter, so divide them by their largest (a fit's passes and \
+                         data held in memory are rescaled so: gmm_core::rescaled_weights)"
                     .into(),
             });
         }

@@ -46,7 +46,7 @@ pub(crate) fn read_all_limited(
     // any batch size reads the same values; a small one for wide rows
     let batch_rows = (1 << 14).min(crate::batcher::rows_within_buffer(d));
     let summary = Passes::new(source)
-        .rescaling_weights()
+        .rescaled_later()
         .run(batch_rows, &mut |batch| {
             if let Some(limit) = limit {
                 let words = values.len() + batch.points.len() + weights.len();
