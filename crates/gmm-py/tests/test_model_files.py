@@ -51,6 +51,28 @@ def test_bad_model_files_raise_with_the_core_message(tmp_path):
         gmm_rs.GaussianMixture.load(path)
 
 
+def test_a_damaged_file_is_named_with_its_control_characters_escaped(tmp_path):
+    # issue 22, item 12: the file is named, the cause said, a newline or an escape sequence
+    # in its name escaped; a byte-order mark is read
+    X = blobs(n=200, d=2, k=2, seed=2)
+    good = tmp_path / "good.json"
+    gmm_rs.GaussianMixture(n_components=2, random_state=0).fit(X).save(good)
+    model = json.loads(good.read_text())
+    bom = tmp_path / "bom.json"
+    bom.write_text("\ufeff" + json.dumps(model), encoding="utf-8")
+    loaded = gmm_rs.GaussianMixture.load(bom)
+    np.testing.assert_array_equal(loaded.means_, gmm_rs.GaussianMixture.load(good).means_)
+    model["covariances"][0] = [[1.0, 2.0], [2.0, 1.0]]
+    weird = tmp_path / "bad\nname\x1b[31m.json"
+    weird.write_text(json.dumps(model))
+    with pytest.raises(ValueError) as info:
+        gmm_rs.GaussianMixture.load(weird)
+    message = str(info.value)
+    assert "bad\\nname\\u{1b}[31m.json" in message, message
+    assert "damaged or edited" in message and "reg_covar" not in message, message
+    assert not any(ord(c) < 32 for c in message), message
+
+
 def gmm_binary():
     for candidate in ("target/release/gmm", "target/debug/gmm"):
         path = os.path.join(REPO, candidate)
