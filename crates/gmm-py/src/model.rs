@@ -413,7 +413,12 @@ impl Model {
     /// Reads the model file at `path`.
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
-        py.detach(|| guarded(|| Self::from_file(&ModelFile::load(&path)?)))
+        py.detach(|| {
+            guarded(|| {
+                Self::from_file(&ModelFile::load(&path)?)
+                    .map_err(|e| gmm_core::model_file::in_model_file(&path, e))
+            })
+        })
     }
 
     /// Pickles as the model file's JSON.
