@@ -28,6 +28,9 @@ const DEFAULT_SHAPE: (usize, usize, usize) = (10_000, 8, 8);
 /// The iteration counts timed without arguments.
 const DEFAULT_ITERS: [usize; 2] = [2, 6];
 
+/// One timed iteration count: `(iterations, seconds, mean log-likelihood)`.
+type Line = (usize, f64, f64);
+
 /// What to time: the data, K and the iteration counts.
 struct Case {
     data: Dataset,
@@ -95,7 +98,7 @@ fn file_case(args: &[String]) -> Result<Case, Box<dyn Error>> {
 fn time_fits(
     case: &Case,
     mut report: impl FnMut(usize, f64, f64),
-) -> Result<Vec<(usize, f64, f64)>, Box<dyn Error>> {
+) -> Result<Vec<Line>, Box<dyn Error>> {
     let (data, d) = (&case.data, case.data.n_features());
     let mut lines = Vec::with_capacity(case.iters.len());
     for &iters in &case.iters {
@@ -120,7 +123,7 @@ fn time_fits(
 
 /// Seconds per iteration from the first and last of `lines`: the difference of their times
 /// over the difference of their iteration counts.
-fn per_iteration(lines: &[(usize, f64, f64)]) -> f64 {
+fn per_iteration(lines: &[Line]) -> f64 {
     let (first, last) = (lines[0], lines[lines.len() - 1]);
     (last.1 - first.1) / (last.0 as f64 - first.0 as f64)
 }

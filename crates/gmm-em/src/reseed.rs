@@ -112,11 +112,11 @@ pub(crate) fn reseed(
     let share = 1.0 / k as f64;
     let healthy_total: f64 = healthy.iter().map(|&c| params.weights[c]).sum();
     let rest = 1.0 - share * components.len() as f64;
-    for c in 0..k {
-        params.weights[c] = if reseeded[c] {
+    for (w, &moved) in params.weights.iter_mut().zip(&reseeded) {
+        *w = if moved {
             share
         } else if healthy_total > 0.0 {
-            params.weights[c] / healthy_total * rest
+            *w / healthy_total * rest
         } else {
             share
         };
