@@ -7,6 +7,14 @@
 //! ```
 //!
 //! Arguments: what (`e_step`, `em_iteration` or `vb_iteration`), covariance (`full` or `diag`), N, D, K, repetitions.
+//!
+//! `--large-k [N] [REPS]` times one EM and one VB iteration at (N, 8, K) for K = 8, 64 and
+//! 256, full covariances (N = 1e6 and 3 repetitions by default), and prints each one's
+//! seconds per iteration and per component (docs/performance.md, "Large K"):
+//!
+//! ```text
+//! cargo bench --bench profile -- --large-k
+//! ```
 
 mod common;
 
@@ -48,6 +56,10 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.first().is_some_and(|a| a == "--large-k") {
+        large_k(&args[1..]);
+        return;
+    }
     if args.len() != 6 {
         eprintln!("usage: profile e_step|em_iteration|vb_iteration full|diag N D K repetitions");
         std::process::exit(2);
@@ -107,6 +119,64 @@ fn main() {
         other => {
             eprintln!("unknown step {other}");
             std::process::exit(2)
+        }
+    }
+}
+
+/// The dimension of the large-K runs.
+const LARGE_K_D: usize = 8;
+
+/// The numbers of components of the large-K runs.
+const LARGE_KS: [usize; 3] = [8, 64, 256];
+
+/// `--large-k [N] [REPS]`: one EM and one VB iteration at (N, 8, K) for every K of
+/// [`LARGE_KS`], full covariances, each timed over REPS calls after one untimed call; prints
+/// the seconds per iteration and per component (wall-clock and processor time, the steadier
+/// figure on a shared machine) and the bytes of one batch of chunk statistics
+/// (`32 K (D + D^2)` values), so that a quadratic term in K would show as a cost per
+/// component that grows with K.
+fn large_k(args: &[String]) {
+    let number = |i: usize, default: usize| -> usize {
+        args.get(i).map_or(default, |a| {
+            a.parse::<f64>()
+                .ok()
+                .filter(|v| *v >= 1.0 && v.fract() == 0.0)
+                .map(|v| v as usize)
+                .unwrap_or_else(|| {
+                    eprintln!("usage: profile --large-k [N] [REPS] (whole numbers, not {a})");
+                    std::process::exit(2)
+                })
+        })
+    };
+    let (n, reps, d) = (number(0, 1_000_000), number(1, 3), LARGE_K_D);
+    let kind = CovarianceType::Full;
+    println!(
+        "large K: N={n} D={d} full, {reps} timed calls each, {} cores",
+        std::thread::available_parallelism().map_or(1, |c| c.get())
+    );
+    println!(
+        "{:>4} {:>4} {:>10} {:>10} {:>12} {:>12} {:>10}",
+        "K", "step", "wall s", "cpu s", "wall ms/K", "cpu ms/K", "stats MiB"
+    );
+    for k in LARGE_KS {
+        let data = common::data(n, d, k);
+        let model = common::mid_fit_model(d, k, kind);
+        black_box(common::em_iteration(&data, &model));
+        let em = timed(reps, || {
+            black_box(common::em_iteration(black_box(&data), &model));
+        });
+        let (priors, state) = common::vb_start(&data, d, k, kind);
+        black_box(common::vb_iteration(&data, &state, &priors));
+        let vb = timed(reps, || {
+            black_box(common::vb_iteration(black_box(&data), &state, &priors));
+        });
+        let stats_mib = (32 * k * (d + d * d) * 8) as f64 / (1024.0 * 1024.0);
+        for (step, (wall, cpu)) in [("em", em), ("vb", vb)] {
+            println!(
+                "{k:>4} {step:>4} {wall:>10.4} {cpu:>10.4} {:>12.3} {:>12.3} {stats_mib:>10.2}",
+                1e3 * wall / k as f64,
+                1e3 * cpu / k as f64,
+            );
         }
     }
 }

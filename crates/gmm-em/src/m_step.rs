@@ -192,7 +192,9 @@ fn scikit_learn_shrinkage(
                 for j in 0..d {
                     if v[j] == 0.0 {
                         v[j] = uncentred(c, j);
-                        if !touched.contains(&c) {
+                        // components come in increasing order: a look at the last one
+                        // (not a search of the list, quadratic in K) avoids a repeat
+                        if touched.last() != Some(&c) {
                             touched.push(c);
                         }
                     }

@@ -36,18 +36,30 @@ pub struct ReseedEvent {
 /// (`N_k < MIN_POINTS`).
 /// A tied covariance that fails cannot be helped by moving means, so it is not listed.
 pub(crate) fn collapsed_components(params: &MStepParameters) -> Vec<usize> {
-    let mut out = if matches!(params.covariances, Covariances::Tied(_)) {
-        Vec::new()
-    } else {
-        unfactorisable_components(&params.covariances)
-    };
-    for (c, &n) in params.n_k.iter().enumerate() {
-        if (n < MIN_POINTS || params.zero_scatter.contains(&c)) && !out.contains(&c) {
-            out.push(c);
+    let k = params.n_k.len();
+    // a flag per component, not searches of lists: linear in K however many collapse
+    let mut collapsed = vec![false; k];
+    if !matches!(params.covariances, Covariances::Tied(_)) {
+        for c in unfactorisable_components(&params.covariances) {
+            collapsed[c] = true;
         }
     }
-    out.sort_unstable();
-    out
+    for &c in &params.zero_scatter {
+        collapsed[c] = true;
+    }
+    for (flag, &n) in collapsed.iter_mut().zip(&params.n_k) {
+        *flag |= n < MIN_POINTS;
+    }
+    (0..k).filter(|&c| collapsed[c]).collect()
+}
+
+/// One flag per component of `k`: whether it is among `components`.
+fn membership(components: &[usize], k: usize) -> Vec<bool> {
+    let mut member = vec![false; k];
+    for &c in components {
+        member[c] = true;
+    }
+    member
 }
 
 /// Re-seeds `components` of `params` in place (see the module documentation) and returns
@@ -64,7 +76,8 @@ pub(crate) fn reseed(
 ) -> Result<Vec<ReseedEvent>> {
     let k = params.weights.len();
     let d = data.n_features();
-    let healthy: Vec<usize> = (0..k).filter(|c| !components.contains(c)).collect();
+    let reseeded = membership(components, k);
+    let healthy: Vec<usize> = (0..k).filter(|&c| !reseeded[c]).collect();
     let badness = point_badness(data, params, &healthy)?;
     // points of weight zero are absent
     let mut order: Vec<usize> = (0..data.n_samples())
@@ -99,11 +112,11 @@ pub(crate) fn reseed(
     let share = 1.0 / k as f64;
     let healthy_total: f64 = healthy.iter().map(|&c| params.weights[c]).sum();
     let rest = 1.0 - share * components.len() as f64;
-    for c in 0..k {
-        params.weights[c] = if components.contains(&c) {
+    for (w, &moved) in params.weights.iter_mut().zip(&reseeded) {
+        *w = if moved {
             share
         } else if healthy_total > 0.0 {
-            params.weights[c] / healthy_total * rest
+            *w / healthy_total * rest
         } else {
             share
         };

@@ -230,6 +230,8 @@ impl SufficientStats {
         let d = self.n_features;
         let block = self.kind.len(d);
         let shift: Vec<f64> = (0..d).map(|j| other.origin[j] - self.origin[j]).collect();
+        // one buffer for every component's difference of means: no allocation per component
+        let mut delta = vec![0.0; d];
         for c in 0..self.n_k.len() {
             let nb = other.n_k[c];
             if nb == 0.0 {
@@ -239,7 +241,9 @@ impl SufficientStats {
             let n = na + nb;
             let mb = &other.mean_offsets[c * d..(c + 1) * d];
             let ma = &mut self.mean_offsets[c * d..(c + 1) * d];
-            let delta: Vec<f64> = (0..d).map(|j| (mb[j] + shift[j]) - ma[j]).collect();
+            for (j, dj) in delta.iter_mut().enumerate() {
+                *dj = (mb[j] + shift[j]) - ma[j];
+            }
             let f = nb / n;
             for j in 0..d {
                 ma[j] += delta[j] * f;
