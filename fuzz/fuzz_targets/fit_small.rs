@@ -7,7 +7,7 @@
 //! Run: `cargo +nightly fuzz run fit_small` from `fuzz/`.
 #![no_main]
 
-use gmm_core::{CovarianceType, Dataset, InitMethod, MixtureModel};
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel};
 use gmm_em::EmParams;
 use gmm_vb::{VbParams, WeightPrior};
 use libfuzzer_sys::fuzz_target;
