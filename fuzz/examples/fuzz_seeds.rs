@@ -20,6 +20,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+/// Writes every target's seeds under `seeds/`.
 fn main() {
     let root = Path::new("seeds");
     csv(&root.join("csv_reader"));
@@ -35,6 +36,7 @@ fn put(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).expect("a seed file");
 }
 
+/// CSV data files (with and without a header, quoted, CRLF) and a label file.
 fn csv(dir: &Path) {
     put(dir, "header.csv", b"height,weight\n1.62,55\n1.80,79.5\n");
     put(dir, "plain.csv", b"1,2,3\n4,5,6\n-1e-3,2E5,0\n");
@@ -46,6 +48,7 @@ fn csv(dir: &Path) {
     put(dir, "labels.csv", b"\x03label\n0\n1\n2\n");
 }
 
+/// .npy files: f8 and f4 by the library's writer, 1-D, big-endian, a version 2.0 header.
 fn npy(dir: &Path) {
     let scratch = std::env::temp_dir().join(format!("gmm-fuzz-seeds-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
@@ -116,6 +119,7 @@ fn npy_bytes(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Parquet files: plain, several row groups, Snappy, dictionary-encoded Int64.
 fn parquet(dir: &Path) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("x", DataType::Float64, false),
@@ -169,6 +173,7 @@ fn parquet(dir: &Path) {
     put(dir, "dictionary.parquet", &bytes);
 }
 
+/// Weights files: plain, with a header, CRLF, values near the largest f64.
 fn weights(dir: &Path) {
     put(dir, "three.txt", b"\x02 1\n2.5\n0\n");
     put(dir, "header.txt", b"\x21weight\n1\n1e-3\n");
@@ -176,6 +181,8 @@ fn weights(dir: &Path) {
     put(dir, "big.txt", b"\x12 1e300\n1e308\n0.5\n");
 }
 
+/// Model files: an EM fit of each covariance type, a VB fit with and without its
+/// posterior, a plain mixture.
 fn models(dir: &Path) {
     let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 60, 1).expect("a sample");
     for ct in CovarianceType::ALL {
