@@ -19,5 +19,6 @@ for t in "${targets[@]}"; do
     RUSTC_BOOTSTRAP=1 cargo fuzz run ${FUZZ_FLAGS:-} "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log_dir/fuzz-$t.log" 2>&1
-    echo "$(date -u +%FT%TZ) end $t: exit $?" >>"$log_dir/fuzz-runs.log"
+    rc=$?
+    echo "$(date -u +%FT%TZ) end $t: exit $rc" >>"$log_dir/fuzz-runs.log"
 done
