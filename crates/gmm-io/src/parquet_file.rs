@@ -294,6 +294,19 @@ impl DataSource for ParquetFile {
             }
             first_row += record_batch.num_rows() as u64;
         }
+        // the decoder may end early on a damaged file: fewer rows than the metadata (which
+        // sized the read and names the places) promise are an error, not a shorter data set
+        if first_row != self.n_rows() {
+            return Err(bad_file(
+                &self.path.display().to_string(),
+                &self.place_of_row(first_row.min(self.n_rows().saturating_sub(1))),
+                format!(
+                    "the metadata promise {} rows but the data hold {first_row}: the file is \
+                     damaged; write it again",
+                    self.n_rows()
+                ),
+            ));
+        }
         batcher.flush(visit)
     }
 }

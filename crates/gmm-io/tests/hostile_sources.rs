@@ -464,3 +464,19 @@ fn a_dictionary_page_missing_is_an_error_not_a_panic() {
         other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
     }
 }
+
+/// Found by the `parquet` fuzz target: a damaged file whose row groups promise 12 rows in
+/// their metadata but whose pages decode to 5 was read as 5 points without an error; now
+/// fewer rows than the metadata promise are an error naming the file.
+#[cfg(feature = "parquet")]
+#[test]
+fn fewer_rows_than_the_metadata_promise_are_an_error() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fewer_rows_than_metadata.parquet");
+    match gmm_io::read_dataset(&path, &gmm_io::SourceOptions::default()) {
+        Err(GmmError::BinaryFile { path, .. }) => {
+            assert!(path.ends_with("fewer_rows_than_metadata.parquet"), "{path}")
+        }
+        other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
+    }
+}
