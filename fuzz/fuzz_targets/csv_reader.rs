@@ -1,7 +1,8 @@
 //! Fuzz target: the CSV data and label readers on arbitrary bytes.
 //!
 //! Whatever the bytes, parsing returns a table or a typed error; a table holds finite
-//! values only, in a consistent shape. Run: `cargo +nightly fuzz run csv_reader` from `fuzz/`.
+//! values only, in a consistent shape.
+//! Run from `fuzz/`: `RUSTC_BOOTSTRAP=1 cargo fuzz run csv_reader` (docs/testing.md).
 #![no_main]
 
 use gmm_io::{parse_data, parse_labels};

@@ -4,10 +4,10 @@
 //! initialisation, then the values of up to 32 points (raw f64 bits, so NaN, infinities,
 //! subnormals and values near 1e308 all occur). A fit returns a model or a typed error, never
 //! a panic; a model's weights sum to 1 and its bounds are finite.
-//! Run: `cargo +nightly fuzz run fit_small` from `fuzz/`.
+//! Run from `fuzz/`: `RUSTC_BOOTSTRAP=1 cargo fuzz run fit_small`.
 #![no_main]
 
-use gmm_core::{CovarianceType, Dataset, InitMethod, MixtureModel};
+use gmm_core::{CovarianceType, Dataset, FittedModel, InitMethod, MixtureModel};
 use gmm_em::EmParams;
 use gmm_vb::{VbParams, WeightPrior};
 use libfuzzer_sys::fuzz_target;

@@ -219,6 +219,15 @@ impl ParquetFile {
     }
 }
 
+/// The message of a caught panic (a `&str` or a `String`), or "a panic".
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}
+
 fn bad_file(path: &str, place: &str, reason: String) -> GmmError {
     GmmError::BinaryFile {
         path: path.into(),
@@ -245,14 +254,33 @@ impl DataSource for ParquetFile {
         let (reader, read) = self.reader(batch_rows)?;
         let mut batcher = Batcher::new(self.columns.len(), batch_rows, self.weight.is_some());
         let mut first_row = 0u64;
-        for record_batch in reader {
-            let record_batch = record_batch.map_err(|e| {
-                bad_file(
-                    &self.path.display().to_string(),
-                    &self.place_of_row(first_row),
-                    format!("cannot decode the data ({e})"),
-                )
-            })?;
+        let mut reader = reader;
+        loop {
+            // the arrow-rs decoder panics on some damaged files (a dictionary-encoded page
+            // without a dictionary page: "Decoder for dict should have been set"); a damaged
+            // file is an error naming it, never a panic of the caller
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
+            let record_batch = match next {
+                Ok(None) => break,
+                Ok(Some(record_batch)) => record_batch.map_err(|e| {
+                    bad_file(
+                        &self.path.display().to_string(),
+                        &self.place_of_row(first_row),
+                        format!("cannot decode the data ({e})"),
+                    )
+                })?,
+                Err(payload) => {
+                    return Err(bad_file(
+                        &self.path.display().to_string(),
+                        &self.place_of_row(first_row),
+                        format!(
+                            "cannot decode the data (the Parquet decoder failed: {}): the \
+                             file is damaged; write it again",
+                            panic_message(payload.as_ref())
+                        ),
+                    ));
+                }
+            };
             let columns = self
                 .columns
                 .iter()
@@ -273,6 +301,19 @@ impl DataSource for ParquetFile {
                 batcher.rows_added(visit)?;
             }
             first_row += record_batch.num_rows() as u64;
+        }
+        // the decoder may end early on a damaged file: fewer rows than the metadata (which
+        // sized the read and names the places) promise are an error, not a shorter data set
+        if first_row != self.n_rows() {
+            return Err(bad_file(
+                &self.path.display().to_string(),
+                &self.place_of_row(first_row.min(self.n_rows().saturating_sub(1))),
+                format!(
+                    "the metadata promise {} rows but the data hold {first_row}: the file is \
+                     damaged; write it again",
+                    self.n_rows()
+                ),
+            ));
         }
         batcher.flush(visit)
     }
