@@ -99,9 +99,27 @@ impl ParquetFile {
         };
         let (columns, weight) = resolve(selection, &names, &usable, &shown)?;
         let mut row_group_starts = vec![0u64];
-        for g in builder.metadata().row_groups() {
+        for (i, g) in builder.metadata().row_groups().iter().enumerate() {
             let last = *row_group_starts.last().expect("starts at 0");
-            row_group_starts.push(last + g.num_rows().max(0) as u64);
+            // a damaged footer can claim row counts whose sum passes what any file holds
+            // (and overflows the decoder's own sum): refused here, before any decoding
+            // and a negative count (which the decoder takes as a huge unsigned one)
+            let next = u64::try_from(g.num_rows())
+                .ok()
+                .and_then(|rows| last.checked_add(rows))
+                .filter(|&n| n <= i64::MAX as u64 && usize::try_from(n).is_ok());
+            let Some(next) = next else {
+                return Err(bad_file(
+                    &path.display().to_string(),
+                    "metadata",
+                    format!(
+                        "row group {i} claims {} rows, negative or beyond any file's size: \
+                         the file is damaged; write it again",
+                        g.num_rows()
+                    ),
+                ));
+            };
+            row_group_starts.push(next);
         }
         if row_group_starts.last() == Some(&0) {
             return Err(bad_file(

@@ -497,3 +497,24 @@ fn fewer_rows_than_the_metadata_promise_are_an_error() {
         other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
     }
 }
+
+/// Found by the `parquet` fuzz target (its third finding): a footer whose row groups claim
+/// row counts that sum beyond any file made the decoder's own sum of the counts overflow (a
+/// panic with overflow checks). The counts are summed with a check when the file is opened.
+#[cfg(feature = "parquet")]
+#[test]
+fn row_counts_beyond_any_file_are_an_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/row_counts_overflow.parquet");
+    for result in [
+        gmm_io::read_dataset(&path, &gmm_io::SourceOptions::default()).map(|_| ()),
+        gmm_io::ParquetFile::open(&path, &gmm_io::ColumnSelection::default()).map(|_| ()),
+    ] {
+        match result {
+            Err(GmmError::BinaryFile { path, reason, .. }) => {
+                assert!(path.ends_with("row_counts_overflow.parquet"), "{path}");
+                assert!(reason.contains("damaged"), "{reason}");
+            }
+            other => panic!("expected BinaryFile, got {other:?}"),
+        }
+    }
+}
