@@ -57,6 +57,7 @@ fuzz_target!(|input: &[u8]| {
         ColumnSelection {
             columns: Some(columns.to_vec()),
             weight_column: Some(weight.clone()),
+            ..ColumnSelection::default()
         }
     } else {
         ColumnSelection::default()
