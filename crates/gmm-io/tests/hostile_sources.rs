@@ -518,3 +518,23 @@ fn row_counts_beyond_any_file_are_an_error() {
         }
     }
 }
+
+/// Found by the `parquet` fuzz target (its fourth finding): a 1.5 KB file whose dictionary
+/// page claims 845 million Int64 values made the decoder allocate 6.8 GB before reading
+/// them. Such a page is refused when the file is opened.
+#[cfg(feature = "parquet")]
+#[test]
+fn a_dictionary_claiming_more_values_than_it_holds_is_refused() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dictionary_count_too_large.parquet");
+    match gmm_io::ParquetFile::open(&path, &gmm_io::ColumnSelection::default()) {
+        Err(GmmError::BinaryFile { path, reason, .. }) => {
+            assert!(
+                path.ends_with("dictionary_count_too_large.parquet"),
+                "{path}"
+            );
+            assert!(reason.contains("damaged"), "{reason}");
+        }
+        other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
+    }
+}
