@@ -296,16 +296,15 @@ fn check_dictionary_pages(path: &Path, shown: &str) -> Result<()> {
             if let Some(Page::DictionaryPage {
                 buf, num_values, ..
             }) = first
+                && u64::from(num_values) * width > buf.len() as u64
             {
-                if u64::from(num_values) * width > buf.len() as u64 {
-                    return Err(damaged(
-                        place(),
-                        format!(
-                            "the dictionary page claims {num_values} values but holds {} bytes",
-                            buf.len()
-                        ),
-                    ));
-                }
+                return Err(damaged(
+                    place(),
+                    format!(
+                        "the dictionary page claims {num_values} values but holds {} bytes",
+                        buf.len()
+                    ),
+                ));
             }
         }
     }
