@@ -121,7 +121,20 @@ impl ParquetFile {
             };
             row_group_starts.push(next);
         }
-        check_dictionary_pages(path, &shown)?;
+        // the page reader of the arrow-rs crates panics on some damaged files too
+        std::panic::catch_unwind(|| check_dictionary_pages(path, &shown)).unwrap_or_else(
+            |payload| {
+                Err(bad_file(
+                    &shown,
+                    "pages",
+                    format!(
+                        "cannot read the page headers (the Parquet reader failed: {}): the \
+                         file is damaged; write it again",
+                        panic_message(payload.as_ref())
+                    ),
+                ))
+            },
+        )?;
         if row_group_starts.last() == Some(&0) {
             return Err(bad_file(
                 &path.display().to_string(),
@@ -282,6 +295,20 @@ fn check_dictionary_pages(path: &Path, shown: &str) -> Result<()> {
                 _ => continue,
             };
             let place = || format!("row group {g}, column {}", c + 1);
+            // the reader asserts these (a panic on a damaged footer): refused first
+            let chunk = group.metadata().column(c);
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            if start < 0 || chunk.compressed_size() < 0 {
+                return Err(damaged(
+                    place(),
+                    format!(
+                        "the column chunk starts at byte {start} and is {} bytes long",
+                        chunk.compressed_size()
+                    ),
+                ));
+            }
             let mut pages = group
                 .get_column_page_reader(c)
                 .map_err(|e| damaged(place(), format!("cannot read its pages ({e})")))?;

@@ -538,3 +538,20 @@ fn a_dictionary_claiming_more_values_than_it_holds_is_refused() {
         other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
     }
 }
+
+/// Found by the `parquet` fuzz target (its fifth finding, from the check above): a footer
+/// whose column chunk starts at a negative byte made the page reader assert (a panic).
+/// Refused when the file is opened, naming the row group and column.
+#[cfg(feature = "parquet")]
+#[test]
+fn a_column_chunk_at_a_negative_offset_is_refused() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/negative_column_start.parquet");
+    match gmm_io::ParquetFile::open(&path, &gmm_io::ColumnSelection::default()) {
+        Err(GmmError::BinaryFile { reason, place, .. }) => {
+            assert!(place.contains("row group 0, column 1"), "{place}");
+            assert!(reason.contains("starts at byte -6"), "{reason}");
+        }
+        other => panic!("expected BinaryFile, got {:?}", other.map(|_| ())),
+    }
+}
