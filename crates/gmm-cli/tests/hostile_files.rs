@@ -397,19 +397,7 @@ fn a_signal_during_a_streamed_write_leaves_no_temporary_file() {
 #[test]
 fn a_sparse_npy_larger_than_the_limit_is_refused_before_it_is_read() {
     let dir = scratch_dir("sparse-npy");
-    let mut dict =
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000, 8), }".to_string();
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(dict.as_bytes());
-    let path = dir.join("huge.npy");
-    std::fs::write(&path, &bytes).unwrap();
-    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    file.set_len(bytes.len() as u64 + 64_000_000_000).unwrap();
+    sparse_npy(&dir.join("huge.npy"), 1_000_000_000, 8);
     let start = std::time::Instant::now();
     let args = [
         "fit",
@@ -515,16 +503,31 @@ fn unbounded_model_and_side_files_are_refused_at_once() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A .npy file of `rows` x 2 little-endian f8 values.
-fn npy_bytes(rows: &[[f64; 2]]) -> Vec<u8> {
-    let header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 2), }}",
-        rows.len()
-    );
+/// The magic, version 1.0 and header of a C-order `<f8` .npy array of `rows` x `columns`
+/// (128 bytes, the data then aligned as NumPy aligns it).
+fn npy_header(rows: u64, columns: u64) -> Vec<u8> {
+    let header =
+        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {columns}), }}");
     let header = format!("{header:<117}\n");
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
+    bytes
+}
+
+/// A sparse .npy file at `path` whose header claims `rows` x `columns` f8 values: the
+/// length is set, no disk is used.
+fn sparse_npy(path: &Path, rows: u64, columns: u64) {
+    let header = npy_header(rows, columns);
+    let file = std::fs::File::create(path).unwrap();
+    std::io::Write::write_all(&mut &file, &header).unwrap();
+    file.set_len(header.len() as u64 + rows * columns * 8)
+        .unwrap();
+}
+
+/// A .npy file of `rows` x 2 little-endian f8 values.
+fn npy_bytes(rows: &[[f64; 2]]) -> Vec<u8> {
+    let mut bytes = npy_header(rows.len() as u64, 2);
     for v in rows.iter().flatten() {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
@@ -683,14 +686,7 @@ fn refused_memory_exits_one_and_sample_holds_one_block() {
     let dir = scratch_dir("refused-memory");
     // a sparse .npy of 16e6 x 4 f8 values (512 MB, no disk used), read in memory under a
     // 300 MB address space with --max-memory 100TB: the allocation fails
-    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (16000000, 4), }";
-    let header = format!("{header:<117}\n");
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    let file = std::fs::File::create(dir.join("big.npy")).unwrap();
-    std::io::Write::write_all(&mut &file, &bytes).unwrap();
-    file.set_len(bytes.len() as u64 + 16_000_000 * 32).unwrap();
+    sparse_npy(&dir.join("big.npy"), 16_000_000, 4);
     let args = [
         "fit",
         "big.npy",

@@ -434,6 +434,20 @@ mod csv_files {
             "w\n1\n-1\n3\n",
             "line 3, column 1: the weight -1 is negative",
         );
+        // weights whose total passes f64, read whole: left to Dataset::with_weights, which
+        // divides them by the largest (Passes::rescaled_later)
+        let huge = dir.join("huge.txt");
+        std::fs::write(&huge, "1e308\n1.5e308\n0\n").unwrap();
+        let options = gmm_io::SourceOptions {
+            weights: Some(huge.clone()),
+            ..gmm_io::SourceOptions::default()
+        };
+        let whole = gmm_io::read_dataset(&data, &options).unwrap();
+        let w = whole.weights().unwrap();
+        assert!(
+            (w[0] - 2.0 / 3.0).abs() < 1e-15 && w[1] == 1.0 && w[2] == 0.0,
+            "{w:?}"
+        );
         let path = dir.join("w.txt");
         std::fs::write(&path, "w\n1\n0\n2.5\n").unwrap();
         let csv = CsvFile::open(&data, &ColumnSelection::all()).unwrap();
