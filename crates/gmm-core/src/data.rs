@@ -376,12 +376,21 @@ pub fn rescaled_weights(mut weights: Vec<f64>) -> Vec<f64> {
         .copied()
         .filter(|w| *w > 0.0)
         .fold(f64::INFINITY, f64::min);
-    if largest > 0.0 && (largest > WEIGHT_RESCALE_ABOVE || smallest < WEIGHT_RESCALE_BELOW) {
+    if let Some(divisor) = weight_divisor(largest, smallest) {
         for w in &mut weights {
-            *w /= largest;
+            *w /= divisor;
         }
     }
     weights
+}
+
+/// What weights whose largest is `largest` and smallest positive `smallest` are divided by:
+/// the largest, when it is above [`WEIGHT_RESCALE_ABOVE`] or the smallest below
+/// [`WEIGHT_RESCALE_BELOW`]; `None` when they keep their scale. The one rule of
+/// [`rescaled_weights`] (in memory) and of streamed passes (`Passes::rescaling_weights`).
+pub(crate) fn weight_divisor(largest: f64, smallest: f64) -> Option<f64> {
+    let rescale = largest > WEIGHT_RESCALE_ABOVE || smallest < WEIGHT_RESCALE_BELOW;
+    (largest > 0.0 && largest.is_finite() && rescale).then_some(largest)
 }
 
 /// Checks sample weights: each finite and `>= 0`. `first_row` is the index of `weights[0]`

@@ -347,15 +347,14 @@ impl<'s> Passes<'s> {
             }
             Ok(())
         })?;
-        let rescale =
-            largest > crate::WEIGHT_RESCALE_ABOVE || smallest < crate::WEIGHT_RESCALE_BELOW;
-        if largest > 0.0 && largest.is_finite() && rescale {
-            self.weight_divisor = Some(largest);
-            self.first = None;
-            self.passes = 0;
-            self.run_checked(1 << 16, &mut |_| Ok(()))?;
-        } else {
-            self.weight_divisor = Some(1.0);
+        match crate::data::weight_divisor(largest, smallest) {
+            Some(divisor) => {
+                self.weight_divisor = Some(divisor);
+                self.first = None;
+                self.passes = 0;
+                self.run_checked(1 << 16, &mut |_| Ok(()))?;
+            }
+            None => self.weight_divisor = Some(1.0),
         }
         Ok(())
     }
