@@ -9,6 +9,72 @@
 /// of `f64`).
 pub(crate) const LANES: usize = 8;
 
+/// A number the vectorised loops hold in their lanes: `f64`, or `f32` for the single-precision
+/// E-step (twice the points per register; docs/performance.md, "float32"). The loops are
+/// written once, generic over it; sums that leave a tile are widened to `f64`.
+pub(crate) trait Lane:
+    Copy
+    + Default
+    + PartialOrd
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + 'static
+{
+    /// Lanes of this type in one 256-bit (AVX2) register.
+    const REGISTER_LANES: usize;
+
+    /// The nearest value of this type (`f64` itself, or rounded to `f32`).
+    fn from_f64(v: f64) -> Self;
+
+    /// The value as `f64` (exact).
+    fn to_f64(self) -> f64;
+
+    /// `self * b + c`, fused when `FMA` (the caller is compiled with FMA instructions).
+    fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self;
+}
+
+impl Lane for f64 {
+    const REGISTER_LANES: usize = 4;
+
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    #[inline(always)]
+    fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self {
+        mul_add::<FMA>(self, b, c)
+    }
+}
+
+impl Lane for f32 {
+    const REGISTER_LANES: usize = 8;
+
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    #[inline(always)]
+    fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self {
+        if FMA { self.mul_add(b, c) } else { self * b + c }
+    }
+}
+
 /// `a * b + c`, fused when `FMA` (the caller is compiled with FMA instructions).
 #[inline(always)]
 pub(crate) fn mul_add<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
@@ -23,7 +89,7 @@ pub(crate) fn hsum(v: [f64; LANES]) -> f64 {
 
 /// The [`LANES`] values of `v` from `at`.
 #[inline(always)]
-pub(crate) fn lanes(v: &[f64], at: usize) -> &[f64; LANES] {
+pub(crate) fn lanes<T>(v: &[T], at: usize) -> &[T; LANES] {
     v[at..at + LANES]
         .try_into()
         .expect("a whole group of lanes")
@@ -110,24 +176,27 @@ pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
 /// }
 /// ```
 ///
+/// A method may be generic over types (`fn name<T: Bound>(&self, ...)`); the generic body is
+/// then `name_generic::<const FMA: bool, T: Bound>`.
+///
 /// `name_generic::<const FMA: bool>(&self, a, b) -> R` must be `#[inline(always)]` (and so
 /// must everything it calls), so that the AVX2 + FMA copy is compiled with those
 /// instructions all the way down.
 macro_rules! avx2_fma_dispatch {
     ($(
         $(#[$attr:meta])*
-        $vis:vis fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
-            = $generic:ident / $twin:ident;
+        $vis:vis fn $name:ident $(<$($g:ident: $b:path),+>)? (&self $(, $arg:ident: $ty:ty)* $(,)?)
+            $(-> $ret:ty)? = $generic:ident / $twin:ident;
     )*) => {$(
         $(#[$attr])*
-        $vis fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+        $vis fn $name $(<$($g: $b),+>)? (&self $(, $arg: $ty)*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             if $crate::simd::has_avx2_fma() {
                 // SAFETY: the processor supports AVX2 and FMA (checked at run time just
                 // above), which is all the AVX2 + FMA copy requires.
-                return unsafe { self.$twin($($arg),*) };
+                return unsafe { self.$twin $(::<$($g),+>)? ($($arg),*) };
             }
-            self.$generic::<false>($($arg),*)
+            self.$generic::<false $($(, $g)+)?>($($arg),*)
         }
 
         #[doc = concat!("[`Self::", stringify!($generic), "`] compiled for AVX2 and FMA.")]
@@ -136,8 +205,8 @@ macro_rules! avx2_fma_dispatch {
         /// The processor must support AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn $twin(&self $(, $arg: $ty)*) $(-> $ret)? {
-            self.$generic::<true>($($arg),*)
+        unsafe fn $twin $(<$($g: $b),+>)? (&self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$generic::<true $($(, $g)+)?>($($arg),*)
         }
     )*};
 }

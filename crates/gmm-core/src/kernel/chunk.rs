@@ -2,29 +2,31 @@
 //! of [`LANES`] points at a time, the fused logsumexp and responsibilities, then the chunk's
 //! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
 
+use super::lanes::KernelLane;
 use super::triangular::whitened_square_norm;
 use super::{EStepKernel, EStepOutput, Factors};
-use crate::simd::{LANES, avx2_fma_dispatch, exp_lanes, hsum, lanes, mul_add};
+use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_lanes, hsum, lanes};
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
 impl EStepKernel {
     avx2_fma_dispatch! {
-        /// The E-step over one chunk, on the widest instructions the processor has.
-        pub(super) fn chunk_e_step(
+        /// The E-step over one chunk of points of type `S`, computed in lanes of `T`, on the
+        /// widest instructions the processor has.
+        pub(super) fn chunk_e_step<S: Lane, T: KernelLane>(
             &self,
-            chunk: &[f64],
+            chunk: &[S],
             weights: Option<&[f64]>,
             origin: &[f64],
             kind: ScatterKind,
-            work: &mut TransposedChunk,
+            work: &mut TransposedChunk<T>,
         ) -> EStepOutput = chunk_e_step_generic / chunk_e_step_avx2_fma;
 
         /// [`Self::load_log_rho_generic`] on the widest instructions the processor has.
-        pub(super) fn load_log_rho(
+        pub(super) fn load_log_rho<S: Lane, T: KernelLane>(
             &self,
-            chunk: &[f64],
+            chunk: &[S],
             origin: &[f64],
-            work: &mut TransposedChunk,
+            work: &mut TransposedChunk<T>,
         ) = load_log_rho_generic / load_log_rho_avx2_fma;
     }
 
@@ -32,18 +34,19 @@ impl EStepKernel {
     /// logsumexp, the responsibilities and `r ln r` (one `exp` per point and component),
     /// then the statistics, all on the chunk while it is in cache. With `weights` (one per
     /// point), each point's responsibilities, log normaliser and `r ln r` are multiplied by
-    /// its weight before they are summed; a weight of 1 changes no bit.
+    /// its weight before they are summed; a weight of 1 changes no bit. The log densities,
+    /// responsibilities and sums are `f64` whatever `T` (see [`Self::load_log_rho_generic`]).
     #[inline(always)]
-    pub(super) fn chunk_e_step_generic<const FMA: bool>(
+    pub(super) fn chunk_e_step_generic<const FMA: bool, S: Lane, T: KernelLane>(
         &self,
-        chunk: &[f64],
+        chunk: &[S],
         weights: Option<&[f64]>,
         origin: &[f64],
         kind: ScatterKind,
-        work: &mut TransposedChunk,
+        work: &mut TransposedChunk<T>,
     ) -> EStepOutput {
         let k = self.n_components;
-        self.load_log_rho_generic::<FMA>(chunk, origin, work);
+        self.load_log_rho_generic::<FMA, S, T>(chunk, origin, work);
         let (rows, stride) = (work.rows, work.stride);
         let resp = &mut work.resp;
         let mut log_norm_lanes = [0.0; LANES];
@@ -93,14 +96,14 @@ impl EStepKernel {
         }
         let log_norm_sum = hsum(log_norm_lanes);
         let resp_log_resp_sum = hsum(resp_log_resp_lanes);
-        let stats = SufficientStats::from_transposed::<FMA>(
+        let stats = SufficientStats::from_transposed::<FMA, T>(
             &work.xt,
             &work.resp,
             stride,
             k,
             origin,
             kind,
-            &mut work.scratch,
+            (&mut work.scratch, &mut work.tiles),
         );
         EStepOutput {
             stats,
@@ -114,13 +117,15 @@ impl EStepKernel {
     /// Loads `chunk` feature-major relative to `origin` into `work.xt` and writes
     /// `log rho` into `work.resp` (`c * stride + n`): per component, [`LANES`] points at a
     /// time, the differences `x - m_k` of those points then the triangular product with
-    /// `P_k`, vectorised across the points.
+    /// `P_k`, vectorised across the points. The differences, the product and the squared
+    /// norm are in `T` (the means relative to `origin` and the factors rounded to it once);
+    /// `c_k - q / 2` is formed in `f64`.
     #[inline(always)]
-    fn load_log_rho_generic<const FMA: bool>(
+    fn load_log_rho_generic<const FMA: bool, S: Lane, T: KernelLane>(
         &self,
-        chunk: &[f64],
+        chunk: &[S],
         origin: &[f64],
-        work: &mut TransposedChunk,
+        work: &mut TransposedChunk<T>,
     ) {
         let (d, k) = (self.n_features, self.n_components);
         work.load(chunk, origin);
@@ -128,38 +133,38 @@ impl EStepKernel {
         work.resp.clear();
         work.resp.resize(k * stride, 0.0);
         let xt = &work.xt;
-        let mut shifted_mean = vec![0.0; d];
-        let mut diff = vec![0.0; d * LANES];
+        let mut shifted_mean = vec![T::default(); d];
+        let mut diff = vec![T::default(); d * LANES];
         let packed_len = d * (d + 1) / 2;
         for c in 0..k {
             for (j, m) in shifted_mean.iter_mut().enumerate() {
-                *m = self.means[c * d + j] - origin[j];
+                *m = T::from_f64(self.means[c * d + j] - origin[j]);
             }
             let constant = self.log_constants[c];
             let out = &mut work.resp[c * stride..(c + 1) * stride];
             for (t, o) in out.chunks_exact_mut(LANES).enumerate() {
                 let t0 = t * LANES;
-                let mut q = [0.0; LANES];
-                match &self.factors {
+                let mut q = [T::default(); LANES];
+                match T::factors(self) {
                     Factors::Packed(p) => {
                         let p = &p[c * packed_len..(c + 1) * packed_len];
                         for ((i, dg), m) in
                             diff.chunks_exact_mut(LANES).enumerate().zip(&shifted_mean)
                         {
                             let x = lanes(xt, i * stride + t0);
-                            let dg: &mut [f64; LANES] =
+                            let dg: &mut [T; LANES] =
                                 dg.try_into().expect("a whole group of lanes");
-                            *dg = std::array::from_fn(|l| x[l] - m);
+                            *dg = std::array::from_fn(|l| x[l] - *m);
                         }
-                        q = whitened_square_norm::<FMA>(p, &diff, d);
+                        q = whitened_square_norm::<FMA, T>(p, &diff, d);
                     }
                     Factors::Diagonal(p) => {
                         let p = &p[c * d..(c + 1) * d];
                         for (i, (m, p)) in shifted_mean.iter().zip(p).enumerate() {
                             let x = lanes(xt, i * stride + t0);
                             for l in 0..LANES {
-                                let y = (x[l] - m) * p;
-                                q[l] = mul_add::<FMA>(y, y, q[l]);
+                                let y = (x[l] - *m) * *p;
+                                q[l] = y.fma::<FMA>(y, q[l]);
                             }
                         }
                     }
@@ -168,17 +173,17 @@ impl EStepKernel {
                         for (i, m) in shifted_mean.iter().enumerate() {
                             let x = lanes(xt, i * stride + t0);
                             for l in 0..LANES {
-                                let y = x[l] - m;
-                                q[l] = mul_add::<FMA>(y, y, q[l]);
+                                let y = x[l] - *m;
+                                q[l] = y.fma::<FMA>(y, q[l]);
                             }
                         }
                         for v in q.iter_mut() {
-                            *v *= p2;
+                            *v = *v * p2;
                         }
                     }
                 }
                 for l in 0..LANES {
-                    o[l] = constant - 0.5 * q[l];
+                    o[l] = constant - 0.5 * q[l].to_f64();
                 }
             }
         }

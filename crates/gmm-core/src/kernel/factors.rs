@@ -6,19 +6,30 @@ use nalgebra::DMatrix;
 use crate::covariance::PrecisionCholesky;
 use crate::error::{GmmError, Result};
 
-/// Per-component whitening factors in the layout the kernel reads.
+/// Per-component whitening factors in the layout the kernel reads, in `f64` or (for the
+/// single-precision E-step) rounded to `f32`.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Factors {
+pub(super) enum Factors<T = f64> {
     /// Upper triangular factors packed column by column: column j of component k holds
     /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2`.
-    Packed(Vec<f64>),
+    Packed(Vec<T>),
     /// K x D inverse standard deviations.
-    Diagonal(Vec<f64>),
+    Diagonal(Vec<T>),
     /// One inverse standard deviation per component.
-    Spherical(Vec<f64>),
+    Spherical(Vec<T>),
 }
 
 impl Factors {
+    /// The same factors rounded to `f32`.
+    pub(super) fn narrowed(&self) -> Factors<f32> {
+        let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
+        match self {
+            Self::Packed(p) => Factors::Packed(narrow(p)),
+            Self::Diagonal(p) => Factors::Diagonal(narrow(p)),
+            Self::Spherical(p) => Factors::Spherical(narrow(p)),
+        }
+    }
+
     /// The factors of `k` components in `d` dimensions (a tied factor repeated K times).
     ///
     /// # Errors

@@ -19,12 +19,12 @@
 
 mod chunk;
 mod factors;
+mod lanes;
 mod output_wire;
 mod queries;
 #[cfg(test)]
 mod tests;
 mod triangular;
-mod workspace;
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -37,7 +37,7 @@ use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
 use factors::Factors;
 pub use output_wire::{E_STEP_FORMAT, E_STEP_FORMAT_VERSION};
-use workspace::with_workspace;
+use lanes::KernelLane;
 
 /// `D/2 ln(2 pi)` for dimension `d`.
 pub fn half_log_2pi(d: usize) -> f64 {
@@ -68,6 +68,8 @@ pub struct EStepKernel {
     /// K x D, row-major.
     means: Vec<f64>,
     factors: Factors,
+    /// `factors` rounded to `f32`, for the single-precision E-step.
+    narrow_factors: Factors<f32>,
     log_constants: Vec<f64>,
 }
 
@@ -134,6 +136,7 @@ impl EStepKernel {
             n_features: d,
             n_components: k,
             means: flat_means,
+            narrow_factors: factors.narrowed(),
             factors,
             log_constants,
         })
@@ -173,7 +176,7 @@ impl EStepKernel {
         // Densities need no origin: `x - m` directly is as precise as `(x - o) - (m - o)`,
         // and a far-away first point would make the latter lose the others' digits.
         let origin = vec![0.0; d];
-        with_workspace(|work| {
+        f64::with_workspace(|work| {
             self.load_log_rho(chunk, &origin, work);
             let stride = work.stride;
             for (n, o) in out.chunks_exact_mut(k).enumerate() {
@@ -268,7 +271,7 @@ impl EStepKernel {
             .enumerate()
             .map(|(c, chunk)| {
                 let w = weights.map(|w| &w[c * chunk_rows..c * chunk_rows + chunk.len() / d]);
-                with_workspace(|work| self.chunk_e_step(chunk, w, origin, kind, work))
+                f64::with_workspace(|work| self.chunk_e_step(chunk, w, origin, kind, work))
             })
             .collect();
         for part in &parts {

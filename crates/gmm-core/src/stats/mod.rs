@@ -197,7 +197,7 @@ impl SufficientStats {
         let (d, k, kind) = (self.n_features, self.n_components(), self.kind);
         let block = block_rows(d);
         let origin = self.origin.clone();
-        let mut work = TransposedChunk::default();
+        let mut work = TransposedChunk::<f64>::default();
         for (b, chunk) in points.chunks(block * d).enumerate() {
             work.load(chunk, &origin);
             let n = chunk.len() / d;

@@ -2,12 +2,7 @@
 //! rows and up to four columns so that each load of a group of differences feeds several
 //! independent chains of fused multiply-adds.
 
-use crate::simd::{LANES, mul_add};
-
-/// Half a group of lanes: the width of one AVX2 register of `f64`. The blocks below run
-/// over the two halves one after the other so that their accumulators (rows x columns
-/// registers) fit in the register file.
-const HALF: usize = LANES / 2;
+use crate::simd::{LANES, Lane};
 
 /// Columns per block: with two rows, 8 accumulators plus 2 + 4 loads per step.
 const COLUMNS: usize = 4;
@@ -28,10 +23,32 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 /// columns `b > a` in blocks of up to four shared by both rows. Every lane of every pair
 /// still sums its points in increasing order from zero before being added to `lane_sums`,
 /// so the result is the same bit for bit whatever the blocking.
+///
+/// The products are summed over the tile in `T` and the tile's sums added to `lane_sums`
+/// in `f64`. The blocks hold one register of lanes per accumulator: with `f64` (4 to a
+/// register) they run over the two halves of each group of [`LANES`] one after the other,
+/// with `f32` (8) over the whole group at once.
 #[inline(always)]
-pub(super) fn rank_update_upper<const FMA: bool>(
-    weighted: &[f64],
-    centred: &[f64],
+pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
+    weighted: &[T],
+    centred: &[T],
+    tile: usize,
+    len: usize,
+    d: usize,
+    lane_sums: &mut [f64],
+) {
+    if T::REGISTER_LANES == 4 {
+        rank_update_in_registers::<FMA, T, 4>(weighted, centred, tile, len, d, lane_sums);
+    } else {
+        rank_update_in_registers::<FMA, T, LANES>(weighted, centred, tile, len, d, lane_sums);
+    }
+}
+
+/// [`rank_update_upper`] with accumulators of `H` lanes (one register).
+#[inline(always)]
+fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
+    weighted: &[T],
+    centred: &[T],
     tile: usize,
     len: usize,
     d: usize,
@@ -43,13 +60,13 @@ pub(super) fn rank_update_upper<const FMA: bool>(
     let mut a = 0;
     while a < d {
         let rows = if a + 1 < d { 2 } else { 1 };
-        block::<FMA, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
+        block::<FMA, T, H, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
         if rows == 2 {
             let w = [w_row(a), w_row(a + 1)];
             let mut b = a + 1;
             while b < d {
                 match (d - b).min(COLUMNS) {
-                    4 => block::<FMA, 2, 4>(
+                    4 => block::<FMA, T, H, 2, 4>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -57,7 +74,7 @@ pub(super) fn rank_update_upper<const FMA: bool>(
                         d,
                         lane_sums,
                     ),
-                    3 => block::<FMA, 2, 3>(
+                    3 => block::<FMA, T, H, 2, 3>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -65,7 +82,7 @@ pub(super) fn rank_update_upper<const FMA: bool>(
                         d,
                         lane_sums,
                     ),
-                    2 => block::<FMA, 2, 2>(
+                    2 => block::<FMA, T, H, 2, 2>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -73,7 +90,7 @@ pub(super) fn rank_update_upper<const FMA: bool>(
                         d,
                         lane_sums,
                     ),
-                    _ => block::<FMA, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
+                    _ => block::<FMA, T, H, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
                 }
                 b += COLUMNS;
             }
@@ -84,31 +101,32 @@ pub(super) fn rank_update_upper<const FMA: bool>(
 
 /// One block of `R` rows starting at `a` and `C` columns starting at `b`: the lane sums of
 /// `w_{a + r} dc_{b + q}` over the tile, added to the pairs `(a + r, b + q)` (all in the upper
-/// triangle: the caller only asks for `a + R - 1 <= b` or the single diagonal pair).
+/// triangle: the caller only asks for `a + R - 1 <= b` or the single diagonal pair), with
+/// accumulators of `H` lanes.
 #[inline(always)]
-fn block<const FMA: bool, const R: usize, const C: usize>(
-    w: [&[f64]; R],
-    c: [&[f64]; C],
+fn block<const FMA: bool, T: Lane, const H: usize, const R: usize, const C: usize>(
+    w: [&[T]; R],
+    c: [&[T]; C],
     a: usize,
     b: usize,
     d: usize,
     lane_sums: &mut [f64],
 ) {
     let len = w[0].len();
-    for h in 0..LANES / HALF {
-        let mut acc = [[[0.0; HALF]; C]; R];
-        let mut at = h * HALF;
+    for h in 0..LANES / H {
+        let mut acc = [[[T::default(); H]; C]; R];
+        let mut at = h * H;
         while at < len {
-            let wg: [&[f64; HALF]; R] = std::array::from_fn(|r| {
-                w[r][at..at + HALF].try_into().expect("a whole half group")
+            let wg: [&[T; H]; R] = std::array::from_fn(|r| {
+                w[r][at..at + H].try_into().expect("a whole register of lanes")
             });
-            let cg: [&[f64; HALF]; C] = std::array::from_fn(|q| {
-                c[q][at..at + HALF].try_into().expect("a whole half group")
+            let cg: [&[T; H]; C] = std::array::from_fn(|q| {
+                c[q][at..at + H].try_into().expect("a whole register of lanes")
             });
             for r in 0..R {
                 for q in 0..C {
-                    for l in 0..HALF {
-                        acc[r][q][l] = mul_add::<FMA>(wg[r][l], cg[q][l], acc[r][q][l]);
+                    for l in 0..H {
+                        acc[r][q][l] = wg[r][l].fma::<FMA>(cg[q][l], acc[r][q][l]);
                     }
                 }
             }
@@ -117,9 +135,9 @@ fn block<const FMA: bool, const R: usize, const C: usize>(
         for (r, acc_r) in acc.iter().enumerate() {
             for (q, acc_rq) in acc_r.iter().enumerate() {
                 let pair = pair_index(a + r, b + q, d);
-                let dst = &mut lane_sums[pair * LANES + h * HALF..pair * LANES + (h + 1) * HALF];
-                for l in 0..HALF {
-                    dst[l] += acc_rq[l];
+                let dst = &mut lane_sums[pair * LANES + h * H..pair * LANES + (h + 1) * H];
+                for l in 0..H {
+                    dst[l] += acc_rq[l].to_f64();
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 use super::rank_update::rank_update_upper;
 use super::{ScatterKind, SufficientStats};
-use crate::simd::{LANES, hsum, mul_add};
+use crate::simd::{LANES, Lane, hsum, mul_add};
 
 /// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
 /// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
@@ -25,13 +25,14 @@ pub(crate) fn block_rows(d: usize) -> usize {
     ((16384 / d.max(1)) / 64 * 64).clamp(64, 2048)
 }
 
-/// Lane sums of `r (x - m)^2`; lengths a multiple of [`LANES`].
+/// Lane sums of `r (x - m)^2` (in `f64` whatever the points' type); lengths a multiple of
+/// [`LANES`].
 #[inline(always)]
-fn centred_square_sum<const FMA: bool>(r: &[f64], x: &[f64], m: f64) -> [f64; LANES] {
+fn centred_square_sum<const FMA: bool, T: Lane>(r: &[f64], x: &[T], m: f64) -> [f64; LANES] {
     let mut acc = [0.0; LANES];
     for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
         for l in 0..LANES {
-            let t = xg[l] - m;
+            let t = xg[l].to_f64() - m;
             acc[l] = mul_add::<FMA>(rg[l] * t, t, acc[l]);
         }
     }
@@ -42,10 +43,10 @@ fn centred_square_sum<const FMA: bool>(r: &[f64], x: &[f64], m: f64) -> [f64; LA
 /// over tiles of the chunk (each tile's points stay in the L1 cache while every component
 /// reads them): `out[(c * (d + 1)) * LANES..]` holds the lanes of `N_c`, then those of each
 /// feature. Every lane sums its points in increasing order from zero, exactly as one pass per
-/// feature would.
+/// feature would. The sums are in `f64` whatever the points' type.
 #[inline(always)]
-fn weighted_lane_sums<const FMA: bool>(
-    xt: &[f64],
+fn weighted_lane_sums<const FMA: bool, T: Lane>(
+    xt: &[T],
     resp_t: &[f64],
     stride: usize,
     k: usize,
@@ -70,7 +71,7 @@ fn weighted_lane_sums<const FMA: bool>(
                 let mut acc: [f64; LANES] = (&*dst).try_into().unwrap();
                 for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
                     for l in 0..LANES {
-                        acc[l] = mul_add::<FMA>(rg[l], xg[l], acc[l]);
+                        acc[l] = mul_add::<FMA>(rg[l], xg[l].to_f64(), acc[l]);
                     }
                 }
                 dst.copy_from_slice(&acc);
@@ -85,12 +86,14 @@ fn weighted_lane_sums<const FMA: bool>(
 /// the E-step (`EStepKernel::chunk_rows`, a multiple of 64 rows) hit this without padding.
 const ALIASING_PITCH: usize = 128;
 
-/// A chunk of points stored feature-major relative to an origin, with room for its
-/// responsibilities: the layout [`SufficientStats::from_transposed`] reads.
+/// A chunk of points stored feature-major relative to an origin, in lanes of `T` (`f64`, or
+/// `f32` for the single-precision E-step), with room for its responsibilities (always
+/// `f64`): the layout [`SufficientStats::from_transposed`] reads.
 #[derive(Debug, Default)]
-pub(crate) struct TransposedChunk {
-    /// `x_{n,i} - origin_i` at `i * stride + n`; zero in the padding.
-    pub(crate) xt: Vec<f64>,
+pub(crate) struct TransposedChunk<T = f64> {
+    /// `x_{n,i} - origin_i` at `i * stride + n` (computed in `f64`, then stored as `T`); zero
+    /// in the padding.
+    pub(crate) xt: Vec<T>,
     /// Responsibilities (or log densities) at `c * stride + n`.
     pub(crate) resp: Vec<f64>,
     /// Number of points.
@@ -100,14 +103,17 @@ pub(crate) struct TransposedChunk {
     /// is a multiple of [`ALIASING_PITCH`]. The loops run over all `stride` points; padding
     /// points have zero coordinates and responsibility zero, so they add exactly nothing.
     pub(crate) stride: usize,
-    /// Reused by the statistics.
+    /// Reused by the statistics: their lane sums.
     pub(crate) scratch: Vec<f64>,
+    /// Reused by the statistics: the tiles of the centred scatter, in lanes of `T`.
+    pub(crate) tiles: Vec<T>,
 }
 
-impl TransposedChunk {
-    /// Loads row-major `points` relative to `origin`.
+impl<T: Lane> TransposedChunk<T> {
+    /// Loads row-major `points` (of either lane type) relative to `origin`: each difference
+    /// is computed in `f64` and stored as `T`.
     #[inline(always)]
-    pub(crate) fn load(&mut self, points: &[f64], origin: &[f64]) {
+    pub(crate) fn load<S: Lane>(&mut self, points: &[S], origin: &[f64]) {
         let d = origin.len();
         self.rows = points.len() / d;
         self.stride = self.rows.div_ceil(LANES) * LANES;
@@ -115,17 +121,17 @@ impl TransposedChunk {
             self.stride += LANES;
         }
         self.xt.clear();
-        self.xt.resize(d * self.stride, 0.0);
+        self.xt.resize(d * self.stride, T::default());
         let stride = self.stride;
         if d == 1 {
             for (t, x) in self.xt.iter_mut().zip(points) {
-                *t = x - origin[0];
+                *t = T::from_f64(x.to_f64() - origin[0]);
             }
             return;
         }
         for (i, (column, o)) in self.xt.chunks_exact_mut(stride).zip(origin).enumerate() {
             for (t, x) in column.iter_mut().zip(points.chunks_exact(d)) {
-                *t = x[i] - o;
+                *t = T::from_f64(x[i].to_f64() - o);
             }
         }
     }
@@ -139,37 +145,39 @@ impl TransposedChunk {
 
     /// The statistics of the loaded points with the responsibilities in `resp`.
     pub(super) fn stats(&mut self, k: usize, origin: &[f64], kind: ScatterKind) -> SufficientStats {
-        SufficientStats::from_transposed::<false>(
+        SufficientStats::from_transposed::<false, T>(
             &self.xt,
             &self.resp,
             self.stride,
             k,
             origin,
             kind,
-            &mut self.scratch,
+            (&mut self.scratch, &mut self.tiles),
         )
     }
 }
 
 impl SufficientStats {
-    /// Statistics of a chunk stored feature-major: `xt[i * stride + n] = x_{n,i} - origin_i`
+    /// Statistics of a chunk stored feature-major in lanes of `T`: `xt[i * stride + n] = x_{n,i} - origin_i`
     /// and `resp_t[c * stride + n] = r_{n,c}`, `stride` a multiple of [`LANES`], with
     /// responsibility zero for the padding points past the last. Two passes over the chunk
     /// (`N_k` and the means, then the centred scatter), every loop over points in groups of
-    /// [`LANES`] so that it vectorises; `scratch` is reused between calls.
+    /// [`LANES`] so that it vectorises; `scratch` (the lane sums) and `tiles` are reused between
+    /// calls. `N_k`, the means and a diagonal scatter are summed in `f64`; a full scatter is
+    /// summed over each tile of [`TILE`] points in `T`, then added in `f64`.
     ///
     /// Always inlined so that a caller compiled for wider vector instructions (the E-step
     /// kernel) gets this code compiled for them too; `FMA` selects fused multiply-adds.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn from_transposed<const FMA: bool>(
-        xt: &[f64],
+    pub(crate) fn from_transposed<const FMA: bool, T: Lane>(
+        xt: &[T],
         resp_t: &[f64],
         stride: usize,
         k: usize,
         origin: &[f64],
         kind: ScatterKind,
-        scratch: &mut Vec<f64>,
+        (scratch, tiles): (&mut Vec<f64>, &mut Vec<T>),
     ) -> Self {
         let d = origin.len();
         debug_assert_eq!(stride % LANES, 0);
@@ -181,11 +189,11 @@ impl SufficientStats {
         let pairs = if full { d * (d + 1) / 2 } else { 0 };
         let tile = TILE.min(stride);
         scratch.clear();
-        let tile_values = if full { 2 * d * tile } else { 0 };
-        scratch.resize(tile_values + pairs * LANES + k * (d + 1) * LANES, 0.0);
-        let (tiles, sums) = scratch.split_at_mut(tile_values);
-        let (lane_sums, first_moments) = sums.split_at_mut(pairs * LANES);
-        weighted_lane_sums::<FMA>(xt, resp_t, stride, k, d, first_moments);
+        scratch.resize(pairs * LANES + k * (d + 1) * LANES, 0.0);
+        tiles.clear();
+        tiles.resize(if full { 2 * d * tile } else { 0 }, T::default());
+        let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
+        weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, first_moments);
         for c in 0..k {
             let r = &resp_t[c * stride..(c + 1) * stride];
             let moments = &first_moments[c * (d + 1) * LANES..(c + 1) * (d + 1) * LANES];
@@ -198,11 +206,11 @@ impl SufficientStats {
                     let s = &mut stats.scatter[c * d..(c + 1) * d];
                     for i in 0..d {
                         let x = &xt[i * stride..(i + 1) * stride];
-                        s[i] = hsum(centred_square_sum::<FMA>(r, x, mean[i]));
+                        s[i] = hsum(centred_square_sum::<FMA, T>(r, x, mean[i]));
                     }
                 }
                 ScatterKind::Full => {
-                    full_scatter_lanes::<FMA>(xt, r, stride, mean, tiles, lane_sums);
+                    full_scatter_lanes::<FMA, T>(xt, r, stride, mean, tiles, lane_sums);
                     let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
                     write_symmetric(lane_sums, d, s);
                 }
@@ -242,14 +250,15 @@ impl SufficientStats {
 /// chunk (`xt` feature-major, `r` its responsibilities, `m` = `mean`), tile by tile: each
 /// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
 /// update into `lane_sums` (zeroed first; one group of [`LANES`] per pair of features of the
-/// upper triangle, in row order).
+/// upper triangle, in row order). The differences are computed in `f64` and stored as `T`;
+/// the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
 #[inline(always)]
-fn full_scatter_lanes<const FMA: bool>(
-    xt: &[f64],
+fn full_scatter_lanes<const FMA: bool, T: Lane>(
+    xt: &[T],
     r: &[f64],
     stride: usize,
     mean: &[f64],
-    tiles: &mut [f64],
+    tiles: &mut [T],
     lane_sums: &mut [f64],
 ) {
     let d = mean.len();
@@ -262,17 +271,17 @@ fn full_scatter_lanes<const FMA: bool>(
             let (scaled, root) = tiles.split_at_mut(d * tile);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
-                *s = r.sqrt();
+                *s = T::from_f64(r.sqrt());
             }
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
                 let u = &mut scaled[i * tile..i * tile + len];
                 for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
-                    *u = (x - mean[i]) * s;
+                    *u = T::from_f64((x.to_f64() - mean[i]) * s.to_f64());
                 }
             }
             let scaled = &scaled[..];
-            rank_update_upper::<FMA>(scaled, scaled, tile, len, d, lane_sums);
+            rank_update_upper::<FMA, T>(scaled, scaled, tile, len, d, lane_sums);
         } else {
             let (centred, weighted) = tiles.split_at_mut(d * tile);
             for i in 0..d {
@@ -280,11 +289,12 @@ fn full_scatter_lanes<const FMA: bool>(
                 let dc = &mut centred[i * tile..i * tile + len];
                 let w = &mut weighted[i * tile..i * tile + len];
                 for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
-                    *dc = x - mean[i];
-                    *w = r * *dc;
+                    let centred = x.to_f64() - mean[i];
+                    *dc = T::from_f64(centred);
+                    *w = T::from_f64(r * centred);
                 }
             }
-            rank_update_upper::<FMA>(weighted, centred, tile, len, d, lane_sums);
+            rank_update_upper::<FMA, T>(weighted, centred, tile, len, d, lane_sums);
         }
     }
 }
