@@ -66,6 +66,8 @@ pub struct FitRecord {
     /// The bounds of the run this one continues (a warm start that keeps the history, as
     /// scikit-learn's `warm_start`): seen by the convergence rule, not recorded or saved.
     history: Vec<f64>,
+    /// Iterations whose E-step ran (at least in part) in `f32` lanes.
+    single_precision_steps: usize,
 }
 
 impl FitRecord {
@@ -78,7 +80,15 @@ impl FitRecord {
             restart_lower_bounds: Vec::new(),
             best_restart: 0,
             history: Vec::new(),
+            single_precision_steps: 0,
         }
+    }
+
+    /// Iterations of this run whose E-step ran in `f32` lanes (single-precision data and a
+    /// model that allowed them; `gmm_core::EStepKernel::e_step_batch`). With `f32` data,
+    /// fewer than [`FitRecord::n_iter`] means the rest fell back to `f64` lanes.
+    pub fn single_precision_steps(&self) -> usize {
+        self.single_precision_steps
     }
 
     /// An empty record of a run that continues the run recorded in `previous` (scikit-learn's
@@ -215,6 +225,8 @@ pub struct RunProgress {
     record: FitRecord,
     converged: bool,
     max_iter: usize,
+    /// Whether the E-step of the step being taken ran in `f32` lanes.
+    single_precision_step: bool,
 }
 
 impl RunProgress {
@@ -224,7 +236,15 @@ impl RunProgress {
             record,
             converged: false,
             max_iter,
+            single_precision_step: false,
         }
+    }
+
+    /// Notes the lanes the E-step of the step being taken ran in (its
+    /// `EStepOutput::lanes`), counted by the next [`RunProgress::push_bound`] in
+    /// [`FitRecord::single_precision_steps`].
+    pub fn note_lanes(&mut self, lanes: crate::source::Precision) {
+        self.single_precision_step = lanes == crate::source::Precision::F32;
     }
 
     /// Records the bound of the step just taken under the one stopping rule
@@ -242,6 +262,9 @@ impl RunProgress {
         let within_tol = self
             .record
             .push_bound_with_patience(bound, points, tol, patience);
+        if self.single_precision_step {
+            self.record.single_precision_steps += 1;
+        }
         self.converged = within_tol && may_stop;
         self.converged
     }
@@ -286,6 +309,13 @@ struct FitRecordFile {
     restart_lower_bounds: Option<Vec<f64>>,
     #[serde(default)]
     best_restart: Option<usize>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    single_precision_steps: usize,
+}
+
+/// Whether a count is zero (left out of model files).
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl TryFrom<FitRecordFile> for FitRecord {
@@ -330,6 +360,7 @@ impl TryFrom<FitRecordFile> for FitRecord {
             restart_lower_bounds,
             best_restart,
             history: Vec::new(),
+            single_precision_steps: file.single_precision_steps.min(file.n_iter),
         })
     }
 }
@@ -343,6 +374,7 @@ impl From<FitRecord> for FitRecordFile {
             lower_bounds: record.lower_bounds,
             restart_lower_bounds: Some(record.restart_lower_bounds),
             best_restart: Some(record.best_restart),
+            single_precision_steps: record.single_precision_steps,
         }
     }
 }

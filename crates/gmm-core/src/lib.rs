@@ -74,7 +74,8 @@ pub use init::{
     nearest_mean_statistics,
 };
 pub use kernel::{
-    E_STEP_FORMAT, E_STEP_FORMAT_VERSION, EStepKernel, EStepOutput, half_log_2pi, logsumexp,
+    E_STEP_FORMAT, E_STEP_FORMAT_VERSION, EStepKernel, EStepOutput, SINGLE_PRECISION_LIMIT,
+    half_log_2pi, logsumexp,
 };
 pub use memory::{
     FitShape, check_memory, default_limit as default_memory_limit, fit_bytes, human_bytes,
@@ -86,5 +87,5 @@ pub use mixture::{
 };
 pub use model_file::ModelFile;
 pub use side_file::{MAX_SIDE_FILE_BYTES, read_side_file};
-pub use source::{Batch, DataSource, PassSummary, Passes, SliceSource};
+pub use source::{Batch, DataSource, PassSummary, Passes, Points, Precision, SliceSource};
 pub use stats::{N_K_EPSILON, STATS_FORMAT, STATS_FORMAT_VERSION, ScatterKind, SufficientStats};

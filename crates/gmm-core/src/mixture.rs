@@ -210,7 +210,7 @@ pub fn for_each_batch_dataset(
     }
     Passes::new(source).run(EStepKernel::batch_rows(d), &mut |batch| {
         let rows = batch.points.len() / d;
-        let data = Dataset::from_row_major(rows, d, batch.points.to_vec())?;
+        let data = Dataset::from_row_major(rows, d, batch.points.widened().into_owned())?;
         visit(batch.first_row, &data, batch.weights)
     })?;
     Ok(())

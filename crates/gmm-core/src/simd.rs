@@ -71,7 +71,11 @@ impl Lane for f32 {
 
     #[inline(always)]
     fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self {
-        if FMA { self.mul_add(b, c) } else { self * b + c }
+        if FMA {
+            self.mul_add(b, c)
+        } else {
+            self * b + c
+        }
     }
 }
 

@@ -14,13 +14,104 @@
 use crate::data::{Dataset, check_sample_weights};
 use crate::error::{GmmError, Result};
 
+/// The precision of points: what a source hands out, and what the E-step computes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    /// Double precision (`f64`): the default.
+    #[default]
+    F64,
+    /// Single precision (`f32`): half the memory and twice the points per vector register;
+    /// the E-step then runs in `f32` lanes where the model allows it (docs/performance.md,
+    /// "float32").
+    F32,
+}
+
+impl Precision {
+    /// The name used by flags and files: `f64` or `f32`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F64 => "f64",
+            Self::F32 => "f32",
+        }
+    }
+}
+
+/// Row-major point values of one batch, in the precision the source holds them.
+#[derive(Debug, Clone, Copy)]
+pub enum Points<'a> {
+    /// Double precision.
+    F64(&'a [f64]),
+    /// Single precision.
+    F32(&'a [f32]),
+}
+
+impl<'a> Points<'a> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::F64(v) => v.len(),
+            Self::F32(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Their precision.
+    pub fn precision(&self) -> Precision {
+        match self {
+            Self::F64(_) => Precision::F64,
+            Self::F32(_) => Precision::F32,
+        }
+    }
+
+    /// The values as `f64`: borrowed when they are, widened (exactly) into a new vector when
+    /// they are `f32`.
+    pub fn widened(&self) -> std::borrow::Cow<'a, [f64]> {
+        match *self {
+            Self::F64(v) => std::borrow::Cow::Borrowed(v),
+            Self::F32(v) => std::borrow::Cow::Owned(v.iter().map(|&x| f64::from(x)).collect()),
+        }
+    }
+
+    /// Index of the first value that is NaN or infinite.
+    pub fn first_non_finite(&self) -> Option<usize> {
+        match self {
+            Self::F64(v) => v.iter().position(|x| !x.is_finite()),
+            Self::F32(v) => v.iter().position(|x| !x.is_finite()),
+        }
+    }
+
+    /// Value `i` as `f64`.
+    pub fn value(&self, i: usize) -> f64 {
+        match self {
+            Self::F64(v) => v[i],
+            Self::F32(v) => f64::from(v[i]),
+        }
+    }
+}
+
+impl<'a> From<&'a [f64]> for Points<'a> {
+    fn from(v: &'a [f64]) -> Self {
+        Self::F64(v)
+    }
+}
+
+impl<'a> From<&'a [f32]> for Points<'a> {
+    fn from(v: &'a [f32]) -> Self {
+        Self::F32(v)
+    }
+}
+
 /// Consecutive points of one pass, handed out by a [`DataSource`].
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<'a> {
     /// Index of the batch's first point in the pass (0-based).
     pub first_row: usize,
     /// The points, row-major: D values per point.
-    pub points: &'a [f64],
+    pub points: Points<'a>,
     /// One weight per point, when the source has weights.
     pub weights: Option<&'a [f64]>,
 }
@@ -79,7 +170,7 @@ impl DataSource for &Dataset {
         visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<()> {
         slice_batches(
-            self.as_slice(),
+            Points::F64(self.as_slice()),
             self.weights(),
             Dataset::n_features(self),
             batch_rows,
@@ -129,7 +220,7 @@ impl<S: DataSource + ?Sized> DataSource for Box<S> {
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct SliceSource<'a> {
-    values: &'a [f64],
+    values: Points<'a>,
     n_features: usize,
     weights: Option<&'a [f64]>,
 }
@@ -142,6 +233,24 @@ impl<'a> SliceSource<'a> {
     /// when the length is not a multiple of `n_features`. Values are checked as they are
     /// read.
     pub fn new(values: &'a [f64], n_features: usize) -> Result<Self> {
+        Self::of_points(Points::F64(values), n_features)
+    }
+
+    /// Borrows single-precision `values` as points of dimension `n_features`: a fit reading
+    /// them runs its E-step in `f32` lanes where the model allows it (a float32 NumPy array
+    /// or `.npy` file, without a copy).
+    ///
+    /// # Errors
+    /// As [`SliceSource::new`].
+    pub fn from_f32(values: &'a [f32], n_features: usize) -> Result<Self> {
+        Self::of_points(Points::F32(values), n_features)
+    }
+
+    /// Borrows `values` of either precision as points of dimension `n_features`.
+    ///
+    /// # Errors
+    /// As [`SliceSource::new`].
+    pub fn of_points(values: Points<'a>, n_features: usize) -> Result<Self> {
         if n_features == 0 {
             return Err(GmmError::ZeroFeatures);
         }
@@ -206,19 +315,23 @@ impl DataSource for SliceSource<'_> {
 
 /// Batches of `batch_rows` points of row-major `values` (and their weights).
 fn slice_batches(
-    values: &[f64],
+    values: Points<'_>,
     weights: Option<&[f64]>,
     d: usize,
     batch_rows: usize,
     visit: &mut dyn FnMut(Batch<'_>) -> Result<()>,
 ) -> Result<()> {
     let batch_rows = batch_rows.max(1);
-    for (b, points) in values.chunks(batch_rows * d).enumerate() {
-        let first_row = b * batch_rows;
-        let rows = points.len() / d;
+    let n = values.len() / d;
+    for first_row in (0..n).step_by(batch_rows) {
+        let rows = batch_rows.min(n - first_row);
+        let (from, to) = (first_row * d, (first_row + rows) * d);
         visit(Batch {
             first_row,
-            points,
+            points: match values {
+                Points::F64(v) => Points::F64(&v[from..to]),
+                Points::F32(v) => Points::F32(&v[from..to]),
+            },
             weights: weights.map(|w| &w[first_row..first_row + rows]),
         })?;
     }
@@ -479,11 +592,11 @@ fn check_batch(
         )));
     }
     if !trusted {
-        if let Some(pos) = batch.points.iter().position(|v| !v.is_finite()) {
+        if let Some(pos) = batch.points.first_non_finite() {
             return Err(GmmError::NonFinite {
                 row: batch.first_row + pos / d,
                 column: pos % d,
-                value: batch.points[pos],
+                value: batch.points.value(pos),
             });
         }
         if let Some(w) = batch.weights {
@@ -508,10 +621,16 @@ fn tally(batch: &Batch<'_>, d: usize, track_ranges: bool, seen: &mut PassSummary
         }
     }
     if track_ranges {
-        for x in batch.points.chunks_exact(d) {
-            for ((low, high), v) in seen.column_low.iter_mut().zip(&mut seen.column_high).zip(x) {
-                *low = low.min(*v);
-                *high = high.max(*v);
+        for n in 0..rows {
+            for (i, (low, high)) in seen
+                .column_low
+                .iter_mut()
+                .zip(&mut seen.column_high)
+                .enumerate()
+            {
+                let v = batch.points.value(n * d + i);
+                *low = low.min(v);
+                *high = high.max(v);
             }
         }
     }
@@ -617,7 +736,7 @@ mod tests {
         ) -> Result<()> {
             let values: Vec<f64> = (0..self.0).map(|i| i as f64).collect();
             self.0 -= 1;
-            slice_batches(&values, None, 1, batch_rows, visit)
+            slice_batches(Points::F64(&values), None, 1, batch_rows, visit)
         }
     }
 

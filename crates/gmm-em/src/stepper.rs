@@ -166,6 +166,7 @@ impl EmStepper {
             .is_some_and(|e| e.iteration + 1 == iteration);
         // EM's bound is already per point; scikit-learn's rule (patience 1).
         let tol = self.params.control.tol;
+        self.progress.note_lanes(out.lanes);
         let converged = self
             .progress
             .push_bound(bound, 1.0, tol, 1, !model_was_reseeded);

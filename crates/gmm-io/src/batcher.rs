@@ -2,7 +2,7 @@
 //! `batch_rows` rows each, the last shorter (the promise of `gmm_core::DataSource`), in one
 //! reused buffer.
 
-use gmm_core::{Batch, Result};
+use gmm_core::{Batch, Points, Result};
 
 /// The bytes of values a reader holds (or asks a decoder for) at a time before the rows of a
 /// batch come in: a batch of 16,384 rows of 200,000 values would be 26 GB, whatever the
@@ -111,7 +111,7 @@ impl Batcher {
         let rows = self.points.len() / self.d;
         visit(Batch {
             first_row: self.first_row,
-            points: &self.points,
+            points: Points::F64(&self.points),
             weights: self.weighted.then_some(&self.weights[..]),
         })?;
         self.first_row += rows;
@@ -162,7 +162,7 @@ mod tests {
         let mut visit = |batch: Batch<'_>| {
             seen.push((
                 batch.first_row,
-                batch.points.to_vec(),
+                batch.points.widened().into_owned(),
                 batch.weights.unwrap().to_vec(),
             ));
             Ok(())

@@ -53,7 +53,7 @@ pub(crate) fn read_all_limited(
                 let bytes = (words as u64).saturating_mul(8);
                 check_memory(bytes, Some(limit), what)?;
             }
-            values.extend_from_slice(batch.points);
+            values.extend_from_slice(&batch.points.widened());
             if let Some(w) = batch.weights {
                 weights.extend_from_slice(w);
             }

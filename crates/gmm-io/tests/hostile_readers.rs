@@ -278,7 +278,7 @@ fn assert_wide_file_reads(path: &Path) {
     let mut seen = Vec::new();
     Passes::new(source.as_mut())
         .run(1 << 16, &mut |batch| {
-            seen.extend_from_slice(batch.points);
+            seen.extend_from_slice(&batch.points.widened());
             Ok(())
         })
         .unwrap();

@@ -181,7 +181,8 @@ impl Inner {
         let mut out = Vec::with_capacity(rows.n * k);
         Passes::new(&mut source).run(EStepKernel::batch_rows(rows.d), &mut |batch| {
             let n = batch.points.len() / rows.d;
-            let data = gmm_core::Dataset::from_row_major(n, rows.d, batch.points.to_vec())?;
+            let data =
+                gmm_core::Dataset::from_row_major(n, rows.d, batch.points.widened().into_owned())?;
             let p = model.predict_proba_within(&data, None)?;
             for i in 0..n {
                 out.extend(p.row(i).iter().copied());

@@ -170,6 +170,7 @@ impl VbStepper {
         self.state = next;
         // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a row
         // (docs/vb.md, "Convergence").
+        self.progress.note_lanes(out.lanes);
         let converged = self
             .progress
             .push_bound(terms.total(), 1.0, c.tol, STOP_PATIENCE, true);

@@ -102,7 +102,7 @@ pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<Suf
     let mut labels = Vec::new();
     accumulate(passes, 1, kind, &mut |stats, batch| {
         labels.resize(batch.points.len() / d, 0);
-        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        stats.add_labelled_points(&batch.points.widened(), &labels, batch.weights);
         Ok(())
     })
 }
@@ -124,10 +124,11 @@ fn stats_of_nearest(
         labels.extend(
             batch
                 .points
+                .widened()
                 .chunks_exact(d)
                 .map(|x| components[nearest(x, centres).0]),
         );
-        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        stats.add_labelled_points(&batch.points.widened(), &labels, batch.weights);
         Ok(())
     })
 }
@@ -144,7 +145,7 @@ fn stats_of_labels(
     accumulate(passes, k, kind, &mut |stats, batch| {
         let rows = batch.points.len() / d;
         let mine = &labels[batch.first_row..batch.first_row + rows];
-        stats.add_labelled_points(batch.points, mine, batch.weights);
+        stats.add_labelled_points(&batch.points.widened(), mine, batch.weights);
         Ok(())
     })
 }
@@ -168,10 +169,10 @@ fn stats_of_random(
     let mut resp = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
         resp.clear();
-        for x in batch.points.chunks_exact(d) {
+        for x in batch.points.widened().chunks_exact(d) {
             random_responsibilities_of(x, k, seed, &mut resp);
         }
-        stats.add_points(batch.points, &resp, batch.weights);
+        stats.add_points(&batch.points.widened(), &resp, batch.weights);
         Ok(())
     })
 }
@@ -187,8 +188,8 @@ fn accumulate(
     let d = passes.n_features();
     let mut total: Option<SufficientStats> = None;
     passes.run(EStepKernel::batch_rows(d), &mut |batch| {
-        let stats =
-            total.get_or_insert_with(|| SufficientStats::zeros(k, &batch.points[..d], kind));
+        let stats = total
+            .get_or_insert_with(|| SufficientStats::zeros(k, &batch.points.widened()[..d], kind));
         add(stats, batch)
     })?;
     Ok(total.expect("a pass that succeeded saw a point"))
@@ -204,7 +205,7 @@ fn reservoir_sample(passes: &mut Passes<'_>, size: usize, seed: u64) -> Result<(
     let (mut values, mut weights) = (Vec::new(), Vec::new());
     let mut seen = 0usize;
     passes.run(EStepKernel::batch_rows(d), &mut |batch| {
-        for (i, x) in batch.points.chunks_exact(d).enumerate() {
+        for (i, x) in batch.points.widened().chunks_exact(d).enumerate() {
             let w = batch.weights.map_or(1.0, |w| w[i]);
             if seen < cap {
                 values.extend_from_slice(x);
@@ -280,8 +281,14 @@ pub fn nearest_mean_statistics(
     let mut labels = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
         labels.clear();
-        labels.extend(batch.points.chunks_exact(d).map(|x| nearest(x, &centres).0));
-        stats.add_labelled_points(batch.points, &labels, batch.weights);
+        labels.extend(
+            batch
+                .points
+                .widened()
+                .chunks_exact(d)
+                .map(|x| nearest(x, &centres).0),
+        );
+        stats.add_labelled_points(&batch.points.widened(), &labels, batch.weights);
         Ok(())
     })
 }

@@ -6,6 +6,7 @@ use super::lanes::KernelLane;
 use super::triangular::whitened_square_norm;
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_lanes, hsum, lanes};
+use crate::source::Precision;
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
 impl EStepKernel {
@@ -111,6 +112,11 @@ impl EStepKernel {
             resp_log_resp_sum,
             n_samples: rows,
             total_weight: weights.map_or(rows as f64, |w| w.iter().sum()),
+            lanes: if T::REGISTER_LANES > f64::REGISTER_LANES {
+                Precision::F32
+            } else {
+                Precision::F64
+            },
         }
     }
 

@@ -21,6 +21,7 @@ mod chunk;
 mod factors;
 mod lanes;
 mod output_wire;
+mod precision;
 mod queries;
 #[cfg(test)]
 mod tests;
@@ -32,12 +33,14 @@ use rayon::prelude::*;
 use crate::covariance::PrecisionCholesky;
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
-use crate::source::Passes;
+use crate::simd::Lane;
+use crate::source::{Passes, Points, Precision};
 use crate::stats::{ScatterKind, SufficientStats, block_rows};
 
 use factors::Factors;
-pub use output_wire::{E_STEP_FORMAT, E_STEP_FORMAT_VERSION};
 use lanes::KernelLane;
+pub use output_wire::{E_STEP_FORMAT, E_STEP_FORMAT_VERSION};
+pub use precision::SINGLE_PRECISION_LIMIT;
 
 /// `D/2 ln(2 pi)` for dimension `d`.
 pub fn half_log_2pi(d: usize) -> f64 {
@@ -88,6 +91,10 @@ pub struct EStepOutput {
     /// Sum of the visited points' weights (`n_samples` without weights): the N of per-point
     /// averages.
     pub total_weight: f64,
+    /// The lanes the E-step computed in: [`Precision::F32`] when any batch ran in `f32`
+    /// lanes (single-precision points and a model that allows them, see
+    /// [`EStepKernel::e_step_batch`]), else [`Precision::F64`].
+    pub lanes: Precision,
 }
 
 impl EStepOutput {
@@ -100,6 +107,7 @@ impl EStepOutput {
             resp_log_resp_sum: 0.0,
             n_samples: 0,
             total_weight: 0.0,
+            lanes: Precision::F64,
         }
     }
 
@@ -111,6 +119,9 @@ impl EStepOutput {
         self.resp_log_resp_sum += other.resp_log_resp_sum;
         self.n_samples += other.n_samples;
         self.total_weight += other.total_weight;
+        if other.lanes == Precision::F32 {
+            self.lanes = Precision::F32;
+        }
     }
 }
 
@@ -213,7 +224,7 @@ impl EStepKernel {
             let weights = data
                 .weights()
                 .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
-            self.e_step_batch(batch, weights, &origin, kind, &mut total);
+            self.e_step_batch(Points::F64(batch), weights, &origin, kind, &mut total);
         }
         total
     }
@@ -237,7 +248,7 @@ impl EStepKernel {
         let mut total: Option<(Vec<f64>, EStepOutput)> = None;
         passes.run(Self::batch_rows(d), &mut |batch| {
             let (origin, out) = total.get_or_insert_with(|| {
-                let origin = batch.points[..d].to_vec();
+                let origin = batch.points.widened()[..d].to_vec();
                 let out = EStepOutput::zeros(self.n_components, &origin, kind);
                 (origin, out)
             });
@@ -256,9 +267,40 @@ impl EStepKernel {
 
     /// The E-step over one batch of points (row-major, with optional weights): its chunks in
     /// parallel, their statistics merged into `total` in chunk order.
+    ///
+    /// `f64` points run in `f64` lanes. `f32` points run in `f32` lanes (sums leaving a tile
+    /// of points in `f64`) when [`Self::single_precision_error`] is at most
+    /// [`SINGLE_PRECISION_LIMIT`] for this batch's `origin`, and otherwise in `f64` lanes
+    /// (the points widened exactly): a model too ill-conditioned, or data too far from
+    /// their first point, for `f32` differences falls back to `f64` arithmetic on the same
+    /// values. [`EStepOutput::lanes`] says which ran.
     pub fn e_step_batch(
         &self,
-        batch: &[f64],
+        batch: Points<'_>,
+        weights: Option<&[f64]>,
+        origin: &[f64],
+        kind: ScatterKind,
+        total: &mut EStepOutput,
+    ) {
+        match batch {
+            Points::F64(points) => {
+                self.e_step_lanes::<f64, f64>(points, weights, origin, kind, total);
+            }
+            Points::F32(points)
+                if self.single_precision_error(origin) <= SINGLE_PRECISION_LIMIT =>
+            {
+                self.e_step_lanes::<f32, f32>(points, weights, origin, kind, total);
+            }
+            Points::F32(points) => {
+                self.e_step_lanes::<f32, f64>(points, weights, origin, kind, total);
+            }
+        }
+    }
+
+    /// [`Self::e_step_batch`] on points of type `S` in lanes of `T`.
+    fn e_step_lanes<S: Lane, T: KernelLane>(
+        &self,
+        batch: &[S],
         weights: Option<&[f64]>,
         origin: &[f64],
         kind: ScatterKind,
@@ -271,7 +313,7 @@ impl EStepKernel {
             .enumerate()
             .map(|(c, chunk)| {
                 let w = weights.map(|w| &w[c * chunk_rows..c * chunk_rows + chunk.len() / d]);
-                f64::with_workspace(|work| self.chunk_e_step(chunk, w, origin, kind, work))
+                T::with_workspace(|work| self.chunk_e_step(chunk, w, origin, kind, work))
             })
             .collect();
         for part in &parts {

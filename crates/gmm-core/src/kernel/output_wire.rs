@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EStepOutput;
 use crate::error::{GmmError, Result};
+use crate::source::Precision;
 use crate::stats::SufficientStats;
 
 /// The format name of an E-step output in bytes.
@@ -24,6 +25,10 @@ struct EStepWire {
     resp_log_resp_sum: f64,
     n_samples: usize,
     total_weight: f64,
+    /// Whether some of the E-step ran in `f32` lanes (absent, false, in bytes written before
+    /// the single-precision E-step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    single_precision: bool,
 }
 
 fn bad(reason: String) -> GmmError {
@@ -54,6 +59,7 @@ impl EStepOutput {
             resp_log_resp_sum: self.resp_log_resp_sum,
             n_samples: self.n_samples,
             total_weight: self.total_weight,
+            single_precision: self.lanes == Precision::F32,
         };
         serde_json::to_vec(&wire).expect("an E-step output always serialises")
     }
@@ -93,6 +99,11 @@ impl EStepOutput {
             resp_log_resp_sum: w.resp_log_resp_sum,
             n_samples: w.n_samples,
             total_weight: w.total_weight,
+            lanes: if w.single_precision {
+                Precision::F32
+            } else {
+                Precision::F64
+            },
         })
     }
 

@@ -78,8 +78,8 @@ fn log_rho_matches_a_direct_computation_for_every_factor_type() {
             "a component of weight zero gets nothing"
         );
         // The portable path (no FMA) agrees with the one the processor runs.
-        let mut work = TransposedChunk::default();
-        let plain = kernel.chunk_e_step_generic::<false>(
+        let mut work = TransposedChunk::<f64>::default();
+        let plain = kernel.chunk_e_step_generic::<false, f64, f64>(
             &pts,
             None,
             data.row(0),

@@ -118,10 +118,14 @@ fn block<const FMA: bool, T: Lane, const H: usize, const R: usize, const C: usiz
         let mut at = h * H;
         while at < len {
             let wg: [&[T; H]; R] = std::array::from_fn(|r| {
-                w[r][at..at + H].try_into().expect("a whole register of lanes")
+                w[r][at..at + H]
+                    .try_into()
+                    .expect("a whole register of lanes")
             });
             let cg: [&[T; H]; C] = std::array::from_fn(|q| {
-                c[q][at..at + H].try_into().expect("a whole register of lanes")
+                c[q][at..at + H]
+                    .try_into()
+                    .expect("a whole register of lanes")
             });
             for r in 0..R {
                 for q in 0..C {

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use gmm_core::{Batch, DataSource, GmmError, Result};
+use gmm_core::{Batch, DataSource, GmmError, Points, Precision, Result};
 
 use super::header::{NpyDtype, NpyHeader, read_header};
 use crate::file_stamp::{FileStamp, open};
@@ -41,6 +41,8 @@ pub struct NpyFile {
     n_features: usize,
     n_rows: usize,
     bytes: Vec<u8>,
+    /// The precision of the batches handed out.
+    precision: Precision,
 }
 
 impl NpyFile {
@@ -65,7 +67,16 @@ impl NpyFile {
             n_features,
             n_rows,
             bytes: Vec::new(),
+            precision: Precision::F64,
         })
+    }
+
+    /// The same file handing out its points in `precision`: [`Precision::F64`] (the default;
+    /// an `<f4` file widened exactly) or [`Precision::F32`] (an `<f4` file as it is, an `<f8`
+    /// file rounded to nearest), for a fit whose E-step runs in `f32` lanes.
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
     }
 
     /// Number of rows (points) N.
@@ -89,7 +100,7 @@ impl NpyFile {
         reader: &mut impl Read,
         first_row: usize,
         rows: usize,
-        points: &mut Vec<f64>,
+        points: &mut Vec<impl NpyValue>,
     ) -> Result<()> {
         let size = self.header.dtype.size();
         let want = rows * self.n_features * size;
@@ -176,28 +187,53 @@ fn checked_shape(header: &NpyHeader, file_len: u64, path: &str) -> Result<(usize
     Ok((n, d))
 }
 
-/// Appends the values of `bytes` (of `dtype`, in the given byte order) to `out` as f64.
-fn decode(bytes: &[u8], dtype: NpyDtype, big_endian: bool, out: &mut Vec<f64>) {
+/// A type the batches of a `.npy` file are decoded into: `f64` (an `<f4` file widened
+/// exactly) or `f32` (an `<f8` file rounded to nearest).
+trait NpyValue: Copy {
+    fn of_f64(v: f64) -> Self;
+    fn of_f32(v: f32) -> Self;
+}
+
+impl NpyValue for f64 {
+    fn of_f64(v: f64) -> Self {
+        v
+    }
+    fn of_f32(v: f32) -> Self {
+        f64::from(v)
+    }
+}
+
+impl NpyValue for f32 {
+    fn of_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn of_f32(v: f32) -> Self {
+        v
+    }
+}
+
+/// Appends the values of `bytes` (of `dtype`, in the given byte order) to `out`.
+fn decode<T: NpyValue>(bytes: &[u8], dtype: NpyDtype, big_endian: bool, out: &mut Vec<T>) {
     match (dtype, big_endian) {
         (NpyDtype::F64, false) => out.extend(
             bytes
                 .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))),
+                .map(|b| T::of_f64(f64::from_le_bytes(b.try_into().expect("8 bytes")))),
         ),
         (NpyDtype::F64, true) => out.extend(
             bytes
                 .chunks_exact(8)
-                .map(|b| f64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                .map(|b| T::of_f64(f64::from_be_bytes(b.try_into().expect("8 bytes")))),
         ),
         (NpyDtype::F32, false) => out.extend(
             bytes
                 .chunks_exact(4)
-                .map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4 bytes")))),
+                .map(|b| T::of_f32(f32::from_le_bytes(b.try_into().expect("4 bytes")))),
         ),
         (NpyDtype::F32, true) => out.extend(
             bytes
                 .chunks_exact(4)
-                .map(|b| f64::from(f32::from_be_bytes(b.try_into().expect("4 bytes")))),
+                .map(|b| T::of_f32(f32::from_be_bytes(b.try_into().expect("4 bytes")))),
         ),
     }
 }
@@ -225,17 +261,35 @@ impl DataSource for NpyFile {
                 path: self.path.display().to_string(),
                 reason: format!("cannot seek to the data ({e})"),
             })?;
-        let mut points = Vec::with_capacity(batch_rows.min(self.n_rows) * self.n_features);
+        let capacity = batch_rows.min(self.n_rows) * self.n_features;
         let mut first_row = 0;
-        while first_row < self.n_rows {
-            let rows = batch_rows.min(self.n_rows - first_row);
-            self.read_rows(&mut reader, first_row, rows, &mut points)?;
-            visit(Batch {
-                first_row,
-                points: &points,
-                weights: None,
-            })?;
-            first_row += rows;
+        match self.precision {
+            Precision::F64 => {
+                let mut points = Vec::<f64>::with_capacity(capacity);
+                while first_row < self.n_rows {
+                    let rows = batch_rows.min(self.n_rows - first_row);
+                    self.read_rows(&mut reader, first_row, rows, &mut points)?;
+                    visit(Batch {
+                        first_row,
+                        points: Points::F64(&points),
+                        weights: None,
+                    })?;
+                    first_row += rows;
+                }
+            }
+            Precision::F32 => {
+                let mut points = Vec::<f32>::with_capacity(capacity);
+                while first_row < self.n_rows {
+                    let rows = batch_rows.min(self.n_rows - first_row);
+                    self.read_rows(&mut reader, first_row, rows, &mut points)?;
+                    visit(Batch {
+                        first_row,
+                        points: Points::F32(&points),
+                        weights: None,
+                    })?;
+                    first_row += rows;
+                }
+            }
         }
         Ok(())
     }
