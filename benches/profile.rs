@@ -6,7 +6,9 @@
 //! cargo bench --bench profile -- e_step full 100000 8 8 20
 //! ```
 //!
-//! Arguments: what (`e_step`, `em_iteration` or `vb_iteration`), covariance (`full` or `diag`), N, D, K, repetitions.
+//! Arguments: what (`e_step`, `em_iteration` or `vb_iteration`; `e_step_f32` and
+//! `em_iteration_f32` on the same points rounded to `f32`), covariance (`full` or `diag`), N,
+//! D, K, repetitions.
 //!
 //! `--large-k [N] [REPS]` times one EM and one VB iteration at (N, 8, K) for K = 8, 64 and
 //! 256, full covariances (N = 1e6 and 3 repetitions by default), and prints each one's
@@ -94,6 +96,36 @@ fn main() {
                 kind.name(),
                 flops / cpu / 1e9,
                 flops
+            );
+        }
+        "e_step_f32" => {
+            let (values, model) = (common::narrowed(&data), common::mid_fit_model(d, k, kind));
+            let out = common::e_step_f32(&values, d, &model, kind);
+            assert_eq!(
+                out.lanes,
+                gmm::core::Precision::F32,
+                "the E-step fell back to f64"
+            );
+            let (wall, cpu) = timed(reps, || {
+                black_box(common::e_step_f32(black_box(&values), d, &model, kind));
+            });
+            let flops = common::e_step_flops(n, d, k, kind);
+            println!(
+                "e_step_f32 {} N={n} D={d} K={k}: {wall:.6} s per call, cpu {cpu:.6} s per call, \
+                 {:.3} GFLOP/s of cpu time ({:.3e} flop)",
+                kind.name(),
+                flops / cpu / 1e9,
+                flops
+            );
+        }
+        "em_iteration_f32" => {
+            let (values, model) = (common::narrowed(&data), common::mid_fit_model(d, k, kind));
+            let (wall, cpu) = timed(reps, || {
+                black_box(common::em_iteration_f32(black_box(&values), d, &model));
+            });
+            println!(
+                "em_iteration_f32 {} N={n} D={d} K={k}: {wall:.6} s per call, cpu {cpu:.6} s per call",
+                kind.name()
             );
         }
         "em_iteration" => {

@@ -92,6 +92,34 @@ pub fn em_iteration(data: &Dataset, model: &GaussianMixture) -> GaussianMixture 
     gmm::em::m_step(&out.stats, kind, REG_COVAR).expect("a valid M-step")
 }
 
+/// The points of `data` rounded to `f32`, row-major (the single-precision benches).
+pub fn narrowed(data: &Dataset) -> Vec<f32> {
+    data.as_slice().iter().map(|&x| x as f32).collect()
+}
+
+/// The E-step over single-precision points (`f32` lanes where the model allows; one pass
+/// through `Passes`, as a fit reads them).
+pub fn e_step_f32(
+    values: &[f32],
+    d: usize,
+    model: &GaussianMixture,
+    kind: CovarianceType,
+) -> gmm::core::EStepOutput {
+    let mut source = gmm::core::SliceSource::from_f32(values, d).expect("valid points");
+    let mut passes = gmm::core::Passes::new(&mut source);
+    model
+        .kernel()
+        .e_step_pass(&mut passes, kind.scatter_kind())
+        .expect("a valid pass")
+}
+
+/// [`em_iteration`] on single-precision points.
+pub fn em_iteration_f32(values: &[f32], d: usize, model: &GaussianMixture) -> GaussianMixture {
+    let kind = model.covariance_type();
+    let out = e_step_f32(values, d, model, kind);
+    gmm::em::m_step(&out.stats, kind, REG_COVAR).expect("a valid M-step")
+}
+
 /// The VB priors (scikit-learn's defaults for the data) and the state after an M-step from
 /// the responsibilities of [`mid_fit_model`].
 pub fn vb_start(

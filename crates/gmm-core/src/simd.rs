@@ -35,10 +35,63 @@ pub(crate) trait Lane:
 
     /// `self * b + c`, fused when `FMA` (the caller is compiled with FMA instructions).
     fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self;
+
+    /// One vector register of [`Lane::REGISTER_LANES`] lanes, for the loops the compiler
+    /// does not vectorise across a whole register by itself (the triangular product and the
+    /// rank update). With `FMA` the operations below are AVX2 + FMA instructions (the caller
+    /// is compiled for them), else portable code.
+    type Register: Copy;
+
+    /// A register of zeros.
+    fn zero_register() -> Self::Register;
+
+    /// The first [`Lane::REGISTER_LANES`] values of `s` (which must hold that many).
+    fn load_register<const FMA: bool>(s: &[Self]) -> Self::Register;
+
+    /// `v` in every lane.
+    fn splat_register<const FMA: bool>(v: Self) -> Self::Register;
+
+    /// `a * b + c` lane by lane, fused when `FMA`.
+    fn fma_register<const FMA: bool>(
+        a: Self::Register,
+        b: Self::Register,
+        c: Self::Register,
+    ) -> Self::Register;
+
+    /// Writes the lanes of `r` to the first [`Lane::REGISTER_LANES`] values of `out`.
+    fn store_register<const FMA: bool>(r: Self::Register, out: &mut [Self]);
 }
 
 impl Lane for f64 {
     const REGISTER_LANES: usize = 4;
+
+    /// Four lanes as an array: the compiler vectorises these loops into one AVX2 register.
+    type Register = [f64; 4];
+
+    #[inline(always)]
+    fn zero_register() -> Self::Register {
+        [0.0; 4]
+    }
+
+    #[inline(always)]
+    fn load_register<const FMA: bool>(s: &[Self]) -> Self::Register {
+        s[..4].try_into().expect("a whole register of lanes")
+    }
+
+    #[inline(always)]
+    fn splat_register<const FMA: bool>(v: Self) -> Self::Register {
+        [v; 4]
+    }
+
+    #[inline(always)]
+    fn fma_register<const FMA: bool>(a: [f64; 4], b: [f64; 4], c: [f64; 4]) -> [f64; 4] {
+        std::array::from_fn(|l| mul_add::<FMA>(a[l], b[l], c[l]))
+    }
+
+    #[inline(always)]
+    fn store_register<const FMA: bool>(r: Self::Register, out: &mut [Self]) {
+        out[..4].copy_from_slice(&r);
+    }
 
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
@@ -59,6 +112,71 @@ impl Lane for f64 {
 impl Lane for f32 {
     const REGISTER_LANES: usize = 8;
 
+    /// Eight lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
+    /// `FMA` (the compiler splits arrays of eight `f32` into two 128-bit halves here, which
+    /// takes away the gain of single precision), by portable code through an array
+    /// otherwise.
+    #[cfg(target_arch = "x86_64")]
+    type Register = std::arch::x86_64::__m256;
+    #[cfg(not(target_arch = "x86_64"))]
+    type Register = [f32; 8];
+
+    #[inline(always)]
+    fn zero_register() -> Self::Register {
+        from_array_f32([0.0; 8])
+    }
+
+    #[inline(always)]
+    fn load_register<const FMA: bool>(s: &[Self]) -> Self::Register {
+        let s: &[f32; 8] = s[..8].try_into().expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: `FMA` is true only in code compiled for AVX2 + FMA, run on processors
+            // that have them (`avx2_fma_dispatch!`); `s` holds 8 values (unaligned load).
+            return unsafe { std::arch::x86_64::_mm256_loadu_ps(s.as_ptr()) };
+        }
+        from_array_f32(*s)
+    }
+
+    #[inline(always)]
+    fn splat_register<const FMA: bool>(v: Self) -> Self::Register {
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`: AVX is available when `FMA`.
+            return unsafe { std::arch::x86_64::_mm256_set1_ps(v) };
+        }
+        from_array_f32([v; 8])
+    }
+
+    #[inline(always)]
+    fn fma_register<const FMA: bool>(
+        a: Self::Register,
+        b: Self::Register,
+        c: Self::Register,
+    ) -> Self::Register {
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`: FMA is available when `FMA`.
+            return unsafe { std::arch::x86_64::_mm256_fmadd_ps(a, b, c) };
+        }
+        let (a, b, c) = (to_array_f32(a), to_array_f32(b), to_array_f32(c));
+        from_array_f32(std::array::from_fn(|l| a[l] * b[l] + c[l]))
+    }
+
+    #[inline(always)]
+    fn store_register<const FMA: bool>(r: Self::Register, out: &mut [Self]) {
+        let out: &mut [f32; 8] = (&mut out[..8])
+            .try_into()
+            .expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`; `out` has room for 8 values (unaligned store).
+            unsafe { std::arch::x86_64::_mm256_storeu_ps(out.as_mut_ptr(), r) };
+            return;
+        }
+        *out = to_array_f32(r);
+    }
+
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -76,6 +194,35 @@ impl Lane for f32 {
         } else {
             self * b + c
         }
+    }
+}
+
+/// Eight `f32` lanes as a register (a plain copy of the bits, no instruction).
+#[inline(always)]
+fn from_array_f32(v: [f32; 8]) -> <f32 as Lane>::Register {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `__m256` and `[f32; 8]` have the same size, and every bit pattern is valid
+        // for both.
+        unsafe { std::mem::transmute::<[f32; 8], std::arch::x86_64::__m256>(v) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        v
+    }
+}
+
+/// A register's eight `f32` lanes as an array.
+#[inline(always)]
+fn to_array_f32(r: <f32 as Lane>::Register) -> [f32; 8] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: as in `from_array_f32`.
+        unsafe { std::mem::transmute::<std::arch::x86_64::__m256, [f32; 8]>(r) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        r
     }
 }
 

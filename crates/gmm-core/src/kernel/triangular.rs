@@ -24,56 +24,70 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
 ) -> [T; LANES] {
     debug_assert_eq!(packed.len(), d * (d + 1) / 2);
     debug_assert_eq!(diff.len(), d * LANES);
-    let mut q = [T::default(); LANES];
+    // The lanes of a group in registers: two of f64, one of f32.
+    let regs = LANES / T::REGISTER_LANES;
+    let group = |i: usize| -> [T::Register; 2] {
+        std::array::from_fn(|g| {
+            if g < regs {
+                T::load_register::<FMA>(&diff[i * LANES + g * T::REGISTER_LANES..])
+            } else {
+                T::zero_register()
+            }
+        })
+    };
+    let mut q = [T::zero_register(); 2];
     let mut j = 0;
     while j + COLUMNS <= d {
         // Column j + b starts at offset (j + b)(j + b + 1) / 2 and has j + b + 1 entries.
         let offset = |b: usize| (j + b) * (j + b + 1) / 2;
         let columns: [&[T]; COLUMNS] =
             std::array::from_fn(|b| &packed[offset(b)..offset(b) + j + b + 1]);
-        let mut y = [[T::default(); LANES]; COLUMNS];
+        let mut y = [[T::zero_register(); 2]; COLUMNS];
         // Rows 0..=j, shared by all the columns of the block.
-        for (i, dg) in diff[..(j + 1) * LANES].chunks_exact(LANES).enumerate() {
-            let dg: &[T; LANES] = dg.try_into().expect("a whole group of lanes");
-            let p: [T; COLUMNS] = std::array::from_fn(|b| columns[b][i]);
-            for l in 0..LANES {
-                for b in 0..COLUMNS {
-                    y[b][l] = p[b].fma::<FMA>(dg[l], y[b][l]);
+        for i in 0..=j {
+            let dg = group(i);
+            for (b, column) in columns.iter().enumerate() {
+                let p = T::splat_register::<FMA>(column[i]);
+                for g in 0..regs {
+                    y[b][g] = T::fma_register::<FMA>(p, dg[g], y[b][g]);
                 }
             }
         }
         // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows.
         for r in 1..COLUMNS {
-            let dg = &diff[(j + r) * LANES..(j + r + 1) * LANES];
+            let dg = group(j + r);
             for b in r..COLUMNS {
-                let pij = columns[b][j + r];
-                for l in 0..LANES {
-                    y[b][l] = pij.fma::<FMA>(dg[l], y[b][l]);
+                let p = T::splat_register::<FMA>(columns[b][j + r]);
+                for g in 0..regs {
+                    y[b][g] = T::fma_register::<FMA>(p, dg[g], y[b][g]);
                 }
             }
         }
         for yb in &y {
-            for l in 0..LANES {
-                q[l] = yb[l].fma::<FMA>(yb[l], q[l]);
+            for g in 0..regs {
+                q[g] = T::fma_register::<FMA>(yb[g], yb[g], q[g]);
             }
         }
         j += COLUMNS;
     }
     while j < d {
         let off = j * (j + 1) / 2;
-        let mut y = [T::default(); LANES];
-        for (pij, dg) in packed[off..off + j + 1]
-            .iter()
-            .zip(diff.chunks_exact(LANES))
-        {
-            for l in 0..LANES {
-                y[l] = pij.fma::<FMA>(dg[l], y[l]);
+        let mut y = [T::zero_register(); 2];
+        for (i, pij) in packed[off..off + j + 1].iter().enumerate() {
+            let dg = group(i);
+            let p = T::splat_register::<FMA>(*pij);
+            for g in 0..regs {
+                y[g] = T::fma_register::<FMA>(p, dg[g], y[g]);
             }
         }
-        for l in 0..LANES {
-            q[l] = y[l].fma::<FMA>(y[l], q[l]);
+        for g in 0..regs {
+            q[g] = T::fma_register::<FMA>(y[g], y[g], q[g]);
         }
         j += 1;
     }
-    q
+    let mut out = [T::default(); LANES];
+    for g in 0..regs {
+        T::store_register::<FMA>(q[g], &mut out[g * T::REGISTER_LANES..]);
+    }
+    out
 }

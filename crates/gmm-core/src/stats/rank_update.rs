@@ -37,36 +37,19 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     d: usize,
     lane_sums: &mut [f64],
 ) {
-    if T::REGISTER_LANES == 4 {
-        rank_update_in_registers::<FMA, T, 4>(weighted, centred, tile, len, d, lane_sums);
-    } else {
-        rank_update_in_registers::<FMA, T, LANES>(weighted, centred, tile, len, d, lane_sums);
-    }
-}
-
-/// [`rank_update_upper`] with accumulators of `H` lanes (one register).
-#[inline(always)]
-fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
-    weighted: &[T],
-    centred: &[T],
-    tile: usize,
-    len: usize,
-    d: usize,
-    lane_sums: &mut [f64],
-) {
     debug_assert_eq!(len % LANES, 0);
     let w_row = |a: usize| &weighted[a * tile..a * tile + len];
     let c_row = |b: usize| &centred[b * tile..b * tile + len];
     let mut a = 0;
     while a < d {
         let rows = if a + 1 < d { 2 } else { 1 };
-        block::<FMA, T, H, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
+        block::<FMA, T, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
         if rows == 2 {
             let w = [w_row(a), w_row(a + 1)];
             let mut b = a + 1;
             while b < d {
                 match (d - b).min(COLUMNS) {
-                    4 => block::<FMA, T, H, 2, 4>(
+                    4 => block::<FMA, T, 2, 4>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -74,7 +57,7 @@ fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
                         d,
                         lane_sums,
                     ),
-                    3 => block::<FMA, T, H, 2, 3>(
+                    3 => block::<FMA, T, 2, 3>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -82,7 +65,7 @@ fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
                         d,
                         lane_sums,
                     ),
-                    2 => block::<FMA, T, H, 2, 2>(
+                    2 => block::<FMA, T, 2, 2>(
                         w,
                         std::array::from_fn(|q| c_row(b + q)),
                         a,
@@ -90,7 +73,7 @@ fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
                         d,
                         lane_sums,
                     ),
-                    _ => block::<FMA, T, H, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
+                    _ => block::<FMA, T, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
                 }
                 b += COLUMNS;
             }
@@ -102,9 +85,10 @@ fn rank_update_in_registers<const FMA: bool, T: Lane, const H: usize>(
 /// One block of `R` rows starting at `a` and `C` columns starting at `b`: the lane sums of
 /// `w_{a + r} dc_{b + q}` over the tile, added to the pairs `(a + r, b + q)` (all in the upper
 /// triangle: the caller only asks for `a + R - 1 <= b` or the single diagonal pair), with
-/// accumulators of `H` lanes.
+/// one register of accumulators per pair: with `f64` the two halves of each group of
+/// [`LANES`] one after the other, with `f32` the whole group at once.
 #[inline(always)]
-fn block<const FMA: bool, T: Lane, const H: usize, const R: usize, const C: usize>(
+fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
     w: [&[T]; R],
     c: [&[T]; C],
     a: usize,
@@ -113,25 +97,19 @@ fn block<const FMA: bool, T: Lane, const H: usize, const R: usize, const C: usiz
     lane_sums: &mut [f64],
 ) {
     let len = w[0].len();
-    for h in 0..LANES / H {
-        let mut acc = [[[T::default(); H]; C]; R];
-        let mut at = h * H;
+    let h_lanes = T::REGISTER_LANES;
+    let mut lanes = [T::default(); LANES];
+    for h in 0..LANES / h_lanes {
+        let mut acc = [[T::zero_register(); C]; R];
+        let mut at = h * h_lanes;
         while at < len {
-            let wg: [&[T; H]; R] = std::array::from_fn(|r| {
-                w[r][at..at + H]
-                    .try_into()
-                    .expect("a whole register of lanes")
-            });
-            let cg: [&[T; H]; C] = std::array::from_fn(|q| {
-                c[q][at..at + H]
-                    .try_into()
-                    .expect("a whole register of lanes")
-            });
+            let wg: [T::Register; R] =
+                std::array::from_fn(|r| T::load_register::<FMA>(&w[r][at..]));
+            let cg: [T::Register; C] =
+                std::array::from_fn(|q| T::load_register::<FMA>(&c[q][at..]));
             for r in 0..R {
                 for q in 0..C {
-                    for l in 0..H {
-                        acc[r][q][l] = wg[r][l].fma::<FMA>(cg[q][l], acc[r][q][l]);
-                    }
+                    acc[r][q] = T::fma_register::<FMA>(wg[r], cg[q], acc[r][q]);
                 }
             }
             at += LANES;
@@ -139,9 +117,11 @@ fn block<const FMA: bool, T: Lane, const H: usize, const R: usize, const C: usiz
         for (r, acc_r) in acc.iter().enumerate() {
             for (q, acc_rq) in acc_r.iter().enumerate() {
                 let pair = pair_index(a + r, b + q, d);
-                let dst = &mut lane_sums[pair * LANES + h * H..pair * LANES + (h + 1) * H];
-                for l in 0..H {
-                    dst[l] += acc_rq[l].to_f64();
+                T::store_register::<FMA>(*acc_rq, &mut lanes);
+                let dst =
+                    &mut lane_sums[pair * LANES + h * h_lanes..pair * LANES + (h + 1) * h_lanes];
+                for (s, v) in dst.iter_mut().zip(&lanes) {
+                    *s += v.to_f64();
                 }
             }
         }
