@@ -298,6 +298,15 @@ pub struct DataOptions {
     pub stream: bool,
 }
 
+/// The precision of `gmm fit --dtype`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dtype {
+    /// Double precision.
+    F64,
+    /// Single precision (E-step in f32 lanes where the model allows).
+    F32,
+}
+
 /// `gmm fit`.
 #[derive(Debug, Args)]
 // Negative numbers reach the parameter checks, which say what is allowed.
@@ -328,6 +337,15 @@ pub struct FitArgs {
     /// (the sample holds at most 4,194,304 values, rows x columns, within --max-memory).
     #[arg(long, value_name = "N", requires = "stream")]
     pub init_sample: Option<usize>,
+    /// The precision the E-step computes in. f64 (the default) reads every file as f64 (a
+    /// float32 .npy file widened exactly). f32 holds the points as f32 (half the memory; a
+    /// float32 .npy file as it is, other files rounded to nearest) and runs the E-step in
+    /// f32 lanes with f64 sums, about 1.6x faster at D = 8 to 32 and within about 1e-6 of
+    /// the f64 fit on well-conditioned data; iterations whose model is too ill-conditioned
+    /// for f32 (or whose data lie too far apart) run in f64 lanes, and the summary says how
+    /// many ran in f32. Not with --method gibbs.
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    pub dtype: Dtype,
     /// Start from these K means (CSV, one mean per row): every point goes to its nearest.
     #[arg(long, value_name = "MEANS.csv", conflicts_with_all = ["init", "init_labels"])]
     pub init_means: Option<PathBuf>,

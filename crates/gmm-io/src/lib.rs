@@ -72,6 +72,7 @@ mod npy;
 mod open;
 #[cfg(feature = "parquet")]
 mod parquet_file;
+mod single;
 mod table;
 
 pub use atomic_stream::AtomicWriter;
@@ -98,4 +99,5 @@ pub use open::{
 };
 #[cfg(feature = "parquet")]
 pub use parquet_file::ParquetFile;
+pub use single::{NarrowedSource, SinglePrecisionTable, read_single_precision};
 pub use table::DataTable;

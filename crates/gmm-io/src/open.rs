@@ -74,6 +74,12 @@ pub struct SourceOptions {
     /// memory this process may use, `gmm_core::default_memory_limit`). Streamed reads
     /// ([`open_source`]) hold one batch and ignore it.
     pub max_memory: Option<u64>,
+    /// The precision of the points a source hands out ([`open_source`]): `f64` (the
+    /// default; an `<f4` .npy file widened exactly) or `f32` (a `<f4` .npy file as it is,
+    /// other files rounded to nearest batch by batch), for a fit whose E-step runs in `f32`
+    /// lanes. A whole read into a `Dataset` ([`read_dataset`]) is always `f64`;
+    /// [`crate::read_single_precision`] reads a file whole as `f32`.
+    pub precision: gmm_core::Precision,
 }
 
 /// The data file `path` as a source read pass after pass, by the reader of its format
@@ -94,6 +100,7 @@ pub struct SourceOptions {
 ///     },
 ///     weights: None,
 ///     max_memory: None,
+///     precision: gmm_core::Precision::F64,
 /// };
 /// let source = gmm_io::open_source(&path, &options)?;
 /// assert_eq!(source.n_features(), 1);
@@ -146,10 +153,14 @@ impl std::fmt::Debug for NamedSource {
 /// # Errors
 /// As [`open_source`].
 pub fn open_named_source(path: &Path, options: &SourceOptions) -> Result<NamedSource> {
-    let opened = open_format(path, DataFormat::of(path), &options.selection)?;
+    let opened = open_format(path, DataFormat::of(path), options)?;
     let source = match &options.weights {
         None => opened.source,
         Some(weights) => with_weights(opened.source, weights)?,
+    };
+    let source: Box<dyn DataSource> = match options.precision {
+        gmm_core::Precision::F64 => source,
+        gmm_core::Precision::F32 => Box::new(crate::NarrowedSource::new(source)),
     };
     Ok(NamedSource {
         source: Box::new(crate::located::InFile::new(source, path)),
@@ -259,11 +270,8 @@ fn feature_off(path: &Path, what: &str, feature: &str) -> GmmError {
     not(any(feature = "csv", feature = "npy", feature = "parquet")),
     allow(unused_variables)
 )]
-fn open_format(
-    path: &Path,
-    format: DataFormat,
-    selection: &ColumnSelection,
-) -> Result<NamedSource> {
+fn open_format(path: &Path, format: DataFormat, options: &SourceOptions) -> Result<NamedSource> {
+    let selection = &options.selection;
     match format {
         #[cfg(feature = "csv")]
         DataFormat::Csv => {
@@ -285,7 +293,7 @@ fn open_format(
         DataFormat::Npy => {
             refuse_names_for_npy(path, selection)?;
             Ok(NamedSource {
-                source: Box::new(crate::NpyFile::open(path)?),
+                source: Box::new(crate::NpyFile::open(path)?.with_precision(options.precision)),
                 column_names: None,
             })
         }

@@ -3,19 +3,22 @@
 
 use gmm_core::model_file::check_feature_names;
 use gmm_core::{
-    CovarianceType, DataSource, Dataset, FittedModel, GmmError, MixtureModel, ModelFile, Passes,
-    Result, check_memory,
+    CovarianceType, DataSource, Dataset, FitRecord, FittedModel, GmmError, MixtureModel, ModelFile,
+    Passes, Result, check_memory,
 };
 use gmm_em::{EmFit, EmParams};
-use gmm_io::{NamedSource, SourceOptions, open_named_source, read_table, write_atomic};
+use gmm_io::{
+    NamedSource, SourceOptions, open_named_source, read_single_precision, read_table, write_atomic,
+};
 use gmm_vb::{VbFit, VbParams};
 
 use super::fit_gibbs::fit_gibbs;
 use super::print_out;
-use crate::args::{FitArgs, Method};
+use crate::args::{Dtype, FitArgs, Method};
 use crate::errors::CliResult;
 use crate::requests::{
-    Start, check_fit_flags, fit_start, responsibilities_of, settings, source_options,
+    Start, check_fit_flags, fit_source_options, fit_start, responsibilities_of, settings,
+    source_options,
 };
 
 /// `gmm fit`.
@@ -23,6 +26,9 @@ pub fn fit(a: &FitArgs) -> CliResult {
     check_fit_flags(a)?;
     if a.input.stream {
         return fit_streamed(a);
+    }
+    if a.dtype == Dtype::F32 {
+        return fit_single_precision(a);
     }
     let options = SourceOptions {
         max_memory: a.options.max_memory,
@@ -114,11 +120,30 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
     let NamedSource {
         mut source,
         column_names,
-    } = open_named_source(&a.data, &source_options(&a.input))?;
+    } = open_named_source(&a.data, &fit_source_options(a))?;
+    fit_on_source(a, source.as_mut(), column_names)
+}
+
+/// `gmm fit --dtype f32` without `--stream`: the file read whole into memory as `f32`, then
+/// the fit of [`fit_on_source`] over it.
+fn fit_single_precision(a: &FitArgs) -> CliResult {
+    let options = SourceOptions {
+        max_memory: a.options.max_memory,
+        ..fit_source_options(a)
+    };
+    let table = read_single_precision(&a.data, &options)?;
+    fit_on_source(a, &mut table.source()?, table.column_names.clone())
+}
+
+/// EM or VB on `source` (a file read pass after pass, or points in memory as `f32`), the
+/// model written with the names of its columns.
+fn fit_on_source(
+    a: &FitArgs,
+    source: &mut dyn DataSource,
+    column_names: Option<Vec<String>>,
+) -> CliResult {
     let d = source.n_features();
-    let start = fit_start(a, d, &mut || {
-        Ok(Passes::new(source.as_mut()).summary()?.n_samples)
-    })?;
+    let start = fit_start(a, d, &mut || Ok(Passes::new(source).summary()?.n_samples))?;
     let k = start.n_components();
     let covariance_type = start.covariance_type(&a.options);
     check_model_file_memory(a.method, covariance_type, k, d, a.options.max_memory)?;
@@ -127,8 +152,8 @@ fn fit_streamed(a: &FitArgs) -> CliResult {
     let em = || s.em_params(k).n_init(a.n_init).init_sample(sample);
     let vb = || s.vb_params(k).n_init(a.n_init).init_sample(sample);
     let (file, summary) = match a.method {
-        Method::Em => fit_em_streamed(em(), start, source.as_mut())?,
-        Method::Vb => fit_vb_streamed(a, vb(), start, source.as_mut())?,
+        Method::Em => fit_em_streamed(em(), start, source)?,
+        Method::Vb => fit_vb_streamed(a, vb(), start, source)?,
         Method::Gibbs => {
             return Err(GmmError::InvalidParameter {
                 name: "stream",
@@ -182,9 +207,9 @@ fn vb_from_mixture_streamed(a: &FitArgs) -> GmmError {
             .init_model
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
-        reason: "with --method vb --stream, give a VB model file (its posterior is continued) \
-                 or --init-means; VB's start from a mixture needs the data in memory (drop \
-                 --stream)"
+        reason: "with --method vb --stream or --dtype f32, give a VB model file (its posterior \
+                 is continued) or --init-means; VB's start from a mixture needs the data in \
+                 memory as f64 (drop --stream and --dtype f32)"
             .into(),
     }
 }
@@ -215,7 +240,7 @@ fn em_summary(fit: &EmFit, score: f64, bic: f64) -> String {
     format!(
         "EM, K = {}: {}, mean log-likelihood {score:.6}, BIC {bic:.3}",
         fit.mixture().n_components(),
-        iterations_summary(fit.n_iter(), fit.converged()),
+        iterations_summary(fit.fit_record()),
     )
 }
 
@@ -224,19 +249,24 @@ fn vb_summary(fit: &VbFit) -> String {
     format!(
         "VB, K = {}: {}, ELBO {:.6}, {} components with weight > {}",
         fit.model().n_components(),
-        iterations_summary(fit.n_iter(), fit.converged()),
+        iterations_summary(fit.fit_record()),
         fit.elbo(),
         fit.effective_components(gmm_vb::DEFAULT_WEIGHT_THRESHOLD),
         gmm_vb::DEFAULT_WEIGHT_THRESHOLD
     )
 }
 
-/// "N iterations, converged" (or "not converged").
-fn iterations_summary(n_iter: usize, converged: bool) -> String {
-    let state = if converged {
+/// "N iterations, converged" (or "not converged"), and how many ran the E-step in f32
+/// lanes when any did.
+fn iterations_summary(record: &FitRecord) -> String {
+    let state = if record.converged() {
         "converged"
     } else {
         "not converged"
     };
-    format!("{n_iter} iterations, {state}")
+    let n_iter = record.n_iter();
+    match record.single_precision_steps() {
+        0 => format!("{n_iter} iterations, {state}"),
+        f32_steps => format!("{n_iter} iterations ({f32_steps} in f32 lanes), {state}"),
+    }
 }

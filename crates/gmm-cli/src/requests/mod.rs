@@ -20,7 +20,7 @@ use gmm_gibbs::GibbsParams;
 use gmm_io::{ColumnSelection, SourceOptions};
 use gmm_vb::LoadedModel;
 
-use crate::args::{DataOptions, FitArgs, FitOptions, Method};
+use crate::args::{DataOptions, Dtype, FitArgs, FitOptions, Method};
 use crate::errors::user_message;
 
 pub use priors::prior_spec;
@@ -38,6 +38,18 @@ pub fn source_options(input: &DataOptions) -> SourceOptions {
         },
         weights: input.weights.clone(),
         max_memory: None,
+        precision: gmm_core::Precision::F64,
+    }
+}
+
+/// The reading options of `gmm fit`: those of the flags, in the precision of `--dtype`.
+pub fn fit_source_options(a: &FitArgs) -> SourceOptions {
+    SourceOptions {
+        precision: match a.dtype {
+            Dtype::F64 => gmm_core::Precision::F64,
+            Dtype::F32 => gmm_core::Precision::F32,
+        },
+        ..source_options(&a.input)
     }
 }
 
@@ -79,6 +91,13 @@ pub fn columns_against_features(input: &DataOptions, model: &LoadedModel) -> Opt
 pub fn check_fit_flags(a: &FitArgs) -> Result<()> {
     if a.method == Method::Em {
         vb_only(&a.options)?;
+    }
+    if a.method == Method::Gibbs && a.dtype == Dtype::F32 {
+        return Err(GmmError::InvalidParameter {
+            name: "--dtype",
+            value: "f32".into(),
+            reason: "the Gibbs sampler runs in f64: drop --dtype f32 with --method gibbs".into(),
+        });
     }
     if a.method == Method::Gibbs {
         gibbs_start_flags(a)
