@@ -48,7 +48,7 @@ impl DataSource for Chunked<'_> {
                 let rows = (points.len() / d).min(batch_rows);
                 visit(Batch {
                     first_row,
-                    points: &points[..rows * d],
+                    points: (&points[..rows * d]).into(),
                     weights: self.weights.map(|_| &weights[..rows]),
                 })?;
                 first_row += rows;

@@ -411,6 +411,7 @@ mod tests {
             },
             weights: None,
             max_memory: None,
+            precision: gmm_core::Precision::F64,
         };
         assert_eq!(
             read_dataset(&csv, &named).unwrap().as_slice(),

@@ -26,6 +26,7 @@ fn columns(names: &[&str]) -> SourceOptions {
         },
         weights: None,
         max_memory: None,
+        precision: gmm_core::Precision::F64,
     }
 }
 

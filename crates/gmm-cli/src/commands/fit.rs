@@ -175,7 +175,7 @@ fn fit_em_streamed(
 ) -> Result<(ModelFile, String)> {
     let fit = match start {
         Start::Init(_, init) => params.init(init).fit_source(source)?,
-        Start::Mixture(gm) => params.warm_start(gm).fit_source(source)?,
+        Start::Mixture(gm) => params.warm_start(*gm).fit_source(source)?,
         Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
     };
     let sums = fit.mixture().score_sums_source(source)?;
@@ -218,7 +218,7 @@ fn vb_from_mixture_streamed(a: &FitArgs) -> GmmError {
 fn fit_em(params: EmParams, start: Start, data: &Dataset) -> Result<(ModelFile, String)> {
     let fit = match start {
         Start::Init(_, init) => params.init(init).fit(data)?,
-        Start::Mixture(gm) => params.warm_start(gm).fit(data)?,
+        Start::Mixture(gm) => params.warm_start(*gm).fit(data)?,
         Start::Posterior(_) => unreachable!("EM starts from a VB file's point estimate"),
     };
     let summary = em_summary(&fit, fit.score(data)?, fit.bic(data)?);

@@ -19,7 +19,7 @@ pub enum Start {
     /// An initialisation of K components.
     Init(usize, InitMethod),
     /// A mixture: EM's first E-step uses it; VB's first M-step uses its responsibilities.
-    Mixture(GaussianMixture),
+    Mixture(Box<GaussianMixture>),
     /// A VB posterior, continued under its own priors (VB only).
     Posterior(Box<VbModel>),
 }
@@ -96,7 +96,7 @@ fn model_start(a: &FitArgs, path: &Path, d: usize) -> Result<Start> {
         }
         Start::Posterior(Box::new(model))
     } else {
-        Start::Mixture(point_estimate(&file, path)?)
+        Start::Mixture(Box::new(point_estimate(&file, path)?))
     };
     check_model_agrees(a, path, &start, d)?;
     Ok(start)
