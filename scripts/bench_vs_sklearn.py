@@ -8,6 +8,13 @@ Usage (from the workspace root; see scripts/README.md and docs/performance.md):
     python3 scripts/bench_vs_sklearn.py --sizes 100000x2x8,1000000x8x8
     python3 scripts/bench_vs_sklearn.py --linfa scripts/linfa-peer/target/release/linfa-peer
     python3 scripts/bench_vs_sklearn.py --memory               # peak RSS at (1000000, 8, 8)
+    python3 scripts/bench_vs_sklearn.py --f32                  # float32 beside float64
+
+With --f32 each size is also fitted in single precision, side by side in the same run:
+`gmm fit --dtype f32` on a float32 .npy of the same points and scikit-learn on the float32
+array, and the table gains the E-step's GFLOP/s (N K (2 D^2 + 9 D + 6) flops per iteration,
+docs/performance.md "Flop counts") and its fraction of the machine's float64 peak
+(--peak-gflops, 83 by default: 2 cores x 2.6 GHz x 16).
 
 For each size it draws N points from the same well-separated mixture as the Rust benches
 (`gmm_core::synthetic::separated(K, D)`: means on a scaled grid, covariances I + 0.3 u u^T,
@@ -55,6 +62,7 @@ def make_data(n, d, k, folder, seed=20261123):
     """Writes data.csv, data.npy and means.csv for one size (once) and returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     data_csv, data_npy, means_csv = folder / "data.csv", folder / "data.npy", folder / "means.csv"
+    data32 = folder / "data32.npy"
     means, covs = separated(k, d)
     if not (data_csv.exists() and data_npy.exists()):
         rng = np.random.default_rng(seed)
@@ -65,6 +73,8 @@ def make_data(n, d, k, folder, seed=20261123):
             x[idx] = rng.multivariate_normal(means[c], covs[c], size=idx.size)
         np.savetxt(data_csv, x, delimiter=",", fmt="%.17g")
         np.save(data_npy, x)
+    if not data32.exists():
+        np.save(data32, np.load(data_npy).astype(np.float32))
     np.savetxt(means_csv, means + 0.5, delimiter=",", fmt="%.17g")
     return data_csv, data_npy, means_csv
 
@@ -115,12 +125,17 @@ def run_seconds(cmd):
     return time.perf_counter() - t0
 
 
-def gmm_cmd(gmm, data_csv, means_csv, k, method, iters, out):
+def gmm_cmd(gmm, data_csv, means_csv, k, method, iters, out, extra=()):
     return [
         str(gmm), "fit", str(data_csv), "--method", method, "-k", str(k),
         "--covariance", "full", "--tol", "0", "--max-iter", str(iters),
-        "--init-means", str(means_csv), "-o", str(out),
+        "--init-means", str(means_csv), "-o", str(out), *extra,
     ]
+
+
+def e_step_gflops(n, d, k, seconds):
+    """GFLOP/s of a full-covariance E-step of N K (2 D^2 + 9 D + 6) flops in `seconds`."""
+    return n * k * (2 * d * d + 9 * d + 6) / seconds / 1e9
 
 
 def per_iteration(times, iters):
@@ -132,6 +147,25 @@ def peak_rss_kib(cmd):
     """Peak resident set size of `cmd` in KiB, from /usr/bin/time -v."""
     res = subprocess.run(["/usr/bin/time", "-v"] + cmd, check=True, capture_output=True, text=True)
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr).group(1))
+
+
+def single_precision_columns(args, gmm, n, d, k, folder, x, start, iters, em):
+    """The float32 fits of one size, run beside the float64 ones: scikit-learn on the float32
+    array, `gmm fit --dtype f32` on data32.npy; the E-step GFLOP/s and fraction of peak of
+    both gmm fits (an iteration's time, so a lower bound on the E-step's rate)."""
+    r = range(args.repeat)
+    x32 = x.astype(np.float32)
+    start32 = tuple(a.astype(np.float32) for a in start)
+    sk32 = per_iteration([min(sklearn_fit(x32, start32, it)[0] for _ in r) for it in iters], iters)
+    means_csv, data32 = folder / "means.csv", folder / "data32.npy"
+    f32 = ("--dtype", "f32")
+    em32 = per_iteration(
+        [min(run_seconds(gmm_cmd(gmm, data32, means_csv, k, "em", it, folder / "em32.json", f32)) for _ in r)
+         for it in iters], iters)
+    g64, g32 = e_step_gflops(n, d, k, em), e_step_gflops(n, d, k, em32)
+    peak = args.peak_gflops
+    return (f" | sk32 {sk32:.5f} gmm32 {em32:.5f} sk32/gmm32 {sk32 / em32:.1f} f64/f32 {em / em32:.2f}"
+            f" | GFLOP/s f64 {g64:.1f} ({100 * g64 / peak:.0f}%) f32 {g32:.1f} ({100 * g32 / peak:.0f}%)")
 
 
 def main():
@@ -146,6 +180,8 @@ def main():
     ap.add_argument("--work", default=str(ROOT / "target/bench-vs-sklearn"), help="data folder")
     ap.add_argument("--repeat", type=int, default=2, help="fits per count, fastest kept (default: %(default)s)")
     ap.add_argument("--memory", action="store_true", help="peak RSS at 1000000x8x8 instead")
+    ap.add_argument("--f32", action="store_true", help="also fit in float32, side by side")
+    ap.add_argument("--peak-gflops", type=float, default=83.0, help="float64 peak (default: %(default)s)")
     ap.add_argument("--sklearn-once", nargs=3, metavar=("NPY", "MEANS", "ITERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -170,6 +206,10 @@ def main():
         for method in ("em", "vb"):
             kib = peak_rss_kib(gmm_cmd(gmm, data_csv, means_csv, k, method, 10, work / "mem.json"))
             rows.append((f"gmm fit --method {method} (10 iterations)", kib / 1024))
+        data32 = data_npy.parent / "data32.npy"
+        for name, file, extra in [("data.npy", data_npy, ()), ("data32.npy --dtype f32", data32, ("--dtype", "f32"))]:
+            kib = peak_rss_kib(gmm_cmd(gmm, file, means_csv, k, "em", 10, work / "mem.json", extra))
+            rows.append((f"gmm fit {name} --method em (10 it.)", kib / 1024))
         py = [sys.executable, __file__, "--sklearn-once", str(data_npy), str(means_csv), "10"]
         rows.append(("scikit-learn fit (10 iterations, data from .npy)", peak_rss_kib(py) / 1024))
         base = [sys.executable, "-c", f"import numpy, sklearn.mixture; x = numpy.load('{data_npy}')"]
@@ -204,6 +244,8 @@ def main():
                     for it in iters]
         vb = per_iteration(vb_times, iters)
         line = f"{size:<16} {sk:12.5f} {em:12.5f} {sk / em:7.1f} {vb:12.5f} {vb / em:6.2f}"
+        if args.f32:
+            line += single_precision_columns(args, gmm, n, d, k, folder, x, start, iters, em)
         if args.linfa:
             linfa_iters = [int(v) for v in args.linfa_iters.split(",")] if args.linfa_iters else iters
             out = subprocess.run([args.linfa, str(data_csv), str(k)] + [str(i) for i in linfa_iters for _ in r],

@@ -29,6 +29,36 @@ pub fn rows<'a>(x: &'a PyReadonlyArray2<'_, f64>) -> Rows<'a> {
     Rows { values, n, d }
 }
 
+/// `x` as a 2-D float32 array when it is one (`None` for any other array).
+///
+/// # Errors
+/// None beyond Python's: anything that is not a float32 array gives `Ok(None)`.
+pub fn single_precision<'py>(
+    x: &Bound<'py, PyAny>,
+) -> PyResult<Option<PyReadonlyArray2<'py, f32>>> {
+    Ok(x.extract::<PyReadonlyArray2<'py, f32>>().ok())
+}
+
+/// `x` as a 2-D float64 array.
+///
+/// # Errors
+/// `TypeError` when it is not one (the Python layer passes float64 or float32 arrays).
+pub fn double_precision<'py>(x: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f64>> {
+    x.extract::<PyReadonlyArray2<'py, f64>>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(
+            "X must be a 2-D float64 or float32 NumPy array (the Python layer converts others)",
+        )
+    })
+}
+
+/// The values of a 2-D float32 array, row-major, borrowed when it is C-contiguous.
+pub fn values_f32<'a>(x: &'a PyReadonlyArray2<'_, f32>) -> std::borrow::Cow<'a, [f32]> {
+    match x.as_slice() {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(x.as_array().iter().copied().collect()),
+    }
+}
+
 /// The weights of a 1-D float64 array (copied: N values, small beside the data).
 pub fn weights(w: Option<&PyReadonlyArray1<'_, f64>>) -> Option<Vec<f64>> {
     w.map(|w| w.as_array().iter().copied().collect())

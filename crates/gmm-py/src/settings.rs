@@ -83,6 +83,19 @@ fn borrowed<'a>(rows: &'a Rows<'_>, weights: Option<&'a [f64]>) -> Result<SliceS
     }
 }
 
+/// `values` (float32, row-major, `d` per point) and their weights as a source, borrowed.
+fn borrowed_f32<'a>(
+    values: &'a [f32],
+    d: usize,
+    weights: Option<&'a [f64]>,
+) -> Result<SliceSource<'a>> {
+    let source = SliceSource::from_f32(values, d)?;
+    match weights {
+        Some(w) => source.with_weights(w),
+        None => Ok(source),
+    }
+}
+
 fn soft_responsibilities(r: &PyReadonlyArray2<'_, f64>) -> InitialResponsibilities {
     InitialResponsibilities::Soft {
         resp: r.as_array().iter().copied().collect(),
@@ -107,14 +120,30 @@ impl Request {
         resp: Option<&InitialResponsibilities>,
     ) -> Result<Inner> {
         Ok(match (self, resp) {
-            (Self::Em(p), None) => Inner::em_fit(p.fit_source(&mut borrowed(rows, weights)?)?),
-            (Self::Vb(p), None) => Inner::vb_fit(p.fit_source(&mut borrowed(rows, weights)?)?),
+            (_, None) => self.fit_source(&mut borrowed(rows, weights)?)?,
             (Self::Em(p), Some(r)) => {
                 Inner::em_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
             }
             (Self::Vb(p), Some(r)) => {
                 Inner::vb_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
             }
+        })
+    }
+
+    /// The whole fit (restarts from the initialisation) of the points of `source`.
+    fn fit_source(&self, source: &mut dyn gmm_core::DataSource) -> Result<Inner> {
+        Ok(match self {
+            Self::Em(p) => Inner::em_fit(p.fit_source(source)?),
+            Self::Vb(p) => Inner::vb_fit(p.fit_source(source)?),
+        })
+    }
+
+    /// Runs `run` to its end on the points of `source`: the library's loop.
+    fn run_source(&self, run: Run, source: &mut dyn gmm_core::DataSource) -> Result<Inner> {
+        Ok(match (self, run) {
+            (Self::Em(p), Run::Em(s)) => Inner::em_fit(p.fit_stepper(source, s)?),
+            (Self::Vb(p), Run::Vb(s)) => Inner::vb_fit(p.fit_stepper(source, s)?),
+            _ => return Err(invalid("stepper", "of the other estimator", "use its own")),
         })
     }
 
@@ -319,20 +348,39 @@ impl Settings {
         })
     }
 
-    /// The whole fit of `x` (restarts), or one run from the responsibilities `resp`.
+    /// The whole fit of `x` (restarts), or one run from the responsibilities `resp`. A
+    /// float32 `x` is read in place (no copy) and fitted with the E-step in f32 lanes (the
+    /// library falls back to f64 lanes where the model is too ill-conditioned for f32);
+    /// with `resp` it is widened to f64.
     #[pyo3(signature = (x, sample_weight=None, resp=None))]
     fn fit(
         &self,
         py: Python<'_>,
-        x: PyReadonlyArray2<'_, f64>,
+        x: &Bound<'_, PyAny>,
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
         resp: Option<PyReadonlyArray2<'_, f64>>,
     ) -> PyResult<Model> {
-        let rows = arrays::rows(&x);
         let weights = sample_weight.as_ref().map(arrays::weight_slice);
         let resp = resp.as_ref().map(soft_responsibilities);
-        let inner =
-            py.detach(|| guarded(|| self.request.fit(&rows, weights.as_deref(), resp.as_ref())))?;
+        let inner = match arrays::single_precision(x)? {
+            Some(x) if resp.is_none() => {
+                let values = arrays::values_f32(&x);
+                let d = x.as_array().ncols();
+                py.detach(|| {
+                    guarded(|| {
+                        let mut source = borrowed_f32(&values, d, weights.as_deref())?;
+                        self.request.fit_source(&mut source)
+                    })
+                })?
+            }
+            _ => {
+                let x = arrays::double_precision(x)?;
+                let rows = arrays::rows(&x);
+                py.detach(|| {
+                    guarded(|| self.request.fit(&rows, weights.as_deref(), resp.as_ref()))
+                })?
+            }
+        };
         Ok(Model::new(inner))
     }
 
@@ -366,28 +414,40 @@ impl Settings {
         guarded(|| self.request.stepper(&model.inner, continuing)).map(Stepper::new)
     }
 
-    /// Runs `stepper` to its end on `x` (one E-step pass per step): the library's loop.
+    /// Runs `stepper` to its end on `x` (one E-step pass per step): the library's loop. A
+    /// float32 `x` is read in place, as by `fit`.
     #[pyo3(signature = (stepper, x, sample_weight=None))]
     fn run(
         &self,
         py: Python<'_>,
         stepper: &Stepper,
-        x: PyReadonlyArray2<'_, f64>,
+        x: &Bound<'_, PyAny>,
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<Model> {
-        let rows = arrays::rows(&x);
         let weights = sample_weight.as_ref().map(arrays::weight_slice);
         let run = stepper.take()?;
-        let inner = py.detach(|| {
-            guarded(|| {
-                let mut source = borrowed(&rows, weights.as_deref())?;
-                Ok(match (&self.request, run) {
-                    (Request::Em(p), Run::Em(s)) => Inner::em_fit(p.fit_stepper(&mut source, s)?),
-                    (Request::Vb(p), Run::Vb(s)) => Inner::vb_fit(p.fit_stepper(&mut source, s)?),
-                    _ => return Err(invalid("stepper", "of the other estimator", "use its own")),
-                })
-            })
-        })?;
+        let inner = match arrays::single_precision(x)? {
+            Some(x) => {
+                let values = arrays::values_f32(&x);
+                let d = x.as_array().ncols();
+                py.detach(|| {
+                    guarded(|| {
+                        let mut source = borrowed_f32(&values, d, weights.as_deref())?;
+                        self.request.run_source(run, &mut source)
+                    })
+                })?
+            }
+            None => {
+                let x = arrays::double_precision(x)?;
+                let rows = arrays::rows(&x);
+                py.detach(|| {
+                    guarded(|| {
+                        let mut source = borrowed(&rows, weights.as_deref())?;
+                        self.request.run_source(run, &mut source)
+                    })
+                })?
+            }
+        };
         Ok(Model::new(inner))
     }
 

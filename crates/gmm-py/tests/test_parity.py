@@ -3,6 +3,7 @@ EM from the same weights_init, means_init and precisions_init; VB from the same 
 responsibilities (injected into scikit-learn's BayesianGaussianMixture by overriding
 _initialize_parameters, the hand-off its own initialisations use)."""
 
+import json
 import numpy as np
 import pytest
 from sklearn import mixture as sk
@@ -146,7 +147,7 @@ def test_vb_means_init_is_nearest_mean_then_the_first_m_step(cov_type):
     assert_vb_equal(ours, theirs, 0.0)
 
 
-def test_float32_input_gives_the_float64_fit_in_float32():
+def test_float32_input_is_fitted_in_float32_close_to_the_float64_fit():
     X = blobs(n=300, d=2, k=2, seed=6).astype(np.float32)
     ours, _ = em_pair(X.astype(np.float64), 2, "full")
     from sklearn.base import clone
@@ -159,5 +160,17 @@ def test_float32_input_gives_the_float64_fit_in_float32():
     assert proba32.dtype == np.float32
     assert a.score_samples(X).dtype == np.float32
     b = clone(ours).fit(X.astype(np.float64))
-    assert np.array_equal(means32, b.means_.astype(np.float32))
+    # the E-step ran in float32 lanes: not the float64 fit's bits, but close to them. These
+    # blobs overlap and EM is still moving slowly after 25 iterations, which amplifies the
+    # E-step's float32 rounding (~1e-7) to 2.5e-5 of the means; on separated data the two
+    # fits agree within 1e-6 (tests/float32.rs).
+    scale = np.abs(b.means_).max()
+    assert np.allclose(means32, b.means_, rtol=0, atol=1e-4 * scale)
+    assert np.allclose(a.covariances_, b.covariances_, rtol=1e-4, atol=1e-4 * scale)
+    assert np.allclose(a.weights_, b.weights_, rtol=1e-4)
+    assert not np.array_equal(means32, b.means_.astype(np.float32))
     assert b.means_.dtype == np.float64
+    # the record says every iteration ran in float32 lanes; the float64 fit's says none
+    record = json.loads(a.to_json())["fit"]
+    assert record["single_precision_steps"] == record["n_iter"] == a.n_iter_
+    assert "single_precision_steps" not in json.loads(b.to_json())["fit"]

@@ -76,8 +76,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     _kind = None  # "em" or "vb"
 
     # --- input ---------------------------------------------------------------------------
-    def _validate(self, X, reset, ensure_min_samples=1):
-        arr = as_data(X)
+    def _validate(self, X, reset, ensure_min_samples=1, keep_float32=False):
+        arr = as_data(X, keep_float32=keep_float32)
         if HAVE_SKLEARN:
             # feature names and n_features_in_, with scikit-learn's messages
             _sk_validate_data(self, X, reset=reset, skip_check_array=True)
@@ -99,7 +99,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         if HAVE_SKLEARN:
             self._validate_params()  # scikit-learn's parameter checks and messages
         self._input_dtype = _input_dtype(X)
-        arr = self._validate(X, reset=reset, ensure_min_samples=2)
+        arr = self._validate(X, reset=reset, ensure_min_samples=2, keep_float32=True)
         if arr.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got n_components = "
@@ -119,7 +119,10 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         fitted estimator continues from its model, and the first bound of the new fit is
         compared with the last of the previous one (so fitting one iteration at a time
         converges as one long fit would); max_iter=0 sets the initial model. A
-        C-contiguous float64 X is read in place, not copied."""
+        C-contiguous float64 or float32 X is read in place, not copied; a float32 X is
+        fitted with the E-step in float32 lanes (sums in float64; float64 lanes where the
+        model is too ill-conditioned for float32), within about 1e-6 of the float64 fit on
+        well-conditioned data, and the fitted arrays come back in float32."""
         self._fit_array(X, sample_weight)
         return self
 
@@ -128,7 +131,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         labels of a final E-step on X with the fitted model, so equal to
         fit(X).predict(X) (scikit-learn's rule)."""
         arr = self._fit_array(X, sample_weight)
-        return self._model.predict(arr)
+        return self._model.predict(np.asarray(arr, dtype=np.float64))
 
     def _continues(self):
         return bool(self.warm_start) and self.__sklearn_is_fitted__()
@@ -143,7 +146,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             if continues:
                 model = self._model
             else:
-                model = settings.start(arr, w).model()
+                model = settings.start(np.asarray(arr, dtype=np.float64), w).model()
             self._set_model(model)
             self.n_iter_, self.converged_ = 0, False
             self.lower_bound_, self.lower_bounds_ = -np.inf, []
@@ -167,6 +170,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         resp = np.ascontiguousarray(np.asarray(resp, dtype=np.float64))
         if resp.ndim != 2:
             raise ValueError(f"resp has shape {resp.shape}: give (n_samples, n_components)")
+        arr = np.asarray(arr, dtype=np.float64)  # a start from responsibilities runs in float64
         self._set_model(self._settings(arr.shape[1]).fit(arr, w, resp))
         return self
 
@@ -326,7 +330,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         m_step() run the fit on any engine (docs/python.md)."""
         arr = self._validate_for_fit(X, reset=True)
         w = as_weights(sample_weight, arr.shape[0])
-        self._start(self._settings(arr.shape[1]).start(arr, w))
+        self._start(self._settings(arr.shape[1]).start(np.asarray(arr, dtype=np.float64), w))
         return self
 
     def _start(self, stepper):

@@ -33,8 +33,9 @@ class GaussianMixture(_MixtureBase):
 
     Differences from scikit-learn: verbose prints scikit-learn's lines for the winning
     initialisation once the fit (which runs in Rust) has ended, and the time per iteration
-    it shows is the fit's mean. float32 input is fitted in float64; the fitted arrays and
-    the float results come back in float32, as scikit-learn's do.
+    it shows is the fit's mean. float32 input is read in place and fitted with the E-step in
+    float32 lanes (sums in float64); the fitted arrays and the float results come back in
+    float32, as scikit-learn's do.
     """
 
     _kind = "em"

@@ -18,8 +18,10 @@ def _is_sparse(x):
     return module.startswith("scipy.sparse") or hasattr(x, "tocsr")
 
 
-def as_data(x, name="X"):
-    """`x` as a 2-D C-contiguous float64 array of at least one point and one feature."""
+def as_data(x, name="X", keep_float32=False):
+    """`x` as a 2-D C-contiguous float64 array of at least one point and one feature; with
+    keep_float32, a float32 array stays float32 (a fit reads it in place and runs its E-step
+    in float32 lanes)."""
     if _is_sparse(x):
         raise TypeError(
             f"{name} is a sparse matrix: gmm_rs fits dense data only; convert it with "
@@ -37,7 +39,7 @@ def as_data(x, name="X"):
         arr = np.asarray(x)
     if np.iscomplexobj(arr):
         raise ValueError(f"{name} is complex: Complex data not supported; give real values")
-    if arr.dtype != np.float64:
+    if arr.dtype != np.float64 and not (keep_float32 and arr.dtype == np.float32):
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as e:
