@@ -35,5 +35,5 @@ pub use map::{MCLUST_SHRINKAGE, MapParams, MapPrior};
 pub use map_step::{log_prior, map_m_step_parameters};
 pub use params::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmParams, GivenStart};
 pub use reseed::ReseedEvent;
-pub use select::{KSelectionRow, best_by_aic, best_by_bic, select_k, select_k_fits};
+pub use select::{KSelectionRow, best_by_aic, best_by_bic, best_by_icl, select_k, select_k_fits};
 pub use stepper::EmStepper;
