@@ -211,7 +211,7 @@ impl FittedModel for EmFit {
     fn to_model_file(&self) -> ModelFile {
         let mut file = ModelFile::from_mixture(&self.mixture);
         file.fit = Some(self.record.clone());
-        file.prior = self.map_prior.as_ref().map(crate::map::prior_record_json);
+        file.prior = self.map_prior.as_ref().map(crate::map::map_prior_record);
         file
     }
 }

@@ -31,7 +31,7 @@ mod stepper;
 
 pub use fit::EmFit;
 pub use m_step::{MStepParameters, m_step, m_step_parameters};
-pub use map::{MCLUST_SHRINKAGE, MapParams, MapPrior};
+pub use map::{MCLUST_SHRINKAGE, MapParams, MapPrior, map_prior_of_file, map_prior_record};
 pub use map_step::{log_prior, map_m_step_parameters};
 pub use params::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmParams, GivenStart};
 pub use reseed::ReseedEvent;

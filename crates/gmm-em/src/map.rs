@@ -4,7 +4,7 @@
 
 use gmm_core::{
     CovarianceType, Covariances, DataSource, Dataset, FitControl, GaussianMixture, GmmError,
-    MixtureModel, Passes, Result, SufficientStats, data_statistics,
+    MixtureModel, ModelFile, Passes, Result, SufficientStats, data_statistics,
 };
 use gmm_vb::{PriorRecord, PriorSpec, Priors, VbParams, WeightPrior};
 
@@ -294,9 +294,49 @@ pub(crate) fn check_map_priors(priors: &Priors, d: usize, ct: CovarianceType) ->
     Ok(())
 }
 
+/// The resolved prior a MAP-EM model file records (its `"prior"`), or `None` for a file
+/// without one: what a warm start from the file continues under.
+///
+/// # Errors
+/// [`GmmError::InvalidModel`] when the prior is not VB's `PriorRecord` with a known weight
+/// prior type, or cannot serve MAP-EM for the file's covariance type and dimension.
+pub fn map_prior_of_file(file: &ModelFile) -> Result<Option<Priors>> {
+    let Some(value) = &file.prior else {
+        return Ok(None);
+    };
+    let bad = |reason: String| GmmError::InvalidModel {
+        reason: format!("prior: {reason}"),
+    };
+    let record: PriorRecord =
+        serde_json::from_value(value.clone()).map_err(|e| bad(e.to_string()))?;
+    let c = record.weight_concentration_prior;
+    let weight_prior = match value.get("weight_prior_type").and_then(|t| t.as_str()) {
+        Some("dirichlet_distribution") | None => WeightPrior::DirichletDistribution {
+            concentration: Some(c),
+        },
+        Some(other) => return Err(bad(format!("weight_prior_type {other:?} is not MAP-EM's"))),
+    };
+    let d = record.mean_prior.len();
+    let covariance = record
+        .covariance_prior
+        .to_covariances(file.covariance_type, d)
+        .map_err(|e| bad(e.to_string()))?;
+    let priors = Priors {
+        weight_prior,
+        weight_concentration: c,
+        mean_precision: record.mean_precision_prior,
+        mean: nalgebra::DVector::from_vec(record.mean_prior),
+        degrees_of_freedom: record.degrees_of_freedom_prior,
+        covariance,
+        reg_covar_rule: record.reg_covar_rule,
+    };
+    check_map_priors(&priors, d, file.covariance_type).map_err(|e| bad(e.to_string()))?;
+    Ok(Some(priors))
+}
+
 /// The file form of a MAP-EM fit's prior (the model file's `"prior"`): VB's
 /// [`PriorRecord`] with the weight prior's type.
-pub(crate) fn prior_record_json(priors: &Priors) -> serde_json::Value {
+pub fn map_prior_record(priors: &Priors) -> serde_json::Value {
     let record = PriorRecord {
         weight_concentration_prior: priors.weight_concentration,
         mean_precision_prior: priors.mean_precision,

@@ -80,8 +80,11 @@ impl GivenStart {
         }
     }
 
-    /// The mixture of the three parts when all are given.
-    pub(crate) fn complete_mixture(&self) -> Result<Option<GaussianMixture>> {
+    /// The mixture of the three parts when all are given (`None` otherwise).
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidWeights`] and the like when the parts do not make a mixture.
+    pub fn complete_mixture(&self) -> Result<Option<GaussianMixture>> {
         match (&self.weights, &self.means, &self.covariances) {
             (Some(w), Some(m), Some(c)) => {
                 GaussianMixture::new(w.clone(), m.clone(), c.clone()).map(Some)

@@ -124,6 +124,11 @@ impl EmParams {
 }
 
 impl EmStepper {
+    /// The parameters the run was made by (with its MAP prior, if any).
+    pub fn params(&self) -> &EmParams {
+        &self.params
+    }
+
     /// The current mixture: the start before the first step, then the last M-step's.
     pub fn model(&self) -> &GaussianMixture {
         &self.model

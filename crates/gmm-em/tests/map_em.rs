@@ -306,6 +306,10 @@ fn model_files_record_the_method_and_the_prior_and_read_back() {
         file.to_json().contains("\"method\": \"map\"")
             || file.to_json().contains("\"method\":\"map\"")
     );
+    assert_eq!(
+        gmm_em::map_prior_of_file(&back).unwrap().as_ref(),
+        fit.map_prior()
+    );
     let loaded = gmm_vb::LoadedModel::from_model_file(&back).unwrap();
     let s = loaded.score(&data).unwrap();
     assert_eq!(s, fit.mixture().score(&data).unwrap());
