@@ -423,3 +423,63 @@ fn settings_without_a_mode_are_refused_with_the_parameter_named() {
     // a concentration of exactly 1 and nu0 = D are accepted
     assert!(with(dd(1.0), Some(2.0)).fit(&data).is_ok());
 }
+
+/// `log_prior` against the densities written out here for D = 1, where the Wishart is a
+/// Gamma on the precision: `ln Dir(w) + sum_k [ln N(mu_k | m0, 1/(beta0 lambda_k)) +
+/// ln Gamma(lambda_k | nu0/2, rate psi0/2)]`, for full, diag and spherical.
+#[test]
+fn the_log_prior_is_the_dirichlet_normal_gamma_density_in_one_dimension() {
+    let (a0, b0, m0, nu0, psi0) = (2.5_f64, 0.3_f64, 1.5_f64, 3.0_f64, 0.8_f64);
+    let (w, mu, var) = ([0.4_f64, 0.6], [0.0_f64, 4.0], [1.3_f64, 0.7]);
+    let ln_gamma = |x: f64| special::Gamma::ln_gamma(x).0;
+    let mut want = ln_gamma(2.0 * a0) - 2.0 * ln_gamma(a0);
+    for k in 0..2 {
+        let lambda = 1.0 / var[k];
+        want += (a0 - 1.0) * w[k].ln();
+        want += 0.5 * (b0 * lambda / (2.0 * std::f64::consts::PI)).ln()
+            - 0.5 * b0 * lambda * (mu[k] - m0).powi(2);
+        let (shape, rate) = (nu0 / 2.0, psi0 / 2.0);
+        want += shape * rate.ln() - ln_gamma(shape) + (shape - 1.0) * lambda.ln() - rate * lambda;
+    }
+    let data = Dataset::from_slice_1d(&[0.0, 1.0, 3.0, 4.0, 5.0]).unwrap();
+    for ct in [
+        CovarianceType::Full,
+        CovarianceType::Diagonal,
+        CovarianceType::Spherical,
+    ] {
+        let spec = PriorSpec {
+            weight_prior: WeightPrior::DirichletDistribution {
+                concentration: Some(a0),
+            },
+            mean_precision: Some(b0),
+            mean: Some(DVector::from_element(1, m0)),
+            degrees_of_freedom: Some(nu0),
+            covariance: Some(DMatrix::from_element(1, 1, psi0)),
+            reg_covar_rule: None,
+        };
+        let priors = MapParams::new(2)
+            .covariance_type(ct)
+            .prior(MapPrior::Conjugate(spec))
+            .resolve_priors(&data)
+            .unwrap();
+        let covariances = match ct {
+            CovarianceType::Full => gmm_core::Covariances::Full(
+                var.iter()
+                    .map(|v| DMatrix::from_element(1, 1, *v))
+                    .collect(),
+            ),
+            CovarianceType::Diagonal => gmm_core::Covariances::Diagonal(
+                var.iter().map(|v| DVector::from_element(1, *v)).collect(),
+            ),
+            _ => gmm_core::Covariances::Spherical(var.to_vec()),
+        };
+        let gm = gmm_core::GaussianMixture::new(
+            DVector::from_row_slice(&w),
+            DMatrix::from_row_slice(2, 1, &mu),
+            covariances,
+        )
+        .unwrap();
+        let got = gmm_em::log_prior(&gm, &priors).unwrap();
+        close(got, want, &format!("{ct} log prior"));
+    }
+}
