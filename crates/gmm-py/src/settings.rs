@@ -144,7 +144,11 @@ impl Request {
         resp: Option<&InitialResponsibilities>,
     ) -> Result<Inner> {
         let at_least_one = self.control().max_iter.max(1);
-        let this = match self.resolved_on(data)? {
+        let this = match self {
+            Self::Map(p) => Self::Map(p.clone().max_iter(at_least_one)),
+            other => other.clone(),
+        };
+        let this = match this.resolved_on(data)? {
             Self::Em(p) => Self::Em(p.clone().max_iter(at_least_one)),
             Self::Vb(p) => Self::Vb(p.clone().max_iter(at_least_one)),
             Self::Map(_) => unreachable!("resolved_on makes MAP-EM's request EM's"),
