@@ -82,6 +82,11 @@ pub enum Command {
 pub enum Method {
     /// Maximum-likelihood expectation-maximisation.
     Em,
+    /// MAP-EM: EM whose M-step is the posterior mode under VB's conjugate prior (the VB
+    /// prior flags; the weights' Dirichlet concentration at least 1 [default: 1]), or under
+    /// mclust's default prior with --map-prior mclust; no --reg-covar (the prior
+    /// regularises).
+    Map,
     /// Variational Bayes (Normal-Wishart priors on the components).
     Vb,
     /// Gibbs sampling of the exact posterior under VB's priors (--draws, --burn-in,
@@ -162,6 +167,17 @@ pub enum WeightPriorArg {
     DirichletProcess,
 }
 
+/// The prior of `gmm fit --method map`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapPriorArg {
+    /// VB's conjugate prior, set by the VB prior flags (their defaults but a flat Dirichlet
+    /// on the weights).
+    Conjugate,
+    /// mclust's defaultPrior: shrinkage 0.01, the data mean, D + 2 degrees of freedom, the
+    /// data covariance / K^(2/D).
+    Mclust,
+}
+
 /// How `--reg-covar` enters VB's E-step and bound (`gmm_vb::RegCovarRule`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RegCovarRuleArg {
@@ -194,9 +210,10 @@ pub struct FitOptions {
     /// iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,
-    /// Added to the diagonal of every covariance, to keep it positive definite.
-    #[arg(long, value_name = "R", default_value_t = 1e-6)]
-    pub reg_covar: f64,
+    /// Added to the diagonal of every covariance, to keep it positive definite [default:
+    /// 1e-6; MAP-EM takes none].
+    #[arg(long, value_name = "R")]
+    pub reg_covar: Option<f64>,
     /// Initialisation.
     #[arg(long, value_enum, default_value_t = InitArg::Kmeans)]
     pub init: InitArg,
@@ -330,6 +347,9 @@ pub struct FitArgs {
     /// Number of initialisations (seeds S, S+1, ...); the best bound is kept.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub n_init: usize,
+    /// MAP-EM's prior [default: conjugate].
+    #[arg(long, value_enum)]
+    pub map_prior: Option<MapPriorArg>,
     /// With --stream: how many points the start (k-means, k-means++, random-from-data,
     /// random) is drawn from, a seeded sample of the file [default: 100,000]. A file with
     /// more rows starts, and so ends, differently from the same fit in memory, which starts

@@ -38,6 +38,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("max_iter", "--max-iter"),
     ("reg_covar", "--reg-covar"),
     ("n_init", "--n-init"),
+    ("weight_concentration_prior_type", "--weight-prior"),
     ("weight_concentration_prior", "--weight-concentration"),
     ("mean_precision_prior", "--mean-precision"),
     ("degrees_of_freedom_prior", "--degrees-of-freedom"),
@@ -148,6 +149,8 @@ fn invalid_parameter_message(name: &str, value: &str, reason: &str) -> String {
 fn advice(name: &str, reason: &str) -> String {
     let default = |d: &str| format!("(leave the flag out for the default {d})");
     match name {
+        // MAP-EM's refusals say what its prior needs: kept as the library words them
+        "reg_covar" | "weight_concentration_prior" if reason.contains("MAP-EM") => in_flags(reason),
         "n_components" => "use 1 or more components".into(),
         "tol" => format!(
             "use a value >= 0; 0 runs exactly --max-iter iterations {}",

@@ -302,6 +302,7 @@ pub fn compare(
     em_summary.bound_name = "mean log-likelihood".into();
     em_summary.bic = Some(em.bic(&train)?);
     em_summary.aic = Some(em.aic(&train)?);
+    em_summary.icl = Some(em.icl(&train)?);
     let mut vb_summary = scoring.summarise(&vb, vb.point_estimate(), vb_time)?;
     vb_summary.bound_name = "ELBO, total".into();
     let vb_order =
@@ -379,6 +380,7 @@ impl Scoring<'_> {
             holdout_mean_log_likelihood: self.test.map(|t| fit.score(t)).transpose()?,
             bic: None,
             aic: None,
+            icl: None,
             effective_components: point.effective_components(self.weight_threshold),
             wall_time_seconds: seconds,
             adjusted_rand_index: self
@@ -461,6 +463,7 @@ pub fn select(
             k,
             em_bic: em.bic(data)?,
             em_aic: em.aic(data)?,
+            em_icl: em.icl(data)?,
             em_mean_log_likelihood: em.score(data)?,
             em_converged: em.converged(),
             vb_elbo: vb.elbo(),

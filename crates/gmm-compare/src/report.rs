@@ -28,6 +28,10 @@ pub struct MethodSummary {
     pub bic: Option<f64>,
     /// Akaike information criterion on the training data (EM only; lower is better).
     pub aic: Option<f64>,
+    /// Integrated completed likelihood on the training data (EM only; mclust's ICL, lower
+    /// is better: BIC plus twice the entropy of the hard classification).
+    #[serde(default)]
+    pub icl: Option<f64>,
     /// Components whose weight exceeds the report's `weight_threshold`.
     pub effective_components: usize,
     /// Wall-clock time of the fit, in seconds (not deterministic).
@@ -216,6 +220,7 @@ impl ComparisonReport {
             ],
             vec!["BIC".into(), opt(em.bic, 2), opt(vb.bic, 2)],
             vec!["AIC".into(), opt(em.aic, 2), opt(vb.aic, 2)],
+            vec!["ICL".into(), opt(em.icl, 2), opt(vb.icl, 2)],
             vec![
                 format!("components > {}", self.weight_threshold),
                 em.effective_components.to_string(),
@@ -306,6 +311,9 @@ pub struct SelectionRow {
     pub em_bic: f64,
     /// EM's AIC (lower is better).
     pub em_aic: f64,
+    /// EM's ICL (mclust's, lower is better; NaN in reports written before it existed).
+    #[serde(default = "not_recorded")]
+    pub em_icl: f64,
     /// EM's mean log-likelihood per point.
     pub em_mean_log_likelihood: f64,
     /// Whether EM converged.
@@ -321,7 +329,11 @@ pub struct SelectionRow {
     pub vb_converged: bool,
 }
 
-/// EM's BIC and VB's ELBO over a range of K.
+fn not_recorded() -> f64 {
+    f64::NAN
+}
+
+/// EM's BIC, AIC and ICL and VB's ELBO over a range of K.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelectionReport {
     /// What the data are.
@@ -338,6 +350,9 @@ pub struct SelectionReport {
     pub rows: Vec<SelectionRow>,
     /// The K of the lowest BIC.
     pub best_k_bic: usize,
+    /// The K of the lowest ICL (0 in reports written before it existed).
+    #[serde(default)]
+    pub best_k_icl: usize,
     /// The K of the highest ELBO.
     pub best_k_elbo: usize,
     /// The K of the highest ELBO + ln K! (this correction assumes all K components are
@@ -362,6 +377,10 @@ impl SelectionReport {
             .iter()
             .min_by(|a, b| a.em_bic.total_cmp(&b.em_bic))
             .map_or(0, |r| r.k);
+        let best_k_icl = rows
+            .iter()
+            .min_by(|a, b| a.em_icl.total_cmp(&b.em_icl))
+            .map_or(0, |r| r.k);
         let best_k_elbo = rows
             .iter()
             .max_by(|a, b| a.vb_elbo.total_cmp(&b.vb_elbo))
@@ -382,6 +401,7 @@ impl SelectionReport {
             weight_threshold,
             rows,
             best_k_bic,
+            best_k_icl,
             best_k_elbo,
             best_k_elbo_plus_ln_k_factorial,
             vb_effective_components_at_k_max,
@@ -409,6 +429,7 @@ impl fmt::Display for SelectionReport {
             "K".into(),
             "EM BIC".into(),
             "EM AIC".into(),
+            "EM ICL".into(),
             "EM mean log-lik".into(),
             "VB ELBO".into(),
             "VB ELBO + ln K!".into(),
@@ -420,6 +441,7 @@ impl fmt::Display for SelectionReport {
                 r.k.to_string(),
                 format!("{:.2}{}", r.em_bic, mark(r.k == self.best_k_bic)),
                 format!("{:.2}", r.em_aic),
+                format!("{:.2}{}", r.em_icl, mark(r.k == self.best_k_icl)),
                 format!("{:.4}", r.em_mean_log_likelihood),
                 format!("{:.2}{}", r.vb_elbo, mark(r.k == self.best_k_elbo)),
                 format!(
@@ -445,8 +467,9 @@ impl fmt::Display for SelectionReport {
         }
         let _ = writeln!(
             out,
-            "  best K: BIC {}, ELBO {}, ELBO + ln K! {}; VB keeps {} components at K = {}",
+            "  best K: BIC {}, ICL {}, ELBO {}, ELBO + ln K! {}; VB keeps {} components at K = {}",
             self.best_k_bic,
+            self.best_k_icl,
             self.best_k_elbo,
             self.best_k_elbo_plus_ln_k_factorial,
             self.vb_effective_components_at_k_max,

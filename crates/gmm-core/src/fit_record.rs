@@ -14,6 +14,9 @@ use crate::error::{GmmError, Result};
 pub enum Estimator {
     /// Maximum-likelihood EM (`gmm-em`); bounds are mean log-likelihoods per point.
     Em,
+    /// MAP-EM (`gmm-em` under a conjugate prior); bounds are mean log posteriors per point
+    /// (log-likelihood plus log prior, divided by the total weight).
+    Map,
     /// Variational Bayes (`gmm-vb`); bounds are ELBO totals over the training points.
     Vb,
     /// CAVI for the known-variance mixture (`gmm-vb`'s `cavi`); bounds are ELBO totals.
@@ -24,10 +27,11 @@ pub enum Estimator {
 }
 
 impl Estimator {
-    /// The name written in model files (`"em"`, `"vb"`, `"cavi"`, `"gibbs"`).
+    /// The name written in model files (`"em"`, `"map"`, `"vb"`, `"cavi"`, `"gibbs"`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Em => "em",
+            Self::Map => "map",
             Self::Vb => "vb",
             Self::Cavi => "cavi",
             Self::Gibbs => "gibbs",
@@ -327,12 +331,13 @@ impl TryFrom<FitRecordFile> for FitRecord {
         };
         let estimator = match file.method.as_str() {
             "em" => Estimator::Em,
+            "map" => Estimator::Map,
             "vb" => Estimator::Vb,
             "cavi" => Estimator::Cavi,
             "gibbs" => Estimator::Gibbs,
             other => {
                 return Err(invalid(format!(
-                    "method is {other:?}: expected \"em\", \"vb\", \"cavi\" or \"gibbs\""
+                    "method is {other:?}: expected \"em\", \"map\", \"vb\", \"cavi\" or \"gibbs\""
                 )));
             }
         };

@@ -46,6 +46,10 @@ pub struct ModelFile {
     /// Estimator-specific posterior parameters (VB), kept as they were written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posterior: Option<serde_json::Value>,
+    /// The resolved prior of a MAP-EM fit (`gmm_vb::PriorRecord`'s form, with the weight
+    /// prior's concentration `alpha0`), kept as it was written; absent for other fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<serde_json::Value>,
     /// The Gibbs sampler's posterior summary (standard deviations of the weights, means and
     /// covariances, the settings, the convergence diagnostics), kept as it was written
     /// (docs/model-format.md). The file's weights, means and covariances are then the
@@ -114,6 +118,7 @@ impl ModelFile {
             covariances: StoredCovariances::of(gm.covariances(), k),
             fit: None,
             posterior: None,
+            prior: None,
             gibbs: None,
             feature_names: None,
         }

@@ -19,6 +19,7 @@ use gmm_core::GmmError;
 use crate::params::EmParams;
 use crate::reseed::ReseedEvent;
 use crate::stepper::EmStepper;
+use gmm_vb::Priors;
 
 /// A fitted EM model: the mixture and the record of how it was reached.
 #[derive(Debug, Clone)]
@@ -26,6 +27,7 @@ pub struct EmFit {
     mixture: GaussianMixture,
     record: FitRecord,
     reseeds: Vec<ReseedEvent>,
+    map_prior: Option<Priors>,
 }
 
 impl EmParams {
@@ -124,7 +126,36 @@ impl EmFit {
             mixture,
             record,
             reseeds,
+            map_prior: None,
         }
+    }
+
+    pub(crate) fn with_map_prior(mut self, priors: Option<Priors>) -> Self {
+        self.map_prior = priors;
+        self
+    }
+
+    /// The resolved prior of a MAP-EM fit (`None` for maximum likelihood).
+    pub fn map_prior(&self) -> Option<&Priors> {
+        self.map_prior.as_ref()
+    }
+
+    /// The log prior density of the final parameters (docs/em.md, eqs. P7-P9); `None` for
+    /// maximum likelihood. `N * score(data) + log_prior()` is the log posterior (up to
+    /// the evidence) that MAP-EM maximises.
+    pub fn log_prior(&self) -> Option<f64> {
+        let priors = self.map_prior.as_ref()?;
+        crate::map_step::log_prior(&self.mixture, priors).ok()
+    }
+
+    /// Integrated completed likelihood of the final parameters on `data`, mclust's
+    /// definition with lower better: `BIC - 2 sum_n w_n ln max_k r_nk`
+    /// ([`GaussianMixture::icl`]).
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) when the dimension differs.
+    pub fn icl(&self, data: &Dataset) -> Result<f64> {
+        self.mixture.icl(data)
     }
 
     /// The fitted mixture (the parameters after the last M-step).
@@ -180,6 +211,7 @@ impl FittedModel for EmFit {
     fn to_model_file(&self) -> ModelFile {
         let mut file = ModelFile::from_mixture(&self.mixture);
         file.fit = Some(self.record.clone());
+        file.prior = self.map_prior.as_ref().map(crate::map::map_prior_record);
         file
     }
 }

@@ -22,6 +22,8 @@
 
 mod fit;
 mod m_step;
+mod map;
+mod map_step;
 mod params;
 mod reseed;
 mod select;
@@ -29,7 +31,9 @@ mod stepper;
 
 pub use fit::EmFit;
 pub use m_step::{MStepParameters, m_step, m_step_parameters};
+pub use map::{MCLUST_SHRINKAGE, MapParams, MapPrior, map_prior_of_file, map_prior_record};
+pub use map_step::{log_prior, map_m_step_parameters};
 pub use params::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmParams, GivenStart};
 pub use reseed::ReseedEvent;
-pub use select::{KSelectionRow, best_by_aic, best_by_bic, select_k, select_k_fits};
+pub use select::{KSelectionRow, best_by_aic, best_by_bic, best_by_icl, select_k, select_k_fits};
 pub use stepper::EmStepper;

@@ -9,6 +9,8 @@ use gmm_core::{
 use nalgebra::{DMatrix, DVector};
 
 use crate::m_step::MStepParameters;
+use crate::map::check_map_priors;
+use gmm_vb::Priors;
 
 /// Parameters of a maximum-likelihood EM fit of a Gaussian mixture.
 ///
@@ -42,6 +44,8 @@ pub struct EmParams {
     pub(crate) warm_start: Option<GaussianMixture>,
     pub(crate) reseed_collapsed: bool,
     pub(crate) given: GivenStart,
+    /// The resolved prior of a MAP-EM fit; `None` for maximum likelihood.
+    pub(crate) map: Option<Priors>,
 }
 
 /// Parts of the first model given by the user, scikit-learn's `weights_init`, `means_init`
@@ -76,8 +80,11 @@ impl GivenStart {
         }
     }
 
-    /// The mixture of the three parts when all are given.
-    pub(crate) fn complete_mixture(&self) -> Result<Option<GaussianMixture>> {
+    /// The mixture of the three parts when all are given (`None` otherwise).
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidWeights`] and the like when the parts do not make a mixture.
+    pub fn complete_mixture(&self) -> Result<Option<GaussianMixture>> {
         match (&self.weights, &self.means, &self.covariances) {
             (Some(w), Some(m), Some(c)) => {
                 GaussianMixture::new(w.clone(), m.clone(), c.clone()).map(Some)
@@ -138,7 +145,25 @@ impl EmParams {
             warm_start: None,
             reseed_collapsed: false,
             given: GivenStart::default(),
+            map: None,
         }
+    }
+
+    /// MAP-EM under the resolved prior `priors` instead of maximum likelihood: the M-step
+    /// becomes the posterior mode (docs/em.md, "MAP-EM"), the bound the mean log posterior
+    /// per unit of weight, and the record's estimator [`gmm_core::Estimator::Map`]. The
+    /// prior must have been resolved for the fit's covariance type and dimension, with a
+    /// Dirichlet-distribution weight prior of concentration `>= 1` and `nu0 >= D`
+    /// ([`EmParams::check`] checks it). [`crate::MapParams`] resolves a prior
+    /// specification on the data and sets this.
+    pub fn map_prior(mut self, priors: Priors) -> Self {
+        self.map = Some(priors);
+        self
+    }
+
+    /// The resolved prior of a MAP-EM fit (`None`: maximum likelihood).
+    pub fn map_priors(&self) -> Option<&Priors> {
+        self.map.as_ref()
     }
 
     /// Parts of the first model given by the user (scikit-learn's `weights_init`,
@@ -198,9 +223,19 @@ impl EmParams {
     ///   model of another covariance type.
     /// - [`GmmError::TooFewSamples`]: more components than points.
     /// - [`GmmError::ShapeMismatch`]: a warm-start model with another K or dimension.
+    /// - [`GmmError::InvalidParameter`] naming the prior setting that MAP-EM cannot use
+    ///   (see [`EmParams::map_prior`]).
     pub fn check(&self, data: &Dataset) -> Result<()> {
         self.control.check(data)?;
         self.check_warm_start(data.n_features())
+    }
+
+    /// The MAP prior, if any, against dimension `d` and the covariance type.
+    fn check_map(&self, d: usize) -> Result<()> {
+        match &self.map {
+            Some(priors) => check_map_priors(priors, d, self.control.covariance_type),
+            None => Ok(()),
+        }
     }
 
     /// [`EmParams::check`] for data read as a stream (see [`FitControl::check_passes`]);
@@ -224,6 +259,7 @@ impl EmParams {
 
     /// Checks the warm-start model against K, the covariance type and dimension `d`.
     fn check_warm_start(&self, d: usize) -> Result<()> {
+        self.check_map(d)?;
         let c = &self.control;
         self.given.check(c.n_components, d, c.covariance_type)?;
         if let Some(model) = &self.warm_start {

@@ -1,5 +1,5 @@
-//! Choosing the number of components by BIC over a range of K (the mclust habit), returning
-//! the whole table.
+//! Choosing the number of components by BIC, AIC or ICL over a range of K (the mclust habit),
+//! returning the whole table.
 
 use gmm_core::{Dataset, FittedModel, GmmError, MixtureModel, Result};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,9 @@ pub struct KSelectionRow {
     pub bic: f64,
     /// Akaike information criterion `-2 N score + 2 p` (lower is better).
     pub aic: f64,
+    /// Integrated completed likelihood `BIC - 2 sum_n ln max_k r_nk` (mclust's ICL with
+    /// lower better; [`gmm_core::GaussianMixture::icl`]).
+    pub icl: f64,
     /// Mean per-point log-likelihood of the final parameters.
     pub log_likelihood: f64,
     /// Number of free parameters `p`.
@@ -76,6 +79,7 @@ pub fn select_k_fits(
             k,
             bic: fit.bic(data)?,
             aic: fit.aic(data)?,
+            icl: fit.icl(data)?,
             log_likelihood: fit.score(data)?,
             n_parameters: fit.mixture().n_parameters(),
             converged: fit.converged(),
@@ -90,6 +94,15 @@ pub fn best_by_bic(rows: &[KSelectionRow]) -> Option<&KSelectionRow> {
     rows.iter()
         .fold(None, |best: Option<&KSelectionRow>, r| match best {
             Some(b) if b.bic <= r.bic => Some(b),
+            _ => Some(r),
+        })
+}
+
+/// The row with the lowest ICL (ties to the smaller K); `None` for an empty table.
+pub fn best_by_icl(rows: &[KSelectionRow]) -> Option<&KSelectionRow> {
+    rows.iter()
+        .fold(None, |best: Option<&KSelectionRow>, r| match best {
+            Some(b) if b.icl <= r.icl => Some(b),
             _ => Some(r),
         })
 }

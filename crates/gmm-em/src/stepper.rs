@@ -10,6 +10,7 @@ use gmm_core::{
 
 use crate::fit::EmFit;
 use crate::m_step::{build_mixture, m_step_parameters};
+use crate::map_step::{log_prior, map_m_step_parameters};
 use crate::params::EmParams;
 use crate::reseed::{ReseedEvent, collapsed_components, reseed};
 
@@ -42,7 +43,12 @@ pub struct EmStepper {
 impl EmParams {
     /// A run that starts from `model` (its first E-step uses it), with an empty record.
     pub fn stepper(&self, model: GaussianMixture) -> EmStepper {
-        self.stepper_with_record(model, FitRecord::new(Estimator::Em))
+        let estimator = if self.map.is_some() {
+            Estimator::Map
+        } else {
+            Estimator::Em
+        };
+        self.stepper_with_record(model, FitRecord::new(estimator))
     }
 
     /// A run that continues the run recorded in `previous` from `model` (scikit-learn's
@@ -118,6 +124,11 @@ impl EmParams {
 }
 
 impl EmStepper {
+    /// The parameters the run was made by (with its MAP prior, if any).
+    pub fn params(&self) -> &EmParams {
+        &self.params
+    }
+
     /// The current mixture: the start before the first step, then the last M-step's.
     pub fn model(&self) -> &GaussianMixture {
         &self.model
@@ -149,8 +160,12 @@ impl EmStepper {
     pub(crate) fn advance(&mut self, out: &EStepOutput, data: Option<&Dataset>) -> Result<bool> {
         out.check_for_model(self.model.n_components(), self.model.n_features())?;
         let iteration = self.progress.n_iter() + 1;
-        // per point: with sample weights, per unit of weight
-        let bound = out.log_norm_sum / out.total_weight;
+        // per point: with sample weights, per unit of weight; MAP-EM adds the log prior
+        let log_prior = match &self.params.map {
+            Some(priors) => log_prior(&self.model, priors)?,
+            None => 0.0,
+        };
+        let bound = (out.log_norm_sum + log_prior) / out.total_weight;
         if !bound.is_finite() {
             return Err(GmmError::InvalidParameter {
                 name: "data",
@@ -195,6 +210,7 @@ impl EmStepper {
     /// Ends the run: its fitted result.
     pub fn into_fit(self) -> EmFit {
         EmFit::new(self.model, self.progress.finished_record(), self.reseeds)
+            .with_map_prior(self.params.map)
     }
 }
 
@@ -209,7 +225,10 @@ fn m_step_or_reseed(
     data: Option<&Dataset>,
 ) -> Result<GaussianMixture> {
     let c = &params.control;
-    let mut p = m_step_parameters(stats, c.covariance_type, c.reg_covar)?;
+    let mut p = match &params.map {
+        Some(priors) => map_m_step_parameters(stats, c.covariance_type, priors)?,
+        None => m_step_parameters(stats, c.covariance_type, c.reg_covar)?,
+    };
     if iteration == 0 {
         params.given.apply(&mut p);
     }

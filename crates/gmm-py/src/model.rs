@@ -7,7 +7,7 @@ use gmm_core::{
     EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
     Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
 };
-use gmm_vb::{LoadedModel, ModelKind, VbModel};
+use gmm_vb::{LoadedModel, ModelKind, Priors, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -20,12 +20,14 @@ use crate::stats::Statistics;
 /// What a [`Model`] holds.
 #[derive(Debug, Clone)]
 pub enum Inner {
-    /// A maximum-likelihood mixture (EM).
+    /// A mixture fitted by EM: maximum likelihood, or MAP-EM under `map_prior`.
     Em {
         /// The mixture.
         mixture: Box<GaussianMixture>,
         /// How it was fitted, if it was.
         record: Option<FitRecord>,
+        /// MAP-EM's resolved prior (`None`: maximum likelihood).
+        map_prior: Option<Box<Priors>>,
     },
     /// A variational posterior with its priors (VB).
     Vb {
@@ -42,6 +44,16 @@ impl Inner {
         Self::Em {
             mixture: Box::new(mixture),
             record: None,
+            map_prior: None,
+        }
+    }
+
+    /// A MAP-EM start (no record) under `priors`.
+    pub fn map(mixture: GaussianMixture, priors: Priors) -> Self {
+        Self::Em {
+            mixture: Box::new(mixture),
+            record: None,
+            map_prior: Some(Box::new(priors)),
         }
     }
 
@@ -56,9 +68,11 @@ impl Inner {
     /// An EM fit's mixture and record.
     pub fn em_fit(fit: gmm_em::EmFit) -> Self {
         let record = Some(fit.fit_record().clone());
+        let map_prior = fit.map_prior().cloned().map(Box::new);
         Self::Em {
             mixture: Box::new(fit.into_mixture()),
             record,
+            map_prior,
         }
     }
 
@@ -94,7 +108,13 @@ impl Inner {
 
     fn to_model_file(&self) -> ModelFile {
         let mut file = match self {
-            Self::Em { mixture, .. } => ModelFile::from_mixture(mixture),
+            Self::Em {
+                mixture, map_prior, ..
+            } => {
+                let mut file = ModelFile::from_mixture(mixture);
+                file.prior = map_prior.as_deref().map(gmm_em::map_prior_record);
+                file
+            }
             Self::Vb { model, .. } => model.to_model_file(),
         };
         file.fit = self.record().cloned();
@@ -113,7 +133,13 @@ impl Inner {
             },
             ModelKind::Mixture(mixture) | ModelKind::VbPointEstimate(mixture) => Self::Em {
                 mixture: Box::new(mixture),
-                record: record.filter(|r| r.estimator() == gmm_core::Estimator::Em),
+                record: record.filter(|r| {
+                    matches!(
+                        r.estimator(),
+                        gmm_core::Estimator::Em | gmm_core::Estimator::Map
+                    )
+                }),
+                map_prior: gmm_em::map_prior_of_file(file)?.map(Box::new),
             },
         })
     }
@@ -249,10 +275,13 @@ impl Model {
 
 #[pymethods]
 impl Model {
-    /// "em" or "vb".
+    /// "em", "map" (EM under a prior: MAP-EM) or "vb".
     #[getter]
     fn kind(&self) -> &'static str {
-        match self.inner {
+        match &self.inner {
+            Inner::Em {
+                map_prior: Some(_), ..
+            } => "map",
             Inner::Em { .. } => "em",
             Inner::Vb { .. } => "vb",
         }
@@ -359,6 +388,18 @@ impl Model {
             guarded(|| {
                 let (score, n) = self.inner.point_score(&rows)?;
                 Ok(-2.0 * n * score + p * n.ln())
+            })
+        })
+    }
+
+    /// Integrated completed likelihood of the point estimate on `x`, mclust's with lower
+    /// better: BIC - 2 sum_n ln max_k r_nk ([`GaussianMixture::icl`]).
+    fn icl(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+        let rows = arrays::rows(&x);
+        py.detach(|| {
+            guarded(|| {
+                let data = arrays::dataset(&rows, None)?;
+                self.inner.point_estimate().icl(&data)
             })
         })
     }

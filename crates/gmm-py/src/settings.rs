@@ -9,7 +9,7 @@ use gmm_core::{
     CovarianceType, Covariances, Dataset, EStepOutput, InitMethod, InitialResponsibilities, Passes,
     Result, SliceSource, data_statistics,
 };
-use gmm_em::{EmParams, GivenStart};
+use gmm_em::{EmParams, GivenStart, MapParams, MapPrior};
 use gmm_vb::{PriorSpec, VbParams, WeightPrior};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
@@ -72,6 +72,9 @@ pub enum Request {
     Em(EmParams),
     /// Variational Bayes.
     Vb(VbParams),
+    /// MAP-EM: EM's loop with the posterior mode as M-step, its prior resolved on the data
+    /// (or on merged statistics) when a run starts.
+    Map(MapParams),
 }
 
 /// The rows (and weights) as a data source borrowed without a copy.
@@ -108,7 +111,16 @@ impl Request {
         match self {
             Self::Em(p) => p.control(),
             Self::Vb(p) => p.control(),
+            Self::Map(p) => p.control(),
         }
+    }
+
+    /// MAP-EM's request as EM's under the prior resolved on `data`; others as they are.
+    fn resolved_on(&self, data: &Dataset) -> Result<Self> {
+        Ok(match self {
+            Self::Map(p) => Self::Em(p.em_params(p.resolve_priors(data)?)),
+            other => other.clone(),
+        })
     }
 
     /// The whole fit of the rows: restarts from the initialisation, or one run from given
@@ -120,6 +132,10 @@ impl Request {
         resp: Option<&InitialResponsibilities>,
     ) -> Result<Inner> {
         Ok(match (self, resp) {
+            (Self::Map(_), Some(_)) => {
+                let data = arrays::dataset(rows, weights.map(<[f64]>::to_vec))?;
+                return self.resolved_on(&data)?.fit(rows, weights, resp);
+            }
             (_, None) => self.fit_source(&mut borrowed(rows, weights)?)?,
             (Self::Em(p), Some(r)) => {
                 Inner::em_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
@@ -135,6 +151,7 @@ impl Request {
         Ok(match self {
             Self::Em(p) => Inner::em_fit(p.fit_source(source)?),
             Self::Vb(p) => Inner::vb_fit(p.fit_source(source)?),
+            Self::Map(p) => Inner::em_fit(p.fit_source(source)?),
         })
     }
 
@@ -143,6 +160,10 @@ impl Request {
         Ok(match (self, run) {
             (Self::Em(p), Run::Em(s)) => Inner::em_fit(p.fit_stepper(source, s)?),
             (Self::Vb(p), Run::Vb(s)) => Inner::vb_fit(p.fit_stepper(source, s)?),
+            (Self::Map(_), Run::Em(s)) => {
+                let params = s.params().clone();
+                Inner::em_fit(params.fit_stepper(source, s)?)
+            }
             _ => return Err(invalid("stepper", "of the other estimator", "use its own")),
         })
     }
@@ -157,18 +178,20 @@ impl Request {
     ) -> Result<Inner> {
         let at_least_one = self.control().max_iter.max(1);
         let this = match self {
+            Self::Map(p) => Self::Map(p.clone().max_iter(at_least_one)),
+            other => other.clone(),
+        };
+        let this = match this.resolved_on(data)? {
             Self::Em(p) => Self::Em(p.clone().max_iter(at_least_one)),
             Self::Vb(p) => Self::Vb(p.clone().max_iter(at_least_one)),
+            Self::Map(_) => unreachable!("resolved_on makes MAP-EM's request EM's"),
         };
-        let Some(r) = resp else {
-            return Ok(match &this {
-                Self::Em(p) => Inner::em(p.initial_model(data)?),
-                Self::Vb(p) => Inner::vb(p.initial_model(data)?),
-            });
-        };
-        Ok(match &this {
-            Self::Em(p) => Inner::em(p.initial_model_from(data, r)?),
-            Self::Vb(p) => Inner::vb(p.initial_model_from(data, r)?),
+        Ok(match (&this, resp) {
+            (Self::Em(p), None) => em_inner(p, p.initial_model(data)?),
+            (Self::Vb(p), None) => Inner::vb(p.initial_model(data)?),
+            (Self::Em(p), Some(r)) => em_inner(p, p.initial_model_from(data, r)?),
+            (Self::Vb(p), Some(r)) => Inner::vb(p.initial_model_from(data, r)?),
+            (Self::Map(_), _) => unreachable!("resolved_on makes MAP-EM's request EM's"),
         })
     }
 
@@ -184,15 +207,47 @@ impl Request {
                 Some(r) => p.stepper_continuing(model, r)?,
                 None => p.stepper(model)?,
             }),
+            (
+                Self::Map(p),
+                Inner::Em {
+                    mixture,
+                    map_prior: Some(priors),
+                    ..
+                },
+            ) => {
+                let em = p.em_params(priors.as_ref().clone());
+                Run::Em(match previous {
+                    Some(r) => em.stepper_continuing(mixture.as_ref().clone(), r),
+                    None => em.stepper(mixture.as_ref().clone()),
+                })
+            }
             _ => {
                 return Err(invalid(
                     "model",
                     "of the other estimator",
-                    "an EM model continues with GaussianMixture, a VB model with \
-                     BayesianGaussianMixture",
+                    "an EM model continues with GaussianMixture, a MAP-EM model with \
+                     MAPGaussianMixture, a VB model with BayesianGaussianMixture",
                 ));
             }
         })
+    }
+}
+
+/// A MAP prior specification with no setting given.
+fn no_settings() -> PriorSpec {
+    PriorSpec {
+        weight_prior: WeightPrior::DirichletDistribution {
+            concentration: None,
+        },
+        ..PriorSpec::default()
+    }
+}
+
+/// An EM start as the model the Python face holds (with MAP-EM's prior, if any).
+fn em_inner(params: &EmParams, mixture: gmm_core::GaussianMixture) -> Inner {
+    match params.map_priors() {
+        Some(priors) => Inner::map(mixture, priors.clone()),
+        None => Inner::em(mixture),
     }
 }
 
@@ -348,6 +403,85 @@ impl Settings {
         })
     }
 
+    /// `MAPGaussianMixture`'s parameters (`covariance_prior` already D x D): MAP-EM under
+    /// VB's conjugate prior (`prior = "conjugate"`, the prior settings given or left to
+    /// their defaults, the weights' Dirichlet concentration 1 unless given) or mclust's
+    /// default prior (`prior = "mclust"`, which takes no prior settings).
+    #[staticmethod]
+    #[pyo3(signature = (n_components, covariance_type, tol, max_iter, n_init, init_params,
+        seed, n_features, prior, weight_concentration_prior=None, mean_precision_prior=None,
+        mean_prior=None, degrees_of_freedom_prior=None, covariance_prior=None,
+        weights_init=None, means_init=None, precisions_init=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn map(
+        n_components: usize,
+        covariance_type: &str,
+        tol: f64,
+        max_iter: usize,
+        n_init: usize,
+        init_params: &str,
+        seed: u64,
+        n_features: usize,
+        prior: &str,
+        weight_concentration_prior: Option<f64>,
+        mean_precision_prior: Option<f64>,
+        mean_prior: Option<PyReadonlyArray1<'_, f64>>,
+        degrees_of_freedom_prior: Option<f64>,
+        covariance_prior: Option<PyReadonlyArray2<'_, f64>>,
+        weights_init: Option<PyReadonlyArray1<'_, f64>>,
+        means_init: Option<PyReadonlyArray2<'_, f64>>,
+        precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+    ) -> PyResult<Self> {
+        guarded(|| {
+            let t = self::covariance_type(covariance_type)?;
+            let spec = PriorSpec {
+                weight_prior: WeightPrior::DirichletDistribution {
+                    concentration: weight_concentration_prior,
+                },
+                mean_precision: mean_precision_prior,
+                mean: mean_prior.as_ref().map(arrays::vector),
+                degrees_of_freedom: degrees_of_freedom_prior,
+                covariance: covariance_prior.as_ref().map(arrays::matrix),
+                reg_covar_rule: None,
+            };
+            let prior = match prior {
+                "conjugate" => MapPrior::Conjugate(spec),
+                "mclust" if spec == no_settings() => MapPrior::Mclust,
+                "mclust" => {
+                    return Err(invalid(
+                        "prior",
+                        "mclust",
+                        "mclust's default prior sets every prior setting itself: leave \
+                         weight_concentration_prior, mean_precision_prior, mean_prior, \
+                         degrees_of_freedom_prior and covariance_prior at None, or use \
+                         prior='conjugate'",
+                    ));
+                }
+                other => return Err(invalid("prior", other, "use 'conjugate' or 'mclust'")),
+            };
+            let given = GivenStart {
+                weights: weights_init.as_ref().map(arrays::vector),
+                means: means_init.as_ref().map(arrays::matrix),
+                covariances: precisions_init
+                    .as_ref()
+                    .map(|p| covariances_of_precisions(p, t, n_components, n_features))
+                    .transpose()?,
+            };
+            let params = MapParams::new(n_components)
+                .covariance_type(t)
+                .tol(tol)
+                .max_iter(max_iter)
+                .n_init(n_init)
+                .init(init_method(init_params)?)
+                .seed(seed)
+                .prior(prior)
+                .given_start(given);
+            Ok(Self {
+                request: Request::Map(params),
+            })
+        })
+    }
+
     /// The whole fit of `x` (restarts), or one run from the responsibilities `resp`. A
     /// float32 `x` is read in place (no copy) and fitted with the E-step in f32 lanes (the
     /// library falls back to f64 lanes where the model is too ill-conditioned for f32);
@@ -483,6 +617,14 @@ impl Settings {
                     let priors = p.priors_from_statistics(&need(moments, "moments")?)?;
                     Inner::vb(p.first_model(&need(initial, "initial")?, &priors)?)
                 }
+                Request::Map(p) => {
+                    let em = p.em_params(p.priors_from_statistics(&need(moments, "moments")?)?);
+                    let start = match em.given_start_parts().complete_mixture()? {
+                        Some(gm) => gm,
+                        None => em.first_model(&need(initial, "initial")?)?,
+                    };
+                    em_inner(&em, start)
+                }
             };
             self.request.stepper(&model, false)
         })
@@ -499,6 +641,12 @@ impl Settings {
                     request: Request::Vb(p.clone().resolved_priors(priors)),
                 })
             }
+            Request::Map(p) => {
+                let priors = p.priors_from_statistics(&moments.inner.stats)?;
+                Ok(Settings {
+                    request: Request::Em(p.em_params(priors)),
+                })
+            }
             Request::Em(_) => Ok(Settings {
                 request: self.request.clone(),
             }),
@@ -511,6 +659,7 @@ impl Settings {
         let request = match &self.request {
             Request::Em(p) => Request::Em(p.clone().n_init(n_init)),
             Request::Vb(p) => Request::Vb(p.clone().n_init(n_init)),
+            Request::Map(p) => Request::Map(p.clone().n_init(n_init)),
         };
         Settings { request }
     }

@@ -40,6 +40,7 @@ impl Run {
             Self::Em(s) => Inner::Em {
                 mixture: Box::new(s.model().clone()),
                 record: Some(record),
+                map_prior: s.params().map_priors().cloned().map(Box::new),
             },
             Self::Vb(s) => Inner::Vb {
                 model: Box::new(s.model()?),

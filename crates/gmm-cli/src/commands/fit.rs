@@ -1,4 +1,4 @@
-//! `gmm fit`: EM or VB (the sampler in `fit_gibbs`) on the data in memory or read again on
+//! `gmm fit`: EM or VB (the sampler in `fit_gibbs`, MAP-EM in `fit_map`) on the data in memory or read again on
 //! every pass (`--stream`); the model file to `-o` (or stdout) and a summary.
 
 use gmm_core::model_file::check_feature_names;
@@ -13,12 +13,13 @@ use gmm_io::{
 use gmm_vb::{VbFit, VbParams};
 
 use super::fit_gibbs::fit_gibbs;
+use super::fit_map::{fit_map, fit_map_streamed};
 use super::print_out;
 use crate::args::{Dtype, FitArgs, Method};
 use crate::errors::CliResult;
 use crate::requests::{
-    Start, check_fit_flags, fit_source_options, fit_start, responsibilities_of, settings,
-    source_options,
+    Start, check_fit_flags, fit_source_options, fit_start, map_params, responsibilities_of,
+    settings, source_options,
 };
 
 /// `gmm fit`.
@@ -44,6 +45,7 @@ pub fn fit(a: &FitArgs) -> CliResult {
     let s = settings(k, covariance_type, &a.options, d, false)?;
     let (file, summary) = match a.method {
         Method::Em => fit_em(s.em_params(k).n_init(a.n_init), start, data)?,
+        Method::Map => fit_map(map_params(a, k, covariance_type, d)?, start, data)?,
         Method::Vb => fit_vb(s.vb_params(k).n_init(a.n_init), start, data)?,
         Method::Gibbs => fit_gibbs(a, &s, start, data)?,
     };
@@ -76,7 +78,7 @@ fn check_model_file_memory(
     max_memory: Option<u64>,
 ) -> Result<()> {
     let (bytes, what) = match method {
-        Method::Em => (
+        Method::Em | Method::Map => (
             ModelFile::estimated_bytes(covariance_type, k, d),
             "the model file",
         ),
@@ -153,6 +155,11 @@ fn fit_on_source(
     let vb = || s.vb_params(k).n_init(a.n_init).init_sample(sample);
     let (file, summary) = match a.method {
         Method::Em => fit_em_streamed(em(), start, source)?,
+        Method::Map => fit_map_streamed(
+            map_params(a, k, covariance_type, d)?.init_sample(sample),
+            start,
+            source,
+        )?,
         Method::Vb => fit_vb_streamed(a, vb(), start, source)?,
         Method::Gibbs => {
             return Err(GmmError::InvalidParameter {

@@ -7,6 +7,7 @@ mod compare;
 mod demo;
 mod fit;
 mod fit_gibbs;
+mod fit_map;
 mod predict;
 mod rows;
 mod sample;

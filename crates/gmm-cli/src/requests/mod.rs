@@ -8,6 +8,7 @@
 //!
 //! Every error names the flag (and the file) the user typed.
 
+mod map;
 mod priors;
 mod start;
 mod study;
@@ -23,6 +24,7 @@ use gmm_vb::LoadedModel;
 use crate::args::{DataOptions, Dtype, FitArgs, FitOptions, Method};
 use crate::errors::user_message;
 
+pub use map::map_params;
 pub use priors::prior_spec;
 pub use start::{Start, fit_start, responsibilities_of};
 pub use study::{study_in_flags, study_settings};
@@ -98,6 +100,14 @@ pub fn check_fit_flags(a: &FitArgs) -> Result<()> {
             value: "f32".into(),
             reason: "the Gibbs sampler runs in f64: drop --dtype f32 with --method gibbs".into(),
         });
+    }
+    if a.method == Method::Map {
+        map::check_map_flags(a)?;
+    } else if a.map_prior.is_some() {
+        refuse_flags(
+            &["--map-prior"],
+            "the prior of MAP-EM: use it with --method map",
+        )?;
     }
     if a.method == Method::Gibbs {
         gibbs_start_flags(a)
@@ -192,7 +202,11 @@ pub fn settings(
         .covariance_type(cov)
         .init(options.init.into())
         .seed(options.seed)
-        .reg_covar(options.reg_covar);
+        .reg_covar(
+            options
+                .reg_covar
+                .unwrap_or(gmm_core::control::DEFAULT_REG_COVAR),
+        );
     if options.tol.is_some() || !runs_to_convergence {
         s.tol = options.tol;
     }

@@ -206,7 +206,7 @@ pub fn bounds_svg(fits: &[(&str, &str, &[f64])]) -> Result<String> {
     Ok(svg)
 }
 
-/// Choosing K: EM's BIC and AIC against K, VB's ELBO (and ELBO + ln K!) against K, and VB's
+/// Choosing K: EM's BIC, AIC and ICL against K, VB's ELBO (and ELBO + ln K!) against K, and VB's
 /// effective number of components against K; the lowest BIC and the highest ELBO are
 /// circled.
 ///
@@ -242,6 +242,7 @@ pub fn selection_svg(rows: &[SelectionRow], title: &str) -> Result<String> {
                 series: vec![
                     Series::new("BIC", pts(|r| r.em_bic), 0),
                     Series::new("AIC", pts(|r| r.em_aic), 7),
+                    Series::new("ICL", pts(|r| r.em_icl), 2),
                 ],
                 integer_axes: (true, false),
                 best: best_bic,

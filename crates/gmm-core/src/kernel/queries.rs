@@ -38,6 +38,17 @@ impl EStepKernel {
         DMatrix::from_fn(data.n_samples(), k, |n, c| rows[n][c])
     }
 
+    /// `ln max_k r_nk` for every point: the log responsibility of its most responsible
+    /// component (ICL's hard classification; `0` for a point whose `log rho` all underflow,
+    /// which the limit gives wholly to one component).
+    pub fn log_max_resp(&self, data: &Dataset) -> Vec<f64> {
+        self.map_rows(data, |_, row| {
+            let lse = logsumexp(row);
+            let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if lse.is_finite() { best - lse } else { 0.0 }
+        })
+    }
+
     /// Index of the largest `log rho_nk` for every point (ties to the lowest index); for a
     /// point whose `log rho` all underflow, the component nearest in the limit.
     pub fn argmax(&self, data: &Dataset) -> Vec<usize> {

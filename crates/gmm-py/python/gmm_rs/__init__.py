@@ -1,8 +1,9 @@
 """gmm_rs: Gaussian mixtures by EM and variational Bayes, computed in Rust, as
 scikit-learn estimators.
 
-    from gmm_rs import GaussianMixture, BayesianGaussianMixture
+    from gmm_rs import GaussianMixture, BayesianGaussianMixture, MAPGaussianMixture
     gm = GaussianMixture(n_components=3, random_state=0).fit(X)
+    map_gm = MAPGaussianMixture(n_components=3, prior="mclust").fit(X)  # MAP-EM
 
 The map-reduce step (statistics of a chunk, merge, bytes, M-step) is in
 GaussianMixture.initialize / .statistics / .m_step and gmm_rs.Statistics; see
@@ -10,7 +11,7 @@ docs/python.md in the repository.
 """
 
 from ._core import Statistics
-from ._mixture import BayesianGaussianMixture, GaussianMixture
+from ._mixture import BayesianGaussianMixture, GaussianMixture, MAPGaussianMixture
 
-__all__ = ["GaussianMixture", "BayesianGaussianMixture", "Statistics"]
+__all__ = ["GaussianMixture", "BayesianGaussianMixture", "MAPGaussianMixture", "Statistics"]
 __version__ = "0.1.0"

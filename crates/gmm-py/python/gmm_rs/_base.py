@@ -73,7 +73,7 @@ CONVERGENCE_WARNING = (
 class _MixtureBase(DensityMixin, BaseEstimator):
     """Shared machinery; see GaussianMixture and BayesianGaussianMixture."""
 
-    _kind = None  # "em" or "vb"
+    _kind = None  # "em", "map" or "vb"
 
     # --- input ---------------------------------------------------------------------------
     def _validate(self, X, reset, ensure_min_samples=1, keep_float32=False):
@@ -265,6 +265,13 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         data = self._data(X)
         return self._model.aic(data)
 
+    def icl(self, X):
+        """Integrated completed likelihood of the (point-estimate) mixture on X (not in
+        scikit-learn): mclust's ICL with lower better, bic(X) - 2 sum_n ln max_k r_nk,
+        i.e. BIC plus twice the entropy of the hard classification (docs/em.md)."""
+        data = self._data(X)
+        return self._model.icl(data)
+
     def _out(self, values):
         """Float results in the dtype of the training data (float32 in, float32 out)."""
         return values.astype(np.float32) if self._input_dtype == np.float32 else values
@@ -308,7 +315,10 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     @classmethod
     def _from_model(cls, model):
         if model.kind != cls._kind:
-            other = "BayesianGaussianMixture" if model.kind == "vb" else "GaussianMixture"
+            other = {
+                "vb": "BayesianGaussianMixture",
+                "map": "MAPGaussianMixture",
+            }.get(model.kind, "GaussianMixture")
             raise ValueError(
                 f"the model file holds a {model.kind.upper()} model: load it with "
                 f"gmm_rs.{other}.load"

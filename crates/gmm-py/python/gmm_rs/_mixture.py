@@ -1,5 +1,6 @@
 """gmm_rs.GaussianMixture (EM) and gmm_rs.BayesianGaussianMixture (VB): scikit-learn's
-constructors and defaults, fitted by the Rust core."""
+constructors and defaults, fitted by the Rust core; gmm_rs.MAPGaussianMixture (MAP-EM), not
+in scikit-learn, with the same estimator API."""
 
 import numpy as np
 
@@ -8,7 +9,11 @@ from ._base import HAVE_SKLEARN, _MixtureBase
 from ._validation import check_means, check_precisions, check_weights, seed_of
 
 if HAVE_SKLEARN:
+    from numbers import Real as _sk_Real
+
     from sklearn import mixture as _sk_mixture
+    from sklearn.utils._param_validation import Interval as _sk_Interval
+    from sklearn.utils._param_validation import StrOptions as _sk_StrOptions
 
 
 def _optional_array(a, ndim, name):
@@ -193,6 +198,118 @@ class BayesianGaussianMixture(_MixtureBase):
             degrees_of_freedom_prior=_optional_float(self.degrees_of_freedom_prior),
             covariance_prior=self._covariance_prior_matrix(d),
             means_init=check_means(self.means_init, k, d),
+        )
+
+
+class MAPGaussianMixture(_MixtureBase):
+    """Gaussian mixture fitted by MAP-EM: EM whose M-step is the posterior mode under a
+    conjugate prior (a Dirichlet on the weights, a Normal-Wishart on each component), so
+    that no component collapses and no reg_covar is needed (docs/em.md, "MAP-EM").
+
+    Not in scikit-learn (its GaussianMixture is unchanged here); the estimator API is
+    scikit-learn's (fit, predict, predict_proba, score, score_samples, sample, bic, aic,
+    icl, get_params/set_params, warm_start) and the fitted attributes are GaussianMixture's
+    (weights_, means_, covariances_, precisions_, precisions_cholesky_, converged_,
+    n_iter_, lower_bound_, lower_bounds_), with lower_bound_ the mean log posterior per
+    point (log-likelihood plus log prior, divided by the total weight), never falling.
+
+    prior: 'conjugate' (default) is VB's prior with its settings below, each None for
+    BayesianGaussianMixture's default (mean_precision_prior 1, mean_prior the data mean,
+    degrees_of_freedom_prior D, covariance_prior the data covariance) but
+    weight_concentration_prior, the Dirichlet concentration on the weights, which is 1
+    (flat) unless given and must be >= 1 (a Dirichlet below 1 has no interior mode: use
+    BayesianGaussianMixture for a sparse prior); degrees_of_freedom_prior must be >= D.
+    'mclust' is mclust's defaultPrior (Fraley & Raftery 2007: mean_precision 0.01, the
+    data mean, D + 2 degrees of freedom, the data covariance / K^(2/D), flat weights) and
+    takes none of the settings. weights_init, means_init, precisions_init, random_state,
+    init_params and verbose as in GaussianMixture.
+    """
+
+    _kind = "map"
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        prior="conjugate",
+        weight_concentration_prior=None,
+        mean_precision_prior=None,
+        mean_prior=None,
+        degrees_of_freedom_prior=None,
+        covariance_prior=None,
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.prior = prior
+        self.weight_concentration_prior = weight_concentration_prior
+        self.mean_precision_prior = mean_precision_prior
+        self.mean_prior = mean_prior
+        self.degrees_of_freedom_prior = degrees_of_freedom_prior
+        self.covariance_prior = covariance_prior
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    if HAVE_SKLEARN:
+        _parameter_constraints = {
+            **{
+                name: rule
+                for name, rule in _sk_mixture.GaussianMixture._parameter_constraints.items()
+                if name != "reg_covar"
+            },
+            "prior": [_sk_StrOptions({"conjugate", "mclust"})],
+            "weight_concentration_prior": [None, _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
+            "mean_precision_prior": [None, _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
+            "mean_prior": [None, "array-like"],
+            "degrees_of_freedom_prior": [None, _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
+            "covariance_prior": [None, "array-like", _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
+        }
+
+    _covariance_prior_matrix = BayesianGaussianMixture._covariance_prior_matrix
+
+    def _settings(self, d):
+        """The library's request for these parameters on data of d features."""
+        k = int(self.n_components)
+        return _core.Settings.map(
+            k,
+            str(self.covariance_type),
+            float(self.tol),
+            int(self.max_iter),
+            int(self.n_init),
+            str(self.init_params),
+            seed_of(self.random_state),
+            d,
+            str(self.prior),
+            weight_concentration_prior=_optional_float(self.weight_concentration_prior),
+            mean_precision_prior=_optional_float(self.mean_precision_prior),
+            mean_prior=_optional_array(self.mean_prior, 1, "mean_prior"),
+            degrees_of_freedom_prior=_optional_float(self.degrees_of_freedom_prior),
+            covariance_prior=self._covariance_prior_matrix(d),
+            weights_init=check_weights(self.weights_init, k),
+            means_init=check_means(self.means_init, k, d),
+            precisions_init=check_precisions(
+                self.precisions_init, str(self.covariance_type), k, d
+            ),
         )
 
 
