@@ -352,7 +352,8 @@ pub struct FitArgs {
     /// Gibbs: sweeps discarded at the start of each chain [default: 500].
     #[arg(long, value_name = "B")]
     pub burn_in: Option<usize>,
-    /// Gibbs: number of chains, run in parallel, chain c seeded by --seed + c [default: 4].
+    /// Gibbs: number of chains, run in parallel, chain c seeded by a hash of --seed and c
+    /// (no two seeds share a chain) [default: 4].
     #[arg(long, value_name = "C")]
     pub chains: Option<usize>,
     /// Gibbs: write every relabelled draw to this file: JSON if its name ends in .json,

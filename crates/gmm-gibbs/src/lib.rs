@@ -9,8 +9,8 @@
 //! Each sweep draws the parameters given the labels' sufficient statistics
 //! (`gmm_core::SufficientStats::from_labels`), Wishart precisions by the Bartlett
 //! decomposition, then the labels from the responsibilities of the shared E-step kernel
-//! (`gmm_core::EStepKernel::log_rho_into`). Chains run in parallel, chain `c` seeded by
-//! `seed + c`; every random number comes from a stream fixed by the chain, the sweep and the
+//! (`gmm_core::EStepKernel::log_rho_into`). Chains run in parallel, chain `c` seeded by a
+//! hash of (`seed`, `c`), so that no two seeds share a chain; every random number comes from a stream fixed by the chain, the sweep and the
 //! chunk of points, so a fit is the same on any number of threads. Draws are relabelled
 //! against a reference by a minimum-cost matching of means; split R-hat and bulk ESS
 //! (Vehtari et al. 2021) of the log-likelihood, weights and means say whether the chains

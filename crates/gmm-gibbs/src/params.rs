@@ -142,8 +142,9 @@ impl GibbsParams {
         self
     }
 
-    /// Number of chains, run in parallel (default 4; at least 1). Chain `c` is seeded by
-    /// `seed + c`, for its initialisation and its draws.
+    /// Number of chains, run in parallel (default 4; at least 1). Chain `c` is seeded by a
+    /// hash of (`seed`, `c`) ([`GibbsParams::chain_seed`]), for its initialisation and its
+    /// draws.
     pub fn chains(mut self, n: usize) -> Self {
         self.chains = n;
         self
@@ -252,9 +253,11 @@ impl GibbsParams {
         GibbsFit::from_chains(self.clone(), sampler, data, draws)
     }
 
-    /// The seed of chain `c`: `seed + c`.
+    /// The seed of chain `c`, a hash of (`seed`, `c`) (docs/gibbs.md, G8): for one chain
+    /// index, different seeds give different chain seeds, so fits with seeds `s` and `s + 1`
+    /// share no chain.
     pub fn chain_seed(&self, c: usize) -> u64 {
-        self.seed.wrapping_add(c as u64)
+        crate::random::chain_seed(self.seed, c as u64)
     }
 
     /// Draws kept per chain.
