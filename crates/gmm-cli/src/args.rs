@@ -194,9 +194,10 @@ pub struct FitOptions {
     /// iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,
-    /// Added to the diagonal of every covariance, to keep it positive definite.
-    #[arg(long, value_name = "R", default_value_t = 1e-6)]
-    pub reg_covar: f64,
+    /// Added to the diagonal of every covariance, to keep it positive definite (EM and VB;
+    /// refused with --method gibbs, which samples the exact posterior) [default: 1e-6].
+    #[arg(long, value_name = "R")]
+    pub reg_covar: Option<f64>,
     /// Initialisation.
     #[arg(long, value_enum, default_value_t = InitArg::Kmeans)]
     pub init: InitArg,
@@ -237,7 +238,15 @@ pub struct FitOptions {
     pub reg_covar_rule: Option<RegCovarRuleArg>,
 }
 
+/// `--reg-covar` when it is not given.
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
 impl FitOptions {
+    /// `--reg-covar`, or its default 1e-6.
+    pub fn reg_covar(&self) -> f64 {
+        self.reg_covar.unwrap_or(DEFAULT_REG_COVAR)
+    }
+
     /// The weight prior these options ask for.
     pub fn weight_prior(&self) -> WeightPrior {
         let concentration = self.weight_concentration;

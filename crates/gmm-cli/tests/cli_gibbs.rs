@@ -96,8 +96,18 @@ fn bad_flags_are_named_and_nothing_is_written() {
     let data_path = format!("{REAL_DATA_DIR}old_faithful.csv");
     let out = dir.join("m.json");
     let draws = dir.join("d.csv");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--method", "gibbs", "--draws", "3"], "--draws 3"),
+        (
+            &["--method", "gibbs", "--reg-covar", "1e-3"],
+            "--reg-covar given: the Gibbs sampler samples the exact posterior",
+        ),
+        // even at its default value: given is given
+        (&["--method", "gibbs", "--reg-covar", "1e-6"], "--reg-covar"),
+        (
+            &["--method", "gibbs", "--reg-covar-rule", "point-noise"],
+            "--reg-covar-rule",
+        ),
         (&["--method", "gibbs", "--chains", "0"], "--chains 0"),
         (&["--method", "gibbs", "--max-iter", "5"], "--max-iter"),
         (&["--method", "gibbs", "--n-init", "2"], "--n-init"),
