@@ -17,7 +17,9 @@ use crate::covariance::CovarianceType;
 use std::path::Path;
 
 mod stored_covariances;
+mod stored_draws;
 pub use stored_covariances::{StoredCovariances, StoredMatrix};
+pub use stored_draws::StoredDraw;
 
 use crate::atomic_write::write_atomic;
 use crate::error::{GmmError, Result};

@@ -41,10 +41,16 @@ mod random;
 mod relabel;
 mod sampler;
 mod summary;
+mod thinning;
+mod warnings;
 
 pub use diagnostics::{bulk_ess, ess, split_rhat};
 pub use draw::Draw;
 pub use fit::GibbsFit;
-pub use params::{DEFAULT_BURN_IN, DEFAULT_CHAINS, DEFAULT_DRAWS, GibbsParams, RHAT_THRESHOLD};
+pub use params::{
+    DEFAULT_BURN_IN, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_PREDICTIVE_DRAWS, GibbsParams,
+    MAX_PREDICTIVE_FILE_BYTES, RHAT_THRESHOLD,
+};
 pub use sampler::Sampler;
 pub use summary::{Diagnostics, PosteriorSummary, QuantityDiagnostics};
+pub use warnings::{AMBIGUOUS_SHARE, SummaryWarning, UNBOUNDED_SHARE, WarningKind};
