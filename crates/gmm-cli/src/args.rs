@@ -85,7 +85,8 @@ pub enum Method {
     /// Variational Bayes (Normal-Wishart priors on the components).
     Vb,
     /// Gibbs sampling of the exact posterior under VB's priors (--draws, --burn-in,
-    /// --chains); the model file holds the posterior means and standard deviations.
+    /// --chains); the model file holds the posterior means and standard deviations, and
+    /// --predictive-draws draws whose posterior predictive score and predict use.
     Gibbs,
 }
 
@@ -365,6 +366,12 @@ pub struct FitArgs {
     /// (no two seeds share a chain) [default: 4].
     #[arg(long, value_name = "C")]
     pub chains: Option<usize>,
+    /// Gibbs: how many of the draws to keep for the posterior predictive that `score` and
+    /// `predict` use, written to the model file (spread evenly over the chains and their
+    /// draws; fewer when the file would pass 64 MiB; 0: none, and the file answers with its
+    /// posterior-mean mixture) [default: 200].
+    #[arg(long, value_name = "N")]
+    pub predictive_draws: Option<usize>,
     /// Gibbs: write every relabelled draw to this file: JSON if its name ends in .json,
     /// CSV otherwise (one row per draw). Written atomically; nothing is written if the fit
     /// fails.
@@ -393,6 +400,7 @@ impl FitArgs {
             ("--draws", self.draws.is_some()),
             ("--burn-in", self.burn_in.is_some()),
             ("--chains", self.chains.is_some()),
+            ("--predictive-draws", self.predictive_draws.is_some()),
             ("--draws-out", self.draws_out.is_some()),
         ]
         .into_iter()

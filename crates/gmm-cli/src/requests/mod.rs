@@ -198,7 +198,8 @@ pub fn settings(
 }
 
 /// The sampler's parameters for `gmm fit --method gibbs`: K components from `init`, VB's
-/// priors as `s` holds them, and `--draws`, `--burn-in`, `--chains` when given.
+/// priors as `s` holds them, and `--draws`, `--burn-in`, `--chains`, `--predictive-draws`
+/// when given.
 pub fn gibbs_params(
     a: &FitArgs,
     s: &ComparisonSettings,
@@ -218,6 +219,9 @@ pub fn gibbs_params(
     }
     if let Some(n) = a.chains {
         params = params.chains(n);
+    }
+    if let Some(n) = a.predictive_draws {
+        params = params.predictive_draws(n);
     }
     if let Some(bytes) = s.max_memory {
         params = params.max_memory(bytes);
