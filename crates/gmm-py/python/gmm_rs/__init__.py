@@ -1,7 +1,7 @@
-"""gmm_rs: Gaussian mixtures by EM and variational Bayes, computed in Rust, as
-scikit-learn estimators.
+"""gmm_rs: Gaussian mixtures by EM, variational Bayes and Gibbs sampling, computed in
+Rust, as scikit-learn estimators.
 
-    from gmm_rs import GaussianMixture, BayesianGaussianMixture
+    from gmm_rs import GaussianMixture, BayesianGaussianMixture, GibbsGaussianMixture
     gm = GaussianMixture(n_components=3, random_state=0).fit(X)
 
 The map-reduce step (statistics of a chunk, merge, bytes, M-step) is in
@@ -10,7 +10,8 @@ docs/python.md in the repository.
 """
 
 from ._core import Statistics
+from ._gibbs import GibbsGaussianMixture
 from ._mixture import BayesianGaussianMixture, GaussianMixture
 
-__all__ = ["GaussianMixture", "BayesianGaussianMixture", "Statistics"]
+__all__ = ["GaussianMixture", "BayesianGaussianMixture", "GibbsGaussianMixture", "Statistics"]
 __version__ = "0.1.0"
