@@ -185,7 +185,8 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
     # --- queries -------------------------------------------------------------------------
     def score_samples(self, X):
         """Log posterior predictive density of every point."""
-        return self._model.score_samples(self._data(X))
+        data = self._data(X)
+        return self._model.score_samples(data)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log posterior predictive density of X (weighted by sample_weight)."""
@@ -194,11 +195,13 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Predictive responsibilities, (n_samples, n_components)."""
-        return self._model.predict_proba(self._data(X))
+        data = self._data(X)
+        return self._model.predict_proba(data)
 
     def predict(self, X):
         """The component of largest predictive responsibility of every point."""
-        return self._model.predict(self._data(X))
+        data = self._data(X)
+        return self._model.predict(data)
 
     # --- model files ---------------------------------------------------------------------
     def _names(self):
