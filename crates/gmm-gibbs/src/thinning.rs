@@ -6,15 +6,15 @@ use gmm_core::{CovarianceType, GaussianMixture, ModelFile, PosteriorDraws, Resul
 use crate::draw::Draw;
 use crate::params::{GibbsParams, MAX_PREDICTIVE_FILE_BYTES};
 
+/// The kept draws' `(chain, draw)` indices and their mixtures (`None` when none is kept).
+pub(crate) type Kept = (Vec<(usize, usize)>, Option<PosteriorDraws>);
+
 /// The kept draws' `(chain, draw)` indices and their mixtures (`None` when none are kept:
 /// `predictive_draws(0)`, or not one fits in the file's bound).
 ///
 /// # Errors
 /// Any error of [`GaussianMixture::new`] on a draw (not expected: draws are valid).
-pub(crate) fn predictive(
-    params: &GibbsParams,
-    draws: &[Vec<Draw>],
-) -> Result<(Vec<(usize, usize)>, Option<PosteriorDraws>)> {
+pub(crate) fn predictive(params: &GibbsParams, draws: &[Vec<Draw>]) -> Result<Kept> {
     let first = &draws[0][0];
     let total = draws.len() * draws[0].len();
     let (k, d, t) = (
