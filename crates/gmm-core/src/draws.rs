@@ -2,6 +2,7 @@
 //! sampler's kept draws (a Gibbs fit's, or those its model file keeps).
 
 use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use crate::data::Dataset;
 use crate::error::{GmmError, Result};
@@ -75,6 +76,38 @@ impl PosteriorDraws {
     /// Always false: there is at least one draw.
     pub fn is_empty(&self) -> bool {
         self.draws.is_empty()
+    }
+
+    /// Draws `n` points from the posterior predictive, and the (relabelled) component each
+    /// came from: each point's draw is chosen uniformly among the `S` draws, then its
+    /// component and the point from that draw's mixture ([`GaussianMixture::sample`]). The
+    /// points come grouped by draw, in draw order; the random numbers come from
+    /// `StdRng::seed_from_u64(seed)`.
+    ///
+    /// # Errors
+    /// [`GmmError::InvalidParameter`] when `n = 0`; [`GmmError::MemoryLimit`] when the
+    /// points would not fit in memory.
+    pub fn sample_seeded(&self, n: usize, seed: u64) -> Result<(Dataset, Vec<usize>)> {
+        if n == 0 {
+            return self.draws[0].sample_seeded(0, seed);
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut counts = vec![0usize; self.draws.len()];
+        for _ in 0..n {
+            counts[rng.random_range(0..self.draws.len())] += 1;
+        }
+        let d = self.n_features();
+        let mut values = Vec::new();
+        let mut labels = Vec::with_capacity(n);
+        for (m, &count) in self.draws.iter().zip(&counts) {
+            if count == 0 {
+                continue;
+            }
+            let (points, l) = m.sample(count, &mut rng)?;
+            values.extend((0..count).flat_map(|i| points.row(i).iter().copied()));
+            labels.extend(l);
+        }
+        Ok((Dataset::from_row_major(n, d, values)?, labels))
     }
 }
 
@@ -200,6 +233,21 @@ mod tests {
         // far in the tail (densities underflow) the values stay finite
         assert!(p[2].is_finite() && r[(2, 0)].is_finite());
         assert_eq!(draws.predict(&data).unwrap()[0], 0);
+    }
+
+    #[test]
+    fn samples_follow_the_predictive_and_are_seeded() {
+        // two draws, one with its mass at 0 and one at 100: half the points near each
+        let a = one_d([0.5, 0.5], [0.0, 0.1], [0.01, 0.01]);
+        let b = one_d([0.5, 0.5], [100.0, 100.1], [0.01, 0.01]);
+        let draws = PosteriorDraws::new(vec![a, b]).unwrap();
+        let (x, labels) = draws.sample_seeded(2000, 3).unwrap();
+        assert_eq!((x.n_samples(), labels.len()), (2000, 2000));
+        let high = (0..2000).filter(|&i| x.row(i)[0] > 50.0).count();
+        // Binomial(2000, 1/2): sd 22
+        assert!((high as f64 - 1000.0).abs() < 100.0, "{high}");
+        assert_eq!(draws.sample_seeded(2000, 3).unwrap().1, labels);
+        assert!(draws.sample_seeded(0, 3).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use gmm_vb::{LoadedModel, ModelKind, PriorSpec};
 use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::arrays;
 use crate::errors::{guarded, invalid};
@@ -255,6 +255,30 @@ impl GibbsModel {
         let labels = py.detach(|| guarded(|| self.model.predict(&self.data(&rows)?)))?;
         let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
         Ok(labels.into_pyarray(py).into_any())
+    }
+
+    /// `n` points from the posterior predictive (the posterior-mean mixture for a file
+    /// without draws) and their components, as `(X, labels)`.
+    fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Bound<'py, PyTuple>> {
+        let (data, labels) = py.detach(|| {
+            guarded(|| match self.model.kind() {
+                ModelKind::GibbsDraws { draws, .. } => draws.sample_seeded(n, seed),
+                ModelKind::GibbsPosteriorMean(m) => m.sample_seeded(n, seed),
+                _ => Err(invalid(
+                    "model",
+                    "not a Gibbs model",
+                    "fit or load a Gibbs model",
+                )),
+            })
+        })?;
+        let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
+        PyTuple::new(
+            py,
+            [
+                arrays::array2(py, &data.to_matrix()),
+                labels.into_pyarray(py).into_any(),
+            ],
+        )
     }
 
     /// Number of components K.

@@ -233,3 +233,20 @@ def test_feature_names_and_sklearn_protocol():
     clone.set_params(n_chains=3)
     assert clone.n_chains == 3
     assert "GibbsGaussianMixture" in gmm_rs.__all__
+
+
+def test_sample_draws_from_the_posterior_predictive():
+    est = quiet_fit(GibbsGaussianMixture(3, random_state=0), TEN)
+    X, labels = est.sample(4000)
+    assert X.shape == (4000, 1) and labels.shape == (4000,)
+    assert set(np.unique(labels)) <= {0, 1, 2}
+    # the predictive puts about half its mass near each cluster (five points each)
+    near_zero = np.mean(np.abs(X[:, 0]) < 2.0)
+    near_five = np.mean(np.abs(X[:, 0] - 5.0) < 2.0)
+    assert 0.3 < near_zero < 0.55 and 0.3 < near_five < 0.55, (near_zero, near_five)
+    again, _ = est.sample(4000)
+    np.testing.assert_array_equal(again, X)  # random_state=0: the same points
+    with pytest.raises(ValueError, match="n_samples"):
+        est.sample(0)
+    back = GibbsGaussianMixture.from_json(est.to_json())
+    np.testing.assert_array_equal(back.sample(4000)[0], X)

@@ -203,6 +203,16 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
         data = self._data(X)
         return self._model.predict(data)
 
+    def sample(self, n_samples=1):
+        """n_samples points drawn from the posterior predictive (each point's draw chosen
+        uniformly among the kept draws, then its component and the point from that draw),
+        grouped by draw, and their components; the seed comes from random_state as for
+        fit. Without kept draws: from the posterior-mean mixture."""
+        check_is_fitted(self)
+        n = _count("n_samples", n_samples, 1)
+        X, labels = self._model.sample(n, seed_of(self.random_state))
+        return X, labels
+
     # --- model files ---------------------------------------------------------------------
     def _names(self):
         names = getattr(self, "feature_names_in_", None)
