@@ -148,6 +148,14 @@ fn the_model_file_answers_as_the_fit_and_an_old_file_as_its_posterior_means() {
         fit.predict_proba(&data).unwrap()
     );
     assert_eq!(loaded.predict(&data).unwrap(), fit.predict(&data).unwrap());
+    // a plain mixture's loader refuses it, naming the loader to use
+    let e = gmm_core::GaussianMixture::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Gibbs fit's posterior draws") && e.contains("load_model"),
+        "{e}"
+    );
     // saved again, the draws stay
     let again = dir.join("again.json");
     loaded.save(&again).unwrap();
