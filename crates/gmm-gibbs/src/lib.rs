@@ -14,7 +14,9 @@
 //! chunk of points, so a fit is the same on any number of threads. Draws are relabelled
 //! against a reference by a minimum-cost matching of means; split R-hat and bulk ESS
 //! (Vehtari et al. 2021) of the log-likelihood, weights and means say whether the chains
-//! mixed. The maths is in the workspace's `docs/gibbs.md`.
+//! mixed. A thinned set of the relabelled draws answers `score`, `predict` and
+//! `predict_proba` as their posterior predictive, and warnings say when a component's
+//! posterior mean is not a usable summary. The maths is in the workspace's `docs/gibbs.md`.
 //!
 //! ```
 //! use gmm_core::{synthetic, FittedModel};
@@ -24,7 +26,8 @@
 //! let s = fit.summary();
 //! println!("weights {:?} +- {:?}", s.weights_mean.as_slice(), s.weights_sd.as_slice());
 //! println!("max R-hat {:.3}", fit.diagnostics().max_rhat);
-//! let file = fit.to_model_file(); // posterior means, with the sds and diagnostics under "gibbs"
+//! // score and predict: the posterior predictive of 200 of the draws, which the file keeps
+//! let file = fit.to_model_file(); // posterior means; sds, diagnostics, draws under "gibbs"
 //! assert!(file.gibbs.is_some());
 //! # Ok::<(), gmm_core::GmmError>(())
 //! ```

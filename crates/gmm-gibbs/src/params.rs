@@ -47,7 +47,7 @@ pub const RHAT_THRESHOLD: f64 = 1.01;
 ///     .fit(&sample.data)?;
 /// assert_eq!(fit.draws().len(), 2);
 /// assert_eq!(fit.draws()[0].len(), 100);
-/// assert!(fit.score(&sample.data)?.is_finite()); // the posterior-mean mixture
+/// assert!(fit.score(&sample.data)?.is_finite()); // the posterior predictive of 200 draws
 /// # Ok::<(), gmm_core::GmmError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
