@@ -90,7 +90,8 @@ pub enum Method {
     /// Variational Bayes (Normal-Wishart priors on the components).
     Vb,
     /// Gibbs sampling of the exact posterior under VB's priors (--draws, --burn-in,
-    /// --chains); the model file holds the posterior means and standard deviations.
+    /// --chains); the model file holds the posterior means and standard deviations, and
+    /// --predictive-draws draws whose posterior predictive score and predict use.
     Gibbs,
 }
 
@@ -210,8 +211,9 @@ pub struct FitOptions {
     /// iterations [default: 1e-3].
     #[arg(long, value_name = "T")]
     pub tol: Option<f64>,
-    /// Added to the diagonal of every covariance, to keep it positive definite [default:
-    /// 1e-6; MAP-EM takes none].
+    /// Added to the diagonal of every covariance, to keep it positive definite (EM and VB;
+    /// MAP-EM takes none; refused with --method gibbs, which samples the exact posterior)
+    /// [default: 1e-6].
     #[arg(long, value_name = "R")]
     pub reg_covar: Option<f64>,
     /// Initialisation.
@@ -254,7 +256,15 @@ pub struct FitOptions {
     pub reg_covar_rule: Option<RegCovarRuleArg>,
 }
 
+/// `--reg-covar` when it is not given.
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
 impl FitOptions {
+    /// `--reg-covar`, or its default 1e-6.
+    pub fn reg_covar(&self) -> f64 {
+        self.reg_covar.unwrap_or(DEFAULT_REG_COVAR)
+    }
+
     /// The weight prior these options ask for.
     pub fn weight_prior(&self) -> WeightPrior {
         let concentration = self.weight_concentration;
@@ -390,9 +400,16 @@ pub struct FitArgs {
     /// Gibbs: sweeps discarded at the start of each chain [default: 500].
     #[arg(long, value_name = "B")]
     pub burn_in: Option<usize>,
-    /// Gibbs: number of chains, run in parallel, chain c seeded by --seed + c [default: 4].
+    /// Gibbs: number of chains, run in parallel, chain c seeded by a hash of --seed and c
+    /// (no two seeds share a chain) [default: 4].
     #[arg(long, value_name = "C")]
     pub chains: Option<usize>,
+    /// Gibbs: how many of the draws to keep for the posterior predictive that `score` and
+    /// `predict` use, written to the model file (spread evenly over the chains and their
+    /// draws; fewer when the file would pass 64 MiB; 0: none, and the file answers with its
+    /// posterior-mean mixture) [default: 200].
+    #[arg(long, value_name = "N")]
+    pub predictive_draws: Option<usize>,
     /// Gibbs: write every relabelled draw to this file: JSON if its name ends in .json,
     /// CSV otherwise (one row per draw). Written atomically; nothing is written if the fit
     /// fails.
@@ -421,6 +438,7 @@ impl FitArgs {
             ("--draws", self.draws.is_some()),
             ("--burn-in", self.burn_in.is_some()),
             ("--chains", self.chains.is_some()),
+            ("--predictive-draws", self.predictive_draws.is_some()),
             ("--draws-out", self.draws_out.is_some()),
         ]
         .into_iter()

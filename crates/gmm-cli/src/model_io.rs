@@ -48,7 +48,9 @@ pub fn read_point_estimate(path: &Path) -> Result<(GaussianMixture, Option<Vec<S
 /// ([`LoadedModel::from_model_file`]): a file with a posterior is the rebuilt VB model
 /// (Student-t posterior predictive, variational responsibilities; an invalid posterior is
 /// an error); a VB file without a posterior is its point estimate, with a note on stderr;
-/// any other file is the Gaussian mixture as written.
+/// a Gibbs file answers with the posterior predictive of its kept draws, or without draws
+/// with its posterior-mean mixture and a note on stderr; any other file is the Gaussian
+/// mixture as written.
 pub fn read_model(path: &Path) -> Result<LoadedModel> {
     let file = read_model_file(path)?;
     let model = LoadedModel::from_model_file(&file).map_err(|e| {
@@ -63,6 +65,14 @@ pub fn read_model(path: &Path) -> Result<LoadedModel> {
         eprintln!(
             "note: {} is a VB model without a \"posterior\": using its point estimate (a plug-in \
              Gaussian mixture), not the posterior predictive",
+            gmm_core::escape_control(&path.display().to_string())
+        );
+    }
+    if matches!(model.kind(), ModelKind::GibbsPosteriorMean(_)) {
+        eprintln!(
+            "note: {} is a Gibbs model without posterior draws (written by an older gmm, or \
+             with --predictive-draws 0): using its posterior-mean mixture, not the posterior \
+             predictive; fit it again to keep draws",
             gmm_core::escape_control(&path.display().to_string())
         );
     }

@@ -1,7 +1,7 @@
 //! `gmm fit --method gibbs`: the model file is the library's (posterior means, with the
 //! standard deviations and diagnostics under "gibbs"), `--draws-out` writes every draw as
-//! CSV or JSON, predict and score use the posterior-mean mixture, and bad flags are refused
-//! naming the flag, with no output file.
+//! CSV or JSON, predict and score use the posterior predictive of the kept draws (issue 24's
+//! ten points), and bad flags are refused naming the flag, with no output file.
 
 mod support;
 
@@ -78,7 +78,7 @@ fn the_model_file_is_the_librarys_fit_and_draws_are_written() {
     let records: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(records.as_array().unwrap().len(), 2 * 40);
-    // score and predict use the posterior-mean mixture.
+    // score and predict use the posterior predictive of the kept draws, as the fit does.
     let score: f64 = ok(gmm(&["score", s(&model), &data_path]))
         .trim()
         .parse()
@@ -96,8 +96,18 @@ fn bad_flags_are_named_and_nothing_is_written() {
     let data_path = format!("{REAL_DATA_DIR}old_faithful.csv");
     let out = dir.join("m.json");
     let draws = dir.join("d.csv");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--method", "gibbs", "--draws", "3"], "--draws 3"),
+        (
+            &["--method", "gibbs", "--reg-covar", "1e-3"],
+            "--reg-covar given: the Gibbs sampler samples the exact posterior",
+        ),
+        // even at its default value: given is given
+        (&["--method", "gibbs", "--reg-covar", "1e-6"], "--reg-covar"),
+        (
+            &["--method", "gibbs", "--reg-covar-rule", "point-noise"],
+            "--reg-covar-rule",
+        ),
         (&["--method", "gibbs", "--chains", "0"], "--chains 0"),
         (&["--method", "gibbs", "--max-iter", "5"], "--max-iter"),
         (&["--method", "gibbs", "--n-init", "2"], "--n-init"),
@@ -171,4 +181,71 @@ fn compare_with_gibbs_reports_predictive_densities_and_posterior_spreads() {
     let o = gmm(&["compare", &data_path, "-k", "2", "--draws", "10"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--gibbs"), "{}", stderr(&o));
+}
+
+/// Issue 24: ten 1-D points, K = 3, the default priors. `gmm score` at the cluster centres
+/// is the posterior predictive of the file's draws (the library's fit's), not the density of
+/// the posterior-mean mixture, which is far below it; `gmm fit` warns about the components
+/// whose posterior means are not summaries; a file without draws scores with its posterior
+/// means and says so.
+#[test]
+fn score_on_ten_points_is_the_posterior_predictive() {
+    let dir = scratch_dir("cli-gibbs-ten");
+    let points = [-0.6, -0.3, 0.0, 0.2, 0.5, 4.5, 4.8, 5.0, 5.3, 5.6];
+    let data_path = dir.join("ten.csv");
+    let lines: Vec<String> = points.iter().map(|x| x.to_string()).collect();
+    fs::write(&data_path, format!("x\n{}\n", lines.join("\n"))).unwrap();
+    let centres_path = dir.join("centres.csv");
+    fs::write(&centres_path, "x\n0\n5\n").unwrap();
+    let model = dir.join("g.json");
+    let args = [
+        "fit",
+        s(&data_path),
+        "--method",
+        "gibbs",
+        "-k",
+        "3",
+        "-o",
+        s(&model),
+    ];
+    let out = gmm(&args);
+    let err = stderr(&out);
+    ok(out);
+    assert!(err.contains("warning: component"), "{err}");
+    assert!(err.contains("no finite posterior mean"), "{err}");
+    let data = read_data_file(&data_path).unwrap().data;
+    let centres = read_data_file(&centres_path).unwrap().data;
+    let fit = GibbsParams::new(3).fit(&data).unwrap();
+    let score = |path: &Path| -> (f64, String) {
+        let o = gmm(&["score", s(path), s(&centres_path)]);
+        let err = stderr(&o);
+        (ok(o).trim().parse().unwrap(), err)
+    };
+    let (got, _) = score(&model);
+    let predictive = fit.score(&centres).unwrap();
+    let mean_mixture = fit.posterior_mean_mixture().score(&centres).unwrap();
+    assert!(
+        (got - predictive).abs() <= 1e-12 * predictive.abs(),
+        "{got} vs {predictive}"
+    );
+    assert!(got - mean_mixture > 0.5, "{got} vs {mean_mixture}");
+    assert_eq!(
+        load(&model)["gibbs"]["draws"].as_array().unwrap().len(),
+        200
+    );
+    // an older file, without draws
+    let mut v = load(&model);
+    v["gibbs"].as_object_mut().unwrap().remove("draws");
+    let old = dir.join("old.json");
+    fs::write(&old, v.to_string()).unwrap();
+    let (got, err) = score(&old);
+    assert!((got - mean_mixture).abs() <= 1e-12 * mean_mixture.abs());
+    assert!(err.contains("without posterior draws"), "{err}");
+    // --predictive-draws chooses how many
+    let few = dir.join("few.json");
+    let mut args = args.to_vec();
+    args.truncate(6);
+    args.extend(["--predictive-draws", "7", "-o", s(&few)]);
+    ok(gmm(&args));
+    assert_eq!(load(&few)["gibbs"]["draws"].as_array().unwrap().len(), 7);
 }

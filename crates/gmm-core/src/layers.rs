@@ -17,7 +17,7 @@ const LAYERS: [&[&str]; 13] = [
     &["covariance"],
     &["kernel"],
     &["init"],
-    &["mixture"],
+    &["mixture", "draws"],
     &["fit_record"],
     &["control", "model_file", "synthetic"],
     &["fitted"],

@@ -33,6 +33,7 @@ mod atomic_write;
 pub mod control;
 mod covariance;
 mod data;
+mod draws;
 mod error;
 mod fit_record;
 mod fitted;
@@ -66,6 +67,7 @@ pub use data::{
     Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
     rescaled_weights,
 };
+pub use draws::PosteriorDraws;
 pub use error::{GmmError, Result, escape_control};
 pub use fit_record::{Estimator, FitRecord, RunProgress};
 pub use fitted::FittedModel;

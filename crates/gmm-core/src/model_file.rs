@@ -17,7 +17,9 @@ use crate::covariance::CovarianceType;
 use std::path::Path;
 
 mod stored_covariances;
+mod stored_draws;
 pub use stored_covariances::{StoredCovariances, StoredMatrix};
+pub use stored_draws::StoredDraw;
 
 use crate::atomic_write::write_atomic;
 use crate::error::{GmmError, Result};
@@ -272,9 +274,21 @@ impl ModelFile {
     /// [`GaussianMixture::from_json`] and [`GaussianMixture::load`] build.
     ///
     /// # Errors
-    /// [`GmmError::InvalidModel`] for a VB file, saying what to call instead; any error of
-    /// [`ModelFile::to_mixture`].
+    /// [`GmmError::InvalidModel`] for a VB file and for a Gibbs file with posterior draws,
+    /// saying what to call instead; any error of [`ModelFile::to_mixture`].
     pub fn to_plain_mixture(&self) -> Result<GaussianMixture> {
+        if self
+            .gibbs
+            .as_ref()
+            .is_some_and(|g| g.get("draws").is_some())
+        {
+            return Err(GmmError::InvalidModel {
+                reason: "the file holds a Gibbs fit's posterior draws: load it with \
+                         gmm::load_model (or gmm_vb::load_model) to score with their posterior \
+                         predictive, or call ModelFile::to_mixture for the posterior means alone"
+                    .into(),
+            });
+        }
         if self.holds_vb_posterior() {
             return Err(GmmError::InvalidModel {
                 reason: "the file holds a VB fit: load it with gmm::load_model (or \

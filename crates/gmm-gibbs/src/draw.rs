@@ -17,6 +17,8 @@ pub struct Draw {
     pub(crate) means: DMatrix<f64>,
     pub(crate) covariances: Covariances,
     pub(crate) log_likelihood: f64,
+    /// `N_k` of the labels the parameters were drawn given (empty for [`Draw::new`]).
+    pub(crate) label_counts: Vec<f64>,
 }
 
 impl Draw {
@@ -48,6 +50,7 @@ impl Draw {
             means,
             covariances,
             log_likelihood: f64::NAN,
+            label_counts: Vec::new(),
         })
     }
 
@@ -95,6 +98,12 @@ impl Draw {
         self.log_likelihood
     }
 
+    /// `N_k`, the number of points per component in the labels this draw's parameters were
+    /// drawn given (K values; empty for a draw made by [`Draw::new`]).
+    pub fn label_counts(&self) -> &[f64] {
+        &self.label_counts
+    }
+
     /// The mixture of this draw's parameters.
     ///
     /// # Errors
@@ -121,6 +130,9 @@ impl Draw {
         self.means = DMatrix::from_fn(self.means.nrows(), self.means.ncols(), |k, j| {
             self.means[(order[k], j)]
         });
+        if !self.label_counts.is_empty() {
+            self.label_counts = order.iter().map(|&j| self.label_counts[j]).collect();
+        }
         self.covariances = match &self.covariances {
             Covariances::Full(m) => {
                 Covariances::Full(order.iter().map(|&j| m[j].clone()).collect())
@@ -144,7 +156,7 @@ impl Draw {
             CovarianceType::Diagonal => k * d,
             CovarianceType::Spherical => k,
         };
-        k * (d + 1) + cov + 1
+        k * (d + 2) + cov + 1
     }
 }
 

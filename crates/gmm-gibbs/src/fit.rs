@@ -1,8 +1,10 @@
 //! The result of a Gibbs fit: every relabelled draw, the posterior summary, the diagnostics,
-//! and the posterior-mean mixture that answers `predict` and `score`.
+//! the warnings on the summary, and the thinned draws whose posterior predictive answers
+//! `predict` and `score`.
 
 use gmm_core::{
-    Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile, Result,
+    Dataset, Estimator, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
+    PosteriorDraws, Result, model_file::StoredDraw,
 };
 use gmm_vb::Priors;
 use nalgebra::DMatrix;
@@ -10,15 +12,19 @@ use serde::Serialize;
 
 use crate::draw::Draw;
 use crate::params::GibbsParams;
-use crate::relabel::relabel;
+use crate::relabel::{inverse_scale, relabel};
 use crate::sampler::Sampler;
 use crate::summary::{Diagnostics, PosteriorSummary};
+use crate::thinning::predictive;
+use crate::warnings::{SummaryWarning, summary_warnings};
 
 /// A fitted Gibbs sampler: the relabelled draws of every chain and what they summarise to.
 ///
-/// As a [`MixtureModel`] it is the **posterior-mean mixture** (the posterior means of the
-/// weights, means and covariances), which `predict`, `predict_proba` and `score` use; the
-/// draws themselves are in [`GibbsFit::draws`].
+/// As a [`MixtureModel`] it is the **posterior predictive** of a thinned set of its draws
+/// ([`GibbsFit::predictive_draws`], [`GibbsParams::predictive_draws`], default 200;
+/// [`PosteriorDraws`] says exactly what `score_samples`, `predict_proba` and `predict`
+/// are), the same draws its model file keeps, so a loaded file answers as the fit. With no
+/// draws kept it is the posterior-mean mixture ([`GibbsFit::posterior_mean_mixture`]).
 #[derive(Debug, Clone)]
 pub struct GibbsFit {
     params: GibbsParams,
@@ -26,12 +32,16 @@ pub struct GibbsFit {
     draws: Vec<Vec<Draw>>,
     summary: PosteriorSummary,
     diagnostics: Diagnostics,
+    warnings: Vec<SummaryWarning>,
     mixture: GaussianMixture,
+    kept: Vec<(usize, usize)>,
+    predictive: Option<PosteriorDraws>,
     record: FitRecord,
 }
 
 impl GibbsFit {
-    /// Relabels the chains' draws, summarises them and builds the posterior-mean mixture.
+    /// Relabels the chains' draws, summarises them, builds the posterior-mean mixture and
+    /// keeps the predictive's draws.
     pub(crate) fn from_chains(
         params: GibbsParams,
         sampler: Sampler,
@@ -39,31 +49,56 @@ impl GibbsFit {
         mut draws: Vec<Vec<Draw>>,
     ) -> Result<Self> {
         let scale = column_sd(data);
-        relabel(&mut draws, &scale)?;
+        let reference = relabel(&mut draws, &scale)?;
         let summary = PosteriorSummary::of(&draws);
         let diagnostics = Diagnostics::of(&draws);
+        let nu0 = sampler.priors().degrees_of_freedom;
+        let warnings = summary_warnings(&draws, &reference, &inverse_scale(&scale), nu0);
         let total: f64 = summary.weights_mean.sum();
         let mixture = GaussianMixture::new(
             &summary.weights_mean / total,
             summary.means_mean.clone(),
             summary.covariances_mean.clone(),
         )?;
-        let mut record = FitRecord::new(Estimator::Gibbs);
-        for t in 0..params.draws {
-            let mean_ll =
-                draws.iter().map(|c| c[t].log_likelihood()).sum::<f64>() / draws.len() as f64;
-            record.push_bound(mean_ll, 1.0, 0.0);
-        }
-        record.finish(!diagnostics.rhat_exceeded);
+        let (kept, predictive) = predictive(&params, &draws)?;
+        let record = fit_record(&draws, params.draws, &diagnostics);
         Ok(Self {
             params,
             sampler,
             draws,
             summary,
             diagnostics,
+            warnings,
             mixture,
+            kept,
+            predictive,
             record,
         })
+    }
+
+    /// The posterior-mean mixture (mean weights, means and covariances of the relabelled
+    /// draws): what the model file's weights, means and covariances hold. Not the posterior
+    /// predictive; see [`GibbsFit::summary_warnings`] for when it is not a usable summary.
+    pub fn posterior_mean_mixture(&self) -> &GaussianMixture {
+        &self.mixture
+    }
+
+    /// The thinned draws whose posterior predictive answers `score`, `predict` and
+    /// `predict_proba` (`None` when none are kept), as mixtures.
+    pub fn predictive_draws(&self) -> Option<&PosteriorDraws> {
+        self.predictive.as_ref()
+    }
+
+    /// The `(chain, draw)` index of each of [`GibbsFit::predictive_draws`], in order
+    /// (docs/gibbs.md, P1).
+    pub fn predictive_draw_indices(&self) -> &[(usize, usize)] {
+        &self.kept
+    }
+
+    /// The components whose posterior mean is not a usable summary, and why (docs/gibbs.md,
+    /// W1-W2); empty when every summary is usable.
+    pub fn summary_warnings(&self) -> &[SummaryWarning] {
+        &self.warnings
     }
 
     /// The relabelled draws, one vector per chain, in sweep order.
@@ -162,7 +197,22 @@ impl GibbsFit {
             means_sd: rows(&self.summary.means_sd),
             covariances_sd: covariance_storage(&self.summary.covariances_sd),
             diagnostics: self.diagnostics.clone(),
+            summary_warnings: self.warnings.clone(),
+            predictive_draws_asked: self.params.predictive_draws,
+            draws: self.stored_draws(),
         }
+    }
+
+    /// The predictive's draws in the model file's form.
+    fn stored_draws(&self) -> Vec<StoredDraw> {
+        let Some(p) = &self.predictive else {
+            return Vec::new();
+        };
+        self.kept
+            .iter()
+            .zip(p.draws())
+            .map(|(&(chain, draw), m)| StoredDraw::of(m, chain, draw))
+            .collect()
     }
 }
 
@@ -187,6 +237,18 @@ fn covariance_storage(c: &gmm_core::Covariances) -> serde_json::Value {
         }
         Spherical(v) => serde_json::json!(v),
     }
+}
+
+/// The record: the log-likelihood of each kept sweep averaged over the chains, converged
+/// when no R-hat exceeds the threshold.
+fn fit_record(draws: &[Vec<Draw>], per_chain: usize, diagnostics: &Diagnostics) -> FitRecord {
+    let mut record = FitRecord::new(Estimator::Gibbs);
+    for t in 0..per_chain {
+        let mean_ll = draws.iter().map(|c| c[t].log_likelihood()).sum::<f64>() / draws.len() as f64;
+        record.push_bound(mean_ll, 1.0, 0.0);
+    }
+    record.finish(!diagnostics.rhat_exceeded);
+    record
 }
 
 /// The standard deviation of each column of the data (divisor N).
@@ -216,6 +278,10 @@ struct GibbsFileSummary {
     means_sd: Vec<Vec<f64>>,
     covariances_sd: serde_json::Value,
     diagnostics: Diagnostics,
+    summary_warnings: Vec<SummaryWarning>,
+    predictive_draws_asked: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    draws: Vec<StoredDraw>,
 }
 
 /// The resolved priors in a model file (the names of VB's `posterior.priors`).
@@ -228,6 +294,18 @@ struct FilePriors {
     covariance_prior: Vec<Vec<f64>>,
 }
 
+impl GibbsFit {
+    /// What answers the queries: the predictive's draws, or the posterior-mean mixture
+    /// when none are kept.
+    fn answering(&self) -> &dyn MixtureModel {
+        match &self.predictive {
+            Some(p) => p,
+            None => &self.mixture,
+        }
+    }
+}
+
+/// The posterior predictive of the kept draws (or the posterior-mean mixture without them).
 impl MixtureModel for GibbsFit {
     fn n_components(&self) -> usize {
         self.mixture.n_components()
@@ -238,7 +316,7 @@ impl MixtureModel for GibbsFit {
     }
 
     fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
-        self.mixture.score_samples(data)
+        self.answering().score_samples(data)
     }
 
     fn predict_proba_within(
@@ -246,11 +324,11 @@ impl MixtureModel for GibbsFit {
         data: &Dataset,
         max_memory: Option<u64>,
     ) -> Result<DMatrix<f64>> {
-        self.mixture.predict_proba_within(data, max_memory)
+        self.answering().predict_proba_within(data, max_memory)
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
-        self.mixture.predict(data)
+        self.answering().predict(data)
     }
 }
 

@@ -9,12 +9,14 @@
 //! Each sweep draws the parameters given the labels' sufficient statistics
 //! (`gmm_core::SufficientStats::from_labels`), Wishart precisions by the Bartlett
 //! decomposition, then the labels from the responsibilities of the shared E-step kernel
-//! (`gmm_core::EStepKernel::log_rho_into`). Chains run in parallel, chain `c` seeded by
-//! `seed + c`; every random number comes from a stream fixed by the chain, the sweep and the
+//! (`gmm_core::EStepKernel::log_rho_into`). Chains run in parallel, chain `c` seeded by a
+//! hash of (`seed`, `c`), so that no two seeds share a chain; every random number comes from a stream fixed by the chain, the sweep and the
 //! chunk of points, so a fit is the same on any number of threads. Draws are relabelled
 //! against a reference by a minimum-cost matching of means; split R-hat and bulk ESS
 //! (Vehtari et al. 2021) of the log-likelihood, weights and means say whether the chains
-//! mixed. The maths is in the workspace's `docs/gibbs.md`.
+//! mixed. A thinned set of the relabelled draws answers `score`, `predict` and
+//! `predict_proba` as their posterior predictive, and warnings say when a component's
+//! posterior mean is not a usable summary. The maths is in the workspace's `docs/gibbs.md`.
 //!
 //! ```
 //! use gmm_core::{synthetic, FittedModel};
@@ -24,7 +26,8 @@
 //! let s = fit.summary();
 //! println!("weights {:?} +- {:?}", s.weights_mean.as_slice(), s.weights_sd.as_slice());
 //! println!("max R-hat {:.3}", fit.diagnostics().max_rhat);
-//! let file = fit.to_model_file(); // posterior means, with the sds and diagnostics under "gibbs"
+//! // score and predict: the posterior predictive of 200 of the draws, which the file keeps
+//! let file = fit.to_model_file(); // posterior means; sds, diagnostics, draws under "gibbs"
 //! assert!(file.gibbs.is_some());
 //! # Ok::<(), gmm_core::GmmError>(())
 //! ```
@@ -41,10 +44,16 @@ mod random;
 mod relabel;
 mod sampler;
 mod summary;
+mod thinning;
+mod warnings;
 
 pub use diagnostics::{bulk_ess, ess, split_rhat};
 pub use draw::Draw;
 pub use fit::GibbsFit;
-pub use params::{DEFAULT_BURN_IN, DEFAULT_CHAINS, DEFAULT_DRAWS, GibbsParams, RHAT_THRESHOLD};
+pub use params::{
+    DEFAULT_BURN_IN, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_PREDICTIVE_DRAWS, GibbsParams,
+    MAX_PREDICTIVE_FILE_BYTES, RHAT_THRESHOLD,
+};
 pub use sampler::Sampler;
 pub use summary::{Diagnostics, PosteriorSummary, QuantityDiagnostics};
+pub use warnings::{AMBIGUOUS_SHARE, SummaryWarning, UNBOUNDED_SHARE, WarningKind};

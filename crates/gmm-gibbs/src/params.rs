@@ -17,6 +17,13 @@ pub const DEFAULT_DRAWS: usize = 1000;
 pub const DEFAULT_BURN_IN: usize = 500;
 /// Default number of chains.
 pub const DEFAULT_CHAINS: usize = 4;
+/// Default number of draws kept for the posterior predictive (what `score`, `predict` and
+/// `predict_proba` average over, and what the model file keeps).
+pub const DEFAULT_PREDICTIVE_DRAWS: usize = 200;
+/// The largest model file the predictive's draws may make, about: fewer draws are kept
+/// when `predictive_draws` of them would exceed it (a quarter of what a model file may be,
+/// [`gmm_core::MAX_SIDE_FILE_BYTES`], so the file always reads back).
+pub const MAX_PREDICTIVE_FILE_BYTES: u64 = gmm_core::MAX_SIDE_FILE_BYTES / 4;
 /// R-hat above which a fit is flagged as not converged (Vehtari et al. 2021).
 pub const RHAT_THRESHOLD: f64 = 1.01;
 
@@ -40,7 +47,7 @@ pub const RHAT_THRESHOLD: f64 = 1.01;
 ///     .fit(&sample.data)?;
 /// assert_eq!(fit.draws().len(), 2);
 /// assert_eq!(fit.draws()[0].len(), 100);
-/// assert!(fit.score(&sample.data)?.is_finite()); // the posterior-mean mixture
+/// assert!(fit.score(&sample.data)?.is_finite()); // the posterior predictive of 200 draws
 /// # Ok::<(), gmm_core::GmmError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -54,11 +61,13 @@ pub struct GibbsParams {
     pub(crate) seed: u64,
     pub(crate) init: InitMethod,
     pub(crate) max_memory: Option<u64>,
+    pub(crate) predictive_draws: usize,
 }
 
 impl GibbsParams {
     /// `n_components` components, full covariances, VB's default priors, 4 chains of 500
-    /// burn-in sweeps and 1000 kept draws, seed 0, k-means initialisation.
+    /// burn-in sweeps and 1000 kept draws, 200 of them kept for the posterior predictive,
+    /// seed 0, k-means initialisation.
     pub fn new(n_components: usize) -> Self {
         Self {
             n_components,
@@ -70,6 +79,7 @@ impl GibbsParams {
             seed: 0,
             init: InitMethod::KMeans,
             max_memory: None,
+            predictive_draws: DEFAULT_PREDICTIVE_DRAWS,
         }
     }
 
@@ -136,14 +146,26 @@ impl GibbsParams {
         self
     }
 
+    /// How many of the relabelled draws the fit keeps for its posterior predictive (default
+    /// 200; 0 keeps none): `score`, `predict` and `predict_proba` average over them, and the
+    /// model file stores them (docs/gibbs.md, P1-P3). They are spread evenly over the chains
+    /// and, within a chain, evenly over its draws; fewer are kept when there are fewer draws
+    /// in all, or when the file would exceed [`MAX_PREDICTIVE_FILE_BYTES`]. With none the fit
+    /// answers with the posterior-mean mixture.
+    pub fn predictive_draws(mut self, n: usize) -> Self {
+        self.predictive_draws = n;
+        self
+    }
+
     /// Sweeps discarded at the start of each chain (default 500; 0 allowed).
     pub fn burn_in(mut self, n: usize) -> Self {
         self.burn_in = n;
         self
     }
 
-    /// Number of chains, run in parallel (default 4; at least 1). Chain `c` is seeded by
-    /// `seed + c`, for its initialisation and its draws.
+    /// Number of chains, run in parallel (default 4; at least 1). Chain `c` is seeded by a
+    /// hash of (`seed`, `c`) ([`GibbsParams::chain_seed`]), for its initialisation and its
+    /// draws.
     pub fn chains(mut self, n: usize) -> Self {
         self.chains = n;
         self
@@ -214,8 +236,11 @@ impl GibbsParams {
         let per_draw = Draw::f64s(self.covariance_type, self.n_components, data.n_features());
         let draws = (self.draws as u64).saturating_mul(self.chains as u64);
         let labels = (data.n_samples() as u64).saturating_mul(self.chains as u64);
+        // the predictive's draws are mixtures: parameters, precision factors and kernel
+        let predictive = per_draw.saturating_mul(3 * self.predictive_draws.min(1 << 20) as u64);
         let needed = per_draw
             .saturating_mul(draws)
+            .saturating_add(predictive)
             .saturating_add(labels)
             .saturating_mul(8);
         check_memory(needed, self.max_memory, "the Gibbs draws")
@@ -252,9 +277,16 @@ impl GibbsParams {
         GibbsFit::from_chains(self.clone(), sampler, data, draws)
     }
 
-    /// The seed of chain `c`: `seed + c`.
+    /// The seed of chain `c`, a hash of (`seed`, `c`) (docs/gibbs.md, G8): for one chain
+    /// index, different seeds give different chain seeds, so fits with seeds `s` and `s + 1`
+    /// share no chain.
     pub fn chain_seed(&self, c: usize) -> u64 {
-        self.seed.wrapping_add(c as u64)
+        crate::random::chain_seed(self.seed, c as u64)
+    }
+
+    /// Draws asked to be kept for the posterior predictive.
+    pub fn predictive_draws_setting(&self) -> usize {
+        self.predictive_draws
     }
 
     /// Draws kept per chain.

@@ -55,6 +55,7 @@ pub(crate) fn bartlett_factor<R: Rng + ?Sized>(nu: f64, d: usize, rng: &mut R) -
 }
 
 /// SplitMix64's finaliser: a well-mixed 64-bit value of `x` (Steele, Lea & Flood 2014).
+/// A bijection of `u64`: different inputs give different outputs.
 fn mix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -67,6 +68,20 @@ fn mix64(mut x: u64) -> u64 {
 /// nothing else, whichever thread runs it (G8).
 pub(crate) fn stream_seed(seed: u64, index: u64) -> u64 {
     mix64(mix64(seed) ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// Domain key of the chain seeds, so that no chain seed is computed the way a sweep's or a
+/// chunk's stream seed is.
+const CHAIN_KEY: u64 = 0x6368_6169_6e73_6565; // "chainsee"
+
+/// The seed of chain `chain` under the fit's `seed` (G8):
+/// `mix64(mix64(seed) + mix64(chain ^ CHAIN_KEY))`. For one chain index the map from `seed`
+/// is a bijection (a sum with a constant between two bijections), so two different seeds
+/// never give chain `c` the same stream; across chain indices the seeds are hashes of both
+/// numbers, as unrelated as two 64-bit hashes (unlike `seed + c`, where chain `c + 1` of seed
+/// `s` was chain `c` of seed `s + 1`).
+pub(crate) fn chain_seed(seed: u64, chain: u64) -> u64 {
+    mix64(mix64(seed).wrapping_add(mix64(chain ^ CHAIN_KEY)))
 }
 
 #[cfg(test)]
@@ -112,5 +127,18 @@ mod tests {
         assert_ne!(s, stream_seed(7, 4));
         assert_ne!(stream_seed(0, 0), stream_seed(0, 1));
         assert_eq!(s, stream_seed(7, 3));
+    }
+
+    #[test]
+    fn consecutive_seeds_share_no_chain_seed() {
+        // Every chain seed of seeds 0..200 with 8 chains each is different.
+        let mut all: Vec<u64> = (0..200u64)
+            .flat_map(|s| (0..8u64).map(move |c| chain_seed(s, c)))
+            .collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n);
+        assert_eq!(chain_seed(5, 1), chain_seed(5, 1));
     }
 }

@@ -13,7 +13,11 @@ const PASSES: usize = 2;
 
 /// The cost of giving draw component `j` the label of reference component `i`: the squared
 /// distance of their means, each coordinate divided by the data's standard deviation (R1).
-fn cost_matrix(reference: &DMatrix<f64>, draw: &Draw, inv_scale: &[f64]) -> DMatrix<f64> {
+pub(crate) fn cost_matrix(
+    reference: &DMatrix<f64>,
+    draw: &Draw,
+    inv_scale: &[f64],
+) -> DMatrix<f64> {
     let means = draw.means();
     DMatrix::from_fn(reference.nrows(), means.nrows(), |i, j| {
         (0..reference.ncols())
@@ -33,14 +37,9 @@ fn mean_of_means(draws: &[Vec<Draw>]) -> DMatrix<f64> {
     acc / count
 }
 
-/// Relabels every draw in place (R1-R2) and returns the final reference means. `scale`:
-/// the data's standard deviation per column (a zero one counts as 1).
-///
-/// # Errors
-/// [`gmm_core::GmmError::InvalidParameter`] from the assignment if a cost is not finite
-/// (not expected: draws are checked finite).
-pub(crate) fn relabel(draws: &mut [Vec<Draw>], scale: &[f64]) -> Result<DMatrix<f64>> {
-    let inv_scale: Vec<f64> = scale
+/// `1 / s_d` of each column's standard deviation (1 for a zero or non-finite one).
+pub(crate) fn inverse_scale(scale: &[f64]) -> Vec<f64> {
+    scale
         .iter()
         .map(|&s| {
             if s > 0.0 && s.is_finite() {
@@ -49,7 +48,17 @@ pub(crate) fn relabel(draws: &mut [Vec<Draw>], scale: &[f64]) -> Result<DMatrix<
                 1.0
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Relabels every draw in place (R1-R2) and returns the final reference means. `scale`:
+/// the data's standard deviation per column (a zero one counts as 1).
+///
+/// # Errors
+/// [`gmm_core::GmmError::InvalidParameter`] from the assignment if a cost is not finite
+/// (not expected: draws are checked finite).
+pub(crate) fn relabel(draws: &mut [Vec<Draw>], scale: &[f64]) -> Result<DMatrix<f64>> {
+    let inv_scale = inverse_scale(scale);
     let pivot = draws
         .iter()
         .flatten()

@@ -121,6 +121,7 @@ impl Sampler {
             means,
             covariances,
             log_likelihood: f64::NAN,
+            label_counts: stats.n_k().to_vec(),
         })
     }
 

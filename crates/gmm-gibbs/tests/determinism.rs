@@ -34,3 +34,33 @@ fn draws_are_identical_on_any_thread_count() {
         assert_ne!(one.draws()[0], one.draws()[1]);
     }
 }
+
+#[test]
+fn consecutive_seeds_share_no_chain() {
+    // With chain c seeded by seed + c, chain 1 of seed 11 was chain 0 of seed 12 (and so
+    // on): the first kept draw of every chain of one fit against every chain of the other.
+    let sample = synthetic::draw(&synthetic::two_d_three_clusters(), 200, 3).unwrap();
+    let fit = |seed| {
+        GibbsParams::new(3)
+            .draws(4)
+            .burn_in(2)
+            .chains(4)
+            .seed(seed)
+            .fit(&sample.data)
+            .unwrap()
+    };
+    let (a, b) = (fit(11), fit(12));
+    for (i, ca) in a.draws().iter().enumerate() {
+        for (j, cb) in b.draws().iter().enumerate() {
+            assert_ne!(
+                ca[0].log_likelihood(),
+                cb[0].log_likelihood(),
+                "chain {i} of seed 11 and chain {j} of seed 12"
+            );
+        }
+    }
+    // and within one seed, the chains' seeds differ from each other
+    let p = GibbsParams::new(3).seed(11);
+    assert_ne!(p.chain_seed(0), p.chain_seed(1));
+    assert_ne!(p.chain_seed(1), GibbsParams::new(3).seed(12).chain_seed(0));
+}

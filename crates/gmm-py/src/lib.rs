@@ -3,7 +3,8 @@
 //! The compiled part (`gmm_rs._core`) of the Python package `gmm-rs` (import `gmm_rs`):
 //! scikit-learn's parameters as the library's requests ([`settings::Settings`]: whole fits,
 //! starts, runs), a fit in progress ([`stepper::Stepper`], the library's own stepper), a
-//! fitted model's queries and model file ([`model::Model`]), and the map-reduce step
+//! fitted model's queries and model file ([`model::Model`]), the Gibbs sampler's fit and
+//! model file ([`gibbs::GibbsModel`]), and the map-reduce step
 //! ([`stats::Statistics`], `Model.e_step`, `Stepper.step`). The estimator
 //! classes are Python (`python/gmm_rs/`); docs/python.md is the guide.
 //!
@@ -14,6 +15,7 @@
 
 pub mod arrays;
 pub mod errors;
+pub mod gibbs;
 pub mod model;
 mod params;
 pub mod settings;
@@ -26,6 +28,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
+    m.add_class::<gibbs::GibbsModel>()?;
     m.add_class::<stats::Statistics>()?;
     m.add_class::<settings::Settings>()?;
     m.add_class::<stepper::Stepper>()?;

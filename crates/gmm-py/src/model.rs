@@ -123,7 +123,9 @@ impl Inner {
 
     /// The model a file holds, read by the library's one loader
     /// ([`gmm_vb::LoadedModel`]); a VB file without its posterior gives its point estimate,
-    /// which answers as a Gaussian mixture (load it with `GaussianMixture.load`).
+    /// which answers as a Gaussian mixture (load it with `GaussianMixture.load`), and so
+    /// does a Gibbs file without draws; a Gibbs file with draws is refused (it is
+    /// `GibbsModel`'s).
     fn from_model_file(file: &ModelFile) -> Result<Self> {
         let record = file.fit.clone();
         Ok(match LoadedModel::from_model_file(file)?.into_kind() {
@@ -131,7 +133,9 @@ impl Inner {
                 model: Box::new(model),
                 record,
             },
-            ModelKind::Mixture(mixture) | ModelKind::VbPointEstimate(mixture) => Self::Em {
+            ModelKind::Mixture(mixture)
+            | ModelKind::VbPointEstimate(mixture)
+            | ModelKind::GibbsPosteriorMean(mixture) => Self::Em {
                 mixture: Box::new(mixture),
                 record: record.filter(|r| {
                     matches!(
@@ -141,6 +145,14 @@ impl Inner {
                 }),
                 map_prior: gmm_em::map_prior_of_file(file)?.map(Box::new),
             },
+            ModelKind::GibbsDraws { .. } => {
+                return Err(gmm_core::GmmError::InvalidModel {
+                    reason: "the file holds a Gibbs fit's posterior draws: load it with \
+                             gmm_rs.GibbsGaussianMixture.load, which scores with their \
+                             posterior predictive"
+                        .into(),
+                });
+            }
         })
     }
 

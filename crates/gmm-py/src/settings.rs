@@ -35,7 +35,7 @@ pub fn covariance_type(name: &str) -> Result<CovarianceType> {
 }
 
 /// scikit-learn's `init_params` names.
-fn init_method(name: &str) -> Result<InitMethod> {
+pub(crate) fn init_method(name: &str) -> Result<InitMethod> {
     Ok(match name {
         "kmeans" => InitMethod::KMeans,
         "k-means++" => InitMethod::KMeansPlusPlus,
@@ -51,7 +51,7 @@ fn init_method(name: &str) -> Result<InitMethod> {
     })
 }
 
-fn weight_prior(kind: &str, concentration: Option<f64>) -> Result<WeightPrior> {
+pub(crate) fn weight_prior(kind: &str, concentration: Option<f64>) -> Result<WeightPrior> {
     match kind {
         "dirichlet_process" => Ok(WeightPrior::DirichletProcess { concentration }),
         "dirichlet_distribution" => Ok(WeightPrior::DirichletDistribution { concentration }),

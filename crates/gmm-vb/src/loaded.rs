@@ -13,8 +13,15 @@
 //!    [`ModelKind::VbPointEstimate`]: a plug-in Gaussian mixture, which does not answer as
 //!    the fit did (no posterior predictive); the variant says so, for the caller to tell
 //!    its user (the `gmm` command prints a note);
-//! 3. any other file is a Gaussian mixture ([`ModelKind::Mixture`]): an EM fit's, a CAVI
-//!    or Gibbs fit's plug-in mixture, or one written by hand.
+//! 3. a file a Gibbs fit wrote (a `"gibbs"` object, or a fit record saying `"gibbs"`) that
+//!    keeps posterior draws (`"gibbs"` / `"draws"`) answers with their posterior predictive,
+//!    [`ModelKind::GibbsDraws`] (exactly as the fit did: `gmm_core::PosteriorDraws` says
+//!    what score, predict and predict_proba are); one without draws (written before gmm
+//!    kept them, or with none kept) loads as its posterior-mean mixture,
+//!    [`ModelKind::GibbsPosteriorMean`], a plug-in approximation of the predictive that the
+//!    variant names for the caller to tell its user (the `gmm` command prints a note);
+//! 4. any other file is a Gaussian mixture ([`ModelKind::Mixture`]): an EM fit's, a CAVI
+//!    fit's plug-in mixture, or one written by hand.
 //!
 //! Whatever the kind, the file's `feature_names` (when it has them) come with the model
 //! ([`LoadedModel::feature_names`]) and are written back by [`LoadedModel::save`].
@@ -23,7 +30,8 @@ use std::path::Path;
 
 use gmm_core::nalgebra::DMatrix;
 use gmm_core::{
-    DataSource, Dataset, Estimator, GaussianMixture, MixtureModel, ModelFile, Result, ScoreSums,
+    DataSource, Dataset, Estimator, GaussianMixture, MixtureModel, ModelFile, PosteriorDraws,
+    Result, ScoreSums,
 };
 
 use gmm_core::model_file::check_feature_names;
@@ -56,6 +64,21 @@ pub enum ModelKind {
     /// The point estimate of a VB model file without its `"posterior"`: a plug-in Gaussian
     /// mixture, answering with its own densities rather than the posterior predictive.
     VbPointEstimate(GaussianMixture),
+    /// A Gibbs fit's file with its kept posterior draws, answering with their posterior
+    /// predictive.
+    GibbsDraws {
+        /// The kept draws: they answer every query.
+        draws: PosteriorDraws,
+        /// The file's weights, means and covariances (the posterior means), written back by
+        /// [`LoadedModel::save`]; they answer nothing.
+        posterior_mean: GaussianMixture,
+        /// The file's `"gibbs"` object (draws, standard deviations, diagnostics), written
+        /// back as it was read.
+        gibbs: serde_json::Value,
+    },
+    /// A Gibbs fit's file without posterior draws: the posterior-mean mixture, answering
+    /// with its own densities, a plug-in approximation of the posterior predictive.
+    GibbsPosteriorMean(GaussianMixture),
 }
 
 impl From<ModelKind> for LoadedModel {
@@ -113,6 +136,8 @@ impl LoadedModel {
             ModelKind::Vb(VbModel::from_model_file(file)?)
         } else if Self::is_vb_without_posterior(file) {
             ModelKind::VbPointEstimate(file.to_mixture()?)
+        } else if file.is_gibbs() {
+            Self::gibbs_kind(file)?
         } else {
             ModelKind::Mixture(file.to_mixture()?)
         };
@@ -154,6 +179,20 @@ impl LoadedModel {
         })
     }
 
+    /// A Gibbs file's model: its draws when it keeps some (rule 3), else its posterior
+    /// means.
+    fn gibbs_kind(file: &ModelFile) -> Result<ModelKind> {
+        let posterior_mean = file.to_mixture()?;
+        Ok(match (file.posterior_draws()?, &file.gibbs) {
+            (Some(draws), Some(gibbs)) => ModelKind::GibbsDraws {
+                draws,
+                posterior_mean,
+                gibbs: gibbs.clone(),
+            },
+            _ => ModelKind::GibbsPosteriorMean(posterior_mean),
+        })
+    }
+
     /// Whether `file` was written by a VB fit (its fit record says `"vb"`) but holds no
     /// posterior: rule 2 of the module.
     fn is_vb_without_posterior(file: &ModelFile) -> bool {
@@ -173,11 +212,23 @@ impl LoadedModel {
     }
 
     /// The model's file, with its feature names and without a fit record (so a
-    /// [`ModelKind::VbPointEstimate`] saves as a plain Gaussian mixture).
+    /// [`ModelKind::VbPointEstimate`] or a [`ModelKind::GibbsPosteriorMean`] saves as a plain
+    /// Gaussian mixture; a [`ModelKind::GibbsDraws`] keeps its `"gibbs"` object).
     pub fn model_file(&self) -> ModelFile {
         let mut file = match &self.kind {
-            ModelKind::Mixture(m) | ModelKind::VbPointEstimate(m) => ModelFile::from_mixture(m),
+            ModelKind::Mixture(m)
+            | ModelKind::VbPointEstimate(m)
+            | ModelKind::GibbsPosteriorMean(m) => ModelFile::from_mixture(m),
             ModelKind::Vb(m) => m.to_model_file(),
+            ModelKind::GibbsDraws {
+                posterior_mean,
+                gibbs,
+                ..
+            } => {
+                let mut file = ModelFile::from_mixture(posterior_mean);
+                file.gibbs = Some(gibbs.clone());
+                file
+            }
         };
         file.feature_names.clone_from(&self.feature_names);
         file
@@ -185,8 +236,11 @@ impl LoadedModel {
 
     fn inner(&self) -> &dyn MixtureModel {
         match &self.kind {
-            ModelKind::Mixture(m) | ModelKind::VbPointEstimate(m) => m,
+            ModelKind::Mixture(m)
+            | ModelKind::VbPointEstimate(m)
+            | ModelKind::GibbsPosteriorMean(m) => m,
             ModelKind::Vb(m) => m,
+            ModelKind::GibbsDraws { draws, .. } => draws,
         }
     }
 }

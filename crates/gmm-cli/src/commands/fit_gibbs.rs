@@ -1,5 +1,6 @@
 //! `gmm fit --method gibbs`: the sampler under VB's priors, its draws to `--draws-out`, and
-//! a warning when the chains have not mixed.
+//! warnings when the chains have not mixed or a component's posterior mean is not a usable
+//! summary.
 
 use std::path::Path;
 
@@ -12,7 +13,8 @@ use crate::args::FitArgs;
 use crate::requests::{Start, gibbs_params};
 
 /// The Gibbs sampler from `start` under the priors of `s`: the model file and the summary;
-/// writes `--draws-out` (atomically) and warns on stderr when R-hat exceeds 1.01.
+/// writes `--draws-out` (atomically) and warns on stderr when R-hat exceeds 1.01 and for
+/// each summary warning.
 pub fn fit_gibbs(
     a: &FitArgs,
     s: &ComparisonSettings,
@@ -28,6 +30,7 @@ pub fn fit_gibbs(
         write_draws(&fit, path)?;
     }
     let d = fit.diagnostics();
+    warn_about_summaries(&fit);
     if fit.rhat_exceeded() {
         eprintln!(
             "warning: the largest R-hat is {:.4} (> {}): the chains have not mixed; run more \
@@ -35,9 +38,15 @@ pub fn fit_gibbs(
             d.max_rhat, d.rhat_threshold
         );
     }
+    let kept = fit.predictive_draws().map_or(0, |p| p.len());
+    let answer = if kept > 0 {
+        format!("mean log posterior predictive density ({kept} kept draws)")
+    } else {
+        "mean log-likelihood of the posterior-mean mixture (no draws kept)".into()
+    };
     let summary = format!(
         "Gibbs, K = {k}: {} chains x {} draws after {} burn-in sweeps, max R-hat {:.4}, \
-         min bulk ESS {:.0}, mean log-likelihood of the posterior-mean mixture {:.6}",
+         min bulk ESS {:.0}, {answer} {:.6}",
         params.n_chains(),
         params.draws_per_chain(),
         params.burn_in_sweeps(),
@@ -46,6 +55,26 @@ pub fn fit_gibbs(
         fit.score(data)?
     );
     Ok((fit.to_model_file(), summary))
+}
+
+/// Prints each of the fit's summary warnings on stderr, and a note when fewer draws were
+/// kept for the predictive than asked because the file would have been too large.
+fn warn_about_summaries(fit: &GibbsFit) {
+    for w in fit.summary_warnings() {
+        eprintln!("warning: {}", w.message);
+    }
+    let p = fit.params();
+    let asked = p
+        .predictive_draws_setting()
+        .min(p.n_chains() * p.draws_per_chain());
+    let kept = fit.predictive_draws().map_or(0, |d| d.len());
+    if kept < asked {
+        eprintln!(
+            "note: {kept} of the {asked} draws asked for by --predictive-draws are kept: more \
+             would make the model file larger than {} MiB",
+            gmm_gibbs::MAX_PREDICTIVE_FILE_BYTES >> 20
+        );
+    }
 }
 
 /// Writes every relabelled draw to `path` atomically: JSON for a `.json` name, CSV

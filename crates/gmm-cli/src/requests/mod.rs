@@ -155,6 +155,19 @@ fn refuse_flags(given: &[&'static str], reason: &str) -> Result<()> {
 /// --init-labels, once per chain, and keeps every draw (no iterations, tolerance or
 /// regularisation: the target is the exact posterior).
 fn gibbs_start_flags(a: &FitArgs) -> Result<()> {
+    let regularisation: Vec<&'static str> = [
+        ("--reg-covar", a.options.reg_covar.is_some()),
+        ("--reg-covar-rule", a.options.reg_covar_rule.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect();
+    refuse_flags(
+        &regularisation,
+        "the Gibbs sampler samples the exact posterior under VB's priors, with nothing added \
+         to the covariances (EM and VB options): drop it, or give a larger --covariance-prior \
+         or --degrees-of-freedom to keep the covariances away from singular",
+    )?;
     let refuse = |flag: &'static str, reason: &str| {
         Err(GmmError::InvalidParameter {
             name: flag,
@@ -202,11 +215,7 @@ pub fn settings(
         .covariance_type(cov)
         .init(options.init.into())
         .seed(options.seed)
-        .reg_covar(
-            options
-                .reg_covar
-                .unwrap_or(gmm_core::control::DEFAULT_REG_COVAR),
-        );
+        .reg_covar(options.reg_covar());
     if options.tol.is_some() || !runs_to_convergence {
         s.tol = options.tol;
     }
@@ -218,7 +227,8 @@ pub fn settings(
 }
 
 /// The sampler's parameters for `gmm fit --method gibbs`: K components from `init`, VB's
-/// priors as `s` holds them, and `--draws`, `--burn-in`, `--chains` when given.
+/// priors as `s` holds them, and `--draws`, `--burn-in`, `--chains`, `--predictive-draws`
+/// when given.
 pub fn gibbs_params(
     a: &FitArgs,
     s: &ComparisonSettings,
@@ -238,6 +248,9 @@ pub fn gibbs_params(
     }
     if let Some(n) = a.chains {
         params = params.chains(n);
+    }
+    if let Some(n) = a.predictive_draws {
+        params = params.predictive_draws(n);
     }
     if let Some(bytes) = s.max_memory {
         params = params.max_memory(bytes);

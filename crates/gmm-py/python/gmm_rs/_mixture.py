@@ -6,7 +6,13 @@ import numpy as np
 
 from . import _core
 from ._base import HAVE_SKLEARN, _MixtureBase
-from ._validation import check_means, check_precisions, check_weights, seed_of
+from ._validation import (
+    check_means,
+    check_precisions,
+    check_weights,
+    covariance_prior_matrix,
+    seed_of,
+)
 
 if HAVE_SKLEARN:
     from numbers import Real as _sk_Real
@@ -169,15 +175,7 @@ class BayesianGaussianMixture(_MixtureBase):
     def _covariance_prior_matrix(self, d):
         """scikit-learn's covariance_prior (a matrix for full and tied, D variances for
         diag, one variance for spherical) as the D x D matrix the core takes."""
-        c = self.covariance_prior
-        if c is None:
-            return None
-        c = np.asarray(c, dtype=np.float64)
-        if c.ndim == 0:
-            return np.ascontiguousarray(float(c) * np.eye(d))
-        if c.ndim == 1:
-            return np.ascontiguousarray(np.diag(c))
-        return np.ascontiguousarray(c)
+        return covariance_prior_matrix(self.covariance_prior, d)
 
     def _settings(self, d):
         """The library's request for these parameters on data of d features."""

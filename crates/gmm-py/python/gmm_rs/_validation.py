@@ -191,3 +191,16 @@ def check_precisions(precisions, covariance_type, n_components, n_features):
     if covariance_type in shapes:
         _check_shape(p, shapes[covariance_type], "%s precision" % covariance_type)
     return np.ascontiguousarray(p, dtype=np.float64)
+
+
+def covariance_prior_matrix(c, d):
+    """scikit-learn's covariance_prior (a matrix for full and tied, D variances for diag,
+    one variance for spherical) as the D x D matrix the core takes (None stays None)."""
+    if c is None:
+        return None
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == 0:
+        return np.ascontiguousarray(float(c) * np.eye(d))
+    if c.ndim == 1:
+        return np.ascontiguousarray(np.diag(c))
+    return np.ascontiguousarray(c)
