@@ -108,3 +108,47 @@ fn the_sampler_refuses_f32() {
     assert!(stderr(&o).contains("--dtype"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+#[test]
+fn f32_data_beyond_single_precision_fall_back_with_a_warning() {
+    // two clusters 1e6 apart with unit spread: every E-step runs in f64 lanes
+    let dir = scratch_dir("cli-dtype-fallback");
+    let mut text = String::from("a,b\n");
+    for i in 0..2000 {
+        let centre = if i % 2 == 0 { 0.0 } else { 1e6 };
+        let t = f64::from(i) * 0.618;
+        text.push_str(&format!(
+            "{},{}\n",
+            centre + t.sin(),
+            centre + (1.7 * t).cos()
+        ));
+    }
+    let csv = dir.join("far.csv");
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.join("m.json");
+    let o = gmm(&[
+        "fit",
+        s(&csv),
+        "--method",
+        "em",
+        "-k",
+        "2",
+        "--seed",
+        "1",
+        "--tol",
+        "0",
+        "--max-iter",
+        "5",
+        "--dtype",
+        "f32",
+        "-o",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("5 of 5 iterations ran the E-step in f64 lanes"),
+        "{err}"
+    );
+    assert!(!support::stdout(&o).contains("f32 lanes"));
+}

@@ -100,6 +100,22 @@ fn check_model_file_memory(
     check_memory(bytes, max_memory, &what)
 }
 
+/// With `--dtype f32`: a warning when some iterations ran the E-step in f64 lanes (a model
+/// too ill-conditioned for f32, or data too far apart; `gmm_core::SINGLE_PRECISION_LIMIT`).
+fn warn_f64_lanes(file: &ModelFile) {
+    if let Some(record) = &file.fit {
+        let wide = record.n_iter() - record.single_precision_steps().min(record.n_iter());
+        if wide > 0 {
+            eprintln!(
+                "warning: {wide} of {} iterations ran the E-step in f64 lanes: the model was \
+                 too ill-conditioned for f32 (or the data too far apart); their results are \
+                 the f64 fit's",
+                record.n_iter()
+            );
+        }
+    }
+}
+
 /// Writes the model to `-o` (or stdout) and the summary to the other stream.
 fn write_model(a: &FitArgs, file: &ModelFile, summary: &str) -> CliResult {
     if a.model_to_stdout() {
@@ -170,6 +186,9 @@ fn fit_on_source(
             .into());
         }
     };
+    if a.dtype == Dtype::F32 {
+        warn_f64_lanes(&file);
+    }
     write_model(a, &named(file, column_names), &summary)
 }
 
