@@ -640,7 +640,7 @@ pub struct StudyArgs {
     /// components at K = MAX_K.
     #[arg(long, value_name = "MAX_K")]
     pub max_k: Option<usize>,
-    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), vb, gibbs
+    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), map (MAP-EM under the study's prior, flat Dirichlet weights), vb, gibbs
     /// (the Gibbs sampler under VB's priors; --draws, --burn-in, --chains).
     #[arg(
         long,

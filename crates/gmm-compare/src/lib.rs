@@ -67,5 +67,5 @@ pub use study::{
     CellSummary, DEFAULT_BOOTSTRAP_RESAMPLES, MAX_RUNS, Measure, RUNS_CSV_HEADER,
     SELECTION_MAX_ITER, SELECTION_TOL, STUDY_GIBBS_BURN_IN, STUDY_GIBBS_CHAINS, STUDY_GIBBS_DRAWS,
     SYNTHETIC_SCENARIOS, StudyDescription, StudyMethod, StudyReport, StudyRun, StudySettings,
-    TrueScenario, run_study,
+    TrueScenario, UnitSample, run_study, unit_sample,
 };
