@@ -38,6 +38,7 @@ pub mod demo;
 #[cfg(feature = "plots")]
 mod figures;
 mod gibbs;
+mod map_em;
 mod matching;
 mod metrics;
 mod pca;
@@ -57,6 +58,7 @@ pub use gibbs::{
     compare_gibbs,
 };
 pub use gmm_core::hungarian;
+pub use map_em::{MapComparison, MapReport, compare_map, map_params};
 pub use matching::{
     ComponentMatching, ParameterError, match_components, mixture_of_labels, parameter_error,
 };

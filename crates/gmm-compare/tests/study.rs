@@ -348,7 +348,11 @@ fn the_map_method_is_a_direct_map_em_fit_on_the_units_points() {
     .test_size(200)
     .seed(5)
     .bootstrap_resamples(100)
-    .methods(vec![StudyMethod::EmNoReg, StudyMethod::Map, StudyMethod::Vb]);
+    .methods(vec![
+        StudyMethod::EmNoReg,
+        StudyMethod::Map,
+        StudyMethod::Vb,
+    ]);
     let report = on_threads(2, &settings);
     assert_eq!(report.runs.len(), 2 * 3 * 3);
     for (i, &n) in settings.sizes.iter().enumerate() {
@@ -371,8 +375,14 @@ fn the_map_method_is_a_direct_map_em_fit_on_the_units_points() {
                 .initial_responsibilities(&unit.train, 3, unit.seed)
                 .unwrap();
             let priors = params.resolve_priors(&unit.train).unwrap();
-            let fit = params.em_params(priors).fit_from(&unit.train, &init).unwrap();
-            assert_eq!(run.holdout_log_predictive, Some(fit.score(&unit.test).unwrap()));
+            let fit = params
+                .em_params(priors)
+                .fit_from(&unit.train, &init)
+                .unwrap();
+            assert_eq!(
+                run.holdout_log_predictive,
+                Some(fit.score(&unit.test).unwrap())
+            );
             let predicted = fit.predict(&unit.test).unwrap();
             let labels = unit.test_labels.as_ref().unwrap();
             assert_eq!(
@@ -388,10 +398,16 @@ fn the_map_method_is_a_direct_map_em_fit_on_the_units_points() {
     // a unit outside the grid is refused
     assert!(matches!(
         unit_sample(&settings, 2, 0),
-        Err(GmmError::InvalidParameter { name: "size_index", .. })
+        Err(GmmError::InvalidParameter {
+            name: "size_index",
+            ..
+        })
     ));
     assert!(matches!(
         unit_sample(&settings, 0, 3),
-        Err(GmmError::InvalidParameter { name: "replicate", .. })
+        Err(GmmError::InvalidParameter {
+            name: "replicate",
+            ..
+        })
     ));
 }
