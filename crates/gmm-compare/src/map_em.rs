@@ -116,9 +116,9 @@ pub fn map_params(settings: &ComparisonSettings) -> (MapParams, f64) {
     (p, concentration)
 }
 
-/// Fits MAP-EM to the training points of the comparison of `data` under `settings` (the same split, K, covariance type,
-/// initial responsibilities and seed as its EM and VB fits; VB's prior, see [`map_params`])
-/// and measures it as EM is measured.
+/// Fits MAP-EM to the training points of the comparison of `data` under `settings` (the
+/// same split, K, covariance type, initial responsibilities and seed as its EM and VB fits;
+/// VB's prior, see [`map_params`]) and measures it as EM is measured.
 ///
 /// # Errors
 /// Any error of the MAP-EM fit (invalid prior settings named);
