@@ -565,6 +565,11 @@ pub struct CompareArgs {
     /// by VB and by Gibbs and their ratio.
     #[arg(long)]
     pub gibbs: bool,
+    /// Add MAP-EM under VB's prior (its Normal-Wishart; the weights' Dirichlet
+    /// concentration as given when it is a Dirichlet distribution of 1 or more, else 1),
+    /// reg_covar 0, from EM's start: its held-out log density, BIC, ICL and ARI.
+    #[arg(long)]
+    pub map: bool,
     /// With --gibbs: draws kept per chain [default: 1000].
     #[arg(long, value_name = "N", requires = "gibbs")]
     pub draws: Option<usize>,
@@ -640,8 +645,9 @@ pub struct StudyArgs {
     /// components at K = MAX_K.
     #[arg(long, value_name = "MAX_K")]
     pub max_k: Option<usize>,
-    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), vb, gibbs
-    /// (the Gibbs sampler under VB's priors; --draws, --burn-in, --chains).
+    /// The methods, comma-separated: em (reg_covar 1e-6), em-noreg (reg_covar 0), map
+    /// (MAP-EM under VB's Normal-Wishart prior with flat Dirichlet weights), vb, gibbs (the
+    /// Gibbs sampler under VB's priors; --draws, --burn-in, --chains).
     #[arg(
         long,
         value_name = "M,...",

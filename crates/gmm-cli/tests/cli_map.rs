@@ -120,3 +120,51 @@ fn select_prints_icl_beside_bic() {
     assert!(icl > bic);
     assert_eq!(rows[0]["em_icl"], rows[0]["em_bic"]);
 }
+
+/// `gmm compare --map`: the MAP-EM lines on stdout and under "map" in the JSON are the
+/// library's `compare_map` with the CLI's default settings (K-means start, seed 0, held-out
+/// fraction 0.2, VB's prior with flat Dirichlet weights).
+#[test]
+fn compare_with_map_reports_the_librarys_map_fit() {
+    use gmm_compare::{ComparisonSettings, compare_map};
+    let path = format!("{REAL_DATA_DIR}old_faithful.csv");
+    let text = ok(gmm(&["compare", &path, "-k", "2", "--map"]));
+    assert!(text.contains("MAP-EM (VB's Normal-Wishart prior"), "{text}");
+    assert!(text.contains("MAP-EM: held-out mean log density"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(gmm(&["compare", &path, "-k", "2", "--map", "--json"]))).unwrap();
+    let m = &json["map"];
+    let data = read_data_file(Path::new(&path)).unwrap().data;
+    let lib = compare_map(&data, &ComparisonSettings::new(2), None)
+        .unwrap()
+        .report;
+    assert_eq!(m["weight_concentration"].as_f64(), Some(1.0));
+    assert_eq!(
+        m["holdout_log_predictive"].as_f64(),
+        lib.holdout_log_predictive
+    );
+    assert_eq!(m["bic"].as_f64(), Some(lib.bic));
+    assert_eq!(m["icl"].as_f64(), Some(lib.icl));
+    assert_eq!(m["n_iter"].as_u64(), Some(lib.n_iter as u64));
+    let held_out = format!(
+        "held-out mean log density {:.4}",
+        lib.holdout_log_predictive.unwrap()
+    );
+    assert!(text.contains(&held_out), "{held_out} not in {text}");
+    // without --map there is no MAP-EM report
+    let plain = ok(gmm(&["compare", &path, "-k", "2"]));
+    assert!(!plain.contains("MAP-EM"), "{plain}");
+    // --map --out writes its JSON beside the others
+    let dir = scratch_dir("cli-compare-map");
+    ok(gmm(&[
+        "compare",
+        &path,
+        "-k",
+        "2",
+        "--map",
+        "--out",
+        s(&dir),
+    ]));
+    let written = load(&dir.join("old_faithful-map.json"));
+    assert_eq!(written["bic"].as_f64(), Some(lib.bic));
+}

@@ -221,6 +221,14 @@ fn bad_flags_are_named_and_nothing_is_written() {
         &with(&["--sizes", "10", "-k", "3", "--methods", "em,gibs"]),
         "--methods",
     );
+    fails_naming(
+        &with(&["--sizes", "10", "-k", "3", "--methods", "map,map"]),
+        "error: --methods map",
+    );
+    fails_naming(
+        &with(&["--sizes", "10", "-k", "3", "--methods", "mapem"]),
+        "map",
+    );
     fails_naming(&with(&["--sizes", "ten", "-k", "3"]), "--sizes");
     fails_naming(
         &["--scenario", "four-d", "--sizes", "10", "-k", "3"],
@@ -261,4 +269,67 @@ fn bad_flags_are_named_and_nothing_is_written() {
         ],
         "--labels",
     );
+}
+
+/// `--methods em-noreg,map,vb`: MAP-EM is a study method; its runs are the library's
+/// (`run_study` with `StudyMethod::Map`), and they never fail on a singular component.
+#[test]
+fn map_em_is_a_study_method_and_its_runs_are_the_librarys() {
+    use gmm_compare::{StudyMethod, StudySettings, TrueScenario, run_study};
+    let dir = scratch_dir("cli-study-map");
+    let out = dir.join("out");
+    let table = ok(gmm(&[
+        "study",
+        "--scenario",
+        "two-d-three-clusters",
+        "--sizes",
+        "10,40",
+        "--replicates",
+        "5",
+        "-k",
+        "3",
+        "--methods",
+        "em-noreg,map,vb",
+        "--test-size",
+        "150",
+        "--bootstrap",
+        "50",
+        "--seed",
+        "8",
+        "-o",
+        s(&out),
+    ]));
+    assert!(table.contains("map"), "{table}");
+    let settings = StudySettings::new(
+        TrueScenario::synthetic("two-d-three-clusters").unwrap(),
+        vec![10, 40],
+        3,
+    )
+    .replicates(5)
+    .test_size(150)
+    .seed(8)
+    .bootstrap_resamples(50)
+    .methods(vec![
+        StudyMethod::EmNoReg,
+        StudyMethod::Map,
+        StudyMethod::Vb,
+    ]);
+    let library = run_study(&settings, &|| {}).unwrap();
+    let report = load(&out.join("report.json"));
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), library.runs.len());
+    let mut maps = 0;
+    for (cli, lib) in runs.iter().zip(&library.runs) {
+        assert_eq!(cli["method"], serde_json::to_value(lib.method).unwrap());
+        assert_eq!(
+            cli["holdout_log_predictive"].as_f64(),
+            lib.holdout_log_predictive
+        );
+        assert_eq!(cli["adjusted_rand_index"].as_f64(), lib.adjusted_rand_index);
+        if lib.method == StudyMethod::Map {
+            maps += 1;
+            assert_eq!(cli["singular"], false);
+        }
+    }
+    assert_eq!(maps, 2 * 5);
 }

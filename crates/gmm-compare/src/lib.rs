@@ -38,6 +38,7 @@ pub mod demo;
 #[cfg(feature = "plots")]
 mod figures;
 mod gibbs;
+mod map_em;
 mod matching;
 mod metrics;
 mod pca;
@@ -57,6 +58,7 @@ pub use gibbs::{
     compare_gibbs,
 };
 pub use gmm_core::hungarian;
+pub use map_em::{MapComparison, MapReport, compare_map, map_params};
 pub use matching::{
     ComponentMatching, ParameterError, match_components, mixture_of_labels, parameter_error,
 };
@@ -67,5 +69,5 @@ pub use study::{
     CellSummary, DEFAULT_BOOTSTRAP_RESAMPLES, MAX_RUNS, Measure, RUNS_CSV_HEADER,
     SELECTION_MAX_ITER, SELECTION_TOL, STUDY_GIBBS_BURN_IN, STUDY_GIBBS_CHAINS, STUDY_GIBBS_DRAWS,
     SYNTHETIC_SCENARIOS, StudyDescription, StudyMethod, StudyReport, StudyRun, StudySettings,
-    TrueScenario, run_study,
+    TrueScenario, UnitSample, run_study, unit_sample,
 };

@@ -276,7 +276,7 @@ fn bad_settings_are_rejected_by_name() {
         StudyMethod::from_name("gibs")
             .unwrap_err()
             .to_string()
-            .contains("em, em-noreg, vb")
+            .contains("em, em-noreg, map, vb, gibbs")
     );
     let labels_wrong = StudySettings::new(
         TrueScenario::Data {
@@ -332,4 +332,82 @@ fn the_gibbs_sampler_is_a_method_like_the_others() {
         assert!(gibbs.k_bic.is_none() && gibbs.k_elbo.is_none());
     }
     assert_eq!(StudyMethod::from_name("gibbs").unwrap(), StudyMethod::Gibbs);
+}
+
+#[test]
+fn the_map_method_is_a_direct_map_em_fit_on_the_units_points() {
+    use gmm_compare::{adjusted_rand_index, unit_sample};
+    use gmm_core::{InitMethod, MixtureModel as _};
+    use gmm_em::{MapParams, MapPrior};
+    let settings = StudySettings::new(
+        TrueScenario::synthetic("two-d-three-clusters").unwrap(),
+        vec![10, 60],
+        3,
+    )
+    .replicates(3)
+    .test_size(200)
+    .seed(5)
+    .bootstrap_resamples(100)
+    .methods(vec![
+        StudyMethod::EmNoReg,
+        StudyMethod::Map,
+        StudyMethod::Vb,
+    ]);
+    let report = on_threads(2, &settings);
+    assert_eq!(report.runs.len(), 2 * 3 * 3);
+    for (i, &n) in settings.sizes.iter().enumerate() {
+        for rep in 0..3 {
+            let unit = unit_sample(&settings, i, rep).unwrap();
+            assert_eq!(unit.train.n_samples(), n);
+            let run = report
+                .runs
+                .iter()
+                .find(|r| r.n == n && r.replicate == rep && r.method == StudyMethod::Map)
+                .unwrap();
+            assert_eq!(run.seed, unit.seed);
+            // the same fit, made directly: prior resolved on the training points, the
+            // unit's k-means start, the study's stopping rule
+            let params = MapParams::new(3)
+                .prior(MapPrior::default())
+                .tol(settings.tol)
+                .max_iter(settings.max_iter);
+            let init = InitMethod::KMeans
+                .initial_responsibilities(&unit.train, 3, unit.seed)
+                .unwrap();
+            let priors = params.resolve_priors(&unit.train).unwrap();
+            let fit = params
+                .em_params(priors)
+                .fit_from(&unit.train, &init)
+                .unwrap();
+            assert_eq!(
+                run.holdout_log_predictive,
+                Some(fit.score(&unit.test).unwrap())
+            );
+            let predicted = fit.predict(&unit.test).unwrap();
+            let labels = unit.test_labels.as_ref().unwrap();
+            assert_eq!(
+                run.adjusted_rand_index,
+                Some(adjusted_rand_index(labels, &predicted).unwrap())
+            );
+            // MAP-EM never collapses: its prior keeps every covariance regular
+            assert!(!run.singular && run.holdout_log_predictive.unwrap().is_finite());
+        }
+    }
+    assert_eq!(StudyMethod::from_name("map").unwrap(), StudyMethod::Map);
+    assert_eq!(StudyMethod::Map.name(), "map");
+    // a unit outside the grid is refused
+    assert!(matches!(
+        unit_sample(&settings, 2, 0),
+        Err(GmmError::InvalidParameter {
+            name: "size_index",
+            ..
+        })
+    ));
+    assert!(matches!(
+        unit_sample(&settings, 0, 3),
+        Err(GmmError::InvalidParameter {
+            name: "replicate",
+            ..
+        })
+    ));
 }

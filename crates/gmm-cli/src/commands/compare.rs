@@ -1,7 +1,7 @@
 //! `gmm compare`: EM and VB (and with `--gibbs` the sampler) on one data file, the report
 //! on stdout (or as JSON), its figures and JSON files in `--out`.
 
-use gmm_compare::{self as cmp, Comparison, GibbsReport, Truth, comparison_figures};
+use gmm_compare::{self as cmp, Comparison, GibbsReport, MapReport, Truth, comparison_figures};
 use gmm_core::{Dataset, Result};
 use gmm_io::{DataTable, read_data_file, read_labels_file};
 
@@ -36,13 +36,16 @@ pub fn compare(a: &CompareArgs) -> CliResult {
     } else {
         None
     };
+    let map = if a.map {
+        Some(cmp::compare_map(&table.data, &s, labels.as_deref())?.report)
+    } else {
+        None
+    };
+    let extras = Extras { gibbs, map };
     if let Some(dir) = &a.out {
-        write_named(
-            dir,
-            &report_files(&table, &comparison, gibbs.as_ref(), &title)?,
-        )?;
+        write_named(dir, &report_files(&table, &comparison, &extras, &title)?)?;
     }
-    print_report(a.json, &comparison, gibbs)
+    print_report(a.json, &comparison, &extras)
 }
 
 /// The sampler beside the comparison (`--gibbs`); warns on stderr when the chains have not
@@ -65,11 +68,17 @@ fn run_gibbs(
     Ok(report)
 }
 
-/// The files of `--out`: the figures, the report's JSON and the sampler's.
+/// The reports beside the comparison: the sampler's (`--gibbs`) and MAP-EM's (`--map`).
+struct Extras {
+    gibbs: Option<GibbsReport>,
+    map: Option<MapReport>,
+}
+
+/// The files of `--out`: the figures, the report's JSON, the sampler's and MAP-EM's.
 fn report_files(
     table: &DataTable,
     comparison: &Comparison,
-    gibbs: Option<&GibbsReport>,
+    extras: &Extras,
     title: &str,
 ) -> Result<Vec<(String, String)>> {
     let names: Vec<String> = (0..table.data.n_features())
@@ -77,24 +86,37 @@ fn report_files(
         .collect();
     let mut files = comparison_figures(comparison, &table.data, &names, title)?;
     files.push((format!("{title}-report.json"), comparison.report.to_json()));
-    if let Some(g) = gibbs {
+    if let Some(g) = &extras.gibbs {
         files.push((format!("{title}-gibbs.json"), g.to_json()));
+    }
+    if let Some(m) = &extras.map {
+        files.push((format!("{title}-map.json"), m.to_json()));
     }
     Ok(files)
 }
 
-/// Prints the report (and the sampler's): as text, or as one JSON object with `--json`.
-fn print_report(json: bool, comparison: &Comparison, gibbs: Option<GibbsReport>) -> CliResult {
+/// Prints the report (and the sampler's, and MAP-EM's): as text, or as one JSON object
+/// with `--json`.
+fn print_report(json: bool, comparison: &Comparison, extras: &Extras) -> CliResult {
     if json {
         let mut report: serde_json::Value =
             serde_json::from_str(&comparison.report.to_json()).expect("the report is JSON");
-        if let Some(g) = &gibbs {
+        if let Some(g) = &extras.gibbs {
             report["gibbs"] = serde_json::to_value(g).expect("the Gibbs report serialises");
+        }
+        if let Some(m) = &extras.map {
+            report["map"] = serde_json::to_value(m).expect("the MAP-EM report serialises");
         }
         let text = serde_json::to_string_pretty(&report).expect("JSON serialises");
         print_out(&format!("{text}\n"))
     } else {
-        let extra = gibbs.map(|g| format!("\n{g}")).unwrap_or_default();
-        print_out(&format!("{}{extra}", comparison.report))
+        let gibbs = extras.gibbs.as_ref().map(|g| format!("\n{g}"));
+        let map = extras.map.as_ref().map(|m| format!("\n{m}"));
+        print_out(&format!(
+            "{}{}{}",
+            comparison.report,
+            gibbs.unwrap_or_default(),
+            map.unwrap_or_default()
+        ))
     }
 }

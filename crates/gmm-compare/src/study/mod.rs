@@ -15,7 +15,7 @@ mod settings;
 mod summary;
 
 pub use output::RUNS_CSV_HEADER;
-pub use running::{StudyRun, run_study};
+pub use running::{StudyRun, UnitSample, run_study, unit_sample};
 pub use settings::{
     DEFAULT_BOOTSTRAP_RESAMPLES, MAX_RUNS, SELECTION_MAX_ITER, SELECTION_TOL, STUDY_GIBBS_BURN_IN,
     STUDY_GIBBS_CHAINS, STUDY_GIBBS_DRAWS, SYNTHETIC_SCENARIOS, StudyDescription, StudyMethod,

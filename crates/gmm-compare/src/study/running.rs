@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use gmm_core::{
     Dataset, FittedModel, GmmError, InitMethod, InitialResponsibilities, MixtureModel, Result,
 };
-use gmm_em::{EmFit, EmParams};
+use gmm_em::{EmFit, EmParams, MapParams, MapPrior};
 use gmm_gibbs::{GibbsFit, GibbsParams};
 use gmm_vb::{VbFit, VbParams};
 
@@ -117,11 +117,45 @@ pub(crate) fn derive_seed(seed: u64, a: u64, b: u64) -> u64 {
     z
 }
 
-/// The points of one unit: training, held out, and the held-out points' true classes.
-struct UnitSample {
-    train: Dataset,
-    test: Dataset,
-    test_labels: Option<Vec<usize>>,
+/// The points of one unit of a study: training, held out, and the held-out points' true
+/// classes, with the unit's seed (of its points and of every method's k-means start).
+#[derive(Debug, Clone)]
+pub struct UnitSample {
+    /// The unit's seed, derived from the study's seed, N's index and the replicate.
+    pub seed: u64,
+    /// The N training points.
+    pub train: Dataset,
+    /// The held-out points.
+    pub test: Dataset,
+    /// The held-out points' true classes (when known).
+    pub test_labels: Option<Vec<usize>>,
+}
+
+/// The points a study fits in the unit (N = `settings.sizes[size_index]`, `replicate`):
+/// exactly those [`run_study`] draws there, for checking a run against a direct fit.
+///
+/// # Errors
+/// Invalid settings ([`StudySettings::check`]); [`GmmError::InvalidParameter`] naming
+/// `size_index` or `replicate` outside the study's grid.
+pub fn unit_sample(
+    settings: &StudySettings,
+    size_index: usize,
+    replicate: usize,
+) -> Result<UnitSample> {
+    settings.check()?;
+    let outside = |name, value: usize| GmmError::InvalidParameter {
+        name,
+        value: value.to_string(),
+        reason: "outside the study's grid".into(),
+    };
+    let Some(&n) = settings.sizes.get(size_index) else {
+        return Err(outside("size_index", size_index));
+    };
+    if replicate >= settings.replicates {
+        return Err(outside("replicate", replicate));
+    }
+    let seed = derive_seed(settings.seed, size_index as u64, replicate as u64);
+    draw_sample(&settings.scenario, n, settings.test_size, seed)
 }
 
 fn draw_sample(scenario: &TrueScenario, n: usize, test: usize, seed: u64) -> Result<UnitSample> {
@@ -142,6 +176,7 @@ fn draw_sample(scenario: &TrueScenario, n: usize, test: usize, seed: u64) -> Res
     let train_idx: Vec<usize> = (0..n).collect();
     let test_idx: Vec<usize> = (n..n + test).collect();
     Ok(UnitSample {
+        seed,
         train: all.select(&train_idx)?,
         test: all.select(&test_idx)?,
         test_labels: labels.map(|l| l[n..].to_vec()),
@@ -216,6 +251,28 @@ fn em_params(settings: &StudySettings, k: usize, reg_covar: f64) -> EmParams {
         .max_iter(settings.max_iter)
 }
 
+/// The MAP-EM parameters of a study at K: the study's covariance type and stopping rule,
+/// the default [`MapPrior`] (VB's Normal-Wishart defaults, flat Dirichlet weights).
+pub(crate) fn map_params(settings: &StudySettings, k: usize) -> MapParams {
+    MapParams::new(k)
+        .covariance_type(settings.covariance_type)
+        .tol(settings.tol)
+        .max_iter(settings.max_iter)
+        .prior(MapPrior::default())
+}
+
+/// MAP-EM at K on `train` from `init`, its prior resolved on `train` (as VB's).
+fn fit_map(
+    settings: &StudySettings,
+    k: usize,
+    train: &Dataset,
+    init: &InitialResponsibilities,
+) -> Result<EmFit> {
+    let params = map_params(settings, k);
+    let priors = params.resolve_priors(train)?;
+    params.em_params(priors).fit_from(train, init)
+}
+
 fn vb_params(settings: &StudySettings, k: usize) -> VbParams {
     VbParams::new(k)
         .covariance_type(settings.covariance_type)
@@ -245,6 +302,8 @@ fn fit_method(
                 .fit_from(&points.train, init)
                 .map(|f| Box::new(f) as Box<dyn FittedAndScored>)
         }
+        StudyMethod::Map => fit_map(settings, k, &points.train, init)
+            .map(|f| Box::new(f) as Box<dyn FittedAndScored>),
         StudyMethod::Vb => vb_params(settings, k)
             .fit_from(&points.train, init)
             .map(|f| Box::new(f) as Box<dyn FittedAndScored>),
@@ -285,6 +344,7 @@ fn method_step(method: StudyMethod) -> &'static str {
     match method {
         StudyMethod::Em => "EM fit",
         StudyMethod::EmNoReg => "EM fit with reg_covar 0",
+        StudyMethod::Map => "MAP-EM fit",
         StudyMethod::Vb => "VB fit",
         StudyMethod::Gibbs => "Gibbs sampler",
     }
@@ -332,7 +392,7 @@ impl KChoice {
                 run.k_effective = self.k_effective;
                 run.selection_seconds = self.vb_seconds;
             }
-            StudyMethod::EmNoReg | StudyMethod::Gibbs => {}
+            StudyMethod::EmNoReg | StudyMethod::Map | StudyMethod::Gibbs => {}
         }
     }
 }

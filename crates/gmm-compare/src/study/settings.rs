@@ -51,6 +51,12 @@ pub enum StudyMethod {
     /// EM with `reg_covar = 0`: the maximum-likelihood fit as the theory has it, which can
     /// hit a singular component.
     EmNoReg,
+    /// MAP-EM (gmm-em [`gmm_em::MapParams`]) under the study's Normal-Wishart prior (VB's
+    /// defaults, resolved on the unit's training points as VB and Gibbs resolve theirs) and
+    /// a flat Dirichlet distribution on the weights (concentration 1: MAP-EM needs a
+    /// Dirichlet distribution with concentration >= 1, where VB and Gibbs use VB's
+    /// Dirichlet process with concentration 1/K); `reg_covar = 0`.
+    Map,
     /// Variational Bayes with the default priors (Dirichlet-process weights).
     Vb,
     /// The Gibbs sampler (gmm-gibbs) under VB's priors: the exact posterior, its held-out
@@ -60,13 +66,15 @@ pub enum StudyMethod {
 
 impl StudyMethod {
     /// Every method, in the order of tables and plots.
-    pub const ALL: [StudyMethod; 4] = [Self::Em, Self::EmNoReg, Self::Vb, Self::Gibbs];
+    pub const ALL: [StudyMethod; 5] = [Self::Em, Self::EmNoReg, Self::Map, Self::Vb, Self::Gibbs];
 
-    /// The name used in files and on the command line (`em`, `em-noreg`, `vb`).
+    /// The name used in files and on the command line (`em`, `em-noreg`, `map`, `vb`,
+    /// `gibbs`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Em => "em",
             Self::EmNoReg => "em-noreg",
+            Self::Map => "map",
             Self::Vb => "vb",
             Self::Gibbs => "gibbs",
         }
@@ -77,6 +85,7 @@ impl StudyMethod {
         match self {
             Self::Em => "EM",
             Self::EmNoReg => "EM, reg_covar 0",
+            Self::Map => "MAP-EM",
             Self::Vb => "VB",
             Self::Gibbs => "Gibbs",
         }
