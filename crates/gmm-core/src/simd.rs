@@ -65,32 +65,69 @@ pub(crate) trait Lane:
 impl Lane for f64 {
     const REGISTER_LANES: usize = 4;
 
-    /// Four lanes as an array: the compiler vectorises these loops into one AVX2 register.
+    /// Four lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
+    /// `FMA` (written as arrays, the compiler left the rank update's accumulators in memory:
+    /// 2.4x slower), by portable code through an array otherwise. The same operations, so
+    /// the same bits, either way.
+    #[cfg(target_arch = "x86_64")]
+    type Register = std::arch::x86_64::__m256d;
+    #[cfg(not(target_arch = "x86_64"))]
     type Register = [f64; 4];
 
     #[inline(always)]
     fn zero_register() -> Self::Register {
-        [0.0; 4]
+        from_array_f64([0.0; 4])
     }
 
     #[inline(always)]
     fn load_register<const FMA: bool>(s: &[Self]) -> Self::Register {
-        s[..4].try_into().expect("a whole register of lanes")
+        let s: &[f64; 4] = s[..4].try_into().expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: `FMA` is true only in code compiled for AVX2 + FMA, run on processors
+            // that have them (`avx2_fma_dispatch!`); `s` holds 4 values (unaligned load).
+            return unsafe { std::arch::x86_64::_mm256_loadu_pd(s.as_ptr()) };
+        }
+        from_array_f64(*s)
     }
 
     #[inline(always)]
     fn splat_register<const FMA: bool>(v: Self) -> Self::Register {
-        [v; 4]
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`: AVX is available when `FMA`.
+            return unsafe { std::arch::x86_64::_mm256_set1_pd(v) };
+        }
+        from_array_f64([v; 4])
     }
 
     #[inline(always)]
-    fn fma_register<const FMA: bool>(a: [f64; 4], b: [f64; 4], c: [f64; 4]) -> [f64; 4] {
-        std::array::from_fn(|l| mul_add::<FMA>(a[l], b[l], c[l]))
+    fn fma_register<const FMA: bool>(
+        a: Self::Register,
+        b: Self::Register,
+        c: Self::Register,
+    ) -> Self::Register {
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`: FMA is available when `FMA`.
+            return unsafe { std::arch::x86_64::_mm256_fmadd_pd(a, b, c) };
+        }
+        let (a, b, c) = (to_array_f64(a), to_array_f64(b), to_array_f64(c));
+        from_array_f64(std::array::from_fn(|l| mul_add::<FMA>(a[l], b[l], c[l])))
     }
 
     #[inline(always)]
     fn store_register<const FMA: bool>(r: Self::Register, out: &mut [Self]) {
-        out[..4].copy_from_slice(&r);
+        let out: &mut [f64; 4] = (&mut out[..4])
+            .try_into()
+            .expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: as in `load_register`; `out` has room for 4 values (unaligned store).
+            unsafe { std::arch::x86_64::_mm256_storeu_pd(out.as_mut_ptr(), r) };
+            return;
+        }
+        *out = to_array_f64(r);
     }
 
     #[inline(always)]
@@ -194,6 +231,35 @@ impl Lane for f32 {
         } else {
             self * b + c
         }
+    }
+}
+
+/// Four `f64` lanes as a register (a plain copy of the bits, no instruction).
+#[inline(always)]
+fn from_array_f64(v: [f64; 4]) -> <f64 as Lane>::Register {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `__m256d` and `[f64; 4]` have the same size, and every bit pattern is
+        // valid for both.
+        unsafe { std::mem::transmute::<[f64; 4], std::arch::x86_64::__m256d>(v) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        v
+    }
+}
+
+/// A register's four `f64` lanes as an array.
+#[inline(always)]
+fn to_array_f64(r: <f64 as Lane>::Register) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: as in `from_array_f64`.
+        unsafe { std::mem::transmute::<std::arch::x86_64::__m256d, [f64; 4]>(r) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        r
     }
 }
 

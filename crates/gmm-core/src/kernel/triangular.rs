@@ -26,15 +26,6 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
     debug_assert_eq!(diff.len(), d * LANES);
     // The lanes of a group in registers: two of f64, one of f32.
     let regs = LANES / T::REGISTER_LANES;
-    let group = |i: usize| -> [T::Register; 2] {
-        std::array::from_fn(|g| {
-            if g < regs {
-                T::load_register::<FMA>(&diff[i * LANES + g * T::REGISTER_LANES..])
-            } else {
-                T::zero_register()
-            }
-        })
-    };
     let mut q = [T::zero_register(); 2];
     let mut j = 0;
     while j + COLUMNS <= d {
@@ -45,7 +36,7 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
         let mut y = [[T::zero_register(); 2]; COLUMNS];
         // Rows 0..=j, shared by all the columns of the block.
         for i in 0..=j {
-            let dg = group(i);
+            let dg = group::<FMA, T>(diff, i, regs);
             for (b, column) in columns.iter().enumerate() {
                 let p = T::splat_register::<FMA>(column[i]);
                 for g in 0..regs {
@@ -55,7 +46,7 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
         }
         // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows.
         for r in 1..COLUMNS {
-            let dg = group(j + r);
+            let dg = group::<FMA, T>(diff, j + r, regs);
             for b in r..COLUMNS {
                 let p = T::splat_register::<FMA>(columns[b][j + r]);
                 for g in 0..regs {
@@ -74,7 +65,7 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
         let off = j * (j + 1) / 2;
         let mut y = [T::zero_register(); 2];
         for (i, pij) in packed[off..off + j + 1].iter().enumerate() {
-            let dg = group(i);
+            let dg = group::<FMA, T>(diff, i, regs);
             let p = T::splat_register::<FMA>(*pij);
             for g in 0..regs {
                 y[g] = T::fma_register::<FMA>(p, dg[g], y[g]);
@@ -88,6 +79,18 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
     let mut out = [T::default(); LANES];
     for g in 0..regs {
         T::store_register::<FMA>(q[g], &mut out[g * T::REGISTER_LANES..]);
+    }
+    out
+}
+
+/// The differences of feature `i` of the group of [`LANES`] points in `regs` registers (two
+/// of `f64`, one of `f32`; the second unused for `f32`). A function, not a closure: a
+/// closure is compiled without the caller's AVX2 + FMA, and its loads would stay calls.
+#[inline(always)]
+fn group<const FMA: bool, T: Lane>(diff: &[T], i: usize, regs: usize) -> [T::Register; 2] {
+    let mut out = [T::zero_register(); 2];
+    for (g, reg) in out.iter_mut().enumerate().take(regs) {
+        *reg = T::load_register::<FMA>(&diff[i * LANES + g * T::REGISTER_LANES..]);
     }
     out
 }
