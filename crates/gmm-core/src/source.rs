@@ -26,16 +26,6 @@ pub enum Precision {
     F32,
 }
 
-impl Precision {
-    /// The name used by flags and files: `f64` or `f32`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::F64 => "f64",
-            Self::F32 => "f32",
-        }
-    }
-}
-
 /// Row-major point values of one batch, in the precision the source holds them.
 #[derive(Debug, Clone, Copy)]
 pub enum Points<'a> {
@@ -654,6 +644,47 @@ fn check_same_pass(first: &PassSummary, now: &PassSummary, pass: usize) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn points_of_either_precision_answer_alike() {
+        let wide = [1.5, -2.0, f64::NAN, 4.0];
+        let narrow = [1.5f32, -2.0, f32::INFINITY, 4.0];
+        for (points, precision) in [
+            (Points::from(&wide[..]), Precision::F64),
+            (Points::from(&narrow[..]), Precision::F32),
+        ] {
+            assert_eq!((points.len(), points.is_empty()), (4, false));
+            assert_eq!(points.precision(), precision);
+            assert_eq!(points.value(1), -2.0);
+            assert_eq!(points.first_non_finite(), Some(2));
+            assert_eq!(points.widened()[3], 4.0);
+        }
+        assert!(Points::F32(&[]).is_empty());
+        // f32 slices hand out f32 batches, refused as f64 would be on a non-finite value
+        let values = [1.0f32, 2.0, 3.0, f32::NAN];
+        let mut source = SliceSource::from_f32(&values, 2).unwrap();
+        let err = Passes::new(&mut source).summary().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GmmError::NonFinite {
+                    row: 1,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let mut seen = Vec::new();
+        let ok = [1.0f32, 2.0, 3.0, 4.0];
+        Passes::new(&mut SliceSource::from_f32(&ok, 2).unwrap())
+            .run(1, &mut |b| {
+                seen.push(b.points.precision());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, [Precision::F32, Precision::F32]);
+    }
 
     #[test]
     fn streamed_weights_whose_total_overflows_are_refused_saying_to_rescale() {

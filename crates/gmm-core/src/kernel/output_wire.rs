@@ -45,7 +45,10 @@ impl EStepOutput {
     ///
     /// ```
     /// use gmm_core::{EStepOutput, ScatterKind};
-    /// let out = EStepOutput::zeros(2, &[0.0, 1.0], ScatterKind::Full);
+    /// let mut out = EStepOutput::zeros(2, &[0.0, 1.0], ScatterKind::Full);
+    /// assert_eq!(EStepOutput::from_bytes(&out.to_bytes())?, out);
+    /// // the lanes it ran in travel too
+    /// out.lanes = gmm_core::Precision::F32;
     /// assert_eq!(EStepOutput::from_bytes(&out.to_bytes())?, out);
     /// assert!(EStepOutput::from_bytes(b"{}").is_err());
     /// # Ok::<(), gmm_core::GmmError>(())
