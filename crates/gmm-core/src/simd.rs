@@ -48,6 +48,22 @@ pub(crate) trait Lane:
     /// The first [`Lane::REGISTER_LANES`] values of `s` (which must hold that many).
     fn load_register<const FMA: bool>(s: &[Self]) -> Self::Register;
 
+    /// The [`LANES`] values of a group in registers: two of `f64`, one of `f32` (the second
+    /// register then holds zeros, unused). From a fixed-size array, so that the loads need no
+    /// bounds checks.
+    #[inline(always)]
+    fn load_group<const FMA: bool>(group: &[Self; LANES]) -> [Self::Register; 2] {
+        let mut out = [Self::zero_register(); 2];
+        for (h, reg) in out
+            .iter_mut()
+            .enumerate()
+            .take(LANES / Self::REGISTER_LANES)
+        {
+            *reg = Self::load_register::<FMA>(&group[h * Self::REGISTER_LANES..]);
+        }
+        out
+    }
+
     /// `v` in every lane.
     fn splat_register<const FMA: bool>(v: Self) -> Self::Register;
 

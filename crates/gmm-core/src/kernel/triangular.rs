@@ -24,19 +24,22 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
 ) -> [T; LANES] {
     debug_assert_eq!(packed.len(), d * (d + 1) / 2);
     debug_assert_eq!(diff.len(), d * LANES);
-    // The lanes of a group in registers: two of f64, one of f32.
     let regs = LANES / T::REGISTER_LANES;
     let mut q = [T::zero_register(); 2];
     let mut j = 0;
     while j + COLUMNS <= d {
         // Column j + b starts at offset (j + b)(j + b + 1) / 2 and has j + b + 1 entries.
-        let offset = |b: usize| (j + b) * (j + b + 1) / 2;
-        let columns: [&[T]; COLUMNS] =
-            std::array::from_fn(|b| &packed[offset(b)..offset(b) + j + b + 1]);
+        // (A plain loop: `std::array::from_fn`'s closure is not inlined here.)
+        let mut columns: [&[T]; COLUMNS] = [&[]; COLUMNS];
+        for (b, column) in columns.iter_mut().enumerate() {
+            let offset = (j + b) * (j + b + 1) / 2;
+            *column = &packed[offset..offset + j + b + 1];
+        }
         let mut y = [[T::zero_register(); 2]; COLUMNS];
-        // Rows 0..=j, shared by all the columns of the block.
-        for i in 0..=j {
-            let dg = group::<FMA, T>(diff, i, regs);
+        // Rows 0..=j, shared by all the columns of the block. The groups are taken whole
+        // (`chunks_exact`, fixed-size arrays) so that their loads need no bounds checks.
+        for (i, dg) in diff[..(j + 1) * LANES].chunks_exact(LANES).enumerate() {
+            let dg = T::load_group::<FMA>(dg.try_into().expect("a whole group of lanes"));
             for (b, column) in columns.iter().enumerate() {
                 let p = T::splat_register::<FMA>(column[i]);
                 for g in 0..regs {
@@ -46,7 +49,7 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
         }
         // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows.
         for r in 1..COLUMNS {
-            let dg = group::<FMA, T>(diff, j + r, regs);
+            let dg = group::<FMA, T>(diff, j + r);
             for b in r..COLUMNS {
                 let p = T::splat_register::<FMA>(columns[b][j + r]);
                 for g in 0..regs {
@@ -64,8 +67,8 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
     while j < d {
         let off = j * (j + 1) / 2;
         let mut y = [T::zero_register(); 2];
-        for (i, pij) in packed[off..off + j + 1].iter().enumerate() {
-            let dg = group::<FMA, T>(diff, i, regs);
+        for (pij, dg) in packed[off..off + j + 1].iter().zip(diff.chunks_exact(LANES)) {
+            let dg = T::load_group::<FMA>(dg.try_into().expect("a whole group of lanes"));
             let p = T::splat_register::<FMA>(*pij);
             for g in 0..regs {
                 y[g] = T::fma_register::<FMA>(p, dg[g], y[g]);
@@ -83,14 +86,13 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
     out
 }
 
-/// The differences of feature `i` of the group of [`LANES`] points in `regs` registers (two
-/// of `f64`, one of `f32`; the second unused for `f32`). A function, not a closure: a
-/// closure is compiled without the caller's AVX2 + FMA, and its loads would stay calls.
+/// The differences of feature `i` of the group of [`LANES`] points in registers (two of
+/// `f64`, one of `f32`). A function, not a closure: a closure is compiled without the
+/// caller's AVX2 + FMA, and its loads would stay calls.
 #[inline(always)]
-fn group<const FMA: bool, T: Lane>(diff: &[T], i: usize, regs: usize) -> [T::Register; 2] {
-    let mut out = [T::zero_register(); 2];
-    for (g, reg) in out.iter_mut().enumerate().take(regs) {
-        *reg = T::load_register::<FMA>(&diff[i * LANES + g * T::REGISTER_LANES..]);
-    }
-    out
+fn group<const FMA: bool, T: Lane>(diff: &[T], i: usize) -> [T::Register; 2] {
+    let dg: &[T; LANES] = diff[i * LANES..(i + 1) * LANES]
+        .try_into()
+        .expect("a whole group of lanes");
+    T::load_group::<FMA>(dg)
 }

@@ -96,29 +96,37 @@ fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
     d: usize,
     lane_sums: &mut [f64],
 ) {
-    let len = w[0].len();
+    // The rows as whole groups of lanes, each exactly `groups` long, so that the loads in
+    // the loop below need no bounds checks.
+    let groups = w[0].len() / LANES;
+    let mut w_groups: [&[[T; LANES]]; R] = [&[]; R];
+    for (dst, row) in w_groups.iter_mut().zip(&w) {
+        *dst = &row.as_chunks::<LANES>().0[..groups];
+    }
+    let mut c_groups: [&[[T; LANES]]; C] = [&[]; C];
+    for (dst, row) in c_groups.iter_mut().zip(&c) {
+        *dst = &row.as_chunks::<LANES>().0[..groups];
+    }
     let h_lanes = T::REGISTER_LANES;
     let mut lanes = [T::default(); LANES];
     for h in 0..LANES / h_lanes {
         let mut acc = [[T::zero_register(); C]; R];
-        let mut at = h * h_lanes;
-        while at < len {
+        for n in 0..groups {
             // Plain loops, not `std::array::from_fn`: its closure is compiled without the
             // caller's AVX2 + FMA and the loads stay calls (2.5x slower).
             let mut wg = [T::zero_register(); R];
-            for (g, row) in wg.iter_mut().zip(&w) {
-                *g = T::load_register::<FMA>(&row[at..]);
+            for (g, row) in wg.iter_mut().zip(&w_groups) {
+                *g = T::load_register::<FMA>(&row[n][h * h_lanes..]);
             }
             let mut cg = [T::zero_register(); C];
-            for (g, row) in cg.iter_mut().zip(&c) {
-                *g = T::load_register::<FMA>(&row[at..]);
+            for (g, row) in cg.iter_mut().zip(&c_groups) {
+                *g = T::load_register::<FMA>(&row[n][h * h_lanes..]);
             }
             for r in 0..R {
                 for q in 0..C {
                     acc[r][q] = T::fma_register::<FMA>(wg[r], cg[q], acc[r][q]);
                 }
             }
-            at += LANES;
         }
         for (r, acc_r) in acc.iter().enumerate() {
             for (q, acc_rq) in acc_r.iter().enumerate() {
