@@ -104,4 +104,8 @@ impl DataSource for InFile {
     fn in_memory(&self) -> Option<&Dataset> {
         self.inner.in_memory()
     }
+
+    fn unchanging(&self) -> bool {
+        self.inner.unchanging()
+    }
 }

@@ -112,4 +112,9 @@ impl DataSource for ArraySource<'_> {
             _ => self.copied_batches(batch_rows, visit),
         }
     }
+
+    /// A borrowed view: its values cannot change while the source lives.
+    fn unchanging(&self) -> bool {
+        true
+    }
 }
