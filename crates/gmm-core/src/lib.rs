@@ -64,8 +64,8 @@ pub use covariance::{
     precision_factor_of, symmetrise,
 };
 pub use data::{
-    Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
-    rescaled_weights,
+    Dataset, MAX_COLUMN_RANGE, MissingPattern, MissingPolicy, WEIGHT_RESCALE_ABOVE,
+    WEIGHT_RESCALE_BELOW, check_sample_weights, rescaled_weights,
 };
 pub use draws::PosteriorDraws;
 pub use error::{GmmError, Result, escape_control};
