@@ -141,8 +141,8 @@ impl Dataset {
     ///
     /// # Errors
     /// As [`Dataset::from_row_major`]; with [`MissingPolicy::Marginalise`],
-    /// [`GmmError::AllMissingRow`] for a point without an observed coordinate and
-    /// [`GmmError::AllMissingColumn`] for a column without an observed value.
+    /// [`GmmError::AllMissingRow`] for a point without an observed coordinate (a column
+    /// without an observed value is refused by the fits: [`Dataset::check_observed_columns`]).
     pub fn from_row_major_with_policy(
         n_samples: usize,
         n_features: usize,
@@ -501,6 +501,24 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+
+    /// Checks that every column has an observed value (always true without missing values):
+    /// a fit cannot learn anything about a column that is missing everywhere (a query can
+    /// still score points of such data).
+    ///
+    /// # Errors
+    /// [`GmmError::AllMissingColumn`] naming the first column without an observed value.
+    pub fn check_observed_columns(&self) -> Result<()> {
+        if self.missing.is_none() {
+            return Ok(());
+        }
+        let d = self.n_features;
+        let column = (0..d).find(|&j| self.rows().all(|x| x[j].is_nan()));
+        match column {
+            Some(column) => Err(GmmError::AllMissingColumn { column }),
+            None => Ok(()),
+        }
     }
 
     /// Checks that points of this data set have dimension `n_features`.

@@ -87,6 +87,8 @@ struct Reference {
     /// N x K.
     resp: DMatrix<f64>,
     n_k: Vec<f64>,
+    /// `sum_n sum_k r_nk H[N(x̂_m, C_k)]`.
+    missing_entropy: f64,
     means: Vec<DVector<f64>>,
     scatters: Vec<DMatrix<f64>>,
 }
@@ -98,6 +100,7 @@ fn reference(data: &Dataset, model: &GaussianMixture) -> Reference {
     let mut log_density = Vec::new();
     let mut completed = vec![Vec::new(); k];
     let mut conditional = vec![Vec::new(); k];
+    let mut entropies = vec![Vec::new(); k];
     for i in 0..n {
         let x = data.row(i);
         let o: Vec<usize> = (0..d).filter(|&j| !x[j].is_nan()).collect();
@@ -123,6 +126,8 @@ fn reference(data: &Dataset, model: &GaussianMixture) -> Reference {
                 full_x[j] = x_m[a];
             }
             let c_mm = s_mm - &s_mo * &inv * s_mo.transpose();
+            let ln_2pi_e = 1.0 + (2.0 * std::f64::consts::PI).ln();
+            entropies[c].push(0.5 * (m.len() as f64 * ln_2pi_e + c_mm.determinant().ln()));
             let mut padded = DMatrix::zeros(d, d);
             for (a, &ja) in m.iter().enumerate() {
                 for (b, &jb) in m.iter().enumerate() {
@@ -155,7 +160,11 @@ fn reference(data: &Dataset, model: &GaussianMixture) -> Reference {
         means.push(mean);
         scatters.push(scatter);
     }
+    let missing_entropy = (0..n)
+        .map(|i| (0..k).map(|c| resp[(i, c)] * entropies[c][i]).sum::<f64>())
+        .sum();
     Reference {
+        missing_entropy,
         log_likelihood: log_density.iter().sum(),
         log_density,
         resp,
@@ -216,6 +225,8 @@ fn e_step_and_m_step_match_a_direct_computation_for_every_covariance_type() {
         let r = reference(&data, &model);
         let out = e_step(&model, &data);
         assert!(relative(out.log_norm_sum, r.log_likelihood) < 1e-10, "{t}");
+        let entropy_error = relative(out.missing_entropy_sum, r.missing_entropy);
+        assert!(entropy_error < 1e-10, "{t}: entropy off by {entropy_error}");
         let density = model.score_samples(&data).unwrap();
         for (a, b) in density.iter().zip(&r.log_density) {
             assert!(relative(*a, *b) < 1e-10, "{t}: {a} {b}");
@@ -411,6 +422,23 @@ fn missing_values_are_refused_unless_asked_for_and_empty_rows_always() {
     );
     let refused = Dataset::from_rows_with_policy(&[vec![1.0, nan]], MissingPolicy::Refuse);
     assert!(matches!(refused, Err(GmmError::NonFinite { .. })));
+    let empty_column = Dataset::from_rows_with_policy(
+        &[vec![1.0, nan], vec![2.0, nan], vec![3.0, nan]],
+        MissingPolicy::Marginalise,
+    )
+    .unwrap();
+    let err = EmParams::new(2).fit(&empty_column).unwrap_err();
+    assert_eq!(err, GmmError::AllMissingColumn { column: 1 });
+    assert!(
+        err.to_string()
+            .starts_with("column 2 has no observed value"),
+        "{err}"
+    );
+    // a query on such data is answered (the observed column's marginal)
+    let model = truth(CovarianceType::Full);
+    let three_d =
+        Dataset::from_rows_with_policy(&[vec![1.0, nan, nan]], MissingPolicy::Marginalise).unwrap();
+    assert!(model.score(&three_d).unwrap().is_finite());
     let inf =
         Dataset::from_rows_with_policy(&[vec![f64::INFINITY, nan]], MissingPolicy::Marginalise);
     assert!(matches!(inf, Err(GmmError::NonFinite { .. })));

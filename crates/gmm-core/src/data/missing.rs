@@ -68,8 +68,7 @@ impl MissingRows {
     ///
     /// # Errors
     /// [`GmmError::NonFinite`] naming the first infinite value, [`GmmError::AllMissingRow`]
-    /// naming the first row without an observed value, [`GmmError::AllMissingColumn`] the
-    /// first such column.
+    /// naming the first row without an observed value.
     pub(crate) fn of_values(values: &[f64], d: usize) -> Result<Option<Self>> {
         if let Some(pos) = values.iter().position(|v| v.is_infinite()) {
             return Err(GmmError::NonFinite {
@@ -81,15 +80,11 @@ impl MissingRows {
         if !values.iter().any(|v| v.is_nan()) {
             return Ok(None);
         }
-        let mut seen_in_column = vec![false; d];
         let mut patterns: Vec<MissingPattern> = Vec::new();
         let mut index_of = std::collections::HashMap::<Vec<bool>, usize>::new();
         let mut complete = Vec::new();
         for (n, row) in values.chunks_exact(d).enumerate() {
             let is_missing: Vec<bool> = row.iter().map(|v| v.is_nan()).collect();
-            for (seen, m) in seen_in_column.iter_mut().zip(&is_missing) {
-                *seen |= !m;
-            }
             if !is_missing.contains(&true) {
                 complete.push(n);
                 continue;
@@ -107,9 +102,6 @@ impl MissingRows {
                 });
             }
             patterns[p].rows.push(n);
-        }
-        if let Some(column) = seen_in_column.iter().position(|s| !s) {
-            return Err(GmmError::AllMissingColumn { column });
         }
         Ok(Some(Self { patterns, complete }))
     }
@@ -157,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_and_columns_without_observed_values_are_refused() {
+    fn rows_without_observed_values_are_refused() {
         let nan = f64::NAN;
         let err = MissingRows::of_values(&[1.0, 2.0, nan, nan], 2).unwrap_err();
         assert_eq!(err, GmmError::AllMissingRow { row: 1 });
@@ -165,8 +157,6 @@ mod tests {
             err.to_string()
                 .starts_with("row 2 has every coordinate missing")
         );
-        let err = MissingRows::of_values(&[1.0, nan, 2.0, nan], 2).unwrap_err();
-        assert_eq!(err, GmmError::AllMissingColumn { column: 1 });
         assert!(matches!(
             MissingRows::of_values(&[1.0, f64::INFINITY], 2),
             Err(GmmError::NonFinite { column: 1, .. })
