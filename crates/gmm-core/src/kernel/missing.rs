@@ -53,6 +53,8 @@ struct PatternComponent {
     /// `c_k + |m|/2 ln 2 pi + 1/2 ln |C|`; `-inf` when `S_oo` is not positive definite in
     /// floating point.
     constant: f64,
+    /// The entropy of `N(x̂_m, C)`: `|m|/2 (1 + ln 2 pi) + 1/2 ln |C|` (eq. V-M3).
+    entropy: f64,
 }
 
 /// The log densities of one point under every component and its completion under each.
@@ -157,6 +159,7 @@ impl EStepKernel {
                     let r = (point.log_rho[c] - lse).exp();
                     if r > 0.0 {
                         out.resp_log_resp_sum += w * (r * (point.log_rho[c] - lse));
+                        out.missing_entropy_sum += w * (r * marginals[c].entropy);
                     }
                     resp[c].push(r * w);
                     completed[c].extend_from_slice(&point.completed[c * d..(c + 1) * d]);
@@ -232,12 +235,13 @@ impl PatternComponent {
             .unwrap_or_else(|| DMatrix::zeros(m.len(), o.len()));
         let conditional_cov = cov_mm - &gain * gain.transpose();
         let log_det_conditional = component.log_det - log_det_oo;
+        let half_log_2pi_m = 0.5 * m.len() as f64 * (2.0 * std::f64::consts::PI).ln();
         let constant = if log_det_conditional.is_finite() {
-            component.constant
-                + 0.5 * (m.len() as f64 * (2.0 * std::f64::consts::PI).ln() + log_det_conditional)
+            component.constant + half_log_2pi_m + 0.5 * log_det_conditional
         } else {
             f64::NEG_INFINITY
         };
+        let entropy = half_log_2pi_m + 0.5 * (m.len() as f64 + log_det_conditional);
         debug_assert_eq!(o.len() + m.len(), d);
         Self {
             mean_observed: component.mean.select_rows(o),
@@ -246,6 +250,7 @@ impl PatternComponent {
             gain,
             conditional_cov,
             constant,
+            entropy,
         }
     }
 }

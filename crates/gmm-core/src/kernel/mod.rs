@@ -87,6 +87,10 @@ pub struct EStepOutput {
     /// `sum_n sum_k r_nk ln r_nk` (the negative entropy of the responsibilities; VB's
     /// `E[ln q(Z)]`).
     pub resp_log_resp_sum: f64,
+    /// `sum_n w_n sum_k r_nk H[q(x_nm | z_n = k)]`: the entropy of the missing coordinates'
+    /// conditional Gaussians (docs/vb.md, "Missing values"), 0 without missing values. VB's
+    /// ELBO adds it; EM's bound does not need it.
+    pub missing_entropy_sum: f64,
     /// Number of points visited.
     pub n_samples: usize,
     /// Sum of the visited points' weights (`n_samples` without weights): the N of per-point
@@ -106,6 +110,7 @@ impl EStepOutput {
             stats: SufficientStats::zeros(k, origin, kind),
             log_norm_sum: 0.0,
             resp_log_resp_sum: 0.0,
+            missing_entropy_sum: 0.0,
             n_samples: 0,
             total_weight: 0.0,
             lanes: Precision::F64,
@@ -118,6 +123,7 @@ impl EStepOutput {
         self.stats.merge(&other.stats);
         self.log_norm_sum += other.log_norm_sum;
         self.resp_log_resp_sum += other.resp_log_resp_sum;
+        self.missing_entropy_sum += other.missing_entropy_sum;
         self.n_samples += other.n_samples;
         self.total_weight += other.total_weight;
         if other.lanes == Precision::F32 {
