@@ -1,6 +1,7 @@
 //! # gmm-core
 //!
-//! The foundation of the `gmm` workspace: validated data ([`Dataset`]), covariance types
+//! The foundation of the `gmm` workspace: validated data ([`Dataset`], with missing values
+//! on request: [`MissingPolicy`]), covariance types
 //! ([`CovarianceType`], [`Covariances`], [`PrecisionCholesky`]), the fitted mixture
 //! ([`GaussianMixture`]) and its densities, the one E-step kernel both estimators share
 //! ([`EStepKernel`]), mergeable sufficient statistics ([`SufficientStats`]), initialisation
