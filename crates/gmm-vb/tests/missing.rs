@@ -165,3 +165,16 @@ fn the_predictive_density_of_a_point_with_a_missing_coordinate_is_its_integral()
         }
     }
 }
+
+#[test]
+fn the_cavi_model_refuses_missing_values() {
+    let data = sample_with_missing(50, 0.2, 9);
+    let err = gmm_vb::cavi::CaviParams::new(2).fit(&data).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            gmm_core::GmmError::InvalidParameter { name: "data", .. }
+        ),
+        "{err}"
+    );
+}
