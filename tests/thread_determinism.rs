@@ -67,7 +67,53 @@ fn fingerprints() -> BTreeMap<String, u64> {
         }
     }
     estimator_fingerprints(&mut out);
+    missing_value_fingerprints(&mut out);
     out
+}
+
+/// EM and VB fits and the E-step on data with missing coordinates (every seventh value,
+/// never a whole row): the complete rows' chunks and the patterns run in parallel.
+fn missing_value_fingerprints(out: &mut BTreeMap<String, u64>) {
+    for (d, ct, seed) in [(3, 0, 31), (4, 2, 32)] {
+        let (gm, data) = scenario(d, ct, seed);
+        let mut values = data.as_slice().to_vec();
+        for (i, v) in values.iter_mut().enumerate() {
+            if i % 7 == 3 && (i / d) % 3 != 0 {
+                *v = f64::NAN;
+            }
+        }
+        let policy = gmm::core::MissingPolicy::Marginalise;
+        let data =
+            Dataset::from_row_major_with_policy(data.n_samples(), d, values, policy).unwrap();
+        let ct = covariance_type(ct);
+        let tag = format!("d{d}-{ct}");
+        let e = gm.kernel().e_step(&data, ct.scatter_kind());
+        let mut v = vec![e.log_norm_sum, e.resp_log_resp_sum, e.missing_entropy_sum];
+        for k in 0..e.stats.n_components() {
+            v.extend(e.stats.mean(k).iter());
+            v.extend(e.stats.scatter(k).iter());
+        }
+        v.extend(gm.score_samples(&data).unwrap());
+        out.insert(format!("missing/e_step/{tag}"), fingerprint(v));
+        let em = EmParams::new(3)
+            .covariance_type(ct)
+            .max_iter(20)
+            .seed(seed)
+            .fit(&data)
+            .unwrap();
+        let mut v = mixture_bits(em.mixture());
+        v.extend(em.lower_bounds());
+        out.insert(format!("missing/em/{tag}"), fingerprint(v));
+        let vb = VbParams::new(3)
+            .covariance_type(ct)
+            .max_iter(20)
+            .seed(seed)
+            .fit(&data)
+            .unwrap();
+        let mut v = mixture_bits(vb.point_estimate());
+        v.extend(vb.lower_bounds());
+        out.insert(format!("missing/vb/{tag}"), fingerprint(v));
+    }
 }
 
 fn mixture_bits(gm: &GaussianMixture) -> Vec<f64> {

@@ -93,6 +93,7 @@ impl FitControl {
                 n_components: self.n_components,
             });
         }
+        data.check_observed_columns()?;
         data.check_range()?;
         self.check_memory(data, self.holds_full_matrices())
     }

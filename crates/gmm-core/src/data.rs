@@ -6,9 +6,16 @@
 //! component, so keeping each point contiguous makes its inner loops run over unit-stride
 //! memory, and a chunk of consecutive points is one contiguous slice that fits in cache.
 
+use std::borrow::Cow;
+
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{GmmError, Result};
+
+mod missing;
+
+pub(crate) use missing::MissingRows;
+pub use missing::{MissingPattern, MissingPolicy};
 
 /// Largest spread of a column that fitting accepts: its square times any realistic number of
 /// points and features stays far below `f64::MAX` (about 1.8e308).
@@ -34,6 +41,9 @@ pub struct Dataset {
     n_features: usize,
     /// Frequency weights, one per point; `None` when every point counts once.
     weights: Option<Vec<f64>>,
+    /// The rows with missing coordinates (NaN), grouped by pattern; `None` when every
+    /// value is observed.
+    missing: Option<MissingRows>,
 }
 
 impl Dataset {
@@ -107,7 +117,153 @@ impl Dataset {
             n_samples,
             n_features,
             weights: None,
+            missing: None,
         })
+    }
+
+    /// [`Dataset::from_row_major`] under a [`MissingPolicy`]: with
+    /// [`MissingPolicy::Marginalise`] a NaN marks a missing coordinate (infinite values are
+    /// still refused), and the rows are grouped by their pattern of observed coordinates
+    /// once, here. Data without a NaN give the same data set as [`Dataset::from_row_major`].
+    ///
+    /// ```
+    /// use gmm_core::{Dataset, GmmError, MissingPolicy};
+    /// let nan = f64::NAN;
+    /// let data = Dataset::from_row_major_with_policy(
+    ///     3, 2, vec![1.0, nan, 3.0, 4.0, nan, 6.0], MissingPolicy::Marginalise)?;
+    /// assert!(data.has_missing());
+    /// assert_eq!(data.missing_patterns()[0].rows(), [0]);
+    /// let empty_row = Dataset::from_row_major_with_policy(
+    ///     2, 2, vec![1.0, 2.0, nan, nan], MissingPolicy::Marginalise);
+    /// assert_eq!(empty_row, Err(GmmError::AllMissingRow { row: 1 }));
+    /// # Ok::<(), GmmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Dataset::from_row_major`]; with [`MissingPolicy::Marginalise`],
+    /// [`GmmError::AllMissingRow`] for a point without an observed coordinate (a column
+    /// without an observed value is refused by the fits: [`Dataset::check_observed_columns`]).
+    pub fn from_row_major_with_policy(
+        n_samples: usize,
+        n_features: usize,
+        values: Vec<f64>,
+        policy: MissingPolicy,
+    ) -> Result<Self> {
+        let (n, d) = (n_samples, n_features);
+        if policy == MissingPolicy::Refuse || n == 0 || d == 0 || values.len() != n * d {
+            return Self::from_row_major(n, d, values);
+        }
+        let Some(missing) = MissingRows::of_values(&values, d)? else {
+            return Self::from_row_major(n, d, values);
+        };
+        Ok(Self {
+            values,
+            n_samples,
+            n_features,
+            weights: None,
+            missing: Some(missing),
+        })
+    }
+
+    /// [`Dataset::from_rows`] under a [`MissingPolicy`] (see
+    /// [`Dataset::from_row_major_with_policy`]).
+    ///
+    /// # Errors
+    /// As [`Dataset::from_rows`] and [`Dataset::from_row_major_with_policy`].
+    pub fn from_rows_with_policy<R: AsRef<[f64]>>(
+        rows: &[R],
+        policy: MissingPolicy,
+    ) -> Result<Self> {
+        let first = rows.first().ok_or(GmmError::EmptyData)?.as_ref().len();
+        if let Some((row, r)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.as_ref().len() != first)
+        {
+            return Err(GmmError::RaggedRow {
+                row,
+                expected: first,
+                found: r.as_ref().len(),
+            });
+        }
+        let values = rows
+            .iter()
+            .flat_map(|r| r.as_ref().iter().copied())
+            .collect();
+        Self::from_row_major_with_policy(rows.len(), first, values, policy)
+    }
+
+    /// Whether some coordinates are missing (only possible for data built with
+    /// [`MissingPolicy::Marginalise`]).
+    pub fn has_missing(&self) -> bool {
+        self.missing.is_some()
+    }
+
+    /// The rows with missing coordinates grouped by pattern, patterns in the order of their
+    /// first row (empty when nothing is missing).
+    pub fn missing_patterns(&self) -> &[MissingPattern] {
+        self.missing.as_ref().map_or(&[], |m| &m.patterns)
+    }
+
+    /// The indices of the rows without a missing coordinate (`None` when nothing is
+    /// missing: then every row is complete).
+    pub fn complete_rows(&self) -> Option<&[usize]> {
+        self.missing.as_ref().map(|m| m.complete.as_slice())
+    }
+
+    /// The same points with every missing coordinate replaced by the mean of its column's
+    /// observed values (weighted by the points' weights); the data set itself, borrowed,
+    /// when nothing is missing. The weights are kept.
+    pub fn mean_imputed(&self) -> Cow<'_, Dataset> {
+        if self.missing.is_none() {
+            return Cow::Borrowed(self);
+        }
+        let d = self.n_features;
+        let fill = missing::observed_column_means(&self.values, d, |n| self.weight(n));
+        let mut values = self.values.clone();
+        for (i, v) in values.iter_mut().enumerate().filter(|(_, v)| v.is_nan()) {
+            *v = fill[i % d];
+        }
+        Cow::Owned(Self {
+            values,
+            missing: None,
+            ..self.clone()
+        })
+    }
+
+    /// The points a fit with missing values starts from (docs/em.md, "Missing values"): the
+    /// data set itself when nothing is missing; else its complete rows when at least
+    /// `n_components` of them have positive weight and `all_rows` is false; else every row
+    /// with its missing coordinates replaced by the observed means ([`Dataset::mean_imputed`]).
+    /// `all_rows` is for starts that name every row (given labels or responsibilities).
+    pub fn start_rows(&self, n_components: usize, all_rows: bool) -> Cow<'_, Dataset> {
+        let Some(missing) = &self.missing else {
+            return Cow::Borrowed(self);
+        };
+        let counted = missing
+            .complete
+            .iter()
+            .filter(|&&n| self.weight(n) > 0.0)
+            .count();
+        if all_rows || counted < n_components.max(1) {
+            return self.mean_imputed();
+        }
+        match self.select(&missing.complete) {
+            Ok(subset) => Cow::Owned(subset),
+            Err(_) => self.mean_imputed(),
+        }
+    }
+
+    /// The first row without a missing coordinate, or the observed column means: a finite
+    /// point that the statistics of the data are stored relative to (their `origin`).
+    pub(crate) fn finite_origin(&self) -> Vec<f64> {
+        match &self.missing {
+            None => self.row(0).to_vec(),
+            Some(m) => match m.complete.first() {
+                Some(&n) => self.row(n).to_vec(),
+                None => missing::observed_column_means(&self.values, self.n_features, |_| 1.0),
+            },
+        }
     }
 
     /// The same points with frequency weights, one per point: a point of weight 3 counts as
@@ -243,7 +399,13 @@ impl Dataset {
             }
             values.extend_from_slice(self.row(i));
         }
-        let subset = Self::from_row_major(indices.len(), self.n_features, values)?;
+        let policy = if self.missing.is_some() {
+            MissingPolicy::Marginalise
+        } else {
+            MissingPolicy::Refuse
+        };
+        let subset =
+            Self::from_row_major_with_policy(indices.len(), self.n_features, values, policy)?;
         match &self.weights {
             Some(w) => subset.with_weights(indices.iter().map(|&i| w[i]).collect()),
             None => Ok(subset),
@@ -251,7 +413,8 @@ impl Dataset {
     }
 
     /// Mean of the points, weighted by their weights (a running mean, which keeps its
-    /// precision far from the origin).
+    /// precision far from the origin). NaN in a column with missing values: take the mean
+    /// of [`Dataset::mean_imputed`] instead.
     pub fn mean(&self) -> DVector<f64> {
         let d = self.n_features;
         let mut mean = DVector::zeros(d);
@@ -278,7 +441,8 @@ impl Dataset {
     /// sum of the weights (centred: the mean is subtracted before the products are formed).
     ///
     /// When `N - ddof` is not positive (a single point and `ddof = 1`) the divisor is taken
-    /// as 1 and the result is the zero matrix.
+    /// as 1 and the result is the zero matrix. NaN in the rows and columns with missing
+    /// values.
     pub fn covariance(&self, ddof: usize) -> DMatrix<f64> {
         let d = self.n_features;
         let mean = self.mean();
@@ -337,6 +501,24 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+
+    /// Checks that every column has an observed value (always true without missing values):
+    /// a fit cannot learn anything about a column that is missing everywhere (a query can
+    /// still score points of such data).
+    ///
+    /// # Errors
+    /// [`GmmError::AllMissingColumn`] naming the first column without an observed value.
+    pub fn check_observed_columns(&self) -> Result<()> {
+        if self.missing.is_none() {
+            return Ok(());
+        }
+        let d = self.n_features;
+        let column = (0..d).find(|&j| self.rows().all(|x| x[j].is_nan()));
+        match column {
+            Some(column) => Err(GmmError::AllMissingColumn { column }),
+            None => Ok(()),
+        }
     }
 
     /// Checks that points of this data set have dimension `n_features`.

@@ -32,7 +32,7 @@ pub enum GmmError {
 
     /// A value is NaN or infinite.
     #[error(
-        "value at row {row}, column {column} is {value}: remove or impute non-finite values before fitting"
+        "value at row {row}, column {column} is {value}: remove or impute non-finite values before fitting (a NaN can instead be read as a missing value: MissingPolicy::Marginalise, Dataset::from_row_major_with_policy)"
     )]
     NonFinite {
         /// Index of the offending row (0-based).
@@ -41,6 +41,27 @@ pub enum GmmError {
         column: usize,
         /// The value found.
         value: f64,
+    },
+
+    /// A point whose every coordinate is missing (data read with
+    /// `MissingPolicy::Marginalise`).
+    #[error(
+        "row {} has every coordinate missing (NaN): a point needs at least one observed \
+         value; remove the row", row + 1
+    )]
+    AllMissingRow {
+        /// Index of the offending row (0-based; the message counts from 1).
+        row: usize,
+    },
+
+    /// A column with no observed value (data read with `MissingPolicy::Marginalise`).
+    #[error(
+        "column {} has no observed value (every entry is NaN): nothing can be learnt about \
+         it; remove the column", column + 1
+    )]
+    AllMissingColumn {
+        /// Index of the offending column (0-based; the message counts from 1).
+        column: usize,
     },
 
     /// A sample weight is negative, NaN or infinite.

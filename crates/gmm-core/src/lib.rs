@@ -1,6 +1,7 @@
 //! # gmm-core
 //!
-//! The foundation of the `gmm` workspace: validated data ([`Dataset`]), covariance types
+//! The foundation of the `gmm` workspace: validated data ([`Dataset`], with missing values
+//! on request: [`MissingPolicy`]), covariance types
 //! ([`CovarianceType`], [`Covariances`], [`PrecisionCholesky`]), the fitted mixture
 //! ([`GaussianMixture`]) and its densities, the one E-step kernel both estimators share
 //! ([`EStepKernel`]), mergeable sufficient statistics ([`SufficientStats`]), initialisation
@@ -64,8 +65,8 @@ pub use covariance::{
     precision_factor_of, symmetrise,
 };
 pub use data::{
-    Dataset, MAX_COLUMN_RANGE, WEIGHT_RESCALE_ABOVE, WEIGHT_RESCALE_BELOW, check_sample_weights,
-    rescaled_weights,
+    Dataset, MAX_COLUMN_RANGE, MissingPattern, MissingPolicy, WEIGHT_RESCALE_ABOVE,
+    WEIGHT_RESCALE_BELOW, check_sample_weights, rescaled_weights,
 };
 pub use draws::PosteriorDraws;
 pub use error::{GmmError, Result, escape_control};

@@ -224,9 +224,18 @@ impl EmParams {
     /// - [`GmmError::TooFewSamples`]: more components than points.
     /// - [`GmmError::ShapeMismatch`]: a warm-start model with another K or dimension.
     /// - [`GmmError::InvalidParameter`] naming the prior setting that MAP-EM cannot use
-    ///   (see [`EmParams::map_prior`]).
+    ///   (see [`EmParams::map_prior`]), or `reseed_collapsed` for data with missing
+    ///   coordinates.
     pub fn check(&self, data: &Dataset) -> Result<()> {
         self.control.check(data)?;
+        if self.reseed_collapsed && data.has_missing() {
+            return Err(invalid(
+                "reseed_collapsed",
+                true,
+                "re-seeding moves a component to the worst-explained point, which is not \
+                 defined for points with missing coordinates: turn re-seeding off",
+            ));
+        }
         self.check_warm_start(data.n_features())
     }
 
@@ -246,6 +255,9 @@ impl EmParams {
     pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
         let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
         self.control.check_passes(passes, full)?;
+        if let Some(data) = passes.in_memory().filter(|data| data.has_missing()) {
+            self.check(data)?;
+        }
         if self.reseed_collapsed && passes.in_memory().is_none() {
             return Err(invalid(
                 "reseed_collapsed",

@@ -90,8 +90,14 @@ impl EmParams {
         if let Some(model) = self.given_model()? {
             return Ok(model);
         }
-        let init = self.control.initial_responsibilities(data, 0)?;
-        self.first_model(&init.sufficient_stats(data, self.control.covariance_type.scatter_kind()))
+        let start = self
+            .control
+            .init
+            .start_rows(data, self.control.n_components);
+        let init = self.control.initial_responsibilities(&start, 0)?;
+        self.first_model(
+            &init.sufficient_stats(&start, self.control.covariance_type.scatter_kind()),
+        )
     }
 
     /// The model a run from given initial responsibilities starts from: one M-step on them

@@ -219,6 +219,15 @@ impl GibbsParams {
     /// [`GmmError::InvalidParameter`] naming `draws` (< 4) or `chains` (0);
     /// [`GmmError::MemoryLimit`] when the kept draws would not fit.
     pub fn check(&self, data: &Dataset) -> Result<()> {
+        if data.has_missing() {
+            return Err(GmmError::InvalidParameter {
+                name: "data",
+                value: "points with missing coordinates".into(),
+                reason: "the Gibbs sampler does not marginalise missing values yet: fit EM \
+                         or VB, or impute them"
+                    .into(),
+            });
+        }
         if self.draws < 4 {
             return Err(GmmError::InvalidParameter {
                 name: "draws",

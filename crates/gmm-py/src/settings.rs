@@ -672,6 +672,7 @@ fn statistics_only(stats: gmm_core::SufficientStats) -> EStepOutput {
         stats,
         log_norm_sum: 0.0,
         resp_log_resp_sum: 0.0,
+        missing_entropy_sum: 0.0,
         n_samples: 0,
         total_weight: total,
         lanes: gmm_core::Precision::F64,

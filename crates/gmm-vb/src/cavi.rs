@@ -95,6 +95,15 @@ impl CaviParams {
     }
 
     fn check(&self, data: &Dataset) -> Result<()> {
+        if data.has_missing() {
+            return Err(GmmError::InvalidParameter {
+                name: "data",
+                value: "points with missing coordinates".into(),
+                reason: "the CAVI model does not marginalise missing values: fit VB \
+                         (VbParams) or EM, or impute them"
+                    .into(),
+            });
+        }
         let bad = |name, value: f64, reason: &str| {
             Err(GmmError::InvalidParameter {
                 name,

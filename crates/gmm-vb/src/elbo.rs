@@ -27,6 +27,10 @@ pub struct ElboTerms {
     /// share of the expected log-likelihood, `-point_noise/2 sum_k N_k tr(E[Lambda_k])`
     /// (docs/vb.md, R1); 0 under scikit-learn's rule. Never positive.
     pub point_noise: f64,
+    /// `-E[ln q(X_m)]`: the entropy of the missing coordinates' conditional Gaussians,
+    /// `sum_n sum_k r_nk H[N(x̂_nk, C_k)]` (docs/vb.md, "Missing values", V-M3); 0 without
+    /// missing values.
+    pub missing_entropy: f64,
 }
 
 impl ElboTerms {
@@ -38,6 +42,14 @@ impl ElboTerms {
             + self.normal_wishart_prior_minus_entropy
             + self.responsibility_entropy
             + self.point_noise
+            + self.missing_entropy
+    }
+
+    /// These terms with the entropy of the missing coordinates (an E-step output's
+    /// `missing_entropy_sum`) in [`ElboTerms::missing_entropy`].
+    pub fn with_missing_entropy(mut self, missing_entropy: f64) -> Self {
+        self.missing_entropy = missing_entropy;
+        self
     }
 }
 
@@ -124,6 +136,7 @@ pub fn elbo(
         normal_wishart_prior_minus_entropy: normal_wishart,
         responsibility_entropy: -resp_log_resp_sum,
         point_noise,
+        missing_entropy: 0.0,
     }
 }
 

@@ -69,7 +69,8 @@ fn iterate_pass(
     let kind = state.covariance_type.scatter_kind();
     let out: EStepOutput = state.kernel()?.e_step_pass(passes, kind)?;
     let next = m_step(&out.stats, priors, state.covariance_type, reg_covar)?;
-    let bound = elbo(&next, priors, &out.stats, out.resp_log_resp_sum);
+    let bound = elbo(&next, priors, &out.stats, out.resp_log_resp_sum)
+        .with_missing_entropy(out.missing_entropy_sum);
     Ok((next, bound))
 }
 

@@ -47,6 +47,15 @@ impl ScaleFactor {
     }
 
     /// `||F^T (x - m)||^2`, allocation-free: for a triangular `F` summed column by column.
+    /// The precision matrix `F F^T` this factor stands for, dense (`d` x `d`).
+    fn precision(&self, d: usize) -> DMatrix<f64> {
+        match self {
+            Self::Upper(f) => f * f.transpose(),
+            Self::Diagonal(f) => DMatrix::from_diagonal(&f.map(|v| v * v)),
+            Self::Spherical(f) => DMatrix::from_diagonal_element(d, d, f * f),
+        }
+    }
+
     fn quadratic(&self, x: &[f64], mean: &[f64]) -> f64 {
         match self {
             Self::Upper(f) => {
@@ -155,7 +164,8 @@ impl PredictiveDensity {
     /// Allocation-free: the quadratic form `||F_k^T (x - m_k)||^2` is summed column by column
     /// of the triangular `F_k`, and the log-sum-exp over components is streamed (the running
     /// maximum rescales the running sum), so it agrees with a two-pass log-sum-exp to a few
-    /// ulps. Score a whole data set with [`MixtureModel::score_samples`](gmm_core::MixtureModel::score_samples),
+    /// ulps. A point with missing coordinates (NaN) gets the marginal density of its observed
+    /// ones (and allocates). Score a whole data set with [`MixtureModel::score_samples`](gmm_core::MixtureModel::score_samples),
     /// which checks the dimension.
     ///
     /// # Panics
@@ -163,6 +173,9 @@ impl PredictiveDensity {
     pub fn log_pdf(&self, x: &[f64]) -> f64 {
         let d = self.n_features();
         assert_eq!(x.len(), d, "a point of dimension {d} is needed");
+        if x.iter().any(|v| v.is_nan()) {
+            return self.log_pdf_observed(x);
+        }
         let df = d as f64;
         let mut max = f64::NEG_INFINITY;
         let mut sum = 0.0;
@@ -182,6 +195,43 @@ impl PredictiveDensity {
             return max;
         }
         max + sum.ln()
+    }
+
+    /// The log density of the observed coordinates of `x` (NaN marks a missing one; docs/vb.md,
+    /// "Missing values"): each Student-t's marginal, `St(x_o | m_o, ((L^{-1})_oo)^{-1}, nu)`
+    /// with the same degrees of freedom `nu` (the marginal of a multivariate Student-t over
+    /// some coordinates). Dense, point by point (a query, not the fit's loop).
+    fn log_pdf_observed(&self, x: &[f64]) -> f64 {
+        let d = x.len();
+        let observed: Vec<usize> = (0..d).filter(|&j| !x[j].is_nan()).collect();
+        let p = observed.len() as f64;
+        let terms: Vec<f64> = (0..self.log_weights.len())
+            .map(|c| {
+                let Some(cov) = self.factors[c].precision(d).try_inverse() else {
+                    return f64::NEG_INFINITY;
+                };
+                let cov_oo = cov.select_rows(&observed).select_columns(&observed);
+                let Some(chol) = cov_oo.cholesky() else {
+                    return f64::NEG_INFINITY;
+                };
+                let l = chol.l();
+                let diff = DVector::from_iterator(
+                    observed.len(),
+                    observed.iter().map(|&j| x[j] - self.means[c][j]),
+                );
+                let delta2 = l
+                    .solve_lower_triangular(&diff)
+                    .map_or(f64::INFINITY, |z| z.norm_squared());
+                let log_det = 2.0 * l.diagonal().map(f64::ln).sum();
+                let dof = self.dof[c];
+                self.log_weights[c] + ln_gamma(0.5 * (dof + p))
+                    - ln_gamma(0.5 * dof)
+                    - 0.5 * log_det
+                    - 0.5 * p * (dof * std::f64::consts::PI).ln()
+                    - 0.5 * (dof + p) * (delta2 / dof).ln_1p()
+            })
+            .collect();
+        gmm_core::logsumexp(&terms)
     }
 }
 

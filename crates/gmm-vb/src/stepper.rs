@@ -101,9 +101,13 @@ impl VbParams {
             return Ok(model.clone());
         }
         let priors = self.resolve_priors(data)?;
-        let init = self.control.initial_responsibilities(data, 0)?;
+        let start = self
+            .control
+            .init
+            .start_rows(data, self.control.n_components);
+        let init = self.control.initial_responsibilities(&start, 0)?;
         let kind = self.control.covariance_type.scatter_kind();
-        self.first_model(&init.sufficient_stats(data, kind), &priors)
+        self.first_model(&init.sufficient_stats(&start, kind), &priors)
     }
 
     /// The posterior a run from given initial responsibilities starts from: one VB M-step
@@ -165,7 +169,8 @@ impl VbStepper {
         out.check_for_model(self.kernel.n_components(), self.kernel.n_features())?;
         let c = &self.params.control;
         let next = m_step(&out.stats, &self.priors, c.covariance_type, c.reg_covar)?;
-        let terms = elbo(&next, &self.priors, &out.stats, out.resp_log_resp_sum);
+        let terms = elbo(&next, &self.priors, &out.stats, out.resp_log_resp_sum)
+            .with_missing_entropy(out.missing_entropy_sum);
         self.kernel = next.kernel()?;
         self.state = next;
         // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a row

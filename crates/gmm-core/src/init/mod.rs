@@ -101,7 +101,11 @@ pub enum InitialResponsibilities {
 impl InitialResponsibilities {
     /// Sufficient statistics of these responsibilities over `data`, means relative to the
     /// data's first point (as the E-step stores them).
+    ///
+    /// Rows with missing coordinates count with their missing values replaced by the observed
+    /// means of their columns ([`Dataset::mean_imputed`]).
     pub fn sufficient_stats(&self, data: &Dataset, kind: ScatterKind) -> SufficientStats {
+        let data = &*data.mean_imputed();
         let origin = data.row(0);
         match self {
             Self::Hard {
@@ -192,6 +196,14 @@ impl InitialResponsibilities {
 }
 
 impl InitMethod {
+    /// The points this method starts a fit of `k` components from ([`Dataset::start_rows`]):
+    /// `data` itself when nothing is missing; with missing coordinates, the complete rows
+    /// when at least `k` of them count, else every row mean-imputed; given labels name
+    /// every row, so they always start from the mean-imputed rows.
+    pub fn start_rows<'a>(&self, data: &'a Dataset, k: usize) -> std::borrow::Cow<'a, Dataset> {
+        data.start_rows(k, matches!(self, Self::FromLabels(_)))
+    }
+
     /// A short name (`kmeans`, `kmeans++`, `random`, `random-from-data`, `labels`, `means`).
     pub fn name(&self) -> &'static str {
         match self {

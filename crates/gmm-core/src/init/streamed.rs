@@ -41,7 +41,8 @@ const MAX_SAMPLE_VALUES: usize = 1 << 22;
 impl InitMethod {
     /// The initial statistics of `k` components over the points of `passes`, from `seed`
     /// (see the module documentation). Data in memory are initialised exactly as
-    /// [`InitMethod::initial_responsibilities`] does.
+    /// [`InitMethod::initial_responsibilities`] does, on [`InitMethod::start_rows`] when
+    /// some coordinates are missing.
     ///
     /// # Errors
     /// As [`InitMethod::initial_responsibilities`], and errors of the passes.
@@ -54,8 +55,9 @@ impl InitMethod {
         sample_size: usize,
     ) -> Result<SufficientStats> {
         if let Some(data) = passes.in_memory() {
-            let init = self.initial_responsibilities(data, k, seed)?;
-            return Ok(init.sufficient_stats(data, kind));
+            let start = self.start_rows(data, k);
+            let init = self.initial_responsibilities(&start, k, seed)?;
+            return Ok(init.sufficient_stats(&start, kind));
         }
         check_k_of(passes.summary()?.n_counted, k)?;
         let d = passes.n_features();
@@ -93,11 +95,18 @@ impl InitMethod {
 /// The statistics of every point in one component (K = 1): the data's weighted mean and
 /// centred scatter (full or diagonal by `kind`), in one pass in the E-step's batches, so a
 /// stream gives the same numbers bit for bit as data in memory. Means are stored relative
-/// to the first point.
+/// to the first point. Data in memory with missing coordinates give the statistics of
+/// their mean-imputed points ([`Dataset::mean_imputed`], no pass): what VB's and MAP-EM's
+/// default priors are resolved on.
 ///
 /// # Errors
 /// Errors of the pass (reading, validation).
 pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<SufficientStats> {
+    if let Some(data) = passes.in_memory().filter(|data| data.has_missing()) {
+        let imputed = data.mean_imputed();
+        let mut source = &*imputed;
+        return data_statistics(&mut Passes::new(&mut source), kind);
+    }
     let d = passes.n_features();
     let mut labels = Vec::new();
     accumulate(passes, 1, kind, &mut |stats, batch| {

@@ -110,6 +110,7 @@ impl EStepKernel {
             stats,
             log_norm_sum,
             resp_log_resp_sum,
+            missing_entropy_sum: 0.0,
             n_samples: rows,
             total_weight: weights.map_or(rows as f64, |w| w.iter().sum()),
             lanes: if T::REGISTER_LANES > f64::REGISTER_LANES {

@@ -20,6 +20,7 @@
 mod chunk;
 mod factors;
 mod lanes;
+mod missing;
 mod output_wire;
 mod precision;
 mod queries;
@@ -86,6 +87,10 @@ pub struct EStepOutput {
     /// `sum_n sum_k r_nk ln r_nk` (the negative entropy of the responsibilities; VB's
     /// `E[ln q(Z)]`).
     pub resp_log_resp_sum: f64,
+    /// `sum_n w_n sum_k r_nk H[q(x_nm | z_n = k)]`: the entropy of the missing coordinates'
+    /// conditional Gaussians (docs/vb.md, "Missing values"), 0 without missing values. VB's
+    /// ELBO adds it; EM's bound does not need it.
+    pub missing_entropy_sum: f64,
     /// Number of points visited.
     pub n_samples: usize,
     /// Sum of the visited points' weights (`n_samples` without weights): the N of per-point
@@ -105,6 +110,7 @@ impl EStepOutput {
             stats: SufficientStats::zeros(k, origin, kind),
             log_norm_sum: 0.0,
             resp_log_resp_sum: 0.0,
+            missing_entropy_sum: 0.0,
             n_samples: 0,
             total_weight: 0.0,
             lanes: Precision::F64,
@@ -117,6 +123,7 @@ impl EStepOutput {
         self.stats.merge(&other.stats);
         self.log_norm_sum += other.log_norm_sum;
         self.resp_log_resp_sum += other.resp_log_resp_sum;
+        self.missing_entropy_sum += other.missing_entropy_sum;
         self.n_samples += other.n_samples;
         self.total_weight += other.total_weight;
         if other.lanes == Precision::F32 {
@@ -216,6 +223,9 @@ impl EStepKernel {
             self.n_features,
             "data dimension differs from the kernel's"
         );
+        if data.has_missing() {
+            return self.e_step_with_missing(data, kind);
+        }
         let d = self.n_features;
         let origin = data.row(0).to_vec();
         let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
@@ -229,15 +239,49 @@ impl EStepKernel {
         total
     }
 
+    /// [`Self::e_step`] over data with missing coordinates (docs/em.md, "Missing values"):
+    /// the complete rows through the vectorised kernel in the batches and chunks of a data
+    /// set made of them alone, then the rows with missing coordinates by pattern
+    /// ([`MissingPattern`](crate::MissingPattern)), their statistics merged after, in a fixed
+    /// order. Means are stored relative to the first complete row (the observed column
+    /// means when there is none).
+    fn e_step_with_missing(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
+        let d = self.n_features;
+        let origin = data.finite_origin();
+        let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
+        let complete = data.complete_rows().unwrap_or(&[]);
+        let values: Vec<f64> = complete
+            .iter()
+            .flat_map(|&n| data.row(n).iter().copied())
+            .collect();
+        let weights: Option<Vec<f64>> = data
+            .weights()
+            .map(|w| complete.iter().map(|&n| w[n]).collect());
+        let batch_rows = Self::batch_rows(d);
+        for (b, batch) in values.chunks(batch_rows * d).enumerate() {
+            let w = weights
+                .as_deref()
+                .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
+            self.e_step_batch(Points::F64(batch), w, &origin, kind, &mut total);
+        }
+        total.merge(&self.e_step_missing(data, &origin, kind));
+        total
+    }
+
     /// The E-step over one pass of a stream: the same batches, chunks and merge order as
     /// [`Self::e_step`] on the same points in memory, so the same result bit for bit. Means
-    /// in the statistics are stored relative to the pass's first point.
+    /// in the statistics are stored relative to the pass's first point. Data in memory with
+    /// missing coordinates run [`Self::e_step`] instead (no pass).
     ///
     /// # Errors
     /// [`GmmError::ShapeMismatch`] when the source's dimension differs from the kernel's;
     /// errors of the pass (reading, validation, a source that changed).
     pub fn e_step_pass(&self, passes: &mut Passes<'_>, kind: ScatterKind) -> Result<EStepOutput> {
         let d = self.n_features;
+        if let Some(data) = passes.in_memory().filter(|data| data.has_missing()) {
+            data.check_features(d)?;
+            return Ok(self.e_step(data, kind));
+        }
         if passes.n_features() != d {
             return Err(GmmError::ShapeMismatch {
                 what: "number of features of the data against the model".into(),

@@ -23,12 +23,20 @@ struct EStepWire {
     stats: SufficientStats,
     log_norm_sum: f64,
     resp_log_resp_sum: f64,
+    /// The entropy of the missing coordinates (absent, 0, without missing values).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    missing_entropy_sum: f64,
     n_samples: usize,
     total_weight: f64,
     /// Whether some of the E-step ran in `f32` lanes (absent, false, in bytes written before
     /// the single-precision E-step).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     single_precision: bool,
+}
+
+/// Whether `v` is 0 (a field left out of the bytes).
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn bad(reason: String) -> GmmError {
@@ -60,6 +68,7 @@ impl EStepOutput {
             stats: self.stats.clone(),
             log_norm_sum: self.log_norm_sum,
             resp_log_resp_sum: self.resp_log_resp_sum,
+            missing_entropy_sum: self.missing_entropy_sum,
             n_samples: self.n_samples,
             total_weight: self.total_weight,
             single_precision: self.lanes == Precision::F32,
@@ -91,6 +100,7 @@ impl EStepOutput {
         for (what, v) in [
             ("log_norm_sum", w.log_norm_sum),
             ("resp_log_resp_sum", w.resp_log_resp_sum),
+            ("missing_entropy_sum", w.missing_entropy_sum),
         ] {
             if v.is_nan() || v == f64::INFINITY {
                 return Err(bad(format!("{what} is {v}")));
@@ -100,6 +110,7 @@ impl EStepOutput {
             stats: w.stats,
             log_norm_sum: w.log_norm_sum,
             resp_log_resp_sum: w.resp_log_resp_sum,
+            missing_entropy_sum: w.missing_entropy_sum,
             n_samples: w.n_samples,
             total_weight: w.total_weight,
             lanes: if w.single_precision {

@@ -1,6 +1,10 @@
 //! Per-point queries of the kernel outside fitting: log normalisers, log responsibilities,
 //! the most responsible component, and the limit for points too far for `f64` distances.
 //!
+//! Points with missing coordinates (NaN in a data set built with
+//! `MissingPolicy::Marginalise`) are answered with their marginal densities over the
+//! observed coordinates (docs/em.md, "Missing values").
+//!
 //! Like [`EStepKernel::e_step`], each query panics when the data's dimension differs from
 //! the kernel's; `GaussianMixture` and the estimators' models check it and return an error.
 
@@ -124,6 +128,15 @@ impl EStepKernel {
         );
         let d = self.n_features;
         let k = self.n_components;
+        if data.has_missing() {
+            let log_rho = self.log_rho_with_missing(data);
+            return data
+                .as_slice()
+                .par_chunks(d)
+                .zip(log_rho.par_chunks(k))
+                .map(|(x, row)| f(x, row))
+                .collect();
+        }
         let rows = Self::chunk_rows(d);
         data.as_slice()
             .par_chunks(rows * d)

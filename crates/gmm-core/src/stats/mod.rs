@@ -14,6 +14,7 @@
 //! `S = S_a + S_b + delta delta^T N_a N_b / N`.
 
 use nalgebra::{DMatrix, DVector};
+mod missing;
 mod rank_update;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,16 @@ fn check_weights_shape(weights: Option<&[f64]>, rows: usize) {
             "weights must be finite and non-negative"
         );
     }
+}
+
+/// The statistics of one component over some points, as [`SufficientStats`] stores them.
+struct ComponentPart<'a> {
+    /// `N_k`.
+    n: f64,
+    /// `xbar_k` minus an origin.
+    mean_offset: &'a [f64],
+    /// The centred scatter (D x D row-major, or its diagonal).
+    scatter: &'a [f64],
 }
 
 /// Which part of the scatter matrix the statistics keep.
@@ -233,40 +244,59 @@ impl SufficientStats {
         // one buffer for every component's difference of means: no allocation per component
         let mut delta = vec![0.0; d];
         for c in 0..self.n_k.len() {
-            let nb = other.n_k[c];
-            if nb == 0.0 {
-                continue;
-            }
-            let na = self.n_k[c];
-            let n = na + nb;
-            let mb = &other.mean_offsets[c * d..(c + 1) * d];
-            let ma = &mut self.mean_offsets[c * d..(c + 1) * d];
-            for (j, dj) in delta.iter_mut().enumerate() {
-                *dj = (mb[j] + shift[j]) - ma[j];
-            }
-            let f = nb / n;
-            for j in 0..d {
-                ma[j] += delta[j] * f;
-            }
-            let w = na * f;
-            let sa = &mut self.scatter[c * block..(c + 1) * block];
-            let sb = &other.scatter[c * block..(c + 1) * block];
-            match self.kind {
-                ScatterKind::Full => {
-                    for a in 0..d {
-                        for b in 0..d {
-                            sa[a * d + b] += sb[a * d + b] + w * delta[a] * delta[b];
-                        }
-                    }
-                }
-                ScatterKind::Diagonal => {
-                    for j in 0..d {
-                        sa[j] += sb[j] + w * delta[j] * delta[j];
-                    }
-                }
-            }
-            self.n_k[c] = n;
+            let part = ComponentPart {
+                n: other.n_k[c],
+                mean_offset: &other.mean_offsets[c * d..(c + 1) * d],
+                scatter: &other.scatter[c * block..(c + 1) * block],
+            };
+            self.merge_component(c, &part, &shift, &mut delta);
         }
+    }
+
+    /// Chan's update of component `c` with the statistics `part` of a disjoint set of points
+    /// whose mean offset is relative to `origin + shift` (`delta` is a buffer of length D).
+    fn merge_component(
+        &mut self,
+        c: usize,
+        part: &ComponentPart<'_>,
+        shift: &[f64],
+        delta: &mut [f64],
+    ) {
+        let d = self.n_features;
+        let block = self.kind.len(d);
+        let nb = part.n;
+        if nb == 0.0 {
+            return;
+        }
+        let na = self.n_k[c];
+        let n = na + nb;
+        let mb = part.mean_offset;
+        let ma = &mut self.mean_offsets[c * d..(c + 1) * d];
+        for (j, dj) in delta.iter_mut().enumerate() {
+            *dj = (mb[j] + shift[j]) - ma[j];
+        }
+        let f = nb / n;
+        for j in 0..d {
+            ma[j] += delta[j] * f;
+        }
+        let w = na * f;
+        let sa = &mut self.scatter[c * block..(c + 1) * block];
+        let sb = part.scatter;
+        match self.kind {
+            ScatterKind::Full => {
+                for a in 0..d {
+                    for b in 0..d {
+                        sa[a * d + b] += sb[a * d + b] + w * delta[a] * delta[b];
+                    }
+                }
+            }
+            ScatterKind::Diagonal => {
+                for j in 0..d {
+                    sa[j] += sb[j] + w * delta[j] * delta[j];
+                }
+            }
+        }
+        self.n_k[c] = n;
     }
 
     /// Number of components K.
