@@ -3,7 +3,7 @@
 //! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
 
 use super::lanes::KernelLane;
-use super::triangular::whitened_square_norm;
+use super::triangular::whitened_square_norm_of_small_d;
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_lanes, hsum, lanes};
 use crate::source::Precision;
@@ -163,7 +163,7 @@ impl EStepKernel {
                                 dg.try_into().expect("a whole group of lanes");
                             *dg = std::array::from_fn(|l| x[l] - *m);
                         }
-                        q = whitened_square_norm::<FMA, T>(p, &diff, d);
+                        q = whitened_square_norm_of_small_d::<FMA, T>(p, &diff, d);
                     }
                     Factors::Diagonal(p) => {
                         let p = &p[c * d..(c + 1) * d];
