@@ -509,8 +509,8 @@ impl<'s> Passes<'s> {
         // Checked already: data in memory when they were made; borrowed values that cannot
         // change by the first whole pass (the f32 E-step spent about 8 % of its time checking
         // the same values again every pass).
-        let trusted = self.source.in_memory().is_some()
-            || (self.source.unchanging() && self.first.is_some());
+        let trusted =
+            self.source.in_memory().is_some() || (self.source.unchanging() && self.first.is_some());
         let has_weights = self.source.has_weights();
         let mut seen = PassSummary {
             n_samples: 0,
