@@ -92,6 +92,11 @@ def check_finite(arr, estimator_name, allow_nan, nan_hint):
         if not bad.any():
             return
     row, column = np.argwhere(bad)[0]
+    message = (  # scikit-learn's first line, when it is not installed
+        "Input X contains NaN."
+        if what == "NaN"
+        else f"Input X contains infinity or a value too large for {arr.dtype!r}."
+    )
     if _sk_assert_all_finite is not None:
         try:
             _sk_assert_all_finite(
@@ -99,12 +104,6 @@ def check_finite(arr, estimator_name, allow_nan, nan_hint):
             )
         except ValueError as e:
             message = str(e)
-    else:  # scikit-learn's first line
-        message = (
-            "Input X contains NaN."
-            if what == "NaN"
-            else f"Input X contains infinity or a value too large for {arr.dtype!r}."
-        )
     value = arr[row, column]
     shown = "NaN" if what == "NaN" else ("inf" if value > 0 else "-inf")
     message += f"\nThe value at row {row}, column {column} is {shown}"
