@@ -1,7 +1,7 @@
 //! NumPy arrays in and out: data sets from 2-D float64 arrays, model parameters as arrays of
 //! scikit-learn's shapes.
 
-use gmm_core::{Dataset, Result};
+use gmm_core::{Dataset, MissingPolicy, Result};
 use nalgebra::{DMatrix, DVector};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -72,17 +72,49 @@ pub fn weight_slice<'a>(w: &'a PyReadonlyArray1<'_, f64>) -> std::borrow::Cow<'a
     }
 }
 
-/// A validated data set of the rows (the values are copied into it), with its weights.
+/// A validated data set of the rows (the values are copied into it) under `policy` (with
+/// [`MissingPolicy::Marginalise`] a NaN marks a missing coordinate), with its weights.
 ///
 /// # Errors
-/// As [`Dataset::from_row_major`] (empty data, zero features, a non-finite value naming its
-/// row and column) and [`Dataset::with_weights`].
-pub fn dataset(rows: &Rows<'_>, weights: Option<Vec<f64>>) -> Result<Dataset> {
-    let data = Dataset::from_row_major(rows.n, rows.d, rows.values.to_vec())?;
+/// As [`Dataset::from_row_major_with_policy`] (empty data, zero features, a non-finite value
+/// naming its row and column, a row without an observed value) and [`Dataset::with_weights`].
+pub fn dataset(
+    rows: &Rows<'_>,
+    weights: Option<Vec<f64>>,
+    policy: MissingPolicy,
+) -> Result<Dataset> {
+    let data = Dataset::from_row_major_with_policy(rows.n, rows.d, rows.values.to_vec(), policy)?;
     match weights {
         Some(w) => data.with_weights(w),
         None => Ok(data),
     }
+}
+
+/// The points of row-major `values` (`d` per point, float64 or float32) and their weights as
+/// a data set that marks their missing coordinates, when `policy` reads NaN as missing and
+/// some value is NaN (the values are then copied, float32 widened); `None` otherwise, and
+/// the caller reads the values in place as before: data without a NaN take the same path,
+/// and give the same bits, under either policy.
+///
+/// # Errors
+/// As [`Dataset::from_row_major_with_policy`] (an infinite value, a row without an observed
+/// value) and [`Dataset::with_weights`].
+pub fn with_missing<T: Copy + Into<f64>>(
+    values: &[T],
+    d: usize,
+    weights: Option<&[f64]>,
+    policy: MissingPolicy,
+) -> Result<Option<Dataset>> {
+    let is_nan = |v: &T| (*v).into().is_nan();
+    if policy == MissingPolicy::Refuse || d == 0 || !values.iter().any(is_nan) {
+        return Ok(None);
+    }
+    let widened = values.iter().map(|&v| v.into()).collect();
+    let data = Dataset::from_row_major_with_policy(values.len() / d, d, widened, policy)?;
+    Ok(Some(match weights {
+        Some(w) => data.with_weights(w.to_vec())?,
+        None => data,
+    }))
 }
 
 /// A K x D matrix from a 2-D array.

@@ -21,10 +21,29 @@ pub fn invalid(name: &'static str, value: impl ToString, reason: impl Into<Strin
     }
 }
 
-/// The Python exception of a gmm error, carrying its message.
+/// The message of a gmm error as a Python user reads it: the library's, except that a
+/// non-finite value names what a Python user can do (the library's message names its Rust
+/// API, `MissingPolicy::Marginalise`): for a NaN, the estimators' `missing="marginalise"`.
+fn python_message(e: &GmmError) -> String {
+    match e {
+        GmmError::NonFinite { row, column, value } => {
+            let what_to_do = if value.is_nan() {
+                "remove or impute it, or have NaN read as a missing value: \
+                 missing=\"marginalise\" (GaussianMixture, BayesianGaussianMixture, \
+                 MAPGaussianMixture)"
+            } else {
+                "remove or impute non-finite values before fitting"
+            };
+            format!("value at row {row}, column {column} is {value}: {what_to_do}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The Python exception of a gmm error, carrying its message ([`python_message`]).
 pub fn to_py(e: GmmError) -> PyErr {
     // control characters (a newline or an escape sequence in a file name) escaped
-    let message = gmm_core::escape_control(&e.to_string());
+    let message = gmm_core::escape_control(&python_message(&e));
     let root = match &e {
         GmmError::FitFailed { source, .. } => source.as_ref(),
         other => other,

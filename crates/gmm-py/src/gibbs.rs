@@ -2,7 +2,7 @@
 //! model file, its queries (the posterior predictive of the kept draws, as `gmm score`),
 //! its draws as arrays, its diagnostics and summary warnings, and its model file.
 
-use gmm_core::{Covariances, Dataset, FittedModel, MixtureModel, ModelFile, Result};
+use gmm_core::{Covariances, Dataset, FittedModel, MissingPolicy, MixtureModel, ModelFile, Result};
 use gmm_gibbs::{Diagnostics, Draw, GibbsFit, GibbsParams, SummaryWarning};
 use gmm_vb::{LoadedModel, ModelKind, PriorSpec};
 use numpy::ndarray::{ArrayD, IxDyn};
@@ -134,7 +134,7 @@ impl GibbsModel {
     }
 
     fn data(&self, rows: &arrays::Rows<'_>) -> Result<Dataset> {
-        let data = arrays::dataset(rows, None)?;
+        let data = arrays::dataset(rows, None, MissingPolicy::Refuse)?;
         data.check_features(self.model.n_features())?;
         Ok(data)
     }
@@ -220,7 +220,11 @@ impl GibbsModel {
             )
         })?;
         let rows = arrays::rows(&x);
-        py.detach(|| guarded(|| Self::of_fit(&params.fit(&arrays::dataset(&rows, None)?)?)))
+        py.detach(|| {
+            guarded(|| {
+                Self::of_fit(&params.fit(&arrays::dataset(&rows, None, MissingPolicy::Refuse)?)?)
+            })
+        })
     }
 
     /// Log posterior predictive density of every point.

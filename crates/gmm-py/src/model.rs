@@ -4,8 +4,9 @@
 
 use gmm_core::model_file::check_feature_names;
 use gmm_core::{
-    EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MixtureModel, ModelFile,
-    Passes, Result, ScatterKind, SliceSource, check_responsibilities_memory,
+    Dataset, EStepKernel, EStepOutput, FitRecord, FittedModel, GaussianMixture, MissingPolicy,
+    MixtureModel, ModelFile, Passes, Result, ScatterKind, SliceSource,
+    check_responsibilities_memory,
 };
 use gmm_vb::{LoadedModel, ModelKind, Priors, VbModel};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -15,6 +16,7 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::arrays::{self, Rows};
 use crate::errors::guarded;
 use crate::params::{mixture_params, posterior_params, record_params};
+use crate::settings::missing_policy;
 use crate::stats::Statistics;
 
 /// What a [`Model`] holds.
@@ -189,9 +191,25 @@ impl Inner {
         }
     }
 
+    /// The rows as a data set that marks their missing coordinates, when `policy` reads
+    /// NaN as missing and some value is NaN ([`arrays::with_missing`]), checked against the
+    /// model's dimension; `None` otherwise (the rows are then read in place, batch by
+    /// batch).
+    fn with_missing(&self, rows: &Rows<'_>, policy: MissingPolicy) -> Result<Option<Dataset>> {
+        let data = arrays::with_missing(&rows.values, rows.d, None, policy)?;
+        if let Some(data) = &data {
+            data.check_features(self.queries().n_features())?;
+        }
+        Ok(data)
+    }
+
     /// Log density of every point, batch by batch over the borrowed rows (the same numbers
-    /// as on the whole data set: the batches are cut where the E-step's chunks are).
-    fn score_samples(&self, rows: &Rows<'_>) -> Result<Vec<f64>> {
+    /// as on the whole data set: the batches are cut where the E-step's chunks are); the
+    /// marginal density of the observed coordinates for a point with missing ones.
+    fn score_samples(&self, rows: &Rows<'_>, policy: MissingPolicy) -> Result<Vec<f64>> {
+        if let Some(data) = self.with_missing(rows, policy)? {
+            return self.queries().score_samples(&data);
+        }
         let mut out = Vec::with_capacity(rows.n);
         self.queries()
             .score_samples_source(&mut self.source(rows, None)?, &mut |_, s| {
@@ -202,18 +220,29 @@ impl Inner {
     }
 
     /// Mean log density per point of the point estimate (what BIC and AIC use), and N.
-    fn point_score(&self, rows: &Rows<'_>) -> Result<(f64, f64)> {
-        let score = self
-            .point_estimate()
-            .score_source(&mut self.source(rows, None)?)?;
+    fn point_score(&self, rows: &Rows<'_>, policy: MissingPolicy) -> Result<(f64, f64)> {
+        let score = match self.with_missing(rows, policy)? {
+            Some(data) => self.point_estimate().score(&data)?,
+            None => self
+                .point_estimate()
+                .score_source(&mut self.source(rows, None)?)?,
+        };
         Ok((score, rows.n as f64))
     }
 
     /// Responsibilities, N x K row-major, batch by batch over the borrowed rows; the N x K
     /// result is checked against the memory limit before anything is computed.
-    fn predict_proba(&self, rows: &Rows<'_>) -> Result<Vec<f64>> {
+    fn predict_proba(&self, rows: &Rows<'_>, policy: MissingPolicy) -> Result<Vec<f64>> {
         let model = self.queries();
         let k = model.n_components();
+        if let Some(data) = self.with_missing(rows, policy)? {
+            let p = model.predict_proba(&data)?;
+            let mut out = Vec::with_capacity(rows.n * k);
+            for i in 0..rows.n {
+                out.extend(p.row(i).iter().copied());
+            }
+            return Ok(out);
+        }
         let mut source = self.source(rows, None)?;
         check_responsibilities_memory(rows.n, k, None)?;
         let mut out = Vec::with_capacity(rows.n * k);
@@ -232,7 +261,11 @@ impl Inner {
 
     /// The most responsible component of every point, batch by batch over the borrowed
     /// rows.
-    fn predict(&self, rows: &Rows<'_>) -> Result<Vec<i64>> {
+    fn predict(&self, rows: &Rows<'_>, policy: MissingPolicy) -> Result<Vec<i64>> {
+        if let Some(data) = self.with_missing(rows, policy)? {
+            let labels = self.queries().predict(&data)?;
+            return Ok(labels.into_iter().map(|l| l as i64).collect());
+        }
         let mut out = Vec::with_capacity(rows.n);
         self.queries()
             .predict_source(&mut self.source(rows, None)?, &mut |_, labels| {
@@ -244,9 +277,19 @@ impl Inner {
 
     /// The E-step statistics of the borrowed rows (and weights) in one pass: the same
     /// batches, chunks and merge order as the in-memory E-step, so the same bits.
-    fn e_step(&self, rows: &Rows<'_>, weights: Option<&[f64]>) -> Result<EStepOutput> {
-        let mut source = self.source(rows, weights)?;
+    /// With missing coordinates, the statistics of the data set that marks them.
+    fn e_step(
+        &self,
+        rows: &Rows<'_>,
+        weights: Option<&[f64]>,
+        policy: MissingPolicy,
+    ) -> Result<EStepOutput> {
         let (kernel, kind) = self.kernel()?;
+        if let Some(data) = arrays::with_missing(&rows.values, rows.d, weights, policy)? {
+            data.check_features(self.queries().n_features())?;
+            return kernel.e_step_pass(&mut Passes::new(&mut &data), kind);
+        }
+        let mut source = self.source(rows, weights)?;
         kernel.e_step_pass(&mut Passes::new(&mut source), kind)
     }
 }
@@ -340,39 +383,50 @@ impl Model {
     }
 
     /// Log density of every point: EM's mixture density; VB's Student-t posterior
-    /// predictive.
+    /// predictive. `missing` ("refuse" or "marginalise", the estimators' option) says
+    /// whether a NaN is refused or marks a missing coordinate, here and in every query:
+    /// a point with missing coordinates gets the marginal density of its observed ones.
+    #[pyo3(signature = (x, missing="refuse"))]
     fn score_samples<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f64>,
+        missing: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let v = py.detach(|| guarded(|| self.inner.score_samples(&rows)))?;
+        let policy = guarded(|| missing_policy(missing))?;
+        let v = py.detach(|| guarded(|| self.inner.score_samples(&rows, policy)))?;
         Ok(v.into_pyarray(py).into_any())
     }
 
     /// Responsibilities, N x K.
+    #[pyo3(signature = (x, missing="refuse"))]
     fn predict_proba<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f64>,
+        missing: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
         let k = self.inner.queries().n_components();
-        let p = py.detach(|| guarded(|| self.inner.predict_proba(&rows)))?;
+        let policy = guarded(|| missing_policy(missing))?;
+        let p = py.detach(|| guarded(|| self.inner.predict_proba(&rows, policy)))?;
         let p =
             numpy::ndarray::Array2::from_shape_vec((rows.n, k), p).expect("N x K responsibilities");
         Ok(p.into_pyarray(py).into_any())
     }
 
     /// The most responsible component of every point.
+    #[pyo3(signature = (x, missing="refuse"))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f64>,
+        missing: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = arrays::rows(&x);
-        let labels = py.detach(|| guarded(|| self.inner.predict(&rows)))?;
+        let policy = guarded(|| missing_policy(missing))?;
+        let labels = py.detach(|| guarded(|| self.inner.predict(&rows, policy)))?;
         Ok(labels.into_pyarray(py).into_any())
     }
 
@@ -392,13 +446,15 @@ impl Model {
 
     /// Bayesian information criterion of the point estimate on `x`,
     /// `-2 N mean_log_likelihood + p ln N` (lower is better).
-    fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+    #[pyo3(signature = (x, missing="refuse"))]
+    fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>, missing: &str) -> PyResult<f64> {
         let rows = arrays::rows(&x);
         let p = self.inner.point_estimate().n_parameters() as f64;
+        let policy = guarded(|| missing_policy(missing))?;
         // GaussianMixture::bic's formula, with the score of the borrowed rows
         py.detach(|| {
             guarded(|| {
-                let (score, n) = self.inner.point_score(&rows)?;
+                let (score, n) = self.inner.point_score(&rows, policy)?;
                 Ok(-2.0 * n * score + p * n.ln())
             })
         })
@@ -406,11 +462,13 @@ impl Model {
 
     /// Integrated completed likelihood of the point estimate on `x`, mclust's with lower
     /// better: BIC - 2 sum_n ln max_k r_nk ([`GaussianMixture::icl`]).
-    fn icl(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+    #[pyo3(signature = (x, missing="refuse"))]
+    fn icl(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>, missing: &str) -> PyResult<f64> {
         let rows = arrays::rows(&x);
+        let policy = guarded(|| missing_policy(missing))?;
         py.detach(|| {
             guarded(|| {
-                let data = arrays::dataset(&rows, None)?;
+                let data = arrays::dataset(&rows, None, policy)?;
                 self.inner.point_estimate().icl(&data)
             })
         })
@@ -418,13 +476,15 @@ impl Model {
 
     /// Akaike information criterion of the point estimate on `x`,
     /// `-2 N mean_log_likelihood + 2 p` (lower is better).
-    fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+    #[pyo3(signature = (x, missing="refuse"))]
+    fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>, missing: &str) -> PyResult<f64> {
         let rows = arrays::rows(&x);
         let p = self.inner.point_estimate().n_parameters() as f64;
+        let policy = guarded(|| missing_policy(missing))?;
         // GaussianMixture::aic's formula, with the score of the borrowed rows
         py.detach(|| {
             guarded(|| {
-                let (score, n) = self.inner.point_score(&rows)?;
+                let (score, n) = self.inner.point_score(&rows, policy)?;
                 Ok(-2.0 * n * score + 2.0 * p)
             })
         })
@@ -485,20 +545,22 @@ impl Model {
     }
 
     /// The map step: the sufficient statistics of the chunk `x` (with optional weights)
-    /// under this model, with the sums the bound needs.
-    #[pyo3(signature = (x, sample_weight=None))]
+    /// under this model, with the sums the bound needs (`missing` as for the queries).
+    #[pyo3(signature = (x, sample_weight=None, missing="refuse"))]
     fn e_step(
         &self,
         py: Python<'_>,
         x: PyReadonlyArray2<'_, f64>,
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        missing: &str,
     ) -> PyResult<Statistics> {
         let rows = arrays::rows(&x);
         let weights = sample_weight.as_ref().map(arrays::weight_slice);
+        let policy = guarded(|| missing_policy(missing))?;
         let stats = py.detach(|| {
             guarded(|| {
                 let weights = weights.as_ref().map(|w| w.as_ref());
-                self.inner.e_step(&rows, weights)
+                self.inner.e_step(&rows, weights, policy)
             })
         })?;
         Ok(Statistics::new(stats))

@@ -6,8 +6,8 @@
 //! [`Stepper`]. No loop, stopping rule, prior or first M-step is written here.
 
 use gmm_core::{
-    CovarianceType, Covariances, Dataset, EStepOutput, InitMethod, InitialResponsibilities, Passes,
-    Result, SliceSource, data_statistics,
+    CovarianceType, Covariances, Dataset, EStepOutput, InitMethod, InitialResponsibilities,
+    MissingPolicy, Passes, Result, SliceSource, data_statistics,
 };
 use gmm_em::{EmParams, GivenStart, MapParams, MapPrior};
 use gmm_vb::{PriorSpec, VbParams, WeightPrior};
@@ -49,6 +49,16 @@ pub(crate) fn init_method(name: &str) -> Result<InitMethod> {
             ));
         }
     })
+}
+
+/// The estimators' `missing` names: "refuse" (a NaN is an error, the default) or
+/// "marginalise" (a NaN marks a missing coordinate).
+pub fn missing_policy(name: &str) -> Result<MissingPolicy> {
+    match name {
+        "refuse" => Ok(MissingPolicy::Refuse),
+        "marginalise" => Ok(MissingPolicy::Marginalise),
+        other => Err(invalid("missing", other, "use 'refuse' or 'marginalise'")),
+    }
 }
 
 pub(crate) fn weight_prior(kind: &str, concentration: Option<f64>) -> Result<WeightPrior> {
@@ -123,26 +133,36 @@ impl Request {
         })
     }
 
-    /// The whole fit of the rows: restarts from the initialisation, or one run from given
-    /// responsibilities.
+    /// The whole fit of the rows: restarts from the initialisation (the rows read in place),
+    /// or one run from given responsibilities.
     fn fit(
         &self,
         rows: &Rows<'_>,
         weights: Option<&[f64]>,
         resp: Option<&InitialResponsibilities>,
+        policy: MissingPolicy,
     ) -> Result<Inner> {
+        match resp {
+            None => self.fit_source(&mut borrowed(rows, weights)?),
+            Some(_) => {
+                let data = arrays::dataset(rows, weights.map(<[f64]>::to_vec), policy)?;
+                self.fit_data(&data, resp)
+            }
+        }
+    }
+
+    /// The whole fit of a data set in memory (one with missing coordinates, or one that
+    /// given responsibilities name row by row): restarts from the initialisation, or one
+    /// run from the responsibilities.
+    fn fit_data(&self, data: &Dataset, resp: Option<&InitialResponsibilities>) -> Result<Inner> {
         Ok(match (self, resp) {
-            (Self::Map(_), Some(_)) => {
-                let data = arrays::dataset(rows, weights.map(<[f64]>::to_vec))?;
-                return self.resolved_on(&data)?.fit(rows, weights, resp);
+            (Self::Map(_), Some(_)) => return self.resolved_on(data)?.fit_data(data, resp),
+            (_, None) => {
+                let mut source = data;
+                self.fit_source(&mut source)?
             }
-            (_, None) => self.fit_source(&mut borrowed(rows, weights)?)?,
-            (Self::Em(p), Some(r)) => {
-                Inner::em_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
-            }
-            (Self::Vb(p), Some(r)) => {
-                Inner::vb_fit(p.fit_from(&arrays::dataset(rows, weights.map(<[f64]>::to_vec))?, r)?)
-            }
+            (Self::Em(p), Some(r)) => Inner::em_fit(p.fit_from(data, r)?),
+            (Self::Vb(p), Some(r)) => Inner::vb_fit(p.fit_from(data, r)?),
         })
     }
 
@@ -292,11 +312,14 @@ fn covariances_of_precisions(
     })
 }
 
-/// An estimator's parameters as the library's request (EM or VB).
+/// An estimator's parameters as the library's request (EM or VB), and what a NaN in its
+/// data means.
 #[pyclass(module = "gmm_rs._core", name = "Settings", frozen)]
 pub struct Settings {
     /// The request.
     pub request: Request,
+    /// The estimator's `missing`: whether a NaN is refused or marks a missing coordinate.
+    pub missing: MissingPolicy,
 }
 
 #[pymethods]
@@ -304,7 +327,8 @@ impl Settings {
     /// `GaussianMixture`'s parameters (`random_state` already a seed).
     #[staticmethod]
     #[pyo3(signature = (n_components, covariance_type, tol, reg_covar, max_iter, n_init,
-        init_params, seed, n_features, weights_init=None, means_init=None, precisions_init=None))]
+        init_params, seed, n_features, weights_init=None, means_init=None, precisions_init=None,
+        missing="refuse"))]
     #[allow(clippy::too_many_arguments)]
     fn em(
         n_components: usize,
@@ -319,9 +343,11 @@ impl Settings {
         weights_init: Option<PyReadonlyArray1<'_, f64>>,
         means_init: Option<PyReadonlyArray2<'_, f64>>,
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+        missing: &str,
     ) -> PyResult<Self> {
         guarded(|| {
             let t = self::covariance_type(covariance_type)?;
+            let missing = missing_policy(missing)?;
             let given = GivenStart {
                 weights: weights_init.as_ref().map(arrays::vector),
                 means: means_init.as_ref().map(arrays::matrix),
@@ -341,6 +367,7 @@ impl Settings {
                 .given_start(given);
             Ok(Self {
                 request: Request::Em(params),
+                missing,
             })
         })
     }
@@ -351,7 +378,7 @@ impl Settings {
     #[pyo3(signature = (n_components, covariance_type, tol, reg_covar, max_iter, n_init,
         init_params, seed, weight_concentration_prior_type, weight_concentration_prior=None,
         mean_precision_prior=None, mean_prior=None, degrees_of_freedom_prior=None,
-        covariance_prior=None, means_init=None))]
+        covariance_prior=None, means_init=None, missing="refuse"))]
     #[allow(clippy::too_many_arguments)]
     fn vb(
         n_components: usize,
@@ -369,8 +396,10 @@ impl Settings {
         degrees_of_freedom_prior: Option<f64>,
         covariance_prior: Option<PyReadonlyArray2<'_, f64>>,
         means_init: Option<PyReadonlyArray2<'_, f64>>,
+        missing: &str,
     ) -> PyResult<Self> {
         guarded(|| {
+            let missing = missing_policy(missing)?;
             let init = match &means_init {
                 Some(m) => InitMethod::FromMeans(arrays::matrix(m)),
                 None => init_method(init_params)?,
@@ -399,6 +428,7 @@ impl Settings {
                 .prior_spec(priors);
             Ok(Self {
                 request: Request::Vb(p),
+                missing,
             })
         })
     }
@@ -411,7 +441,7 @@ impl Settings {
     #[pyo3(signature = (n_components, covariance_type, tol, max_iter, n_init, init_params,
         seed, n_features, prior, weight_concentration_prior=None, mean_precision_prior=None,
         mean_prior=None, degrees_of_freedom_prior=None, covariance_prior=None,
-        weights_init=None, means_init=None, precisions_init=None))]
+        weights_init=None, means_init=None, precisions_init=None, missing="refuse"))]
     #[allow(clippy::too_many_arguments)]
     fn map(
         n_components: usize,
@@ -431,9 +461,11 @@ impl Settings {
         weights_init: Option<PyReadonlyArray1<'_, f64>>,
         means_init: Option<PyReadonlyArray2<'_, f64>>,
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+        missing: &str,
     ) -> PyResult<Self> {
         guarded(|| {
             let t = self::covariance_type(covariance_type)?;
+            let missing = missing_policy(missing)?;
             let spec = PriorSpec {
                 weight_prior: WeightPrior::DirichletDistribution {
                     concentration: weight_concentration_prior,
@@ -478,6 +510,7 @@ impl Settings {
                 .given_start(given);
             Ok(Self {
                 request: Request::Map(params),
+                missing,
             })
         })
     }
@@ -485,7 +518,8 @@ impl Settings {
     /// The whole fit of `x` (restarts), or one run from the responsibilities `resp`. A
     /// float32 `x` is read in place (no copy) and fitted with the E-step in f32 lanes (the
     /// library falls back to f64 lanes where the model is too ill-conditioned for f32);
-    /// with `resp` it is widened to f64.
+    /// with `resp` it is widened to f64. Under `missing="marginalise"`, an `x` with a NaN
+    /// is copied into a data set that marks its missing coordinates (float32 widened).
     #[pyo3(signature = (x, sample_weight=None, resp=None))]
     fn fit(
         &self,
@@ -502,8 +536,11 @@ impl Settings {
                 let d = x.as_array().ncols();
                 py.detach(|| {
                     guarded(|| {
-                        let mut source = borrowed_f32(&values, d, weights.as_deref())?;
-                        self.request.fit_source(&mut source)
+                        let w = weights.as_deref();
+                        match arrays::with_missing(&values, d, w, self.missing)? {
+                            Some(data) => self.request.fit_data(&data, None),
+                            None => self.request.fit_source(&mut borrowed_f32(&values, d, w)?),
+                        }
                     })
                 })?
             }
@@ -511,7 +548,13 @@ impl Settings {
                 let x = arrays::double_precision(x)?;
                 let rows = arrays::rows(&x);
                 py.detach(|| {
-                    guarded(|| self.request.fit(&rows, weights.as_deref(), resp.as_ref()))
+                    guarded(|| {
+                        let w = weights.as_deref();
+                        match arrays::with_missing(&rows.values, rows.d, w, self.missing)? {
+                            Some(data) => self.request.fit_data(&data, resp.as_ref()),
+                            None => self.request.fit(&rows, w, resp.as_ref(), self.missing),
+                        }
+                    })
                 })?
             }
         };
@@ -533,7 +576,7 @@ impl Settings {
         let resp = resp.as_ref().map(soft_responsibilities);
         let run = py.detach(|| {
             guarded(|| {
-                let data = arrays::dataset(&rows, weights)?;
+                let data = arrays::dataset(&rows, weights, self.missing)?;
                 let start = self.request.initial_model(&data, resp.as_ref())?;
                 self.request.stepper(&start, false)
             })
@@ -549,7 +592,7 @@ impl Settings {
     }
 
     /// Runs `stepper` to its end on `x` (one E-step pass per step): the library's loop. A
-    /// float32 `x` is read in place, as by `fit`.
+    /// float32 `x` is read in place, and an `x` with missing values copied, as by `fit`.
     #[pyo3(signature = (stepper, x, sample_weight=None))]
     fn run(
         &self,
@@ -566,8 +609,13 @@ impl Settings {
                 let d = x.as_array().ncols();
                 py.detach(|| {
                     guarded(|| {
-                        let mut source = borrowed_f32(&values, d, weights.as_deref())?;
-                        self.request.run_source(run, &mut source)
+                        let w = weights.as_deref();
+                        match arrays::with_missing(&values, d, w, self.missing)? {
+                            Some(data) => self.request.run_source(run, &mut &data),
+                            None => self
+                                .request
+                                .run_source(run, &mut borrowed_f32(&values, d, w)?),
+                        }
                     })
                 })?
             }
@@ -576,8 +624,11 @@ impl Settings {
                 let rows = arrays::rows(&x);
                 py.detach(|| {
                     guarded(|| {
-                        let mut source = borrowed(&rows, weights.as_deref())?;
-                        self.request.run_source(run, &mut source)
+                        let w = weights.as_deref();
+                        match arrays::with_missing(&rows.values, rows.d, w, self.missing)? {
+                            Some(data) => self.request.run_source(run, &mut &data),
+                            None => self.request.run_source(run, &mut borrowed(&rows, w)?),
+                        }
                     })
                 })?
             }
@@ -639,16 +690,19 @@ impl Settings {
                 let priors = p.priors_from_statistics(&moments.inner.stats)?;
                 Ok(Settings {
                     request: Request::Vb(p.clone().resolved_priors(priors)),
+                    missing: self.missing,
                 })
             }
             Request::Map(p) => {
                 let priors = p.priors_from_statistics(&moments.inner.stats)?;
                 Ok(Settings {
                     request: Request::Em(p.em_params(priors)),
+                    missing: self.missing,
                 })
             }
             Request::Em(_) => Ok(Settings {
                 request: self.request.clone(),
+                missing: self.missing,
             }),
         })
     }
@@ -661,7 +715,10 @@ impl Settings {
             Request::Vb(p) => Request::Vb(p.clone().n_init(n_init)),
             Request::Map(p) => Request::Map(p.clone().n_init(n_init)),
         };
-        Settings { request }
+        Settings {
+            request,
+            missing: self.missing,
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 """scikit-learn's estimator checks (sample-weight equivalence included) on the three
 estimators (MAPGaussianMixture with both priors),
 for several n_components, every covariance type, every init_params and the other options
-that change what fit does (warm_start, n_init, max_iter=0 is covered in
-test_sklearn_behaviour.py): one expected failure is declared, for MAPGaussianMixture on
-N < D data (_expected_failures says why)."""
+that change what fit does (warm_start, n_init, missing="marginalise"; max_iter=0 is
+covered in test_sklearn_behaviour.py): one expected failure is declared, for
+MAPGaussianMixture on N < D data (_expected_failures says why)."""
 
 import warnings
 
@@ -27,6 +27,8 @@ def _variants():
             out.append(cls(n_components=2, init_params=init))
         out.append(cls(n_components=2, warm_start=True))
         out.append(cls(n_components=2, n_init=2))
+        # allow_nan set: the pickling check fits data with NaN
+        out.append(cls(n_components=2, missing="marginalise"))
     out.append(gmm_rs.MAPGaussianMixture(n_components=2, prior="mclust"))
     return out
 

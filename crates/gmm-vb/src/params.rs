@@ -272,13 +272,19 @@ impl VbParams {
         self.check_settings(data.n_features())
     }
 
-    /// [`VbParams::check`] for data read as a stream (see `FitControl::check_passes`).
+    /// [`VbParams::check`] for data read as a stream (see `FitControl::check_passes`); in
+    /// memory data with missing coordinates have their columns checked as by
+    /// [`VbParams::check`] (one without an observed value refused before the default priors
+    /// are resolved on it).
     ///
     /// # Errors
     /// As [`VbParams::check`], and errors of the pass.
     pub fn check_passes(&self, passes: &mut Passes<'_>) -> Result<()> {
         let full = self.control.covariance_type.scatter_kind() == ScatterKind::Full;
         self.control.check_passes(passes, full)?;
+        if let Some(data) = passes.in_memory() {
+            data.check_observed_columns()?;
+        }
         self.check_settings(passes.n_features())
     }
 

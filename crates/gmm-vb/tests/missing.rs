@@ -178,3 +178,20 @@ fn the_cavi_model_refuses_missing_values() {
         "{err}"
     );
 }
+
+#[test]
+fn a_column_without_an_observed_value_is_refused_in_memory_and_as_a_source() {
+    let mut values = truth().sample_seeded(100, 3).unwrap().0.as_slice().to_vec();
+    for row in values.chunks_exact_mut(3) {
+        row[1] = f64::NAN;
+    }
+    let data =
+        Dataset::from_row_major_with_policy(100, 3, values, MissingPolicy::Marginalise).unwrap();
+    let refused = gmm_core::GmmError::AllMissingColumn { column: 1 };
+    assert_eq!(VbParams::new(2).fit(&data).unwrap_err(), refused);
+    let mut source = &data;
+    assert_eq!(
+        VbParams::new(2).fit_source(&mut source).unwrap_err(),
+        refused
+    );
+}

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._validation import as_data, as_weights, seed_of
+from ._validation import as_data, as_weights, check_finite, seed_of
 
 try:  # scikit-learn is optional: with it the classes are full scikit-learn estimators
     from sklearn.base import BaseEstimator, DensityMixin
@@ -76,10 +76,26 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     _kind = None  # "em", "map" or "vb"
 
     # --- input ---------------------------------------------------------------------------
+    def _marginalises(self):
+        """Whether a NaN marks a missing value (missing="marginalise") rather than an
+        error."""
+        return self.missing == "marginalise"
+
+    if HAVE_SKLEARN:
+
+        def __sklearn_tags__(self):
+            """scikit-learn's tags, with allow_nan from `missing` (its checks then fit data
+            with NaN, as this estimator then accepts them)."""
+            tags = super().__sklearn_tags__()
+            tags.input_tags.allow_nan = self._marginalises()
+            return tags
+
     def _validate(self, X, reset, ensure_min_samples=1, keep_float32=False):
         arr = as_data(X, keep_float32=keep_float32)
         if HAVE_SKLEARN:
-            # feature names and n_features_in_, with scikit-learn's messages
+            # feature names and n_features_in_, with scikit-learn's messages (the array
+            # itself is checked by as_data and check_finite: validate_data's array check
+            # would copy what as_data already converted)
             _sk_validate_data(self, X, reset=reset, skip_check_array=True)
         elif reset:
             self.n_features_in_ = arr.shape[1]
@@ -93,6 +109,15 @@ class _MixtureBase(DensityMixin, BaseEstimator):
                 f"Found array with {arr.shape[0]} sample(s) (shape={arr.shape}) while a "
                 f"minimum of {ensure_min_samples} is required by {type(self).__name__}."
             )
+        name = type(self).__name__
+        check_finite(
+            arr,
+            name,
+            allow_nan=self._marginalises(),
+            nan_hint=f'{name}(missing="marginalise") reads NaN as a missing value: the fit '
+            "and the queries then use the marginal density of each point's observed "
+            "coordinates",
+        )
         return arr
 
     def _validate_for_fit(self, X, reset):
@@ -131,7 +156,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         labels of a final E-step on X with the fitted model, so equal to
         fit(X).predict(X) (scikit-learn's rule)."""
         arr = self._fit_array(X, sample_weight)
-        return self._model.predict(np.asarray(arr, dtype=np.float64))
+        return self._model.predict(np.asarray(arr, dtype=np.float64), str(self.missing))
 
     def _continues(self):
         return bool(self.warm_start) and self.__sklearn_is_fitted__()
@@ -222,9 +247,10 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         return self._validate(X, reset=False)
 
     def score_samples(self, X):
-        """Log density of every point (VB: the Student-t posterior predictive)."""
+        """Log density of every point (VB: the Student-t posterior predictive); with
+        missing="marginalise", the marginal density of a point's observed coordinates."""
         data = self._data(X)
-        return self._out(self._model.score_samples(data))
+        return self._out(self._model.score_samples(data, str(self.missing)))
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log density of the points of X (weighted by sample_weight if given)."""
@@ -234,12 +260,12 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     def predict(self, X):
         """The most responsible component of every point."""
         data = self._data(X)
-        return self._model.predict(data)
+        return self._model.predict(data, str(self.missing))
 
     def predict_proba(self, X):
         """Responsibilities, (n_samples, n_components)."""
         data = self._data(X)
-        return self._out(self._model.predict_proba(data))
+        return self._out(self._model.predict_proba(data, str(self.missing)))
 
     def sample(self, n_samples=1):
         """n_samples points drawn from the fitted (point-estimate) mixture, and their
@@ -258,19 +284,19 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     def bic(self, X):
         """Bayesian information criterion of the (point-estimate) mixture on X."""
         data = self._data(X)
-        return self._model.bic(data)
+        return self._model.bic(data, str(self.missing))
 
     def aic(self, X):
         """Akaike information criterion of the (point-estimate) mixture on X."""
         data = self._data(X)
-        return self._model.aic(data)
+        return self._model.aic(data, str(self.missing))
 
     def icl(self, X):
         """Integrated completed likelihood of the (point-estimate) mixture on X (not in
         scikit-learn): mclust's ICL with lower better, bic(X) - 2 sum_n ln max_k r_nk,
         i.e. BIC plus twice the entropy of the hard classification (docs/em.md)."""
         data = self._data(X)
-        return self._model.icl(data)
+        return self._model.icl(data, str(self.missing))
 
     def _out(self, values):
         """Float results in the dtype of the training data (float32 in, float32 out)."""
@@ -356,7 +382,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         the current model, a gmm_rs.Statistics (merge with + or .merge, ship with
         .to_bytes() / Statistics.from_bytes)."""
         arr = self._data(X)
-        return self._model.e_step(arr, as_weights(sample_weight, arr.shape[0]))
+        w = as_weights(sample_weight, arr.shape[0])
+        return self._model.e_step(arr, w, str(self.missing))
 
     def m_step(self, statistics):
         """The reduce step's end: one step of the library's fit from merged statistics of

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _core
 from ._base import HAVE_SKLEARN, BaseEstimator, ConvergenceWarning, DensityMixin, check_is_fitted
-from ._validation import as_data, as_weights, covariance_prior_matrix, seed_of
+from ._validation import as_data, as_weights, check_finite, covariance_prior_matrix, seed_of
 
 if HAVE_SKLEARN:
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -27,6 +27,14 @@ def _count(name, value, minimum):
 
 def _optional_float(value):
     return None if value is None else float(value)
+
+
+# What to do about NaN in a Gibbs fit's data.
+_NO_MARGINALISING = (
+    "the Gibbs sampler does not marginalise missing values (missing='refuse' is its only "
+    "value): impute them, or fit GaussianMixture, BayesianGaussianMixture or "
+    "MAPGaussianMixture with missing=\"marginalise\""
+)
 
 
 class GibbsGaussianMixture(DensityMixin, BaseEstimator):
@@ -56,7 +64,9 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
     the components whose posterior means are not usable summaries, each also issued as a
     UserWarning); n_predictive_draws_; n_features_in_, feature_names_in_. A model read by
     load has no *_draws_ attributes (the file keeps only the predictive's draws).
-    random_state as in GaussianMixture. sample_weight is not supported.
+    random_state as in GaussianMixture. sample_weight is not supported. missing: 'refuse'
+    only (the default; the sampler does not marginalise missing values: 'marginalise' is
+    refused with a ValueError saying which estimators do).
     """
 
     def __init__(
@@ -76,6 +86,7 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
         predictive_draws=200,
         init_params="kmeans",
         random_state=None,
+        missing="refuse",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -91,6 +102,7 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
         self.predictive_draws = predictive_draws
         self.init_params = init_params
         self.random_state = random_state
+        self.missing = missing
 
     # --- input ---------------------------------------------------------------------------
     def _validate(self, X, reset):
@@ -104,6 +116,7 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
                 f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        check_finite(arr, type(self).__name__, allow_nan=False, nan_hint=_NO_MARGINALISING)
         return arr
 
     def _data(self, X):
@@ -121,6 +134,8 @@ class GibbsGaussianMixture(DensityMixin, BaseEstimator):
                 "sample_weight is not supported by the Gibbs sampler: repeat the rows, or "
                 "fit BayesianGaussianMixture"
             )
+        if self.missing != "refuse":
+            raise ValueError(f"missing = {self.missing!r}: {_NO_MARGINALISING}")
         arr = self._validate(X, reset=True)
         mean_prior = self.mean_prior
         if mean_prior is not None:

@@ -21,6 +21,9 @@ if HAVE_SKLEARN:
     from sklearn.utils._param_validation import Interval as _sk_Interval
     from sklearn.utils._param_validation import StrOptions as _sk_StrOptions
 
+    # the option every estimator here adds to scikit-learn's parameters
+    _MISSING_CONSTRAINT = {"missing": [_sk_StrOptions({"refuse", "marginalise"})]}
+
 
 def _optional_array(a, ndim, name):
     if a is None:
@@ -47,6 +50,15 @@ class GaussianMixture(_MixtureBase):
     it shows is the fit's mean. float32 input is read in place and fitted with the E-step in
     float32 lanes (sums in float64); the fitted arrays and the float results come back in
     float32, as scikit-learn's do.
+
+    missing (not in scikit-learn): 'refuse' (default) refuses NaN in X as scikit-learn does;
+    'marginalise' reads a NaN as a missing value (missing at random): fit uses the
+    likelihood of each point's observed coordinates (EM with the missing coordinates'
+    conditional expectations, Ghahramani & Jordan 1994; docs/em.md, "Missing values"), and
+    score_samples, score, predict, predict_proba, bic, aic and icl the marginal density of
+    the observed coordinates. A point with every coordinate missing is refused, and so is
+    infinity. X without a NaN gives the same fit, bit for bit, under either value; X with a
+    NaN is copied (float32 widened to float64: its fit runs in float64 lanes).
     """
 
     _kind = "em"
@@ -68,6 +80,7 @@ class GaussianMixture(_MixtureBase):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        missing="refuse",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -83,9 +96,13 @@ class GaussianMixture(_MixtureBase):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.missing = missing
 
     if HAVE_SKLEARN:
-        _parameter_constraints = dict(_sk_mixture.GaussianMixture._parameter_constraints)
+        _parameter_constraints = {
+            **_sk_mixture.GaussianMixture._parameter_constraints,
+            **_MISSING_CONSTRAINT,
+        }
 
     def _settings(self, d):
         """The library's request for these parameters on data of d features."""
@@ -105,6 +122,7 @@ class GaussianMixture(_MixtureBase):
             precisions_init=check_precisions(
                 self.precisions_init, str(self.covariance_type), k, d
             ),
+            missing=str(self.missing),
         )
 
 
@@ -120,7 +138,9 @@ class BayesianGaussianMixture(_MixtureBase):
     previous fits count. verbose and float32 as in GaussianMixture. score_samples is the log
     Student-t posterior predictive density. means_init (not in scikit-learn's class) starts
     from given means as `gmm fit --init-means`: each point to its nearest mean, then the
-    first M-step. random_state as in GaussianMixture.
+    first M-step. random_state and missing as in GaussianMixture (VB with missing values:
+    docs/vb.md, "Missing values"; score_samples is then the Student-t predictive of the
+    observed coordinates).
     """
 
     _kind = "vb"
@@ -146,6 +166,7 @@ class BayesianGaussianMixture(_MixtureBase):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        missing="refuse",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -165,11 +186,13 @@ class BayesianGaussianMixture(_MixtureBase):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.missing = missing
 
     if HAVE_SKLEARN:
         _parameter_constraints = {
             **_sk_mixture.BayesianGaussianMixture._parameter_constraints,
             "means_init": ["array-like", None],
+            **_MISSING_CONSTRAINT,
         }
 
     def _covariance_prior_matrix(self, d):
@@ -196,6 +219,7 @@ class BayesianGaussianMixture(_MixtureBase):
             degrees_of_freedom_prior=_optional_float(self.degrees_of_freedom_prior),
             covariance_prior=self._covariance_prior_matrix(d),
             means_init=check_means(self.means_init, k, d),
+            missing=str(self.missing),
         )
 
 
@@ -220,7 +244,8 @@ class MAPGaussianMixture(_MixtureBase):
     'mclust' is mclust's defaultPrior (Fraley & Raftery 2007: mean_precision 0.01, the
     data mean, D + 2 degrees of freedom, the data covariance / K^(2/D), flat weights) and
     takes none of the settings. weights_init, means_init, precisions_init, random_state,
-    init_params and verbose as in GaussianMixture.
+    init_params, verbose and missing as in GaussianMixture (with missing='marginalise' the
+    default prior's data mean and covariance are those of the mean-imputed points).
     """
 
     _kind = "map"
@@ -247,6 +272,7 @@ class MAPGaussianMixture(_MixtureBase):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        missing="refuse",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -267,6 +293,7 @@ class MAPGaussianMixture(_MixtureBase):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.missing = missing
 
     if HAVE_SKLEARN:
         _parameter_constraints = {
@@ -281,6 +308,7 @@ class MAPGaussianMixture(_MixtureBase):
             "mean_prior": [None, "array-like"],
             "degrees_of_freedom_prior": [None, _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
             "covariance_prior": [None, "array-like", _sk_Interval(_sk_Real, 0.0, None, closed="neither")],
+            **_MISSING_CONSTRAINT,
         }
 
     _covariance_prior_matrix = BayesianGaussianMixture._covariance_prior_matrix
@@ -308,6 +336,7 @@ class MAPGaussianMixture(_MixtureBase):
             precisions_init=check_precisions(
                 self.precisions_init, str(self.covariance_type), k, d
             ),
+            missing=str(self.missing),
         )
 
 

@@ -2,7 +2,8 @@
 
 A C-contiguous float64 array goes through untouched (no copy); float32, integer, boolean
 and Fortran-ordered arrays are converted once. Everything else gets a ValueError or
-TypeError whose message names the problem and what to do; NaN, infinite values, K > N
+TypeError whose message names the problem and what to do; NaN and infinite values are
+refused here with scikit-learn's message and the place of the first one (check_finite); K > N
 and invalid parameters are refused by the Rust core with its own message.
 """
 
@@ -11,6 +12,11 @@ import numbers
 import numpy as np
 
 from . import _core
+
+try:  # scikit-learn's message for non-finite input, when it is installed
+    from sklearn.utils import assert_all_finite as _sk_assert_all_finite
+except ImportError:  # pragma: no cover - exercised only without scikit-learn
+    _sk_assert_all_finite = None
 
 
 def _is_sparse(x):
@@ -68,6 +74,44 @@ def as_data(x, name="X", keep_float32=False):
             f"(shape=({n}, 0)) while a minimum of 1 is required.)"
         )
     return np.ascontiguousarray(arr)
+
+
+def check_finite(arr, estimator_name, allow_nan, nan_hint):
+    """Refuses the NaN (unless allow_nan) and infinite values of the 2-D array `arr` with a
+    ValueError: scikit-learn's message (the one its validate_data gives, from
+    assert_all_finite), then the row and column (0-based) of the first such value, then,
+    for a NaN, `nan_hint` (what to do). One pass over the values when all are finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr)):
+            return
+    nan = None if allow_nan else np.isnan(arr)
+    if nan is not None and nan.any():
+        bad, what = nan, "NaN"
+    else:
+        bad, what = np.isinf(arr), "infinity"
+        if not bad.any():
+            return
+    row, column = np.argwhere(bad)[0]
+    message = (  # scikit-learn's first line, when it is not installed
+        "Input X contains NaN."
+        if what == "NaN"
+        else f"Input X contains infinity or a value too large for {arr.dtype!r}."
+    )
+    if _sk_assert_all_finite is not None:
+        try:
+            _sk_assert_all_finite(
+                arr, allow_nan=allow_nan, estimator_name=estimator_name, input_name="X"
+            )
+        except ValueError as e:
+            message = str(e)
+    value = arr[row, column]
+    shown = "NaN" if what == "NaN" else ("inf" if value > 0 else "-inf")
+    message += f"\nThe value at row {row}, column {column} is {shown}"
+    if what == "NaN":
+        message += f": {nan_hint}"
+    else:
+        message += ": remove or impute non-finite values (only NaN can mark a missing value)"
+    raise ValueError(message)
 
 
 def as_weights(sample_weight, n):
