@@ -10,6 +10,7 @@ use gmm_core::{
     MissingPolicy, MixtureModel, N_K_EPSILON,
 };
 use gmm_em::{EmParams, m_step};
+use gmm_test_support::{missing_completely_at_random, uniform_from};
 
 const TYPES: [CovarianceType; 4] = [
     CovarianceType::Full,
@@ -40,33 +41,9 @@ fn truth(t: CovarianceType) -> GaussianMixture {
     GaussianMixture::new(weights, means, covariances).unwrap()
 }
 
-/// A uniform number in [0, 1) from `(seed, i)` (SplitMix64).
-fn uniform(seed: u64, i: u64) -> f64 {
-    let mut z = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(i.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// `data` with each value missing with probability `rate` (MCAR), never a whole row.
 fn with_missing(data: &Dataset, rate: f64, seed: u64) -> Dataset {
-    let d = data.n_features();
-    let mut values = data.as_slice().to_vec();
-    for (n, row) in values.chunks_exact_mut(d).enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            if uniform(seed, (n * d + j) as u64) < rate {
-                *v = f64::NAN;
-            }
-        }
-        if row.iter().all(|v| v.is_nan()) {
-            row[n % d] = data.row(n)[n % d];
-        }
-    }
-    Dataset::from_row_major_with_policy(data.n_samples(), d, values, MissingPolicy::Marginalise)
-        .unwrap()
+    missing_completely_at_random(data, rate, seed)
 }
 
 /// The covariance of component `k` as a full matrix.
@@ -484,10 +461,10 @@ fn under_mar_missingness_marginalising_beats_dropping_rows_and_mean_imputation()
     let mut values = train.as_slice().to_vec();
     for (n, row) in values.chunks_exact_mut(3).enumerate() {
         let (x0, x1) = (row[0], row[1]);
-        if x0 > 1.0 && uniform(63, n as u64) < 0.8 {
+        if x0 > 1.0 && uniform_from(63, n as u64) < 0.8 {
             row[1] = f64::NAN;
         }
-        if x1 < 0.0 && uniform(64, n as u64) < 0.6 {
+        if x1 < 0.0 && uniform_from(64, n as u64) < 0.6 {
             row[2] = f64::NAN;
         }
     }

@@ -9,6 +9,7 @@ use gmm_core::{
     CovarianceType, Covariances, Dataset, FittedModel, GaussianMixture, InitMethod, MissingPolicy,
     MixtureModel,
 };
+use gmm_test_support::missing_completely_at_random;
 use gmm_vb::{VbParams, elbo, iterate, m_step};
 
 const TYPES: [CovarianceType; 4] = [
@@ -26,33 +27,11 @@ fn truth() -> GaussianMixture {
     GaussianMixture::new(weights, means, Covariances::Full(vec![cov; 3])).unwrap()
 }
 
-/// A uniform number in [0, 1) from `(seed, i)` (SplitMix64).
-fn uniform(seed: u64, i: u64) -> f64 {
-    let mut z = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(i.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// `n` points of [`truth`] with each value missing with probability `rate` (MCAR), never a
 /// whole row.
 fn sample_with_missing(n: usize, rate: f64, seed: u64) -> Dataset {
     let (complete, _) = truth().sample_seeded(n, seed).unwrap();
-    let mut values = complete.as_slice().to_vec();
-    for (i, row) in values.chunks_exact_mut(3).enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            if uniform(seed + 100, (i * 3 + j) as u64) < rate {
-                *v = f64::NAN;
-            }
-        }
-        if row.iter().all(|v| v.is_nan()) {
-            row[i % 3] = complete.row(i)[i % 3];
-        }
-    }
-    Dataset::from_row_major_with_policy(n, 3, values, MissingPolicy::Marginalise).unwrap()
+    missing_completely_at_random(&complete, rate, seed + 100)
 }
 
 #[test]
