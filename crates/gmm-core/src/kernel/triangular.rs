@@ -67,7 +67,10 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
     while j < d {
         let off = j * (j + 1) / 2;
         let mut y = [T::zero_register(); 2];
-        for (pij, dg) in packed[off..off + j + 1].iter().zip(diff.chunks_exact(LANES)) {
+        for (pij, dg) in packed[off..off + j + 1]
+            .iter()
+            .zip(diff.chunks_exact(LANES))
+        {
             let dg = T::load_group::<FMA>(dg.try_into().expect("a whole group of lanes"));
             let p = T::splat_register::<FMA>(*pij);
             for g in 0..regs {
