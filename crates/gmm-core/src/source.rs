@@ -383,7 +383,8 @@ fn slice_batches(
     Ok(())
 }
 
-/// What one pass over a source saw.
+/// What one pass over a source saw. The columns' ranges and what it says of missing values
+/// are tracked by the first pass only ([`Passes::summary`]); a later pass leaves them empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassSummary {
     /// Number of points.
