@@ -1013,6 +1013,54 @@ mod tests {
     }
 
     #[test]
+    fn a_first_pass_summarises_missing_values_as_the_data_set_does() {
+        let nan = f64::NAN;
+        let values = [nan, 1.5, 2.0, nan, 0.25, 3.0, 7.0, -1.0, nan, 4.0];
+        let weights = [1.0, 3.0, 0.0, 2.0, 0.5];
+        let mut source = SliceSource::new(&values, 2)
+            .unwrap()
+            .with_weights(&weights)
+            .unwrap()
+            .with_missing(MissingPolicy::Marginalise);
+        let mut passes = Passes::new(&mut source);
+        assert!(passes.has_missing().unwrap());
+        let summary = passes.summary().unwrap();
+        assert_eq!((summary.n_incomplete, summary.n_complete_counted), (3, 1));
+        assert_eq!(summary.first_complete.as_deref(), Some(&[0.25, 3.0][..]));
+        assert_eq!((summary.column_low[0], summary.column_high[0]), (0.25, 7.0));
+        let data =
+            Dataset::from_row_major_with_policy(5, 2, values.to_vec(), MissingPolicy::Marginalise)
+                .unwrap()
+                .with_weights(weights.to_vec())
+                .unwrap();
+        let imputed = data.mean_imputed();
+        // the fill of row 0, column 0 and row 1, column 1: the same bits
+        assert_eq!(
+            summary.observed_means[0].to_bits(),
+            imputed.row(0)[0].to_bits()
+        );
+        assert_eq!(
+            summary.observed_means[1].to_bits(),
+            imputed.row(1)[1].to_bits()
+        );
+        assert_eq!(summary.finite_origin(), data.finite_origin());
+        // the same values under the default policy: the first NaN is refused
+        let mut refusing = SliceSource::new(&values, 2).unwrap();
+        let err = Passes::new(&mut refusing).summary().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GmmError::NonFinite {
+                    row: 0,
+                    column: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn data_in_memory_come_in_the_batches_asked_for() {
         let data = Dataset::from_slice_1d(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
         let mut source = &data;
