@@ -323,6 +323,23 @@ pub struct DataOptions {
     /// of 100,000 rows (gmm fit --init-sample), so above that many rows it differs.
     #[arg(long)]
     pub stream: bool,
+    /// What a missing value in the data file means: an empty CSV cell or one of NA, NaN,
+    /// nan, NAN, a Parquet null, a NaN in a .npy file. `refuse`: an error naming its place.
+    /// `marginalise`: a missing coordinate; fit (EM, VB, MAP; in memory or --stream) uses
+    /// the likelihood of each point's observed coordinates, predict and score the model's
+    /// marginal densities of them. A row with every value missing is refused; weights are
+    /// never missing; --method gibbs refuses missing values.
+    #[arg(long, value_enum, value_name = "POLICY", default_value = "refuse")]
+    pub missing: Missing,
+}
+
+/// What `--missing` makes of a missing value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Missing {
+    /// An error naming the place (the default).
+    Refuse,
+    /// A missing coordinate, marginalised.
+    Marginalise,
 }
 
 /// The precision of `gmm fit --dtype`.

@@ -123,6 +123,10 @@ impl FitControl {
             .zip(&summary.column_high)
             .enumerate()
         {
+            if low > high {
+                // no observed value (every entry missing)
+                return Err(GmmError::AllMissingColumn { column: j });
+            }
             let range = high - low;
             if range.is_nan() || range > MAX_COLUMN_RANGE {
                 return Err(GmmError::DataRange { column: j, range });

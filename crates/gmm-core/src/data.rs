@@ -14,8 +14,8 @@ use crate::error::{GmmError, Result};
 
 mod missing;
 
-pub(crate) use missing::MissingRows;
 pub use missing::{MissingPattern, MissingPolicy};
+pub(crate) use missing::{MissingRows, ObservedColumnSums};
 
 /// Largest spread of a column that fitting accepts: its square times any realistic number of
 /// points and features stays far below `f64::MAX` (about 1.8e308).
@@ -254,14 +254,17 @@ impl Dataset {
         }
     }
 
-    /// The first row without a missing coordinate, or the observed column means: a finite
-    /// point that the statistics of the data are stored relative to (their `origin`).
+    /// The first row without a missing coordinate, or the observed column means (weighted):
+    /// a finite point that the statistics of the data are stored relative to (their
+    /// `origin`), the same as a stream's `PassSummary::finite_origin` (source module).
     pub(crate) fn finite_origin(&self) -> Vec<f64> {
         match &self.missing {
             None => self.row(0).to_vec(),
             Some(m) => match m.complete.first() {
                 Some(&n) => self.row(n).to_vec(),
-                None => missing::observed_column_means(&self.values, self.n_features, |_| 1.0),
+                None => missing::observed_column_means(&self.values, self.n_features, |n| {
+                    self.weight(n)
+                }),
             },
         }
     }

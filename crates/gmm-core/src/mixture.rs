@@ -208,9 +208,11 @@ pub fn for_each_batch_dataset(
             found: source.n_features(),
         });
     }
+    let missing = source.missing_policy();
     Passes::new(source).run(EStepKernel::batch_rows(d), &mut |batch| {
         let rows = batch.points.len() / d;
-        let data = Dataset::from_row_major(rows, d, batch.points.widened().into_owned())?;
+        let values = batch.points.widened().into_owned();
+        let data = Dataset::from_row_major_with_policy(rows, d, values, missing)?;
         visit(batch.first_row, &data, batch.weights)
     })?;
     Ok(())

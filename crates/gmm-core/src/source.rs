@@ -7,11 +7,16 @@
 //! promised sizes), and checks that every pass sees the same points as the first (a file
 //! that changes between passes is an error, not a silent wrong result).
 //!
+//! A source says what a NaN among its values means ([`DataSource::missing_policy`]):
+//! refused by default; under [`MissingPolicy::Marginalise`] a missing coordinate, which the
+//! E-step of a batch marginalises exactly as it does for a [`Dataset`] in memory
+//! (docs/em.md, "Missing values").
+//!
 //! The fits ask for batches of a size that depends only on D (the E-step's batch), and cut
 //! them into the same chunks as data in memory, so a streamed fit and an in-memory fit from
 //! the same start agree bit for bit, whatever the source's own read size.
 
-use crate::data::{Dataset, check_sample_weights};
+use crate::data::{Dataset, MissingPolicy, ObservedColumnSums, check_sample_weights};
 use crate::error::{GmmError, Result};
 
 /// The precision of points: what a source hands out, and what the E-step computes in.
@@ -152,6 +157,13 @@ pub trait DataSource {
     fn unchanging(&self) -> bool {
         false
     }
+
+    /// What a NaN among the values means: refused ([`MissingPolicy::Refuse`], the default)
+    /// or a missing coordinate ([`MissingPolicy::Marginalise`]; infinite values and rows
+    /// without an observed value are still refused). [`Passes`] validates the batches by it.
+    fn missing_policy(&self) -> MissingPolicy {
+        MissingPolicy::Refuse
+    }
 }
 
 impl DataSource for &Dataset {
@@ -179,6 +191,15 @@ impl DataSource for &Dataset {
 
     fn in_memory(&self) -> Option<&Dataset> {
         Some(self)
+    }
+
+    /// [`MissingPolicy::Marginalise`] when the data set has missing coordinates.
+    fn missing_policy(&self) -> MissingPolicy {
+        if self.has_missing() {
+            MissingPolicy::Marginalise
+        } else {
+            MissingPolicy::Refuse
+        }
     }
 }
 
@@ -208,6 +229,10 @@ impl<S: DataSource + ?Sized> DataSource for Box<S> {
     fn unchanging(&self) -> bool {
         (**self).unchanging()
     }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        (**self).missing_policy()
+    }
 }
 
 /// Points borrowed from memory without a copy: row-major values (D per point) and optional
@@ -226,6 +251,7 @@ pub struct SliceSource<'a> {
     values: Points<'a>,
     n_features: usize,
     weights: Option<&'a [f64]>,
+    missing: MissingPolicy,
 }
 
 impl<'a> SliceSource<'a> {
@@ -271,7 +297,14 @@ impl<'a> SliceSource<'a> {
             values,
             n_features,
             weights: None,
+            missing: MissingPolicy::Refuse,
         })
+    }
+
+    /// The same points with NaN read as `policy` says ([`DataSource::missing_policy`]).
+    pub fn with_missing(mut self, policy: MissingPolicy) -> Self {
+        self.missing = policy;
+        self
     }
 
     /// The same points with one frequency weight each (checked as they are read).
@@ -319,6 +352,10 @@ impl DataSource for SliceSource<'_> {
     fn unchanging(&self) -> bool {
         true
     }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.missing
+    }
 }
 
 /// Batches of `batch_rows` points of row-major `values` (and their weights).
@@ -346,7 +383,8 @@ fn slice_batches(
     Ok(())
 }
 
-/// What one pass over a source saw.
+/// What one pass over a source saw. The columns' ranges and what it says of missing values
+/// are tracked by the first pass only ([`Passes::summary`]); a later pass leaves them empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassSummary {
     /// Number of points.
@@ -359,6 +397,27 @@ pub struct PassSummary {
     pub column_low: Vec<f64>,
     /// Largest value of each column.
     pub column_high: Vec<f64>,
+    /// Number of points with a missing coordinate (NaN under
+    /// [`MissingPolicy::Marginalise`]; 0 otherwise).
+    pub n_incomplete: usize,
+    /// Number of points without a missing coordinate and of positive weight.
+    pub n_complete_counted: usize,
+    /// The first point without a missing coordinate (`None` when every point misses one).
+    pub first_complete: Option<Vec<f64>>,
+    /// The mean of each column over its observed values, weighted (the weights as the
+    /// fit's passes rescale them), summed row after row as [`Dataset::mean_imputed`]
+    /// sums them: what a missing value is replaced by in a start from mean-imputed rows.
+    pub observed_means: Vec<f64>,
+}
+
+impl PassSummary {
+    /// The point a fit's statistics are stored relative to when some coordinates are
+    /// missing: the first complete point, else the observed means (as for a [`Dataset`]).
+    pub fn finite_origin(&self) -> Vec<f64> {
+        self.first_complete
+            .clone()
+            .unwrap_or_else(|| self.observed_means.clone())
+    }
 }
 
 /// Passes over a [`DataSource`]: each batch validated, every pass checked against the
@@ -385,12 +444,16 @@ pub struct Passes<'s> {
     /// Whether the weights are read whole into a [`Dataset`], which rescales them: their
     /// total may pass f64 here.
     rescaled_later: bool,
+    /// What a NaN means: the source's [`DataSource::missing_policy`].
+    missing: MissingPolicy,
 }
 
 impl<'s> Passes<'s> {
     /// Passes over `source` (none run yet).
     pub fn new(source: &'s mut dyn DataSource) -> Self {
+        let missing = source.missing_policy();
         Self {
+            missing,
             source,
             first: None,
             passes: 0,
@@ -432,6 +495,20 @@ impl<'s> Passes<'s> {
     /// The data, when the source holds them in memory.
     pub fn in_memory(&self) -> Option<&Dataset> {
         self.source.in_memory()
+    }
+
+    /// What a NaN among the values means (the source's [`DataSource::missing_policy`]).
+    pub fn missing_policy(&self) -> MissingPolicy {
+        self.missing
+    }
+
+    /// Whether the points have missing coordinates: the policy is
+    /// [`MissingPolicy::Marginalise`] and the first pass (run if none has) saw a NaN.
+    ///
+    /// # Errors
+    /// As [`Passes::summary`].
+    pub fn has_missing(&mut self) -> Result<bool> {
+        Ok(self.missing == MissingPolicy::Marginalise && self.summary()?.n_incomplete > 0)
     }
 
     /// Number of passes run so far.
@@ -518,10 +595,21 @@ impl<'s> Passes<'s> {
             total_weight: 0.0,
             column_low: vec![f64::INFINITY; d],
             column_high: vec![f64::NEG_INFINITY; d],
+            n_incomplete: 0,
+            n_complete_counted: 0,
+            first_complete: None,
+            observed_means: Vec::new(),
         };
-        let track_ranges = self.first.is_none();
+        let mut observed = self.first.is_none().then(|| ObservedColumnSums::new(d));
+        let rules = BatchRules {
+            d,
+            batch_rows,
+            has_weights,
+            trusted,
+            missing: self.missing,
+        };
         self.source.for_each_batch(batch_rows, &mut |batch| {
-            check_batch(&batch, d, batch_rows, has_weights, trusted, &seen)?;
+            check_batch(&batch, &rules, &seen)?;
             let batch = match batch.weights {
                 Some(w) if divisor != 1.0 => {
                     scaled.clear();
@@ -533,9 +621,12 @@ impl<'s> Passes<'s> {
                 }
                 _ => batch,
             };
-            tally(&batch, d, track_ranges, &mut seen);
+            tally(&batch, d, observed.as_mut(), &mut seen);
             visit(batch)
         })?;
+        if let Some(observed) = observed {
+            seen.observed_means = observed.means();
+        }
         self.passes += 1;
         if seen.n_samples == 0 {
             return Err(GmmError::EmptyData);
@@ -564,16 +655,24 @@ impl<'s> Passes<'s> {
     }
 }
 
-/// Checks one batch: its place, its size, finite values (unless already validated) and its
-/// weights.
-fn check_batch(
-    batch: &Batch<'_>,
+/// What a batch of one pass must be.
+struct BatchRules {
+    /// Dimension D.
     d: usize,
+    /// The batch size asked for.
     batch_rows: usize,
+    /// Whether the source has weights.
     has_weights: bool,
+    /// Whether the values were validated already (only the sizes are checked).
     trusted: bool,
-    seen: &PassSummary,
-) -> Result<()> {
+    /// What a NaN means.
+    missing: MissingPolicy,
+}
+
+/// Checks one batch: its place, its size, its values (finite, or NaN for a missing value
+/// under [`MissingPolicy::Marginalise`]; unless already validated) and its weights.
+fn check_batch(batch: &Batch<'_>, rules: &BatchRules, seen: &PassSummary) -> Result<()> {
+    let (d, batch_rows) = (rules.d, rules.batch_rows);
     let rows = batch.points.len() / d;
     let broken = |reason: String| GmmError::SourceChanged { reason };
     if batch.first_row != seen.n_samples
@@ -597,19 +696,18 @@ fn check_batch(
             seen.n_samples
         )));
     }
-    if batch.weights.is_some() != has_weights || batch.weights.is_some_and(|w| w.len() != rows) {
+    if batch.weights.is_some() != rules.has_weights
+        || batch.weights.is_some_and(|w| w.len() != rows)
+    {
         return Err(broken(format!(
             "the weights of the batch from row {} do not match its {rows} points",
             batch.first_row
         )));
     }
-    if !trusted {
-        if let Some(pos) = batch.points.first_non_finite() {
-            return Err(GmmError::NonFinite {
-                row: batch.first_row + pos / d,
-                column: pos % d,
-                value: batch.points.value(pos),
-            });
+    if !rules.trusted {
+        match rules.missing {
+            MissingPolicy::Refuse => check_finite(batch, d)?,
+            MissingPolicy::Marginalise => check_missing(batch, d)?,
         }
         if let Some(w) = batch.weights {
             check_sample_weights(w, batch.first_row)?;
@@ -618,8 +716,52 @@ fn check_batch(
     Ok(())
 }
 
-/// Adds a (valid) batch to what the pass has seen.
-fn tally(batch: &Batch<'_>, d: usize, track_ranges: bool, seen: &mut PassSummary) {
+/// Checks that every value of `batch` is finite.
+fn check_finite(batch: &Batch<'_>, d: usize) -> Result<()> {
+    match batch.points.first_non_finite() {
+        Some(pos) => Err(GmmError::NonFinite {
+            row: batch.first_row + pos / d,
+            column: pos % d,
+            value: batch.points.value(pos),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks the values of `batch` where a NaN marks a missing value: none infinite, no row
+/// without an observed value (the rules of [`Dataset::from_row_major_with_policy`]).
+fn check_missing(batch: &Batch<'_>, d: usize) -> Result<()> {
+    for n in 0..batch.points.len() / d {
+        let mut observed = false;
+        for j in 0..d {
+            let value = batch.points.value(n * d + j);
+            if value.is_infinite() {
+                let row = batch.first_row + n;
+                return Err(GmmError::NonFinite {
+                    row,
+                    column: j,
+                    value,
+                });
+            }
+            observed |= !value.is_nan();
+        }
+        if !observed {
+            return Err(GmmError::AllMissingRow {
+                row: batch.first_row + n,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Adds a (valid) batch to what the pass has seen; the first pass (`observed` given) also
+/// the columns' ranges and what [`PassSummary`] says of missing values.
+fn tally(
+    batch: &Batch<'_>,
+    d: usize,
+    observed: Option<&mut ObservedColumnSums>,
+    seen: &mut PassSummary,
+) {
     let rows = batch.points.len() / d;
     seen.n_samples += rows;
     match batch.weights {
@@ -632,17 +774,26 @@ fn tally(batch: &Batch<'_>, d: usize, track_ranges: bool, seen: &mut PassSummary
             seen.total_weight += rows as f64;
         }
     }
-    if track_ranges {
-        for n in 0..rows {
-            for (i, (low, high)) in seen
-                .column_low
-                .iter_mut()
-                .zip(&mut seen.column_high)
-                .enumerate()
-            {
-                let v = batch.points.value(n * d + i);
-                *low = low.min(v);
-                *high = high.max(v);
+    let Some(observed) = observed else {
+        return;
+    };
+    let values = batch.points.widened();
+    for (n, x) in values.chunks_exact(d).enumerate() {
+        for ((low, high), v) in seen.column_low.iter_mut().zip(&mut seen.column_high).zip(x) {
+            // min and max pass over NaN: the ranges are the observed values'
+            *low = low.min(*v);
+            *high = high.max(*v);
+        }
+        let w = batch.weights.map_or(1.0, |w| w[n]);
+        observed.add_row(x, w);
+        if x.iter().any(|v| v.is_nan()) {
+            seen.n_incomplete += 1;
+        } else {
+            if w > 0.0 {
+                seen.n_complete_counted += 1;
+            }
+            if seen.first_complete.is_none() {
+                seen.first_complete = Some(x.to_vec());
             }
         }
     }
@@ -859,6 +1010,54 @@ mod tests {
         let err = passes.run(4, &mut |_| Ok(())).unwrap_err();
         assert!(matches!(err, GmmError::SourceChanged { .. }), "{err:?}");
         assert!(err.to_string().contains("pass 2 read 9 points"), "{err}");
+    }
+
+    #[test]
+    fn a_first_pass_summarises_missing_values_as_the_data_set_does() {
+        let nan = f64::NAN;
+        let values = [nan, 1.5, 2.0, nan, 0.25, 3.0, 7.0, -1.0, nan, 4.0];
+        let weights = [1.0, 3.0, 0.0, 2.0, 0.5];
+        let mut source = SliceSource::new(&values, 2)
+            .unwrap()
+            .with_weights(&weights)
+            .unwrap()
+            .with_missing(MissingPolicy::Marginalise);
+        let mut passes = Passes::new(&mut source);
+        assert!(passes.has_missing().unwrap());
+        let summary = passes.summary().unwrap();
+        assert_eq!((summary.n_incomplete, summary.n_complete_counted), (3, 1));
+        assert_eq!(summary.first_complete.as_deref(), Some(&[0.25, 3.0][..]));
+        assert_eq!((summary.column_low[0], summary.column_high[0]), (0.25, 7.0));
+        let data =
+            Dataset::from_row_major_with_policy(5, 2, values.to_vec(), MissingPolicy::Marginalise)
+                .unwrap()
+                .with_weights(weights.to_vec())
+                .unwrap();
+        let imputed = data.mean_imputed();
+        // the fill of row 0, column 0 and row 1, column 1: the same bits
+        assert_eq!(
+            summary.observed_means[0].to_bits(),
+            imputed.row(0)[0].to_bits()
+        );
+        assert_eq!(
+            summary.observed_means[1].to_bits(),
+            imputed.row(1)[1].to_bits()
+        );
+        assert_eq!(summary.finite_origin(), data.finite_origin());
+        // the same values under the default policy: the first NaN is refused
+        let mut refusing = SliceSource::new(&values, 2).unwrap();
+        let err = Passes::new(&mut refusing).summary().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GmmError::NonFinite {
+                    row: 0,
+                    column: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

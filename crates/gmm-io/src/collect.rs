@@ -2,7 +2,8 @@
 
 use gmm_core::{DataSource, Dataset, Passes, Result, check_memory};
 
-/// Every point of `source` (and its weights) in one [`Dataset`], read in one validated pass.
+/// Every point of `source` (and its weights) in one [`Dataset`], read in one validated pass;
+/// NaN read as the source's [`DataSource::missing_policy`] says.
 ///
 /// ```
 /// use gmm_core::SliceSource;
@@ -41,6 +42,7 @@ pub(crate) fn read_all_limited(
 ) -> Result<Dataset> {
     let d = source.n_features();
     let has_weights = source.has_weights();
+    let missing = source.missing_policy();
     let mut values = Vec::new();
     let mut weights = Vec::new();
     // any batch size reads the same values; a small one for wide rows
@@ -59,7 +61,7 @@ pub(crate) fn read_all_limited(
             }
             Ok(())
         })?;
-    let data = Dataset::from_row_major(summary.n_samples, d, values)?;
+    let data = Dataset::from_row_major_with_policy(summary.n_samples, d, values, missing)?;
     if has_weights {
         data.with_weights(weights)
     } else {

@@ -3,9 +3,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use gmm_core::{Dataset, GmmError, Result};
+use gmm_core::{Dataset, GmmError, MissingPolicy, Result};
 
 use crate::file_stamp::open;
+use crate::missing_cells::{READ_AS_MISSING, is_missing_cell, missing_value};
 use crate::table::DataTable;
 
 /// Reads a CSV data file: see [`parse_data`] for the format.
@@ -173,6 +174,8 @@ pub(crate) struct CsvRows<R: Read> {
     column_names: Option<Vec<String>>,
     /// The line of the first row (header or data), 0 before it.
     first_line: usize,
+    /// What a missing cell ([`crate::MISSING_CELLS`]) of a point column reads as.
+    missing: MissingPolicy,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -191,7 +194,13 @@ impl<R: Read> CsvRows<R> {
             n_columns: 0,
             column_names: None,
             first_line: 0,
+            missing: MissingPolicy::Refuse,
         }
+    }
+
+    /// Reads the missing cells of point columns by `policy` from now on.
+    pub(crate) fn set_missing(&mut self, policy: MissingPolicy) {
+        self.missing = policy;
     }
 
     /// Reads the next data row into the buffer and returns its 1-based line, or `None` at
@@ -246,12 +255,19 @@ impl<R: Read> CsvRows<R> {
         }
     }
 
-    /// The value of column `j` (0-based) of the row just read at `line`.
+    /// The value of point column `j` (0-based) of the row just read at `line`: NaN for a
+    /// missing cell ([`crate::MISSING_CELLS`]) under [`MissingPolicy::Marginalise`].
     ///
     /// # Errors
-    /// [`GmmError::DataFile`] naming the line and column of a cell that is empty, not a
-    /// number, or not finite.
+    /// [`GmmError::DataFile`] naming the line and column of a cell that is missing (unless
+    /// marginalised), not a number, or not finite.
     pub(crate) fn cell(&self, j: usize, line: usize) -> Result<f64> {
+        self.value_at(j, line, self.missing)
+    }
+
+    /// The value of column `j` of the row just read at `line`, a missing cell read by
+    /// `missing`.
+    fn value_at(&self, j: usize, line: usize, missing: MissingPolicy) -> Result<f64> {
         let Some(cell) = self.record.get(j) else {
             return Err(data_error(
                 &self.source,
@@ -271,7 +287,8 @@ impl<R: Read> CsvRows<R> {
             column: j + 1,
         };
         let could_be_header = line == self.first_line;
-        cell_value(at, cell, cell.parse::<f64>(), could_be_header).map_err(|e| match e {
+        let value = cell.parse::<f64>();
+        cell_value(at, cell, value, could_be_header, missing).map_err(|e| match e {
             GmmError::DataFile {
                 path,
                 line,
@@ -300,7 +317,8 @@ impl<R: Read> CsvRows<R> {
     /// As [`Self::cell`], and [`GmmError::DataFile`] naming the line and column of a
     /// negative weight.
     pub(crate) fn weight_cell(&self, j: usize, line: usize) -> Result<f64> {
-        let w = self.cell(j, line)?;
+        // a weight is never missing
+        let w = self.value_at(j, line, MissingPolicy::Refuse)?;
         if w < 0.0 {
             return Err(data_error(
                 &self.source,
@@ -345,14 +363,21 @@ struct CellAt<'a> {
 }
 
 /// The value of one cell, or the error that says what is wrong with it; `could_be_header`
-/// (the first row) adds a hint on how a header row is recognised.
+/// (the first row) adds a hint on how a header row is recognised; a missing cell
+/// ([`crate::MISSING_CELLS`]) reads as `missing` says.
 fn cell_value(
     at: CellAt<'_>,
     cell: &str,
     value: std::result::Result<f64, std::num::ParseFloatError>,
     could_be_header: bool,
+    missing: MissingPolicy,
 ) -> Result<f64> {
     let reason = match value {
+        _ if is_missing_cell(cell) => match missing_value(missing) {
+            Some(v) => return Ok(v),
+            None if cell.is_empty() => format!("empty cell (a missing value): {READ_AS_MISSING}"),
+            None => format!("{cell:?} marks a missing value: {READ_AS_MISSING}"),
+        },
         Ok(v) if v.is_finite() => return Ok(v),
         Ok(v) => format!("the value {v} is not finite: remove or impute it"),
         Err(_) if cell.is_empty() => "empty cell: every cell must hold a number".into(),
@@ -571,6 +596,9 @@ mod tests {
         assert_eq!((line, col), (2, 2));
         assert!(reason.contains("empty"), "{reason}");
         let (line, col, reason) = err_at("1,2\nNaN,1\n");
+        assert_eq!((line, col), (2, 1));
+        assert!(reason.contains("--missing marginalise"), "{reason}");
+        let (line, col, reason) = err_at("1,2\n-inf,1\n");
         assert_eq!((line, col), (2, 1));
         assert!(reason.contains("not finite"), "{reason}");
         let (line, col, reason) = err_at("1,2\n3,4,5\n");

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use gmm_core::{Batch, DataSource, GmmError, Result};
+use gmm_core::{Batch, DataSource, GmmError, MissingPolicy, Result};
 
 use crate::batcher::Batcher;
 use crate::columns::{ColumnSelection, resolve};
@@ -52,6 +52,8 @@ pub struct CsvFile {
     /// A pipe (or another file that can be read only once): its rows, opened and read up to
     /// the first data row, until the one pass takes them.
     once: Option<ReadOnce>,
+    /// What a missing cell ([`crate::MISSING_CELLS`]) of a point column reads as.
+    missing: MissingPolicy,
 }
 
 /// The rows of a file that can be read only once, kept open from [`CsvFile::open`].
@@ -127,7 +129,16 @@ impl CsvFile {
             column_names,
             n_columns,
             once,
+            missing: MissingPolicy::Refuse,
         })
+    }
+
+    /// The same file with its missing cells ([`crate::MISSING_CELLS`]) read by `policy`:
+    /// NaN under [`MissingPolicy::Marginalise`], an error naming the option under
+    /// [`MissingPolicy::Refuse`] (the default). A weight is never missing.
+    pub fn with_missing(mut self, policy: MissingPolicy) -> Self {
+        self.missing = policy;
+        self
     }
 
     /// The names of the point columns read, in order (`x1`, `x2`, ... without a header).
@@ -179,6 +190,7 @@ impl DataSource for CsvFile {
                 return Err(read_once_error(&self.path, kind));
             }
         };
+        rows.set_missing(self.missing);
         let mut batcher = Batcher::new(self.columns.len(), batch_rows, self.weight.is_some());
         let mut row = Vec::with_capacity(self.columns.len());
         loop {
@@ -211,6 +223,10 @@ impl DataSource for CsvFile {
             batcher.push_row(&row, weight, visit)?;
         }
         batcher.flush(visit)
+    }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.missing
     }
 }
 
@@ -358,5 +374,9 @@ impl<S: DataSource> DataSource for WithWeightsFile<S> {
             ));
         }
         Ok(())
+    }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.source.missing_policy()
     }
 }

@@ -16,6 +16,9 @@
 //! - reading CSV data files into a [`DataTable`] (points and column names), label files into
 //!   a [`LabelsFile`], and means files into a matrix, with errors that give the line and
 //!   column of the first problem (feature `csv`);
+//! - missing values on request ([`SourceOptions::missing`]): CSV cells of
+//!   [`MISSING_CELLS`], Parquet nulls and .npy NaN read as NaN under
+//!   `MissingPolicy::Marginalise`, refused otherwise with an error naming the option;
 //! - writing numbers as CSV, each as the shortest text that reads back to the same `f64`
 //!   ([`rows_to_csv`], [`csv_lines`], [`shortest`]);
 //! - writing output files atomically ([`write_atomic`], [`write_all_atomic`], and
@@ -65,6 +68,7 @@ mod csv_source;
 )]
 mod file_stamp;
 mod located;
+mod missing_cells;
 #[cfg(feature = "ndarray")]
 mod ndarray_source;
 #[cfg(feature = "npy")]
@@ -89,6 +93,7 @@ pub use csv_source::{CsvFile, WithWeightsFile};
 pub use file_stamp::check_rereadable;
 /// Atomic file writes (defined in gmm-core, which writes model files with them).
 pub use gmm_core::{remove_temporaries, write_all_atomic, write_atomic};
+pub use missing_cells::{MISSING_CELLS, is_missing_cell};
 #[cfg(feature = "ndarray")]
 pub use ndarray_source::ArraySource;
 #[cfg(feature = "npy")]

@@ -10,7 +10,9 @@
 
 use std::path::Path;
 
-use gmm_core::{Batch, DataSource, Dataset, GmmError, Result};
+use gmm_core::{Batch, DataSource, Dataset, GmmError, MissingPolicy, Result};
+
+use crate::missing_cells::READ_AS_MISSING;
 
 /// The source of the data file at `path`, whose validation errors name the file.
 pub(crate) struct InFile {
@@ -35,6 +37,13 @@ impl InFile {
             reason: what,
         };
         match e {
+            GmmError::NonFinite { row, column, value } if value.is_nan() => place(
+                row,
+                format!(
+                    "the value in column {} is NaN (a missing value): {READ_AS_MISSING}",
+                    column + 1
+                ),
+            ),
             GmmError::NonFinite { row, column, value } => place(
                 row,
                 format!(
@@ -42,6 +51,12 @@ impl InFile {
                      non-finite values (NaN, inf) before fitting",
                     column + 1
                 ),
+            ),
+            GmmError::AllMissingRow { row } => place(
+                row,
+                "every value is missing: a point needs at least one observed value; remove \
+                 the row"
+                    .into(),
             ),
             GmmError::InvalidSampleWeight { row, value } => place(
                 row,
@@ -107,5 +122,9 @@ impl DataSource for InFile {
 
     fn unchanging(&self) -> bool {
         self.inner.unchanging()
+    }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.inner.missing_policy()
     }
 }

@@ -80,6 +80,12 @@ pub struct SourceOptions {
     /// lanes. A whole read into a `Dataset` ([`read_dataset`]) is always `f64`;
     /// [`crate::read_single_precision`] reads a file whole as `f32`.
     pub precision: gmm_core::Precision,
+    /// What a missing value in the file reads as (docs/architecture.md, "Missing values in
+    /// files"): an error naming the option (`MissingPolicy::Refuse`, the default), or NaN, a
+    /// missing coordinate that the fits marginalise (`MissingPolicy::Marginalise`): CSV
+    /// cells of [`crate::MISSING_CELLS`], Parquet nulls, NaN in a .npy file. Weights are
+    /// never missing.
+    pub missing: gmm_core::MissingPolicy,
 }
 
 /// The data file `path` as a source read pass after pass, by the reader of its format
@@ -101,6 +107,7 @@ pub struct SourceOptions {
 ///     weights: None,
 ///     max_memory: None,
 ///     precision: gmm_core::Precision::F64,
+///     missing: gmm_core::MissingPolicy::Refuse,
 /// };
 /// let source = gmm_io::open_source(&path, &options)?;
 /// assert_eq!(source.n_features(), 1);
@@ -275,7 +282,7 @@ fn open_format(path: &Path, format: DataFormat, options: &SourceOptions) -> Resu
     match format {
         #[cfg(feature = "csv")]
         DataFormat::Csv => {
-            let file = crate::CsvFile::open(path, selection)?;
+            let file = crate::CsvFile::open(path, selection)?.with_missing(options.missing);
             Ok(NamedSource {
                 column_names: file.header_names(),
                 source: Box::new(file),
@@ -283,7 +290,7 @@ fn open_format(path: &Path, format: DataFormat, options: &SourceOptions) -> Resu
         }
         #[cfg(feature = "parquet")]
         DataFormat::Parquet => {
-            let file = crate::ParquetFile::open(path, selection)?;
+            let file = crate::ParquetFile::open(path, selection)?.with_missing(options.missing);
             Ok(NamedSource {
                 column_names: Some(file.column_names()),
                 source: Box::new(file),
@@ -293,7 +300,11 @@ fn open_format(path: &Path, format: DataFormat, options: &SourceOptions) -> Resu
         DataFormat::Npy => {
             refuse_names_for_npy(path, selection)?;
             Ok(NamedSource {
-                source: Box::new(crate::NpyFile::open(path)?.with_precision(options.precision)),
+                source: Box::new(
+                    crate::NpyFile::open(path)?
+                        .with_precision(options.precision)
+                        .with_missing(options.missing),
+                ),
                 column_names: None,
             })
         }
@@ -412,6 +423,7 @@ mod tests {
             weights: None,
             max_memory: None,
             precision: gmm_core::Precision::F64,
+            missing: gmm_core::MissingPolicy::Refuse,
         };
         assert_eq!(
             read_dataset(&csv, &named).unwrap().as_slice(),

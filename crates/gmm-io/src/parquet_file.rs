@@ -8,7 +8,9 @@ use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use gmm_core::{Batch, DataSource, GmmError, Result};
+use gmm_core::{Batch, DataSource, GmmError, MissingPolicy, Result};
+
+use crate::missing_cells::{READ_AS_MISSING, missing_value};
 
 use crate::batcher::{Batcher, rows_within_buffer};
 use crate::columns::{ColumnSelection, resolve};
@@ -65,6 +67,8 @@ pub struct ParquetFile {
     weight: Option<usize>,
     /// The first row of each row group, and the number of rows after the last.
     row_group_starts: Vec<u64>,
+    /// What a null in a point column reads as.
+    missing: MissingPolicy,
 }
 
 impl ParquetFile {
@@ -150,6 +154,7 @@ impl ParquetFile {
             columns,
             weight,
             row_group_starts,
+            missing: MissingPolicy::Refuse,
         })
     }
 
@@ -206,14 +211,24 @@ impl ParquetFile {
         Ok((reader, read))
     }
 
-    /// Column `j` of the file in `batch` (whose columns are `read`, in order) as f64, with
-    /// an error naming the first null; `first_row` is the batch's first row in the file.
+    /// The same file with the nulls of its point columns read by `policy`: NaN (missing
+    /// values) under [`MissingPolicy::Marginalise`], an error naming the option under
+    /// [`MissingPolicy::Refuse`] (the default). A weight is never missing.
+    pub fn with_missing(mut self, policy: MissingPolicy) -> Self {
+        self.missing = policy;
+        self
+    }
+
+    /// Column `j` of the file in `batch` (whose columns are `read`, in order) as f64, a
+    /// null read by `missing` (an error naming the first null when refused); `first_row`
+    /// is the batch's first row in the file.
     fn column_f64(
         &self,
         batch: &RecordBatch,
         read: &[usize],
         j: usize,
         first_row: u64,
+        missing: MissingPolicy,
     ) -> Result<Float64Array> {
         let position = read
             .binary_search(&j)
@@ -236,6 +251,9 @@ impl ParquetFile {
             .expect("a cast to Float64 gives a Float64Array")
             .clone();
         if values.null_count() > 0 {
+            if let Some(fill) = missing_value(missing) {
+                return Ok(values.iter().map(|v| Some(v.unwrap_or(fill))).collect());
+            }
             let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
             return Err(bad_file(
                 &self.path.display().to_string(),
@@ -244,7 +262,11 @@ impl ParquetFile {
                     self.place_of_row(first_row + i as u64),
                     self.names[j]
                 ),
-                "the value is null (missing): drop or impute missing values before fitting".into(),
+                if self.weight == Some(j) {
+                    "the weight is null (missing): give every point a weight".into()
+                } else {
+                    format!("the value is null (missing): {READ_AS_MISSING}")
+                },
             ));
         }
         Ok(values)
@@ -394,10 +416,13 @@ impl DataSource for ParquetFile {
             let columns = self
                 .columns
                 .iter()
-                .map(|&j| self.column_f64(&record_batch, &read, j, first_row))
+                .map(|&j| self.column_f64(&record_batch, &read, j, first_row, self.missing))
                 .collect::<Result<Vec<_>>>()?;
             let weights = match self.weight {
-                Some(j) => Some(self.column_f64(&record_batch, &read, j, first_row)?),
+                Some(j) => {
+                    let refuse = MissingPolicy::Refuse;
+                    Some(self.column_f64(&record_batch, &read, j, first_row, refuse)?)
+                }
                 None => None,
             };
             for r in 0..record_batch.num_rows() {
@@ -426,5 +451,9 @@ impl DataSource for ParquetFile {
             ));
         }
         batcher.flush(visit)
+    }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.missing
     }
 }

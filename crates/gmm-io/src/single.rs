@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use gmm_core::{Batch, DataSource, Passes, Points, Precision, Result, check_memory};
+use gmm_core::{Batch, DataSource, MissingPolicy, Passes, Points, Precision, Result, check_memory};
 
 use crate::open::{SourceOptions, open_named_source};
 
@@ -54,6 +54,10 @@ impl<S: DataSource> DataSource for NarrowedSource<S> {
                 }
             })
     }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.inner.missing_policy()
+    }
 }
 
 /// A data file read whole into memory in single precision ([`read_single_precision`]).
@@ -69,6 +73,8 @@ pub struct SinglePrecisionTable {
     /// The names of the point columns, when the file names them (as
     /// [`crate::read_table`]).
     pub column_names: Option<Vec<String>>,
+    /// What a NaN among the values means (the `missing` of the options read with).
+    pub missing: MissingPolicy,
 }
 
 impl SinglePrecisionTable {
@@ -78,7 +84,8 @@ impl SinglePrecisionTable {
     /// # Errors
     /// As `gmm_core::SliceSource::from_f32`.
     pub fn source(&self) -> Result<gmm_core::SliceSource<'_>> {
-        let source = gmm_core::SliceSource::from_f32(&self.values, self.n_features)?;
+        let source = gmm_core::SliceSource::from_f32(&self.values, self.n_features)?
+            .with_missing(self.missing);
         match &self.weights {
             Some(w) => source.with_weights(w),
             None => Ok(source),
@@ -121,6 +128,7 @@ pub fn read_single_precision(path: &Path, options: &SourceOptions) -> Result<Sin
     Ok(SinglePrecisionTable {
         values,
         n_features: d,
+        missing: options.missing,
         weights: has_weights.then_some(weights),
         column_names: named.column_names,
     })

@@ -16,12 +16,12 @@ mod study;
 use std::path::Path;
 
 use gmm_compare::{ComparisonSettings, GibbsSettings};
-use gmm_core::{CovarianceType, GmmError, InitMethod, Result};
+use gmm_core::{CovarianceType, GmmError, InitMethod, MissingPolicy, Result};
 use gmm_gibbs::GibbsParams;
 use gmm_io::{ColumnSelection, SourceOptions};
 use gmm_vb::LoadedModel;
 
-use crate::args::{DataOptions, Dtype, FitArgs, FitOptions, Method};
+use crate::args::{DataOptions, Dtype, FitArgs, FitOptions, Method, Missing};
 use crate::errors::user_message;
 
 pub use map::map_params;
@@ -29,8 +29,8 @@ pub use priors::prior_spec;
 pub use start::{Start, fit_start, responsibilities_of};
 pub use study::{study_in_flags, study_settings};
 
-/// The reading options of `--columns`, `--weight-column` and `--weights` (the format goes
-/// by the file's extension: `gmm_io::DataFormat`).
+/// The reading options of `--columns`, `--weight-column`, `--weights` and `--missing` (the
+/// format goes by the file's extension: `gmm_io::DataFormat`).
 pub fn source_options(input: &DataOptions) -> SourceOptions {
     SourceOptions {
         selection: ColumnSelection {
@@ -41,6 +41,15 @@ pub fn source_options(input: &DataOptions) -> SourceOptions {
         weights: input.weights.clone(),
         max_memory: None,
         precision: gmm_core::Precision::F64,
+        missing: missing_policy(input.missing),
+    }
+}
+
+/// The library's policy of `--missing`.
+fn missing_policy(missing: Missing) -> MissingPolicy {
+    match missing {
+        Missing::Refuse => MissingPolicy::Refuse,
+        Missing::Marginalise => MissingPolicy::Marginalise,
     }
 }
 
@@ -93,6 +102,15 @@ pub fn columns_against_features(input: &DataOptions, model: &LoadedModel) -> Opt
 pub fn check_fit_flags(a: &FitArgs) -> Result<()> {
     if a.method == Method::Em {
         vb_only(&a.options)?;
+    }
+    if a.method == Method::Gibbs && a.input.missing == Missing::Marginalise {
+        return Err(GmmError::InvalidParameter {
+            name: "--missing",
+            value: "marginalise".into(),
+            reason: "the Gibbs sampler refuses missing values: fit with --method em, vb or \
+                     map, or fill the missing values and drop --missing"
+                .into(),
+        });
     }
     if a.method == Method::Gibbs && a.dtype == Dtype::F32 {
         return Err(GmmError::InvalidParameter {

@@ -77,8 +77,21 @@ impl MissingRows {
                 value: values[pos],
             });
         }
+        if let Some(row) = values
+            .chunks_exact(d)
+            .position(|row| row.iter().all(|v| v.is_nan()))
+        {
+            return Err(GmmError::AllMissingRow { row });
+        }
+        Ok(Self::group(values, d))
+    }
+
+    /// Groups the rows of row-major `values` (D = `d`, already checked) by their missing
+    /// coordinates (NaN), patterns in the order of their first row; `None` when no value
+    /// is missing. The one grouping of the data set and of every batch of the E-step.
+    pub(crate) fn group(values: &[f64], d: usize) -> Option<Self> {
         if !values.iter().any(|v| v.is_nan()) {
-            return Ok(None);
+            return None;
         }
         let mut patterns: Vec<MissingPattern> = Vec::new();
         let mut index_of = std::collections::HashMap::<Vec<bool>, usize>::new();
@@ -88,9 +101,6 @@ impl MissingRows {
             if !is_missing.contains(&true) {
                 complete.push(n);
                 continue;
-            }
-            if !is_missing.contains(&false) {
-                return Err(GmmError::AllMissingRow { row: n });
             }
             let next = patterns.len();
             let p = *index_of.entry(is_missing.clone()).or_insert(next);
@@ -103,7 +113,44 @@ impl MissingRows {
             }
             patterns[p].rows.push(n);
         }
-        Ok(Some(Self { patterns, complete }))
+        Some(Self { patterns, complete })
+    }
+}
+
+/// Weighted sums of each column's observed values, row after row: what
+/// [`observed_column_means`] computes, also accumulated by a stream's first pass
+/// (`PassSummary::observed_means` in the source module) in the same order, so both give the same bits.
+#[derive(Debug, Clone)]
+pub(crate) struct ObservedColumnSums {
+    /// Per column: sum of `w x`, sum of `w`, sum of `x`, count.
+    sums: Vec<(f64, f64, f64, f64)>,
+}
+
+impl ObservedColumnSums {
+    /// Sums of `d` columns over no row.
+    pub(crate) fn new(d: usize) -> Self {
+        Self {
+            sums: vec![(0.0, 0.0, 0.0, 0.0); d],
+        }
+    }
+
+    /// Adds the observed values of `row`, counting `w` times.
+    pub(crate) fn add_row(&mut self, row: &[f64], w: f64) {
+        for (s, x) in self.sums.iter_mut().zip(row).filter(|(_, x)| !x.is_nan()) {
+            s.0 += w * x;
+            s.1 += w;
+            s.2 += x;
+            s.3 += 1.0;
+        }
+    }
+
+    /// The weighted mean of each column's observed values (the plain mean where they all
+    /// have weight 0; NaN for a column without an observed value).
+    pub(crate) fn means(&self) -> Vec<f64> {
+        self.sums
+            .iter()
+            .map(|&(wx, w, x, c)| if w > 0.0 { wx / w } else { x / c })
+            .collect()
     }
 }
 
@@ -114,19 +161,11 @@ pub(crate) fn observed_column_means(
     d: usize,
     weight: impl Fn(usize) -> f64,
 ) -> Vec<f64> {
-    let mut sums = vec![(0.0, 0.0, 0.0, 0.0); d];
+    let mut sums = ObservedColumnSums::new(d);
     for (n, row) in values.chunks_exact(d).enumerate() {
-        let w = weight(n);
-        for (s, x) in sums.iter_mut().zip(row).filter(|(_, x)| !x.is_nan()) {
-            s.0 += w * x;
-            s.1 += w;
-            s.2 += x;
-            s.3 += 1.0;
-        }
+        sums.add_row(row, weight(n));
     }
-    sums.iter()
-        .map(|&(wx, w, x, c)| if w > 0.0 { wx / w } else { x / c })
-        .collect()
+    sums.means()
 }
 
 #[cfg(test)]

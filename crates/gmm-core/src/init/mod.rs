@@ -45,6 +45,7 @@ use crate::data::Dataset;
 use crate::error::{GmmError, Result};
 use crate::stats::{ScatterKind, SufficientStats};
 
+mod start_rows;
 mod streamed;
 
 pub use streamed::{DEFAULT_INIT_SAMPLE, data_statistics, nearest_mean_statistics};

@@ -22,6 +22,7 @@
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
+use super::start_rows::StartRows;
 use super::{
     InitMethod, InitialResponsibilities, check_k_of, check_label_counts, check_label_values,
     flat_means, mean_without_points, nearest, random_responsibilities_of,
@@ -42,7 +43,10 @@ impl InitMethod {
     /// The initial statistics of `k` components over the points of `passes`, from `seed`
     /// (see the module documentation). Data in memory are initialised exactly as
     /// [`InitMethod::initial_responsibilities`] does, on [`InitMethod::start_rows`] when
-    /// some coordinates are missing.
+    /// some coordinates are missing; a stream with missing coordinates starts from the same
+    /// rows read as a stream of their own (the complete rows, or every row mean-imputed by
+    /// the observed means of its first pass), so from the same bits when they all fit in
+    /// the sample.
     ///
     /// # Errors
     /// As [`InitMethod::initial_responsibilities`], and errors of the passes.
@@ -58,6 +62,13 @@ impl InitMethod {
             let start = self.start_rows(data, k);
             let init = self.initial_responsibilities(&start, k, seed)?;
             return Ok(init.sufficient_stats(&start, kind));
+        }
+        if passes.has_missing()? {
+            let summary = passes.summary()?;
+            let all_rows = matches!(self, Self::FromLabels(_));
+            let mut start = StartRows::new(passes, &summary, k, all_rows);
+            let mut start_passes = Passes::new(&mut start);
+            return self.initial_stats(&mut start_passes, k, seed, kind, sample_size);
         }
         check_k_of(passes.summary()?.n_counted, k)?;
         let d = passes.n_features();
@@ -97,7 +108,8 @@ impl InitMethod {
 /// stream gives the same numbers bit for bit as data in memory. Means are stored relative
 /// to the first point. Data in memory with missing coordinates give the statistics of
 /// their mean-imputed points ([`Dataset::mean_imputed`], no pass): what VB's and MAP-EM's
-/// default priors are resolved on.
+/// default priors are resolved on; a stream with missing coordinates gives those of its
+/// rows mean-imputed by the observed means of its first pass, the same bits.
 ///
 /// # Errors
 /// Errors of the pass (reading, validation).
@@ -106,6 +118,11 @@ pub fn data_statistics(passes: &mut Passes<'_>, kind: ScatterKind) -> Result<Suf
         let imputed = data.mean_imputed();
         let mut source = &*imputed;
         return data_statistics(&mut Passes::new(&mut source), kind);
+    }
+    if passes.has_missing()? {
+        let summary = passes.summary()?;
+        let mut imputed = StartRows::imputed(passes, &summary);
+        return data_statistics(&mut Passes::new(&mut imputed), kind);
     }
     let d = passes.n_features();
     let mut labels = Vec::new();

@@ -21,8 +21,8 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::{EStepKernel, EStepOutput, Factors, logsumexp};
-use crate::data::{Dataset, MissingPattern};
-use crate::source::Precision;
+use crate::data::{Dataset, MissingPattern, MissingRows};
+use crate::source::{Points, Precision};
 use crate::stats::ScatterKind;
 
 /// Points of one pattern whose completed values are held at a time, per component.
@@ -55,6 +55,13 @@ struct PatternComponent {
     constant: f64,
     /// The entropy of `N(x̂_m, C)`: `|m|/2 (1 + ln 2 pi) + 1/2 ln |C|` (eq. V-M3).
     entropy: f64,
+}
+
+/// The values (row-major, NaN at missing coordinates) and weights of one batch.
+#[derive(Clone, Copy)]
+struct BatchRows<'a> {
+    values: &'a [f64],
+    weights: Option<&'a [f64]>,
 }
 
 /// The log densities of one point under every component and its completion under each.
@@ -104,36 +111,59 @@ impl EStepKernel {
             .collect()
     }
 
-    /// The E-step over the points of `data` with missing coordinates: per pattern (in
-    /// parallel) the responsibilities from the marginal densities, the statistics of the
-    /// completed points plus the conditional covariances; the patterns' outputs merged in
-    /// the data set's order of patterns, so the result is the same on any number of threads.
-    pub(super) fn e_step_missing(
+    /// The E-step over one batch of `f64` points (row-major, NaN at missing coordinates,
+    /// with optional weights), merged into `total`: the one E-step of data with missing
+    /// values, in memory ([`Self::e_step`]) and streamed ([`Self::e_step_pass`]) alike.
+    /// The batch's rows are grouped by pattern ([`MissingPattern`], patterns in the order of
+    /// their first row in the batch); its complete rows run through the vectorised kernel
+    /// ([`Self::e_step_batch`]) in their order, then each pattern (in parallel) gives its
+    /// responsibilities from the marginal densities and the statistics of its completed
+    /// points plus the conditional covariances; the patterns' outputs are merged in order,
+    /// so the result is the same on any number of threads. A batch without a NaN is
+    /// [`Self::e_step_batch`] itself.
+    pub(super) fn e_step_batch_with_missing(
         &self,
-        data: &Dataset,
+        values: &[f64],
+        weights: Option<&[f64]>,
         origin: &[f64],
         kind: ScatterKind,
-    ) -> EStepOutput {
+        total: &mut EStepOutput,
+    ) {
+        let d = self.n_features;
+        let Some(rows) = MissingRows::group(values, d) else {
+            self.e_step_batch(Points::F64(values), weights, origin, kind, total);
+            return;
+        };
+        if !rows.complete.is_empty() {
+            let complete: Vec<f64> = rows
+                .complete
+                .iter()
+                .flat_map(|&n| values[n * d..(n + 1) * d].iter().copied())
+                .collect();
+            let complete_weights: Option<Vec<f64>> =
+                weights.map(|w| rows.complete.iter().map(|&n| w[n]).collect());
+            let w = complete_weights.as_deref();
+            self.e_step_batch(Points::F64(&complete), w, origin, kind, total);
+        }
         let components = self.dense_components();
-        let parts: Vec<EStepOutput> = data
-            .missing_patterns()
+        let batch = BatchRows { values, weights };
+        let parts: Vec<EStepOutput> = rows
+            .patterns
             .par_iter()
-            .map(|pattern| self.pattern_e_step(&components, pattern, data, origin, kind))
+            .map(|pattern| self.pattern_e_step(&components, pattern, batch, origin, kind))
             .collect();
-        let mut total = EStepOutput::zeros(self.n_components, origin, kind);
         for part in &parts {
             total.merge(part);
         }
-        total
     }
 
-    /// [`Self::e_step_missing`] over the points of one pattern, in blocks of
+    /// The E-step over the points of one pattern of a batch, in blocks of
     /// [`ROWS_PER_BLOCK`].
     fn pattern_e_step(
         &self,
         components: &[DenseComponent],
         pattern: &MissingPattern,
-        data: &Dataset,
+        batch: BatchRows<'_>,
         origin: &[f64],
         kind: ScatterKind,
     ) -> EStepOutput {
@@ -151,8 +181,8 @@ impl EStepKernel {
                 r.clear();
             }
             for &n in block {
-                let w = data.weight(n);
-                let point = evaluate(&marginals, pattern, data.row(n));
+                let w = batch.weights.map_or(1.0, |w| w[n]);
+                let point = evaluate(&marginals, pattern, &batch.values[n * d..(n + 1) * d]);
                 let lse = logsumexp(&point.log_rho);
                 out.log_norm_sum += w * lse;
                 for c in 0..k {

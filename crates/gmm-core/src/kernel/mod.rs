@@ -240,38 +240,31 @@ impl EStepKernel {
     }
 
     /// [`Self::e_step`] over data with missing coordinates (docs/em.md, "Missing values"):
-    /// the complete rows through the vectorised kernel in the batches and chunks of a data
-    /// set made of them alone, then the rows with missing coordinates by pattern
-    /// ([`MissingPattern`](crate::MissingPattern)), their statistics merged after, in a fixed
-    /// order. Means are stored relative to the first complete row (the observed column
-    /// means when there is none).
+    /// the same batches as data without, each through
+    /// [`Self::e_step_batch_with_missing`], the one E-step a stream with missing values runs
+    /// too. Means are stored relative to the first complete row (the observed column means
+    /// when there is none).
     fn e_step_with_missing(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
         let d = self.n_features;
         let origin = data.finite_origin();
         let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
-        let complete = data.complete_rows().unwrap_or(&[]);
-        let values: Vec<f64> = complete
-            .iter()
-            .flat_map(|&n| data.row(n).iter().copied())
-            .collect();
-        let weights: Option<Vec<f64>> = data
-            .weights()
-            .map(|w| complete.iter().map(|&n| w[n]).collect());
         let batch_rows = Self::batch_rows(d);
-        for (b, batch) in values.chunks(batch_rows * d).enumerate() {
-            let w = weights
-                .as_deref()
+        for (b, batch) in data.as_slice().chunks(batch_rows * d).enumerate() {
+            let weights = data
+                .weights()
                 .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
-            self.e_step_batch(Points::F64(batch), w, &origin, kind, &mut total);
+            self.e_step_batch_with_missing(batch, weights, &origin, kind, &mut total);
         }
-        total.merge(&self.e_step_missing(data, &origin, kind));
         total
     }
 
     /// The E-step over one pass of a stream: the same batches, chunks and merge order as
     /// [`Self::e_step`] on the same points in memory, so the same result bit for bit. Means
-    /// in the statistics are stored relative to the pass's first point. Data in memory with
-    /// missing coordinates run [`Self::e_step`] instead (no pass).
+    /// in the statistics are stored relative to the pass's first point; when some
+    /// coordinates are missing ([`Passes::has_missing`]), relative to
+    /// [`PassSummary::finite_origin`](crate::PassSummary::finite_origin), each batch through
+    /// [`Self::e_step_batch_with_missing`] as in memory. Data in memory with missing
+    /// coordinates run [`Self::e_step`] (no pass).
     ///
     /// # Errors
     /// [`GmmError::ShapeMismatch`] when the source's dimension differs from the kernel's;
@@ -288,6 +281,16 @@ impl EStepKernel {
                 expected: d,
                 found: passes.n_features(),
             });
+        }
+        if passes.has_missing()? {
+            let origin = passes.summary()?.finite_origin();
+            let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
+            passes.run(Self::batch_rows(d), &mut |batch| {
+                let values = batch.points.widened();
+                self.e_step_batch_with_missing(&values, batch.weights, &origin, kind, &mut total);
+                Ok(())
+            })?;
+            return Ok(total);
         }
         let mut total: Option<(Vec<f64>, EStepOutput)> = None;
         passes.run(Self::batch_rows(d), &mut |batch| {

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use gmm_core::{Batch, DataSource, GmmError, Points, Precision, Result};
+use gmm_core::{Batch, DataSource, GmmError, MissingPolicy, Points, Precision, Result};
 
 use super::header::{NpyDtype, NpyHeader, read_header};
 use crate::file_stamp::{FileStamp, open};
@@ -43,6 +43,8 @@ pub struct NpyFile {
     bytes: Vec<u8>,
     /// The precision of the batches handed out.
     precision: Precision,
+    /// What a NaN in the file means.
+    missing: MissingPolicy,
 }
 
 impl NpyFile {
@@ -68,6 +70,7 @@ impl NpyFile {
             n_rows,
             bytes: Vec::new(),
             precision: Precision::F64,
+            missing: MissingPolicy::Refuse,
         })
     }
 
@@ -76,6 +79,14 @@ impl NpyFile {
     /// file rounded to nearest), for a fit whose E-step runs in `f32` lanes.
     pub fn with_precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
+        self
+    }
+
+    /// The same file with its NaN values read by `policy`: missing values under
+    /// [`MissingPolicy::Marginalise`], an error naming the option under
+    /// [`MissingPolicy::Refuse`] (the default).
+    pub fn with_missing(mut self, policy: MissingPolicy) -> Self {
+        self.missing = policy;
         self
     }
 
@@ -292,5 +303,9 @@ impl DataSource for NpyFile {
             }
         }
         Ok(())
+    }
+
+    fn missing_policy(&self) -> MissingPolicy {
+        self.missing
     }
 }
