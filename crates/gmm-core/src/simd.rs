@@ -27,6 +27,14 @@ pub(crate) trait Lane:
     /// Lanes of this type in one 256-bit (AVX2) register.
     const REGISTER_LANES: usize;
 
+    /// Whether the scatter's tiles divide their weights by the tile's largest before the
+    /// products are summed in this type: in `f32` the products of small weighted
+    /// differences (a responsibility of 1e-50 gives `sqrt(r) (x - m)` near 1e-25 and
+    /// products near 1e-50) fall below the normal range, and every operation on a
+    /// subnormal number takes a slow microcode path (the `f32` fit at D = 32 ran at half
+    /// the speed of the `f64` one). `f64` keeps its weights as they are.
+    const RESCALES_TILE_WEIGHTS: bool;
+
     /// The nearest value of this type (`f64` itself, or rounded to `f32`).
     fn from_f64(v: f64) -> Self;
 
@@ -80,6 +88,7 @@ pub(crate) trait Lane:
 
 impl Lane for f64 {
     const REGISTER_LANES: usize = 4;
+    const RESCALES_TILE_WEIGHTS: bool = false;
 
     /// Four lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
     /// `FMA` (written as arrays, the compiler left the rank update's accumulators in memory:
@@ -164,6 +173,7 @@ impl Lane for f64 {
 
 impl Lane for f32 {
     const REGISTER_LANES: usize = 8;
+    const RESCALES_TILE_WEIGHTS: bool = true;
 
     /// Eight lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
     /// `FMA` (the compiler splits arrays of eight `f32` into two 128-bit halves here, which

@@ -24,7 +24,8 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 /// still sums its points in increasing order from zero before being added to `lane_sums`,
 /// so the result is the same bit for bit whatever the blocking.
 ///
-/// The products are summed over the tile in `T` and the tile's sums added to `lane_sums`
+/// The products are summed over the tile in `T` and the tile's sums, multiplied by `scale`
+/// (what the tile's weights were divided by: 1 for `f64`, exact), added to `lane_sums`
 /// in `f64`. The blocks hold one register of lanes per accumulator: with `f64` (4 to a
 /// register) they run over the two halves of each group of [`LANES`] one after the other,
 /// with `f32` (8) over the whole group at once.
@@ -35,7 +36,7 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     tile: usize,
     len: usize,
     d: usize,
-    lane_sums: &mut [f64],
+    (lane_sums, scale): (&mut [f64], f64),
 ) {
     debug_assert_eq!(len % LANES, 0);
     let w_row = |a: usize| &weighted[a * tile..a * tile + len];
@@ -43,7 +44,7 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     let mut a = 0;
     while a < d {
         let rows = if a + 1 < d { 2 } else { 1 };
-        block::<FMA, T, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums);
+        block::<FMA, T, 1, 1>([w_row(a)], [c_row(a)], a, a, d, lane_sums, scale);
         if rows == 2 {
             let w = [w_row(a), w_row(a + 1)];
             let mut b = a + 1;
@@ -56,6 +57,7 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
                         b,
                         d,
                         lane_sums,
+                        scale,
                     ),
                     3 => block::<FMA, T, 2, 3>(
                         w,
@@ -64,6 +66,7 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
                         b,
                         d,
                         lane_sums,
+                        scale,
                     ),
                     2 => block::<FMA, T, 2, 2>(
                         w,
@@ -72,8 +75,9 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
                         b,
                         d,
                         lane_sums,
+                        scale,
                     ),
-                    _ => block::<FMA, T, 2, 1>(w, [c_row(b)], a, b, d, lane_sums),
+                    _ => block::<FMA, T, 2, 1>(w, [c_row(b)], a, b, d, lane_sums, scale),
                 }
                 b += COLUMNS;
             }
@@ -95,6 +99,7 @@ fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
     b: usize,
     d: usize,
     lane_sums: &mut [f64],
+    scale: f64,
 ) {
     // The rows as whole groups of lanes, each exactly `groups` long, so that the loads in
     // the loop below need no bounds checks.
@@ -135,7 +140,7 @@ fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
                 let dst =
                     &mut lane_sums[pair * LANES + h * h_lanes..pair * LANES + (h + 1) * h_lanes];
                 for (s, v) in dst.iter_mut().zip(&lanes) {
-                    *s += v.to_f64();
+                    *s += scale * v.to_f64();
                 }
             }
         }

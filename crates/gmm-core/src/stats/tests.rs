@@ -257,3 +257,45 @@ fn subnormal_responsibilities_give_finite_statistics() {
         }
     }
 }
+
+/// The statistics of `points` (row-major, `d` per point) summed in lanes of `T`, through the
+/// chunk layout the E-step uses.
+fn stats_in_lanes<T: crate::simd::Lane>(
+    points: &[f64],
+    resp: &[f64],
+    d: usize,
+    k: usize,
+) -> SufficientStats {
+    let origin = points[..d].to_vec();
+    let mut work = TransposedChunk::<T>::default();
+    work.load(points, &origin);
+    let (rows, stride) = (points.len() / d, work.stride);
+    let resp_t = work.zeroed_resp(k);
+    for n in 0..rows {
+        for c in 0..k {
+            resp_t[c * stride + n] = resp[n * k + c];
+        }
+    }
+    work.stats(k, &origin, ScatterKind::Full)
+}
+
+#[test]
+fn single_precision_scatter_of_tiny_responsibilities_keeps_its_relative_accuracy() {
+    // A component whose responsibilities are all near 1e-60 (far from every point): in f32
+    // lanes `sqrt(r) (x - m)` is near 1e-30 and its products near 1e-60, below f32's range;
+    // summed as they are, its scatter was zero (and every product a slow subnormal one).
+    // Each tile's weights are divided by their largest, so the scatter keeps f32's
+    // relative accuracy. Both branches: D >= 8 (square-root weights) and D < 8.
+    let mut rng = StdRng::seed_from_u64(11);
+    for d in [3, 9] {
+        let (k, rows) = (2, 700);
+        let (points, mut resp) = random_chunk(&mut rng, rows, d, k, 0.0);
+        for n in 0..rows {
+            resp[n * k + 1] *= 1e-60 * (1.0 + (n % 7) as f64);
+        }
+        let exact = stats_in_lanes::<f64>(&points, &resp, d, k);
+        let single = stats_in_lanes::<f32>(&points, &resp, d, k);
+        assert!(exact.scatter(1).abs().max() > 0.0);
+        assert_close(&single, &exact, 1e-6);
+    }
+}

@@ -267,11 +267,12 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
     for t0 in (0..stride).step_by(tile) {
         let len = tile.min(stride - t0);
         let r = &r[t0..t0 + len];
+        let scale = tile_weight_scale::<T>(r);
         if d >= ROOT_WEIGHTS_MIN_D {
             let (scaled, root) = tiles.split_at_mut(d * tile);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
-                *s = T::from_f64(r.sqrt());
+                *s = T::from_f64(tile_weight::<T>(*r, scale).sqrt());
             }
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
@@ -281,7 +282,7 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
                 }
             }
             let scaled = &scaled[..];
-            rank_update_upper::<FMA, T>(scaled, scaled, tile, len, d, lane_sums);
+            rank_update_upper::<FMA, T>(scaled, scaled, tile, len, d, (lane_sums, scale));
         } else {
             let (centred, weighted) = tiles.split_at_mut(d * tile);
             for i in 0..d {
@@ -291,11 +292,43 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
                 for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
                     let centred = x.to_f64() - mean[i];
                     *dc = T::from_f64(centred);
-                    *w = T::from_f64(r * centred);
+                    *w = T::from_f64(tile_weight::<T>(*r, scale) * centred);
                 }
             }
-            rank_update_upper::<FMA, T>(weighted, centred, tile, len, d, lane_sums);
+            rank_update_upper::<FMA, T>(weighted, centred, tile, len, d, (lane_sums, scale));
         }
+    }
+}
+
+/// A weight of a tile below this fraction of the tile's largest is summed as zero in the
+/// lanes of a type that rescales its tiles (`f32`): its products would fall below `f32`'s
+/// normal range, and a term so small changes a sum only if its point lies 1e12 times
+/// farther from the mean than the tile's heaviest point (`f32` resolves 6e-8).
+const TILE_WEIGHT_FLOOR: f64 = 1e-24;
+
+/// What a tile's weights are divided by before their products are summed in `T`
+/// ([`Lane::RESCALES_TILE_WEIGHTS`]): their largest, or 1 (`f64`, or a tile of zeros).
+#[inline(always)]
+fn tile_weight_scale<T: Lane>(r: &[f64]) -> f64 {
+    if !T::RESCALES_TILE_WEIGHTS {
+        return 1.0;
+    }
+    let largest = r.iter().fold(0.0f64, |m, &v| m.max(v));
+    if largest > 0.0 { largest } else { 1.0 }
+}
+
+/// A weight of a tile as the lanes of `T` sum it: as it is in `f64`; in `f32` divided by
+/// the tile's `scale`, and zero below [`TILE_WEIGHT_FLOOR`].
+#[inline(always)]
+fn tile_weight<T: Lane>(r: f64, scale: f64) -> f64 {
+    if !T::RESCALES_TILE_WEIGHTS {
+        return r;
+    }
+    let relative = r / scale;
+    if relative < TILE_WEIGHT_FLOOR {
+        0.0
+    } else {
+        relative
     }
 }
 
