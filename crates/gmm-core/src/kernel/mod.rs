@@ -223,28 +223,11 @@ impl EStepKernel {
             self.n_features,
             "data dimension differs from the kernel's"
         );
-        if data.has_missing() {
-            return self.e_step_with_missing(data, kind);
-        }
-        let d = self.n_features;
-        let origin = data.row(0).to_vec();
-        let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
-        let batch_rows = Self::batch_rows(d);
-        for (b, batch) in data.as_slice().chunks(batch_rows * d).enumerate() {
-            let weights = data
-                .weights()
-                .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
-            self.e_step_batch(Points::F64(batch), weights, &origin, kind, &mut total);
-        }
-        total
-    }
-
-    /// [`Self::e_step`] over data with missing coordinates (docs/em.md, "Missing values"):
-    /// the same batches as data without, each through
-    /// [`Self::e_step_batch_with_missing`], the one E-step a stream with missing values runs
-    /// too. Means are stored relative to the first complete row (the observed column means
-    /// when there is none).
-    fn e_step_with_missing(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
+        // Data with missing coordinates run the same batches, each through
+        // `e_step_batch_with_missing` (docs/em.md, "Missing values"), the one E-step a
+        // stream with missing values runs too; their means are stored relative to the first
+        // complete row (the observed column means when there is none).
+        let missing = data.has_missing();
         let d = self.n_features;
         let origin = data.finite_origin();
         let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
@@ -253,7 +236,11 @@ impl EStepKernel {
             let weights = data
                 .weights()
                 .map(|w| &w[b * batch_rows..b * batch_rows + batch.len() / d]);
-            self.e_step_batch_with_missing(batch, weights, &origin, kind, &mut total);
+            if missing {
+                self.e_step_batch_with_missing(batch, weights, &origin, kind, &mut total);
+            } else {
+                self.e_step_batch(Points::F64(batch), weights, &origin, kind, &mut total);
+            }
         }
         total
     }
