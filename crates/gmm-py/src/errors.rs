@@ -40,7 +40,8 @@ fn python_message(e: &GmmError) -> String {
     }
 }
 
-/// The Python exception of a gmm error, carrying its message ([`python_message`]).
+/// The Python exception of a gmm error, carrying its message (`python_message`: a NaN is
+/// told to use the estimators' `missing="marginalise"`).
 pub fn to_py(e: GmmError) -> PyErr {
     // control characters (a newline or an escape sequence in a file name) escaped
     let message = gmm_core::escape_control(&python_message(&e));

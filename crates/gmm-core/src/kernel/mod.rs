@@ -250,7 +250,7 @@ impl EStepKernel {
     /// in the statistics are stored relative to the pass's first point; when some
     /// coordinates are missing ([`Passes::has_missing`]), relative to
     /// [`PassSummary::finite_origin`](crate::PassSummary::finite_origin), each batch through
-    /// [`Self::e_step_batch_with_missing`] as in memory. Data in memory with missing
+    /// `e_step_batch_with_missing` as in memory. Data in memory with missing
     /// coordinates run [`Self::e_step`] (no pass).
     ///
     /// # Errors
