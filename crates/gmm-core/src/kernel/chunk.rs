@@ -5,7 +5,8 @@
 use super::lanes::KernelLane;
 use super::triangular::whitened_square_norm_of_small_d;
 use super::{EStepKernel, EStepOutput, Factors};
-use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_lanes, hsum, lanes};
+use crate::simd::f64_register::{self, F64Register};
+use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_register, hsum, lanes};
 use crate::source::Precision;
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
@@ -48,59 +49,13 @@ impl EStepKernel {
     ) -> EStepOutput {
         let k = self.n_components;
         self.load_log_rho_generic::<FMA, S, T>(chunk, origin, work);
-        let (rows, stride) = (work.rows, work.stride);
-        let resp = &mut work.resp;
-        let mut log_norm_lanes = [0.0; LANES];
-        let mut resp_log_resp_lanes = [0.0; LANES];
-        let mut exps = vec![0.0; k * LANES];
-        for t0 in (0..stride).step_by(LANES) {
-            let mut max = [f64::NEG_INFINITY; LANES];
-            for c in 0..k {
-                let v = &resp[c * stride + t0..c * stride + t0 + LANES];
-                for l in 0..LANES {
-                    max[l] = max[l].max(v[l]);
-                }
-            }
-            let mut sum = [0.0; LANES];
-            for (c, e) in exps.chunks_exact_mut(LANES).enumerate() {
-                let v = &resp[c * stride + t0..c * stride + t0 + LANES];
-                let mut shifted = [0.0; LANES];
-                for l in 0..LANES {
-                    shifted[l] = v[l] - max[l];
-                }
-                let ex = exp_lanes::<FMA>(shifted);
-                e.copy_from_slice(&ex);
-                for l in 0..LANES {
-                    sum[l] += ex[l];
-                }
-            }
-            // Padding points (past the last row, possibly a whole group of them) get
-            // responsibility 0 and add nothing.
-            let valid = LANES.min(rows.saturating_sub(t0));
-            let weight = lane_weights(weights, t0, valid);
-            let mut lse = [0.0; LANES];
-            let mut inv = [0.0; LANES];
-            for l in 0..valid {
-                lse[l] = max[l] + sum[l].ln();
-                inv[l] = 1.0 / sum[l];
-                log_norm_lanes[l] += weight[l] * lse[l];
-            }
-            for (c, e) in exps.chunks_exact(LANES).enumerate() {
-                let v = &mut resp[c * stride + t0..c * stride + t0 + LANES];
-                for l in 0..LANES {
-                    let r = e[l] * inv[l];
-                    let term = weight[l] * (r * (v[l] - lse[l]));
-                    resp_log_resp_lanes[l] += if r > 0.0 { term } else { 0.0 };
-                    v[l] = r * weight[l];
-                }
-            }
-        }
-        let log_norm_sum = hsum(log_norm_lanes);
-        let resp_log_resp_sum = hsum(resp_log_resp_lanes);
+        let (log_norm_sum, resp_log_resp_sum) =
+            responsibilities_in_place::<FMA>(&mut work.resp, work.rows, work.stride, k, weights);
+        let rows = work.rows;
         let stats = SufficientStats::from_transposed::<FMA, T>(
             &work.xt,
             &work.resp,
-            stride,
+            work.stride,
             k,
             origin,
             kind,
@@ -195,6 +150,90 @@ impl EStepKernel {
             }
         }
     }
+}
+
+/// Turns the log densities in `resp` (`c * stride + n`, `k` components, `rows` points and
+/// padding up to `stride`) into responsibilities times each point's weight, in place, and
+/// returns the weighted sums of the log normalisers and of `r ln r`: per group of [`LANES`]
+/// points, one register of [`f64::REGISTER_LANES`] at a time, the maximum over components,
+/// one `exp` per point and component, the logsumexp and the responsibilities. Padding
+/// points get responsibility 0 and add nothing. Every lane sums its points and components in
+/// increasing order, so the result does not depend on the register width.
+#[inline(always)]
+fn responsibilities_in_place<const FMA: bool>(
+    resp: &mut [f64],
+    rows: usize,
+    stride: usize,
+    k: usize,
+    weights: Option<&[f64]>,
+) -> (f64, f64) {
+    const HALF: usize = f64::REGISTER_LANES;
+    let zero = f64::zero_register();
+    let mut log_norm_lanes = [0.0; LANES];
+    let mut resp_log_resp = [zero; LANES / HALF];
+    let mut exps = vec![zero; k];
+    for t0 in (0..stride).step_by(LANES) {
+        let valid = LANES.min(rows.saturating_sub(t0));
+        let weight = lane_weights(weights, t0, valid);
+        for (h, resp_log_resp) in resp_log_resp.iter_mut().enumerate() {
+            let at = t0 + h * HALF;
+            let mut max = f64::splat_register::<FMA>(f64::NEG_INFINITY);
+            for c in 0..k {
+                max = f64_register::max::<FMA>(load::<FMA>(resp, c * stride + at), max);
+            }
+            let mut sum = zero;
+            for (c, e) in exps.iter_mut().enumerate() {
+                let shifted = f64_register::sub::<FMA>(load::<FMA>(resp, c * stride + at), max);
+                *e = exp_register::<FMA>(shifted);
+                sum = f64_register::add::<FMA>(sum, *e);
+            }
+            let mut lse = [0.0; HALF];
+            let mut inv = [0.0; HALF];
+            let (max, sum) = (to_lanes::<FMA>(max), to_lanes::<FMA>(sum));
+            for l in 0..HALF.min(valid.saturating_sub(h * HALF)) {
+                lse[l] = max[l] + sum[l].ln();
+                inv[l] = 1.0 / sum[l];
+                log_norm_lanes[h * HALF + l] += weight[h * HALF + l] * lse[l];
+            }
+            let lse = f64::load_register::<FMA>(&lse);
+            let inv = f64::load_register::<FMA>(&inv);
+            let w = f64::load_register::<FMA>(&weight[h * HALF..]);
+            for (c, e) in exps.iter().enumerate() {
+                let r = f64_register::mul::<FMA>(*e, inv);
+                let log_rho = load::<FMA>(resp, c * stride + at);
+                let term = f64_register::mul::<FMA>(
+                    w,
+                    f64_register::mul::<FMA>(r, f64_register::sub::<FMA>(log_rho, lse)),
+                );
+                let counted = f64_register::select_less::<FMA>(zero, r, term, zero);
+                *resp_log_resp = f64_register::add::<FMA>(*resp_log_resp, counted);
+                f64::store_register::<FMA>(
+                    f64_register::mul::<FMA>(r, w),
+                    &mut resp[c * stride + at..c * stride + at + HALF],
+                );
+            }
+        }
+    }
+    let mut resp_log_resp_lanes = [0.0; LANES];
+    for (h, acc) in resp_log_resp.into_iter().enumerate() {
+        f64::store_register::<FMA>(acc, &mut resp_log_resp_lanes[h * HALF..]);
+    }
+    (hsum(log_norm_lanes), hsum(resp_log_resp_lanes))
+}
+
+/// The register of [`f64::REGISTER_LANES`] values of `v` from `at`. A function, not a
+/// closure: a closure is compiled without the caller's AVX2 + FMA.
+#[inline(always)]
+fn load<const FMA: bool>(v: &[f64], at: usize) -> F64Register {
+    f64::load_register::<FMA>(&v[at..at + f64::REGISTER_LANES])
+}
+
+/// A register's lanes as an array.
+#[inline(always)]
+fn to_lanes<const FMA: bool>(r: F64Register) -> [f64; f64::REGISTER_LANES] {
+    let mut out = [0.0; f64::REGISTER_LANES];
+    f64::store_register::<FMA>(r, &mut out);
+    out
 }
 
 /// The weights of the [`LANES`] points from `t0`: theirs (1 without weights) for the first

@@ -2,8 +2,18 @@
 //! horizontal sum, the vectorised `exp`, run-time detection of AVX2 + FMA and
 //! [`avx2_fma_dispatch!`], the one place where the copy compiled for AVX2 + FMA is chosen.
 //!
+//! The `f64` registers' arithmetic beyond the fused multiply-add is in [`f64_register`], the
+//! vectorised `exp` on it in [`exp`].
+//!
 //! This module imports nothing else of the crate: the statistics and the kernel both stand
 //! on it (the model is memchr's `arch` module).
+
+mod exp;
+pub(crate) mod f64_register;
+
+#[cfg(test)]
+pub(crate) use exp::exp_lanes;
+pub(crate) use exp::exp_register;
 
 /// Points processed together by the vectorised loops (one 512-bit or two 256-bit registers
 /// of `f64`).
@@ -342,70 +352,6 @@ pub(crate) fn lanes<T>(v: &[T], at: usize) -> &[T; LANES] {
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
-
-/// `exp` of [`LANES`] arguments at once, vectorisable: `2^n p(r)` with `n` the nearest
-/// integer to `x / ln 2`, `r = x - n ln 2` (Cody-Waite: `ln 2` split into a high part with trailing zero bits and the remainder, as in
-/// fdlibm) and `p` the
-/// degree-13 Taylor polynomial, whose truncation error on `|r| <= ln 2 / 2` is below 1e-17
-/// relative; the result is within a few ulp of the correctly rounded one. Arguments below
-/// -708.39 (results under 2^-1022, about 2.2e-308) give 0 instead of a subnormal number,
-/// `-inf` gives 0, NaN gives NaN; arguments above 709 give `+inf` (the E-step only asks for
-/// arguments <= 0).
-#[inline(always)]
-pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
-    const LOG2_E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-    // 1.5 * 2^52: adding it rounds to an integer held in the low bits of the mantissa.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    const MIN_ARG: f64 = -708.39;
-    const MAX_ARG: f64 = 709.0;
-    // One loop per stage, so that each stage vectorises across the lanes.
-    let mut n = [0.0; LANES];
-    let mut r = [0.0; LANES];
-    let mut scale = [0.0; LANES];
-    for l in 0..LANES {
-        let xl = x[l].clamp(MIN_ARG, MAX_ARG);
-        let shifted = mul_add::<FMA>(xl, LOG2_E, SHIFTER);
-        n[l] = shifted - SHIFTER;
-        r[l] = mul_add::<FMA>(-n[l], LN2_LO, mul_add::<FMA>(-n[l], LN2_HI, xl));
-        let int_n = shifted.to_bits().wrapping_sub(SHIFTER.to_bits());
-        scale[l] = f64::from_bits(int_n.wrapping_add(1023) << 52);
-    }
-    const COEFFICIENTS: [f64; 13] = [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ];
-    let mut p = [1.0 / 6_227_020_800.0; LANES];
-    for c in COEFFICIENTS {
-        for l in 0..LANES {
-            p[l] = mul_add::<FMA>(p[l], r[l], c);
-        }
-    }
-    let mut out = [0.0; LANES];
-    for l in 0..LANES {
-        let v = p[l] * scale[l];
-        out[l] = if x[l] < MIN_ARG {
-            0.0
-        } else if x[l] > MAX_ARG {
-            f64::INFINITY
-        } else {
-            v
-        };
-    }
-    out
 }
 
 /// Writes a method twice from one body generic over `FMA`: a dispatching method that calls
