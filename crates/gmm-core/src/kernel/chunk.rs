@@ -92,7 +92,7 @@ impl EStepKernel {
         let (d, k) = (self.n_features, self.n_components);
         work.load(chunk, origin);
         let stride = work.stride;
-        work.resp.clear();
+        // Every value is written below (the padding too), so the buffer is not zeroed first.
         work.resp.resize(k * stride, 0.0);
         let xt = &work.xt;
         let mut shifted_mean = vec![T::default(); d];

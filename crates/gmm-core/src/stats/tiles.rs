@@ -120,19 +120,22 @@ impl<T: Lane> TransposedChunk<T> {
         if self.stride.is_multiple_of(ALIASING_PITCH) {
             self.stride += LANES;
         }
-        self.xt.clear();
+        // Every value is written below (the padding with zeros), so the buffer is not
+        // zeroed first: at D = 8 that zeroing was a tenth of the E-step's instructions.
         self.xt.resize(d * self.stride, T::default());
-        let stride = self.stride;
-        if d == 1 {
-            for (t, x) in self.xt.iter_mut().zip(points) {
-                *t = T::from_f64(x.to_f64() - origin[0]);
-            }
-            return;
-        }
+        let (rows, stride) = (self.rows, self.stride);
         for (i, (column, o)) in self.xt.chunks_exact_mut(stride).zip(origin).enumerate() {
-            for (t, x) in column.iter_mut().zip(points.chunks_exact(d)) {
-                *t = T::from_f64(x[i].to_f64() - o);
+            let (values, padding) = column.split_at_mut(rows);
+            if d == 1 {
+                for (t, x) in values.iter_mut().zip(points) {
+                    *t = T::from_f64(x.to_f64() - o);
+                }
+            } else {
+                for (t, x) in values.iter_mut().zip(points.chunks_exact(d)) {
+                    *t = T::from_f64(x[i].to_f64() - o);
+                }
             }
+            padding.fill(T::default());
         }
     }
 
