@@ -36,11 +36,17 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
             *column = &packed[offset..offset + j + b + 1];
         }
         let mut y = [[T::zero_register(); 2]; COLUMNS];
-        // Rows 0..=j, shared by all the columns of the block. The groups are taken whole
-        // (`chunks_exact`, fixed-size arrays) so that their loads need no bounds checks.
-        for (i, dg) in diff[..(j + 1) * LANES].chunks_exact(LANES).enumerate() {
-            let dg = T::load_group::<FMA>(dg.try_into().expect("a whole group of lanes"));
-            for (b, column) in columns.iter().enumerate() {
+        // Rows 0..=j, shared by all the columns of the block. The groups and the columns'
+        // shared rows are slices of exactly j + 1 items, so that their loads need no bounds
+        // checks.
+        let groups = &diff.as_chunks::<LANES>().0[..j + 1];
+        let mut shared: [&[T]; COLUMNS] = [&[]; COLUMNS];
+        for (s, column) in shared.iter_mut().zip(&columns) {
+            *s = &column[..j + 1];
+        }
+        for (i, dg) in groups.iter().enumerate() {
+            let dg = T::load_group::<FMA>(dg);
+            for (b, column) in shared.iter().enumerate() {
                 let p = T::splat_register::<FMA>(column[i]);
                 for g in 0..regs {
                     y[b][g] = T::fma_register::<FMA>(p, dg[g], y[b][g]);
