@@ -5,19 +5,36 @@
 use crate::simd::{LANES, Lane};
 
 /// Output columns computed together: each load of a group of differences feeds this many
-/// accumulators (8 registers of 4 `f64` on AVX2, leaving room for the loads).
-const COLUMNS: usize = 4;
+/// accumulators, 8 registers either way (4 columns x 2 registers of 4 `f64` on AVX2, or
+/// 8 columns x 1 register of 8 `f32`), leaving room for the loads.
+const fn columns_per_block<T: Lane>() -> usize {
+    4 * T::REGISTER_LANES / f64::REGISTER_LANES
+}
 
 /// `sum_j y_j^2` per lane with `y_j = sum_{i <= j} P_ij diff_i`, for the upper triangular
 /// `P` packed column by column (`packed[j (j + 1) / 2 + i] = P_ij`) and `diff` holding the
 /// `d` differences of [`LANES`] points feature-major (`diff[i * LANES + l]`).
 ///
-/// Columns are taken [`COLUMNS`] at a time, sharing the loads of `diff_i` for the rows
-/// `i` they have in common; every `y_j` is still summed over `i` in increasing order and
+/// Columns are taken [`columns_per_block`] at a time, sharing the loads of `diff_i` for the
+/// rows `i` they have in common; every `y_j` is still summed over `i` in increasing order and
 /// the squares added in increasing `j`, so the result is the same bit for bit as one
 /// column at a time. Everything is in the lane type `T`.
 #[inline(always)]
 pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
+    packed: &[T],
+    diff: &[T],
+    d: usize,
+) -> [T; LANES] {
+    if columns_per_block::<T>() == 8 {
+        blocked_square_norm::<FMA, T, 8>(packed, diff, d)
+    } else {
+        blocked_square_norm::<FMA, T, 4>(packed, diff, d)
+    }
+}
+
+/// [`whitened_square_norm`] with `COLUMNS` columns per block.
+#[inline(always)]
+fn blocked_square_norm<const FMA: bool, T: Lane, const COLUMNS: usize>(
     packed: &[T],
     diff: &[T],
     d: usize,
