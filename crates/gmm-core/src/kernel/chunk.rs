@@ -108,7 +108,7 @@ impl EStepKernel {
                 let t0 = t * LANES;
                 let mut q = [T::default(); LANES];
                 match T::factors(self) {
-                    Factors::Packed(p) => {
+                    Factors::Packed { blocks: p, .. } => {
                         let p = &p[c * packed_len..(c + 1) * packed_len];
                         for ((i, dg), m) in
                             diff.chunks_exact_mut(LANES).enumerate().zip(&shifted_mean)

@@ -3,28 +3,45 @@
 
 use nalgebra::DMatrix;
 
+use super::triangular::blocked_layout;
 use crate::covariance::PrecisionCholesky;
 use crate::error::{GmmError, Result};
+use crate::simd::Lane;
 
 /// Per-component whitening factors in the layout the kernel reads, in `f64` or (for the
 /// single-precision E-step) rounded to `f32`.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Factors<T = f64> {
     /// Upper triangular factors packed column by column: column j of component k holds
-    /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2`.
-    Packed(Vec<T>),
+    /// `P[0..=j, j]` at `k * D(D+1)/2 + j(j+1)/2` (`columns`), and the same values in the
+    /// order the E-step's triangular product reads them (`blocks`, see
+    /// `triangular::blocked_layout`).
+    Packed {
+        /// Column by column.
+        columns: Vec<T>,
+        /// In blocks of columns.
+        blocks: Vec<T>,
+    },
     /// K x D inverse standard deviations.
     Diagonal(Vec<T>),
     /// One inverse standard deviation per component.
     Spherical(Vec<T>),
 }
 
+impl<T: Lane> Factors<T> {
+    /// Full factors of `k` components in `d` dimensions from their columns.
+    fn packed(columns: Vec<T>, (k, d): (usize, usize)) -> Self {
+        let blocks = blocked_layout(&columns, k, d);
+        Self::Packed { columns, blocks }
+    }
+}
+
 impl Factors {
-    /// The same factors rounded to `f32`.
-    pub(super) fn narrowed(&self) -> Factors<f32> {
+    /// The same factors of `k` components in `d` dimensions rounded to `f32`.
+    pub(super) fn narrowed(&self, k: usize, d: usize) -> Factors<f32> {
         let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
         match self {
-            Self::Packed(p) => Factors::Packed(narrow(p)),
+            Self::Packed { columns, .. } => Factors::packed(narrow(columns), (k, d)),
             Self::Diagonal(p) => Factors::Diagonal(narrow(p)),
             Self::Spherical(p) => Factors::Spherical(narrow(p)),
         }
@@ -40,11 +57,12 @@ impl Factors {
                 if ps.len() != k {
                     return Err(mismatch("number of precision factors", k, ps.len()));
                 }
-                Ok(Self::Packed(pack_upper(ps.iter(), k, d)?))
+                Ok(Self::packed(pack_upper(ps.iter(), k, d)?, (k, d)))
             }
-            PrecisionCholesky::Tied(p) => {
-                Ok(Self::Packed(pack_upper(std::iter::repeat_n(p, k), k, d)?))
-            }
+            PrecisionCholesky::Tied(p) => Ok(Self::packed(
+                pack_upper(std::iter::repeat_n(p, k), k, d)?,
+                (k, d),
+            )),
             PrecisionCholesky::Diagonal(vs) => {
                 if vs.len() != k {
                     return Err(mismatch("number of precision factors", k, vs.len()));

@@ -80,7 +80,7 @@ impl EStepKernel {
         (0..k)
             .map(|c| {
                 let precision_factor = match &self.factors {
-                    Factors::Packed(p) => {
+                    Factors::Packed { columns: p, .. } => {
                         let p = &p[c * packed_len..(c + 1) * packed_len];
                         let mut m = DMatrix::zeros(d, d);
                         let mut off = 0;

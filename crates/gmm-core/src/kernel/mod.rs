@@ -154,7 +154,7 @@ impl EStepKernel {
             n_features: d,
             n_components: k,
             means: flat_means,
-            narrow_factors: factors.narrowed(),
+            narrow_factors: factors.narrowed(k, d),
             factors,
             log_constants,
         })

@@ -49,7 +49,7 @@ impl EStepKernel {
         let d = self.n_features;
         let frobenius = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
         match &self.factors {
-            Factors::Packed(p) => {
+            Factors::Packed { columns: p, .. } => {
                 let packed = &p[c * d * (d + 1) / 2..(c + 1) * d * (d + 1) / 2];
                 (
                     frobenius(&mut packed.iter().copied()),

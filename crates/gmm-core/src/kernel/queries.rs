@@ -90,7 +90,7 @@ impl EStepKernel {
                 diff[j] = x[j] / scale - self.means[c * d + j] / scale;
             }
             let q: f64 = match &self.factors {
-                Factors::Packed(p) => {
+                Factors::Packed { columns: p, .. } => {
                     let p = &p[c * packed_len..(c + 1) * packed_len];
                     let mut off = 0;
                     let mut q = 0.0;

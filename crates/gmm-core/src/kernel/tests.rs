@@ -193,3 +193,56 @@ fn e_step_chunk(
     *buf = work.xt;
     out
 }
+
+/// `sum_j (sum_{i <= j} P_ij diff_i)^2` per lane, one column at a time from the factors
+/// packed column by column, with unfused products: what the blocked product must equal.
+fn column_by_column<T: crate::simd::Lane>(columns: &[T], diff: &[T], d: usize) -> [T; LANES] {
+    let mut q = [T::default(); LANES];
+    let mut off = 0;
+    for j in 0..d {
+        let mut y = [T::default(); LANES];
+        for i in 0..=j {
+            for l in 0..LANES {
+                y[l] = columns[off + i] * diff[i * LANES + l] + y[l];
+            }
+        }
+        for l in 0..LANES {
+            q[l] = y[l] * y[l] + q[l];
+        }
+        off += j + 1;
+    }
+    q
+}
+
+fn blocked_product_equals_columns<T: crate::simd::Lane>() {
+    use super::triangular::{blocked_layout, whitened_square_norm_of_small_d};
+    // Every D from 1 to 21: whole blocks of 4 and 8 columns, remaining columns, and both the
+    // unrolled (D <= 8) and the general code; two components, the second read from offset.
+    for d in 1..=21 {
+        let len = d * (d + 1) / 2;
+        let k = 2;
+        let columns: Vec<T> = (0..k * len)
+            .map(|i| T::from_f64(0.3 + ((i * 37) % 23) as f64 / 11.0))
+            .collect();
+        let blocks = blocked_layout(&columns, k, d);
+        assert_eq!(blocks.len(), columns.len());
+        let diff: Vec<T> = (0..d * LANES)
+            .map(|i| T::from_f64(((i * 53) % 29) as f64 / 7.0 - 2.0))
+            .collect();
+        for c in 0..k {
+            let got = whitened_square_norm_of_small_d::<false, T>(
+                &blocks[c * len..(c + 1) * len],
+                &diff,
+                d,
+            );
+            let want = column_by_column(&columns[c * len..(c + 1) * len], &diff, d);
+            assert_eq!(got, want, "D = {d}, component {c}");
+        }
+    }
+}
+
+#[test]
+fn blocked_triangular_product_equals_the_columns_one_by_one() {
+    blocked_product_equals_columns::<f64>();
+    blocked_product_equals_columns::<f32>();
+}

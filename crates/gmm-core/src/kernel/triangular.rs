@@ -12,8 +12,8 @@ const fn columns_per_block<T: Lane>() -> usize {
 }
 
 /// `sum_j y_j^2` per lane with `y_j = sum_{i <= j} P_ij diff_i`, for the upper triangular
-/// `P` packed column by column (`packed[j (j + 1) / 2 + i] = P_ij`) and `diff` holding the
-/// `d` differences of [`LANES`] points feature-major (`diff[i * LANES + l]`).
+/// `P` in the layout of [`blocked_layout`] (`blocks`) and `diff` holding the `d`
+/// differences of [`LANES`] points feature-major (`diff[i * LANES + l]`).
 ///
 /// Columns are taken [`columns_per_block`] at a time, sharing the loads of `diff_i` for the
 /// rows `i` they have in common; every `y_j` is still summed over `i` in increasing order and
@@ -21,62 +21,58 @@ const fn columns_per_block<T: Lane>() -> usize {
 /// column at a time. Everything is in the lane type `T`.
 #[inline(always)]
 pub(super) fn whitened_square_norm<const FMA: bool, T: Lane>(
-    packed: &[T],
+    blocks: &[T],
     diff: &[T],
     d: usize,
 ) -> [T; LANES] {
     if columns_per_block::<T>() == 8 {
-        blocked_square_norm::<FMA, T, 8>(packed, diff, d)
+        blocked_square_norm::<FMA, T, 8>(blocks, diff, d)
     } else {
-        blocked_square_norm::<FMA, T, 4>(packed, diff, d)
+        blocked_square_norm::<FMA, T, 4>(blocks, diff, d)
     }
 }
 
-/// [`whitened_square_norm`] with `COLUMNS` columns per block.
+/// [`whitened_square_norm`] with `COLUMNS` columns per block. Each block's factors are read
+/// front to back as slices of known length (the shared rows `COLUMNS` at a time, then the
+/// small triangle), so their loads need no bounds checks and no index arithmetic.
 #[inline(always)]
 fn blocked_square_norm<const FMA: bool, T: Lane, const COLUMNS: usize>(
-    packed: &[T],
+    blocks: &[T],
     diff: &[T],
     d: usize,
 ) -> [T; LANES] {
-    debug_assert_eq!(packed.len(), d * (d + 1) / 2);
+    debug_assert_eq!(blocks.len(), d * (d + 1) / 2);
     debug_assert_eq!(diff.len(), d * LANES);
     let regs = LANES / T::REGISTER_LANES;
+    let groups = diff.as_chunks::<LANES>().0;
     let mut q = [T::zero_register(); 2];
+    let mut rest = blocks;
     let mut j = 0;
     while j + COLUMNS <= d {
-        // Column j + b starts at offset (j + b)(j + b + 1) / 2 and has j + b + 1 entries.
-        // (A plain loop: `std::array::from_fn`'s closure is not inlined here.)
-        let mut columns: [&[T]; COLUMNS] = [&[]; COLUMNS];
-        for (b, column) in columns.iter_mut().enumerate() {
-            let offset = (j + b) * (j + b + 1) / 2;
-            *column = &packed[offset..offset + j + b + 1];
-        }
+        let (shared, after) = rest.split_at((j + 1) * COLUMNS);
+        let (triangle, after) = after.split_at(COLUMNS * (COLUMNS - 1) / 2);
+        rest = after;
         let mut y = [[T::zero_register(); 2]; COLUMNS];
-        // Rows 0..=j, shared by all the columns of the block. The groups and the columns'
-        // shared rows are slices of exactly j + 1 items, so that their loads need no bounds
-        // checks.
-        let groups = &diff.as_chunks::<LANES>().0[..j + 1];
-        let mut shared: [&[T]; COLUMNS] = [&[]; COLUMNS];
-        for (s, column) in shared.iter_mut().zip(&columns) {
-            *s = &column[..j + 1];
-        }
-        for (i, dg) in groups.iter().enumerate() {
+        // Rows 0..=j, shared by all the columns of the block: row i holds P_i,j..j+COLUMNS.
+        for (dg, row) in groups[..j + 1].iter().zip(shared.as_chunks::<COLUMNS>().0) {
             let dg = T::load_group::<FMA>(dg);
-            for (b, column) in shared.iter().enumerate() {
-                let p = T::splat_register::<FMA>(column[i]);
+            for (yb, pij) in y.iter_mut().zip(row) {
+                let p = T::splat_register::<FMA>(*pij);
                 for g in 0..regs {
-                    y[b][g] = T::fma_register::<FMA>(p, dg[g], y[b][g]);
+                    yb[g] = T::fma_register::<FMA>(p, dg[g], yb[g]);
                 }
             }
         }
-        // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows.
+        // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows, row by
+        // row, each from its diagonal entry rightwards.
+        let mut at = 0;
         for r in 1..COLUMNS {
-            let dg = group::<FMA, T>(diff, j + r);
-            for b in r..COLUMNS {
-                let p = T::splat_register::<FMA>(columns[b][j + r]);
+            let dg = T::load_group::<FMA>(&groups[j + r]);
+            for yb in &mut y[r..] {
+                let p = T::splat_register::<FMA>(triangle[at]);
+                at += 1;
                 for g in 0..regs {
-                    y[b][g] = T::fma_register::<FMA>(p, dg[g], y[b][g]);
+                    yb[g] = T::fma_register::<FMA>(p, dg[g], yb[g]);
                 }
             }
         }
@@ -88,13 +84,11 @@ fn blocked_square_norm<const FMA: bool, T: Lane, const COLUMNS: usize>(
         j += COLUMNS;
     }
     while j < d {
-        let off = j * (j + 1) / 2;
+        let (column, after) = rest.split_at(j + 1);
+        rest = after;
         let mut y = [T::zero_register(); 2];
-        for (pij, dg) in packed[off..off + j + 1]
-            .iter()
-            .zip(diff.chunks_exact(LANES))
-        {
-            let dg = T::load_group::<FMA>(dg.try_into().expect("a whole group of lanes"));
+        for (pij, dg) in column.iter().zip(groups) {
+            let dg = T::load_group::<FMA>(dg);
             let p = T::splat_register::<FMA>(*pij);
             for g in 0..regs {
                 y[g] = T::fma_register::<FMA>(p, dg[g], y[g]);
@@ -112,36 +106,54 @@ fn blocked_square_norm<const FMA: bool, T: Lane, const COLUMNS: usize>(
     out
 }
 
+/// The upper triangular factors of `k` components, packed column by column (`columns`:
+/// `P_ij` at `c D(D+1)/2 + j(j+1)/2 + i`), rearranged in the order
+/// [`whitened_square_norm`] reads them with `T`'s [`columns_per_block`] (`C`): per
+/// component, for each whole block of columns `j..j + C`, the rows `0..=j` with the block's
+/// `C` entries side by side, then the triangle below them row by row (`P_{j+r, j+r..j+C}`
+/// for `r = 1..C`); then each remaining column as it is. The same values, the same length.
+pub(super) fn blocked_layout<T: Lane>(columns: &[T], k: usize, d: usize) -> Vec<T> {
+    let width = columns_per_block::<T>();
+    let packed_len = d * (d + 1) / 2;
+    let mut out = Vec::with_capacity(k * packed_len);
+    for p in columns.chunks_exact(packed_len.max(1)).take(k) {
+        let entry = |i: usize, j: usize| p[j * (j + 1) / 2 + i];
+        let mut j = 0;
+        while j + width <= d {
+            for i in 0..=j {
+                out.extend((j..j + width).map(|col| entry(i, col)));
+            }
+            for r in 1..width {
+                out.extend((j + r..j + width).map(|col| entry(j + r, col)));
+            }
+            j += width;
+        }
+        for col in j..d {
+            out.extend((0..=col).map(|i| entry(i, col)));
+        }
+    }
+    out
+}
+
 /// [`whitened_square_norm`] with `d` a constant of the code for `d` up to 8: the
 /// compiler then unrolls its loops whole and drops the bounds checks and the index
 /// arithmetic of the packed columns (at D = 8 those were a fifth of the E-step's
 /// instructions). The same operations in the same order, so the same bits.
 #[inline(always)]
 pub(super) fn whitened_square_norm_of_small_d<const FMA: bool, T: Lane>(
-    packed: &[T],
+    blocks: &[T],
     diff: &[T],
     d: usize,
 ) -> [T; LANES] {
     match d {
-        1 => whitened_square_norm::<FMA, T>(packed, diff, 1),
-        2 => whitened_square_norm::<FMA, T>(packed, diff, 2),
-        3 => whitened_square_norm::<FMA, T>(packed, diff, 3),
-        4 => whitened_square_norm::<FMA, T>(packed, diff, 4),
-        5 => whitened_square_norm::<FMA, T>(packed, diff, 5),
-        6 => whitened_square_norm::<FMA, T>(packed, diff, 6),
-        7 => whitened_square_norm::<FMA, T>(packed, diff, 7),
-        8 => whitened_square_norm::<FMA, T>(packed, diff, 8),
-        _ => whitened_square_norm::<FMA, T>(packed, diff, d),
+        1 => whitened_square_norm::<FMA, T>(blocks, diff, 1),
+        2 => whitened_square_norm::<FMA, T>(blocks, diff, 2),
+        3 => whitened_square_norm::<FMA, T>(blocks, diff, 3),
+        4 => whitened_square_norm::<FMA, T>(blocks, diff, 4),
+        5 => whitened_square_norm::<FMA, T>(blocks, diff, 5),
+        6 => whitened_square_norm::<FMA, T>(blocks, diff, 6),
+        7 => whitened_square_norm::<FMA, T>(blocks, diff, 7),
+        8 => whitened_square_norm::<FMA, T>(blocks, diff, 8),
+        _ => whitened_square_norm::<FMA, T>(blocks, diff, d),
     }
-}
-
-/// The differences of feature `i` of the group of [`LANES`] points in registers (two of
-/// `f64`, one of `f32`). A function, not a closure: a closure is compiled without the
-/// caller's AVX2 + FMA, and its loads would stay calls.
-#[inline(always)]
-fn group<const FMA: bool, T: Lane>(diff: &[T], i: usize) -> [T::Register; 2] {
-    let dg: &[T; LANES] = diff[i * LANES..(i + 1) * LANES]
-        .try_into()
-        .expect("a whole group of lanes");
-    T::load_group::<FMA>(dg)
 }
