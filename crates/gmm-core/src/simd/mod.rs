@@ -51,6 +51,11 @@ pub(crate) trait Lane:
     /// The value as `f64` (exact).
     fn to_f64(self) -> f64;
 
+    /// The square root of a non-negative `w` in this type: `w.sqrt()` for `f64`; for `f32`,
+    /// `w` rounded to `f32` and its root taken there (within an ulp of `f32` of the rounded
+    /// `f64` root, at half the cost: eight lanes to a register).
+    fn root_of(w: f64) -> Self;
+
     /// `self * b + c`, fused when `FMA` (the caller is compiled with FMA instructions).
     fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self;
 
@@ -176,6 +181,11 @@ impl Lane for f64 {
     }
 
     #[inline(always)]
+    fn root_of(w: f64) -> Self {
+        w.sqrt()
+    }
+
+    #[inline(always)]
     fn fma<const FMA: bool>(self, b: Self, c: Self) -> Self {
         mul_add::<FMA>(self, b, c)
     }
@@ -258,6 +268,11 @@ impl Lane for f32 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         f64::from(self)
+    }
+
+    #[inline(always)]
+    fn root_of(w: f64) -> Self {
+        (w as f32).sqrt()
     }
 
     #[inline(always)]

@@ -271,11 +271,12 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
         let len = tile.min(stride - t0);
         let r = &r[t0..t0 + len];
         let scale = tile_weight_scale::<T>(r);
+        let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
             let (scaled, root) = tiles.split_at_mut(d * tile);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
-                *s = T::from_f64(tile_weight::<T>(*r, scale).sqrt());
+                *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
             }
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
@@ -295,7 +296,7 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
                 for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
                     let centred = x.to_f64() - mean[i];
                     *dc = T::from_f64(centred);
-                    *w = T::from_f64(tile_weight::<T>(*r, scale) * centred);
+                    *w = T::from_f64(tile_weight::<T>(*r, inverse_scale) * centred);
                 }
             }
             rank_update_upper::<FMA, T>(weighted, centred, tile, len, d, (lane_sums, scale));
@@ -320,14 +321,15 @@ fn tile_weight_scale<T: Lane>(r: &[f64]) -> f64 {
     if largest > 0.0 { largest } else { 1.0 }
 }
 
-/// A weight of a tile as the lanes of `T` sum it: as it is in `f64`; in `f32` divided by
-/// the tile's `scale`, and zero below [`TILE_WEIGHT_FLOOR`].
+/// A weight of a tile as the lanes of `T` sum it: as it is in `f64`; in `f32` multiplied
+/// by the reciprocal of the tile's scale (a product, not a division per point), and zero
+/// below [`TILE_WEIGHT_FLOOR`].
 #[inline(always)]
-fn tile_weight<T: Lane>(r: f64, scale: f64) -> f64 {
+fn tile_weight<T: Lane>(r: f64, inverse_scale: f64) -> f64 {
     if !T::RESCALES_TILE_WEIGHTS {
         return r;
     }
-    let relative = r / scale;
+    let relative = r * inverse_scale;
     if relative < TILE_WEIGHT_FLOOR {
         0.0
     } else {
