@@ -100,14 +100,16 @@ fn main() {
         }
         "e_step_f32" => {
             let (values, model) = (common::narrowed(&data), common::mid_fit_model(d, k, kind));
-            let out = common::e_step_f32(&values, d, &model, kind);
+            let mut source = gmm::core::SliceSource::from_f32(&values, d).expect("valid points");
+            let mut passes = common::checked_passes(&mut source);
+            let out = common::e_step_f32(&mut passes, &model, kind);
             assert_eq!(
                 out.lanes,
                 gmm::core::Precision::F32,
                 "the E-step fell back to f64"
             );
             let (wall, cpu) = timed(reps, || {
-                black_box(common::e_step_f32(black_box(&values), d, &model, kind));
+                black_box(common::e_step_f32(black_box(&mut passes), &model, kind));
             });
             let flops = common::e_step_flops(n, d, k, kind);
             println!(
@@ -120,8 +122,10 @@ fn main() {
         }
         "em_iteration_f32" => {
             let (values, model) = (common::narrowed(&data), common::mid_fit_model(d, k, kind));
+            let mut source = gmm::core::SliceSource::from_f32(&values, d).expect("valid points");
+            let mut passes = common::checked_passes(&mut source);
             let (wall, cpu) = timed(reps, || {
-                black_box(common::em_iteration_f32(black_box(&values), d, &model));
+                black_box(common::em_iteration_f32(black_box(&mut passes), &model));
             });
             println!(
                 "em_iteration_f32 {} N={n} D={d} K={k}: {wall:.6} s per call, cpu {cpu:.6} s per call",

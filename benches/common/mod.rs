@@ -97,26 +97,35 @@ pub fn narrowed(data: &Dataset) -> Vec<f32> {
     data.as_slice().iter().map(|&x| x as f32).collect()
 }
 
+/// Passes over single-precision points as a fit holds them, their first pass (the one
+/// that checks every value of a borrowed slice) already run: the E-steps timed on them are
+/// those of a fit's later iterations, as [`e_step`] on a checked `Dataset` is.
+pub fn checked_passes<'s>(source: &'s mut gmm::core::SliceSource<'_>) -> gmm::core::Passes<'s> {
+    let mut passes = gmm::core::Passes::new(source);
+    passes.summary().expect("a valid first pass");
+    passes
+}
+
 /// The E-step over single-precision points (`f32` lanes where the model allows; one pass
-/// through `Passes`, as a fit reads them).
+/// through `Passes`, as a fit reads them; see [`checked_passes`]).
 pub fn e_step_f32(
-    values: &[f32],
-    d: usize,
+    passes: &mut gmm::core::Passes<'_>,
     model: &GaussianMixture,
     kind: CovarianceType,
 ) -> gmm::core::EStepOutput {
-    let mut source = gmm::core::SliceSource::from_f32(values, d).expect("valid points");
-    let mut passes = gmm::core::Passes::new(&mut source);
     model
         .kernel()
-        .e_step_pass(&mut passes, kind.scatter_kind())
+        .e_step_pass(passes, kind.scatter_kind())
         .expect("a valid pass")
 }
 
 /// [`em_iteration`] on single-precision points.
-pub fn em_iteration_f32(values: &[f32], d: usize, model: &GaussianMixture) -> GaussianMixture {
+pub fn em_iteration_f32(
+    passes: &mut gmm::core::Passes<'_>,
+    model: &GaussianMixture,
+) -> GaussianMixture {
     let kind = model.covariance_type();
-    let out = e_step_f32(values, d, model, kind);
+    let out = e_step_f32(passes, model, kind);
     gmm::em::m_step(&out.stats, kind, REG_COVAR).expect("a valid M-step")
 }
 
