@@ -41,6 +41,23 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 }
 
 #[cfg(feature = "csv")]
+/// `path` read whole and streamed under `Marginalise` gives `expected` (NaN where a value is
+/// missing); read under `Refuse` it is an error naming `cause` and the option.
+fn read_with_and_without_the_policy(path: &Path, expected: &[f64], cause: &str) {
+    let data = gmm_io::read_dataset(path, &options(MissingPolicy::Marginalise)).unwrap();
+    assert!(data.has_missing() && same(data.as_slice(), expected));
+    assert!(same(
+        &streamed(path, MissingPolicy::Marginalise).unwrap(),
+        expected
+    ));
+    let err = gmm_io::read_dataset(path, &options(MissingPolicy::Refuse)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(cause) && text.contains("--missing marginalise"),
+        "{text}"
+    );
+}
+
 #[test]
 fn csv_missing_cells_are_nan_under_the_policy_and_refused_naming_it_without() {
     let dir = scratch_dir("io-missing-csv");
@@ -128,18 +145,7 @@ fn npy_nan_is_missing_under_the_policy_and_refused_naming_it_without() {
     let mut w = gmm_io::NpyWriter::create(&path, 2, 2, gmm_io::NpyDtype::F64).unwrap();
     w.write_rows(&values).unwrap();
     w.finish().unwrap();
-    let data = gmm_io::read_dataset(&path, &options(MissingPolicy::Marginalise)).unwrap();
-    assert!(data.has_missing() && same(data.as_slice(), &values));
-    assert!(same(
-        &streamed(&path, MissingPolicy::Marginalise).unwrap(),
-        &values
-    ));
-    let err = gmm_io::read_dataset(&path, &options(MissingPolicy::Refuse)).unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("data row 1") && text.contains("--missing marginalise"),
-        "{text}"
-    );
+    read_with_and_without_the_policy(&path, &values, "data row 1");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -166,17 +172,6 @@ fn parquet_nulls_are_missing_under_the_policy_and_refused_naming_it_without() {
     w.close().unwrap();
     let nan = f64::NAN;
     let expected = [1.0, 2.0, nan, 4.0, 5.0, nan];
-    let data = gmm_io::read_dataset(&path, &options(MissingPolicy::Marginalise)).unwrap();
-    assert!(same(data.as_slice(), &expected));
-    assert!(same(
-        &streamed(&path, MissingPolicy::Marginalise).unwrap(),
-        &expected
-    ));
-    let err = gmm_io::read_dataset(&path, &options(MissingPolicy::Refuse)).unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("null") && text.contains("--missing marginalise"),
-        "{text}"
-    );
+    read_with_and_without_the_policy(&path, &expected, "null");
     std::fs::remove_dir_all(&dir).ok();
 }
