@@ -1,7 +1,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::*;
-use crate::simd::{LANES, exp_lanes};
+use crate::simd::{LANES, Lane, exp_lanes};
 use crate::stats::TransposedChunk;
 
 #[test]
@@ -245,4 +245,37 @@ fn blocked_product_equals_columns<T: crate::simd::Lane>() {
 fn blocked_triangular_product_equals_the_columns_one_by_one() {
     blocked_product_equals_columns::<f64>();
     blocked_product_equals_columns::<f32>();
+}
+
+#[test]
+fn scaled_register_sums_equal_one_lane_at_a_time() {
+    scaled_register_sums_equal_lanes::<f64>();
+    scaled_register_sums_equal_lanes::<f32>();
+}
+
+/// `add_scaled_register` of `T` (portable, and AVX2 + FMA where the processor has them)
+/// adds the same bits as widening, scaling and adding one lane at a time, for scales that
+/// round (1/3) and the exact 1.
+fn scaled_register_sums_equal_lanes<T: Lane>() {
+    let n = T::REGISTER_LANES;
+    let values: Vec<T> = (0..n)
+        .map(|l| T::from_f64((l as f64 + 0.7).powi(3) / 7.0 - 3.1))
+        .collect();
+    let start: Vec<f64> = (0..n).map(|l| 1e3 / (l as f64 + 1.3)).collect();
+    for scale in [1.0, 1.0 / 3.0, 2.5e-7] {
+        let expected: Vec<f64> = start
+            .iter()
+            .zip(&values)
+            .map(|(s, v)| s + scale * v.to_f64())
+            .collect();
+        let mut portable = start.clone();
+        T::add_scaled_register::<false>(T::load_register::<false>(&values), scale, &mut portable);
+        assert_eq!(portable, expected, "portable, scale {scale}");
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2_fma() {
+            let mut wide = start.clone();
+            T::add_scaled_register::<true>(T::load_register::<true>(&values), scale, &mut wide);
+            assert_eq!(wide, expected, "AVX2 + FMA, scale {scale}");
+        }
+    }
 }

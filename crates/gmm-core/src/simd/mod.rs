@@ -99,6 +99,11 @@ pub(crate) trait Lane:
 
     /// Writes the lanes of `r` to the first [`Lane::REGISTER_LANES`] values of `out`.
     fn store_register<const FMA: bool>(r: Self::Register, out: &mut [Self]);
+
+    /// Adds `scale * r` lane by lane, in `f64`, to the first [`Lane::REGISTER_LANES`] values
+    /// of `sums`: each lane widened, multiplied by `scale`, rounded, then added and rounded
+    /// (not fused), so the same bits as one lane at a time.
+    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]);
 }
 
 impl Lane for f64 {
@@ -168,6 +173,29 @@ impl Lane for f64 {
             return;
         }
         *out = to_array_f64(r);
+    }
+
+    #[inline(always)]
+    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]) {
+        let sums: &mut [f64; 4] = (&mut sums[..4])
+            .try_into()
+            .expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            use std::arch::x86_64::{
+                _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+            };
+            // SAFETY: as in `load_register`; `sums` holds 4 values (unaligned load and store).
+            unsafe {
+                let scaled = _mm256_mul_pd(_mm256_set1_pd(scale), r);
+                let total = _mm256_add_pd(_mm256_loadu_pd(sums.as_ptr()), scaled);
+                _mm256_storeu_pd(sums.as_mut_ptr(), total);
+            }
+            return;
+        }
+        for (s, v) in sums.iter_mut().zip(to_array_f64(r)) {
+            *s += scale * v;
+        }
     }
 
     #[inline(always)]
@@ -258,6 +286,38 @@ impl Lane for f32 {
             return;
         }
         *out = to_array_f32(r);
+    }
+
+    #[inline(always)]
+    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]) {
+        let sums: &mut [f64; 8] = (&mut sums[..8])
+            .try_into()
+            .expect("a whole register of lanes");
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            use std::arch::x86_64::{
+                _mm256_add_pd, _mm256_castps256_ps128, _mm256_cvtps_pd, _mm256_extractf128_ps,
+                _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+            };
+            // SAFETY: as in `load_register`; `sums` holds 8 values (unaligned loads and
+            // stores of its two halves).
+            unsafe {
+                let scale = _mm256_set1_pd(scale);
+                let halves = [
+                    _mm256_cvtps_pd(_mm256_castps256_ps128(r)),
+                    _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(r)),
+                ];
+                for (h, half) in halves.into_iter().enumerate() {
+                    let at = sums.as_mut_ptr().add(4 * h);
+                    let total = _mm256_add_pd(_mm256_loadu_pd(at), _mm256_mul_pd(scale, half));
+                    _mm256_storeu_pd(at, total);
+                }
+            }
+            return;
+        }
+        for (s, v) in sums.iter_mut().zip(to_array_f32(r)) {
+            *s += scale * f64::from(v);
+        }
     }
 
     #[inline(always)]
