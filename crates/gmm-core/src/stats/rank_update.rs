@@ -2,6 +2,7 @@
 //! and up to four columns so that each load of a group of differences feeds several
 //! independent chains of fused multiply-adds.
 
+use super::tiles::TILE;
 use crate::simd::{LANES, Lane};
 
 /// Columns per block: with three rows, 12 accumulators, the three rows' registers and one
@@ -19,9 +20,9 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 }
 
 /// Adds `sum_n w_{a,n} dc_{b,n}` (`w` in `weighted`, `dc` in `centred`, which may be the same
-/// slice) for every pair `a <= b` of the `d` features of one tile (`len` points, a multiple
-/// of [`LANES`], rows of `tile` values) into `lane_sums` (one group of [`LANES`] per pair,
-/// pairs in row order of the upper triangle).
+/// rows) for every pair `a <= b` of the `d` features of one tile (`d` rows of [`TILE`]
+/// values, of which the first `len`, a multiple of [`LANES`], are points) into `lane_sums`
+/// (one group of [`LANES`] per pair, pairs in row order of the upper triangle).
 ///
 /// Rows are taken [`ROWS`] at a time (fewer for the last ones), see [`row_group`]. Every lane
 /// of every pair still sums its points in increasing order from zero before being added to
@@ -34,54 +35,48 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 /// with `f32` (8) over the whole group at once.
 #[inline(always)]
 pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
-    weighted: &[T],
-    centred: &[T],
-    tile: usize,
+    weighted: &[[T; TILE]],
+    centred: &[[T; TILE]],
     len: usize,
-    d: usize,
-    sink: (&mut [f64], f64),
+    (lane_sums, scale): (&mut [f64], f64),
 ) {
     debug_assert_eq!(len % LANES, 0);
-    let rows = Rows {
+    debug_assert_eq!(weighted.len(), centred.len());
+    let d = weighted.len().min(centred.len());
+    let tile = Tile {
         weighted,
         centred,
-        tile,
-        len,
-        d,
+        groups: len.min(TILE) / LANES,
     };
-    let (lane_sums, scale) = sink;
     let mut a = 0;
     while a < d {
         match d - a {
-            1 => row_group::<FMA, T, 1>(&rows, a, lane_sums, scale),
-            2 => row_group::<FMA, T, 2>(&rows, a, lane_sums, scale),
-            _ => row_group::<FMA, T, ROWS>(&rows, a, lane_sums, scale),
+            1 => row_group::<FMA, T, 1>(&tile, a, lane_sums, scale),
+            2 => row_group::<FMA, T, 2>(&tile, a, lane_sums, scale),
+            _ => row_group::<FMA, T, ROWS>(&tile, a, lane_sums, scale),
         }
         a += ROWS.min(d - a);
     }
 }
 
-/// The rows of one tile: `weighted` and `centred`, `d` rows of `tile` values of which the
-/// first `len` are points.
-struct Rows<'a, T> {
-    weighted: &'a [T],
-    centred: &'a [T],
-    tile: usize,
-    len: usize,
-    d: usize,
+/// The rows of one tile (`weighted`, `centred`) and its number of whole groups of points.
+struct Tile<'a, T> {
+    weighted: &'a [[T; TILE]],
+    centred: &'a [[T; TILE]],
+    groups: usize,
 }
 
-impl<T> Rows<'_, T> {
-    /// Row `a` of the weighted values.
+impl<T> Tile<'_, T> {
+    /// `N` rows of the weighted values from row `a`, side by side at a fixed pitch.
     #[inline(always)]
-    fn weighted(&self, a: usize) -> &[T] {
-        &self.weighted[a * self.tile..a * self.tile + self.len]
+    fn weighted<const N: usize>(&self, a: usize) -> &[[T; TILE]; N] {
+        self.weighted[a..a + N].try_into().expect("N rows")
     }
 
-    /// Row `b` of the centred values.
+    /// `N` rows of the centred values from row `b`.
     #[inline(always)]
-    fn centred(&self, b: usize) -> &[T] {
-        &self.centred[b * self.tile..b * self.tile + self.len]
+    fn centred<const N: usize>(&self, b: usize) -> &[[T; TILE]; N] {
+        self.centred[b..b + N].try_into().expect("N rows")
     }
 }
 
@@ -91,104 +86,100 @@ impl<T> Rows<'_, T> {
 /// [`COLUMNS`] columns from column `a + R - 1` on (every pair of those in the upper triangle).
 #[inline(always)]
 fn row_group<const FMA: bool, T: Lane, const R: usize>(
-    rows: &Rows<'_, T>,
+    tile: &Tile<'_, T>,
     a: usize,
     lane_sums: &mut [f64],
     scale: f64,
 ) {
-    let d = rows.d;
+    let d = tile.weighted.len();
     for r in 0..R - 1 {
-        let w = [rows.weighted(a + r)];
-        let b = a + r;
+        let (row, b) = (a + r, a + r);
+        let w = tile.weighted::<1>(row);
         match R - 1 - r {
-            1 => block::<FMA, T, 1, 1>(w, [rows.centred(b)], a + r, b, d, lane_sums, scale),
+            1 => block::<FMA, T, 1, 1>(
+                w,
+                tile.centred::<1>(b),
+                tile.groups,
+                (row, b, d),
+                (&mut *lane_sums, scale),
+            ),
             _ => block::<FMA, T, 1, 2>(
                 w,
-                [rows.centred(b), rows.centred(b + 1)],
-                a + r,
-                b,
-                d,
-                lane_sums,
-                scale,
+                tile.centred::<2>(b),
+                tile.groups,
+                (row, b, d),
+                (&mut *lane_sums, scale),
             ),
         }
     }
-    let w: [&[T]; R] = std::array::from_fn(|r| rows.weighted(a + r));
+    let w = tile.weighted::<R>(a);
     let mut b = a + R - 1;
     while b < d {
+        let at = (a, b, d);
         match (d - b).min(COLUMNS) {
             4 => block::<FMA, T, R, 4>(
                 w,
-                std::array::from_fn(|q| rows.centred(b + q)),
-                a,
-                b,
-                d,
-                lane_sums,
-                scale,
+                tile.centred::<4>(b),
+                tile.groups,
+                at,
+                (&mut *lane_sums, scale),
             ),
             3 => block::<FMA, T, R, 3>(
                 w,
-                std::array::from_fn(|q| rows.centred(b + q)),
-                a,
-                b,
-                d,
-                lane_sums,
-                scale,
+                tile.centred::<3>(b),
+                tile.groups,
+                at,
+                (&mut *lane_sums, scale),
             ),
             2 => block::<FMA, T, R, 2>(
                 w,
-                std::array::from_fn(|q| rows.centred(b + q)),
-                a,
-                b,
-                d,
-                lane_sums,
-                scale,
+                tile.centred::<2>(b),
+                tile.groups,
+                at,
+                (&mut *lane_sums, scale),
             ),
-            _ => block::<FMA, T, R, 1>(w, [rows.centred(b)], a, b, d, lane_sums, scale),
+            _ => block::<FMA, T, R, 1>(
+                w,
+                tile.centred::<1>(b),
+                tile.groups,
+                at,
+                (&mut *lane_sums, scale),
+            ),
         }
         b += COLUMNS;
     }
 }
 
-/// One block of `R` rows starting at `a` and `C` columns starting at `b`: the lane sums of
-/// `w_{a + r} dc_{b + q}` over the tile, added to the pairs `(a + r, b + q)` (all in the upper
-/// triangle: the caller only asks for `a + R - 1 <= b` or the single diagonal pair), with
-/// one register of accumulators per pair: with `f64` the two halves of each group of
-/// [`LANES`] one after the other, with `f32` the whole group at once.
+/// One block of `R` rows starting at `a` and `C` columns starting at `b` (`(a, b, d)`): the
+/// lane sums of `w_{a + r} dc_{b + q}` over the first `groups` groups of points of the tile,
+/// added to the pairs `(a + r, b + q)` (all in the upper triangle: the caller only asks for
+/// `a + R - 1 <= b` or the single diagonal pair), with one register of accumulators per
+/// pair: with `f64` the two halves of each group of [`LANES`] one after the other, with
+/// `f32` the whole group at once. The rows are arrays at a fixed pitch, so every load is at
+/// a constant offset from one pointer per side and needs no bounds check.
 #[inline(always)]
 fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
-    w: [&[T]; R],
-    c: [&[T]; C],
-    a: usize,
-    b: usize,
-    d: usize,
-    lane_sums: &mut [f64],
-    scale: f64,
+    w: &[[T; TILE]; R],
+    c: &[[T; TILE]; C],
+    groups: usize,
+    (a, b, d): (usize, usize, usize),
+    (lane_sums, scale): (&mut [f64], f64),
 ) {
-    // The rows as whole groups of lanes, each exactly `groups` long, so that the loads in
-    // the loop below need no bounds checks.
-    let groups = w[0].len() / LANES;
-    let mut w_groups: [&[[T; LANES]]; R] = [&[]; R];
-    for (dst, row) in w_groups.iter_mut().zip(&w) {
-        *dst = &row.as_chunks::<LANES>().0[..groups];
-    }
-    let mut c_groups: [&[[T; LANES]]; C] = [&[]; C];
-    for (dst, row) in c_groups.iter_mut().zip(&c) {
-        *dst = &row.as_chunks::<LANES>().0[..groups];
-    }
+    let groups = groups.min(TILE / LANES);
     let h_lanes = T::REGISTER_LANES;
     for h in 0..LANES / h_lanes {
         let mut acc = [[T::zero_register(); C]; R];
         for n in 0..groups {
+            let at = n * LANES + h * h_lanes;
             // Plain loops, not `std::array::from_fn`: its closure is compiled without the
             // caller's AVX2 + FMA and the loads stay calls (2.5x slower). One column's
             // register at a time, so that the accumulators and the rows fit in registers.
             let mut wg = [T::zero_register(); R];
-            for (g, row) in wg.iter_mut().zip(&w_groups) {
-                *g = T::load_register::<FMA>(&row[n][h * h_lanes..]);
+            for (g, row) in wg.iter_mut().zip(w) {
+                *g = T::load_register::<FMA>(&row[at..]);
             }
-            for (q, row) in c_groups.iter().enumerate() {
-                let cg = T::load_register::<FMA>(&row[n][h * h_lanes..]);
+            for (q, row) in c.iter().enumerate() {
+                let cg = T::load_register::<FMA>(&row[at..]);
                 for r in 0..R {
                     acc[r][q] = T::fma_register::<FMA>(wg[r], cg, acc[r][q]);
                 }

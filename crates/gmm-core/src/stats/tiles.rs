@@ -9,7 +9,7 @@ use crate::simd::{LANES, Lane, hsum, mul_add};
 /// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
 /// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
 /// ones) stay in the L1 cache while every pair of features is summed.
-const TILE: usize = 128;
+pub(super) const TILE: usize = 128;
 
 /// From this many features the scatter of a tile is summed as `sum_n u_n u_n^T` with
 /// `u_n = sqrt(r_n) (x_n - xbar)`: one array of differences to write and keep in cache
@@ -190,11 +190,10 @@ impl SufficientStats {
         // of wide data must not ask for D x D values.
         let full = kind == ScatterKind::Full;
         let pairs = if full { d * (d + 1) / 2 } else { 0 };
-        let tile = TILE.min(stride);
         scratch.clear();
         scratch.resize(pairs * LANES + k * (d + 1) * LANES, 0.0);
         tiles.clear();
-        tiles.resize(if full { 2 * d * tile } else { 0 }, T::default());
+        tiles.resize(if full { 2 * d * TILE } else { 0 }, T::default());
         let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
         weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, first_moments);
         for c in 0..k {
@@ -265,41 +264,40 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
     lane_sums: &mut [f64],
 ) {
     let d = mean.len();
-    let tile = TILE.min(stride);
     lane_sums.fill(0.0);
-    for t0 in (0..stride).step_by(tile) {
-        let len = tile.min(stride - t0);
+    for t0 in (0..stride).step_by(TILE) {
+        let len = TILE.min(stride - t0);
         let r = &r[t0..t0 + len];
         let scale = tile_weight_scale::<T>(r);
         let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
-            let (scaled, root) = tiles.split_at_mut(d * tile);
+            let (scaled, root) = tiles.split_at_mut(d * TILE);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
                 *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
             }
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
-                let u = &mut scaled[i * tile..i * tile + len];
+                let u = &mut scaled[i * TILE..i * TILE + len];
                 for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
                     *u = T::from_f64((x.to_f64() - mean[i]) * s.to_f64());
                 }
             }
             let scaled = &scaled[..];
-            rank_update_upper::<FMA, T>(scaled, scaled, tile, len, d, (lane_sums, scale));
+            rank_update_upper::<FMA, T>(rows(scaled), rows(scaled), len, (lane_sums, scale));
         } else {
-            let (centred, weighted) = tiles.split_at_mut(d * tile);
+            let (centred, weighted) = tiles.split_at_mut(d * TILE);
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
-                let dc = &mut centred[i * tile..i * tile + len];
-                let w = &mut weighted[i * tile..i * tile + len];
+                let dc = &mut centred[i * TILE..i * TILE + len];
+                let w = &mut weighted[i * TILE..i * TILE + len];
                 for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
                     let centred = x.to_f64() - mean[i];
                     *dc = T::from_f64(centred);
                     *w = T::from_f64(tile_weight::<T>(*r, inverse_scale) * centred);
                 }
             }
-            rank_update_upper::<FMA, T>(weighted, centred, tile, len, d, (lane_sums, scale));
+            rank_update_upper::<FMA, T>(rows(weighted), rows(centred), len, (lane_sums, scale));
         }
     }
 }
@@ -308,6 +306,12 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
 /// lanes of a type that rescales its tiles (`f32`): its products would fall below `f32`'s
 /// normal range, and a term so small changes a sum only if its point lies 1e12 times
 /// farther from the mean than the tile's heaviest point (`f32` resolves 6e-8).
+/// The `d` rows of a tile: `TILE` values each, of which the tile's points come first.
+#[inline(always)]
+fn rows<T>(tile: &[T]) -> &[[T; TILE]] {
+    tile.as_chunks::<TILE>().0
+}
+
 const TILE_WEIGHT_FLOOR: f64 = 1e-24;
 
 /// What a tile's weights are divided by before their products are summed in `T`
