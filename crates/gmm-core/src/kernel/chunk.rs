@@ -110,10 +110,14 @@ impl EStepKernel {
                 match T::factors(self) {
                     Factors::Packed { blocks: p, .. } => {
                         let p = &p[c * packed_len..(c + 1) * packed_len];
-                        for ((i, dg), m) in
-                            diff.chunks_exact_mut(LANES).enumerate().zip(&shifted_mean)
+                        // Column by column of `xt`, each `stride` long, so that the check
+                        // that the group fits is the same for every feature (hoisted).
+                        for ((dg, m), column) in diff
+                            .chunks_exact_mut(LANES)
+                            .zip(&shifted_mean)
+                            .zip(xt.chunks_exact(stride))
                         {
-                            let x = lanes(xt, i * stride + t0);
+                            let x = lanes(column, t0);
                             let dg: &mut [T; LANES] =
                                 dg.try_into().expect("a whole group of lanes");
                             *dg = std::array::from_fn(|l| x[l] - *m);
@@ -122,8 +126,10 @@ impl EStepKernel {
                     }
                     Factors::Diagonal(p) => {
                         let p = &p[c * d..(c + 1) * d];
-                        for (i, (m, p)) in shifted_mean.iter().zip(p).enumerate() {
-                            let x = lanes(xt, i * stride + t0);
+                        for ((m, p), column) in
+                            shifted_mean.iter().zip(p).zip(xt.chunks_exact(stride))
+                        {
+                            let x = lanes(column, t0);
                             for l in 0..LANES {
                                 let y = (x[l] - *m) * *p;
                                 q[l] = y.fma::<FMA>(y, q[l]);
@@ -132,8 +138,8 @@ impl EStepKernel {
                     }
                     Factors::Spherical(p) => {
                         let p2 = p[c] * p[c];
-                        for (i, m) in shifted_mean.iter().enumerate() {
-                            let x = lanes(xt, i * stride + t0);
+                        for (m, column) in shifted_mean.iter().zip(xt.chunks_exact(stride)) {
+                            let x = lanes(column, t0);
                             for l in 0..LANES {
                                 let y = x[l] - *m;
                                 q[l] = y.fma::<FMA>(y, q[l]);
