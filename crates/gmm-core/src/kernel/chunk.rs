@@ -184,12 +184,14 @@ fn responsibilities_in_place<const FMA: bool>(
         for (h, resp_log_resp) in resp_log_resp.iter_mut().enumerate() {
             let at = t0 + h * HALF;
             let mut max = f64::splat_register::<FMA>(f64::NEG_INFINITY);
-            for c in 0..k {
-                max = f64_register::max::<FMA>(load::<FMA>(resp, c * stride + at), max);
+            // Component by component, each row `stride` long, so that the check that the
+            // register fits is the same for every component (hoisted).
+            for row in resp.chunks_exact(stride).take(k) {
+                max = f64_register::max::<FMA>(load::<FMA>(row, at), max);
             }
             let mut sum = zero;
-            for (c, e) in exps.iter_mut().enumerate() {
-                let shifted = f64_register::sub::<FMA>(load::<FMA>(resp, c * stride + at), max);
+            for (e, row) in exps.iter_mut().zip(resp.chunks_exact(stride)) {
+                let shifted = f64_register::sub::<FMA>(load::<FMA>(row, at), max);
                 *e = exp_register::<FMA>(shifted);
                 sum = f64_register::add::<FMA>(sum, *e);
             }
@@ -204,19 +206,16 @@ fn responsibilities_in_place<const FMA: bool>(
             let lse = f64::load_register::<FMA>(&lse);
             let inv = f64::load_register::<FMA>(&inv);
             let w = f64::load_register::<FMA>(&weight[h * HALF..]);
-            for (c, e) in exps.iter().enumerate() {
+            for (e, row) in exps.iter().zip(resp.chunks_exact_mut(stride)) {
                 let r = f64_register::mul::<FMA>(*e, inv);
-                let log_rho = load::<FMA>(resp, c * stride + at);
+                let log_rho = load::<FMA>(row, at);
                 let term = f64_register::mul::<FMA>(
                     w,
                     f64_register::mul::<FMA>(r, f64_register::sub::<FMA>(log_rho, lse)),
                 );
                 let counted = f64_register::select_less::<FMA>(zero, r, term, zero);
                 *resp_log_resp = f64_register::add::<FMA>(*resp_log_resp, counted);
-                f64::store_register::<FMA>(
-                    f64_register::mul::<FMA>(r, w),
-                    &mut resp[c * stride + at..c * stride + at + HALF],
-                );
+                f64::store_register::<FMA>(f64_register::mul::<FMA>(r, w), &mut row[at..at + HALF]);
             }
         }
     }

@@ -66,18 +66,52 @@ fn weighted_lane_sums<const FMA: bool, T: Lane>(
                 }
             }
             n_lanes.copy_from_slice(&acc);
-            for (i, dst) in x_lanes.chunks_exact_mut(LANES).enumerate() {
-                let x = &xt[i * stride + t0..i * stride + t0 + len];
-                let mut acc: [f64; LANES] = (&*dst).try_into().unwrap();
-                for (rg, xg) in r.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
-                    for l in 0..LANES {
-                        acc[l] = mul_add::<FMA>(rg[l], xg[l].to_f64(), acc[l]);
-                    }
-                }
-                dst.copy_from_slice(&acc);
+            let column = |i: usize| &xt[i * stride + t0..i * stride + t0 + len];
+            let whole = d - d % FEATURES_PER_PASS;
+            for i in (0..whole).step_by(FEATURES_PER_PASS) {
+                weighted_column_sums::<FMA, T, FEATURES_PER_PASS>(
+                    r,
+                    std::array::from_fn(|f| column(i + f)),
+                    &mut x_lanes[i * LANES..(i + FEATURES_PER_PASS) * LANES],
+                );
+            }
+            for i in whole..d {
+                weighted_column_sums::<FMA, T, 1>(
+                    r,
+                    [column(i)],
+                    &mut x_lanes[i * LANES..(i + 1) * LANES],
+                );
             }
         }
     }
+}
+
+/// Features whose weighted sums share one pass over a tile's responsibilities.
+const FEATURES_PER_PASS: usize = 4;
+
+/// Adds `sum_n r_n x_{f,n}` per lane to `sums` (`F` groups of [`LANES`], one per column `x_f`),
+/// for `F` columns at once: each group of responsibilities is loaded once for all of them.
+/// Every lane of every column still sums its points in increasing order, so the same bits as
+/// one column at a time.
+#[inline(always)]
+fn weighted_column_sums<const FMA: bool, T: Lane, const F: usize>(
+    r: &[f64],
+    x: [&[T]; F],
+    sums: &mut [f64],
+) {
+    let r = r.as_chunks::<LANES>().0;
+    let groups = r.len();
+    let x: [&[[T; LANES]]; F] = x.map(|x| &x.as_chunks::<LANES>().0[..groups]);
+    let sums = &mut sums.as_chunks_mut::<LANES>().0[..F];
+    let mut acc: [[f64; LANES]; F] = std::array::from_fn(|f| sums[f]);
+    for (n, rg) in r.iter().enumerate() {
+        for f in 0..F {
+            for l in 0..LANES {
+                acc[f][l] = mul_add::<FMA>(rg[l], x[f][n][l].to_f64(), acc[f][l]);
+            }
+        }
+    }
+    sums.copy_from_slice(&acc);
 }
 
 /// A pitch (in values) that [`TransposedChunk::stride`] avoids: rows 1 KiB apart fall in
