@@ -12,6 +12,9 @@ const COLUMNS: usize = 4;
 /// Rows per group: each load of a column's register feeds this many chains.
 const ROWS: usize = 3;
 
+// `row_group` writes the small triangle before a group's blocks for at most three rows.
+const _: () = assert!(ROWS >= 1 && ROWS <= 3);
+
 /// Index of the pair `(a, b)`, `a <= b`, among the pairs of `d` features in row order of
 /// the upper triangle.
 #[inline(always)]
