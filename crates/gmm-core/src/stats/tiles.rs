@@ -336,16 +336,16 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
     }
 }
 
-/// A weight of a tile below this fraction of the tile's largest is summed as zero in the
-/// lanes of a type that rescales its tiles (`f32`): its products would fall below `f32`'s
-/// normal range, and a term so small changes a sum only if its point lies 1e12 times
-/// farther from the mean than the tile's heaviest point (`f32` resolves 6e-8).
-/// The `d` rows of a tile: `TILE` values each, of which the tile's points come first.
+/// A tile buffer as its rows of `TILE` values each (the tile's points first in every row).
 #[inline(always)]
 fn rows<T>(tile: &[T]) -> &[[T; TILE]] {
     tile.as_chunks::<TILE>().0
 }
 
+/// A weight of a tile below this fraction of the tile's largest is summed as zero in the
+/// lanes of a type that rescales its tiles (`f32`): its products would fall below `f32`'s
+/// normal range, and a term so small changes a sum only if its point lies 1e12 times
+/// farther from the mean than the tile's heaviest point (`f32` resolves 6e-8).
 const TILE_WEIGHT_FLOOR: f64 = 1e-24;
 
 /// What a tile's weights are divided by before their products are summed in `T`
