@@ -71,6 +71,16 @@ impl<'a> Points<'a> {
         }
     }
 
+    /// The first `n` values (all of them if there are fewer) as `f64`, widened exactly when
+    /// they are `f32`; the rest are not touched (a batch's first point, without widening
+    /// the whole batch).
+    pub fn widened_prefix(&self, n: usize) -> Vec<f64> {
+        match *self {
+            Self::F64(v) => v[..n.min(v.len())].to_vec(),
+            Self::F32(v) => v.iter().take(n).map(|&x| f64::from(x)).collect(),
+        }
+    }
+
     /// Index of the first value that is NaN or infinite.
     pub fn first_non_finite(&self) -> Option<usize> {
         match self {
@@ -831,6 +841,9 @@ mod tests {
             assert_eq!(points.value(1), -2.0);
             assert_eq!(points.first_non_finite(), Some(2));
             assert_eq!(points.widened()[3], 4.0);
+            assert_eq!(points.widened_prefix(2), [1.5, -2.0]);
+            assert_eq!(points.widened_prefix(9).len(), 4);
+            assert!(points.widened_prefix(0).is_empty());
         }
         assert!(Points::F32(&[]).is_empty());
         // f32 slices hand out f32 batches, refused as f64 would be on a non-finite value

@@ -214,8 +214,9 @@ fn accumulate(
     let d = passes.n_features();
     let mut total: Option<SufficientStats> = None;
     passes.run(EStepKernel::batch_rows(d), &mut |batch| {
-        let stats = total
-            .get_or_insert_with(|| SufficientStats::zeros(k, &batch.points.widened()[..d], kind));
+        let stats = total.get_or_insert_with(|| {
+            SufficientStats::zeros(k, &batch.points.widened_prefix(d), kind)
+        });
         add(stats, batch)
     })?;
     Ok(total.expect("a pass that succeeded saw a point"))

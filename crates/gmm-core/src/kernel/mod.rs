@@ -282,7 +282,7 @@ impl EStepKernel {
         let mut total: Option<(Vec<f64>, EStepOutput)> = None;
         passes.run(Self::batch_rows(d), &mut |batch| {
             let (origin, out) = total.get_or_insert_with(|| {
-                let origin = batch.points.widened()[..d].to_vec();
+                let origin = batch.points.widened_prefix(d);
                 let out = EStepOutput::zeros(self.n_components, &origin, kind);
                 (origin, out)
             });
