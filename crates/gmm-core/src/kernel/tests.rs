@@ -269,13 +269,23 @@ fn scaled_register_sums_equal_lanes<T: Lane>() {
             .map(|(s, v)| s + scale * v.to_f64())
             .collect();
         let mut portable = start.clone();
-        T::add_scaled_register::<false>(T::load_register::<false>(&values), scale, &mut portable);
+        let register = T::load_register::<false>(&values);
+        T::add_scaled_register::<false>(register, scale, &mut portable, false);
         assert_eq!(portable, expected, "portable, scale {scale}");
+        // fresh: the same bits as adding to zeros, whatever `sums` held
+        let onto_zeros: Vec<f64> = values.iter().map(|v| 0.0 + scale * v.to_f64()).collect();
+        let mut fresh = start.clone();
+        T::add_scaled_register::<false>(register, scale, &mut fresh, true);
+        assert_eq!(fresh, onto_zeros, "portable, fresh, scale {scale}");
         #[cfg(target_arch = "x86_64")]
         if crate::simd::has_avx2_fma() {
+            let register = T::load_register::<true>(&values);
             let mut wide = start.clone();
-            T::add_scaled_register::<true>(T::load_register::<true>(&values), scale, &mut wide);
+            T::add_scaled_register::<true>(register, scale, &mut wide, false);
             assert_eq!(wide, expected, "AVX2 + FMA, scale {scale}");
+            let mut fresh = start.clone();
+            T::add_scaled_register::<true>(register, scale, &mut fresh, true);
+            assert_eq!(fresh, onto_zeros, "AVX2 + FMA, fresh, scale {scale}");
         }
     }
 }

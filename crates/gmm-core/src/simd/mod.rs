@@ -102,8 +102,14 @@ pub(crate) trait Lane:
 
     /// Adds `scale * r` lane by lane, in `f64`, to the first [`Lane::REGISTER_LANES`] values
     /// of `sums`: each lane widened, multiplied by `scale`, rounded, then added and rounded
-    /// (not fused), so the same bits as one lane at a time.
-    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]);
+    /// (not fused), so the same bits as one lane at a time. With `fresh` the values of `sums`
+    /// are not read: `scale * r` is added to zeros (the same bits as zeroing `sums` first).
+    fn add_scaled_register<const FMA: bool>(
+        r: Self::Register,
+        scale: f64,
+        sums: &mut [f64],
+        fresh: bool,
+    );
 }
 
 impl Lane for f64 {
@@ -176,25 +182,35 @@ impl Lane for f64 {
     }
 
     #[inline(always)]
-    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]) {
+    fn add_scaled_register<const FMA: bool>(
+        r: Self::Register,
+        scale: f64,
+        sums: &mut [f64],
+        fresh: bool,
+    ) {
         let sums: &mut [f64; 4] = (&mut sums[..4])
             .try_into()
             .expect("a whole register of lanes");
         #[cfg(target_arch = "x86_64")]
         if FMA {
             use std::arch::x86_64::{
-                _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+                _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd,
+                _mm256_storeu_pd,
             };
             // SAFETY: as in `load_register`; `sums` holds 4 values (unaligned load and store).
             unsafe {
                 let scaled = _mm256_mul_pd(_mm256_set1_pd(scale), r);
-                let total = _mm256_add_pd(_mm256_loadu_pd(sums.as_ptr()), scaled);
-                _mm256_storeu_pd(sums.as_mut_ptr(), total);
+                let before = if fresh {
+                    _mm256_setzero_pd()
+                } else {
+                    _mm256_loadu_pd(sums.as_ptr())
+                };
+                _mm256_storeu_pd(sums.as_mut_ptr(), _mm256_add_pd(before, scaled));
             }
             return;
         }
         for (s, v) in sums.iter_mut().zip(to_array_f64(r)) {
-            *s += scale * v;
+            *s = if fresh { 0.0 } else { *s } + scale * v;
         }
     }
 
@@ -289,7 +305,12 @@ impl Lane for f32 {
     }
 
     #[inline(always)]
-    fn add_scaled_register<const FMA: bool>(r: Self::Register, scale: f64, sums: &mut [f64]) {
+    fn add_scaled_register<const FMA: bool>(
+        r: Self::Register,
+        scale: f64,
+        sums: &mut [f64],
+        fresh: bool,
+    ) {
         let sums: &mut [f64; 8] = (&mut sums[..8])
             .try_into()
             .expect("a whole register of lanes");
@@ -297,7 +318,8 @@ impl Lane for f32 {
         if FMA {
             use std::arch::x86_64::{
                 _mm256_add_pd, _mm256_castps256_ps128, _mm256_cvtps_pd, _mm256_extractf128_ps,
-                _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+                _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd,
+                _mm256_storeu_pd,
             };
             // SAFETY: as in `load_register`; `sums` holds 8 values (unaligned loads and
             // stores of its two halves).
@@ -309,14 +331,18 @@ impl Lane for f32 {
                 ];
                 for (h, half) in halves.into_iter().enumerate() {
                     let at = sums.as_mut_ptr().add(4 * h);
-                    let total = _mm256_add_pd(_mm256_loadu_pd(at), _mm256_mul_pd(scale, half));
-                    _mm256_storeu_pd(at, total);
+                    let before = if fresh {
+                        _mm256_setzero_pd()
+                    } else {
+                        _mm256_loadu_pd(at)
+                    };
+                    _mm256_storeu_pd(at, _mm256_add_pd(before, _mm256_mul_pd(scale, half)));
                 }
             }
             return;
         }
         for (s, v) in sums.iter_mut().zip(to_array_f32(r)) {
-            *s += scale * f64::from(v);
+            *s = if fresh { 0.0 } else { *s } + scale * f64::from(v);
         }
     }
 

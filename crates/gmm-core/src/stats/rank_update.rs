@@ -33,7 +33,8 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 ///
 /// The products are summed over the tile in `T` and the tile's sums, multiplied by `scale`
 /// (what the tile's weights were divided by: 1 for `f64`, exact), added to `lane_sums`
-/// in `f64`. The blocks hold one register of lanes per accumulator: with `f64` (4 to a
+/// in `f64`; with `fresh` (a chunk's first tile) added to zeros, so `lane_sums` need not be
+/// zeroed first. The blocks hold one register of lanes per accumulator: with `f64` (4 to a
 /// register) they run over the two halves of each group of [`LANES`] one after the other,
 /// with `f32` (8) over the whole group at once.
 #[inline(always)]
@@ -41,7 +42,7 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     weighted: &[[T; TILE]],
     centred: &[[T; TILE]],
     len: usize,
-    (lane_sums, scale): (&mut [f64], f64),
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     debug_assert_eq!(len % LANES, 0);
     debug_assert_eq!(weighted.len(), centred.len());
@@ -54,9 +55,9 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     let mut a = 0;
     while a < d {
         match d - a {
-            1 => row_group::<FMA, T, 1>(&tile, a, lane_sums, scale),
-            2 => row_group::<FMA, T, 2>(&tile, a, lane_sums, scale),
-            _ => row_group::<FMA, T, ROWS>(&tile, a, lane_sums, scale),
+            1 => row_group::<FMA, T, 1>(&tile, a, (lane_sums, scale, fresh)),
+            2 => row_group::<FMA, T, 2>(&tile, a, (lane_sums, scale, fresh)),
+            _ => row_group::<FMA, T, ROWS>(&tile, a, (lane_sums, scale, fresh)),
         }
         a += ROWS.min(d - a);
     }
@@ -91,8 +92,7 @@ impl<T> Tile<'_, T> {
 fn row_group<const FMA: bool, T: Lane, const R: usize>(
     tile: &Tile<'_, T>,
     a: usize,
-    lane_sums: &mut [f64],
-    scale: f64,
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     let d = tile.weighted.len();
     for r in 0..R - 1 {
@@ -104,14 +104,14 @@ fn row_group<const FMA: bool, T: Lane, const R: usize>(
                 tile.centred::<1>(b),
                 tile.groups,
                 (row, b, d),
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
             _ => block::<FMA, T, 1, 2>(
                 w,
                 tile.centred::<2>(b),
                 tile.groups,
                 (row, b, d),
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
         }
     }
@@ -125,28 +125,28 @@ fn row_group<const FMA: bool, T: Lane, const R: usize>(
                 tile.centred::<4>(b),
                 tile.groups,
                 at,
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
             3 => block::<FMA, T, R, 3>(
                 w,
                 tile.centred::<3>(b),
                 tile.groups,
                 at,
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
             2 => block::<FMA, T, R, 2>(
                 w,
                 tile.centred::<2>(b),
                 tile.groups,
                 at,
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
             _ => block::<FMA, T, R, 1>(
                 w,
                 tile.centred::<1>(b),
                 tile.groups,
                 at,
-                (&mut *lane_sums, scale),
+                (&mut *lane_sums, scale, fresh),
             ),
         }
         b += COLUMNS;
@@ -166,7 +166,7 @@ fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
     c: &[[T; TILE]; C],
     groups: usize,
     (a, b, d): (usize, usize, usize),
-    (lane_sums, scale): (&mut [f64], f64),
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     let groups = groups.min(TILE / LANES);
     let h_lanes = T::REGISTER_LANES;
@@ -195,6 +195,7 @@ fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
                     *acc_rq,
                     scale,
                     &mut lane_sums[pair * LANES + h * h_lanes..],
+                    fresh,
                 );
             }
         }

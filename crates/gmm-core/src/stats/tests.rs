@@ -266,8 +266,18 @@ fn stats_in_lanes<T: crate::simd::Lane>(
     d: usize,
     k: usize,
 ) -> SufficientStats {
+    stats_in_workspace(&mut TransposedChunk::<T>::default(), points, resp, d, k)
+}
+
+/// [`stats_in_lanes`] in a given workspace (which may hold another chunk's buffers).
+fn stats_in_workspace<T: crate::simd::Lane>(
+    work: &mut TransposedChunk<T>,
+    points: &[f64],
+    resp: &[f64],
+    d: usize,
+    k: usize,
+) -> SufficientStats {
     let origin = points[..d].to_vec();
-    let mut work = TransposedChunk::<T>::default();
     work.load(points, &origin);
     let (rows, stride) = (points.len() / d, work.stride);
     let resp_t = work.zeroed_resp(k);
@@ -297,5 +307,34 @@ fn single_precision_scatter_of_tiny_responsibilities_keeps_its_relative_accuracy
         let single = stats_in_lanes::<f32>(&points, &resp, d, k);
         assert!(exact.scatter(1).abs().max() > 0.0);
         assert_close(&single, &exact, 1e-6);
+    }
+}
+
+#[test]
+fn a_reused_workspace_gives_the_statistics_of_a_fresh_one() {
+    // The workspace's buffers only grow: after a wider chunk with more components they are
+    // longer than the next chunk needs, and must not change a bit of its statistics (both
+    // tile layouts: D below and from 8, where the tiles hold sqrt(r)-scaled differences).
+    let mut rng = StdRng::seed_from_u64(23);
+    let mut reused = TransposedChunk::<f64>::default();
+    let mut reused_f32 = TransposedChunk::<f32>::default();
+    for (d, k, rows) in [
+        (12, 5, 300),
+        (9, 3, 200),
+        (7, 4, 130),
+        (3, 2, 40),
+        (10, 1, 9),
+    ] {
+        let (points, resp) = random_chunk(&mut rng, rows, d, k, 2.0);
+        assert_eq!(
+            stats_in_workspace(&mut reused, &points, &resp, d, k),
+            stats_in_lanes::<f64>(&points, &resp, d, k),
+            "f64, D {d}, K {k}"
+        );
+        assert_eq!(
+            stats_in_workspace(&mut reused_f32, &points, &resp, d, k),
+            stats_in_lanes::<f32>(&points, &resp, d, k),
+            "f32, D {d}, K {k}"
+        );
     }
 }

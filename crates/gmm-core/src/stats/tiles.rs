@@ -224,11 +224,14 @@ impl SufficientStats {
         // of wide data must not ask for D x D values.
         let full = kind == ScatterKind::Full;
         let pairs = if full { d * (d + 1) / 2 } else { 0 };
-        scratch.clear();
-        scratch.resize(pairs * LANES + k * (d + 1) * LANES, 0.0);
-        tiles.clear();
-        tiles.resize(if full { 2 * d * TILE } else { 0 }, T::default());
+        // Grown, never shrunk or zeroed: the scatter's lane sums and the tiles are written
+        // before they are read (the first tile's sums overwrite), only the first moments
+        // are summed onto zeros.
+        grow(scratch, pairs * LANES + k * (d + 1) * LANES);
+        grow(tiles, if full { 2 * d * TILE } else { 0 });
         let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
+        let first_moments = &mut first_moments[..k * (d + 1) * LANES];
+        first_moments.fill(0.0);
         weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, first_moments);
         for c in 0..k {
             let r = &resp_t[c * stride..(c + 1) * stride];
@@ -285,8 +288,8 @@ impl SufficientStats {
 /// Lane sums of one component's centred scatter `sum_n r_n (x_n - m)(x_n - m)^T` over a
 /// chunk (`xt` feature-major, `r` its responsibilities, `m` = `mean`), tile by tile: each
 /// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
-/// update into `lane_sums` (zeroed first; one group of [`LANES`] per pair of features of the
-/// upper triangle, in row order). The differences are computed in `f64` and stored as `T`;
+/// update into `lane_sums` (overwritten by the first tile; one group of [`LANES`] per pair of
+/// features of the upper triangle, in row order). The differences are computed in `f64` and stored as `T`;
 /// the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
 #[inline(always)]
 fn full_scatter_lanes<const FMA: bool, T: Lane>(
@@ -298,14 +301,14 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
     lane_sums: &mut [f64],
 ) {
     let d = mean.len();
-    lane_sums.fill(0.0);
     for t0 in (0..stride).step_by(TILE) {
+        let fresh = t0 == 0;
         let len = TILE.min(stride - t0);
         let r = &r[t0..t0 + len];
         let scale = tile_weight_scale::<T>(r);
         let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
-            let (scaled, root) = tiles.split_at_mut(d * TILE);
+            let (scaled, root) = tiles[..2 * d * TILE].split_at_mut(d * TILE);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
                 *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
@@ -318,9 +321,9 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
                 }
             }
             let scaled = &scaled[..];
-            rank_update_upper::<FMA, T>(rows(scaled), rows(scaled), len, (lane_sums, scale));
+            rank_update_upper::<FMA, T>(rows(scaled), rows(scaled), len, (lane_sums, scale, fresh));
         } else {
-            let (centred, weighted) = tiles.split_at_mut(d * TILE);
+            let (centred, weighted) = tiles[..2 * d * TILE].split_at_mut(d * TILE);
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
                 let dc = &mut centred[i * TILE..i * TILE + len];
@@ -331,8 +334,21 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
                     *w = T::from_f64(tile_weight::<T>(*r, inverse_scale) * centred);
                 }
             }
-            rank_update_upper::<FMA, T>(rows(weighted), rows(centred), len, (lane_sums, scale));
+            rank_update_upper::<FMA, T>(
+                rows(weighted),
+                rows(centred),
+                len,
+                (lane_sums, scale, fresh),
+            );
         }
+    }
+}
+
+/// Lengthens `buffer` to at least `len` values (with zeros); never shortens it.
+#[inline(always)]
+fn grow<T: Lane>(buffer: &mut Vec<T>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, T::default());
     }
 }
 
