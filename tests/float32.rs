@@ -178,6 +178,15 @@ fn the_error_estimate_grows_with_conditioning_and_distance() {
     assert!(error(&stretched) > gmm::core::SINGLE_PRECISION_LIMIT);
     let far = kernel([1.0, 1.0], [1e6, 0.0]);
     assert!(error(&far) > gmm::core::SINGLE_PRECISION_LIMIT);
+    // The factors' norms are kept after the first call; the distance is the origin's: the
+    // same kernel asked about another origin answers as a fresh one, a clone as the original,
+    // and keeping the norms does not make two kernels unequal.
+    let stretched_far = |k: &EStepKernel| k.single_precision_error(&[1e3, -2.0]);
+    let fresh = kernel([1e-8, 1.0], [0.0, 0.0]);
+    assert_eq!(stretched_far(&stretched), stretched_far(&fresh));
+    assert!(stretched_far(&stretched) > error(&stretched));
+    assert_eq!(error(&stretched.clone()), error(&stretched));
+    assert_eq!(stretched, kernel([1e-8, 1.0], [0.0, 0.0]));
     // and the E-step says which lanes it used
     let data = Dataset::from_rows(&[[0.5, -0.5], [1.0, 2.0]]).unwrap();
     let values: Vec<f32> = data.as_slice().iter().map(|&x| x as f32).collect();

@@ -75,6 +75,8 @@ pub struct EStepKernel {
     /// `factors` rounded to `f32`, for the single-precision E-step.
     narrow_factors: Factors<f32>,
     log_constants: Vec<f64>,
+    /// The factors' norms for [`Self::single_precision_error`], once asked for.
+    factor_norms: precision::FactorNorms,
 }
 
 /// What one pass of the E-step over a data set returns.
@@ -157,6 +159,7 @@ impl EStepKernel {
             narrow_factors: factors.narrowed(k, d),
             factors,
             log_constants,
+            factor_norms: Default::default(),
         })
     }
 

@@ -26,19 +26,36 @@ pub const SINGLE_PRECISION_LIMIT: f64 = 1e-4;
 /// Unit roundoff of `f32`, `2^-24`.
 const F32_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
 
+/// `||P_k||_F` and `||P_k^-1||_F` of every component, computed on the first call of
+/// [`EStepKernel::single_precision_error`] and kept: they depend on the factors only, and the
+/// inverse costs `D^3 / 6` per component, which a pass over many batches would otherwise
+/// pay once per batch. A cache, so equality ignores it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct FactorNorms(std::sync::OnceLock<Vec<(f64, f64)>>);
+
+impl PartialEq for FactorNorms {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 impl EStepKernel {
     /// The estimate `max_k e_k` of the rounding of whitened coordinates in `f32` lanes, in
     /// standard deviations, for points relative to `origin` (see the module's
     /// documentation); `+inf` for a factor that is not invertible.
     pub fn single_precision_error(&self, origin: &[f64]) -> f64 {
-        let (d, k) = (self.n_features, self.n_components);
+        let d = self.n_features;
+        let norms = self.factor_norms.0.get_or_init(|| {
+            (0..self.n_components)
+                .map(|c| self.factor_norms(c))
+                .collect()
+        });
         let mut worst = 0.0f64;
-        for c in 0..k {
+        for (c, (norm, inverse_norm)) in norms.iter().enumerate() {
             let offset = (0..d)
                 .map(|j| (self.means[c * d + j] - origin[j]).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            let (norm, inverse_norm) = self.factor_norms(c);
             worst = worst.max(F32_ROUNDOFF * norm * (offset + 2.0 * inverse_norm));
         }
         if worst.is_nan() { f64::INFINITY } else { worst }
