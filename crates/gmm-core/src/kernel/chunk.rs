@@ -6,7 +6,7 @@ use super::lanes::KernelLane;
 use super::triangular::whitened_square_norm_of_small_d;
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::f64_register::{self, F64Register};
-use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_register, hsum, lanes};
+use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_register, hsum, lanes, ln_register};
 use crate::source::Precision;
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
@@ -162,7 +162,8 @@ impl EStepKernel {
 /// padding up to `stride`) into responsibilities times each point's weight, in place, and
 /// returns the weighted sums of the log normalisers and of `r ln r`: per group of [`LANES`]
 /// points, one register of [`f64::REGISTER_LANES`] at a time, the maximum over components,
-/// one `exp` per point and component, the logsumexp and the responsibilities. Padding
+/// one `exp` per point and component, the logsumexp (its `ln` on the register too, within
+/// an ulp of the standard library's) and the responsibilities. Padding
 /// points get responsibility 0 and add nothing. Every lane sums its points and components in
 /// increasing order, so the result does not depend on the register width.
 #[inline(always)]
@@ -195,16 +196,21 @@ fn responsibilities_in_place<const FMA: bool>(
                 *e = exp_register::<FMA>(shifted);
                 sum = f64_register::add::<FMA>(sum, *e);
             }
-            let mut lse = [0.0; HALF];
-            let mut inv = [0.0; HALF];
-            let (max, sum) = (to_lanes::<FMA>(max), to_lanes::<FMA>(sum));
-            for l in 0..HALF.min(valid.saturating_sub(h * HALF)) {
-                lse[l] = max[l] + sum[l].ln();
-                inv[l] = 1.0 / sum[l];
-                log_norm_lanes[h * HALF + l] += weight[h * HALF + l] * lse[l];
+            // The logsumexp and the reciprocal of the sum, zero in the padding lanes (so
+            // their responsibilities are zero).
+            let count = HALF.min(valid.saturating_sub(h * HALF));
+            let mut lse = f64_register::add::<FMA>(max, ln_register::<FMA>(sum));
+            let mut inv = f64_register::div::<FMA>(f64::splat_register::<FMA>(1.0), sum);
+            if count < HALF {
+                let (mut l, mut i) = (to_lanes::<FMA>(lse), to_lanes::<FMA>(inv));
+                l[count..].fill(0.0);
+                i[count..].fill(0.0);
+                (lse, inv) = (f64::load_register::<FMA>(&l), f64::load_register::<FMA>(&i));
             }
-            let lse = f64::load_register::<FMA>(&lse);
-            let inv = f64::load_register::<FMA>(&inv);
+            let lse_lanes = to_lanes::<FMA>(lse);
+            for l in 0..count {
+                log_norm_lanes[h * HALF + l] += weight[h * HALF + l] * lse_lanes[l];
+            }
             let w = f64::load_register::<FMA>(&weight[h * HALF..]);
             for (e, row) in exps.iter().zip(resp.chunks_exact_mut(stride)) {
                 let r = f64_register::mul::<FMA>(*e, inv);

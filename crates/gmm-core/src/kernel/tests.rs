@@ -1,7 +1,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::*;
-use crate::simd::{LANES, Lane, exp_lanes};
+use crate::simd::{LANES, Lane, exp_lanes, ln_lanes};
 use crate::stats::TransposedChunk;
 
 #[test]
@@ -91,6 +91,92 @@ fn log_rho_matches_a_direct_computation_for_every_factor_type() {
             let (a, b) = (plain.stats.scatter(c), out.stats.scatter(c));
             assert!((&a - &b).abs().max() <= 1e-10 * b.abs().max());
         }
+    }
+}
+
+/// Distance in units in the last place between two finite positive or negative `f64`.
+fn ulps(a: f64, b: f64) -> u64 {
+    let key = |v: f64| {
+        let bits = v.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    key(a).abs_diff(key(b))
+}
+
+#[test]
+fn vector_ln_is_within_one_ulp_of_the_standard_library() {
+    // The E-step takes ln of sums of exponentials in [1, K]; the whole normal range is
+    // checked too, mantissas near sqrt(2) / 2 and sqrt(2) (where the reduction switches) and
+    // near 1 (where ln is small and its relative error largest) included.
+    let mut checked = 0;
+    let mut worst = 0;
+    let mut check = |lanes: [f64; LANES]| {
+        let mut results = vec![(false, ln_lanes::<false>(lanes))];
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2_fma() {
+            results.push((true, ln_lanes::<true>(lanes)));
+        }
+        for (fused, got) in results {
+            for l in 0..LANES {
+                let want = lanes[l].ln();
+                let off = ulps(got[l], want);
+                assert!(
+                    off <= 1,
+                    "ln({:e}) fused={fused}: {:e} vs {want:e}",
+                    lanes[l],
+                    got[l]
+                );
+                worst = worst.max(off);
+                checked += 1;
+            }
+        }
+    };
+    for i in 0..20_000 {
+        let x = 1.0 + 255.0 * i as f64 / 19_999.0;
+        check(std::array::from_fn(|l| x * (1.0 + l as f64 * 1e-9)));
+    }
+    for e in -1020..1020 {
+        let base = 2f64.powi(e);
+        check(std::array::from_fn(|l| {
+            base * [
+                0.7071067811865475,
+                0.7071067811865476,
+                1.0,
+                1.0 + 1e-12,
+                1.4142135623730950,
+                1.4142135623730951,
+                1.9999999999999998,
+                1.3,
+            ][l]
+        }));
+    }
+    assert!(
+        checked > 200_000 && worst <= 1,
+        "the comparison ran ({checked} values)"
+    );
+    // lanes outside the normal positive range take the standard library's results exactly
+    let edges = [
+        0.0,
+        -1.0,
+        f64::INFINITY,
+        f64::NAN,
+        1e-310,
+        1.0,
+        2.0,
+        f64::MAX,
+    ];
+    let mut results = vec![ln_lanes::<false>(edges)];
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        results.push(ln_lanes::<true>(edges));
+    }
+    for got in results {
+        assert_eq!(got[0], f64::NEG_INFINITY);
+        assert!(got[1].is_nan() && got[3].is_nan());
+        assert_eq!(got[2], f64::INFINITY);
+        assert_eq!(got[4], 1e-310f64.ln());
+        assert_eq!(got[5], 0.0);
+        assert!(ulps(got[6], std::f64::consts::LN_2) <= 1 && ulps(got[7], f64::MAX.ln()) <= 1);
     }
 }
 

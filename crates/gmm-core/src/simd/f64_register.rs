@@ -146,3 +146,83 @@ pub(crate) fn power_of_two_from_shifted<const FMA: bool>(
         f64::from_bits(n.wrapping_add(1023) << 52)
     }))
 }
+
+/// `a / b` (correctly rounded, as the scalar division).
+#[inline(always)]
+pub(crate) fn div<const FMA: bool>(a: F64Register, b: F64Register) -> F64Register {
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        // SAFETY: as in `add`.
+        return unsafe { std::arch::x86_64::_mm256_div_pd(a, b) };
+    }
+    lanewise(a, b, |a, b| a / b)
+}
+
+/// Whether every lane is a normal positive number below infinity (`2^-1022 <= x < inf`);
+/// false when any lane is zero, subnormal, negative, infinite or NaN.
+#[inline(always)]
+pub(crate) fn all_positive_normal<const FMA: bool>(x: F64Register) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        use std::arch::x86_64::{
+            _CMP_GE_OQ, _CMP_LT_OQ, _mm256_and_pd, _mm256_cmp_pd, _mm256_movemask_pd,
+            _mm256_set1_pd,
+        };
+        // SAFETY: as in `add`.
+        return unsafe {
+            let low = _mm256_cmp_pd::<_CMP_GE_OQ>(x, _mm256_set1_pd(f64::MIN_POSITIVE));
+            let high = _mm256_cmp_pd::<_CMP_LT_OQ>(x, _mm256_set1_pd(f64::INFINITY));
+            _mm256_movemask_pd(_mm256_and_pd(low, high)) == 0b1111
+        };
+    }
+    to_array_f64(x)
+        .iter()
+        .all(|&v| (f64::MIN_POSITIVE..f64::INFINITY).contains(&v))
+}
+
+/// For lanes that are normal positive numbers, `(k, m)` with `x = 2^k m` and `m` in
+/// `[sqrt(2) / 2, sqrt(2))` (`k` an integer held as `f64`), from the bits as fdlibm's `log`
+/// takes them: the high word is offset so that mantissas from `sqrt(2)` up carry into the
+/// exponent, and the mantissa is given the exponent of `[sqrt(2) / 2, sqrt(2))` back. Exact.
+#[inline(always)]
+pub(crate) fn exponent_and_mantissa<const FMA: bool>(x: F64Register) -> (F64Register, F64Register) {
+    // 1 - sqrt(2) / 2 in the high word: 0x3ff00000 - 0x3fe6a09e, shifted to the top half
+    const OFFSET: u64 = (0x3ff0_0000 - 0x3fe6_a09e) << 32;
+    const MANTISSA: u64 = 0x000f_ffff_ffff_ffff;
+    const LOW_EXPONENT: u64 = 0x3fe6_a09e << 32;
+    // 2^52 as bits: OR-ing a small integer into its mantissa gives 2^52 + n exactly
+    const TWO_52: u64 = 0x4330_0000_0000_0000;
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        use std::arch::x86_64::{
+            _mm256_add_epi64, _mm256_and_si256, _mm256_castpd_si256, _mm256_castsi256_pd,
+            _mm256_or_si256, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_srli_epi64, _mm256_sub_pd,
+        };
+        // SAFETY: as in `add` (AVX2's 64-bit integer lanes).
+        return unsafe {
+            let u = _mm256_add_epi64(_mm256_castpd_si256(x), _mm256_set1_epi64x(OFFSET as i64));
+            let biased = _mm256_or_si256(
+                _mm256_srli_epi64::<52>(u),
+                _mm256_set1_epi64x(TWO_52 as i64),
+            );
+            let k = _mm256_sub_pd(
+                _mm256_castsi256_pd(biased),
+                _mm256_set1_pd(f64::from_bits(TWO_52) + 1023.0),
+            );
+            let m = _mm256_add_epi64(
+                _mm256_and_si256(u, _mm256_set1_epi64x(MANTISSA as i64)),
+                _mm256_set1_epi64x(LOW_EXPONENT as i64),
+            );
+            (k, _mm256_castsi256_pd(m))
+        };
+    }
+    let lanes = to_array_f64(x).map(|v| {
+        let u = v.to_bits().wrapping_add(OFFSET);
+        let k = f64::from_bits((u >> 52) | TWO_52) - (f64::from_bits(TWO_52) + 1023.0);
+        (k, f64::from_bits((u & MANTISSA) + LOW_EXPONENT))
+    });
+    (
+        from_array_f64(lanes.map(|(k, _)| k)),
+        from_array_f64(lanes.map(|(_, m)| m)),
+    )
+}

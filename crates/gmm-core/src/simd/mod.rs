@@ -10,10 +10,14 @@
 
 mod exp;
 pub(crate) mod f64_register;
+mod ln;
 
 #[cfg(test)]
 pub(crate) use exp::exp_lanes;
 pub(crate) use exp::exp_register;
+#[cfg(test)]
+pub(crate) use ln::ln_lanes;
+pub(crate) use ln::ln_register;
 
 /// Points processed together by the vectorised loops (one 512-bit or two 256-bit registers
 /// of `f64`).

@@ -1,0 +1,80 @@
+//! The vectorised natural logarithm of the E-step's logsumexp: one register of four lanes
+//! at a time, on the operations of [`f64_register`](super::f64_register).
+
+#[cfg(test)]
+use super::LANES;
+use super::Lane;
+use super::f64_register::{
+    F64Register, add, all_positive_normal, div, exponent_and_mantissa, mul, sub,
+};
+use super::{from_array_f64, to_array_f64};
+
+/// [`ln_register`] of [`LANES`] arguments, for the tests. With `FMA` the caller must run on
+/// a processor with AVX2 and FMA.
+#[cfg(test)]
+pub(crate) fn ln_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
+    let mut out = [0.0; LANES];
+    for (src, dst) in x
+        .as_chunks::<{ f64::REGISTER_LANES }>()
+        .0
+        .iter()
+        .zip(out.as_chunks_mut::<{ f64::REGISTER_LANES }>().0)
+    {
+        let v = ln_register::<FMA>(f64::load_register::<FMA>(src));
+        f64::store_register::<FMA>(v, dst);
+    }
+    out
+}
+
+/// `ln` of each lane of a register, as fdlibm's `log` computes it: `x = 2^k (1 + f)` with
+/// `1 + f` in `[sqrt(2) / 2, sqrt(2))`, `s = f / (2 + f)`, and
+/// `ln x = k ln2_hi - ((f^2 / 2 - (s (f^2 / 2 + R(s^2)) + k ln2_lo)) - f)` with fdlibm's
+/// polynomial `R` (error below 2^-58.45) and `ln 2` split in two; within 1 ulp of the
+/// correctly rounded result. A register with any lane that is not a normal positive number
+/// (zero, subnormal, negative, infinite, NaN) is taken lane by lane by the standard library,
+/// so those keep its results exactly (`ln 0 = -inf`, NaN for a negative number).
+#[inline(always)]
+pub(crate) fn ln_register<const FMA: bool>(x: F64Register) -> F64Register {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LG: [f64; 7] = [
+        6.666_666_666_666_735_130e-1,
+        3.999_999_999_940_941_908e-1,
+        2.857_142_874_366_239_149e-1,
+        2.222_219_843_214_978_396e-1,
+        1.818_357_216_161_805_012e-1,
+        1.531_383_769_920_937_332e-1,
+        1.479_819_860_511_658_591e-1,
+    ];
+    if !all_positive_normal::<FMA>(x) {
+        return from_array_f64(to_array_f64(x).map(f64::ln));
+    }
+    let splat = f64::splat_register::<FMA>;
+    let fma = f64::fma_register::<FMA>;
+    let (k, m) = exponent_and_mantissa::<FMA>(x);
+    let f = sub::<FMA>(m, splat(1.0));
+    let s = div::<FMA>(f, add::<FMA>(splat(2.0), f));
+    let z = mul::<FMA>(s, s);
+    let w = mul::<FMA>(z, z);
+    // t1 = w (Lg2 + w (Lg4 + w Lg6)), t2 = z (Lg1 + w (Lg3 + w (Lg5 + w Lg7)))
+    let t1 = mul::<FMA>(w, fma(w, fma(w, splat(LG[5]), splat(LG[3])), splat(LG[1])));
+    let t2 = mul::<FMA>(
+        z,
+        fma(
+            w,
+            fma(w, fma(w, splat(LG[6]), splat(LG[4])), splat(LG[2])),
+            splat(LG[0]),
+        ),
+    );
+    let r = add::<FMA>(t2, t1);
+    let half_f_squared = mul::<FMA>(mul::<FMA>(splat(0.5), f), f);
+    // k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f)
+    let inner = add::<FMA>(
+        mul::<FMA>(s, add::<FMA>(half_f_squared, r)),
+        mul::<FMA>(k, splat(LN2_LO)),
+    );
+    sub::<FMA>(
+        mul::<FMA>(k, splat(LN2_HI)),
+        sub::<FMA>(sub::<FMA>(half_f_squared, inner), f),
+    )
+}
