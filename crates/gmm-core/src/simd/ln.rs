@@ -35,16 +35,17 @@ pub(crate) fn ln_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
 /// so those keep its results exactly (`ln 0 = -inf`, NaN for a negative number).
 #[inline(always)]
 pub(crate) fn ln_register<const FMA: bool>(x: F64Register) -> F64Register {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // fdlibm's constants, by their bits
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     const LG: [f64; 7] = [
-        6.666_666_666_666_735_130e-1,
-        3.999_999_999_940_941_908e-1,
-        2.857_142_874_366_239_149e-1,
-        2.222_219_843_214_978_396e-1,
-        1.818_357_216_161_805_012e-1,
-        1.531_383_769_920_937_332e-1,
-        1.479_819_860_511_658_591e-1,
+        f64::from_bits(0x3fe5_5555_5555_5593),
+        f64::from_bits(0x3fd9_9999_9997_fa04),
+        f64::from_bits(0x3fd2_4924_9422_9359),
+        f64::from_bits(0x3fcc_71c5_1d8e_78af),
+        f64::from_bits(0x3fc7_4664_96cb_03de),
+        f64::from_bits(0x3fc3_9a09_d078_c69f),
+        f64::from_bits(0x3fc2_f112_df3e_5244),
     ];
     if !all_positive_normal::<FMA>(x) {
         return from_array_f64(to_array_f64(x).map(f64::ln));
