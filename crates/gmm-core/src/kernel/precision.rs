@@ -29,9 +29,10 @@ const F32_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
 /// `||P_k||_F` and `||P_k^-1||_F` of every component, computed on the first call of
 /// [`EStepKernel::single_precision_error`] and kept: they depend on the factors only, and the
 /// inverse costs `D^3 / 6` per component, which a pass over many batches would otherwise
-/// pay once per batch. A cache, so equality ignores it.
+/// pay once per batch. A cache, so equality ignores it; boxed, so that the kernel (held by
+/// every mixture) grows by one pointer.
 #[derive(Debug, Clone, Default)]
-pub(super) struct FactorNorms(std::sync::OnceLock<Vec<(f64, f64)>>);
+pub(super) struct FactorNorms(Box<std::sync::OnceLock<Vec<(f64, f64)>>>);
 
 impl PartialEq for FactorNorms {
     fn eq(&self, _: &Self) -> bool {
