@@ -94,6 +94,23 @@ fn log_rho_matches_a_direct_computation_for_every_factor_type() {
     }
 }
 
+/// A register function of the tests on `lanes` through its portable copy and, where the
+/// processor has AVX2 and FMA, its fast copy: `(fused, results)` for each.
+fn both_copies(
+    lanes: [f64; LANES],
+    portable: fn([f64; LANES]) -> [f64; LANES],
+    fused: fn([f64; LANES]) -> [f64; LANES],
+) -> Vec<(bool, [f64; LANES])> {
+    let mut results = vec![(false, portable(lanes))];
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        results.push((true, fused(lanes)));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = fused;
+    results
+}
+
 /// Distance in units in the last place between two finite positive or negative `f64`.
 fn ulps(a: f64, b: f64) -> u64 {
     let key = |v: f64| {
@@ -111,11 +128,7 @@ fn vector_ln_is_within_one_ulp_of_the_standard_library() {
     let mut checked = 0;
     let mut worst = 0;
     let mut check = |lanes: [f64; LANES]| {
-        let mut results = vec![(false, ln_lanes::<false>(lanes))];
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::has_avx2_fma() {
-            results.push((true, ln_lanes::<true>(lanes)));
-        }
+        let results = both_copies(lanes, ln_lanes::<false>, ln_lanes::<true>);
         for (fused, got) in results {
             for l in 0..LANES {
                 let want = lanes[l].ln();
@@ -166,12 +179,7 @@ fn vector_ln_is_within_one_ulp_of_the_standard_library() {
         2.0,
         f64::MAX,
     ];
-    let mut results = vec![ln_lanes::<false>(edges)];
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        results.push(ln_lanes::<true>(edges));
-    }
-    for got in results {
+    for (_, got) in both_copies(edges, ln_lanes::<false>, ln_lanes::<true>) {
         assert_eq!(got[0], f64::NEG_INFINITY);
         assert!(got[1].is_nan() && got[3].is_nan());
         assert_eq!(got[2], f64::INFINITY);
@@ -190,11 +198,7 @@ fn vector_exp_matches_the_standard_library() {
         for (l, v) in lanes.iter_mut().enumerate() {
             *v = x - l as f64 * 1e-3;
         }
-        let mut results = vec![(false, exp_lanes::<false>(lanes))];
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::has_avx2_fma() {
-            results.push((true, exp_lanes::<true>(lanes)));
-        }
+        let results = both_copies(lanes, exp_lanes::<false>, exp_lanes::<true>);
         for (fused, got) in results {
             for l in 0..LANES {
                 let want = lanes[l].exp();
@@ -220,12 +224,7 @@ fn vector_exp_matches_the_standard_library() {
         f64::NAN,
         -1e-300,
     ];
-    let mut results = vec![exp_lanes::<false>(edges)];
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        results.push(exp_lanes::<true>(edges));
-    }
-    for edge in results {
+    for (_, edge) in both_copies(edges, exp_lanes::<false>, exp_lanes::<true>) {
         assert_eq!(&edge[..4], &[0.0, 0.0, 0.0, 1.0]);
         assert!((edge[4] - std::f64::consts::E).abs() < 1e-15);
         assert_eq!(edge[5], f64::INFINITY);

@@ -1,28 +1,10 @@
 //! The vectorised `exp` of the E-step: one register of four lanes at a time, on the
 //! operations of [`f64_register`](super::f64_register).
 
-#[cfg(test)]
-use super::LANES;
 use super::Lane;
 use super::f64_register::{
     F64Register, max, min, mul, neg, power_of_two_from_shifted, select_less, sub,
 };
-
-/// [`exp_register`] of [`LANES`] arguments, for the tests. With `FMA` the caller must run on a processor with AVX2 and FMA.
-#[cfg(test)]
-pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
-    let mut out = [0.0; LANES];
-    for (src, dst) in x
-        .as_chunks::<{ f64::REGISTER_LANES }>()
-        .0
-        .iter()
-        .zip(out.as_chunks_mut::<{ f64::REGISTER_LANES }>().0)
-    {
-        let e = exp_register::<FMA>(f64::load_register::<FMA>(src));
-        f64::store_register::<FMA>(e, dst);
-    }
-    out
-}
 
 /// `exp` of each lane of a register: `2^n p(r)` with `n` the nearest integer to `x / ln 2`,
 /// `r = x - n ln 2` (Cody-Waite: `ln 2` split into a high part with trailing zero bits and

@@ -1,30 +1,11 @@
 //! The vectorised natural logarithm of the E-step's logsumexp: one register of four lanes
 //! at a time, on the operations of [`f64_register`](super::f64_register).
 
-#[cfg(test)]
-use super::LANES;
 use super::Lane;
 use super::f64_register::{
     F64Register, add, all_positive_normal, div, exponent_and_mantissa, mul, sub,
 };
 use super::{from_array_f64, to_array_f64};
-
-/// [`ln_register`] of [`LANES`] arguments, for the tests. With `FMA` the caller must run on
-/// a processor with AVX2 and FMA.
-#[cfg(test)]
-pub(crate) fn ln_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
-    let mut out = [0.0; LANES];
-    for (src, dst) in x
-        .as_chunks::<{ f64::REGISTER_LANES }>()
-        .0
-        .iter()
-        .zip(out.as_chunks_mut::<{ f64::REGISTER_LANES }>().0)
-    {
-        let v = ln_register::<FMA>(f64::load_register::<FMA>(src));
-        f64::store_register::<FMA>(v, dst);
-    }
-    out
-}
 
 /// `ln` of each lane of a register, as fdlibm's `log` computes it: `x = 2^k (1 + f)` with
 /// `1 + f` in `[sqrt(2) / 2, sqrt(2))`, `s = f / (2 + f)`, and

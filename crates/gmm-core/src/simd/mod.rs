@@ -12,12 +12,39 @@ mod exp;
 pub(crate) mod f64_register;
 mod ln;
 
-#[cfg(test)]
-pub(crate) use exp::exp_lanes;
 pub(crate) use exp::exp_register;
-#[cfg(test)]
-pub(crate) use ln::ln_lanes;
 pub(crate) use ln::ln_register;
+
+/// `f` on [`LANES`] arguments, one register of `f64` at a time: the register functions as
+/// the tests call them. With `FMA` the caller must run on a processor with AVX2 and FMA.
+#[cfg(test)]
+fn through_registers<const FMA: bool>(
+    x: [f64; LANES],
+    f: impl Fn(f64_register::F64Register) -> f64_register::F64Register,
+) -> [f64; LANES] {
+    let mut out = [0.0; LANES];
+    for (src, dst) in x
+        .as_chunks::<{ f64::REGISTER_LANES }>()
+        .0
+        .iter()
+        .zip(out.as_chunks_mut::<{ f64::REGISTER_LANES }>().0)
+    {
+        f64::store_register::<FMA>(f(f64::load_register::<FMA>(src)), dst);
+    }
+    out
+}
+
+/// [`exp_register`] of [`LANES`] arguments, for the tests.
+#[cfg(test)]
+pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
+    through_registers::<FMA>(x, exp_register::<FMA>)
+}
+
+/// [`ln_register`] of [`LANES`] arguments, for the tests.
+#[cfg(test)]
+pub(crate) fn ln_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
+    through_registers::<FMA>(x, ln_register::<FMA>)
+}
 
 /// Points processed together by the vectorised loops (one 512-bit or two 256-bit registers
 /// of `f64`).
