@@ -1,7 +1,8 @@
 //! `gmm fit --dtype f32`: the file read as `f32` (a `<f4` .npy file as it is, an `<f8` or
 //! CSV file rounded), the E-step in `f32` lanes; in memory and `--stream` give the same
 //! model file as the library's fit of the same `f32` points, which is within 1e-5 of the
-//! `f64` fit; the summary counts the iterations in `f32` lanes; the sampler refuses it.
+//! `f64` fit, with weights too; the summary counts the iterations in `f32` lanes; the
+//! sampler refuses it.
 
 mod support;
 
@@ -83,6 +84,52 @@ fn f32_fits_equal_the_library_fit_of_the_f32_points() {
         .zip(double.means.iter().flatten())
     {
         assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} against {b}");
+    }
+}
+
+#[test]
+fn weighted_f32_fits_equal_the_library_fit_of_the_weighted_f32_points() {
+    // weights 1, 2 and 3 in turn: a weights file with `--dtype f32`, in memory and streamed,
+    // gives the library's fit of the same f32 points and weights, bit for bit
+    let dir = scratch_dir("cli-dtype-f32-weights");
+    let data = points();
+    let npy32 = dir.join("x32.npy");
+    write_npy(&npy32, &data, NpyDtype::F32);
+    let weights: Vec<f64> = (0..N).map(|i| (i % 3 + 1) as f64).collect();
+    let mut text = String::from("weight\n");
+    for w in &weights {
+        text.push_str(&format!("{w}\n"));
+    }
+    let weights_file = dir.join("w.txt");
+    std::fs::write(&weights_file, text).unwrap();
+    let narrow: Vec<f32> = data.as_slice().iter().map(|&x| x as f32).collect();
+    let source = SliceSource::from_f32(&narrow, 3).unwrap();
+    let library = EmParams::new(3)
+        .seed(4)
+        .tol(0.0)
+        .max_iter(12)
+        .fit_source(&mut source.with_weights(&weights).unwrap())
+        .unwrap()
+        .to_model_file();
+    let unweighted = EmParams::new(3)
+        .seed(4)
+        .tol(0.0)
+        .max_iter(12)
+        .fit_source(&mut SliceSource::from_f32(&narrow, 3).unwrap())
+        .unwrap()
+        .to_model_file();
+    assert!(library.means != unweighted.means, "the weights change the fit");
+    let memory = ["--dtype", "f32", "--weights", s(&weights_file)];
+    let streamed = [&memory[..], &["--stream", "--init-sample", "100000"]].concat();
+    for (extra, name) in [(&memory[..], "a.json"), (&streamed[..], "b.json")] {
+        let (model, summary) = fit_file(&dir, s(&npy32), extra, name);
+        assert!(
+            summary.contains("12 iterations (12 in f32 lanes)"),
+            "{summary}"
+        );
+        assert_eq!(model.means, library.means, "{extra:?}");
+        assert_eq!(model.covariances, library.covariances, "{extra:?}");
+        assert_eq!(model.weights, library.weights, "{extra:?}");
     }
 }
 
