@@ -118,7 +118,10 @@ fn weighted_f32_fits_equal_the_library_fit_of_the_weighted_f32_points() {
         .fit_source(&mut SliceSource::from_f32(&narrow, 3).unwrap())
         .unwrap()
         .to_model_file();
-    assert!(library.means != unweighted.means, "the weights change the fit");
+    assert!(
+        library.means != unweighted.means,
+        "the weights change the fit"
+    );
     let memory = ["--dtype", "f32", "--weights", s(&weights_file)];
     let streamed = [&memory[..], &["--stream", "--init-sample", "100000"]].concat();
     for (extra, name) in [(&memory[..], "a.json"), (&streamed[..], "b.json")] {
