@@ -2,7 +2,7 @@
 in 16 partitions fits to estimator.fit(X) on the same rows within 1e-9 relative whenever the
 user gives the start (EM's three *_init, VB's means_init), weighted or not, and a constant
 column fits as in memory; from the same initial model (initialize) the Spark fit is the
-library's step-wise fit; a task that fails on its first attempt gives the same fit after
+library's step-wise fit (EM, MAP-EM under VB's prior, VB); a task that fails on its first attempt gives the same fit after
 Spark retries it; nulls are refused.
 
 Needs pyspark and Java 17 (skipped without them): scripts/test_python.sh installs pyspark.
@@ -81,6 +81,8 @@ def estimator(kind):
     kw = dict(n_components=K, tol=1e-6, max_iter=8, random_state=0)
     if kind == "em":
         return gmm_rs.GaussianMixture(**kw)
+    if kind == "map":
+        return gmm_rs.MAPGaussianMixture(**kw)
     return gmm_rs.BayesianGaussianMixture(**kw)
 
 
@@ -92,7 +94,7 @@ def assert_same_fit(a, b):
 
 
 @pytest.mark.parametrize("partitions", [None, 16])
-@pytest.mark.parametrize("kind", ["em", "vb"])
+@pytest.mark.parametrize("kind", ["em", "map", "vb"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_spark_fit_equals_the_in_memory_fit(data, kind, weighted, partitions):
     df, X, w = data
