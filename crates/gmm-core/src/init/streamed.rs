@@ -146,15 +146,15 @@ fn stats_of_nearest(
     let d = passes.n_features();
     let mut labels = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
+        // widened once (an f32 batch is converted to a new vector)
+        let values = batch.points.widened();
         labels.clear();
         labels.extend(
-            batch
-                .points
-                .widened()
+            values
                 .chunks_exact(d)
                 .map(|x| components[nearest(x, centres).0]),
         );
-        stats.add_labelled_points(&batch.points.widened(), &labels, batch.weights);
+        stats.add_labelled_points(&values, &labels, batch.weights);
         Ok(())
     })
 }
@@ -194,11 +194,12 @@ fn stats_of_random(
     let d = passes.n_features();
     let mut resp = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
+        let values = batch.points.widened();
         resp.clear();
-        for x in batch.points.widened().chunks_exact(d) {
+        for x in values.chunks_exact(d) {
             random_responsibilities_of(x, k, seed, &mut resp);
         }
-        stats.add_points(&batch.points.widened(), &resp, batch.weights);
+        stats.add_points(&values, &resp, batch.weights);
         Ok(())
     })
 }
@@ -307,15 +308,11 @@ pub fn nearest_mean_statistics(
     let k = means.nrows();
     let mut labels = Vec::new();
     accumulate(passes, k, kind, &mut |stats, batch| {
+        // widened once (an f32 batch is converted to a new vector)
+        let values = batch.points.widened();
         labels.clear();
-        labels.extend(
-            batch
-                .points
-                .widened()
-                .chunks_exact(d)
-                .map(|x| nearest(x, &centres).0),
-        );
-        stats.add_labelled_points(&batch.points.widened(), &labels, batch.weights);
+        labels.extend(values.chunks_exact(d).map(|x| nearest(x, &centres).0));
+        stats.add_labelled_points(&values, &labels, batch.weights);
         Ok(())
     })
 }

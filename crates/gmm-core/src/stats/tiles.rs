@@ -289,8 +289,8 @@ impl SufficientStats {
 /// chunk (`xt` feature-major, `r` its responsibilities, `m` = `mean`), tile by tile: each
 /// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
 /// update into `lane_sums` (overwritten by the first tile; one group of [`LANES`] per pair of
-/// features of the upper triangle, in row order). The differences are computed in `f64` and stored as `T`;
-/// the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
+/// features of the upper triangle, in row order). The differences are computed in `f64` and
+/// stored as `T`; the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
 #[inline(always)]
 fn full_scatter_lanes<const FMA: bool, T: Lane>(
     xt: &[T],
