@@ -37,6 +37,41 @@ fn fit_file(dir: &Path, data: &str, extra: &[&str], out: &str) -> (ModelFile, St
     (ModelFile::from_json(&text).unwrap(), summary)
 }
 
+/// The points rounded to `f32`, row-major.
+fn narrowed(data: &Dataset) -> Vec<f32> {
+    data.as_slice().iter().map(|&x| x as f32).collect()
+}
+
+/// The library's fit of `source` with the command's settings (`fit_file`).
+fn library_fit(source: &mut SliceSource<'_>) -> ModelFile {
+    EmParams::new(3)
+        .seed(4)
+        .tol(0.0)
+        .max_iter(12)
+        .fit_source(source)
+        .unwrap()
+        .to_model_file()
+}
+
+/// Fits `file` with `extra` flags and checks: all 12 iterations in f32 lanes, and the
+/// library's model number for number.
+fn assert_fits_as_library(
+    dir: &Path,
+    file: &Path,
+    extra: &[&str],
+    name: &str,
+    library: &ModelFile,
+) {
+    let (model, summary) = fit_file(dir, s(file), extra, name);
+    assert!(
+        summary.contains("12 iterations (12 in f32 lanes)"),
+        "{summary}"
+    );
+    assert_eq!(model.means, library.means, "{file:?} {extra:?}");
+    assert_eq!(model.covariances, library.covariances, "{file:?} {extra:?}");
+    assert_eq!(model.weights, library.weights, "{file:?} {extra:?}");
+}
+
 #[test]
 fn f32_fits_equal_the_library_fit_of_the_f32_points() {
     let dir = scratch_dir("cli-dtype-f32");
@@ -49,14 +84,8 @@ fn f32_fits_equal_the_library_fit_of_the_f32_points() {
         text.push_str(&format!("{},{},{}\n", p[0], p[1], p[2]));
     }
     std::fs::write(&csv, text).unwrap();
-    let narrow: Vec<f32> = data.as_slice().iter().map(|&x| x as f32).collect();
-    let library = EmParams::new(3)
-        .seed(4)
-        .tol(0.0)
-        .max_iter(12)
-        .fit_source(&mut SliceSource::from_f32(&narrow, 3).unwrap())
-        .unwrap()
-        .to_model_file();
+    let narrow = narrowed(&data);
+    let library = library_fit(&mut SliceSource::from_f32(&narrow, 3).unwrap());
     let f32_flag = ["--dtype", "f32"];
     let streamed = ["--dtype", "f32", "--stream", "--init-sample", "100000"];
     for (file, extra, name) in [
@@ -65,14 +94,7 @@ fn f32_fits_equal_the_library_fit_of_the_f32_points() {
         (&csv, &f32_flag[..], "c.json"),
         (&npy32, &streamed[..], "d.json"),
     ] {
-        let (model, summary) = fit_file(&dir, s(file), extra, name);
-        assert!(
-            summary.contains("12 iterations (12 in f32 lanes)"),
-            "{summary}"
-        );
-        assert_eq!(model.means, library.means, "{file:?} {extra:?}");
-        assert_eq!(model.covariances, library.covariances, "{file:?} {extra:?}");
-        assert_eq!(model.weights, library.weights, "{file:?} {extra:?}");
+        assert_fits_as_library(&dir, file, extra, name, &library);
     }
     // the f64 fit of the same (f32) values: no f32 lanes, parameters within 1e-5
     let (double, summary) = fit_file(&dir, s(&npy32), &[], "e.json");
@@ -102,22 +124,10 @@ fn weighted_f32_fits_equal_the_library_fit_of_the_weighted_f32_points() {
     }
     let weights_file = dir.join("w.txt");
     std::fs::write(&weights_file, text).unwrap();
-    let narrow: Vec<f32> = data.as_slice().iter().map(|&x| x as f32).collect();
+    let narrow = narrowed(&data);
     let source = SliceSource::from_f32(&narrow, 3).unwrap();
-    let library = EmParams::new(3)
-        .seed(4)
-        .tol(0.0)
-        .max_iter(12)
-        .fit_source(&mut source.with_weights(&weights).unwrap())
-        .unwrap()
-        .to_model_file();
-    let unweighted = EmParams::new(3)
-        .seed(4)
-        .tol(0.0)
-        .max_iter(12)
-        .fit_source(&mut SliceSource::from_f32(&narrow, 3).unwrap())
-        .unwrap()
-        .to_model_file();
+    let library = library_fit(&mut source.with_weights(&weights).unwrap());
+    let unweighted = library_fit(&mut SliceSource::from_f32(&narrow, 3).unwrap());
     assert!(
         library.means != unweighted.means,
         "the weights change the fit"
@@ -125,14 +135,7 @@ fn weighted_f32_fits_equal_the_library_fit_of_the_weighted_f32_points() {
     let memory = ["--dtype", "f32", "--weights", s(&weights_file)];
     let streamed = [&memory[..], &["--stream", "--init-sample", "100000"]].concat();
     for (extra, name) in [(&memory[..], "a.json"), (&streamed[..], "b.json")] {
-        let (model, summary) = fit_file(&dir, s(&npy32), extra, name);
-        assert!(
-            summary.contains("12 iterations (12 in f32 lanes)"),
-            "{summary}"
-        );
-        assert_eq!(model.means, library.means, "{extra:?}");
-        assert_eq!(model.covariances, library.covariances, "{extra:?}");
-        assert_eq!(model.weights, library.weights, "{extra:?}");
+        assert_fits_as_library(&dir, &npy32, extra, name, &library);
     }
 }
 
