@@ -77,10 +77,10 @@ impl EStepKernel {
     }
 
     /// Loads `chunk` feature-major relative to `origin` into `work.xt` and writes
-    /// `log rho` into `work.resp` (`c * stride + n`): per component, [`LANES`] points at a
-    /// time, the differences `x - m_k` of those points then the triangular product with
-    /// `P_k`, vectorised across the points. The differences, the product and the squared
-    /// norm are in `T` (the means relative to `origin` and the factors rounded to it once);
+    /// `log rho` into `work.resp` (`c * stride + n`): per block of points
+    /// ([`points_per_block`]), per component, [`LANES`] points at a time
+    /// ([`Self::group_square_norm`]). The differences, the product and the squared norm are
+    /// in `T` (the means relative to `origin` and the factors rounded to it once);
     /// `c_k - q / 2` is formed in `f64`.
     #[inline(always)]
     fn load_log_rho_generic<const FMA: bool, S: Lane, T: KernelLane>(
@@ -94,67 +94,99 @@ impl EStepKernel {
         let stride = work.stride;
         // Every value is written below (the padding too), so the buffer is not zeroed first.
         work.resp.resize(k * stride, 0.0);
-        let xt = &work.xt;
-        let mut shifted_mean = vec![T::default(); d];
+        let shifted_means: Vec<T> = (0..k * d)
+            .map(|i| T::from_f64(self.means[i] - origin[i % d]))
+            .collect();
         let mut diff = vec![T::default(); d * LANES];
-        let packed_len = d * (d + 1) / 2;
-        for c in 0..k {
-            for (j, m) in shifted_mean.iter_mut().enumerate() {
-                *m = T::from_f64(self.means[c * d + j] - origin[j]);
+        let block = points_per_block::<T>(d, stride);
+        for b0 in (0..stride).step_by(block) {
+            let b1 = (b0 + block).min(stride);
+            for (c, shifted_mean) in shifted_means.chunks_exact(d.max(1)).enumerate().take(k) {
+                let out = &mut work.resp[c * stride + b0..c * stride + b1];
+                let points = (&work.xt[..], stride, b0);
+                self.block_log_rho::<FMA, T>(c, shifted_mean, points, &mut diff, out);
             }
-            let constant = self.log_constants[c];
-            let out = &mut work.resp[c * stride..(c + 1) * stride];
-            for (t, o) in out.chunks_exact_mut(LANES).enumerate() {
-                let t0 = t * LANES;
-                let mut q = [T::default(); LANES];
-                match T::factors(self) {
-                    Factors::Packed { blocks: p, .. } => {
-                        let p = &p[c * packed_len..(c + 1) * packed_len];
-                        // Column by column of `xt`, each `stride` long, so that the check
-                        // that the group fits is the same for every feature (hoisted).
-                        for ((dg, m), column) in diff
-                            .chunks_exact_mut(LANES)
-                            .zip(&shifted_mean)
-                            .zip(xt.chunks_exact(stride))
-                        {
-                            let x = lanes(column, t0);
-                            let dg: &mut [T; LANES] =
-                                dg.try_into().expect("a whole group of lanes");
-                            *dg = std::array::from_fn(|l| x[l] - *m);
-                        }
-                        q = whitened_square_norm_of_small_d::<FMA, T>(p, &diff, d);
+        }
+    }
+
+    /// Writes `log rho` of component `c` (its mean relative to the origin `shifted_mean`)
+    /// into `out` for the points of `xt` (`stride` per feature) from `b0` (`points`),
+    /// [`LANES`] at a time; `diff` holds the differences of a group for a full factor.
+    #[inline(always)]
+    fn block_log_rho<const FMA: bool, T: KernelLane>(
+        &self,
+        c: usize,
+        shifted_mean: &[T],
+        (xt, stride, b0): (&[T], usize, usize),
+        diff: &mut [T],
+        out: &mut [f64],
+    ) {
+        let d = self.n_features;
+        let constant = self.log_constants[c];
+        let groups = out.chunks_exact_mut(LANES).enumerate();
+        match T::factors(self) {
+            Factors::Packed { blocks: p, .. } => {
+                let packed_len = d * (d + 1) / 2;
+                let p = &p[c * packed_len..(c + 1) * packed_len];
+                for (t, o) in groups {
+                    let t0 = b0 + t * LANES;
+                    // Column by column of `xt`, each `stride` long, so that the check that
+                    // the group fits is the same for every feature (hoisted).
+                    for ((dg, m), column) in diff
+                        .chunks_exact_mut(LANES)
+                        .zip(shifted_mean)
+                        .zip(xt.chunks_exact(stride))
+                    {
+                        let x = lanes(column, t0);
+                        let dg: &mut [T; LANES] = dg.try_into().expect("a whole group of lanes");
+                        *dg = std::array::from_fn(|l| x[l] - *m);
                     }
-                    Factors::Diagonal(p) => {
-                        let p = &p[c * d..(c + 1) * d];
-                        for ((m, p), column) in
-                            shifted_mean.iter().zip(p).zip(xt.chunks_exact(stride))
-                        {
-                            let x = lanes(column, t0);
-                            for l in 0..LANES {
-                                let y = (x[l] - *m) * *p;
-                                q[l] = y.fma::<FMA>(y, q[l]);
-                            }
-                        }
-                    }
-                    Factors::Spherical(p) => {
-                        let p2 = p[c] * p[c];
-                        for (m, column) in shifted_mean.iter().zip(xt.chunks_exact(stride)) {
-                            let x = lanes(column, t0);
-                            for l in 0..LANES {
-                                let y = x[l] - *m;
-                                q[l] = y.fma::<FMA>(y, q[l]);
-                            }
-                        }
-                        for v in q.iter_mut() {
-                            *v = *v * p2;
-                        }
-                    }
+                    let q = whitened_square_norm_of_small_d::<FMA, T>(p, diff, d);
+                    write_log_rho(o, constant, q);
                 }
-                for l in 0..LANES {
-                    o[l] = constant - 0.5 * q[l].to_f64();
+            }
+            Factors::Diagonal(p) => {
+                let p = &p[c * d..(c + 1) * d];
+                for (t, o) in groups {
+                    let mut q = [T::default(); LANES];
+                    for ((m, p), column) in shifted_mean.iter().zip(p).zip(xt.chunks_exact(stride))
+                    {
+                        let x = lanes(column, b0 + t * LANES);
+                        for l in 0..LANES {
+                            let y = (x[l] - *m) * *p;
+                            q[l] = y.fma::<FMA>(y, q[l]);
+                        }
+                    }
+                    write_log_rho(o, constant, q);
+                }
+            }
+            Factors::Spherical(p) => {
+                let p2 = p[c] * p[c];
+                for (t, o) in groups {
+                    let mut q = [T::default(); LANES];
+                    for (m, column) in shifted_mean.iter().zip(xt.chunks_exact(stride)) {
+                        let x = lanes(column, b0 + t * LANES);
+                        for l in 0..LANES {
+                            let y = x[l] - *m;
+                            q[l] = y.fma::<FMA>(y, q[l]);
+                        }
+                    }
+                    for v in q.iter_mut() {
+                        *v = *v * p2;
+                    }
+                    write_log_rho(o, constant, q);
                 }
             }
         }
+    }
+}
+
+/// Writes `constant - q / 2` (in `f64`) for each lane into `out`. A function, not a closure
+/// (see [`load`]).
+#[inline(always)]
+fn write_log_rho<T: Lane>(out: &mut [f64], constant: f64, q: [T; LANES]) {
+    for (o, q) in out.iter_mut().zip(q) {
+        *o = constant - 0.5 * q.to_f64();
     }
 }
 
@@ -257,3 +289,22 @@ fn lane_weights(weights: Option<&[f64]>, t0: usize, valid: usize) -> [f64; LANES
         None => 1.0,
     })
 }
+
+/// Points of a chunk whose log densities are computed for every component before the next
+/// points are read, from [`BLOCKED_MIN_D`] features: their features in `T` fill about
+/// 16 KiB, half the L1 cache, so that they are read from the L2 cache once rather than once
+/// per component (a multiple of [`LANES`], at least one group). Below that a component's
+/// pass reads only a few feature rows, which the hardware prefetches well, and the whole
+/// chunk is one block (blocks cost 2 % more instructions at D = 8 for no gain in time).
+fn points_per_block<T: Lane>(d: usize, stride: usize) -> usize {
+    if d < BLOCKED_MIN_D {
+        return stride.max(LANES);
+    }
+    let points = 16384 / (d * std::mem::size_of::<T>());
+    (points / LANES * LANES).max(LANES)
+}
+
+/// The number of features from which [`points_per_block`] splits a chunk: at D = 32 blocks
+/// of 64 points made the `f64` E-step 6 % faster (the chunk's 128 KiB of features were read
+/// from the L2 cache once per component); at D = 8 they were no faster.
+const BLOCKED_MIN_D: usize = 16;

@@ -19,7 +19,16 @@ fn logsumexp_is_stable() {
 #[test]
 fn log_rho_matches_a_direct_computation_for_every_factor_type() {
     // D = 5 and 37 points: neither is a multiple of the lane count, so the padding is used.
-    let (n, d, k) = (37, 5, 3);
+    log_rho_matches_a_direct_computation(37, 5);
+    // D = 17 and 150 points: the chunk's log densities are computed in blocks of points
+    // (`points_per_block`: 120 here), the last one partial.
+    log_rho_matches_a_direct_computation(150, 17);
+}
+
+/// The log densities and the E-step of `n` points in `d` dimensions for three components
+/// of every factor type against a direct computation.
+fn log_rho_matches_a_direct_computation(n: usize, d: usize) {
+    let k = 3;
     let pts: Vec<f64> = (0..n * d)
         .map(|i| 1e3 + ((i * 7919) % 997) as f64 / 97.0)
         .collect();
