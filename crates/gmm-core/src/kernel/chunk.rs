@@ -55,7 +55,7 @@ impl EStepKernel {
         let stats = SufficientStats::from_transposed::<FMA, T>(
             &work.xt,
             &work.resp,
-            work.stride,
+            (work.rows, work.stride),
             k,
             origin,
             kind,
