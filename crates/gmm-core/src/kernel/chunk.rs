@@ -305,6 +305,6 @@ fn points_per_block<T: Lane>(d: usize, stride: usize) -> usize {
 }
 
 /// The number of features from which [`points_per_block`] splits a chunk: at D = 32 blocks
-/// of 64 points made the `f64` E-step 6 % faster (the chunk's 128 KiB of features were read
+/// of 64 points made the `f64` E-step 3 to 6 % faster (the chunk's features were read
 /// from the L2 cache once per component); at D = 8 they were no faster.
 const BLOCKED_MIN_D: usize = 16;

@@ -173,7 +173,7 @@ impl EStepKernel {
         self.n_features
     }
 
-    /// Number of points per chunk for dimension `d`: about 128 KiB of points, between 64 and
+    /// Number of points per chunk for dimension `d`: about 256 KiB of points, between 64 and
     /// 2048 rows (a multiple of 64), so that a chunk and its responsibilities stay in the L2
     /// cache. It depends on D only, never on the number of threads.
     pub fn chunk_rows(d: usize) -> usize {

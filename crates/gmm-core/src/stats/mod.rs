@@ -140,7 +140,7 @@ impl SufficientStats {
 
     /// Merges in the statistics of a chunk of points with their responsibilities (row-major
     /// `rows x k`, each multiplied by the point's weight when `weights` are given), computed
-    /// over blocks as large as the E-step's chunks (about 128 KiB of points), in two passes
+    /// over blocks as large as the E-step's chunks (about 256 KiB of points), in two passes
     /// per block (first `N_k` and the means, then the scatter around those means), the
     /// blocks merged in order. A stream of batches cut at multiples of the block size gives
     /// the same statistics bit for bit as the whole data at once. The responsibilities and
