@@ -79,7 +79,7 @@ impl EStepKernel {
     /// Loads `chunk` feature-major relative to `origin` into `work.xt` and writes
     /// `log rho` into `work.resp` (`c * stride + n`): per block of points
     /// ([`points_per_block`]), per component, [`LANES`] points at a time
-    /// ([`Self::group_square_norm`]). The differences, the product and the squared norm are
+    /// ([`Self::block_log_rho`]). The differences, the product and the squared norm are
     /// in `T` (the means relative to `origin` and the factors rounded to it once);
     /// `c_k - q / 2` is formed in `f64`.
     #[inline(always)]

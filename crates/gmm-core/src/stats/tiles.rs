@@ -298,7 +298,8 @@ impl SufficientStats {
 }
 
 /// Lane sums of one component's centred scatter `sum_n r_n (x_n - m)(x_n - m)^T` over a
-/// chunk (`xt` feature-major, `r` its responsibilities, `m` = `mean`), tile by tile: each
+/// chunk's first `r.len()` points, a multiple of [`LANES`] (`xt` feature-major with `stride`
+/// values per feature, `r` their responsibilities, `m` = `mean`), tile by tile: each
 /// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
 /// update into `lane_sums` (overwritten by the first tile; one group of [`LANES`] per pair of
 /// features of the upper triangle, in row order). The differences are computed in `f64` and
