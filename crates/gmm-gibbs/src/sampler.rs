@@ -13,10 +13,6 @@ use crate::conditionals::{draw_components, draw_log_weights};
 use crate::draw::Draw;
 use crate::random::stream_seed;
 
-/// Chunks of one parallel batch of label draws (as the E-step's batches): the statistics of
-/// at most this many chunks are alive at once.
-const CHUNKS_PER_BATCH: usize = 32;
-
 /// The conditional distributions of the Gibbs sampler for K components under given priors:
 /// the building block of [`crate::GibbsParams::fit`], public for samplers of one's own
 /// (the Geweke test drives it step by step).
@@ -162,7 +158,9 @@ impl Sampler {
         let rows = EStepKernel::chunk_rows(d);
         let mut total = SufficientStats::zeros(k, &origin, kind);
         let mut log_likelihood = 0.0;
-        let batch_rows = rows * CHUNKS_PER_BATCH;
+        // Batches as the E-step's: the statistics of one batch's chunks are alive at once.
+        let batch_rows = EStepKernel::batch_rows(d);
+        let chunks_per_batch = batch_rows / rows;
         let batches = data
             .as_slice()
             .chunks(batch_rows * d)
@@ -173,7 +171,7 @@ impl Sampler {
                 .zip(batch_labels.par_chunks_mut(rows))
                 .enumerate()
                 .map(|(i, (chunk, chunk_labels))| {
-                    let chunk_index = (b * CHUNKS_PER_BATCH + i) as u64;
+                    let chunk_index = (b * chunks_per_batch + i) as u64;
                     let mut rng = StdRng::seed_from_u64(stream_seed(seed, chunk_index));
                     let ll = draw_chunk_labels(&kernel, chunk, chunk_labels, &mut rng);
                     let stats =

@@ -295,11 +295,13 @@ impl EStepKernel {
         Ok(total.expect("a pass that succeeded saw a point").1)
     }
 
-    /// Number of points the E-step hands to the threads at a time: a fixed number of
-    /// chunks (depending on D only). A pass over data in memory and a pass over a stream
+    /// Number of points the E-step hands to the threads at a time: whole chunks (a number
+    /// depending on D only), about 4 MiB of `f64` points and at most 32 chunks. A pass over data in memory and a pass over a stream
     /// cut the points into the same batches, so their results agree bit for bit.
     pub fn batch_rows(d: usize) -> usize {
-        Self::chunk_rows(d) * CHUNKS_PER_BATCH
+        let chunk_rows = Self::chunk_rows(d);
+        let chunk_bytes = chunk_rows * d.max(1) * std::mem::size_of::<f64>();
+        chunk_rows * (BATCH_BYTES / chunk_bytes).clamp(1, MAX_CHUNKS_PER_BATCH)
     }
 
     /// The E-step over one batch of points (row-major, with optional weights): its chunks in
@@ -391,9 +393,15 @@ fn check_log_constants(log_constants: &[f64], k: usize) -> Result<()> {
     Ok(())
 }
 
-/// Chunks of one parallel batch of the E-step: enough for both threads of a small machine
-/// to stay busy, few enough that the batch's statistics are small.
-const CHUNKS_PER_BATCH: usize = 32;
+/// The size of one parallel batch of the E-step in `f64` points (4 MiB: 32 chunks of 128 KiB
+/// at D = 8, 16 of 256 KiB from D = 16): a stream holds one batch at a time, and its queries
+/// copy it once.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Most chunks of one parallel batch (the batch of small D is smaller than [`BATCH_BYTES`]):
+/// enough for both threads of a small machine to stay busy, few enough that the batch's
+/// statistics are small.
+const MAX_CHUNKS_PER_BATCH: usize = 32;
 /// `ln sum_i exp(v_i)`, stable: the maximum is taken out first. `-inf` for an empty slice or
 /// when every entry is `-inf`.
 pub fn logsumexp(v: &[f64]) -> f64 {
