@@ -296,8 +296,9 @@ impl EStepKernel {
     }
 
     /// Number of points the E-step hands to the threads at a time: whole chunks (a number
-    /// depending on D only), about 4 MiB of `f64` points and at most 32 chunks. A pass over data in memory and a pass over a stream
-    /// cut the points into the same batches, so their results agree bit for bit.
+    /// depending on D only), about 4 MiB of `f64` points and at most 32 chunks. A pass over
+    /// data in memory and a pass over a stream cut the points into the same batches, so their
+    /// results agree bit for bit.
     pub fn batch_rows(d: usize) -> usize {
         let chunk_rows = Self::chunk_rows(d);
         let chunk_bytes = chunk_rows * d.max(1) * std::mem::size_of::<f64>();
@@ -402,6 +403,7 @@ const BATCH_BYTES: usize = 4 << 20;
 /// enough for both threads of a small machine to stay busy, few enough that the batch's
 /// statistics are small.
 const MAX_CHUNKS_PER_BATCH: usize = 32;
+
 /// `ln sum_i exp(v_i)`, stable: the maximum is taken out first. `-inf` for an empty slice or
 /// when every entry is `-inf`.
 pub fn logsumexp(v: &[f64]) -> f64 {

@@ -384,3 +384,23 @@ fn scaled_register_sums_equal_lanes<T: Lane>() {
         }
     }
 }
+
+#[test]
+fn batches_are_whole_chunks_of_at_most_4_mib() {
+    for d in [1, 2, 8, 9, 16, 32, 64, 1000, 100_000] {
+        let (chunk, batch) = (EStepKernel::chunk_rows(d), EStepKernel::batch_rows(d));
+        assert_eq!(batch % chunk, 0, "D = {d}: whole chunks");
+        assert!(
+            (1..=32).contains(&(batch / chunk)),
+            "D = {d}: 1 to 32 chunks"
+        );
+        // A batch holds more than 4 MiB only when one chunk does (the 64 rows minimum).
+        assert!(
+            batch * d * 8 <= (4 << 20) || batch == chunk,
+            "D = {d}: {batch} rows"
+        );
+    }
+    // D = 8: 32 chunks of 2048 points, 4 MiB (the figure docs/maths.md gives).
+    assert_eq!(EStepKernel::batch_rows(8), 65_536);
+    assert_eq!(EStepKernel::batch_rows(32) * 32 * 8, 4 << 20);
+}
