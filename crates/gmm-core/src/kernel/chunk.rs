@@ -5,8 +5,7 @@
 use super::lanes::KernelLane;
 use super::triangular::whitened_square_norm_of_small_d;
 use super::{EStepKernel, EStepOutput, Factors};
-use crate::simd::f64_register::{self, F64Register};
-use crate::simd::{LANES, Lane, avx2_fma_dispatch, exp_register, hsum, lanes, ln_register};
+use crate::simd::{LANES, Lane, avx2_fma_dispatch, lanes};
 use crate::source::Precision;
 use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
 
@@ -49,8 +48,12 @@ impl EStepKernel {
     ) -> EStepOutput {
         let k = self.n_components;
         self.load_log_rho_generic::<FMA, S, T>(chunk, origin, work);
-        let (log_norm_sum, resp_log_resp_sum) =
-            responsibilities_in_place::<FMA>(&mut work.resp, work.rows, work.stride, k, weights);
+        let (log_norm_sum, resp_log_resp_sum) = T::responsibilities_in_place::<FMA>(
+            &mut work.resp,
+            (work.rows, work.stride),
+            k,
+            weights,
+        );
         let rows = work.rows;
         let stats = SufficientStats::from_transposed::<FMA, T>(
             &work.xt,
@@ -90,7 +93,7 @@ impl EStepKernel {
         work: &mut TransposedChunk<T>,
     ) {
         let (d, k) = (self.n_features, self.n_components);
-        work.load(chunk, origin);
+        work.load::<FMA, S>(chunk, origin);
         let stride = work.stride;
         // Every value is written below (the padding too), so the buffer is not zeroed first.
         work.resp.resize(k * stride, 0.0);
@@ -181,113 +184,13 @@ impl EStepKernel {
     }
 }
 
-/// Writes `constant - q / 2` (in `f64`) for each lane into `out`. A function, not a closure
-/// (see [`load`]).
+/// Writes `constant - q / 2` (in `f64`) for each lane into `out`. A function, not a closure:
+/// a closure is compiled without the caller's AVX2 + FMA.
 #[inline(always)]
 fn write_log_rho<T: Lane>(out: &mut [f64], constant: f64, q: [T; LANES]) {
     for (o, q) in out.iter_mut().zip(q) {
         *o = constant - 0.5 * q.to_f64();
     }
-}
-
-/// Turns the log densities in `resp` (`c * stride + n`, `k` components, `rows` points and
-/// padding up to `stride`) into responsibilities times each point's weight, in place, and
-/// returns the weighted sums of the log normalisers and of `r ln r`: per group of [`LANES`]
-/// points, one register of [`f64::REGISTER_LANES`] at a time, the maximum over components,
-/// one `exp` per point and component, the logsumexp (its `ln` on the register too, within
-/// an ulp of the standard library's) and the responsibilities. Padding
-/// points get responsibility 0 and add nothing. Every lane sums its points and components in
-/// increasing order, so the result does not depend on the register width.
-#[inline(always)]
-fn responsibilities_in_place<const FMA: bool>(
-    resp: &mut [f64],
-    rows: usize,
-    stride: usize,
-    k: usize,
-    weights: Option<&[f64]>,
-) -> (f64, f64) {
-    const HALF: usize = f64::REGISTER_LANES;
-    let zero = f64::zero_register();
-    let mut log_norm_lanes = [0.0; LANES];
-    let mut resp_log_resp = [zero; LANES / HALF];
-    let mut exps = vec![zero; k];
-    for t0 in (0..stride).step_by(LANES) {
-        let valid = LANES.min(rows.saturating_sub(t0));
-        let weight = lane_weights(weights, t0, valid);
-        for (h, resp_log_resp) in resp_log_resp.iter_mut().enumerate() {
-            let at = t0 + h * HALF;
-            let mut max = f64::splat_register::<FMA>(f64::NEG_INFINITY);
-            // Component by component, each row `stride` long, so that the check that the
-            // register fits is the same for every component (hoisted).
-            for row in resp.chunks_exact(stride).take(k) {
-                max = f64_register::max::<FMA>(load::<FMA>(row, at), max);
-            }
-            let mut sum = zero;
-            for (e, row) in exps.iter_mut().zip(resp.chunks_exact(stride)) {
-                let shifted = f64_register::sub::<FMA>(load::<FMA>(row, at), max);
-                *e = exp_register::<FMA>(shifted);
-                sum = f64_register::add::<FMA>(sum, *e);
-            }
-            // The logsumexp and the reciprocal of the sum, zero in the padding lanes (so
-            // their responsibilities are zero).
-            let count = HALF.min(valid.saturating_sub(h * HALF));
-            let mut lse = f64_register::add::<FMA>(max, ln_register::<FMA>(sum));
-            let mut inv = f64_register::div::<FMA>(f64::splat_register::<FMA>(1.0), sum);
-            if count < HALF {
-                let (mut l, mut i) = (to_lanes::<FMA>(lse), to_lanes::<FMA>(inv));
-                l[count..].fill(0.0);
-                i[count..].fill(0.0);
-                (lse, inv) = (f64::load_register::<FMA>(&l), f64::load_register::<FMA>(&i));
-            }
-            let lse_lanes = to_lanes::<FMA>(lse);
-            for l in 0..count {
-                log_norm_lanes[h * HALF + l] += weight[h * HALF + l] * lse_lanes[l];
-            }
-            let w = f64::load_register::<FMA>(&weight[h * HALF..]);
-            for (e, row) in exps.iter().zip(resp.chunks_exact_mut(stride)) {
-                let r = f64_register::mul::<FMA>(*e, inv);
-                let log_rho = load::<FMA>(row, at);
-                let term = f64_register::mul::<FMA>(
-                    w,
-                    f64_register::mul::<FMA>(r, f64_register::sub::<FMA>(log_rho, lse)),
-                );
-                let counted = f64_register::select_less::<FMA>(zero, r, term, zero);
-                *resp_log_resp = f64_register::add::<FMA>(*resp_log_resp, counted);
-                f64::store_register::<FMA>(f64_register::mul::<FMA>(r, w), &mut row[at..at + HALF]);
-            }
-        }
-    }
-    let mut resp_log_resp_lanes = [0.0; LANES];
-    for (h, acc) in resp_log_resp.into_iter().enumerate() {
-        f64::store_register::<FMA>(acc, &mut resp_log_resp_lanes[h * HALF..]);
-    }
-    (hsum(log_norm_lanes), hsum(resp_log_resp_lanes))
-}
-
-/// The register of [`f64::REGISTER_LANES`] values of `v` from `at`. A function, not a
-/// closure: a closure is compiled without the caller's AVX2 + FMA.
-#[inline(always)]
-fn load<const FMA: bool>(v: &[f64], at: usize) -> F64Register {
-    f64::load_register::<FMA>(&v[at..at + f64::REGISTER_LANES])
-}
-
-/// A register's lanes as an array.
-#[inline(always)]
-fn to_lanes<const FMA: bool>(r: F64Register) -> [f64; f64::REGISTER_LANES] {
-    let mut out = [0.0; f64::REGISTER_LANES];
-    f64::store_register::<FMA>(r, &mut out);
-    out
-}
-
-/// The weights of the [`LANES`] points from `t0`: theirs (1 without weights) for the first
-/// `valid`, 0 for the padding.
-#[inline(always)]
-fn lane_weights(weights: Option<&[f64]>, t0: usize, valid: usize) -> [f64; LANES] {
-    std::array::from_fn(|l| match weights {
-        _ if l >= valid => 0.0,
-        Some(w) => w[t0 + l],
-        None => 1.0,
-    })
 }
 
 /// Points of a chunk whose log densities are computed for every component before the next

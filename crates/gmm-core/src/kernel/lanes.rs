@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use super::responsibilities::{responsibilities_in_f32_lanes, responsibilities_in_place};
 use super::{EStepKernel, Factors};
 use crate::simd::Lane;
 use crate::stats::TransposedChunk;
@@ -16,6 +17,19 @@ pub(super) trait KernelLane: Lane {
     /// Runs `f` on this thread's workspace of this type (or on a fresh one if it is already
     /// in use).
     fn with_workspace<R>(f: impl FnOnce(&mut TransposedChunk<Self>) -> R) -> R;
+
+    /// Turns a chunk's log densities in `resp` (`c * stride + n`, `k` components, `rows`
+    /// points and padding up to `stride`) into responsibilities times each point's weight,
+    /// in place, and returns the weighted sums of the log normalisers and of `r ln r`: in
+    /// `f64` lanes ([`responsibilities_in_place`]) or with the exponentials in `f32` lanes
+    /// ([`responsibilities_in_f32_lanes`]). Always inlined, so compiled with the caller's
+    /// AVX2 + FMA when `FMA`.
+    fn responsibilities_in_place<const FMA: bool>(
+        resp: &mut [f64],
+        rows_and_stride: (usize, usize),
+        k: usize,
+        weights: Option<&[f64]>,
+    ) -> (f64, f64);
 }
 
 thread_local! {
@@ -33,6 +47,16 @@ impl KernelLane for f64 {
     fn with_workspace<R>(f: impl FnOnce(&mut TransposedChunk<f64>) -> R) -> R {
         WORKSPACE_F64.with(|cell| reuse(cell, f))
     }
+
+    #[inline(always)]
+    fn responsibilities_in_place<const FMA: bool>(
+        resp: &mut [f64],
+        rows_and_stride: (usize, usize),
+        k: usize,
+        weights: Option<&[f64]>,
+    ) -> (f64, f64) {
+        responsibilities_in_place::<FMA>(resp, rows_and_stride, k, weights)
+    }
 }
 
 impl KernelLane for f32 {
@@ -42,6 +66,16 @@ impl KernelLane for f32 {
 
     fn with_workspace<R>(f: impl FnOnce(&mut TransposedChunk<f32>) -> R) -> R {
         WORKSPACE_F32.with(|cell| reuse(cell, f))
+    }
+
+    #[inline(always)]
+    fn responsibilities_in_place<const FMA: bool>(
+        resp: &mut [f64],
+        rows_and_stride: (usize, usize),
+        k: usize,
+        weights: Option<&[f64]>,
+    ) -> (f64, f64) {
+        responsibilities_in_f32_lanes::<FMA>(resp, rows_and_stride, k, weights)
     }
 }
 

@@ -24,6 +24,7 @@ mod missing;
 mod output_wire;
 mod precision;
 mod queries;
+mod responsibilities;
 #[cfg(test)]
 mod tests;
 mod triangular;

@@ -1,7 +1,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::*;
-use crate::simd::{LANES, Lane, exp_lanes, ln_lanes};
+use crate::simd::{LANES, Lane, exp_f32_lanes, exp_lanes, ln_lanes};
 use crate::stats::TransposedChunk;
 
 #[test]
@@ -105,11 +105,11 @@ fn log_rho_matches_a_direct_computation(n: usize, d: usize) {
 
 /// A register function of the tests on `lanes` through its portable copy and, where the
 /// processor has AVX2 and FMA, its fast copy: `(fused, results)` for each.
-fn both_copies(
-    lanes: [f64; LANES],
-    portable: fn([f64; LANES]) -> [f64; LANES],
-    fused: fn([f64; LANES]) -> [f64; LANES],
-) -> Vec<(bool, [f64; LANES])> {
+fn both_copies<T: Copy>(
+    lanes: [T; LANES],
+    portable: fn([T; LANES]) -> [T; LANES],
+    fused: fn([T; LANES]) -> [T; LANES],
+) -> Vec<(bool, [T; LANES])> {
     let mut results = vec![(false, portable(lanes))];
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
@@ -237,6 +237,48 @@ fn vector_exp_matches_the_standard_library() {
         assert_eq!(&edge[..4], &[0.0, 0.0, 0.0, 1.0]);
         assert!((edge[4] - std::f64::consts::E).abs() < 1e-15);
         assert_eq!(edge[5], f64::INFINITY);
+        assert!(edge[6].is_nan());
+        assert_eq!(edge[7], 1.0);
+    }
+}
+
+#[test]
+fn single_precision_exp_is_within_a_few_ulp_of_f32() {
+    // Against the f64 exp of the same f32 argument, over the whole range the E-step asks
+    // for (the differences from a point's largest log density, <= 0) and beyond.
+    let mut worst = 0.0f64;
+    for i in 0..20_000 {
+        let x = -87.0 + 175.0 * i as f64 / 19_999.0;
+        let lanes: [f32; LANES] = std::array::from_fn(|l| (x - l as f64 * 1e-3) as f32);
+        for (fused, got) in both_copies(lanes, exp_f32_lanes::<false>, exp_f32_lanes::<true>) {
+            for l in 0..LANES {
+                let want = f64::from(lanes[l]).exp();
+                let rel = ((f64::from(got[l]) - want) / want).abs();
+                assert!(
+                    rel < 4.0 * f64::from(f32::EPSILON),
+                    "exp({}) fused={fused}: {} vs {want}",
+                    lanes[l],
+                    got[l]
+                );
+                worst = worst.max(rel);
+            }
+        }
+    }
+    assert!(worst > 0.0, "the comparison ran");
+    let edges = [
+        f32::NEG_INFINITY,
+        -100.0,
+        -87.5,
+        0.0,
+        1.0,
+        100.0,
+        f32::NAN,
+        -1e-30,
+    ];
+    for (_, edge) in both_copies(edges, exp_f32_lanes::<false>, exp_f32_lanes::<true>) {
+        assert_eq!(&edge[..4], &[0.0, 0.0, 0.0, 1.0]);
+        assert!((edge[4] - std::f32::consts::E).abs() <= f32::EPSILON * 3.0);
+        assert_eq!(edge[5], f32::INFINITY);
         assert!(edge[6].is_nan());
         assert_eq!(edge[7], 1.0);
     }
@@ -403,4 +445,68 @@ fn batches_are_whole_chunks_of_at_most_4_mib() {
     // D = 8: 32 chunks of 2048 points, 4 MiB (the figure docs/maths.md gives).
     assert_eq!(EStepKernel::batch_rows(8), 65_536);
     assert_eq!(EStepKernel::batch_rows(32) * 32 * 8, 4 << 20);
+}
+
+/// Log densities of `rows` points (padded to `stride`) for `k` components, component-major:
+/// some of large magnitude, one `-inf`, one far below the rest (its responsibility under
+/// `f32`'s range).
+fn hard_log_densities(rows: usize, stride: usize, k: usize) -> Vec<f64> {
+    let mut resp = vec![0.0; k * stride];
+    for c in 0..k {
+        for n in 0..rows {
+            let base = if n % 3 == 0 { -1.0e4 } else { -3.0 };
+            resp[c * stride + n] = base - ((n * 31 + c * 17) % 23) as f64 / 4.0;
+        }
+    }
+    resp[stride + 1] = f64::NEG_INFINITY;
+    resp[2] = -500.0;
+    resp
+}
+
+/// The responsibilities with the exponentials in `f32` lanes against those in `f64` lanes,
+/// with and without weights, on the portable copy and (where the processor has them) the
+/// AVX2 + FMA one.
+fn f32_lane_responsibilities_match_f64<const FMA: bool>() {
+    use super::responsibilities::{responsibilities_in_f32_lanes, responsibilities_in_place};
+    let (rows, stride, k) = (13, 16, 5);
+    let weights: Vec<f64> = (0..rows).map(|n| 0.5 + n as f64).collect();
+    for w in [None, Some(&weights[..])] {
+        let mut wide = hard_log_densities(rows, stride, k);
+        let mut narrow = wide.clone();
+        let (norm, entropy) = responsibilities_in_place::<FMA>(&mut wide, (rows, stride), k, w);
+        let (norm32, entropy32) =
+            responsibilities_in_f32_lanes::<FMA>(&mut narrow, (rows, stride), k, w);
+        let total_weight: f64 = w.map_or(rows as f64, |w| w.iter().sum());
+        assert!(norm.is_finite() && entropy.is_finite() && entropy < 0.0);
+        assert!(
+            (norm - norm32).abs() <= 1e-6 * total_weight,
+            "{norm} vs {norm32}"
+        );
+        assert!(
+            (entropy - entropy32).abs() <= 1e-6 * entropy.abs(),
+            "{entropy} vs {entropy32}"
+        );
+        for c in 0..k {
+            for n in 0..stride {
+                let (a, b) = (wide[c * stride + n], narrow[c * stride + n]);
+                let weight = w.map_or(1.0, |w| w.get(n).copied().unwrap_or(0.0));
+                assert!(
+                    (a - b).abs() <= 3e-7 * weight,
+                    "point {n} component {c}: {a} vs {b}"
+                );
+                if n >= rows || (c, n) == (1, 1) || (c, n) == (0, 2) {
+                    assert_eq!(b, 0.0, "padding, -inf and e^-497 give 0 in f32 lanes");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn responsibilities_in_f32_lanes_match_those_in_f64_lanes() {
+    f32_lane_responsibilities_match_f64::<false>();
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        f32_lane_responsibilities_match_f64::<true>();
+    }
 }

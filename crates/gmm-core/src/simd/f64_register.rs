@@ -226,3 +226,29 @@ pub(crate) fn exponent_and_mantissa<const FMA: bool>(x: F64Register) -> (F64Regi
         from_array_f64(lanes.map(|(_, m)| m)),
     )
 }
+
+/// The transpose of four registers taken as the rows of a 4 x 4 matrix: lane `j` of row `i`
+/// becomes lane `i` of row `j`. Exact (it only moves values).
+#[inline(always)]
+pub(crate) fn transpose4<const FMA: bool>(rows: [F64Register; 4]) -> [F64Register; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        use std::arch::x86_64::{_mm256_permute2f128_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd};
+        // SAFETY: as in `add`.
+        return unsafe {
+            // [r0_0 r1_0 r0_2 r1_2], [r0_1 r1_1 r0_3 r1_3], and the same for rows 2 and 3
+            let low01 = _mm256_unpacklo_pd(rows[0], rows[1]);
+            let high01 = _mm256_unpackhi_pd(rows[0], rows[1]);
+            let low23 = _mm256_unpacklo_pd(rows[2], rows[3]);
+            let high23 = _mm256_unpackhi_pd(rows[2], rows[3]);
+            [
+                _mm256_permute2f128_pd::<0x20>(low01, low23),
+                _mm256_permute2f128_pd::<0x20>(high01, high23),
+                _mm256_permute2f128_pd::<0x31>(low01, low23),
+                _mm256_permute2f128_pd::<0x31>(high01, high23),
+            ]
+        };
+    }
+    let r = rows.map(to_array_f64);
+    std::array::from_fn(|j| from_array_f64(std::array::from_fn(|i| r[i][j])))
+}

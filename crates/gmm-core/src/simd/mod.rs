@@ -9,10 +9,11 @@
 //! on it (the model is memchr's `arch` module).
 
 mod exp;
+pub(crate) mod f32_register;
 pub(crate) mod f64_register;
 mod ln;
 
-pub(crate) use exp::exp_register;
+pub(crate) use exp::{exp_f32_register, exp_register};
 pub(crate) use ln::ln_register;
 
 /// `f` on [`LANES`] arguments, one register of `f64` at a time: the register functions as
@@ -38,6 +39,18 @@ fn through_registers<const FMA: bool>(
 #[cfg(test)]
 pub(crate) fn exp_lanes<const FMA: bool>(x: [f64; LANES]) -> [f64; LANES] {
     through_registers::<FMA>(x, exp_register::<FMA>)
+}
+
+/// [`exp_f32_register`] of [`LANES`] arguments, one register, for the tests. With `FMA`
+/// the caller must run on a processor with AVX2 and FMA.
+#[cfg(test)]
+pub(crate) fn exp_f32_lanes<const FMA: bool>(x: [f32; LANES]) -> [f32; LANES] {
+    let mut out = [0.0; LANES];
+    f32::store_register::<FMA>(
+        exp_f32_register::<FMA>(f32::load_register::<FMA>(&x)),
+        &mut out,
+    );
+    out
 }
 
 /// [`ln_register`] of [`LANES`] arguments, for the tests.
@@ -75,6 +88,13 @@ pub(crate) trait Lane:
     /// subnormal number takes a slow microcode path (the `f32` fit at D = 32 ran at half
     /// the speed of the `f64` one). `f64` keeps its weights as they are.
     const RESCALES_TILE_WEIGHTS: bool;
+
+    /// Whether a chunk's first moments (`N_k` and `sum_n r_n x_n` per lane) are summed over
+    /// each tile of points in this type and then added in `f64`: `f32`, eight lanes to a
+    /// register, 16 terms per lane and tile (within 1e-6 relative, far inside the `f32`
+    /// E-step's 1e-5). `f64` sums them in `f64` from the first point to the last, the same
+    /// bits as one pass per feature.
+    const SUMS_MOMENTS_PER_TILE: bool;
 
     /// The nearest value of this type (`f64` itself, or rounded to `f32`).
     fn from_f64(v: f64) -> Self;
@@ -118,6 +138,13 @@ pub(crate) trait Lane:
         out
     }
 
+    /// Four values widened to `f64` (exactly) in a register of `f64`.
+    fn load_widened<const FMA: bool>(s: &[Self; 4]) -> f64_register::F64Register;
+
+    /// The four lanes of a register of `f64`, each rounded to the nearest value of this
+    /// type (as [`Lane::from_f64`]), written to `out`.
+    fn store_narrowed<const FMA: bool>(r: f64_register::F64Register, out: &mut [Self; 4]);
+
     /// `v` in every lane.
     fn splat_register<const FMA: bool>(v: Self) -> Self::Register;
 
@@ -146,6 +173,7 @@ pub(crate) trait Lane:
 impl Lane for f64 {
     const REGISTER_LANES: usize = 4;
     const RESCALES_TILE_WEIGHTS: bool = false;
+    const SUMS_MOMENTS_PER_TILE: bool = false;
 
     /// Four lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
     /// `FMA` (written as arrays, the compiler left the rank update's accumulators in memory:
@@ -171,6 +199,16 @@ impl Lane for f64 {
             return unsafe { std::arch::x86_64::_mm256_loadu_pd(s.as_ptr()) };
         }
         from_array_f64(*s)
+    }
+
+    #[inline(always)]
+    fn load_widened<const FMA: bool>(s: &[Self; 4]) -> Self::Register {
+        Self::load_register::<FMA>(s)
+    }
+
+    #[inline(always)]
+    fn store_narrowed<const FMA: bool>(r: Self::Register, out: &mut [Self; 4]) {
+        Self::store_register::<FMA>(r, out);
     }
 
     #[inline(always)]
@@ -269,6 +307,7 @@ impl Lane for f64 {
 impl Lane for f32 {
     const REGISTER_LANES: usize = 8;
     const RESCALES_TILE_WEIGHTS: bool = true;
+    const SUMS_MOMENTS_PER_TILE: bool = true;
 
     /// Eight lanes. On x86-64 an AVX register, operated on by AVX2 + FMA instructions when
     /// `FMA` (the compiler splits arrays of eight `f32` into two 128-bit halves here, which
@@ -294,6 +333,29 @@ impl Lane for f32 {
             return unsafe { std::arch::x86_64::_mm256_loadu_ps(s.as_ptr()) };
         }
         from_array_f32(*s)
+    }
+
+    #[inline(always)]
+    fn load_widened<const FMA: bool>(s: &[Self; 4]) -> f64_register::F64Register {
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            use std::arch::x86_64::{_mm_loadu_ps, _mm256_cvtps_pd};
+            // SAFETY: as in `load_register`; `s` holds 4 values (unaligned load).
+            return unsafe { _mm256_cvtps_pd(_mm_loadu_ps(s.as_ptr())) };
+        }
+        from_array_f64(s.map(f64::from))
+    }
+
+    #[inline(always)]
+    fn store_narrowed<const FMA: bool>(r: f64_register::F64Register, out: &mut [Self; 4]) {
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            use std::arch::x86_64::{_mm_storeu_ps, _mm256_cvtpd_ps};
+            // SAFETY: as in `load_register`; `out` has room for 4 values (unaligned store).
+            unsafe { _mm_storeu_ps(out.as_mut_ptr(), _mm256_cvtpd_ps(r)) };
+            return;
+        }
+        *out = to_array_f64(r).map(|v| v as f32);
     }
 
     #[inline(always)]

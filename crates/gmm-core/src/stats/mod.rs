@@ -210,7 +210,7 @@ impl SufficientStats {
         let origin = self.origin.clone();
         let mut work = TransposedChunk::<f64>::default();
         for (b, chunk) in points.chunks(block * d).enumerate() {
-            work.load(chunk, &origin);
+            work.load::<false, f64>(chunk, &origin);
             let n = chunk.len() / d;
             let stride = work.stride;
             fill_resp(b * block, n, work.zeroed_resp(k), stride);

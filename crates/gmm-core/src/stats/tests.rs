@@ -1,4 +1,5 @@
 use super::*;
+use crate::simd::Lane;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 fn random_chunk(
@@ -278,7 +279,7 @@ fn stats_in_workspace<T: crate::simd::Lane>(
     k: usize,
 ) -> SufficientStats {
     let origin = points[..d].to_vec();
-    work.load(points, &origin);
+    work.load::<false, f64>(points, &origin);
     let (rows, stride) = (points.len() / d, work.stride);
     let resp_t = work.zeroed_resp(k);
     for n in 0..rows {
@@ -336,5 +337,53 @@ fn a_reused_workspace_gives_the_statistics_of_a_fresh_one() {
             stats_in_lanes::<f32>(&points, &resp, d, k),
             "f32, D {d}, K {k}"
         );
+    }
+}
+
+/// Loads `rows x d` points of type `S` into a chunk of `T` (`FMA` selects the copy) and
+/// checks every value against its definition, and the padding against zero.
+fn load_matches_its_definition<const FMA: bool, S: Lane, T: Lane>(rows: usize, d: usize) {
+    let points: Vec<S> = (0..rows * d)
+        .map(|i| S::from_f64(1e3 + (i * 7919 % 1013) as f64 / 7.0))
+        .collect();
+    let origin: Vec<f64> = (0..d).map(|i| 1e3 + i as f64 / 3.0).collect();
+    // A stale, larger chunk first: the load must overwrite (or pad) every value it keeps.
+    let mut work = TransposedChunk::<T> {
+        xt: vec![T::from_f64(9.0); (rows + 40) * d],
+        ..TransposedChunk::default()
+    };
+    work.load::<FMA, S>(&points, &origin);
+    assert_eq!(work.rows, rows);
+    for i in 0..d {
+        for n in 0..work.stride {
+            let got = work.xt[i * work.stride + n];
+            let want = if n < rows {
+                T::from_f64(points[n * d + i].to_f64() - origin[i])
+            } else {
+                T::default()
+            };
+            assert_eq!(
+                got, want,
+                "rows {rows} d {d} feature {i} point {n} fma {FMA}"
+            );
+        }
+    }
+}
+
+#[test]
+fn loading_a_chunk_gives_every_difference_whatever_the_blocks_of_four() {
+    // Whole 4 x 4 blocks, features past the last block, points past it, and neither.
+    for (rows, d) in [(13, 7), (8, 4), (3, 5), (9, 1), (16, 8), (1, 12), (21, 6)] {
+        load_matches_its_definition::<false, f64, f64>(rows, d);
+        load_matches_its_definition::<false, f32, f32>(rows, d);
+        load_matches_its_definition::<false, f64, f32>(rows, d);
+        load_matches_its_definition::<false, f32, f64>(rows, d);
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2_fma() {
+            load_matches_its_definition::<true, f64, f64>(rows, d);
+            load_matches_its_definition::<true, f32, f32>(rows, d);
+            load_matches_its_definition::<true, f64, f32>(rows, d);
+            load_matches_its_definition::<true, f32, f64>(rows, d);
+        }
     }
 }

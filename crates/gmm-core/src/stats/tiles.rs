@@ -4,6 +4,7 @@
 
 use super::rank_update::rank_update_upper;
 use super::{ScatterKind, SufficientStats};
+use crate::simd::f64_register::{self, F64Register};
 use crate::simd::{LANES, Lane, hsum, mul_add};
 
 /// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
@@ -55,6 +56,9 @@ fn weighted_lane_sums<const FMA: bool, T: Lane>(
     d: usize,
     out: &mut [f64],
 ) {
+    if T::SUMS_MOMENTS_PER_TILE {
+        return tile_weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, out);
+    }
     let tile = TILE.min(stride);
     for t0 in (0..stride).step_by(tile) {
         let len = tile.min(stride - t0);
@@ -116,6 +120,105 @@ fn weighted_column_sums<const FMA: bool, T: Lane, const F: usize>(
     sums.copy_from_slice(&acc);
 }
 
+/// [`weighted_lane_sums`] for a lane type that sums its moments per tile
+/// ([`Lane::SUMS_MOMENTS_PER_TILE`]): per tile and component, the responsibilities divided
+/// by the tile's largest and rounded to `T` once (as the scatter's tiles take them:
+/// [`tile_weight`], so that a component far from every point keeps its tiny `N_c` and its
+/// mean), then `N_c` and [`FEATURES_PER_PASS`] features at a time summed in registers of
+/// `T` over the tile, and the tile's lanes multiplied back by the largest and added to
+/// `out` in `f64` (which holds zeros or the earlier tiles' sums).
+#[inline(always)]
+fn tile_weighted_lane_sums<const FMA: bool, T: Lane>(
+    xt: &[T],
+    resp_t: &[f64],
+    stride: usize,
+    k: usize,
+    d: usize,
+    out: &mut [f64],
+) {
+    let mut narrowed = [T::default(); TILE];
+    let tile = TILE.min(stride);
+    for t0 in (0..stride).step_by(tile) {
+        let len = tile.min(stride - t0);
+        for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
+            let r = &resp_t[c * stride + t0..c * stride + t0 + len];
+            let scale = tile_weight_scale::<T>(r);
+            let inverse_scale = 1.0 / scale;
+            for (n, r) in narrowed.iter_mut().zip(r) {
+                *n = T::from_f64(tile_weight::<T>(*r, inverse_scale));
+            }
+            let r = (&narrowed[..len], scale);
+            let (n_lanes, x_lanes) = sums.split_at_mut(LANES);
+            tile_count_sums::<FMA, T>(r, n_lanes);
+            let column = |i: usize| &xt[i * stride + t0..i * stride + t0 + len];
+            let whole = d - d % FEATURES_PER_PASS;
+            for i in (0..whole).step_by(FEATURES_PER_PASS) {
+                tile_column_sums::<FMA, T, FEATURES_PER_PASS>(
+                    r,
+                    std::array::from_fn(|f| column(i + f)),
+                    &mut x_lanes[i * LANES..(i + FEATURES_PER_PASS) * LANES],
+                );
+            }
+            for i in whole..d {
+                tile_column_sums::<FMA, T, 1>(
+                    r,
+                    [column(i)],
+                    &mut x_lanes[i * LANES..(i + 1) * LANES],
+                );
+            }
+        }
+    }
+}
+
+/// Adds `scale * sum_n r_n` per lane to the [`LANES`] values of `sums`: the sum over the
+/// tile in registers of `T`, then multiplied by `scale` and added in `f64`.
+#[inline(always)]
+fn tile_count_sums<const FMA: bool, T: Lane>((r, scale): (&[T], f64), sums: &mut [f64]) {
+    let regs = LANES / T::REGISTER_LANES;
+    let one = T::splat_register::<FMA>(T::from_f64(1.0));
+    let mut acc = [T::zero_register(); 2];
+    for rg in r.as_chunks::<LANES>().0 {
+        let rg = T::load_group::<FMA>(rg);
+        for h in 0..regs {
+            acc[h] = T::fma_register::<FMA>(rg[h], one, acc[h]);
+        }
+    }
+    for (h, acc) in acc.iter().enumerate().take(regs) {
+        T::add_scaled_register::<FMA>(*acc, scale, &mut sums[h * T::REGISTER_LANES..], false);
+    }
+}
+
+/// Adds `scale * sum_n r_n x_{f,n}` per lane (the sum over the tile in registers of `T`,
+/// then multiplied by `scale` and added in `f64`) to `sums` (`F` groups of [`LANES`], one per column `x_f`), for `F` columns at
+/// once: each group of responsibilities is loaded once for all of them.
+#[inline(always)]
+fn tile_column_sums<const FMA: bool, T: Lane, const F: usize>(
+    (r, scale): (&[T], f64),
+    x: [&[T]; F],
+    sums: &mut [f64],
+) {
+    let regs = LANES / T::REGISTER_LANES;
+    let r = r.as_chunks::<LANES>().0;
+    let groups = r.len();
+    let x: [&[[T; LANES]]; F] = x.map(|x| &x.as_chunks::<LANES>().0[..groups]);
+    let mut acc = [[T::zero_register(); 2]; F];
+    for (n, rg) in r.iter().enumerate() {
+        let rg = T::load_group::<FMA>(rg);
+        for f in 0..F {
+            let xg = T::load_group::<FMA>(&x[f][n]);
+            for h in 0..regs {
+                acc[f][h] = T::fma_register::<FMA>(rg[h], xg[h], acc[f][h]);
+            }
+        }
+    }
+    for (f, acc) in acc.iter().enumerate() {
+        for (h, acc) in acc.iter().enumerate().take(regs) {
+            let at = f * LANES + h * T::REGISTER_LANES;
+            T::add_scaled_register::<FMA>(*acc, scale, &mut sums[at..], false);
+        }
+    }
+}
+
 /// A pitch (in values) that [`TransposedChunk::stride`] avoids: rows 1 KiB apart fall in
 /// only a few sets of the L1 cache, so that the D rows of one group of points (read together
 /// by the triangular product and the rank update) would evict each other. The full chunks of
@@ -147,9 +250,12 @@ pub(crate) struct TransposedChunk<T = f64> {
 
 impl<T: Lane> TransposedChunk<T> {
     /// Loads row-major `points` (of either lane type) relative to `origin`: each difference
-    /// is computed in `f64` and stored as `T`.
+    /// is computed in `f64` and stored as `T`. Blocks of 4 points x 4 features are
+    /// transposed in registers ([`transposed_block`]); the features past the last whole
+    /// block of 4 and the points past the last whole block of 4 are copied one by one. The
+    /// same values either way.
     #[inline(always)]
-    pub(crate) fn load<S: Lane>(&mut self, points: &[S], origin: &[f64]) {
+    pub(crate) fn load<const FMA: bool, S: Lane>(&mut self, points: &[S], origin: &[f64]) {
         let d = origin.len();
         self.rows = points.len() / d;
         self.stride = self.rows.div_ceil(LANES) * LANES;
@@ -160,14 +266,28 @@ impl<T: Lane> TransposedChunk<T> {
         // zeroed first: at D = 8 that zeroing was a tenth of the E-step's instructions.
         self.xt.resize(d * self.stride, T::default());
         let (rows, stride) = (self.rows, self.stride);
+        let (block_rows, block_features) = (rows / 4 * 4, d / 4 * 4);
+        for n0 in (0..block_rows).step_by(4) {
+            let rows = &points[n0 * d..(n0 + 4) * d];
+            for i0 in (0..block_features).step_by(4) {
+                let columns = transposed_block::<FMA, S>(rows, d, i0, origin);
+                for (j, column) in columns.into_iter().enumerate() {
+                    let at = (i0 + j) * stride + n0;
+                    let out = (&mut self.xt[at..at + 4]).try_into().expect("4 values");
+                    T::store_narrowed::<FMA>(column, out);
+                }
+            }
+        }
         for (i, (column, o)) in self.xt.chunks_exact_mut(stride).zip(origin).enumerate() {
+            let first = if i < block_features { block_rows } else { 0 };
             let (values, padding) = column.split_at_mut(rows);
+            let values = &mut values[first..];
             if d == 1 {
-                for (t, x) in values.iter_mut().zip(points) {
+                for (t, x) in values.iter_mut().zip(&points[first..]) {
                     *t = T::from_f64(x.to_f64() - o);
                 }
             } else {
-                for (t, x) in values.iter_mut().zip(points.chunks_exact(d)) {
+                for (t, x) in values.iter_mut().zip(points[first * d..].chunks_exact(d)) {
                     *t = T::from_f64(x[i].to_f64() - o);
                 }
             }
@@ -194,6 +314,27 @@ impl<T: Lane> TransposedChunk<T> {
             (&mut self.scratch, &mut self.tiles),
         )
     }
+}
+
+/// Features `i0..i0 + 4` of the 4 row-major `rows` (`d` features each) relative to
+/// `origin`, feature by feature: register `j` holds feature `i0 + j` of the 4 points, each
+/// difference computed in `f64`.
+#[inline(always)]
+fn transposed_block<const FMA: bool, S: Lane>(
+    rows: &[S],
+    d: usize,
+    i0: usize,
+    origin: &[f64],
+) -> [F64Register; 4] {
+    let o = f64::load_register::<FMA>(&origin[i0..i0 + 4]);
+    let mut block = [f64::zero_register(); 4];
+    for (q, row) in block.iter_mut().enumerate() {
+        let x = rows[q * d + i0..q * d + i0 + 4]
+            .try_into()
+            .expect("4 values");
+        *row = f64_register::sub::<FMA>(S::load_widened::<FMA>(x), o);
+    }
+    f64_register::transpose4::<FMA>(block)
 }
 
 impl SufficientStats {
@@ -326,11 +467,12 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
             for (s, r) in root.iter_mut().zip(r) {
                 *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
             }
-            for i in 0..d {
+            for (i, m) in mean.iter().enumerate() {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
                 let u = &mut scaled[i * TILE..i * TILE + len];
+                let m = T::from_f64(*m);
                 for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
-                    *u = T::from_f64((x.to_f64() - mean[i]) * s.to_f64());
+                    *u = (*x - m) * *s;
                 }
             }
             let scaled = &scaled[..];
