@@ -2,7 +2,6 @@
 //! and up to four columns so that each load of a group of differences feeds several
 //! independent chains of fused multiply-adds.
 
-use super::tiles::TILE;
 use crate::simd::{LANES, Lane};
 
 /// Columns per block: with three rows, 12 accumulators, the three rows' registers and one
@@ -23,7 +22,7 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 }
 
 /// Adds `sum_n w_{a,n} dc_{b,n}` (`w` in `weighted`, `dc` in `centred`, which may be the same
-/// rows) for every pair `a <= b` of the `d` features of one tile (`d` rows of [`TILE`]
+/// rows) for every pair `a <= b` of the `d` features of one tile (`d` rows of `TILE`
 /// values, of which the first `len`, a multiple of [`LANES`], are points) into `lane_sums`
 /// (one group of [`LANES`] per pair, pairs in row order of the upper triangle).
 ///
@@ -38,7 +37,7 @@ fn pair_index(a: usize, b: usize, d: usize) -> usize {
 /// register) they run over the two halves of each group of [`LANES`] one after the other,
 /// with `f32` (8) over the whole group at once.
 #[inline(always)]
-pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
+pub(super) fn rank_update_upper<const FMA: bool, T: Lane, const TILE: usize>(
     weighted: &[[T; TILE]],
     centred: &[[T; TILE]],
     len: usize,
@@ -55,22 +54,22 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane>(
     let mut a = 0;
     while a < d {
         match d - a {
-            1 => row_group::<FMA, T, 1>(&tile, a, (lane_sums, scale, fresh)),
-            2 => row_group::<FMA, T, 2>(&tile, a, (lane_sums, scale, fresh)),
-            _ => row_group::<FMA, T, ROWS>(&tile, a, (lane_sums, scale, fresh)),
+            1 => row_group::<FMA, T, 1, TILE>(&tile, a, (lane_sums, scale, fresh)),
+            2 => row_group::<FMA, T, 2, TILE>(&tile, a, (lane_sums, scale, fresh)),
+            _ => row_group::<FMA, T, ROWS, TILE>(&tile, a, (lane_sums, scale, fresh)),
         }
         a += ROWS.min(d - a);
     }
 }
 
 /// The rows of one tile (`weighted`, `centred`) and its number of whole groups of points.
-struct Tile<'a, T> {
+struct Tile<'a, T, const TILE: usize> {
     weighted: &'a [[T; TILE]],
     centred: &'a [[T; TILE]],
     groups: usize,
 }
 
-impl<T> Tile<'_, T> {
+impl<T, const TILE: usize> Tile<'_, T, TILE> {
     /// `N` rows of the weighted values from row `a`, side by side at a fixed pitch.
     #[inline(always)]
     fn weighted<const N: usize>(&self, a: usize) -> &[[T; TILE]; N] {
@@ -89,8 +88,8 @@ impl<T> Tile<'_, T> {
 /// (row `a + r` with columns `a + r .. a + R - 1`), then blocks of all `R` rows and up to
 /// [`COLUMNS`] columns from column `a + R - 1` on (every pair of those in the upper triangle).
 #[inline(always)]
-fn row_group<const FMA: bool, T: Lane, const R: usize>(
-    tile: &Tile<'_, T>,
+fn row_group<const FMA: bool, T: Lane, const R: usize, const TILE: usize>(
+    tile: &Tile<'_, T, TILE>,
     a: usize,
     (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
@@ -99,14 +98,14 @@ fn row_group<const FMA: bool, T: Lane, const R: usize>(
         let (row, b) = (a + r, a + r);
         let w = tile.weighted::<1>(row);
         match R - 1 - r {
-            1 => block::<FMA, T, 1, 1>(
+            1 => block::<FMA, T, 1, 1, TILE>(
                 w,
                 tile.centred::<1>(b),
                 tile.groups,
                 (row, b, d),
                 (&mut *lane_sums, scale, fresh),
             ),
-            _ => block::<FMA, T, 1, 2>(
+            _ => block::<FMA, T, 1, 2, TILE>(
                 w,
                 tile.centred::<2>(b),
                 tile.groups,
@@ -120,28 +119,28 @@ fn row_group<const FMA: bool, T: Lane, const R: usize>(
     while b < d {
         let at = (a, b, d);
         match (d - b).min(COLUMNS) {
-            4 => block::<FMA, T, R, 4>(
+            4 => block::<FMA, T, R, 4, TILE>(
                 w,
                 tile.centred::<4>(b),
                 tile.groups,
                 at,
                 (&mut *lane_sums, scale, fresh),
             ),
-            3 => block::<FMA, T, R, 3>(
+            3 => block::<FMA, T, R, 3, TILE>(
                 w,
                 tile.centred::<3>(b),
                 tile.groups,
                 at,
                 (&mut *lane_sums, scale, fresh),
             ),
-            2 => block::<FMA, T, R, 2>(
+            2 => block::<FMA, T, R, 2, TILE>(
                 w,
                 tile.centred::<2>(b),
                 tile.groups,
                 at,
                 (&mut *lane_sums, scale, fresh),
             ),
-            _ => block::<FMA, T, R, 1>(
+            _ => block::<FMA, T, R, 1, TILE>(
                 w,
                 tile.centred::<1>(b),
                 tile.groups,
@@ -161,7 +160,7 @@ fn row_group<const FMA: bool, T: Lane, const R: usize>(
 /// `f32` the whole group at once. The rows are arrays at a fixed pitch, so every load is at
 /// a constant offset from one pointer per side and needs no bounds check.
 #[inline(always)]
-fn block<const FMA: bool, T: Lane, const R: usize, const C: usize>(
+fn block<const FMA: bool, T: Lane, const R: usize, const C: usize, const TILE: usize>(
     w: &[[T; TILE]; R],
     c: &[[T; TILE]; C],
     groups: usize,

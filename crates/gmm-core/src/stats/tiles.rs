@@ -7,10 +7,21 @@ use super::{ScatterKind, SufficientStats};
 use crate::simd::f64_register::{self, F64Register};
 use crate::simd::{LANES, Lane, hsum, mul_add};
 
-/// Points per tile of the centred scatter: the tile's differences (`D TILE` values scaled by
-/// `sqrt(r)` from [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted
-/// ones) stay in the L1 cache while every pair of features is summed.
+/// Points per tile of the first moments' lane sums, and of the centred scatter in `f64`
+/// ([`scatter_tile`]): the tile's differences (`D TILE` values scaled by `sqrt(r)` from
+/// [`ROOT_WEIGHTS_MIN_D`] features, else `2 D TILE` centred and weighted ones) stay in the
+/// L1 cache while every pair of features is summed.
 pub(super) const TILE: usize = 128;
+
+/// Points per tile of the centred scatter in lanes of `T`: [`TILE`] for `f64` and twice
+/// that for `f32`, so that a row of the tile is 1 KiB (the same bytes in the L1 cache)
+/// either way, and the rank update widens its sums to `f64` (per pair of features) half as
+/// often per point in `f32`: at D = 32 that epilogue was two fifths of the `f32` rank
+/// update's instructions. An `f32` lane then sums 32 products per tile before they are
+/// widened (within 2e-6 relative).
+const fn scatter_tile<T>() -> usize {
+    1024 / std::mem::size_of::<T>()
+}
 
 /// From this many features the scatter of a tile is summed as `sum_n u_n u_n^T` with
 /// `u_n = sqrt(r_n) (x_n - xbar)`: one array of differences to write and keep in cache
@@ -343,11 +354,13 @@ impl SufficientStats {
     /// `stride` a multiple of [`LANES`], with responsibility zero for the padding points past
     /// the last. Two passes over the chunk (`N_k` and the means, then the centred scatter),
     /// every loop over points in groups of [`LANES`] so that it vectorises; `scratch` (the lane
-    /// sums) and `tiles` are reused between calls. `N_k`, the means and a diagonal scatter are
-    /// summed in `f64`; a full scatter is summed over each tile of [`TILE`] points in `T`, then
-    /// added in `f64`, its tiles covering the groups that hold points: not a group the stride
-    /// adds only against cache aliasing (it holds no point, and at D = 32 it was a fifth tile
-    /// of 8 points per chunk and component, 4 % of the E-step's instructions).
+    /// sums) and `tiles` are reused between calls. `N_k` and the means are summed in `f64`
+    /// (over each tile in `T` first where [`Lane::SUMS_MOMENTS_PER_TILE`]), a diagonal
+    /// scatter in `f64`; a full scatter is summed over each tile of [`scatter_tile`] points
+    /// in `T`, then added in `f64`, its tiles covering the groups that hold points: not a
+    /// group the stride adds only against cache aliasing (it holds no point, and at D = 32 it
+    /// was a fifth tile of 8 points per chunk and component, 4 % of the E-step's
+    /// instructions).
     ///
     /// Always inlined so that a caller compiled for wider vector instructions (the E-step
     /// kernel) gets this code compiled for them too; `FMA` selects fused multiply-adds.
@@ -374,7 +387,7 @@ impl SufficientStats {
         // before they are read (the first tile's sums overwrite), only the first moments
         // are summed onto zeros.
         grow(scratch, pairs * LANES + k * (d + 1) * LANES);
-        grow(tiles, if full { 2 * d * TILE } else { 0 });
+        grow(tiles, if full { 2 * d * scatter_tile::<T>() } else { 0 });
         let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
         let first_moments = &mut first_moments[..k * (d + 1) * LANES];
         first_moments.fill(0.0);
@@ -396,13 +409,14 @@ impl SufficientStats {
                 }
                 ScatterKind::Full => {
                     let points = (rows.div_ceil(LANES) * LANES).min(stride);
-                    full_scatter_lanes::<FMA, T>(
-                        (xt, stride),
-                        &r[..points],
-                        mean,
-                        tiles,
-                        lane_sums,
-                    );
+                    let (points, r) = ((xt, stride), &r[..points]);
+                    if scatter_tile::<T>() == 2 * TILE {
+                        full_scatter_lanes::<FMA, T, { 2 * TILE }>(
+                            points, r, mean, tiles, lane_sums,
+                        );
+                    } else {
+                        full_scatter_lanes::<FMA, T, TILE>(points, r, mean, tiles, lane_sums);
+                    }
                     let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
                     write_symmetric(lane_sums, d, s);
                 }
@@ -441,12 +455,12 @@ impl SufficientStats {
 /// Lane sums of one component's centred scatter `sum_n r_n (x_n - m)(x_n - m)^T` over a
 /// chunk's first `r.len()` points, a multiple of [`LANES`] (`xt` feature-major with `stride`
 /// values per feature, `r` their responsibilities, `m` = `mean`), tile by tile: each
-/// tile's differences are written into `tiles` (`2 D TILE` values), then added by the rank
+/// tile's differences are written into `tiles` (`2 D POINTS` values), then added by the rank
 /// update into `lane_sums` (overwritten by the first tile; one group of [`LANES`] per pair of
 /// features of the upper triangle, in row order). The differences are computed in `f64` and
 /// stored as `T`; the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
 #[inline(always)]
-fn full_scatter_lanes<const FMA: bool, T: Lane>(
+fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
     (xt, stride): (&[T], usize),
     r: &[f64],
     mean: &[f64],
@@ -455,43 +469,48 @@ fn full_scatter_lanes<const FMA: bool, T: Lane>(
 ) {
     let d = mean.len();
     let points = r.len();
-    for t0 in (0..points).step_by(TILE) {
+    for t0 in (0..points).step_by(POINTS) {
         let fresh = t0 == 0;
-        let len = TILE.min(points - t0);
+        let len = POINTS.min(points - t0);
         let r = &r[t0..t0 + len];
         let scale = tile_weight_scale::<T>(r);
         let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
-            let (scaled, root) = tiles[..2 * d * TILE].split_at_mut(d * TILE);
+            let (scaled, root) = tiles[..2 * d * POINTS].split_at_mut(d * POINTS);
             let root = &mut root[..len];
             for (s, r) in root.iter_mut().zip(r) {
                 *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
             }
             for (i, m) in mean.iter().enumerate() {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
-                let u = &mut scaled[i * TILE..i * TILE + len];
+                let u = &mut scaled[i * POINTS..i * POINTS + len];
                 let m = T::from_f64(*m);
                 for ((u, x), s) in u.iter_mut().zip(x).zip(&*root) {
                     *u = (*x - m) * *s;
                 }
             }
             let scaled = &scaled[..];
-            rank_update_upper::<FMA, T>(rows(scaled), rows(scaled), len, (lane_sums, scale, fresh));
+            rank_update_upper::<FMA, T, POINTS>(
+                rows::<T, POINTS>(scaled),
+                rows::<T, POINTS>(scaled),
+                len,
+                (lane_sums, scale, fresh),
+            );
         } else {
-            let (centred, weighted) = tiles[..2 * d * TILE].split_at_mut(d * TILE);
+            let (centred, weighted) = tiles[..2 * d * POINTS].split_at_mut(d * POINTS);
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
-                let dc = &mut centred[i * TILE..i * TILE + len];
-                let w = &mut weighted[i * TILE..i * TILE + len];
+                let dc = &mut centred[i * POINTS..i * POINTS + len];
+                let w = &mut weighted[i * POINTS..i * POINTS + len];
                 for (((dc, w), x), r) in dc.iter_mut().zip(w).zip(x).zip(r) {
                     let centred = x.to_f64() - mean[i];
                     *dc = T::from_f64(centred);
                     *w = T::from_f64(tile_weight::<T>(*r, inverse_scale) * centred);
                 }
             }
-            rank_update_upper::<FMA, T>(
-                rows(weighted),
-                rows(centred),
+            rank_update_upper::<FMA, T, POINTS>(
+                rows::<T, POINTS>(weighted),
+                rows::<T, POINTS>(centred),
                 len,
                 (lane_sums, scale, fresh),
             );
@@ -507,10 +526,10 @@ fn grow<T: Lane>(buffer: &mut Vec<T>, len: usize) {
     }
 }
 
-/// A tile buffer as its rows of `TILE` values each (the tile's points first in every row).
+/// A tile buffer as its rows of `POINTS` values each (the tile's points first in every row).
 #[inline(always)]
-fn rows<T>(tile: &[T]) -> &[[T; TILE]] {
-    tile.as_chunks::<TILE>().0
+fn rows<T, const POINTS: usize>(tile: &[T]) -> &[[T; POINTS]] {
+    tile.as_chunks::<POINTS>().0
 }
 
 /// A weight of a tile below this fraction of the tile's largest is summed as zero in the
