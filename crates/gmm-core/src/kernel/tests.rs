@@ -18,8 +18,11 @@ fn logsumexp_is_stable() {
 
 #[test]
 fn log_rho_matches_a_direct_computation_for_every_factor_type() {
-    // D = 5 and 37 points: neither is a multiple of the lane count, so the padding is used.
-    log_rho_matches_a_direct_computation(37, 5);
+    // D = 1 to 9 (each D up to 8 has its own unrolled loop, `packed_log_rho_of_d`) and 37
+    // points: not a multiple of the lane count, so the padding is used.
+    for d in 1..=9 {
+        log_rho_matches_a_direct_computation(37, d);
+    }
     // D = 17 and 150 points: the chunk's log densities are computed in blocks of points
     // (`points_per_block`: 120 here), the last one partial.
     log_rho_matches_a_direct_computation(150, 17);
@@ -352,9 +355,10 @@ fn column_by_column<T: crate::simd::Lane>(columns: &[T], diff: &[T], d: usize) -
 }
 
 fn blocked_product_equals_columns<T: crate::simd::Lane>() {
-    use super::triangular::{blocked_layout, whitened_square_norm_of_small_d};
-    // Every D from 1 to 21: whole blocks of 4 and 8 columns, remaining columns, and both the
-    // unrolled (D <= 8) and the general code; two components, the second read from offset.
+    use super::triangular::{blocked_layout, whitened_square_norm};
+    // Every D from 1 to 21: whole blocks of 4 and 8 columns and remaining columns; two
+    // components, the second read from offset. (The loop unrolled for D <= 8 is checked
+    // through the log densities, `log_rho_matches_a_direct_computation`.)
     for d in 1..=21 {
         let len = d * (d + 1) / 2;
         let k = 2;
@@ -367,7 +371,7 @@ fn blocked_product_equals_columns<T: crate::simd::Lane>() {
             .map(|i| T::from_f64(((i * 53) % 29) as f64 / 7.0 - 2.0))
             .collect();
         for c in 0..k {
-            let got = whitened_square_norm_of_small_d::<false, T>(
+            let got = whitened_square_norm::<false, T>(
                 &blocks[c * len..(c + 1) * len],
                 &diff,
                 d,

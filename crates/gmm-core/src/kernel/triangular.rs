@@ -134,26 +134,3 @@ pub(super) fn blocked_layout<T: Lane>(columns: &[T], k: usize, d: usize) -> Vec<
     }
     out
 }
-
-/// [`whitened_square_norm`] with `d` a constant of the code for `d` up to 8: the
-/// compiler then unrolls its loops whole and drops the bounds checks and the index
-/// arithmetic of the packed columns (at D = 8 those were a fifth of the E-step's
-/// instructions). The same operations in the same order, so the same bits.
-#[inline(always)]
-pub(super) fn whitened_square_norm_of_small_d<const FMA: bool, T: Lane>(
-    blocks: &[T],
-    diff: &[T],
-    d: usize,
-) -> [T; LANES] {
-    match d {
-        1 => whitened_square_norm::<FMA, T>(blocks, diff, 1),
-        2 => whitened_square_norm::<FMA, T>(blocks, diff, 2),
-        3 => whitened_square_norm::<FMA, T>(blocks, diff, 3),
-        4 => whitened_square_norm::<FMA, T>(blocks, diff, 4),
-        5 => whitened_square_norm::<FMA, T>(blocks, diff, 5),
-        6 => whitened_square_norm::<FMA, T>(blocks, diff, 6),
-        7 => whitened_square_norm::<FMA, T>(blocks, diff, 7),
-        8 => whitened_square_norm::<FMA, T>(blocks, diff, 8),
-        _ => whitened_square_norm::<FMA, T>(blocks, diff, d),
-    }
-}
