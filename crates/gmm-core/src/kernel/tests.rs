@@ -371,11 +371,7 @@ fn blocked_product_equals_columns<T: crate::simd::Lane>() {
             .map(|i| T::from_f64(((i * 53) % 29) as f64 / 7.0 - 2.0))
             .collect();
         for c in 0..k {
-            let got = whitened_square_norm::<false, T>(
-                &blocks[c * len..(c + 1) * len],
-                &diff,
-                d,
-            );
+            let got = whitened_square_norm::<false, T>(&blocks[c * len..(c + 1) * len], &diff, d);
             let want = column_by_column(&columns[c * len..(c + 1) * len], &diff, d);
             assert_eq!(got, want, "D = {d}, component {c}");
         }

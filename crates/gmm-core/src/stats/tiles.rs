@@ -147,13 +147,13 @@ fn tile_weighted_lane_sums<const FMA: bool, T: Lane>(
     d: usize,
     out: &mut [f64],
 ) {
-    let mut narrowed = [T::default(); TILE];
-    let tile = TILE.min(stride);
+    let mut narrowed = [T::default(); 2 * TILE];
+    let tile = scatter_tile::<T>().min(2 * TILE).min(stride);
     for t0 in (0..stride).step_by(tile) {
         let len = tile.min(stride - t0);
         for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
             let r = &resp_t[c * stride + t0..c * stride + t0 + len];
-            let scale = tile_weight_scale::<T>(r);
+            let scale = tile_weight_scale::<FMA, T>(r);
             let inverse_scale = 1.0 / scale;
             for (n, r) in narrowed.iter_mut().zip(r) {
                 *n = T::from_f64(tile_weight::<T>(*r, inverse_scale));
@@ -473,7 +473,7 @@ fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
         let fresh = t0 == 0;
         let len = POINTS.min(points - t0);
         let r = &r[t0..t0 + len];
-        let scale = tile_weight_scale::<T>(r);
+        let scale = tile_weight_scale::<FMA, T>(r);
         let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
             let (scaled, root) = tiles[..2 * d * POINTS].split_at_mut(d * POINTS);
@@ -539,13 +539,32 @@ fn rows<T, const POINTS: usize>(tile: &[T]) -> &[[T; POINTS]] {
 const TILE_WEIGHT_FLOOR: f64 = 1e-24;
 
 /// What a tile's weights are divided by before their products are summed in `T`
-/// ([`Lane::RESCALES_TILE_WEIGHTS`]): their largest, or 1 (`f64`, or a tile of zeros).
+/// ([`Lane::RESCALES_TILE_WEIGHTS`]): their largest, or 1 (`f64`, or a tile of zeros). The
+/// tile holds whole groups of [`LANES`] weights.
 #[inline(always)]
-fn tile_weight_scale<T: Lane>(r: &[f64]) -> f64 {
+fn tile_weight_scale<const FMA: bool, T: Lane>(r: &[f64]) -> f64 {
     if !T::RESCALES_TILE_WEIGHTS {
         return 1.0;
     }
-    let largest = r.iter().fold(0.0f64, |m, &v| m.max(v));
+    debug_assert_eq!(r.len() % LANES, 0);
+    // On registers: `f64::max` folded over the slice compiled to a blend that keeps a NaN
+    // out (six instructions per four weights); `f64_register::max` passes over a NaN
+    // weight too, in one instruction.
+    let mut lanes = [f64::zero_register(); 2];
+    for group in r.as_chunks::<LANES>().0 {
+        for (h, lanes) in lanes.iter_mut().enumerate() {
+            let v = f64::load_register::<FMA>(&group[h * f64::REGISTER_LANES..]);
+            *lanes = f64_register::max::<FMA>(v, *lanes);
+        }
+    }
+    let mut largest = 0.0f64;
+    for lanes in lanes {
+        let mut values = [0.0; f64::REGISTER_LANES];
+        f64::store_register::<FMA>(lanes, &mut values);
+        for v in values {
+            largest = if v > largest { v } else { largest };
+        }
+    }
     if largest > 0.0 { largest } else { 1.0 }
 }
 
