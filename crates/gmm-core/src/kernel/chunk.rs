@@ -3,7 +3,7 @@
 //! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
 
 use super::lanes::KernelLane;
-use super::triangular::whitened_square_norm;
+use super::triangular::{points_per_product, whitened_square_norm};
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::{LANES, Lane, avx2_fma_dispatch, lanes};
 use crate::source::Precision;
@@ -100,7 +100,9 @@ impl EStepKernel {
         let shifted_means: Vec<T> = (0..k * d)
             .map(|i| T::from_f64(self.means[i] - origin[i % d]))
             .collect();
-        let mut diff = vec![T::default(); d * LANES];
+        // The differences of one call of the triangular product beyond D = 8 (16 points at
+        // most), reused.
+        let mut diff = vec![T::default(); d * 2 * LANES];
         let block = points_per_block::<T>(d, stride);
         for b0 in (0..stride).step_by(block) {
             let b1 = (b0 + block).min(stride);
@@ -113,8 +115,9 @@ impl EStepKernel {
     }
 
     /// Writes `log rho` of component `c` (its mean relative to the origin `shifted_mean`)
-    /// into `out` for the points of `xt` (`stride` per feature) from `b0` (`points`),
-    /// [`LANES`] at a time; `diff` holds the differences of a group for a full factor.
+    /// into `out` for the points of `xt` (`stride` per feature) from `b0` (`points`): with a
+    /// full factor [`points_per_product`] at a time ([`packed_log_rho`]; beyond D = 8 their
+    /// differences in `diff`), else [`LANES`].
     #[inline(always)]
     fn block_log_rho<const FMA: bool, T: KernelLane>(
         &self,
@@ -131,36 +134,18 @@ impl EStepKernel {
             Factors::Packed { blocks: p, .. } => {
                 let packed_len = d * (d + 1) / 2;
                 let p = &p[c * packed_len..(c + 1) * packed_len];
+                let factor = (p, constant);
                 let points = (xt, stride, b0);
-                let one = (p, constant);
-                match d {
-                    1 => packed_log_rho_of_d::<FMA, T, 1>(one, shifted_mean, points, out),
-                    2 => packed_log_rho_of_d::<FMA, T, 2>(one, shifted_mean, points, out),
-                    3 => packed_log_rho_of_d::<FMA, T, 3>(one, shifted_mean, points, out),
-                    4 => packed_log_rho_of_d::<FMA, T, 4>(one, shifted_mean, points, out),
-                    5 => packed_log_rho_of_d::<FMA, T, 5>(one, shifted_mean, points, out),
-                    6 => packed_log_rho_of_d::<FMA, T, 6>(one, shifted_mean, points, out),
-                    7 => packed_log_rho_of_d::<FMA, T, 7>(one, shifted_mean, points, out),
-                    8 => packed_log_rho_of_d::<FMA, T, 8>(one, shifted_mean, points, out),
-                    _ => {
-                        for (t, o) in groups {
-                            let t0 = b0 + t * LANES;
-                            // Column by column of `xt`, each `stride` long, so that the check
-                            // that the group fits is the same for every feature (hoisted).
-                            for ((dg, m), column) in diff
-                                .chunks_exact_mut(LANES)
-                                .zip(shifted_mean)
-                                .zip(xt.chunks_exact(stride))
-                            {
-                                let x = lanes(column, t0);
-                                let dg: &mut [T; LANES] =
-                                    dg.try_into().expect("a whole group of lanes");
-                                *dg = std::array::from_fn(|l| x[l] - *m);
-                            }
-                            let q = whitened_square_norm::<FMA, T>(p, diff, d);
-                            write_log_rho(o, constant, q);
-                        }
-                    }
+                if points_per_product::<T>() == 2 * LANES {
+                    packed_log_rho::<FMA, T, { 2 * LANES }>(
+                        factor,
+                        shifted_mean,
+                        points,
+                        diff,
+                        out,
+                    );
+                } else {
+                    packed_log_rho::<FMA, T, LANES>(factor, shifted_mean, points, diff, out);
                 }
             }
             Factors::Diagonal(p) => {
@@ -199,38 +184,87 @@ impl EStepKernel {
     }
 }
 
-/// `log rho` of one component with a packed factor (`p`, and its log constant) for `D`
-/// features known to the compiler, `D <= 8`: the loops over features are unrolled whole,
-/// the differences of a group stay in a local array, and the choice of `D` is made once per
-/// block of points rather than once per group (at D = 8 the per-group dispatch, the
-/// differences' loop and its bounds checks were an eighth of the `f32` E-step's
-/// instructions). The same operations in the same order as for any `D`, so the same bits.
+/// `log rho` of one component with a packed factor (`p`, and its log constant) for the
+/// points of `out`, `W` at a time ([`points_per_product`]; the chunk's stride and its
+/// blocks are whole multiples of it). For D
+/// up to 8 the choice of D is made here, once per block of points
+/// ([`packed_log_rho_of_d`]); beyond it the differences of a call go in `diff` (at least
+/// `D W` values).
 #[inline(always)]
-fn packed_log_rho_of_d<const FMA: bool, T: Lane, const D: usize>(
+fn packed_log_rho<const FMA: bool, T: Lane, const W: usize>(
+    factor: (&[T], f64),
+    mean: &[T],
+    points: (&[T], usize, usize),
+    diff: &mut [T],
+    out: &mut [f64],
+) {
+    match mean.len() {
+        1 => packed_log_rho_of_d::<FMA, T, 1, W>(factor, mean, points, out),
+        2 => packed_log_rho_of_d::<FMA, T, 2, W>(factor, mean, points, out),
+        3 => packed_log_rho_of_d::<FMA, T, 3, W>(factor, mean, points, out),
+        4 => packed_log_rho_of_d::<FMA, T, 4, W>(factor, mean, points, out),
+        5 => packed_log_rho_of_d::<FMA, T, 5, W>(factor, mean, points, out),
+        6 => packed_log_rho_of_d::<FMA, T, 6, W>(factor, mean, points, out),
+        7 => packed_log_rho_of_d::<FMA, T, 7, W>(factor, mean, points, out),
+        8 => packed_log_rho_of_d::<FMA, T, 8, W>(factor, mean, points, out),
+        d => {
+            let (p, constant) = factor;
+            let (xt, stride, b0) = points;
+            let diff = &mut diff[..d * W];
+            debug_assert_eq!(out.len() % W, 0, "blocks of whole calls");
+            for (t, o) in out.chunks_exact_mut(W).enumerate() {
+                let t0 = b0 + t * W;
+                // Column by column of `xt`, each `stride` long, so that the check that the
+                // group fits is the same for every feature (hoisted).
+                for ((row, m), column) in diff
+                    .as_chunks_mut::<W>()
+                    .0
+                    .iter_mut()
+                    .zip(mean)
+                    .zip(xt.chunks_exact(stride))
+                {
+                    let x: &[T; W] = column[t0..t0 + W].try_into().expect("W points");
+                    *row = std::array::from_fn(|l| x[l] - *m);
+                }
+                write_log_rho(o, constant, whitened_square_norm::<FMA, T, W>(p, diff, d));
+            }
+        }
+    }
+}
+
+/// [`packed_log_rho`] for `D` features known to the compiler, `D <= 8`: the loops over
+/// features are unrolled whole, the differences stay in a local array, and the choice of
+/// `D` is made once per block of points rather than once per group (at D = 8 the per-group
+/// dispatch, the differences' loop and its bounds checks were an eighth of the `f32`
+/// E-step's instructions). The same operations in the same order as for any `D`, so the
+/// same bits.
+#[inline(always)]
+fn packed_log_rho_of_d<const FMA: bool, T: Lane, const D: usize, const W: usize>(
     (p, constant): (&[T], f64),
-    shifted_mean: &[T],
+    mean: &[T],
     (xt, stride, b0): (&[T], usize, usize),
     out: &mut [f64],
 ) {
-    let mean: &[T; D] = shifted_mean.try_into().expect("D features");
-    let mut diff = [[T::default(); LANES]; D];
-    for (t, o) in out.chunks_exact_mut(LANES).enumerate() {
-        let t0 = b0 + t * LANES;
-        for ((dg, m), column) in diff.iter_mut().zip(mean).zip(xt.chunks_exact(stride)) {
-            let x = lanes(column, t0);
-            for l in 0..LANES {
-                dg[l] = x[l] - *m;
+    let mean: &[T; D] = mean.try_into().expect("D features");
+    let mut diff = [[T::default(); W]; D];
+    debug_assert_eq!(out.len() % W, 0, "blocks of whole calls");
+    for (t, o) in out.chunks_exact_mut(W).enumerate() {
+        let t0 = b0 + t * W;
+        for ((row, m), column) in diff.iter_mut().zip(mean).zip(xt.chunks_exact(stride)) {
+            let x: &[T; W] = column[t0..t0 + W].try_into().expect("W points");
+            for l in 0..W {
+                row[l] = x[l] - *m;
             }
         }
-        let q = whitened_square_norm::<FMA, T>(p, diff.as_flattened(), D);
+        let q = whitened_square_norm::<FMA, T, W>(p, diff.as_flattened(), D);
         write_log_rho(o, constant, q);
     }
 }
 
-/// Writes `constant - q / 2` (in `f64`) for each lane into `out`. A function, not a closure:
-/// a closure is compiled without the caller's AVX2 + FMA.
+/// Writes `constant - q / 2` (in `f64`) for each lane of `q` into `out` (as many as `out`
+/// holds). A function, not a closure: a closure is compiled without the caller's AVX2 + FMA.
 #[inline(always)]
-fn write_log_rho<T: Lane>(out: &mut [f64], constant: f64, q: [T; LANES]) {
+fn write_log_rho<T: Lane, const W: usize>(out: &mut [f64], constant: f64, q: [T; W]) {
     for (o, q) in out.iter_mut().zip(q) {
         *o = constant - 0.5 * q.to_f64();
     }
@@ -239,7 +273,8 @@ fn write_log_rho<T: Lane>(out: &mut [f64], constant: f64, q: [T; LANES]) {
 /// Points of a chunk whose log densities are computed for every component before the next
 /// points are read, from [`BLOCKED_MIN_D`] features: their features in `T` fill about
 /// 16 KiB, half the L1 cache, so that they are read from the L2 cache once rather than once
-/// per component (a multiple of [`LANES`], at least one group). Below that a component's
+/// per component (a multiple of `2 LANES`, so of every lane type's
+/// [`points_per_product`], and at least that). Below that a component's
 /// pass reads only a few feature rows, which the hardware prefetches well, and the whole
 /// chunk is one block (blocks cost 2 % more instructions at D = 8 for no gain in time).
 fn points_per_block<T: Lane>(d: usize, stride: usize) -> usize {
@@ -247,7 +282,7 @@ fn points_per_block<T: Lane>(d: usize, stride: usize) -> usize {
         return stride.max(LANES);
     }
     let points = 16384 / (d * std::mem::size_of::<T>());
-    (points / LANES * LANES).max(LANES)
+    (points / (2 * LANES) * (2 * LANES)).max(2 * LANES)
 }
 
 /// The number of features from which [`points_per_block`] splits a chunk: at D = 32 blocks

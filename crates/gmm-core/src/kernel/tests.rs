@@ -334,19 +334,24 @@ fn e_step_chunk(
     out
 }
 
-/// `sum_j (sum_{i <= j} P_ij diff_i)^2` per lane, one column at a time from the factors
-/// packed column by column, with unfused products: what the blocked product must equal.
-fn column_by_column<T: crate::simd::Lane>(columns: &[T], diff: &[T], d: usize) -> [T; LANES] {
-    let mut q = [T::default(); LANES];
+/// `sum_j (sum_{i <= j} P_ij diff_i)^2` per lane (`W` of them), one column at a time from
+/// the factors packed column by column, with unfused products: what the blocked product
+/// must equal.
+fn column_by_column<T: crate::simd::Lane, const W: usize>(
+    columns: &[T],
+    diff: &[T],
+    d: usize,
+) -> [T; W] {
+    let mut q = [T::default(); W];
     let mut off = 0;
     for j in 0..d {
-        let mut y = [T::default(); LANES];
+        let mut y = [T::default(); W];
         for i in 0..=j {
-            for l in 0..LANES {
-                y[l] = columns[off + i] * diff[i * LANES + l] + y[l];
+            for l in 0..W {
+                y[l] = columns[off + i] * diff[i * W + l] + y[l];
             }
         }
-        for l in 0..LANES {
+        for l in 0..W {
             q[l] = y[l] * y[l] + q[l];
         }
         off += j + 1;
@@ -354,9 +359,10 @@ fn column_by_column<T: crate::simd::Lane>(columns: &[T], diff: &[T], d: usize) -
     q
 }
 
-fn blocked_product_equals_columns<T: crate::simd::Lane>() {
+/// The blocked product of `W` points (two registers of `T`) against [`column_by_column`].
+fn blocked_product_equals_columns<T: crate::simd::Lane, const W: usize>() {
     use super::triangular::{blocked_layout, whitened_square_norm};
-    // Every D from 1 to 21: whole blocks of 4 and 8 columns and remaining columns; two
+    // Every D from 1 to 21: whole blocks of 4 columns and remaining columns; two
     // components, the second read from offset. (The loop unrolled for D <= 8 is checked
     // through the log densities, `log_rho_matches_a_direct_computation`.)
     for d in 1..=21 {
@@ -367,12 +373,13 @@ fn blocked_product_equals_columns<T: crate::simd::Lane>() {
             .collect();
         let blocks = blocked_layout(&columns, k, d);
         assert_eq!(blocks.len(), columns.len());
-        let diff: Vec<T> = (0..d * LANES)
+        let diff: Vec<T> = (0..d * W)
             .map(|i| T::from_f64(((i * 53) % 29) as f64 / 7.0 - 2.0))
             .collect();
         for c in 0..k {
-            let got = whitened_square_norm::<false, T>(&blocks[c * len..(c + 1) * len], &diff, d);
-            let want = column_by_column(&columns[c * len..(c + 1) * len], &diff, d);
+            let p = &blocks[c * len..(c + 1) * len];
+            let got = whitened_square_norm::<false, T, W>(p, &diff, d);
+            let want = column_by_column::<T, W>(&columns[c * len..(c + 1) * len], &diff, d);
             assert_eq!(got, want, "D = {d}, component {c}");
         }
     }
@@ -380,8 +387,8 @@ fn blocked_product_equals_columns<T: crate::simd::Lane>() {
 
 #[test]
 fn blocked_triangular_product_equals_the_columns_one_by_one() {
-    blocked_product_equals_columns::<f64>();
-    blocked_product_equals_columns::<f32>();
+    blocked_product_equals_columns::<f64, 8>();
+    blocked_product_equals_columns::<f32, 16>();
 }
 
 #[test]

@@ -249,9 +249,11 @@ pub(crate) struct TransposedChunk<T = f64> {
     /// Number of points.
     pub(crate) rows: usize,
     /// Distance between two features (or two components) of one point: `rows` rounded up
-    /// to a multiple of [`LANES`], plus one more group of [`LANES`] padding points when that
-    /// is a multiple of [`ALIASING_PITCH`]. The loops run over all `stride` points; padding
-    /// points have zero coordinates and responsibility zero, so they add exactly nothing.
+    /// to a multiple of two registers of `T` (8 `f64` points, [`LANES`]; 16 `f32` points,
+    /// what the triangular product takes at once), plus one more such group of padding
+    /// points when that is a multiple of [`ALIASING_PITCH`]. The loops run over all `stride`
+    /// points; padding points have zero coordinates and responsibility zero, so they add
+    /// exactly nothing.
     pub(crate) stride: usize,
     /// Reused by the statistics: their lane sums.
     pub(crate) scratch: Vec<f64>,
@@ -269,9 +271,10 @@ impl<T: Lane> TransposedChunk<T> {
     pub(crate) fn load<const FMA: bool, S: Lane>(&mut self, points: &[S], origin: &[f64]) {
         let d = origin.len();
         self.rows = points.len() / d;
-        self.stride = self.rows.div_ceil(LANES) * LANES;
+        let group = 2 * T::REGISTER_LANES;
+        self.stride = self.rows.div_ceil(group) * group;
         if self.stride.is_multiple_of(ALIASING_PITCH) {
-            self.stride += LANES;
+            self.stride += group;
         }
         // Every value is written below (the padding with zeros), so the buffer is not
         // zeroed first: at D = 8 that zeroing was a tenth of the E-step's instructions.
