@@ -73,11 +73,7 @@ pub(super) fn responsibilities_in_place<const FMA: bool>(
             }
         }
     }
-    let mut resp_log_resp_lanes = [0.0; LANES];
-    for (h, acc) in resp_log_resp.into_iter().enumerate() {
-        f64::store_register::<FMA>(acc, &mut resp_log_resp_lanes[h * HALF..]);
-    }
-    (hsum(log_norm_lanes), hsum(resp_log_resp_lanes))
+    totals::<FMA>(log_norm_lanes, resp_log_resp)
 }
 
 /// [`responsibilities_in_place`] for the `f32` E-step, whose log densities carry `f32`'s
@@ -173,9 +169,19 @@ pub(super) fn responsibilities_in_f32_lanes<const FMA: bool>(
             resp_log_resp[h] = f64_register::add::<FMA>(resp_log_resp[h], weighted);
         }
     }
+    totals::<FMA>(log_norm_lanes, resp_log_resp)
+}
+
+/// The sums of the log normalisers' lanes and of the `r ln r` registers' lanes, each by
+/// [`hsum`].
+#[inline(always)]
+fn totals<const FMA: bool>(
+    log_norm_lanes: [f64; LANES],
+    resp_log_resp: [F64Register; LANES / f64::REGISTER_LANES],
+) -> (f64, f64) {
     let mut resp_log_resp_lanes = [0.0; LANES];
     for (h, acc) in resp_log_resp.into_iter().enumerate() {
-        f64::store_register::<FMA>(acc, &mut resp_log_resp_lanes[h * HALF..]);
+        f64::store_register::<FMA>(acc, &mut resp_log_resp_lanes[h * f64::REGISTER_LANES..]);
     }
     (hsum(log_norm_lanes), hsum(resp_log_resp_lanes))
 }

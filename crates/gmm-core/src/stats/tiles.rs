@@ -56,8 +56,14 @@ fn centred_square_sum<const FMA: bool, T: Lane>(r: &[f64], x: &[T], m: f64) -> [
 /// Lane sums of `r_c` and of `r_c x_i` for every component `c` and feature `i`, in one pass
 /// over tiles of the chunk (each tile's points stay in the L1 cache while every component
 /// reads them): `out[(c * (d + 1)) * LANES..]` holds the lanes of `N_c`, then those of each
-/// feature. Every lane sums its points in increasing order from zero, exactly as one pass per
-/// feature would. The sums are in `f64` whatever the points' type.
+/// feature, [`FEATURES_PER_PASS`] features at a time. In `f64` lanes every lane sums its
+/// points in increasing order from zero, exactly as one pass per feature would. A lane type
+/// that sums its moments per tile ([`Lane::SUMS_MOMENTS_PER_TILE`]) takes tiles of
+/// [`scatter_tile`] points and, per tile and component, the responsibilities divided by the
+/// tile's largest and rounded to `T` once (as the scatter's tiles take them:
+/// [`tile_weight`], so that a component far from every point keeps its tiny `N_c` and its
+/// mean); the tile's sums in registers of `T` are multiplied back by the largest and added
+/// to `out` in `f64` (which holds zeros or the earlier tiles' sums).
 #[inline(always)]
 fn weighted_lane_sums<const FMA: bool, T: Lane>(
     xt: &[T],
@@ -67,37 +73,40 @@ fn weighted_lane_sums<const FMA: bool, T: Lane>(
     d: usize,
     out: &mut [f64],
 ) {
-    if T::SUMS_MOMENTS_PER_TILE {
-        return tile_weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, out);
-    }
-    let tile = TILE.min(stride);
+    let mut narrowed = [T::default(); 2 * TILE];
+    let tile = if T::SUMS_MOMENTS_PER_TILE {
+        scatter_tile::<T>().min(2 * TILE)
+    } else {
+        TILE
+    };
+    let tile = tile.min(stride);
     for t0 in (0..stride).step_by(tile) {
         let len = tile.min(stride - t0);
         for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
             let r = &resp_t[c * stride + t0..c * stride + t0 + len];
-            let (n_lanes, x_lanes) = sums.split_at_mut(LANES);
-            let mut acc: [f64; LANES] = (&*n_lanes).try_into().unwrap();
-            for rg in r.chunks_exact(LANES) {
-                for l in 0..LANES {
-                    acc[l] += rg[l];
+            let weights = if T::SUMS_MOMENTS_PER_TILE {
+                let scale = tile_weight_scale::<FMA, T>(r);
+                let inverse_scale = 1.0 / scale;
+                for (n, r) in narrowed.iter_mut().zip(r) {
+                    *n = T::from_f64(tile_weight::<T>(*r, inverse_scale));
                 }
-            }
-            n_lanes.copy_from_slice(&acc);
+                TileWeights::Narrowed(&narrowed[..len], scale)
+            } else {
+                TileWeights::Wide(r)
+            };
+            let (n_lanes, x_lanes) = sums.split_at_mut(LANES);
+            weights.count_sums::<FMA>(n_lanes);
             let column = |i: usize| &xt[i * stride + t0..i * stride + t0 + len];
             let whole = d - d % FEATURES_PER_PASS;
             for i in (0..whole).step_by(FEATURES_PER_PASS) {
-                weighted_column_sums::<FMA, T, FEATURES_PER_PASS>(
-                    r,
+                weights.column_sums::<FMA, FEATURES_PER_PASS>(
                     std::array::from_fn(|f| column(i + f)),
                     &mut x_lanes[i * LANES..(i + FEATURES_PER_PASS) * LANES],
                 );
             }
             for i in whole..d {
-                weighted_column_sums::<FMA, T, 1>(
-                    r,
-                    [column(i)],
-                    &mut x_lanes[i * LANES..(i + 1) * LANES],
-                );
+                weights
+                    .column_sums::<FMA, 1>([column(i)], &mut x_lanes[i * LANES..(i + 1) * LANES]);
             }
         }
     }
@@ -105,6 +114,44 @@ fn weighted_lane_sums<const FMA: bool, T: Lane>(
 
 /// Features whose weighted sums share one pass over a tile's responsibilities.
 const FEATURES_PER_PASS: usize = 4;
+
+/// The responsibilities of one tile and component as [`weighted_lane_sums`] reads them.
+#[derive(Clone, Copy)]
+enum TileWeights<'a, T> {
+    /// As they are, summed in `f64` lanes.
+    Wide(&'a [f64]),
+    /// Divided by the tile's largest (the second value) and rounded to `T`, summed in
+    /// registers of `T` over the tile.
+    Narrowed(&'a [T], f64),
+}
+
+impl<T: Lane> TileWeights<'_, T> {
+    /// Adds the lane sums of the weights to the [`LANES`] values of `sums`.
+    #[inline(always)]
+    fn count_sums<const FMA: bool>(self, sums: &mut [f64]) {
+        match self {
+            Self::Wide(r) => {
+                let mut acc: [f64; LANES] = (&*sums).try_into().unwrap();
+                for rg in r.chunks_exact(LANES) {
+                    for l in 0..LANES {
+                        acc[l] += rg[l];
+                    }
+                }
+                sums.copy_from_slice(&acc);
+            }
+            Self::Narrowed(r, scale) => tile_count_sums::<FMA, T>((r, scale), sums),
+        }
+    }
+
+    /// Adds the lane sums of the weights times each of the `F` columns `x` to `sums`.
+    #[inline(always)]
+    fn column_sums<const FMA: bool, const F: usize>(self, x: [&[T]; F], sums: &mut [f64]) {
+        match self {
+            Self::Wide(r) => weighted_column_sums::<FMA, T, F>(r, x, sums),
+            Self::Narrowed(r, scale) => tile_column_sums::<FMA, T, F>((r, scale), x, sums),
+        }
+    }
+}
 
 /// Adds `sum_n r_n x_{f,n}` per lane to `sums` (`F` groups of [`LANES`], one per column `x_f`),
 /// for `F` columns at once: each group of responsibilities is loaded once for all of them.
@@ -129,56 +176,6 @@ fn weighted_column_sums<const FMA: bool, T: Lane, const F: usize>(
         }
     }
     sums.copy_from_slice(&acc);
-}
-
-/// [`weighted_lane_sums`] for a lane type that sums its moments per tile
-/// ([`Lane::SUMS_MOMENTS_PER_TILE`]): per tile and component, the responsibilities divided
-/// by the tile's largest and rounded to `T` once (as the scatter's tiles take them:
-/// [`tile_weight`], so that a component far from every point keeps its tiny `N_c` and its
-/// mean), then `N_c` and [`FEATURES_PER_PASS`] features at a time summed in registers of
-/// `T` over the tile, and the tile's lanes multiplied back by the largest and added to
-/// `out` in `f64` (which holds zeros or the earlier tiles' sums).
-#[inline(always)]
-fn tile_weighted_lane_sums<const FMA: bool, T: Lane>(
-    xt: &[T],
-    resp_t: &[f64],
-    stride: usize,
-    k: usize,
-    d: usize,
-    out: &mut [f64],
-) {
-    let mut narrowed = [T::default(); 2 * TILE];
-    let tile = scatter_tile::<T>().min(2 * TILE).min(stride);
-    for t0 in (0..stride).step_by(tile) {
-        let len = tile.min(stride - t0);
-        for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
-            let r = &resp_t[c * stride + t0..c * stride + t0 + len];
-            let scale = tile_weight_scale::<FMA, T>(r);
-            let inverse_scale = 1.0 / scale;
-            for (n, r) in narrowed.iter_mut().zip(r) {
-                *n = T::from_f64(tile_weight::<T>(*r, inverse_scale));
-            }
-            let r = (&narrowed[..len], scale);
-            let (n_lanes, x_lanes) = sums.split_at_mut(LANES);
-            tile_count_sums::<FMA, T>(r, n_lanes);
-            let column = |i: usize| &xt[i * stride + t0..i * stride + t0 + len];
-            let whole = d - d % FEATURES_PER_PASS;
-            for i in (0..whole).step_by(FEATURES_PER_PASS) {
-                tile_column_sums::<FMA, T, FEATURES_PER_PASS>(
-                    r,
-                    std::array::from_fn(|f| column(i + f)),
-                    &mut x_lanes[i * LANES..(i + FEATURES_PER_PASS) * LANES],
-                );
-            }
-            for i in whole..d {
-                tile_column_sums::<FMA, T, 1>(
-                    r,
-                    [column(i)],
-                    &mut x_lanes[i * LANES..(i + 1) * LANES],
-                );
-            }
-        }
-    }
 }
 
 /// Adds `scale * sum_n r_n` per lane to the [`LANES`] values of `sums`: the sum over the
