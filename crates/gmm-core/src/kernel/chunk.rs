@@ -1,6 +1,7 @@
 //! The E-step over one chunk of points: the chunk loaded feature-major, the log densities
-//! of [`LANES`] points at a time, the fused logsumexp and responsibilities, then the chunk's
-//! statistics, with a copy compiled for AVX2 + FMA chosen at run time.
+//! a group of points at a time (two registers for a full factor), the fused logsumexp and
+//! responsibilities, then the chunk's statistics, with a copy compiled for AVX2 + FMA chosen
+//! at run time.
 
 use super::lanes::KernelLane;
 use super::triangular::{points_per_product, whitened_square_norm};
@@ -36,7 +37,9 @@ impl EStepKernel {
     /// then the statistics, all on the chunk while it is in cache. With `weights` (one per
     /// point), each point's responsibilities, log normaliser and `r ln r` are multiplied by
     /// its weight before they are summed; a weight of 1 changes no bit. The log densities,
-    /// responsibilities and sums are `f64` whatever `T` (see [`Self::load_log_rho_generic`]).
+    /// responsibilities and sums are stored as `f64` whatever `T` (see
+    /// [`Self::load_log_rho_generic`]); the responsibilities are computed in `T`'s lanes
+    /// ([`KernelLane::responsibilities_in_place`]).
     #[inline(always)]
     pub(super) fn chunk_e_step_generic<const FMA: bool, S: Lane, T: KernelLane>(
         &self,

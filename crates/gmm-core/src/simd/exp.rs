@@ -1,6 +1,6 @@
 //! The vectorised `exp` of the E-step: one register of four `f64` lanes at a time, on the
 //! operations of [`f64_register`](super::f64_register), and of eight `f32` lanes for the
-//! single-precision E-step, on those of [`f32_register`](super::f32_register).
+//! single-precision E-step, on those of [`f32_register`].
 
 use super::Lane;
 use super::f32_register::{self, F32Register};
