@@ -123,10 +123,8 @@ pub(super) fn responsibilities_in_f32_lanes<const FMA: bool>(
             *e = exp_f32_register::<FMA>(*s);
             sum = f32_register::add::<FMA>(sum, *e);
         }
-        // The logsumexp in f64; the reciprocal of the sum zero in the padding lanes (so
-        // their responsibilities are zero).
-        // Loops, not `map` with a closure: a closure is compiled without the caller's
-        // AVX2 + FMA.
+        // The logsumexp in f64, `ln` by a loop, not `map` with a closure: a closure is
+        // compiled without the caller's AVX2 + FMA.
         let mut ln_sum = f32_register::widen::<FMA>(sum);
         for v in ln_sum.iter_mut() {
             *v = ln_register::<FMA>(*v);
@@ -138,6 +136,8 @@ pub(super) fn responsibilities_in_f32_lanes<const FMA: bool>(
             }
         }
         let narrow_ln_sum = f32_register::narrow::<FMA>(ln_sum[0], ln_sum[1]);
+        // The reciprocal of the sum, zero in the padding lanes (so their responsibilities
+        // are zero).
         let mut inv = f32_register::div::<FMA>(f32::splat_register::<FMA>(1.0), sum);
         if valid < LANES {
             let mut i = [0.0f32; LANES];
