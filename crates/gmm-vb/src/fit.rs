@@ -2,7 +2,7 @@
 //! fitted result.
 
 use gmm_core::{
-    DataSource, Dataset, EStepOutput, FitRecord, FittedModel, GaussianMixture,
+    CovarianceType, DataSource, Dataset, EStepOutput, FitRecord, FittedModel, GaussianMixture,
     InitialResponsibilities, MixtureModel, ModelFile, Passes, Result, best_of_restarts,
 };
 use nalgebra::{DMatrix, DVector};
@@ -55,20 +55,23 @@ pub fn iterate(
     priors: &Priors,
     reg_covar: f64,
 ) -> Result<(VariationalState, ElboTerms)> {
-    let mut source = data;
-    iterate_pass(&mut Passes::new(&mut source), state, priors, reg_covar)
+    // The kernel on the data directly: they were checked when made, and a fresh `Passes`
+    // would spend a pass's worth of work tallying their first summary on every call.
+    let kernel = state.kernel()?;
+    data.check_features(kernel.n_features())?;
+    let out = kernel.e_step(data, state.covariance_type.scatter_kind());
+    next_posterior(&out, priors, state.covariance_type, reg_covar)
 }
 
-/// [`iterate`] over one pass of a stream.
-fn iterate_pass(
-    passes: &mut Passes<'_>,
-    state: &VariationalState,
+/// The posterior the M-step makes of an E-step's output, with its full ELBO (the bound of
+/// one iteration, here and in [`VbStepper::step`]).
+pub(crate) fn next_posterior(
+    out: &EStepOutput,
     priors: &Priors,
+    covariance_type: CovarianceType,
     reg_covar: f64,
 ) -> Result<(VariationalState, ElboTerms)> {
-    let kind = state.covariance_type.scatter_kind();
-    let out: EStepOutput = state.kernel()?.e_step_pass(passes, kind)?;
-    let next = m_step(&out.stats, priors, state.covariance_type, reg_covar)?;
+    let next = m_step(&out.stats, priors, covariance_type, reg_covar)?;
     let bound = elbo(&next, priors, &out.stats, out.resp_log_resp_sum)
         .with_missing_entropy(out.missing_entropy_sum);
     Ok((next, bound))

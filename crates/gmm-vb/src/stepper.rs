@@ -8,8 +8,8 @@ use gmm_core::{
     Result, RunProgress, SufficientStats,
 };
 
-use crate::elbo::{ElboTerms, elbo};
-use crate::fit::{STOP_PATIENCE, VbFit};
+use crate::elbo::ElboTerms;
+use crate::fit::{STOP_PATIENCE, VbFit, next_posterior};
 use crate::model::VbModel;
 use crate::params::{Priors, VbParams};
 use crate::state::{VariationalState, m_step};
@@ -168,9 +168,7 @@ impl VbStepper {
     pub fn step(&mut self, out: &EStepOutput) -> Result<bool> {
         out.check_for_model(self.kernel.n_components(), self.kernel.n_features())?;
         let c = &self.params.control;
-        let next = m_step(&out.stats, &self.priors, c.covariance_type, c.reg_covar)?;
-        let terms = elbo(&next, &self.priors, &out.stats, out.resp_log_resp_sum)
-            .with_missing_entropy(out.missing_entropy_sum);
+        let (next, terms) = next_posterior(out, &self.priors, c.covariance_type, c.reg_covar)?;
         self.kernel = next.kernel()?;
         self.state = next;
         // scikit-learn's rule on the total bound, held for STOP_PATIENCE changes in a row

@@ -538,3 +538,27 @@ fn warm_start_continues_a_fit_exactly() {
         })
     ));
 }
+
+/// `iterate` is one step of the fit loop: from the same posterior it gives the stepper's
+/// next posterior and bound bit for bit, and data of another dimension is an error naming
+/// the mismatch, not a panic.
+#[test]
+fn iterate_is_one_step_of_the_fit_loop() {
+    let sample = synthetic::draw(&synthetic::separated(3, 5), 400, 3).unwrap();
+    let data = &sample.data;
+    for t in CovarianceType::ALL {
+        let params = VbParams::new(3).covariance_type(t).max_iter(3).seed(1);
+        let model = params.fit(data).unwrap().model().clone();
+        let (next, terms) = iterate(data, model.state(), model.priors(), 1e-6).unwrap();
+        let mut stepper = params.stepper(&model).unwrap();
+        let out = stepper.kernel().e_step(data, t.scatter_kind());
+        stepper.step(&out).unwrap();
+        let stepped = stepper.model().unwrap();
+        assert_eq!(stepped.state(), &next, "{t}");
+        let last = *stepper.progress().record().lower_bounds().last().unwrap();
+        assert_eq!(last.to_bits(), terms.total().to_bits(), "{t}");
+        let wider = Dataset::from_rows(&vec![vec![0.0; 6]; 10]).unwrap();
+        let err = iterate(&wider, model.state(), model.priors(), 1e-6).unwrap_err();
+        assert!(matches!(err, GmmError::ShapeMismatch { .. }), "{t}: {err}");
+    }
+}
