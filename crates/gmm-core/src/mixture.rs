@@ -574,7 +574,7 @@ impl MixtureModel for GaussianMixture {
     ) -> Result<DMatrix<f64>> {
         data.check_features(self.n_features())?;
         check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
-        Ok(self.log_resp(data)?.map(f64::exp))
+        Ok(self.kernel.resp(data))
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
@@ -651,6 +651,61 @@ mod tests {
             want,
             max_relative = 1e-14
         );
+    }
+
+    /// The kernel's responsibilities are the exponentials of its log responsibilities bit
+    /// for bit, in the data's order, for every covariance type, for points beyond `f64`'s
+    /// distances (the limit) and for points with missing coordinates; more points than a
+    /// chunk, so several chunks are written in parallel.
+    #[test]
+    fn kernel_resp_is_exp_of_log_resp_row_by_row() {
+        use crate::data::MissingPolicy;
+        let full = GaussianMixture::new(
+            DVector::from_vec(vec![0.2, 0.5, 0.3]),
+            DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 3.0, 1.0, -2.0, 4.0]),
+            Covariances::Full(vec![
+                DMatrix::from_row_slice(2, 2, &[1.0, 0.3, 0.3, 0.5]),
+                DMatrix::identity(2, 2),
+                DMatrix::from_row_slice(2, 2, &[2.0, -0.5, -0.5, 1.0]),
+            ]),
+        )
+        .unwrap();
+        let mut rng = StdRng::seed_from_u64(4);
+        let (sampled, _) = full.sample(5000, &mut rng).unwrap();
+        let mut values = sampled.as_slice().to_vec();
+        values.extend([1e300, -1e300, 4.0, f64::NAN, f64::NAN, -3.0]);
+        let n = values.len() / 2;
+        let data =
+            Dataset::from_row_major_with_policy(n, 2, values, MissingPolicy::Marginalise).unwrap();
+        let complete =
+            Dataset::from_row_major(n - 2, 2, data.as_slice()[..2 * (n - 2)].to_vec()).unwrap();
+        let spherical = GaussianMixture::new(
+            full.weights().clone(),
+            full.means().clone(),
+            Covariances::Spherical(vec![0.5, 1.0, 2.0]),
+        )
+        .unwrap();
+        for gm in [&full, &spherical] {
+            for data in [&data, &complete] {
+                let kernel = gm.kernel();
+                let (log_resp, resp) = (kernel.log_resp(data), kernel.resp(data));
+                assert_eq!(resp.shape(), (data.n_samples(), 3));
+                for (r, l) in resp.iter().zip(log_resp.iter()) {
+                    assert_eq!(r.to_bits(), l.exp().to_bits());
+                }
+                let row = complete.n_samples() - 1;
+                let x = &complete.as_slice()[2 * row..2 * row + 2];
+                assert_eq!(resp[(row, kernel.nearest_in_the_limit(x))], 1.0);
+                for row in (0..complete.n_samples()).step_by(97).chain([row]) {
+                    let x = &complete.as_slice()[2 * row..2 * row + 2];
+                    let alone = gm.predict_proba_point(x).unwrap();
+                    assert_eq!(
+                        alone.as_slice(),
+                        resp.row(row).iter().copied().collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

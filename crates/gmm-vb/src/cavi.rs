@@ -278,7 +278,7 @@ impl CaviFit {
     /// [`GmmError::ShapeMismatch`] for data of another dimension.
     pub fn responsibilities(&self, data: &Dataset) -> Result<DMatrix<f64>> {
         data.check_features(self.means.ncols())?;
-        Ok(self.kernel.log_resp(data).map(f64::exp))
+        Ok(self.kernel.resp(data))
     }
 
     /// The plug-in mixture: uniform weights, means `m_k`, unit covariances.

@@ -27,19 +27,30 @@ impl EStepKernel {
     /// moves away: all of it on the component nearest in the limit (see
     /// [`EStepKernel::nearest_in_the_limit`]), never NaN.
     pub fn log_resp(&self, data: &Dataset) -> DMatrix<f64> {
+        self.log_resp_then(data, |v| v)
+    }
+
+    /// Responsibilities `r_nk = exp(log r_nk)`, N x K, as [`EStepKernel::log_resp`] (the
+    /// exponentials taken in the same parallel pass): what `predict_proba` returns.
+    pub fn resp(&self, data: &Dataset) -> DMatrix<f64> {
+        self.log_resp_then(data, f64::exp)
+    }
+
+    /// `then(log r_nk)` for every point and component, N x K.
+    fn log_resp_then(&self, data: &Dataset, then: impl Fn(f64) -> f64 + Sync) -> DMatrix<f64> {
         let k = self.n_components;
-        let rows = self.map_rows(data, |x, row| {
+        let rows = self.map_rows_into(data, k, |x, row, out| {
             let lse = logsumexp(row);
             if lse.is_finite() {
-                row.iter().map(|v| v - lse).collect::<Vec<f64>>()
+                for (o, v) in out.iter_mut().zip(row) {
+                    *o = then(v - lse);
+                }
             } else {
-                let winner = self.nearest_in_the_limit(x);
-                (0..k)
-                    .map(|c| if c == winner { 0.0 } else { f64::NEG_INFINITY })
-                    .collect()
+                out.fill(then(f64::NEG_INFINITY));
+                out[self.nearest_in_the_limit(x)] = then(0.0);
             }
         });
-        DMatrix::from_fn(data.n_samples(), k, |n, c| rows[n][c])
+        DMatrix::from_row_slice(data.n_samples(), k, &rows)
     }
 
     /// `ln max_k r_nk` for every point: the log responsibility of its most responsible
@@ -120,7 +131,22 @@ impl EStepKernel {
         best.0
     }
 
-    fn map_rows<T: Send, F: Fn(&[f64], &[f64]) -> T + Sync>(&self, data: &Dataset, f: F) -> Vec<T> {
+    /// `f(x, log rho)` for every point, in the data's order (chunk by chunk in parallel).
+    fn map_rows<T, F>(&self, data: &Dataset, f: F) -> Vec<T>
+    where
+        T: Send + Copy + Default,
+        F: Fn(&[f64], &[f64]) -> T + Sync,
+    {
+        self.map_rows_into(data, 1, |x, row, out| out[0] = f(x, row))
+    }
+
+    /// `width` values for every point, written by `f(x, log rho, out)` into the point's row
+    /// of one N x `width` row-major buffer (nothing allocated per point).
+    fn map_rows_into<T, F>(&self, data: &Dataset, width: usize, f: F) -> Vec<T>
+    where
+        T: Send + Copy + Default,
+        F: Fn(&[f64], &[f64], &mut [T]) + Sync,
+    {
         assert_eq!(
             data.n_features(),
             self.n_features,
@@ -128,28 +154,31 @@ impl EStepKernel {
         );
         let d = self.n_features;
         let k = self.n_components;
+        let mut out = vec![T::default(); data.n_samples() * width];
         if data.has_missing() {
             let log_rho = self.log_rho_with_missing(data);
-            return data
-                .as_slice()
+            data.as_slice()
                 .par_chunks(d)
                 .zip(log_rho.par_chunks(k))
-                .map(|(x, row)| f(x, row))
-                .collect();
+                .zip(out.par_chunks_mut(width))
+                .for_each(|((x, row), out)| f(x, row, out));
+            return out;
         }
         let rows = Self::chunk_rows(d);
         data.as_slice()
             .par_chunks(rows * d)
-            .map_init(Vec::new, |buf, chunk| {
+            .zip(out.par_chunks_mut(rows * width))
+            .for_each_init(Vec::new, |buf, (chunk, out)| {
                 buf.resize(chunk.len() / d * k, 0.0);
                 self.log_rho_into(chunk, buf);
-                chunk
+                for ((x, row), out) in chunk
                     .chunks_exact(d)
                     .zip(buf.chunks_exact(k))
-                    .map(|(x, row)| f(x, row))
-                    .collect::<Vec<T>>()
-            })
-            .flatten()
-            .collect()
+                    .zip(out.chunks_exact_mut(width))
+                {
+                    f(x, row, out);
+                }
+            });
+        out
     }
 }

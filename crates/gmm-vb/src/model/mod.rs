@@ -214,7 +214,7 @@ impl MixtureModel for VbModel {
     ) -> Result<DMatrix<f64>> {
         data.check_features(self.n_features())?;
         check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
-        Ok(self.log_resp(data)?.map(f64::exp))
+        Ok(self.kernel.resp(data))
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
