@@ -28,7 +28,10 @@ precisions_init, so it runs no k-means).
 Seconds per iteration: each fit is timed at two iteration counts (--iters, default 10 and
 100) and the difference of the times is divided by the difference of the counts, which
 cancels reading the file, initialising and writing the result. scikit-learn is timed inside
-Python around `fit`; `gmm fit` and linfa as whole processes.
+Python around `fit`; `gmm fit` and linfa as whole processes. Each fit runs --repeat times
+and its fastest time is kept; the repeats go in rounds, every fit of a size once per round
+(scikit-learn, gmm EM, gmm VB, the float32 fits; both iteration counts), so that a slow spell
+of a shared machine slows every tool's round alike rather than one tool's whole measurement.
 """
 
 import argparse
@@ -149,23 +152,26 @@ def peak_rss_kib(cmd):
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr).group(1))
 
 
-def single_precision_columns(args, gmm, n, d, k, folder, x, start, iters, em):
-    """The float32 fits of one size, run beside the float64 ones: scikit-learn on the float32
-    array, `gmm fit --dtype f32` on data32.npy; the E-step GFLOP/s and fraction of peak of
-    both gmm fits (an iteration's time, so a lower bound on the E-step's rate)."""
-    r = range(args.repeat)
-    x32 = x.astype(np.float32)
-    start32 = tuple(a.astype(np.float32) for a in start)
-    sk32 = per_iteration([min(sklearn_fit(x32, start32, it)[0] for _ in r) for it in iters], iters)
-    means_csv, data32 = folder / "means.csv", folder / "data32.npy"
-    f32 = ("--dtype", "f32")
-    em32 = per_iteration(
-        [min(run_seconds(gmm_cmd(gmm, data32, means_csv, k, "em", it, folder / "em32.json", f32)) for _ in r)
-         for it in iters], iters)
+def single_precision_columns(args, n, d, k, em, sk32, em32):
+    """The float32 columns of one size: scikit-learn on the float32 array and `gmm fit
+    --dtype f32` on data32.npy (seconds per iteration, measured beside the float64 fits),
+    and the E-step GFLOP/s and fraction of peak of both gmm fits (an iteration's time, so a
+    lower bound on the E-step's rate)."""
     g64, g32 = e_step_gflops(n, d, k, em), e_step_gflops(n, d, k, em32)
     peak = args.peak_gflops
     return (f" | sk32 {sk32:.5f} gmm32 {em32:.5f} sk32/gmm32 {sk32 / em32:.1f} f64/f32 {em / em32:.2f}"
             f" | GFLOP/s f64 {g64:.1f} ({100 * g64 / peak:.0f}%) f32 {g32:.1f} ({100 * g32 / peak:.0f}%)")
+
+
+def interleaved_fastest(jobs, repeat):
+    """Runs every job once per round, `repeat` rounds, the jobs in the same order each
+    round, and keeps each job's fastest time: a slow spell of a shared machine then falls on
+    every tool alike instead of on whichever was being timed."""
+    times = {key: [] for key in jobs}
+    for _ in range(repeat):
+        for key, job in jobs.items():
+            times[key].append(job())
+    return {key: min(v) for key, v in times.items()}
 
 
 def main():
@@ -178,7 +184,7 @@ def main():
                     help="iteration counts for linfa if they must differ from --iters (linfa stops at an exact "
                          "fixed point, which it can reach before the larger count)")
     ap.add_argument("--work", default=str(ROOT / "target/bench-vs-sklearn"), help="data folder")
-    ap.add_argument("--repeat", type=int, default=2, help="fits per count, fastest kept (default: %(default)s)")
+    ap.add_argument("--repeat", type=int, default=2, help="rounds of fits, fastest of each kept (default: %(default)s)")
     ap.add_argument("--memory", action="store_true", help="peak RSS at 1000000x8x8 instead")
     ap.add_argument("--f32", action="store_true", help="also fit in float32, side by side")
     ap.add_argument("--peak-gflops", type=float, default=83.0, help="float64 peak (default: %(default)s)")
@@ -230,22 +236,33 @@ def main():
         data_csv, data_npy, means_csv = make_data(n, d, k, folder)
         x = np.load(data_npy)
         start = start_from_means(x, np.loadtxt(means_csv, delimiter=",", ndmin=2))
-        r = range(args.repeat)
-        sk_times, sk_models = [], []
+        sk_models = []
+
+        def sklearn_seconds(points, it, first):
+            seconds, model = sklearn_fit(points, first, it)
+            if points is x:
+                sk_models.append(model)
+            return seconds
+
+        x32 = x.astype(np.float32)
+        start32 = tuple(a.astype(np.float32) for a in start)
+        jobs = {}
         for it in iters:
-            fits = [sklearn_fit(x, start, it) for _ in r]
-            sk_times.append(min(t for t, _ in fits))
-            sk_models.append(fits[-1][1])
-        sk = per_iteration(sk_times, iters)
-        em_times = [min(run_seconds(gmm_cmd(gmm, data_csv, means_csv, k, "em", it, folder / "em.json")) for _ in r)
-                    for it in iters]
-        em = per_iteration(em_times, iters)
-        vb_times = [min(run_seconds(gmm_cmd(gmm, data_csv, means_csv, k, "vb", it, folder / "vb.json")) for _ in r)
-                    for it in iters]
-        vb = per_iteration(vb_times, iters)
+            jobs["sk", it] = lambda it=it: sklearn_seconds(x, it, start)
+            for method in ("em", "vb"):
+                cmd = gmm_cmd(gmm, data_csv, means_csv, k, method, it, folder / f"{method}.json")
+                jobs[method, it] = lambda cmd=cmd: run_seconds(cmd)
+            if args.f32:
+                jobs["sk32", it] = lambda it=it: sklearn_seconds(x32, it, start32)
+                cmd = gmm_cmd(gmm, folder / "data32.npy", means_csv, k, "em", it, folder / "em32.json",
+                              ("--dtype", "f32"))
+                jobs["em32", it] = lambda cmd=cmd: run_seconds(cmd)
+        fastest = interleaved_fastest(jobs, args.repeat)
+        sk, em, vb = (per_iteration([fastest[tool, it] for it in iters], iters) for tool in ("sk", "em", "vb"))
         line = f"{size:<16} {sk:12.5f} {em:12.5f} {sk / em:7.1f} {vb:12.5f} {vb / em:6.2f}"
         if args.f32:
-            line += single_precision_columns(args, gmm, n, d, k, folder, x, start, iters, em)
+            sk32, em32 = (per_iteration([fastest[tool, it] for it in iters], iters) for tool in ("sk32", "em32"))
+            line += single_precision_columns(args, n, d, k, em, sk32, em32)
         if args.linfa:
             linfa_iters = [int(v) for v in args.linfa_iters.split(",")] if args.linfa_iters else iters
             out = subprocess.run([args.linfa, str(data_csv), str(k)] + [str(i) for i in linfa_iters for _ in r],
