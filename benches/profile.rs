@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Arguments: what (`e_step`, `em_iteration` or `vb_iteration`; `e_step_f32` and
-//! `em_iteration_f32` on the same points rounded to `f32`), covariance (`full` or `diag`), N,
-//! D, K, repetitions.
+//! `em_iteration_f32` on the same points rounded to `f32`; the queries `predict_proba` and
+//! `score_samples` of a mid-fit model), covariance (`full` or `diag`), N, D, K,
+//! repetitions.
 //!
 //! `--large-k [N] [REPS]` times one EM and one VB iteration at (N, 8, K) for K = 8, 64 and
 //! 256, full covariances (N = 1e6 and 3 repetitions by default), and prints each one's
@@ -149,6 +150,19 @@ fn main() {
             });
             println!(
                 "vb_iteration {} N={n} D={d} K={k}: {wall:.6} s per call, cpu {cpu:.6} s per call",
+                kind.name()
+            );
+        }
+        "predict_proba" | "score_samples" => {
+            use gmm::core::MixtureModel;
+            let model = common::mid_fit_model(d, k, kind);
+            let (wall, cpu) = timed(reps, || match args[0].as_str() {
+                "predict_proba" => drop(black_box(model.predict_proba(black_box(&data)))),
+                _ => drop(black_box(model.score_samples(black_box(&data)))),
+            });
+            println!(
+                "{} {} N={n} D={d} K={k}: {wall:.6} s per call, cpu {cpu:.6} s per call",
+                args[0],
                 kind.name()
             );
         }
