@@ -653,14 +653,9 @@ mod tests {
         );
     }
 
-    /// The kernel's responsibilities are the exponentials of its log responsibilities bit
-    /// for bit, in the data's order, for every covariance type, for points beyond `f64`'s
-    /// distances (the limit) and for points with missing coordinates; more points than a
-    /// chunk, so several chunks are written in parallel.
-    #[test]
-    fn kernel_resp_is_exp_of_log_resp_row_by_row() {
-        use crate::data::MissingPolicy;
-        let full = GaussianMixture::new(
+    /// Three overlapping components in two dimensions with full covariances.
+    fn three_full_components() -> GaussianMixture {
+        GaussianMixture::new(
             DVector::from_vec(vec![0.2, 0.5, 0.3]),
             DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 3.0, 1.0, -2.0, 4.0]),
             Covariances::Full(vec![
@@ -669,7 +664,17 @@ mod tests {
                 DMatrix::from_row_slice(2, 2, &[2.0, -0.5, -0.5, 1.0]),
             ]),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// The kernel's responsibilities are the exponentials of its log responsibilities bit
+    /// for bit, in the data's order, for every covariance type, for points beyond `f64`'s
+    /// distances (the limit) and for points with missing coordinates; more points than a
+    /// chunk, so several chunks are written in parallel.
+    #[test]
+    fn kernel_resp_is_exp_of_log_resp_row_by_row() {
+        use crate::data::MissingPolicy;
+        let full = three_full_components();
         let mut rng = StdRng::seed_from_u64(4);
         let (sampled, _) = full.sample(5000, &mut rng).unwrap();
         let mut values = sampled.as_slice().to_vec();
@@ -710,16 +715,7 @@ mod tests {
 
     #[test]
     fn responsibilities_sum_to_one() {
-        let gm = GaussianMixture::new(
-            DVector::from_vec(vec![0.2, 0.5, 0.3]),
-            DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 3.0, 1.0, -2.0, 4.0]),
-            Covariances::Full(vec![
-                DMatrix::from_row_slice(2, 2, &[1.0, 0.3, 0.3, 0.5]),
-                DMatrix::identity(2, 2),
-                DMatrix::from_row_slice(2, 2, &[2.0, -0.5, -0.5, 1.0]),
-            ]),
-        )
-        .unwrap();
+        let gm = three_full_components();
         let (data, _) = gm.sample(2000, &mut StdRng::seed_from_u64(1)).unwrap();
         let p = gm.predict_proba(&data).unwrap();
         for n in 0..p.nrows() {
