@@ -32,6 +32,17 @@ impl EStepKernel {
 
     /// Responsibilities `r_nk = exp(log r_nk)`, N x K, as [`EStepKernel::log_resp`] (the
     /// exponentials taken in the same parallel pass): what `predict_proba` returns.
+    ///
+    /// ```
+    /// use gmm_core::{synthetic, MixtureModel};
+    /// let truth = synthetic::two_d_three_clusters();
+    /// let data = synthetic::draw(&truth, 200, 1)?.data;
+    /// let resp = truth.kernel().resp(&data);
+    /// assert_eq!(resp.shape(), (200, 3));
+    /// assert!(resp.row_iter().all(|r| (r.sum() - 1.0).abs() < 1e-12));
+    /// assert_eq!(resp, truth.predict_proba(&data)?);
+    /// # Ok::<(), gmm_core::GmmError>(())
+    /// ```
     pub fn resp(&self, data: &Dataset) -> DMatrix<f64> {
         self.log_resp_then(data, f64::exp)
     }
