@@ -24,7 +24,13 @@ fn e_step(c: &mut Criterion) {
             let kernel = common::mid_fit_kernel(d, k, kind);
             group.throughput(Throughput::Elements(n as u64));
             group.bench_function(common::label(kind, n, d, k), |b| {
-                b.iter(|| black_box(kernel.e_step(black_box(&data), kind.scatter_kind())))
+                b.iter(|| {
+                    black_box(
+                        kernel
+                            .e_step(black_box(&data), kind.scatter_kind())
+                            .expect(common::SAME_D),
+                    )
+                })
             });
         }
     }
@@ -49,7 +55,13 @@ fn weighted_e_step(c: &mut Criterion) {
         for (name, data) in [("unweighted", &data), ("weighted", &weighted)] {
             let label = format!("{}/{name}", common::label(kind, n, d, k));
             group.bench_function(label, |b| {
-                b.iter(|| black_box(kernel.e_step(black_box(data), kind.scatter_kind())))
+                b.iter(|| {
+                    black_box(
+                        kernel
+                            .e_step(black_box(data), kind.scatter_kind())
+                            .expect(common::SAME_D),
+                    )
+                })
             });
         }
     }

@@ -86,9 +86,17 @@ fn main() {
     match args[0].as_str() {
         "e_step" => {
             let kernel = common::mid_fit_kernel(d, k, kind);
-            black_box(kernel.e_step(&data, kind.scatter_kind()));
+            black_box(
+                kernel
+                    .e_step(&data, kind.scatter_kind())
+                    .expect(common::SAME_D),
+            );
             let (wall, cpu) = timed(reps, || {
-                black_box(kernel.e_step(black_box(&data), kind.scatter_kind()));
+                black_box(
+                    kernel
+                        .e_step(black_box(&data), kind.scatter_kind())
+                        .expect(common::SAME_D),
+                );
             });
             let flops = common::e_step_flops(n, d, k, kind);
             println!(

@@ -198,7 +198,8 @@ fn the_error_estimate_grows_with_conditioning_and_distance() {
             data.row(0),
             ScatterKind::Full,
             &mut out,
-        );
+        )
+        .unwrap();
         assert_eq!(out.lanes, lanes);
     }
     let _ = SliceSource::new(data.as_slice(), 2).unwrap().n_features();

@@ -157,17 +157,17 @@ proptest! {
         let gm = spec.build(5.0);
         let data = sample(&gm, n, seed);
         let kind = spec.covariance_type.scatter_kind();
-        let whole = gm.kernel().e_step(&data, kind);
+        let whole = gm.kernel().e_step(&data, kind).unwrap();
         let c = 1 + cut % (n - 1);
         let first: Vec<usize> = (0..c).collect();
         let rest: Vec<usize> = (c..n).collect();
-        let mut merged = gm.kernel().e_step(&data.select(&first).unwrap(), kind);
-        let other = gm.kernel().e_step(&data.select(&rest).unwrap(), kind);
+        let mut merged = gm.kernel().e_step(&data.select(&first).unwrap(), kind).unwrap();
+        let other = gm.kernel().e_step(&data.select(&rest).unwrap(), kind).unwrap();
         merged.stats.merge(&other.stats);
         if let Err(e) = stats_close(&merged.stats, &whole.stats, STATS_REL) { prop_assert!(false, "{}", e); }
         prop_assert!(close(merged.log_norm_sum + other.log_norm_sum, whole.log_norm_sum, 1e-11, 1.0));
         let shuffled = data.select(&permutation(n, seed ^ 0x5eed)).unwrap();
-        let again = gm.kernel().e_step(&shuffled, kind);
+        let again = gm.kernel().e_step(&shuffled, kind).unwrap();
         if let Err(e) = stats_close(&again.stats, &whole.stats, STATS_REL) { prop_assert!(false, "{}", e); }
         prop_assert!(close(again.log_norm_sum, whole.log_norm_sum, 1e-11, 1.0));
         prop_assert!(close(again.resp_log_resp_sum, whole.resp_log_resp_sum, 1e-10, 1.0));

@@ -103,7 +103,7 @@ proptest! {
             if let Err(e) = check_m_step_output(&model) { prop_assert!(false, "{}", e); }
             if let Err(e) = check_responsibilities(&model, &data) { prop_assert!(false, "{}", e); }
             if has_collapsed(&model, &data) { break; }
-            let out = model.kernel().e_step(&data, kind);
+            let out = model.kernel().e_step(&data, kind).unwrap();
             bounds.push(out.log_norm_sum / n);
             model = match m_step(&out.stats, ct, reg_covar) {
                 Ok(m) => m,

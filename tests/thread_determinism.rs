@@ -37,7 +37,8 @@ fn fingerprints() -> BTreeMap<String, u64> {
         let tag = format!("d{d}-{}", covariance_type(ct));
         let e = gm
             .kernel()
-            .e_step(&data, covariance_type(ct).scatter_kind());
+            .e_step(&data, covariance_type(ct).scatter_kind())
+            .unwrap();
         let mut v = vec![e.log_norm_sum, e.resp_log_resp_sum, e.n_samples as f64];
         for k in 0..e.stats.n_components() {
             v.push(e.stats.n_k()[k]);
@@ -87,7 +88,7 @@ fn missing_value_fingerprints(out: &mut BTreeMap<String, u64>) {
             Dataset::from_row_major_with_policy(data.n_samples(), d, values, policy).unwrap();
         let ct = covariance_type(ct);
         let tag = format!("d{d}-{ct}");
-        let e = gm.kernel().e_step(&data, ct.scatter_kind());
+        let e = gm.kernel().e_step(&data, ct.scatter_kind()).unwrap();
         let mut v = vec![e.log_norm_sum, e.resp_log_resp_sum, e.missing_entropy_sum];
         for k in 0..e.stats.n_components() {
             v.extend(e.stats.mean(k).iter());

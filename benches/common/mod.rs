@@ -79,6 +79,9 @@ pub fn e_step_flops(n: usize, d: usize, k: usize, kind: CovarianceType) -> f64 {
 /// The `reg_covar` of every bench (scikit-learn's default).
 pub const REG_COVAR: f64 = 1e-6;
 
+/// What the benches' E-steps expect of their data: the kernel's number of features.
+pub const SAME_D: &str = "data of the kernel's dimension";
+
 /// The starting means of whole fits and of the comparison script: the true means shifted by
 /// half a unit (the means of [`mid_fit_model`]).
 pub fn initial_means(d: usize, k: usize) -> DMatrix<f64> {
@@ -88,7 +91,10 @@ pub fn initial_means(d: usize, k: usize) -> DMatrix<f64> {
 /// One EM iteration: the E-step with the model's kernel, then the M-step.
 pub fn em_iteration(data: &Dataset, model: &GaussianMixture) -> GaussianMixture {
     let kind = model.covariance_type();
-    let out = model.kernel().e_step(data, kind.scatter_kind());
+    let out = model
+        .kernel()
+        .e_step(data, kind.scatter_kind())
+        .expect(SAME_D);
     gmm::em::m_step(&out.stats, kind, REG_COVAR).expect("a valid M-step")
 }
 
@@ -141,7 +147,9 @@ pub fn vb_start(
         .covariance_type(kind)
         .resolve_priors(data)
         .expect("valid priors");
-    let out = mid_fit_kernel(d, k, kind).e_step(data, kind.scatter_kind());
+    let out = mid_fit_kernel(d, k, kind)
+        .e_step(data, kind.scatter_kind())
+        .expect(SAME_D);
     let state = gmm::vb::m_step(&out.stats, &priors, kind, REG_COVAR).expect("a valid M-step");
     (priors, state)
 }

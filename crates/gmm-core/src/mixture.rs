@@ -421,7 +421,7 @@ impl GaussianMixture {
     /// [`GmmError::ShapeMismatch`] when the dimension differs.
     pub fn icl(&self, data: &Dataset) -> Result<f64> {
         let bic = self.bic(data)?;
-        let log_max = self.kernel.log_max_resp(data);
+        let log_max = self.kernel.log_max_resp(data)?;
         let hard: f64 = match data.weights() {
             Some(w) => log_max.iter().zip(w).map(|(l, w)| w * l).sum(),
             None => log_max.iter().sum(),
@@ -542,8 +542,7 @@ impl GaussianMixture {
 
     /// Log responsibilities `ln p(k | x_n)`, N x K.
     pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.log_resp(data))
+        self.kernel.log_resp(data)
     }
 }
 
@@ -563,8 +562,7 @@ impl MixtureModel for GaussianMixture {
     }
 
     fn score_samples(&self, data: &Dataset) -> Result<Vec<f64>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.log_norm(data))
+        self.kernel.log_norm(data)
     }
 
     fn predict_proba_within(
@@ -574,12 +572,11 @@ impl MixtureModel for GaussianMixture {
     ) -> Result<DMatrix<f64>> {
         data.check_features(self.n_features())?;
         check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
-        Ok(self.kernel.resp(data))
+        self.kernel.resp(data)
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.argmax(data))
+        self.kernel.argmax(data)
     }
 }
 
@@ -693,14 +690,14 @@ mod tests {
         for gm in [&full, &spherical] {
             for data in [&data, &complete] {
                 let kernel = gm.kernel();
-                let (log_resp, resp) = (kernel.log_resp(data), kernel.resp(data));
+                let (log_resp, resp) = (kernel.log_resp(data).unwrap(), kernel.resp(data).unwrap());
                 assert_eq!(resp.shape(), (data.n_samples(), 3));
                 for (r, l) in resp.iter().zip(log_resp.iter()) {
                     assert_eq!(r.to_bits(), l.exp().to_bits());
                 }
                 let row = complete.n_samples() - 1;
                 let x = &complete.as_slice()[2 * row..2 * row + 2];
-                assert_eq!(resp[(row, kernel.nearest_in_the_limit(x))], 1.0);
+                assert_eq!(resp[(row, kernel.nearest_in_the_limit(x).unwrap())], 1.0);
                 for row in (0..complete.n_samples()).step_by(97).chain([row]) {
                     let x = &complete.as_slice()[2 * row..2 * row + 2];
                     let alone = gm.predict_proba_point(x).unwrap();

@@ -190,6 +190,7 @@ fn e_step(model: &GaussianMixture, data: &Dataset) -> EStepOutput {
     model
         .kernel()
         .e_step(data, model.covariance_type().scatter_kind())
+        .unwrap()
 }
 
 #[test]

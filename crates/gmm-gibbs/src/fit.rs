@@ -153,7 +153,7 @@ impl GibbsFit {
         let mut sum = vec![0.0; n];
         let mut count = 0usize;
         for draw in self.draws.iter().flatten() {
-            let log_density = draw.kernel()?.log_norm(data);
+            let log_density = draw.kernel()?.log_norm(data)?;
             for ((m, s), &v) in max.iter_mut().zip(&mut sum).zip(&log_density) {
                 if v > *m {
                     *s = *s * (*m - v).exp() + 1.0;

@@ -173,12 +173,12 @@ impl Sampler {
                 .map(|(i, (chunk, chunk_labels))| {
                     let chunk_index = (b * chunks_per_batch + i) as u64;
                     let mut rng = StdRng::seed_from_u64(stream_seed(seed, chunk_index));
-                    let ll = draw_chunk_labels(&kernel, chunk, chunk_labels, &mut rng);
+                    let ll = draw_chunk_labels(&kernel, chunk, chunk_labels, &mut rng)?;
                     let stats =
                         SufficientStats::from_labels(chunk, chunk_labels, None, k, &origin, kind);
-                    (stats, ll)
+                    Ok((stats, ll))
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             for (stats, ll) in &parts {
                 total.merge(stats);
                 log_likelihood += ll;
@@ -235,15 +235,19 @@ impl Sampler {
 /// Draws the labels of one chunk of points and returns the chunk's log-likelihood
 /// `sum_n logsumexp_k log rho_nk`. One uniform per point, inverse CDF over the
 /// responsibilities scaled by their largest term.
+///
+/// # Errors
+/// [`GmmError::ShapeMismatch`] if the chunk is not of the kernel's dimension or `labels`
+/// has not one entry per point.
 fn draw_chunk_labels(
     kernel: &EStepKernel,
     chunk: &[f64],
     labels: &mut [usize],
     rng: &mut StdRng,
-) -> f64 {
+) -> Result<f64> {
     let k = kernel.n_components();
     let mut log_rho = vec![0.0; labels.len() * k];
-    kernel.log_rho_into(chunk, &mut log_rho);
+    kernel.log_rho_into(chunk, &mut log_rho)?;
     let mut ll = 0.0;
     for (row, label) in log_rho.chunks_exact_mut(k).zip(labels.iter_mut()) {
         let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -266,7 +270,7 @@ fn draw_chunk_labels(
             }
         }
     }
-    ll
+    Ok(ll)
 }
 
 /// Checks resolved priors (a user may build [`Priors`] by hand).

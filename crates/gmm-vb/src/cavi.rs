@@ -169,7 +169,7 @@ impl CaviParams {
                 converged = true;
                 break;
             }
-            let out = q.kernel(d)?.e_step(data, ScatterKind::Diagonal);
+            let out = q.kernel(d)?.e_step(data, ScatterKind::Diagonal)?;
             stats = out.stats;
             resp_log_resp = out.resp_log_resp_sum;
             q = update_means(&stats, self.prior_variance);
@@ -277,8 +277,7 @@ impl CaviFit {
     /// # Errors
     /// [`GmmError::ShapeMismatch`] for data of another dimension.
     pub fn responsibilities(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        data.check_features(self.means.ncols())?;
-        Ok(self.kernel.resp(data))
+        self.kernel.resp(data)
     }
 
     /// The plug-in mixture: uniform weights, means `m_k`, unit covariances.

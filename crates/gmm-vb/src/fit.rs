@@ -57,9 +57,9 @@ pub fn iterate(
 ) -> Result<(VariationalState, ElboTerms)> {
     // The kernel on the data directly: they were checked when made, and a fresh `Passes`
     // would spend a pass's worth of work tallying their first summary on every call.
-    let kernel = state.kernel()?;
-    data.check_features(kernel.n_features())?;
-    let out = kernel.e_step(data, state.covariance_type.scatter_kind());
+    let out = state
+        .kernel()?
+        .e_step(data, state.covariance_type.scatter_kind())?;
     next_posterior(&out, priors, state.covariance_type, reg_covar)
 }
 

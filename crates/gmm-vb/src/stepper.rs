@@ -26,7 +26,7 @@ use crate::state::{VariationalState, m_step};
 /// let params = VbParams::new(3).tol(1e-8).max_iter(200);
 /// let mut stepper = params.stepper(&params.initial_model(&data)?)?;
 /// while !stepper.progress().is_done() {
-///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind());
+///     let out = stepper.kernel().e_step(&data, params.control().covariance_type.scatter_kind())?;
 ///     stepper.step(&out)?;
 /// }
 /// let fit = stepper.into_fit()?;

@@ -551,7 +551,7 @@ fn iterate_is_one_step_of_the_fit_loop() {
         let model = params.fit(data).unwrap().model().clone();
         let (next, terms) = iterate(data, model.state(), model.priors(), 1e-6).unwrap();
         let mut stepper = params.stepper(&model).unwrap();
-        let out = stepper.kernel().e_step(data, t.scatter_kind());
+        let out = stepper.kernel().e_step(data, t.scatter_kind()).unwrap();
         stepper.step(&out).unwrap();
         let stepped = stepper.model().unwrap();
         assert_eq!(stepped.state(), &next, "{t}");

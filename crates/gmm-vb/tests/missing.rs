@@ -48,7 +48,7 @@ fn at_the_e_steps_own_posterior_the_data_terms_equal_the_log_normalisers() {
         for _ in 0..3 {
             state = iterate(&data, &state, &priors, 1e-6).unwrap().0;
         }
-        let out = state.kernel().unwrap().e_step(&data, kind);
+        let out = state.kernel().unwrap().e_step(&data, kind).unwrap();
         assert!(out.missing_entropy_sum != 0.0);
         let terms = elbo(&state, &priors, &out.stats, out.resp_log_resp_sum)
             .with_missing_entropy(out.missing_entropy_sum);

@@ -239,7 +239,7 @@ fn bounds_track_sklearn_for_every_type() {
         .unwrap();
         for (t, th) in theirs.iter().enumerate() {
             let kind: ScatterKind = cov_type.scatter_kind();
-            let out = state.kernel().unwrap().e_step(&data, kind);
+            let out = state.kernel().unwrap().e_step(&data, kind).unwrap();
             state = m_step(&out.stats, &priors, cov_type, reg).unwrap();
             let ours = sklearn_bound(&state, out.resp_log_resp_sum);
             let err = (ours - th).abs() / th.abs();

@@ -131,7 +131,7 @@ impl EStepKernel {
     ) {
         let d = self.n_features;
         let Some(rows) = MissingRows::group(values, d) else {
-            self.e_step_batch(Points::F64(values), weights, origin, kind, total);
+            self.e_step_points(Points::F64(values), weights, origin, kind, total);
             return;
         };
         if !rows.complete.is_empty() {
@@ -143,7 +143,7 @@ impl EStepKernel {
             let complete_weights: Option<Vec<f64>> =
                 weights.map(|w| rows.complete.iter().map(|&n| w[n]).collect());
             let w = complete_weights.as_deref();
-            self.e_step_batch(Points::F64(&complete), w, origin, kind, total);
+            self.e_step_points(Points::F64(&complete), w, origin, kind, total);
         }
         let components = self.dense_components();
         let batch = BatchRows { values, weights };
@@ -224,7 +224,7 @@ impl EStepKernel {
         let rows = Self::chunk_rows(d);
         out.par_chunks_mut(rows * k)
             .zip(zeroed.par_chunks(rows * d))
-            .for_each(|(o, chunk)| self.log_rho_into(chunk, o));
+            .for_each(|(o, chunk)| self.log_rho_rows(chunk, o));
         let components = self.dense_components();
         for pattern in data.missing_patterns() {
             let marginals: Vec<PatternComponent> = components

@@ -44,6 +44,18 @@ use lanes::KernelLane;
 pub use output_wire::{E_STEP_FORMAT, E_STEP_FORMAT_VERSION};
 pub use precision::SINGLE_PRECISION_LIMIT;
 
+/// [`GmmError::ShapeMismatch`] (naming `what`) unless `found == expected`.
+fn check_len(what: &str, expected: usize, found: usize) -> Result<()> {
+    if found != expected {
+        return Err(GmmError::ShapeMismatch {
+            what: what.into(),
+            expected,
+            found,
+        });
+    }
+    Ok(())
+}
+
 /// `D/2 ln(2 pi)` for dimension `d`.
 pub fn half_log_2pi(d: usize) -> f64 {
     0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
@@ -60,7 +72,7 @@ pub fn half_log_2pi(d: usize) -> f64 {
 /// let factors = PrecisionCholesky::Spherical(vec![1.0, 1.0]);
 /// let kernel = EStepKernel::new(&means, &factors, vec![0.0, 0.0])?;
 /// let data = Dataset::from_slice_1d(&[0.0, 3.0])?;
-/// let out = kernel.e_step(&data, ScatterKind::Full);
+/// let out = kernel.e_step(&data, ScatterKind::Full)?;
 /// // The point at 0 is shared equally; the point at 3 belongs mostly to component 1.
 /// assert!((out.stats.n_k()[0] + out.stats.n_k()[1] - 2.0).abs() < 1e-12);
 /// assert!(out.stats.n_k()[1] > 1.4);
@@ -185,19 +197,32 @@ impl EStepKernel {
     /// (row-major, K per point). Allocation-free after the first call on a thread (it reuses
     /// a per-thread workspace of the chunk's size).
     ///
-    /// # Panics
-    /// If `out.len() != rows * K` or `chunk.len()` is not a multiple of D.
-    pub fn log_rho_into(&self, chunk: &[f64], out: &mut [f64]) {
-        let (d, k) = (self.n_features, self.n_components);
-        assert_eq!(chunk.len() % d, 0, "chunk is not a whole number of points");
-        let rows = chunk.len() / d;
-        assert_eq!(out.len(), rows * k, "output buffer has the wrong size");
-        if rows == 0 {
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `chunk.len()` is not a whole number of points of D
+    /// features, or `out.len()` is not K per point.
+    pub fn log_rho_into(&self, chunk: &[f64], out: &mut [f64]) -> Result<()> {
+        let rows = self.whole_points(chunk.len(), "values of the chunk")?;
+        check_len(
+            "values of the output buffer (K per point)",
+            rows * self.n_components,
+            out.len(),
+        )?;
+        self.log_rho_rows(chunk, out);
+        Ok(())
+    }
+
+    /// [`Self::log_rho_into`] on sizes the caller has checked (`chunk` whole points, `out`
+    /// K per point).
+    fn log_rho_rows(&self, chunk: &[f64], out: &mut [f64]) {
+        let k = self.n_components;
+        debug_assert_eq!(chunk.len() % self.n_features, 0);
+        debug_assert_eq!(out.len(), chunk.len() / self.n_features * k);
+        if chunk.is_empty() {
             return;
         }
         // Densities need no origin: `x - m` directly is as precise as `(x - o) - (m - o)`,
         // and a far-away first point would make the latter lose the others' digits.
-        let origin = vec![0.0; d];
+        let origin = vec![0.0; self.n_features];
         f64::with_workspace(|work| {
             self.load_log_rho(chunk, &origin, work);
             let stride = work.stride;
@@ -209,6 +234,25 @@ impl EStepKernel {
         })
     }
 
+    /// The number of points in `len` values of D features each.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] (naming `what`) when `len` is not a multiple of D.
+    fn whole_points(&self, len: usize, what: &str) -> Result<usize> {
+        let d = self.n_features;
+        check_len(
+            &format!("{what} (a whole number of points of {d} features)"),
+            len.div_ceil(d) * d,
+            len,
+        )?;
+        Ok(len / d)
+    }
+
+    /// [`GmmError::ShapeMismatch`] unless `data` has the kernel's number of features.
+    fn check_data(&self, data: &Dataset) -> Result<()> {
+        data.check_features(self.n_features)
+    }
+
     /// Runs the E-step over `data`: responsibilities chunk by chunk (in parallel), their
     /// sufficient statistics merged in chunk order, the sum of per-point log normalisers and
     /// of `r ln r`. Means in the statistics are stored relative to the data's first point.
@@ -217,16 +261,16 @@ impl EStepKernel {
     /// chunk statistics is alive at a time: the memory beyond the data is
     /// `O(threads x chunk x (D + K) + batch x K x D^2)`, whatever N.
     ///
-    /// # Panics
-    /// If `data` has another dimension than the kernel (a programming error: the models
-    /// and estimators built on the kernel check the dimension and return
-    /// [`GmmError::ShapeMismatch`] first).
-    pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
-        assert_eq!(
-            data.n_features(),
-            self.n_features,
-            "data dimension differs from the kernel's"
-        );
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> Result<EStepOutput> {
+        self.check_data(data)?;
+        Ok(self.e_step_in_memory(data, kind))
+    }
+
+    /// [`Self::e_step`] on data of the kernel's dimension.
+    fn e_step_in_memory(&self, data: &Dataset, kind: ScatterKind) -> EStepOutput {
         // Data with missing coordinates run the same batches, each through
         // `e_step_batch_with_missing` (docs/em.md, "Missing values"), the one E-step a
         // stream with missing values runs too; their means are stored relative to the first
@@ -243,7 +287,7 @@ impl EStepKernel {
             if missing {
                 self.e_step_batch_with_missing(batch, weights, &origin, kind, &mut total);
             } else {
-                self.e_step_batch(Points::F64(batch), weights, &origin, kind, &mut total);
+                self.e_step_points(Points::F64(batch), weights, &origin, kind, &mut total);
             }
         }
         total
@@ -264,7 +308,7 @@ impl EStepKernel {
         let d = self.n_features;
         if let Some(data) = passes.in_memory().filter(|data| data.has_missing()) {
             data.check_features(d)?;
-            return Ok(self.e_step(data, kind));
+            return Ok(self.e_step_in_memory(data, kind));
         }
         if passes.n_features() != d {
             return Err(GmmError::ShapeMismatch {
@@ -290,7 +334,7 @@ impl EStepKernel {
                 let out = EStepOutput::zeros(self.n_components, &origin, kind);
                 (origin, out)
             });
-            self.e_step_batch(batch.points, batch.weights, origin, kind, out);
+            self.e_step_points(batch.points, batch.weights, origin, kind, out);
             Ok(())
         })?;
         Ok(total.expect("a pass that succeeded saw a point").1)
@@ -315,7 +359,46 @@ impl EStepKernel {
     /// (the points widened exactly): a model too ill-conditioned, or data too far from
     /// their first point, for `f32` differences falls back to `f64` arithmetic on the same
     /// values. [`EStepOutput::lanes`] says which ran.
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if the batch is not a whole number of points of D
+    /// features, `weights` has not one value per point, or `origin` or `total` is of
+    /// another dimension or number of components than the kernel.
     pub fn e_step_batch(
+        &self,
+        batch: Points<'_>,
+        weights: Option<&[f64]>,
+        origin: &[f64],
+        kind: ScatterKind,
+        total: &mut EStepOutput,
+    ) -> Result<()> {
+        let rows = self.whole_points(batch.len(), "values of the batch")?;
+        if let Some(w) = weights {
+            check_len("weights of the batch (one per point)", rows, w.len())?;
+        }
+        check_len("coordinates of the origin", self.n_features, origin.len())?;
+        let stats = &total.stats;
+        check_len(
+            "components of the running total",
+            self.n_components,
+            stats.n_components(),
+        )?;
+        check_len(
+            "features of the running total",
+            self.n_features,
+            stats.n_features(),
+        )?;
+        check_len(
+            "scatter entries per component of the running total (full D x D or diagonal D)",
+            kind.len(self.n_features),
+            stats.scatter_kind().len(self.n_features),
+        )?;
+        self.e_step_points(batch, weights, origin, kind, total);
+        Ok(())
+    }
+
+    /// [`Self::e_step_batch`] on arguments the caller has checked.
+    fn e_step_points(
         &self,
         batch: Points<'_>,
         weights: Option<&[f64]>,

@@ -5,18 +5,25 @@
 //! `MissingPolicy::Marginalise`) are answered with their marginal densities over the
 //! observed coordinates (docs/em.md, "Missing values").
 //!
-//! Like [`EStepKernel::e_step`], each query panics when the data's dimension differs from
-//! the kernel's; `GaussianMixture` and the estimators' models check it and return an error.
+//! Like [`EStepKernel::e_step`], each query returns [`GmmError::ShapeMismatch`] when the
+//! data's dimension differs from the kernel's.
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use super::{EStepKernel, Factors, logsumexp};
 use crate::data::Dataset;
+#[cfg(doc)]
+use crate::error::GmmError;
+use crate::error::Result;
 
 impl EStepKernel {
     /// `logsumexp_k log rho_nk` for every point: with EM's constants, the log density.
-    pub fn log_norm(&self, data: &Dataset) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn log_norm(&self, data: &Dataset) -> Result<Vec<f64>> {
         self.map_rows(data, |_, row| logsumexp(row))
     }
 
@@ -26,7 +33,11 @@ impl EStepKernel {
     /// (squared distances beyond `f64`) gets the limit of its responsibilities as the point
     /// moves away: all of it on the component nearest in the limit (see
     /// [`EStepKernel::nearest_in_the_limit`]), never NaN.
-    pub fn log_resp(&self, data: &Dataset) -> DMatrix<f64> {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
         self.log_resp_then(data, |v| v)
     }
 
@@ -37,18 +48,26 @@ impl EStepKernel {
     /// use gmm_core::{synthetic, MixtureModel};
     /// let truth = synthetic::two_d_three_clusters();
     /// let data = synthetic::draw(&truth, 200, 1)?.data;
-    /// let resp = truth.kernel().resp(&data);
+    /// let resp = truth.kernel().resp(&data)?;
     /// assert_eq!(resp.shape(), (200, 3));
     /// assert!(resp.row_iter().all(|r| (r.sum() - 1.0).abs() < 1e-12));
     /// assert_eq!(resp, truth.predict_proba(&data)?);
     /// # Ok::<(), gmm_core::GmmError>(())
     /// ```
-    pub fn resp(&self, data: &Dataset) -> DMatrix<f64> {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
         self.log_resp_then(data, f64::exp)
     }
 
     /// `then(log r_nk)` for every point and component, N x K.
-    fn log_resp_then(&self, data: &Dataset, then: impl Fn(f64) -> f64 + Sync) -> DMatrix<f64> {
+    fn log_resp_then(
+        &self,
+        data: &Dataset,
+        then: impl Fn(f64) -> f64 + Sync,
+    ) -> Result<DMatrix<f64>> {
         let k = self.n_components;
         let rows = self.map_rows_into(data, k, |x, row, out| {
             let lse = logsumexp(row);
@@ -58,16 +77,20 @@ impl EStepKernel {
                 }
             } else {
                 out.fill(then(f64::NEG_INFINITY));
-                out[self.nearest_in_the_limit(x)] = then(0.0);
+                out[self.nearest_in_the_limit_of(x)] = then(0.0);
             }
-        });
-        DMatrix::from_row_slice(data.n_samples(), k, &rows)
+        })?;
+        Ok(DMatrix::from_row_slice(data.n_samples(), k, &rows))
     }
 
     /// `ln max_k r_nk` for every point: the log responsibility of its most responsible
     /// component (ICL's hard classification; `0` for a point whose `log rho` all underflow,
     /// which the limit gives wholly to one component).
-    pub fn log_max_resp(&self, data: &Dataset) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn log_max_resp(&self, data: &Dataset) -> Result<Vec<f64>> {
         self.map_rows(data, |_, row| {
             let lse = logsumexp(row);
             let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -77,7 +100,11 @@ impl EStepKernel {
 
     /// Index of the largest `log rho_nk` for every point (ties to the lowest index); for a
     /// point whose `log rho` all underflow, the component nearest in the limit.
-    pub fn argmax(&self, data: &Dataset) -> Vec<usize> {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    pub fn argmax(&self, data: &Dataset) -> Result<Vec<usize>> {
         self.map_rows(data, |x, row| {
             let mut best = 0;
             for (c, v) in row.iter().enumerate() {
@@ -88,7 +115,7 @@ impl EStepKernel {
             if row[best].is_finite() {
                 best
             } else {
-                self.nearest_in_the_limit(x)
+                self.nearest_in_the_limit_of(x)
             }
         })
     }
@@ -98,7 +125,21 @@ impl EStepKernel {
     /// `|| P_k^T (x - m_k) / s ||^2`, computed with everything divided by the common scale
     /// `s = max(|x_j|, |m_kj|)` so that nothing overflows; ties go to the larger constant
     /// `c_k`, then to the lowest index.
-    pub fn nearest_in_the_limit(&self, x: &[f64]) -> usize {
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `x` has another number of coordinates than the
+    /// kernel's features.
+    pub fn nearest_in_the_limit(&self, x: &[f64]) -> Result<usize> {
+        super::check_len(
+            "coordinates of the point against the kernel's features",
+            self.n_features,
+            x.len(),
+        )?;
+        Ok(self.nearest_in_the_limit_of(x))
+    }
+
+    /// [`Self::nearest_in_the_limit`] of a point of the kernel's dimension.
+    fn nearest_in_the_limit_of(&self, x: &[f64]) -> usize {
         let d = self.n_features;
         let scale = x
             .iter()
@@ -143,7 +184,7 @@ impl EStepKernel {
     }
 
     /// `f(x, log rho)` for every point, in the data's order (chunk by chunk in parallel).
-    fn map_rows<T, F>(&self, data: &Dataset, f: F) -> Vec<T>
+    fn map_rows<T, F>(&self, data: &Dataset, f: F) -> Result<Vec<T>>
     where
         T: Send + Copy + Default,
         F: Fn(&[f64], &[f64]) -> T + Sync,
@@ -153,16 +194,16 @@ impl EStepKernel {
 
     /// `width` values for every point, written by `f(x, log rho, out)` into the point's row
     /// of one N x `width` row-major buffer (nothing allocated per point).
-    fn map_rows_into<T, F>(&self, data: &Dataset, width: usize, f: F) -> Vec<T>
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
+    /// kernel.
+    fn map_rows_into<T, F>(&self, data: &Dataset, width: usize, f: F) -> Result<Vec<T>>
     where
         T: Send + Copy + Default,
         F: Fn(&[f64], &[f64], &mut [T]) + Sync,
     {
-        assert_eq!(
-            data.n_features(),
-            self.n_features,
-            "data dimension differs from the kernel's"
-        );
+        self.check_data(data)?;
         let d = self.n_features;
         let k = self.n_components;
         let mut out = vec![T::default(); data.n_samples() * width];
@@ -173,7 +214,7 @@ impl EStepKernel {
                 .zip(log_rho.par_chunks(k))
                 .zip(out.par_chunks_mut(width))
                 .for_each(|((x, row), out)| f(x, row, out));
-            return out;
+            return Ok(out);
         }
         let rows = Self::chunk_rows(d);
         data.as_slice()
@@ -181,7 +222,7 @@ impl EStepKernel {
             .zip(out.par_chunks_mut(rows * width))
             .for_each_init(Vec::new, |buf, (chunk, out)| {
                 buf.resize(chunk.len() / d * k, 0.0);
-                self.log_rho_into(chunk, buf);
+                self.log_rho_rows(chunk, buf);
                 for ((x, row), out) in chunk
                     .chunks_exact(d)
                     .zip(buf.chunks_exact(k))
@@ -190,6 +231,6 @@ impl EStepKernel {
                     f(x, row, out);
                 }
             });
-        out
+        Ok(out)
     }
 }

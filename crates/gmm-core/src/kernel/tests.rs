@@ -59,7 +59,7 @@ fn log_rho_matches_a_direct_computation(n: usize, d: usize) {
     for factors in kinds {
         let kernel = EStepKernel::new(&means, &factors, constants.clone()).unwrap();
         let mut got = vec![0.0; n * k];
-        kernel.log_rho_into(&pts, &mut got);
+        kernel.log_rho_into(&pts, &mut got).unwrap();
         for p in 0..n {
             let x = DVector::from_row_slice(&pts[p * d..(p + 1) * d]);
             for c in 0..k {
@@ -80,7 +80,7 @@ fn log_rho_matches_a_direct_computation(n: usize, d: usize) {
         }
         // The E-step's responsibilities are those of the log densities.
         let data = Dataset::from_row_major(n, d, pts.clone()).unwrap();
-        let out = kernel.e_step(&data, ScatterKind::Full);
+        let out = kernel.e_step(&data, ScatterKind::Full).unwrap();
         let direct: f64 = got.chunks_exact(k).map(logsumexp).sum();
         assert!((out.log_norm_sum - direct).abs() <= 1e-12 * direct.abs());
         assert!((out.stats.total() - n as f64).abs() < 1e-12 * n as f64);
@@ -299,7 +299,7 @@ fn chunked_e_step_equals_one_chunk() {
     let means = DMatrix::from_row_slice(2, 2, &[2.0, 2.0, 7.0, 7.0]);
     let p = DMatrix::from_row_slice(2, 2, &[0.5, 0.1, 0.0, 0.4]);
     let kernel = EStepKernel::new(&means, &PrecisionCholesky::Tied(p), vec![-1.0, -1.5]).unwrap();
-    let all = kernel.e_step(&data, ScatterKind::Full);
+    let all = kernel.e_step(&data, ScatterKind::Full).unwrap();
     let mut buf = Vec::new();
     let one = e_step_chunk(&kernel, &pts, data.row(0), ScatterKind::Full, &mut buf);
     assert_eq!(all.n_samples, n);
@@ -311,7 +311,7 @@ fn chunked_e_step_equals_one_chunk() {
                 < 1e-9 * one.stats.scatter(c).abs().max()
         );
     }
-    let log_norm = kernel.log_norm(&data);
+    let log_norm = kernel.log_norm(&data).unwrap();
     assert!(
         (log_norm.iter().sum::<f64>() - all.log_norm_sum).abs() < 1e-9 * all.log_norm_sum.abs()
     );
@@ -516,4 +516,92 @@ fn responsibilities_in_f32_lanes_match_those_in_f64_lanes() {
     if crate::simd::has_avx2_fma() {
         f32_lane_responsibilities_match_f64::<true>();
     }
+}
+
+/// Every public entry of the kernel answers arguments of the wrong size with
+/// `ShapeMismatch` naming what differs, never a panic: data of another dimension for the
+/// E-step and each query, a ragged chunk or an output buffer of the wrong size for
+/// `log_rho_into`, a batch whose weights, origin or running total disagree with it for
+/// `e_step_batch`, and a point of another dimension for `nearest_in_the_limit`.
+#[test]
+fn wrong_sizes_are_errors_naming_what_differs() {
+    let means = DMatrix::from_row_slice(2, 2, &[0.0, 0.0, 3.0, 1.0]);
+    let kernel = EStepKernel::new(
+        &means,
+        &PrecisionCholesky::Spherical(vec![1.0, 2.0]),
+        vec![0.0; 2],
+    )
+    .unwrap();
+    let mismatch = |what: &str, r: Result<()>| match r {
+        Err(GmmError::ShapeMismatch { what: found, .. }) => {
+            assert!(found.contains(what), "{found:?} should name {what:?}")
+        }
+        other => panic!("{what}: expected ShapeMismatch, got {other:?}"),
+    };
+    let three_d = Dataset::from_row_major(4, 3, vec![0.0; 12]).unwrap();
+    let features = "number of features";
+    mismatch(
+        features,
+        kernel.e_step(&three_d, ScatterKind::Full).map(drop),
+    );
+    mismatch(features, kernel.log_norm(&three_d).map(drop));
+    mismatch(features, kernel.log_resp(&three_d).map(drop));
+    mismatch(features, kernel.resp(&three_d).map(drop));
+    mismatch(features, kernel.log_max_resp(&three_d).map(drop));
+    mismatch(features, kernel.argmax(&three_d).map(drop));
+    mismatch(
+        "coordinates of the point",
+        kernel.nearest_in_the_limit(&[1.0]).map(drop),
+    );
+
+    mismatch(
+        "values of the chunk",
+        kernel.log_rho_into(&[1.0; 5], &mut [0.0; 4]),
+    );
+    mismatch(
+        "output buffer",
+        kernel.log_rho_into(&[1.0; 6], &mut [0.0; 5]),
+    );
+
+    let origin = [0.0, 0.0];
+    let batch = [1.0; 8];
+    let total = || EStepOutput::zeros(2, &origin, ScatterKind::Full);
+    let run = |points: &[f64], weights: Option<&[f64]>, origin: &[f64], total: &mut EStepOutput| {
+        kernel.e_step_batch(points.into(), weights, origin, ScatterKind::Full, total)
+    };
+    mismatch(
+        "values of the batch",
+        run(&batch[..7], None, &origin, &mut total()),
+    );
+    mismatch(
+        "weights of the batch",
+        run(&batch, Some(&[1.0; 3]), &origin, &mut total()),
+    );
+    mismatch(
+        "coordinates of the origin",
+        run(&batch, None, &[0.0], &mut total()),
+    );
+    let mut three = EStepOutput::zeros(3, &origin, ScatterKind::Full);
+    mismatch(
+        "components of the running total",
+        run(&batch, None, &origin, &mut three),
+    );
+    let mut wide = EStepOutput::zeros(2, &[0.0; 3], ScatterKind::Full);
+    mismatch(
+        "features of the running total",
+        run(&batch, None, &origin, &mut wide),
+    );
+    let mut diagonal = EStepOutput::zeros(2, &origin, ScatterKind::Diagonal);
+    mismatch("scatter entries", run(&batch, None, &origin, &mut diagonal));
+
+    // The same calls with the right sizes succeed, and the batch is the in-memory E-step.
+    let mut out = total();
+    run(&batch, Some(&[1.0; 4]), &origin, &mut out).unwrap();
+    let data = Dataset::from_row_major(4, 2, batch.to_vec()).unwrap();
+    let whole = kernel.e_step(&data, ScatterKind::Full).unwrap();
+    assert_eq!(out.log_norm_sum, whole.log_norm_sum);
+    assert_eq!(out.stats.n_k(), whole.stats.n_k());
+    let mut log_rho = [0.0; 6];
+    kernel.log_rho_into(&[1.0; 6], &mut log_rho).unwrap();
+    assert_eq!(kernel.nearest_in_the_limit(&[2.9, 1.1]).unwrap(), 1);
 }

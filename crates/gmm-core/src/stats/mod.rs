@@ -56,7 +56,8 @@ pub enum ScatterKind {
 }
 
 impl ScatterKind {
-    fn len(self, d: usize) -> usize {
+    /// Scatter entries per component for dimension `d`: `d * d` (full) or `d` (diagonal).
+    pub(crate) fn len(self, d: usize) -> usize {
         match self {
             Self::Full => d * d,
             Self::Diagonal => d,

@@ -186,8 +186,7 @@ impl VbModel {
     /// # Errors
     /// [`GmmError::ShapeMismatch`](gmm_core::GmmError::ShapeMismatch) for data of another dimension.
     pub fn log_resp(&self, data: &Dataset) -> Result<DMatrix<f64>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.log_resp(data))
+        self.kernel.log_resp(data)
     }
 }
 
@@ -214,12 +213,11 @@ impl MixtureModel for VbModel {
     ) -> Result<DMatrix<f64>> {
         data.check_features(self.n_features())?;
         check_responsibilities_memory(data.n_samples(), self.n_components(), max_memory)?;
-        Ok(self.kernel.resp(data))
+        self.kernel.resp(data)
     }
 
     fn predict(&self, data: &Dataset) -> Result<Vec<usize>> {
-        data.check_features(self.n_features())?;
-        Ok(self.kernel.argmax(data))
+        self.kernel.argmax(data)
     }
 }
 
