@@ -8,7 +8,7 @@ use super::triangular::{points_per_product, whitened_square_norm};
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::{LANES, Lane, avx2_fma_dispatch, lanes};
 use crate::source::Precision;
-use crate::stats::{ScatterKind, SufficientStats, TransposedChunk};
+use crate::stats::{ScatterKind, StatsBuffers, SufficientStats, TransposedChunk};
 
 impl EStepKernel {
     avx2_fma_dispatch! {
@@ -65,7 +65,12 @@ impl EStepKernel {
             k,
             origin,
             kind,
-            (&mut work.scratch, &mut work.tiles),
+            StatsBuffers {
+                scratch: &mut work.scratch,
+                tiles: &mut work.tiles,
+                tile_weights: &mut work.tile_weights,
+                tile_scales: &mut work.tile_scales,
+            },
         );
         EStepOutput {
             stats,

@@ -94,8 +94,10 @@ fn reuse<T: Lane, R>(
             let out = f(&mut work);
             let kept = work.xt.capacity()
                 + work.tiles.capacity()
+                + work.tile_weights.capacity()
                 + work.resp.capacity()
-                + work.scratch.capacity();
+                + work.scratch.capacity()
+                + work.tile_scales.capacity();
             if kept > WORKSPACE_KEEP {
                 *work = TransposedChunk::default();
             }

@@ -23,7 +23,7 @@ mod wire;
 
 pub use wire::{STATS_FORMAT, STATS_FORMAT_VERSION};
 
-pub(crate) use tiles::{TransposedChunk, block_rows};
+pub(crate) use tiles::{StatsBuffers, TransposedChunk, block_rows};
 
 /// Checks that there is one weight per point, each finite and `>= 0`.
 fn check_weights_shape(weights: Option<&[f64]>, rows: usize) {

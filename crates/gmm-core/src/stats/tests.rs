@@ -387,3 +387,44 @@ fn loading_a_chunk_gives_every_difference_whatever_the_blocks_of_four() {
         }
     }
 }
+
+/// The `f32` scatter's tiles take the weights the first moments rescaled (`tile_weights`,
+/// `tile_scales` of the workspace) instead of rescaling the responsibilities again: the same
+/// lane sums as rescaling afresh, bit for bit, for a chunk of one partial tile, several
+/// whole tiles and a partial last one, with a component whose responsibilities are all
+/// tiny (so that its scale is far from 1).
+#[test]
+fn the_scatter_takes_the_first_moments_rescaled_weights_bit_for_bit() {
+    const POINTS: usize = 2 * tiles::TILE;
+    let mut rng = StdRng::seed_from_u64(29);
+    for (d, k, rows) in [(8, 3, 37), (9, 2, 700), (16, 2, 513)] {
+        let (points, mut resp) = random_chunk(&mut rng, rows, d, k, 1.0);
+        for n in 0..rows {
+            resp[n * k + 1] *= 1e-30 * (1.0 + (n % 5) as f64);
+        }
+        let mut work = TransposedChunk::<f32>::default();
+        let stats = stats_in_workspace(&mut work, &points, &resp, d, k);
+        let stride = work.stride;
+        let n_tiles = stride.div_ceil(POINTS.min(stride));
+        let used = (rows.div_ceil(crate::simd::LANES) * crate::simd::LANES).min(stride);
+        let pairs = d * (d + 1) / 2 * crate::simd::LANES;
+        for c in 0..k {
+            let r = &work.resp[c * stride..c * stride + used];
+            let weights = &work.tile_weights[c * stride..(c + 1) * stride];
+            let scales = &work.tile_scales[c * n_tiles..(c + 1) * n_tiles];
+            let mean = &stats.mean_offsets[c * d..(c + 1) * d];
+            let mut sums = [vec![0.0; pairs], vec![0.0; pairs]];
+            for (sums, rescaled) in sums.iter_mut().zip([Some((weights, scales)), None]) {
+                let mut tiles = vec![0.0f32; 2 * d * POINTS];
+                tiles::full_scatter_lanes::<false, f32, POINTS>(
+                    (&work.xt, stride),
+                    (r, rescaled),
+                    mean,
+                    (&mut tiles, sums),
+                );
+            }
+            assert!(sums[0].iter().any(|v| *v != 0.0), "D {d}, component {c}");
+            assert_eq!(sums[0], sums[1], "D {d}, component {c}");
+        }
+    }
+}

@@ -63,34 +63,33 @@ fn centred_square_sum<const FMA: bool, T: Lane>(r: &[f64], x: &[T], m: f64) -> [
 /// tile's largest and rounded to `T` once (as the scatter's tiles take them:
 /// [`tile_weight`], so that a component far from every point keeps its tiny `N_c` and its
 /// mean); the tile's sums in registers of `T` are multiplied back by the largest and added
-/// to `out` in `f64` (which holds zeros or the earlier tiles' sums).
+/// to `out` in `f64` (which holds zeros or the earlier tiles' sums). Those rescaled weights
+/// are left in `tile_weights` (`c * stride + n`) and the tiles' largest in `tile_scales`
+/// (`c * tiles + t`), where the full scatter's tiles, the same tiles, take them
+/// ([`full_scatter_lanes`]) instead of rescaling them again; for a type that does not
+/// rescale, both are untouched (and may be empty).
 #[inline(always)]
 fn weighted_lane_sums<const FMA: bool, T: Lane>(
     xt: &[T],
     resp_t: &[f64],
-    stride: usize,
-    k: usize,
-    d: usize,
+    (stride, k, d): (usize, usize, usize),
     out: &mut [f64],
+    (tile_weights, tile_scales): (&mut [T], &mut [f64]),
 ) {
-    let mut narrowed = [T::default(); 2 * TILE];
-    let tile = if T::SUMS_MOMENTS_PER_TILE {
-        scatter_tile::<T>().min(2 * TILE)
-    } else {
-        TILE
-    };
-    let tile = tile.min(stride);
-    for t0 in (0..stride).step_by(tile) {
+    let tile = moment_tile::<T>(stride);
+    for (t, t0) in (0..stride).step_by(tile).enumerate() {
         let len = tile.min(stride - t0);
         for (c, sums) in out.chunks_exact_mut((d + 1) * LANES).enumerate().take(k) {
             let r = &resp_t[c * stride + t0..c * stride + t0 + len];
             let weights = if T::SUMS_MOMENTS_PER_TILE {
                 let scale = tile_weight_scale::<FMA, T>(r);
                 let inverse_scale = 1.0 / scale;
+                let narrowed = &mut tile_weights[c * stride + t0..c * stride + t0 + len];
                 for (n, r) in narrowed.iter_mut().zip(r) {
                     *n = T::from_f64(tile_weight::<T>(*r, inverse_scale));
                 }
-                TileWeights::Narrowed(&narrowed[..len], scale)
+                tile_scales[c * stride.div_ceil(tile) + t] = scale;
+                TileWeights::Narrowed(&*narrowed, scale)
             } else {
                 TileWeights::Wide(r)
             };
@@ -110,6 +109,18 @@ fn weighted_lane_sums<const FMA: bool, T: Lane>(
             }
         }
     }
+}
+
+/// Points per tile of [`weighted_lane_sums`] in a chunk of `stride` points: [`TILE`], or the
+/// scatter's tile ([`scatter_tile`], at most `2 TILE`) for a type that sums its moments per
+/// tile; at most the chunk.
+fn moment_tile<T: Lane>(stride: usize) -> usize {
+    let tile = if T::SUMS_MOMENTS_PER_TILE {
+        scatter_tile::<T>().min(2 * TILE)
+    } else {
+        TILE
+    };
+    tile.min(stride)
 }
 
 /// Features whose weighted sums share one pass over a tile's responsibilities.
@@ -256,6 +267,24 @@ pub(crate) struct TransposedChunk<T = f64> {
     pub(crate) scratch: Vec<f64>,
     /// Reused by the statistics: the tiles of the centred scatter, in lanes of `T`.
     pub(crate) tiles: Vec<T>,
+    /// Reused by the statistics of a type that rescales its tiles' weights: the
+    /// responsibilities divided by their tile's largest, in `T` (`c * stride + n`).
+    pub(crate) tile_weights: Vec<T>,
+    /// Reused with [`Self::tile_weights`]: each tile's largest responsibility.
+    pub(crate) tile_scales: Vec<f64>,
+}
+
+/// The buffers [`SufficientStats::from_transposed`] reuses from call to call: those of a
+/// [`TransposedChunk`] but its points and responsibilities.
+pub(crate) struct StatsBuffers<'a, T> {
+    /// The lane sums.
+    pub(crate) scratch: &'a mut Vec<f64>,
+    /// The tiles of the centred scatter.
+    pub(crate) tiles: &'a mut Vec<T>,
+    /// The rescaled responsibilities of every tile ([`TransposedChunk::tile_weights`]).
+    pub(crate) tile_weights: &'a mut Vec<T>,
+    /// Each tile's scale ([`TransposedChunk::tile_scales`]).
+    pub(crate) tile_scales: &'a mut Vec<f64>,
 }
 
 impl<T: Lane> TransposedChunk<T> {
@@ -322,7 +351,12 @@ impl<T: Lane> TransposedChunk<T> {
             k,
             origin,
             kind,
-            (&mut self.scratch, &mut self.tiles),
+            StatsBuffers {
+                scratch: &mut self.scratch,
+                tiles: &mut self.tiles,
+                tile_weights: &mut self.tile_weights,
+                tile_scales: &mut self.tile_scales,
+            },
         )
     }
 }
@@ -373,8 +407,14 @@ impl SufficientStats {
         k: usize,
         origin: &[f64],
         kind: ScatterKind,
-        (scratch, tiles): (&mut Vec<f64>, &mut Vec<T>),
+        buffers: StatsBuffers<'_, T>,
     ) -> Self {
+        let StatsBuffers {
+            scratch,
+            tiles,
+            tile_weights,
+            tile_scales,
+        } = buffers;
         let d = origin.len();
         debug_assert_eq!(stride % LANES, 0);
         debug_assert!(xt.len() >= d * stride && resp_t.len() >= k * stride);
@@ -391,7 +431,19 @@ impl SufficientStats {
         let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
         let first_moments = &mut first_moments[..k * (d + 1) * LANES];
         first_moments.fill(0.0);
-        weighted_lane_sums::<FMA, T>(xt, resp_t, stride, k, d, first_moments);
+        // The responsibilities rescaled per tile, for a type that rescales them: written by
+        // the first moments, read again by the full scatter's tiles.
+        let rescaled = T::SUMS_MOMENTS_PER_TILE && T::RESCALES_TILE_WEIGHTS;
+        let n_tiles = stride.div_ceil(moment_tile::<T>(stride));
+        grow(tile_weights, if rescaled { k * stride } else { 0 });
+        grow(tile_scales, if rescaled { k * n_tiles } else { 0 });
+        weighted_lane_sums::<FMA, T>(
+            xt,
+            resp_t,
+            (stride, k, d),
+            first_moments,
+            (tile_weights, tile_scales),
+        );
         for c in 0..k {
             let r = &resp_t[c * stride..(c + 1) * stride];
             let moments = &first_moments[c * (d + 1) * LANES..(c + 1) * (d + 1) * LANES];
@@ -410,12 +462,20 @@ impl SufficientStats {
                 ScatterKind::Full => {
                     let points = (rows.div_ceil(LANES) * LANES).min(stride);
                     let (points, r) = ((xt, stride), &r[..points]);
+                    let rescaled = rescaled.then(|| {
+                        let weights = &tile_weights[c * stride..(c + 1) * stride];
+                        (weights, &tile_scales[c * n_tiles..(c + 1) * n_tiles])
+                    });
+                    let out = (&mut tiles[..], &mut lane_sums[..]);
                     if scatter_tile::<T>() == 2 * TILE {
                         full_scatter_lanes::<FMA, T, { 2 * TILE }>(
-                            points, r, mean, tiles, lane_sums,
+                            points,
+                            (r, rescaled),
+                            mean,
+                            out,
                         );
                     } else {
-                        full_scatter_lanes::<FMA, T, TILE>(points, r, mean, tiles, lane_sums);
+                        full_scatter_lanes::<FMA, T, TILE>(points, (r, rescaled), mean, out);
                     }
                     let s = &mut stats.scatter[c * d * d..(c + 1) * d * d];
                     write_symmetric(lane_sums, d, s);
@@ -459,13 +519,16 @@ impl SufficientStats {
 /// update into `lane_sums` (overwritten by the first tile; one group of [`LANES`] per pair of
 /// features of the upper triangle, in row order). The differences are computed in `f64` and
 /// stored as `T`; the rank update sums a tile in `T` and adds it to `lane_sums` in `f64`.
+///
+/// With `rescaled` (a type that rescales its tiles' weights: the component's weights of
+/// every tile as [`weighted_lane_sums`] left them, and each tile's scale), the tiles take
+/// those instead of rescaling `r` again: the same values.
 #[inline(always)]
-fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
+pub(super) fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
     (xt, stride): (&[T], usize),
-    r: &[f64],
+    (r, rescaled): (&[f64], Option<RescaledWeights<'_, T>>),
     mean: &[f64],
-    tiles: &mut [T],
-    lane_sums: &mut [f64],
+    (tiles, lane_sums): (&mut [T], &mut [f64]),
 ) {
     let d = mean.len();
     let points = r.len();
@@ -473,14 +536,25 @@ fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
         let fresh = t0 == 0;
         let len = POINTS.min(points - t0);
         let r = &r[t0..t0 + len];
-        let scale = tile_weight_scale::<FMA, T>(r);
-        let inverse_scale = 1.0 / scale;
         if d >= ROOT_WEIGHTS_MIN_D {
             let (scaled, root) = tiles[..2 * d * POINTS].split_at_mut(d * POINTS);
             let root = &mut root[..len];
-            for (s, r) in root.iter_mut().zip(r) {
-                *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
-            }
+            let scale = match rescaled {
+                Some((weights, scales)) => {
+                    for (s, w) in root.iter_mut().zip(&weights[t0..t0 + len]) {
+                        *s = T::root_of(w.to_f64());
+                    }
+                    scales[t0 / POINTS]
+                }
+                None => {
+                    let scale = tile_weight_scale::<FMA, T>(r);
+                    let inverse_scale = 1.0 / scale;
+                    for (s, r) in root.iter_mut().zip(r) {
+                        *s = T::root_of(tile_weight::<T>(*r, inverse_scale));
+                    }
+                    scale
+                }
+            };
             for (i, m) in mean.iter().enumerate() {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
                 let u = &mut scaled[i * POINTS..i * POINTS + len];
@@ -497,6 +571,8 @@ fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
                 (lane_sums, scale, fresh),
             );
         } else {
+            let scale = tile_weight_scale::<FMA, T>(r);
+            let inverse_scale = 1.0 / scale;
             let (centred, weighted) = tiles[..2 * d * POINTS].split_at_mut(d * POINTS);
             for i in 0..d {
                 let x = &xt[i * stride + t0..i * stride + t0 + len];
@@ -517,6 +593,10 @@ fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
         }
     }
 }
+
+/// One component's responsibilities as [`weighted_lane_sums`] rescaled them, tile by tile
+/// (`T` values, one per point of the chunk), and each tile's scale.
+type RescaledWeights<'a, T> = (&'a [T], &'a [f64]);
 
 /// Lengthens `buffer` to at least `len` values (with zeros); never shortens it.
 #[inline(always)]
