@@ -377,22 +377,10 @@ impl EStepKernel {
             check_len("weights of the batch (one per point)", rows, w.len())?;
         }
         check_len("coordinates of the origin", self.n_features, origin.len())?;
-        let stats = &total.stats;
-        check_len(
-            "components of the running total",
-            self.n_components,
-            stats.n_components(),
-        )?;
-        check_len(
-            "features of the running total",
-            self.n_features,
-            stats.n_features(),
-        )?;
-        check_len(
-            "scatter entries per component of the running total (full D x D or diagonal D)",
-            kind.len(self.n_features),
-            stats.scatter_kind().len(self.n_features),
-        )?;
+        let shape = (self.n_components, self.n_features, kind);
+        total
+            .stats
+            .check_shape(shape, "of the running total against the kernel")?;
         self.e_step_points(batch, weights, origin, kind, total);
         Ok(())
     }

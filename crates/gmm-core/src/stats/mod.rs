@@ -56,8 +56,7 @@ pub enum ScatterKind {
 }
 
 impl ScatterKind {
-    /// Scatter entries per component for dimension `d`: `d * d` (full) or `d` (diagonal).
-    pub(crate) fn len(self, d: usize) -> usize {
+    fn len(self, d: usize) -> usize {
         match self {
             Self::Full => d * d,
             Self::Diagonal => d,

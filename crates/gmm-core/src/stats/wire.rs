@@ -176,29 +176,39 @@ impl SufficientStats {
     /// # Errors
     /// [`GmmError::ShapeMismatch`] naming what differs.
     pub fn check_mergeable(&self, other: &SufficientStats) -> Result<()> {
+        let shape = (other.n_components(), other.n_features, other.kind);
+        self.check_shape(shape, "of the statistics to merge")
+    }
+
+    /// Checks that these statistics hold `(K, D, kind)` = `shape`; `whose` ends the error's
+    /// description of what differs ("of the statistics to merge").
+    ///
+    /// # Errors
+    /// [`GmmError::ShapeMismatch`] naming what differs.
+    pub(crate) fn check_shape(
+        &self,
+        (k, d, kind): (usize, usize, ScatterKind),
+        whose: &str,
+    ) -> Result<()> {
         let mismatch = |what: &str, expected: usize, found: usize| {
             Err(GmmError::ShapeMismatch {
-                what: format!("{what} of the statistics to merge"),
+                what: format!("{what} {whose}"),
                 expected,
                 found,
             })
         };
-        if other.n_components() != self.n_components() {
-            return mismatch(
-                "number of components",
-                self.n_components(),
-                other.n_components(),
-            );
+        if k != self.n_components() {
+            return mismatch("number of components", self.n_components(), k);
         }
-        if other.n_features != self.n_features {
-            return mismatch("number of features", self.n_features, other.n_features);
+        if d != self.n_features {
+            return mismatch("number of features", self.n_features, d);
         }
-        if other.kind != self.kind {
+        if kind != self.kind {
             let len = |k: ScatterKind| k.len(self.n_features);
             return mismatch(
                 "scatter entries per component (full D x D or diagonal D)",
                 len(self.kind),
-                len(other.kind),
+                len(kind),
             );
         }
         Ok(())
