@@ -431,9 +431,10 @@ impl SufficientStats {
         let (lane_sums, first_moments) = scratch.split_at_mut(pairs * LANES);
         let first_moments = &mut first_moments[..k * (d + 1) * LANES];
         first_moments.fill(0.0);
-        // The responsibilities rescaled per tile, for a type that rescales them: written by
-        // the first moments, read again by the full scatter's tiles.
-        let rescaled = T::SUMS_MOMENTS_PER_TILE && T::RESCALES_TILE_WEIGHTS;
+        // The responsibilities of each tile in `T`, for a type that sums its moments per
+        // tile (rescaled where it rescales them): written by the first moments, read again
+        // by the full scatter's tiles.
+        let rescaled = T::SUMS_MOMENTS_PER_TILE;
         let n_tiles = stride.div_ceil(moment_tile::<T>(stride));
         grow(tile_weights, if rescaled { k * stride } else { 0 });
         grow(tile_scales, if rescaled { k * n_tiles } else { 0 });
