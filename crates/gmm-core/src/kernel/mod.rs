@@ -151,14 +151,18 @@ impl EStepKernel {
     /// Builds a kernel from K x D means, the whitening factors and the constants `c_k`.
     ///
     /// # Errors
-    /// [`GmmError::ShapeMismatch`] when the sizes disagree, or [`GmmError::InvalidParameter`]
-    /// when a constant is NaN or `+inf` (`-inf` is allowed: a component of weight zero).
+    /// [`GmmError::ZeroFeatures`] for means of zero columns, [`GmmError::ShapeMismatch`]
+    /// when the sizes disagree, or [`GmmError::InvalidParameter`] when a constant is NaN or
+    /// `+inf` (`-inf` is allowed: a component of weight zero).
     pub fn new(
         means: &DMatrix<f64>,
         factors: &PrecisionCholesky,
         log_constants: Vec<f64>,
     ) -> Result<Self> {
         let (k, d) = means.shape();
+        if d == 0 {
+            return Err(GmmError::ZeroFeatures);
+        }
         check_log_constants(&log_constants, k)?;
         let factors = Factors::from_precision(factors, k, d)?;
         let mut flat_means = Vec::with_capacity(k * d);
@@ -248,11 +252,6 @@ impl EStepKernel {
         Ok(len / d)
     }
 
-    /// [`GmmError::ShapeMismatch`] unless `data` has the kernel's number of features.
-    fn check_data(&self, data: &Dataset) -> Result<()> {
-        data.check_features(self.n_features)
-    }
-
     /// Runs the E-step over `data`: responsibilities chunk by chunk (in parallel), their
     /// sufficient statistics merged in chunk order, the sum of per-point log normalisers and
     /// of `r ln r`. Means in the statistics are stored relative to the data's first point.
@@ -265,7 +264,7 @@ impl EStepKernel {
     /// [`GmmError::ShapeMismatch`] if `data` has another number of features than the
     /// kernel.
     pub fn e_step(&self, data: &Dataset, kind: ScatterKind) -> Result<EStepOutput> {
-        self.check_data(data)?;
+        data.check_features(self.n_features)?;
         Ok(self.e_step_in_memory(data, kind))
     }
 
@@ -310,13 +309,11 @@ impl EStepKernel {
             data.check_features(d)?;
             return Ok(self.e_step_in_memory(data, kind));
         }
-        if passes.n_features() != d {
-            return Err(GmmError::ShapeMismatch {
-                what: "number of features of the data against the model".into(),
-                expected: d,
-                found: passes.n_features(),
-            });
-        }
+        check_len(
+            "number of features of the data against the model",
+            d,
+            passes.n_features(),
+        )?;
         if passes.has_missing()? {
             let origin = passes.summary()?.finite_origin();
             let mut total = EStepOutput::zeros(self.n_components, &origin, kind);
@@ -446,13 +443,7 @@ impl EStepKernel {
 
 /// Checks that there are `k` kernel constants, none NaN or `+inf`.
 fn check_log_constants(log_constants: &[f64], k: usize) -> Result<()> {
-    if log_constants.len() != k {
-        return Err(GmmError::ShapeMismatch {
-            what: "number of kernel constants".into(),
-            expected: k,
-            found: log_constants.len(),
-        });
-    }
+    check_len("number of kernel constants", k, log_constants.len())?;
     if let Some(c) = log_constants
         .iter()
         .find(|c| c.is_nan() || **c == f64::INFINITY)

@@ -203,7 +203,7 @@ impl EStepKernel {
         T: Send + Copy + Default,
         F: Fn(&[f64], &[f64], &mut [T]) + Sync,
     {
-        self.check_data(data)?;
+        data.check_features(self.n_features)?;
         let d = self.n_features;
         let k = self.n_components;
         let mut out = vec![T::default(); data.n_samples() * width];

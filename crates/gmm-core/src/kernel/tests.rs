@@ -604,4 +604,13 @@ fn wrong_sizes_are_errors_naming_what_differs() {
     let mut log_rho = [0.0; 6];
     kernel.log_rho_into(&[1.0; 6], &mut log_rho).unwrap();
     assert_eq!(kernel.nearest_in_the_limit(&[2.9, 1.1]).unwrap(), 1);
+
+    // A kernel of zero features (whose sizes could not be checked without dividing by
+    // zero) is refused when it is made.
+    let none = EStepKernel::new(
+        &DMatrix::zeros(2, 0),
+        &PrecisionCholesky::Spherical(vec![1.0, 1.0]),
+        vec![0.0; 2],
+    );
+    assert!(matches!(none, Err(GmmError::ZeroFeatures)), "{none:?}");
 }
