@@ -96,6 +96,9 @@ pub(crate) trait Lane:
     /// bits as one pass per feature.
     const SUMS_MOMENTS_PER_TILE: bool;
 
+    /// The values as `f64` if this type is `f64` (for code written for `f64` alone).
+    fn as_f64(s: &[Self]) -> Option<&[f64]>;
+
     /// The nearest value of this type (`f64` itself, or rounded to `f32`).
     fn from_f64(v: f64) -> Self;
 
@@ -284,6 +287,11 @@ impl Lane for f64 {
     }
 
     #[inline(always)]
+    fn as_f64(s: &[Self]) -> Option<&[f64]> {
+        Some(s)
+    }
+
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -440,6 +448,11 @@ impl Lane for f32 {
     }
 
     #[inline(always)]
+    fn as_f64(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -546,6 +559,14 @@ pub(crate) fn lanes<T>(v: &[T], at: usize) -> &[T; LANES] {
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Whether the processor has AVX-512F (cached by the standard library): the `f64` rank
+/// update then runs on its 512-bit registers (`stats::rank_update`), from inside the
+/// AVX2 + FMA copy of the E-step.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512f() -> bool {
+    std::is_x86_feature_detected!("avx512f")
 }
 
 /// Writes a method twice from one body generic over `FMA`: a dispatching method that calls

@@ -4,6 +4,9 @@
 
 use crate::simd::{LANES, Lane};
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 /// Columns per block: with three rows, 12 accumulators, the three rows' registers and one
 /// column register at a time fill the 16 registers of AVX2.
 const COLUMNS: usize = 4;
@@ -60,6 +63,35 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane, const TILE: usize>(
         }
         a += ROWS.min(d - a);
     }
+}
+
+/// [`rank_update_upper`] with the same rows on both sides (`sum_n u_{a,n} u_{b,n}`): in `f64`
+/// on a processor with AVX-512F, on its 512-bit registers (one accumulator per pair instead
+/// of two, the same bits); else as [`rank_update_upper`].
+#[inline(always)]
+pub(super) fn rank_update_upper_same<const FMA: bool, T: Lane, const TILE: usize>(
+    rows: &[[T; TILE]],
+    len: usize,
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
+) {
+    #[cfg(target_arch = "x86_64")]
+    if FMA
+        && crate::simd::has_avx512f()
+        && let Some(values) = T::as_f64(rows.as_flattened())
+    {
+        debug_assert_eq!(scale, 1.0, "f64 tiles are not rescaled");
+        // SAFETY: the processor has AVX-512F (checked just above).
+        unsafe {
+            avx512::rank_update_upper_f64::<TILE>(
+                values.as_chunks::<TILE>().0,
+                len,
+                lane_sums,
+                fresh,
+            )
+        };
+        return;
+    }
+    rank_update_upper::<FMA, T, TILE>(rows, rows, len, (lane_sums, scale, fresh));
 }
 
 /// The rows of one tile (`weighted`, `centred`) and its number of whole groups of points.

@@ -428,3 +428,55 @@ fn the_scatter_takes_the_first_moments_rescaled_weights_bit_for_bit() {
         }
     }
 }
+
+/// The rank update of one array of rows with itself (`rank_update_upper_same`, on AVX-512
+/// registers where the processor has them) gives the lane sums of the general rank update
+/// bit for bit, for every shape of the row blocks, partial tiles and both ways of starting
+/// (onto zeros, onto earlier sums).
+#[test]
+fn the_rank_update_of_one_array_gives_the_general_rank_updates_bits() {
+    use super::rank_update::{rank_update_upper, rank_update_upper_same};
+    const TILE: usize = tiles::TILE;
+    if !crate::simd::has_avx2_fma() {
+        eprintln!("no AVX2 + FMA here: the copy under test is the portable one");
+    }
+    let fma = crate::simd::has_avx2_fma();
+    let mut rng = StdRng::seed_from_u64(31);
+    for d in [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 16, 31, 32, 33] {
+        for len in [8, 40, TILE] {
+            let rows: Vec<[f64; TILE]> = (0..d)
+                .map(|_| std::array::from_fn(|_| rng.random::<f64>() * 4.0 - 2.0))
+                .collect();
+            let before: Vec<f64> = (0..d * (d + 1) / 2 * crate::simd::LANES)
+                .map(|_| rng.random::<f64>())
+                .collect();
+            for fresh in [true, false] {
+                let (mut general, mut same) = (before.clone(), before.clone());
+                if fma {
+                    rank_update_upper::<true, f64, TILE>(
+                        &rows,
+                        &rows,
+                        len,
+                        (&mut general, 1.0, fresh),
+                    );
+                    rank_update_upper_same::<true, f64, TILE>(&rows, len, (&mut same, 1.0, fresh));
+                } else {
+                    rank_update_upper::<false, f64, TILE>(
+                        &rows,
+                        &rows,
+                        len,
+                        (&mut general, 1.0, fresh),
+                    );
+                    rank_update_upper_same::<false, f64, TILE>(&rows, len, (&mut same, 1.0, fresh));
+                }
+                assert_ne!(general, before, "D {d}, {len} points");
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&general),
+                    bits(&same),
+                    "D {d}, {len} points, fresh {fresh}"
+                );
+            }
+        }
+    }
+}

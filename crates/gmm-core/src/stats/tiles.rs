@@ -2,7 +2,7 @@
 //! responsibilities component-major) and the statistics of such a chunk: lane sums for `N_k`
 //! and the means, then the centred scatter as a rank update over tiles of points.
 
-use super::rank_update::rank_update_upper;
+use super::rank_update::{rank_update_upper, rank_update_upper_same};
 use super::{ScatterKind, SufficientStats};
 use crate::simd::f64_register::{self, F64Register};
 use crate::simd::{LANES, Lane, hsum, mul_add};
@@ -564,9 +564,7 @@ pub(super) fn full_scatter_lanes<const FMA: bool, T: Lane, const POINTS: usize>(
                     *u = (*x - m) * *s;
                 }
             }
-            let scaled = &scaled[..];
-            rank_update_upper::<FMA, T, POINTS>(
-                rows::<T, POINTS>(scaled),
+            rank_update_upper_same::<FMA, T, POINTS>(
                 rows::<T, POINTS>(scaled),
                 len,
                 (lane_sums, scale, fresh),
