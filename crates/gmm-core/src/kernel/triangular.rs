@@ -48,14 +48,20 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane, const W: usize>(
         rest = after;
         let mut y = [[T::zero_register(); 2]; COLUMNS];
         // Rows 0..=j, shared by all the columns of the block: row i holds P_i,j..j+COLUMNS.
-        for (dg, row) in groups[..j + 1].iter().zip(shared.as_chunks::<COLUMNS>().0) {
-            let dg = load_two::<FMA, T, W>(dg);
-            for (yb, pij) in y.iter_mut().zip(row) {
-                let p = T::splat_register::<FMA>(*pij);
-                for g in 0..2 {
-                    yb[g] = T::fma_register::<FMA>(p, dg[g], yb[g]);
-                }
-            }
+        // Row 0 alone, then two rows per step (`j + 1` is odd): half the loop's own
+        // instructions, every `y` still summed in increasing `i`.
+        let (first_row, shared_pairs) = shared.split_at(COLUMNS);
+        let first_row: &[T; COLUMNS] = first_row.try_into().expect("one row");
+        shared_rows::<FMA, T, W, 1>(&[groups[0]], &[*first_row], &mut y);
+        for (dg, rows) in groups[1..j + 1]
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .zip(shared_pairs.as_chunks::<{ 2 * COLUMNS }>().0)
+        {
+            let rows: &[[T; COLUMNS]; 2] =
+                rows.as_chunks::<COLUMNS>().0.try_into().expect("2 rows");
+            shared_rows::<FMA, T, W, 2>(dg, rows, &mut y);
         }
         // Rows j + 1 .. j + COLUMNS - 1: the small triangle below the shared rows, row by
         // row, each from its diagonal entry rightwards.
@@ -98,6 +104,25 @@ pub(super) fn whitened_square_norm<const FMA: bool, T: Lane, const W: usize>(
         T::store_register::<FMA>(q[g], &mut out[g * T::REGISTER_LANES..]);
     }
     out
+}
+
+/// Adds rows `P_i,j..j+COLUMNS diff_i` of the shared rows (`N` of them: their differences
+/// `dg`, their factors `rows`) to the block's `y`, row by row.
+#[inline(always)]
+fn shared_rows<const FMA: bool, T: Lane, const W: usize, const N: usize>(
+    dg: &[[T; W]; N],
+    rows: &[[T; COLUMNS_PER_BLOCK]; N],
+    y: &mut [[T::Register; 2]; COLUMNS_PER_BLOCK],
+) {
+    for (dg, row) in dg.iter().zip(rows) {
+        let dg = load_two::<FMA, T, W>(dg);
+        for (yb, pij) in y.iter_mut().zip(row) {
+            let p = T::splat_register::<FMA>(*pij);
+            for g in 0..2 {
+                yb[g] = T::fma_register::<FMA>(p, dg[g], yb[g]);
+            }
+        }
+    }
 }
 
 /// The `W` values of a group of differences in two registers.
