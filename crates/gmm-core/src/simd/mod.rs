@@ -99,6 +99,9 @@ pub(crate) trait Lane:
     /// The values as `f64` if this type is `f64` (for code written for `f64` alone).
     fn as_f64(s: &[Self]) -> Option<&[f64]>;
 
+    /// The values as `f32` if this type is `f32` (for code written for `f32` alone).
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+
     /// The nearest value of this type (`f64` itself, or rounded to `f32`).
     fn from_f64(v: f64) -> Self;
 
@@ -292,6 +295,11 @@ impl Lane for f64 {
     }
 
     #[inline(always)]
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -453,6 +461,11 @@ impl Lane for f32 {
     }
 
     #[inline(always)]
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -561,8 +574,8 @@ pub(crate) fn has_avx2_fma() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
-/// Whether the processor has AVX-512F (cached by the standard library): the `f64` rank
-/// update then runs on its 512-bit registers (`stats::rank_update`), from inside the
+/// Whether the processor has AVX-512F (cached by the standard library): the rank update
+/// then runs on its 512-bit registers (`stats::rank_update`), from inside the
 /// AVX2 + FMA copy of the E-step.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx512f() -> bool {

@@ -65,9 +65,10 @@ pub(super) fn rank_update_upper<const FMA: bool, T: Lane, const TILE: usize>(
     }
 }
 
-/// [`rank_update_upper`] with the same rows on both sides (`sum_n u_{a,n} u_{b,n}`): in `f64`
-/// on a processor with AVX-512F, on its 512-bit registers (one accumulator per pair instead
-/// of two, the same bits); else as [`rank_update_upper`].
+/// [`rank_update_upper`] with the same rows on both sides (`sum_n u_{a,n} u_{b,n}`): on a
+/// processor with AVX-512F on its 512-bit registers ([`avx512`]: in `f64` the same bits,
+/// in `f32` each register's halves summed apart over the tile); else as
+/// [`rank_update_upper`].
 #[inline(always)]
 pub(super) fn rank_update_upper_same<const FMA: bool, T: Lane, const TILE: usize>(
     rows: &[[T; TILE]],
@@ -75,21 +76,20 @@ pub(super) fn rank_update_upper_same<const FMA: bool, T: Lane, const TILE: usize
     (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     #[cfg(target_arch = "x86_64")]
-    if FMA
-        && crate::simd::has_avx512f()
-        && let Some(values) = T::as_f64(rows.as_flattened())
-    {
-        debug_assert_eq!(scale, 1.0, "f64 tiles are not rescaled");
-        // SAFETY: the processor has AVX-512F (checked just above).
-        unsafe {
-            avx512::rank_update_upper_f64::<TILE>(
-                values.as_chunks::<TILE>().0,
-                len,
-                lane_sums,
-                fresh,
-            )
-        };
-        return;
+    if FMA && crate::simd::has_avx512f() {
+        let values = rows.as_flattened();
+        let out = (&mut *lane_sums, scale, fresh);
+        // SAFETY (both calls): the processor has AVX-512F (checked just above).
+        if let Some(values) = T::as_f64(values) {
+            let rows = values.as_chunks::<TILE>().0;
+            unsafe { avx512::rank_update_upper_wide::<f64, TILE>(rows, len, out) };
+            return;
+        }
+        if let Some(values) = T::as_f32(values) {
+            let rows = values.as_chunks::<TILE>().0;
+            unsafe { avx512::rank_update_upper_wide::<f32, TILE>(rows, len, out) };
+            return;
+        }
     }
     rank_update_upper::<FMA, T, TILE>(rows, rows, len, (lane_sums, scale, fresh));
 }

@@ -430,53 +430,92 @@ fn the_scatter_takes_the_first_moments_rescaled_weights_bit_for_bit() {
 }
 
 /// The rank update of one array of rows with itself (`rank_update_upper_same`, on AVX-512
-/// registers where the processor has them) gives the lane sums of the general rank update
-/// bit for bit, for every shape of the row blocks, partial tiles and both ways of starting
+/// registers where the processor has them) gives the lane sums of the general rank update:
+/// in `f64` bit for bit; in `f32` (with a tile's scale) within `f32`'s rounding of a direct
+/// sum in `f64`; for every shape of the row blocks, partial tiles and both ways of starting
 /// (onto zeros, onto earlier sums).
 #[test]
-fn the_rank_update_of_one_array_gives_the_general_rank_updates_bits() {
-    use super::rank_update::{rank_update_upper, rank_update_upper_same};
+fn the_rank_update_of_one_array_gives_the_general_rank_updates_sums() {
     const TILE: usize = tiles::TILE;
-    if !crate::simd::has_avx2_fma() {
-        eprintln!("no AVX2 + FMA here: the copy under test is the portable one");
-    }
-    let fma = crate::simd::has_avx2_fma();
+    const LANES: usize = crate::simd::LANES;
     let mut rng = StdRng::seed_from_u64(31);
     for d in [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 16, 31, 32, 33] {
-        for len in [8, 40, TILE] {
-            let rows: Vec<[f64; TILE]> = (0..d)
-                .map(|_| std::array::from_fn(|_| rng.random::<f64>() * 4.0 - 2.0))
+        for len in [8, 40, TILE, 2 * TILE - 8, 2 * TILE] {
+            let values: Vec<f64> = (0..d * 2 * TILE)
+                .map(|_| rng.random::<f64>() * 4.0 - 2.0)
                 .collect();
-            let before: Vec<f64> = (0..d * (d + 1) / 2 * crate::simd::LANES)
+            let before: Vec<f64> = (0..d * (d + 1) / 2 * LANES)
                 .map(|_| rng.random::<f64>())
                 .collect();
+            let f32_rows: Vec<[f32; 2 * TILE]> = values
+                .as_chunks::<{ 2 * TILE }>()
+                .0
+                .iter()
+                .map(|row| row.map(|v| v as f32))
+                .collect();
             for fresh in [true, false] {
-                let (mut general, mut same) = (before.clone(), before.clone());
-                if fma {
-                    rank_update_upper::<true, f64, TILE>(
-                        &rows,
-                        &rows,
-                        len,
-                        (&mut general, 1.0, fresh),
-                    );
-                    rank_update_upper_same::<true, f64, TILE>(&rows, len, (&mut same, 1.0, fresh));
-                } else {
-                    rank_update_upper::<false, f64, TILE>(
-                        &rows,
-                        &rows,
-                        len,
-                        (&mut general, 1.0, fresh),
-                    );
-                    rank_update_upper_same::<false, f64, TILE>(&rows, len, (&mut same, 1.0, fresh));
+                let shape = format!("D {d}, {len} points, fresh {fresh}");
+                let [general, same] =
+                    rank_updates::<f32, { 2 * TILE }>(&f32_rows, len, (&before, 0.37, fresh));
+                // Each pair's lanes against the sum in f64 of the f32 values' products.
+                let mut pair = 0;
+                for a in 0..d {
+                    for b in a..d {
+                        for l in 0..LANES {
+                            let (mut exact, mut size) =
+                                (if fresh { 0.0 } else { before[pair * LANES + l] }, 0.0);
+                            for n in (l..len).step_by(LANES) {
+                                let product =
+                                    0.37 * f64::from(f32_rows[a][n]) * f64::from(f32_rows[b][n]);
+                                exact += product;
+                                size += product.abs();
+                            }
+                            for (what, sums) in [("general", &general), ("same", &same)] {
+                                let error = (sums[pair * LANES + l] - exact).abs();
+                                assert!(
+                                    error <= 1e-6 * size + 1e-12,
+                                    "{what} {shape} pair ({a}, {b}) lane {l}: {error:e} of {size:e}"
+                                );
+                            }
+                        }
+                        pair += 1;
+                    }
                 }
-                assert_ne!(general, before, "D {d}, {len} points");
+                if len > TILE {
+                    continue;
+                }
+                let f64_rows: Vec<[f64; TILE]> = values
+                    .as_chunks::<TILE>()
+                    .0
+                    .iter()
+                    .take(d)
+                    .copied()
+                    .collect();
+                let [general, same] =
+                    rank_updates::<f64, TILE>(&f64_rows, len, (&before, 1.0, fresh));
+                assert_ne!(general, before, "{shape}");
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(
-                    bits(&general),
-                    bits(&same),
-                    "D {d}, {len} points, fresh {fresh}"
-                );
+                assert_eq!(bits(&general), bits(&same), "f64 {shape}");
             }
         }
     }
+}
+
+/// The lane sums `rank_update_upper` and `rank_update_upper_same` add onto `before` for
+/// `rows` with themselves.
+fn rank_updates<T: Lane, const TILE: usize>(
+    rows: &[[T; TILE]],
+    len: usize,
+    (before, scale, fresh): (&[f64], f64, bool),
+) -> [Vec<f64>; 2] {
+    use super::rank_update::{rank_update_upper, rank_update_upper_same};
+    let (mut general, mut same) = (before.to_vec(), before.to_vec());
+    if crate::simd::has_avx2_fma() {
+        rank_update_upper::<true, T, TILE>(rows, rows, len, (&mut general, scale, fresh));
+        rank_update_upper_same::<true, T, TILE>(rows, len, (&mut same, scale, fresh));
+    } else {
+        rank_update_upper::<false, T, TILE>(rows, rows, len, (&mut general, scale, fresh));
+        rank_update_upper_same::<false, T, TILE>(rows, len, (&mut same, scale, fresh));
+    }
+    [general, same]
 }

@@ -1,17 +1,24 @@
-//! The `f64` rank update of [`super::rank_update_upper`] on AVX-512 registers, for processors
-//! that have them: one 512-bit register holds a whole group of [`LANES`] points, so each
-//! pair of features takes one accumulator instead of two, and the 32 registers hold blocks
-//! of four rows by four columns. The same products summed in the same order per lane, so
-//! the same bits as the AVX2 copy.
+//! The rank update of [`super::rank_update_upper`] (one array of rows with itself) on
+//! AVX-512 registers, for processors that have them: a 512-bit register holds a whole group
+//! of [`LANES`] `f64` points, or two groups of `f32` points, so each pair of features takes
+//! one accumulator instead of two (`f64`) or sums twice the points per instruction (`f32`),
+//! and the 32 registers hold blocks of four rows by four columns.
+//!
+//! In `f64` every lane sums the same products in the same order as the AVX2 copy: the same
+//! bits. In `f32` the two halves of a register sum the even and the odd groups of the tile
+//! and are added at its end (one more rounding in `f32`, within the tile's 1e-6).
 
 #![cfg(target_arch = "x86_64")]
 
 use std::arch::x86_64::{
-    __m512d, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+    __m256, __m512, __m512d, _mm256_add_ps, _mm256_castpd_ps, _mm512_add_pd, _mm512_castps_pd,
+    _mm512_castps512_ps256, _mm512_extractf64x4_pd, _mm512_fmadd_pd, _mm512_fmadd_ps,
+    _mm512_loadu_pd, _mm512_loadu_ps, _mm512_maskz_loadu_ps, _mm512_setzero_pd, _mm512_setzero_ps,
+    _mm512_storeu_pd,
 };
 
 use super::pair_index;
-use crate::simd::LANES;
+use crate::simd::{LANES, Lane};
 
 /// Rows per block.
 const ROWS: usize = 4;
@@ -19,36 +26,141 @@ const ROWS: usize = 4;
 /// Columns per block: 16 accumulators, four rows and one column in registers.
 const COLUMNS: usize = 4;
 
-/// Adds `sum_n u_{a,n} u_{b,n}` for every pair `a <= b` of the `rows` of one tile (the first
-/// `len` points of each, a multiple of [`LANES`]) into `lane_sums` (one group of [`LANES`]
-/// per pair, pairs in row order of the upper triangle), or writes it there when `fresh`:
-/// [`super::rank_update_upper`] with `weighted` and `centred` the same rows and a scale of
-/// 1 (`f64`), on 512-bit registers. Rows are taken four at a time: first the triangle they
-/// make among themselves (the diagonal included), then blocks of up to four columns after
-/// them. Every lane of every pair sums its points in increasing order from zero, as there.
+/// A lane type's 512-bit register and what the rank update does with it. Every function is
+/// called only from code compiled for AVX-512F.
+pub(in crate::stats) trait WideLane: Lane {
+    /// The register.
+    type Wide: Copy;
+
+    /// Points of a tile's row in one register.
+    const POINTS: usize;
+
+    /// A register of zeros.
+    fn zero_wide() -> Self::Wide;
+
+    /// The points of `row` from `at` (`Self::POINTS` of them, or fewer before `len`: zeros
+    /// after it).
+    fn load_wide(row: &[Self], at: usize, len: usize) -> Self::Wide;
+
+    /// `a * b + c`, fused.
+    fn fma_wide(a: Self::Wide, b: Self::Wide, c: Self::Wide) -> Self::Wide;
+
+    /// Adds `scale` times the tile's sums in `acc` to the [`LANES`] values of `sums` in
+    /// `f64` (to zeros when `fresh`), as the AVX2 copy's `add_scaled_register` does.
+    fn add_to(acc: Self::Wide, scale: f64, sums: &mut [f64], fresh: bool);
+}
+
+impl WideLane for f64 {
+    type Wide = __m512d;
+    const POINTS: usize = LANES;
+
+    #[inline(always)]
+    fn zero_wide() -> __m512d {
+        // SAFETY: AVX-512F (see the trait).
+        unsafe { _mm512_setzero_pd() }
+    }
+
+    #[inline(always)]
+    fn load_wide(row: &[f64], at: usize, _len: usize) -> __m512d {
+        let group: &[f64; LANES] = row[at..at + LANES].try_into().expect("a group");
+        // SAFETY: 8 values (unaligned load); AVX-512F (see the trait). An `f64` tile's
+        // length is a whole number of groups.
+        unsafe { _mm512_loadu_pd(group.as_ptr()) }
+    }
+
+    #[inline(always)]
+    fn fma_wide(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
+        // SAFETY: AVX-512F (see the trait).
+        unsafe { _mm512_fmadd_pd(a, b, c) }
+    }
+
+    /// `0 + v` or `sums + v`: with the scale of 1 of an `f64` tile the AVX2 copy's
+    /// `sums + 1 * v`, and `1 * v` is `v` for every `v`, so the same bits.
+    #[inline(always)]
+    fn add_to(acc: __m512d, scale: f64, sums: &mut [f64], fresh: bool) {
+        debug_assert_eq!(scale, 1.0, "f64 tiles are not rescaled");
+        let sums: &mut [f64; LANES] = (&mut sums[..LANES]).try_into().expect("a group");
+        // SAFETY: `sums` holds 8 values (unaligned load and store); AVX-512F.
+        unsafe {
+            let before = if fresh {
+                _mm512_setzero_pd()
+            } else {
+                _mm512_loadu_pd(sums.as_ptr())
+            };
+            _mm512_storeu_pd(sums.as_mut_ptr(), _mm512_add_pd(before, acc));
+        }
+    }
+}
+
+impl WideLane for f32 {
+    type Wide = __m512;
+    const POINTS: usize = 2 * LANES;
+
+    #[inline(always)]
+    fn zero_wide() -> __m512 {
+        // SAFETY: AVX-512F (see the trait).
+        unsafe { _mm512_setzero_ps() }
+    }
+
+    #[inline(always)]
+    fn load_wide(row: &[f32], at: usize, len: usize) -> __m512 {
+        if at + 2 * LANES <= len {
+            let groups: &[f32; 2 * LANES] = row[at..at + 2 * LANES].try_into().expect("2 groups");
+            // SAFETY: 16 values (unaligned load); AVX-512F (see the trait).
+            return unsafe { _mm512_loadu_ps(groups.as_ptr()) };
+        }
+        // The tile's last group alone: the upper half zero, whose products add nothing.
+        let group: &[f32; LANES] = row[at..at + LANES].try_into().expect("a group");
+        // SAFETY: the mask reads the 8 values of `group` only; AVX-512F.
+        unsafe { _mm512_maskz_loadu_ps(0x00ff, group.as_ptr()) }
+    }
+
+    #[inline(always)]
+    fn fma_wide(a: __m512, b: __m512, c: __m512) -> __m512 {
+        // SAFETY: AVX-512F (see the trait).
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+
+    #[inline(always)]
+    fn add_to(acc: __m512, scale: f64, sums: &mut [f64], fresh: bool) {
+        // SAFETY: AVX-512F (see the trait).
+        let halves: __m256 = unsafe {
+            let low = _mm512_castps512_ps256(acc);
+            let high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+            _mm256_add_ps(low, high)
+        };
+        <f32 as Lane>::add_scaled_register::<true>(halves, scale, sums, fresh);
+    }
+}
+
+/// Adds `scale * sum_n u_{a,n} u_{b,n}` for every pair `a <= b` of the `rows` of one tile
+/// (the first `len` points of each, a multiple of [`LANES`]) into `lane_sums` (one group of
+/// [`LANES`] per pair, pairs in row order of the upper triangle), or writes it there when
+/// `fresh`: [`super::rank_update_upper`] with `weighted` and `centred` the same rows, on
+/// 512-bit registers. Rows are taken four at a time: first the triangle they make among
+/// themselves (the diagonal included), then blocks of up to four columns after them.
 ///
 /// # Safety
 /// The processor must support AVX-512F ([`crate::simd::has_avx512f`]).
 #[target_feature(enable = "avx2,fma,avx512f")]
-pub(in crate::stats) unsafe fn rank_update_upper_f64<const TILE: usize>(
-    rows: &[[f64; TILE]],
+pub(in crate::stats) unsafe fn rank_update_upper_wide<T: WideLane, const TILE: usize>(
+    rows: &[[T; TILE]],
     len: usize,
-    lane_sums: &mut [f64],
-    fresh: bool,
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     debug_assert_eq!(len % LANES, 0);
     let d = rows.len();
-    let groups = len.min(TILE) / LANES;
-    let out = (lane_sums, fresh);
+    let len = len.min(TILE);
     let mut a = 0;
     while a < d {
         let r = ROWS.min(d - a);
+        let out = (&mut *lane_sums, scale, fresh);
         // SAFETY (every call below): AVX-512F, this function's own requirement.
         match r {
-            4 => unsafe { row_group::<4, TILE>(rows, a, groups, (&mut *out.0, out.1)) },
-            3 => unsafe { row_group::<3, TILE>(rows, a, groups, (&mut *out.0, out.1)) },
-            2 => unsafe { row_group::<2, TILE>(rows, a, groups, (&mut *out.0, out.1)) },
-            _ => unsafe { row_group::<1, TILE>(rows, a, groups, (&mut *out.0, out.1)) },
+            4 => unsafe { row_group::<T, 4, TILE>(rows, a, len, out) },
+            3 => unsafe { row_group::<T, 3, TILE>(rows, a, len, out) },
+            2 => unsafe { row_group::<T, 2, TILE>(rows, a, len, out) },
+            _ => unsafe { row_group::<T, 1, TILE>(rows, a, len, out) },
         }
         a += r;
     }
@@ -56,25 +168,25 @@ pub(in crate::stats) unsafe fn rank_update_upper_f64<const TILE: usize>(
 
 /// Rows `a..a + R`: their triangle, then the blocks of columns from `a + R` on.
 #[target_feature(enable = "avx2,fma,avx512f")]
-unsafe fn row_group<const R: usize, const TILE: usize>(
-    rows: &[[f64; TILE]],
+unsafe fn row_group<T: WideLane, const R: usize, const TILE: usize>(
+    rows: &[[T; TILE]],
     a: usize,
-    groups: usize,
-    (lane_sums, fresh): (&mut [f64], bool),
+    len: usize,
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
     let d = rows.len();
-    let w: &[[f64; TILE]; R] = rows[a..a + R].try_into().expect("R rows");
+    let w: &[[T; TILE]; R] = rows[a..a + R].try_into().expect("R rows");
     // SAFETY (every call below): AVX-512F, this function's own requirement.
-    unsafe { triangle::<R, TILE>(w, groups, (a, d), (&mut *lane_sums, fresh)) };
+    unsafe { triangle::<T, R, TILE>(w, len, (a, d), (&mut *lane_sums, scale, fresh)) };
     let mut b = a + R;
     while b < d {
         let at = (a, b, d);
-        let sums = (&mut *lane_sums, fresh);
+        let sums = (&mut *lane_sums, scale, fresh);
         match (d - b).min(COLUMNS) {
-            4 => unsafe { block::<R, 4, TILE>(w, columns(rows, b), groups, at, sums) },
-            3 => unsafe { block::<R, 3, TILE>(w, columns(rows, b), groups, at, sums) },
-            2 => unsafe { block::<R, 2, TILE>(w, columns(rows, b), groups, at, sums) },
-            _ => unsafe { block::<R, 1, TILE>(w, columns(rows, b), groups, at, sums) },
+            4 => unsafe { block::<T, R, 4, TILE>(w, columns(rows, b), len, at, sums) },
+            3 => unsafe { block::<T, R, 3, TILE>(w, columns(rows, b), len, at, sums) },
+            2 => unsafe { block::<T, R, 2, TILE>(w, columns(rows, b), len, at, sums) },
+            _ => unsafe { block::<T, R, 1, TILE>(w, columns(rows, b), len, at, sums) },
         }
         b += COLUMNS;
     }
@@ -82,99 +194,64 @@ unsafe fn row_group<const R: usize, const TILE: usize>(
 
 /// `C` rows from `b`.
 #[inline(always)]
-fn columns<const C: usize, const TILE: usize>(rows: &[[f64; TILE]], b: usize) -> &[[f64; TILE]; C] {
+fn columns<T, const C: usize, const TILE: usize>(rows: &[[T; TILE]], b: usize) -> &[[T; TILE]; C] {
     rows[b..b + C].try_into().expect("C rows")
 }
 
 /// The pairs `(a + i, a + j)`, `i <= j < R`, of the rows `w` (from row `a` of `d`).
 #[target_feature(enable = "avx2,fma,avx512f")]
-unsafe fn triangle<const R: usize, const TILE: usize>(
-    w: &[[f64; TILE]; R],
-    groups: usize,
+unsafe fn triangle<T: WideLane, const R: usize, const TILE: usize>(
+    w: &[[T; TILE]; R],
+    len: usize,
     (a, d): (usize, usize),
-    (lane_sums, fresh): (&mut [f64], bool),
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
-    let groups = groups.min(TILE / LANES);
-    let mut acc = [[_mm512_setzero_pd(); R]; R];
-    for n in 0..groups {
-        let mut wg = [_mm512_setzero_pd(); R];
+    let mut acc = [[T::zero_wide(); R]; R];
+    for at in (0..len).step_by(T::POINTS) {
+        let mut wg = [T::zero_wide(); R];
         for (g, row) in wg.iter_mut().zip(w) {
-            *g = load(&row[n * LANES..]);
+            *g = T::load_wide(row, at, len);
         }
         for i in 0..R {
             for j in i..R {
-                acc[i][j] = _mm512_fmadd_pd(wg[i], wg[j], acc[i][j]);
+                acc[i][j] = T::fma_wide(wg[i], wg[j], acc[i][j]);
             }
         }
     }
-    for i in 0..R {
-        for j in i..R {
-            add_to(
-                acc[i][j],
-                &mut lane_sums[pair_index(a + i, a + j, d) * LANES..],
-                fresh,
-            );
+    for (i, acc_i) in acc.iter().enumerate() {
+        for (j, acc_ij) in acc_i.iter().enumerate().skip(i) {
+            let pair = pair_index(a + i, a + j, d);
+            T::add_to(*acc_ij, scale, &mut lane_sums[pair * LANES..], fresh);
         }
     }
 }
 
 /// The pairs of the rows `w` (from row `a`) and the columns `c` (from row `b`, after them).
 #[target_feature(enable = "avx2,fma,avx512f")]
-unsafe fn block<const R: usize, const C: usize, const TILE: usize>(
-    w: &[[f64; TILE]; R],
-    c: &[[f64; TILE]; C],
-    groups: usize,
+unsafe fn block<T: WideLane, const R: usize, const C: usize, const TILE: usize>(
+    w: &[[T; TILE]; R],
+    c: &[[T; TILE]; C],
+    len: usize,
     (a, b, d): (usize, usize, usize),
-    (lane_sums, fresh): (&mut [f64], bool),
+    (lane_sums, scale, fresh): (&mut [f64], f64, bool),
 ) {
-    let groups = groups.min(TILE / LANES);
-    let mut acc = [[_mm512_setzero_pd(); C]; R];
-    for n in 0..groups {
-        let at = n * LANES;
-        let mut wg = [_mm512_setzero_pd(); R];
+    let mut acc = [[T::zero_wide(); C]; R];
+    for at in (0..len).step_by(T::POINTS) {
+        let mut wg = [T::zero_wide(); R];
         for (g, row) in wg.iter_mut().zip(w) {
-            *g = load(&row[at..]);
+            *g = T::load_wide(row, at, len);
         }
         for (q, row) in c.iter().enumerate() {
-            let cg = load(&row[at..]);
+            let cg = T::load_wide(row, at, len);
             for r in 0..R {
-                acc[r][q] = _mm512_fmadd_pd(wg[r], cg, acc[r][q]);
+                acc[r][q] = T::fma_wide(wg[r], cg, acc[r][q]);
             }
         }
     }
     for (r, acc_r) in acc.iter().enumerate() {
         for (q, acc_rq) in acc_r.iter().enumerate() {
-            add_to(
-                *acc_rq,
-                &mut lane_sums[pair_index(a + r, b + q, d) * LANES..],
-                fresh,
-            );
+            let pair = pair_index(a + r, b + q, d);
+            T::add_to(*acc_rq, scale, &mut lane_sums[pair * LANES..], fresh);
         }
-    }
-}
-
-/// The first [`LANES`] values of `s` in a register.
-#[inline(always)]
-fn load(s: &[f64]) -> __m512d {
-    let s: &[f64; LANES] = s[..LANES].try_into().expect("a group of lanes");
-    // SAFETY: `s` holds 8 values (unaligned load); only called from functions compiled
-    // for AVX-512F.
-    unsafe { _mm512_loadu_pd(s.as_ptr()) }
-}
-
-/// Adds `v` to the first [`LANES`] values of `sums` (to zeros when `fresh`): the AVX2 copy's
-/// `sums + scale * v` with a scale of 1, and `1 * v` is `v` for every `v`, so the same bits.
-#[inline(always)]
-fn add_to(v: __m512d, sums: &mut [f64], fresh: bool) {
-    let sums: &mut [f64; LANES] = (&mut sums[..LANES]).try_into().expect("a group of lanes");
-    // SAFETY: as in `load`; `sums` holds 8 values.
-    unsafe {
-        let before = if fresh {
-            _mm512_setzero_pd()
-        } else {
-            _mm512_loadu_pd(sums.as_ptr())
-        };
-        let total = _mm512_add_pd(before, v);
-        _mm512_storeu_pd(sums.as_mut_ptr(), total);
     }
 }
