@@ -8,7 +8,7 @@ use super::triangular::{points_per_product, whitened_square_norm};
 use super::{EStepKernel, EStepOutput, Factors};
 use crate::simd::{LANES, Lane, avx2_fma_dispatch, lanes};
 use crate::source::Precision;
-use crate::stats::{ScatterKind, StatsBuffers, SufficientStats, TransposedChunk};
+use crate::stats::{ScatterKind, TransposedChunk};
 
 impl EStepKernel {
     avx2_fma_dispatch! {
@@ -58,20 +58,7 @@ impl EStepKernel {
             weights,
         );
         let rows = work.rows;
-        let stats = SufficientStats::from_transposed::<FMA, T>(
-            &work.xt,
-            &work.resp,
-            (work.rows, work.stride),
-            k,
-            origin,
-            kind,
-            StatsBuffers {
-                scratch: &mut work.scratch,
-                tiles: &mut work.tiles,
-                tile_weights: &mut work.tile_weights,
-                tile_scales: &mut work.tile_scales,
-            },
-        );
+        let stats = work.stats::<FMA>(k, origin, kind);
         EStepOutput {
             stats,
             log_norm_sum,

@@ -23,7 +23,7 @@ mod wire;
 
 pub use wire::{STATS_FORMAT, STATS_FORMAT_VERSION};
 
-pub(crate) use tiles::{StatsBuffers, TransposedChunk, block_rows};
+pub(crate) use tiles::{TransposedChunk, block_rows};
 
 /// Checks that there is one weight per point, each finite and `>= 0`.
 fn check_weights_shape(weights: Option<&[f64]>, rows: usize) {
@@ -56,6 +56,7 @@ pub enum ScatterKind {
 }
 
 impl ScatterKind {
+    /// Scatter entries per component for dimension `d`: `d * d` (full) or `d` (diagonal).
     fn len(self, d: usize) -> usize {
         match self {
             Self::Full => d * d,
@@ -214,7 +215,7 @@ impl SufficientStats {
             let n = chunk.len() / d;
             let stride = work.stride;
             fill_resp(b * block, n, work.zeroed_resp(k), stride);
-            self.merge(&work.stats(k, &origin, kind));
+            self.merge(&work.stats::<false>(k, &origin, kind));
         }
     }
 

@@ -287,7 +287,7 @@ fn stats_in_workspace<T: crate::simd::Lane>(
             resp_t[c * stride + n] = resp[n * k + c];
         }
     }
-    work.stats(k, &origin, ScatterKind::Full)
+    work.stats::<false>(k, &origin, ScatterKind::Full)
 }
 
 #[test]

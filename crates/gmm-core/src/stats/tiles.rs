@@ -276,7 +276,7 @@ pub(crate) struct TransposedChunk<T = f64> {
 
 /// The buffers [`SufficientStats::from_transposed`] reuses from call to call: those of a
 /// [`TransposedChunk`] but its points and responsibilities.
-pub(crate) struct StatsBuffers<'a, T> {
+pub(super) struct StatsBuffers<'a, T> {
     /// The lane sums.
     pub(crate) scratch: &'a mut Vec<f64>,
     /// The tiles of the centred scatter.
@@ -342,9 +342,18 @@ impl<T: Lane> TransposedChunk<T> {
         &mut self.resp
     }
 
-    /// The statistics of the loaded points with the responsibilities in `resp`.
-    pub(super) fn stats(&mut self, k: usize, origin: &[f64], kind: ScatterKind) -> SufficientStats {
-        SufficientStats::from_transposed::<false, T>(
+    /// The statistics of the loaded points with the responsibilities in `resp`
+    /// ([`SufficientStats::from_transposed`] on this chunk's buffers; `FMA` selects the copy,
+    /// and it is always inlined so that the E-step's AVX2 + FMA copy gets it compiled for
+    /// those instructions).
+    #[inline(always)]
+    pub(crate) fn stats<const FMA: bool>(
+        &mut self,
+        k: usize,
+        origin: &[f64],
+        kind: ScatterKind,
+    ) -> SufficientStats {
+        SufficientStats::from_transposed::<FMA, T>(
             &self.xt,
             &self.resp,
             (self.rows, self.stride),
@@ -400,7 +409,7 @@ impl SufficientStats {
     /// kernel) gets this code compiled for them too; `FMA` selects fused multiply-adds.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn from_transposed<const FMA: bool, T: Lane>(
+    pub(super) fn from_transposed<const FMA: bool, T: Lane>(
         xt: &[T],
         resp_t: &[f64],
         (rows, stride): (usize, usize),
