@@ -96,10 +96,13 @@ pub(crate) trait Lane:
     /// bits as one pass per feature.
     const SUMS_MOMENTS_PER_TILE: bool;
 
-    /// The values as `f64` if this type is `f64` (for code written for `f64` alone).
+    /// The values as `f64` if this type is `f64` (for code written for `f64` alone: the
+    /// AVX-512 rank update).
+    #[cfg(target_arch = "x86_64")]
     fn as_f64(s: &[Self]) -> Option<&[f64]>;
 
     /// The values as `f32` if this type is `f32` (for code written for `f32` alone).
+    #[cfg(target_arch = "x86_64")]
     fn as_f32(s: &[Self]) -> Option<&[f32]>;
 
     /// The nearest value of this type (`f64` itself, or rounded to `f32`).
@@ -289,11 +292,13 @@ impl Lane for f64 {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn as_f64(s: &[Self]) -> Option<&[f64]> {
         Some(s)
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn as_f32(_: &[Self]) -> Option<&[f32]> {
         None
@@ -455,11 +460,13 @@ impl Lane for f32 {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn as_f64(_: &[Self]) -> Option<&[f64]> {
         None
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn as_f32(s: &[Self]) -> Option<&[f32]> {
         Some(s)
